@@ -1,0 +1,3 @@
+"""llmos: a local-first natural-language shell assistant."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,44 @@
+"""User configuration: `$XDG_CONFIG_HOME/llmos/config.toml`, validated; a bad file is a clear error, not a trace."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pydantic
+
+from llmos.errors import UsageError
+from llmos.paths import config_file
+
+
+class Config(pydantic.BaseModel):
+    """Settings a person may put in config.toml. Every field has a default that works out of the box."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    model: str | None = None
+    """Registry name or GGUF path; `--model` and `LLMOS_MODEL` override it."""
+    max_steps: int = pydantic.Field(default=6, ge=1, le=50)
+    policy: str = "default"
+    threads: int | None = pydantic.Field(default=None, ge=1)
+    """llama.cpp threads; default: the number of physical cores."""
+    gpu_layers: int = -1
+    """Layers to offload when the llama.cpp build has a GPU backend; -1 is all."""
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config file if it exists; a missing file is the defaults."""
+    path = path or config_file()
+    if not path.exists():
+        return Config()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return Config.model_validate(raw)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read config {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"config {path} is not valid TOML: {exc}") from None
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise UsageError(f"config {path}: {where}: {first['msg']}") from None

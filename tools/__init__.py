@@ -1,0 +1,12 @@
+"""Typed tools the model may call, and their registry. Importing this package registers the built-in tools."""
+
+from llmos.tools.registry import DEFAULT_REGISTRY, Effect, Registry, ToolError, ToolResult, ToolSpec, tool
+
+__all__ = ["DEFAULT_REGISTRY", "Effect", "Registry", "ToolError", "ToolResult", "ToolSpec", "tool", "load_builtin_tools"]
+
+
+def load_builtin_tools() -> Registry:
+    """Import the built-in tool modules (each registers itself) and return the default registry."""
+    from llmos.tools import answer, files, process, system  # noqa: F401  (registration is the import's effect)
+
+    return DEFAULT_REGISTRY

@@ -1,0 +1,276 @@
+"""The tool registry: `@tool` turns a typed function into a `ToolSpec` whose JSON schema comes from its signature.
+
+The same schema constrains the model's decoding (a grammar branch per tool) and validates the arguments again
+before the call, so the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import json
+import re
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pydantic
+
+
+class Effect(str, enum.Enum):
+    """What a tool does to the world; policy and undo act on this meaning, not on the tool's name."""
+
+    READ = "read"
+    WRITE = "write"
+    DELETE = "delete"
+    PROCESS = "process"
+    EXEC = "exec"
+    NETWORK = "network"
+    SECRET = "secret"
+
+
+class ToolError(Exception):
+    """A failure the model should read as a result ("error: ..."), not a crash."""
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a tool call returned: structured data on success, a readable message on failure."""
+
+    ok: bool
+    data: Any = None
+    error: str | None = None
+
+    def for_model(self, budget_chars: int) -> str:
+        """Compact JSON for the model, shrunk to `budget_chars` with the truncation said."""
+        if not self.ok:
+            return _dumps({"error": self.error})[:budget_chars]
+        return render_within_budget(self.data, budget_chars)
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One registered tool: its name, description, effect class, argument model and the function itself."""
+
+    name: str
+    description: str
+    effect: Effect
+    func: Callable[..., Any]
+    args_model: type[pydantic.BaseModel]
+    param_docs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def parameters_schema(self) -> dict[str, Any]:
+        """The JSON schema of the arguments: an object with exact properties, no extras."""
+        return _clean_schema(self.args_model.model_json_schema())
+
+    def signature_line(self) -> str:
+        """The compact form the prompt lists: `files.find(pattern, path=".", kind?) - Find files by name.`"""
+        parts: list[str] = []
+        for name, info in self.args_model.model_fields.items():
+            if info.is_required():
+                parts.append(name)
+            elif info.default is None:
+                parts.append(f"{name}?")
+            else:
+                parts.append(f"{name}={json.dumps(_plain(info.default))}")
+        return f"{self.name}({', '.join(parts)}): {self.description}"
+
+    def validate(self, raw_args: dict[str, Any]) -> dict[str, Any]:
+        """Check raw arguments against the schema; raises ToolError with a readable reason."""
+        try:
+            model = self.args_model.model_validate(raw_args)
+        except pydantic.ValidationError as exc:
+            reasons = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'args'}: {err['msg']}" for err in exc.errors()
+            )
+            raise ToolError(f"invalid arguments for {self.name}: {reasons}") from None
+        return {name: getattr(model, name) for name in self.args_model.model_fields}
+
+    def call(self, raw_args: dict[str, Any]) -> ToolResult:
+        """Validate and run; every failure becomes a result the model can read."""
+        try:
+            args = self.validate(raw_args)
+            return ToolResult(ok=True, data=self.func(**args))
+        except ToolError as exc:
+            return ToolResult(ok=False, error=str(exc))
+        except (OSError, ValueError) as exc:
+            return ToolResult(ok=False, error=_describe_os_error(exc))
+
+
+class Registry:
+    """Tools by name, in registration order."""
+
+    def __init__(self) -> None:
+        self._tools: dict[str, ToolSpec] = {}
+
+    def register(self, spec: ToolSpec) -> None:
+        if spec.name in self._tools:
+            raise ValueError(f"tool {spec.name!r} is registered twice")
+        self._tools[spec.name] = spec
+
+    def get(self, name: str) -> ToolSpec | None:
+        return self._tools.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def specs(self, effects: Iterable[Effect] | None = None) -> list[ToolSpec]:
+        """All tools, or those whose effect class is in `effects`."""
+        if effects is None:
+            return list(self._tools.values())
+        allowed = set(effects)
+        return [spec for spec in self._tools.values() if spec.effect in allowed]
+
+
+DEFAULT_REGISTRY = Registry()
+
+
+def tool(name: str, effect: Effect, registry: Registry | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a typed function as a tool. Its docstring's first line is the description the model sees;
+    an `Args:` section documents parameters."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        (registry or DEFAULT_REGISTRY).register(build_spec(func, name, effect))
+        return func
+
+    return decorate
+
+
+def build_spec(func: Callable[..., Any], name: str, effect: Effect) -> ToolSpec:
+    """Build a ToolSpec from a function's signature, type hints and docstring."""
+    description, param_docs = _parse_docstring(inspect.getdoc(func) or "")
+    if not description:
+        raise ValueError(f"tool {name!r} needs a docstring: its first line is what the model reads")
+    hints = typing.get_type_hints(func, include_extras=True)
+    fields: dict[str, Any] = {}
+    for param in inspect.signature(func).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise ValueError(f"tool {name!r}: *args/**kwargs cannot be described to the model")
+        if param.name not in hints:
+            raise ValueError(f"tool {name!r}: parameter {param.name!r} has no type hint")
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (
+            hints[param.name],
+            pydantic.Field(default=default, description=param_docs.get(param.name)),
+        )
+    model_name = "".join(part.title() for part in re.split(r"[._]", name)) + "Args"
+    args_model = pydantic.create_model(model_name, __config__=pydantic.ConfigDict(extra="forbid"), **fields)
+    return ToolSpec(
+        name=name, description=description, effect=effect, func=func, args_model=args_model, param_docs=param_docs
+    )
+
+
+def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
+    """First paragraph is the description; `Args:` lines `name: text` document parameters."""
+    lines = doc.splitlines()
+    description_lines: list[str] = []
+    for line in lines:
+        if not line.strip():
+            break
+        description_lines.append(line.strip())
+    param_docs: dict[str, str] = {}
+    in_args = False
+    current: str | None = None
+    param_indent: int | None = None
+    for line in lines:
+        stripped = line.strip()
+        if stripped in ("Args:", "Arguments:", "Parameters:"):
+            in_args = True
+            continue
+        if not in_args or not stripped:
+            current = None if in_args and not stripped else current
+            continue
+        indent = len(line) - len(line.lstrip())
+        match = re.match(r"^(\w+)\s*(?:\([^)]*\))?:\s*(.*)$", stripped)
+        if match and (param_indent is None or indent <= param_indent):
+            param_indent = indent
+            current = match.group(1)
+            param_docs[current] = match.group(2)
+        elif current:
+            param_docs[current] += " " + stripped
+    return " ".join(description_lines), param_docs
+
+
+def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Reduce pydantic's schema to what a grammar needs: no titles, `Optional[X]` as plain X (the model omits
+    the argument instead of writing null), `$defs` inlined, no extra properties."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return walk(defs[node["$ref"].split("/")[-1]])
+            if "anyOf" in node:
+                branches = [b for b in node["anyOf"] if b.get("type") != "null"]
+                if len(branches) == 1:
+                    merged = {k: v for k, v in node.items() if k not in ("anyOf", "default")}
+                    merged.update(branches[0])
+                    return walk(merged)
+            return {k: walk(v) for k, v in node.items() if k not in ("title", "$defs", "default", "description")}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    cleaned = walk(schema)
+    cleaned["additionalProperties"] = False
+    cleaned.setdefault("properties", {})
+    return cleaned
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _describe_os_error(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror.lower()}{where}"
+    return str(exc)
+
+
+def render_within_budget(data: Any, budget_chars: int) -> str:
+    """Compact JSON no longer than `budget_chars`. The longest lists are halved first, each cut noted beside
+    it (`entries_note: "showing 20 of 312"`), so the model always knows what it is not seeing; a hard cut with
+    a note is the last resort."""
+    text = _dumps(data)
+    if len(text) <= budget_chars:
+        return text
+    shrunk = json.loads(text)
+    if isinstance(shrunk, list):
+        shrunk = {"items": shrunk}
+    lists = _lists_in_dicts(shrunk)
+    original_lengths = {id(items): len(items) for _, _, items in lists}
+    while lists:
+        parent, key, items = max(lists, key=lambda entry: len(entry[2]))
+        if not items:
+            break
+        del items[len(items) // 2 :]
+        parent[f"{key}_note"] = f"showing {len(items)} of {original_lengths[id(items)]}"
+        text = _dumps(shrunk)
+        if len(text) <= budget_chars:
+            return text
+    note = f"... [truncated: {len(text)} chars cut to {budget_chars}]"
+    return text[: max(0, budget_chars - len(note))] + note
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def _lists_in_dicts(node: Any) -> list[tuple[dict[str, Any], str, list[Any]]]:
+    """Every (parent dict, key, list) below `node`, so a cut list can carry a note beside it."""
+    found: list[tuple[dict[str, Any], str, list[Any]]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, list):
+                found.append((node, key, value))
+            found.extend(_lists_in_dicts(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_lists_in_dicts(item))
+    return found
