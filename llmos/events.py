@@ -1,0 +1,132 @@
+"""The typed events a `Session` yields. Front ends render these; they never talk to the model or run tools."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from llmos.policies.decision import Decision
+
+StepStatus = Literal["ok", "error", "denied", "skipped"]
+
+
+@dataclass
+class Step:
+    """One planned tool call and what became of it; the `--json` output lists these."""
+
+    index: int
+    tool: str
+    args: dict[str, Any]
+    decision: Decision | None = None
+    approved: bool | None = None
+    status: StepStatus | None = None
+    result: str | None = None
+    undo_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tool": self.tool,
+            "args": self.args,
+            "decision": self.decision.verdict if self.decision else None,
+            "rule": self.decision.rule if self.decision else None,
+            "approved": self.approved,
+            "status": self.status,
+            "result": self.result,
+            "undo_id": self.undo_id,
+        }
+
+
+@dataclass(frozen=True)
+class RequestStarted:
+    request: str
+    has_stdin_data: bool
+
+
+@dataclass(frozen=True)
+class StepPlanned:
+    """The model proposed a call (validated against the tool's schema)."""
+
+    step: Step
+
+
+@dataclass(frozen=True)
+class StepDecided:
+    step: Step
+
+
+@dataclass(frozen=True)
+class ApprovalNeeded:
+    """Policy said `ask`: the front end's approver answers it; the session waits for the answer."""
+
+    step: Step
+
+
+@dataclass(frozen=True)
+class StepFinished:
+    """The call ran (or was denied / skipped); `step.result` is what the model will read."""
+
+    step: Step
+
+
+@dataclass(frozen=True)
+class AnswerToken:
+    """A piece of the final answer as it is generated, for front ends that stream."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+
+
+@dataclass(frozen=True)
+class Error:
+    """The request could not be completed; `message` is one readable line."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class RequestFinished:
+    """Always the last event of a request: the whole outcome, as `--json` prints it."""
+
+    request: str
+    ok: bool
+    answer: str | None
+    steps: list[Step]
+    model: str
+    timings_ms: dict[str, int] = field(default_factory=dict)
+    usage: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """DESIGN.md's codes: 1 the model or a step failed; 3 a step was denied or not approved; else 0."""
+        if not self.ok:
+            return 1
+        if any(step.status == "denied" or (step.status == "skipped" and step.approved is False) for step in self.steps):
+            return 3
+        if any(step.status == "error" for step in self.steps):
+            return 1
+        return 0
+
+    def to_json(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "request": self.request,
+            "ok": self.ok,
+            "answer": self.answer,
+            "steps": [step.to_json() for step in self.steps],
+            "model": self.model,
+            "timings_ms": self.timings_ms,
+            "usage": self.usage,
+        }
+        if self.error:
+            payload["error"] = self.error
+        return payload
+
+
+Event = (
+    RequestStarted | StepPlanned | StepDecided | ApprovalNeeded | StepFinished | AnswerToken | Answer | Error
+    | RequestFinished
+)

@@ -1,0 +1,237 @@
+"""The one agent loop behind every surface: plan a call -> policy -> execute -> observe, until the model answers.
+
+A `Session` yields typed events and never prints; front ends render them and answer approval requests through
+the `approver` callback. Tool output and stdin reach the model delimited and labelled as data.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from llmos.events import (
+    Answer,
+    AnswerToken,
+    ApprovalNeeded,
+    Error,
+    Event,
+    RequestFinished,
+    RequestStarted,
+    Step,
+    StepDecided,
+    StepFinished,
+    StepPlanned,
+)
+from llmos.models.backend import Backend
+from llmos.models.grammar import call_schema
+from llmos.models.prompt import Turn, assistant_call, build_prefix, render_conversation, user_request
+from llmos.policies.decision import Policy
+from llmos.streaming import AnswerStreamer
+from llmos.tools.registry import Effect, Registry, ToolSpec
+
+ANSWER_TOOL = "answer"
+
+Approver = Callable[[Step], bool]
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    max_steps: int = 6
+    """Most tool calls per request; after them the model must answer with what it has."""
+    dry_run: bool = False
+    """Plan only: read tools run (they change nothing), every other call is shown and skipped."""
+    result_budget_chars: int = 2000
+    """A tool result longer than this is shrunk (with the cut said) before the model reads it."""
+    stdin_budget_chars: int = 6000
+    max_tokens: int = 400
+    """Cap on the tokens of one model reply (a call, or the answer)."""
+
+
+class Session:
+    """Runs requests against one loaded model, one tool registry and one policy."""
+
+    def __init__(self, backend: Backend, registry: Registry, policy: Policy, options: SessionOptions | None = None):
+        self.backend = backend
+        self.registry = registry
+        self.policy = policy
+        self.options = options or SessionOptions()
+        self.prefix = build_prefix([spec.signature_line() for spec in registry.specs()])
+        self._load_ms_unreported = backend.load_ms
+
+    def run(self, request: str, stdin_data: str | None = None, approver: Approver | None = None) -> Iterator[Event]:
+        """Handle one request; the last event is always a `RequestFinished`."""
+        started = time.perf_counter()
+        yield RequestStarted(request=request, has_stdin_data=stdin_data is not None)
+        run = _RequestRun(self, request, stdin_data, approver)
+        error: str | None = None
+        try:
+            yield from run.loop()
+        except Exception as exc:  # noqa: BLE001  the backend's failures end the request readably
+            error = f"model failed: {exc}"
+            yield Error(error)
+        timings = {
+            "load": round(self._load_ms_unreported),
+            "plan": round(run.plan_ms),
+            "total": round((time.perf_counter() - started) * 1000),
+        }
+        self._load_ms_unreported = 0.0
+        yield RequestFinished(
+            request=request,
+            ok=error is None and run.answer is not None and not run.failed,
+            answer=run.answer,
+            steps=run.steps,
+            model=self.backend.name,
+            timings_ms=timings,
+            usage=run.usage,
+            error=error or run.failure_message,
+        )
+
+
+class _RequestRun:
+    """The state of one request while it runs: turns so far, steps, usage."""
+
+    def __init__(self, session: Session, request: str, stdin_data: str | None, approver: Approver | None):
+        self.session = session
+        self.options = session.options
+        self.approver = approver
+        self.turns: list[Turn] = [Turn("user", user_request(request, _clip_stdin(stdin_data, self.options)))]
+        self.steps: list[Step] = []
+        self.answer: str | None = None
+        self.failed = False
+        self.failure_message: str | None = None
+        self.plan_ms = 0.0
+        self.usage = {"prompt_tokens": 0, "cached_tokens": 0, "generated_tokens": 0}
+
+    def loop(self) -> Iterator[Event]:
+        last_call: tuple[str, str] | None = None
+        force_answer = False
+        while self.answer is None:
+            must_answer = force_answer or len(self.steps) >= self.options.max_steps
+            offered = self._offered_specs(answer_only=must_answer)
+            raw_call = yield from self._generate(offered)
+            if raw_call is None:
+                return
+            tool_name, args = raw_call
+            if tool_name == ANSWER_TOOL:
+                self.answer = str(args.get("text", "")).strip()
+                yield Answer(self.answer)
+                return
+            spec = self.session.registry.get(tool_name)
+            assert spec is not None  # the grammar only offers registered tools
+            step = Step(index=len(self.steps), tool=tool_name, args=args)
+            self.steps.append(step)
+            yield StepPlanned(step)
+            yield from self._decide_and_run(spec, step)
+            self.turns.append(Turn("assistant", assistant_call(tool_name, args)))
+            self.turns.append(Turn("tool", step.result or "", tool_name=tool_name))
+            # Small models sometimes repeat a call verbatim; a second identical call adds nothing, so the next
+            # turn must answer from what is known.
+            call_key = (tool_name, json.dumps(args, sort_keys=True))
+            force_answer = call_key == last_call
+            last_call = call_key
+
+    def _offered_specs(self, answer_only: bool) -> list[ToolSpec]:
+        specs = self.session.registry.specs()
+        if answer_only:
+            return [spec for spec in specs if spec.name == ANSWER_TOOL]
+        return specs
+
+    def _generate(self, offered: list[ToolSpec]) -> Iterator[Event]:
+        """Ask the model for one call among `offered`; stream answer text as it comes. Returns (tool, args)."""
+        schema = call_schema([(spec.name, spec.parameters_schema) for spec in offered])
+        conversation = render_conversation(self.turns)
+        # `answer` is always on offer, so the cap must leave room for a full reply.
+        max_tokens = self.options.max_tokens
+        backend = self.session.backend
+        streamer = AnswerStreamer(ANSWER_TOOL)
+        pieces: list[str] = []
+        started = time.perf_counter()
+        for piece in backend.generate(self.session.prefix, conversation, schema, max_tokens):
+            pieces.append(piece)
+            new_answer_text = streamer.feed(piece)
+            if new_answer_text:
+                yield AnswerToken(new_answer_text)
+        self.plan_ms += (time.perf_counter() - started) * 1000
+        stats = backend.last_stats
+        self.usage["prompt_tokens"] += stats.prompt_tokens
+        self.usage["cached_tokens"] += stats.cached_tokens
+        self.usage["generated_tokens"] += stats.generated_tokens
+        raw = "".join(pieces)
+        parsed = _parse_call(raw)
+        if parsed is None and streamer.started:
+            # The answer ran past its token budget: keep what was said rather than lose it.
+            return ANSWER_TOOL, {"text": streamer.text + " …"}
+        if parsed is None or parsed[0] not in {spec.name for spec in offered}:
+            self.failed = True
+            self.failure_message = f"the model produced no valid tool call: {raw[:200]!r}"
+            yield Error(self.failure_message)
+            return None
+        tool_name, args = parsed
+        spec = self.session.registry.get(tool_name)
+        assert spec is not None
+        try:
+            args = _jsonable(spec.validate(args))
+        except Exception as exc:  # noqa: BLE001  the grammar should prevent this; report instead of crashing
+            self.failed = True
+            self.failure_message = str(exc)
+            yield Error(self.failure_message)
+            return None
+        return tool_name, args
+
+    def _decide_and_run(self, spec: ToolSpec, step: Step) -> Iterator[Event]:
+        decision = self.session.policy.decide(spec.name, spec.effect.value, step.args)
+        step.decision = decision
+        yield StepDecided(step)
+        if decision.verdict == "deny":
+            step.approved = False
+            step.status = "denied"
+            step.result = _not_run(f"denied by policy ({decision.rule}): {decision.reason}")
+        elif self.options.dry_run and spec.effect is not Effect.READ:
+            step.approved = None
+            step.status = "skipped"
+            step.result = _not_run("dry run: planned, not executed")
+        elif decision.verdict == "ask" and not (yield from self._approve(step)):
+            step.approved = False
+            step.status = "skipped"
+            step.result = _not_run("the user did not approve this step")
+        else:
+            step.approved = True
+            result = spec.call(step.args)
+            step.status = "ok" if result.ok else "error"
+            step.result = result.for_model(self.options.result_budget_chars)
+        yield StepFinished(step)
+
+    def _approve(self, step: Step) -> Iterator[Event]:
+        """Ask the front end; no approver (a script, `--no-input`) means not approved."""
+        yield ApprovalNeeded(step)
+        return self.approver is not None and bool(self.approver(step))
+
+
+def _parse_call(raw: str) -> tuple[str, dict[str, Any]] | None:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("tool"), str) or not isinstance(value.get("args"), dict):
+        return None
+    return value["tool"], value["args"]
+
+
+def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(args, default=lambda v: getattr(v, "value", str(v))))
+
+
+def _not_run(reason: str) -> str:
+    return json.dumps({"not_run": reason})
+
+
+def _clip_stdin(stdin_data: str | None, options: SessionOptions) -> str | None:
+    """Keep the head and tail of long piped data (errors are often at the end), saying what was cut."""
+    if stdin_data is None or len(stdin_data) <= options.stdin_budget_chars:
+        return stdin_data
+    half = options.stdin_budget_chars // 2
+    cut = len(stdin_data) - 2 * half
+    return f"{stdin_data[:half]}\n[... {cut} characters cut ...]\n{stdin_data[-half:]}"

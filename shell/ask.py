@@ -1,0 +1,159 @@
+"""`llmos-ask`: one-shot requests, piped data, and script mode, with human or `--json` output.
+
+    llmos-ask "QUERY"              one request
+    cmd | llmos-ask "QUERY"        stdin is data for the request (untrusted content)
+    llmos-ask < requests.txt       no QUERY and stdin not a terminal: each non-empty line is a request
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from llmos.errors import LlmosError, UsageError
+from llmos.events import AnswerToken, Error, RequestFinished, Step, StepFinished
+from llmos.session import Approver, Session
+
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llmos-ask",
+        description="Ask llmos to answer or act, in one shot. With no QUERY and piped stdin, each line is a request.",
+    )
+    parser.add_argument("query", nargs="*", help="the request, in plain language")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per request")
+    parser.add_argument("--yes", "-y", action="store_true", help="approve steps that policy asks about (never a deny)")
+    parser.add_argument("--no-input", action="store_true", help="never prompt; steps needing approval are skipped")
+    parser.add_argument("--dry-run", action="store_true", help="plan only: run nothing that changes the system")
+    parser.add_argument("--policy", metavar="NAME|PATH", help="policy profile")
+    parser.add_argument("--model", metavar="NAME|PATH", help="model registry name or GGUF path (overrides LLMOS_MODEL)")
+    parser.add_argument("--max-steps", type=_positive_int, metavar="N", help="most tool calls per request")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    try:
+        return _run(options)
+    except LlmosError as exc:
+        print(f"llmos-ask: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("llmos-ask: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(options: argparse.Namespace) -> int:
+    query = " ".join(options.query).strip()
+    stdin_is_terminal = sys.stdin is None or sys.stdin.isatty()
+    if options.query and not query:
+        raise UsageError("the query is empty; say what you want, e.g. llmos-ask \"how much disk space is free?\"")
+    if query:
+        stdin_data = None if stdin_is_terminal else _read_stdin()
+        requests = [(query, stdin_data or None)]
+    elif stdin_is_terminal:
+        raise UsageError("no query given; usage: llmos-ask \"QUERY\" (or pipe requests in, one per line)")
+    else:
+        requests = [(line.strip(), None) for line in _read_stdin().splitlines() if line.strip()]
+        if not requests:
+            raise UsageError("stdin had no requests (script mode reads one request per non-empty line)")
+
+    interactive = not options.no_input and stdin_is_terminal and sys.stdout.isatty()
+    approver = _approver(options.yes, interactive)
+
+    from llmos.runtime import open_session  # the model layer loads only once the input is known to be good
+
+    session = open_session(
+        model=options.model,
+        policy=options.policy,
+        max_steps=options.max_steps,
+        dry_run=options.dry_run,
+        progress=sys.stderr.isatty(),
+    )
+    exit_codes = [
+        _run_one(session, request, stdin_data, approver, as_json=options.json) for request, stdin_data in requests
+    ]
+    # Script mode: the worst outcome decides, so a caller's `set -e` notices any failed line.
+    return max(exit_codes)
+
+
+def _run_one(session: Session, request: str, stdin_data: str | None, approver: Approver | None, *, as_json: bool) -> int:
+    streamed_answer = False
+    finished: RequestFinished | None = None
+    for event in session.run(request, stdin_data, approver):
+        if isinstance(event, AnswerToken) and not as_json:
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+            streamed_answer = True
+        elif isinstance(event, StepFinished) and not as_json:
+            print(_step_line(event.step), file=sys.stderr)
+        elif isinstance(event, Error) and not as_json:
+            print(f"llmos-ask: {event.message}", file=sys.stderr)
+        elif isinstance(event, RequestFinished):
+            finished = event
+    assert finished is not None  # a session always ends with RequestFinished
+    if as_json:
+        print(json.dumps(finished.to_json(), ensure_ascii=False), flush=True)
+    elif streamed_answer:
+        print(flush=True)
+    elif finished.answer:
+        print(finished.answer, flush=True)
+    return finished.exit_code
+
+
+def _step_line(step: Step) -> str:
+    args = " ".join(f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in step.args.items())
+    verdict = f" [{step.decision.verdict}: {step.decision.rule}]" if step.decision and step.decision.verdict != "allow" else ""
+    return f"  · {step.tool} {args} -> {step.status}{verdict}"
+
+
+def _approver(yes: bool, interactive: bool) -> Approver | None:
+    if yes:
+        return lambda step: True
+    if interactive:
+        return _ask_on_terminal
+    return None
+
+
+def _ask_on_terminal(step: Step, stream: TextIO = sys.stderr) -> bool:
+    reason = step.decision.reason if step.decision else ""
+    stream.write(f"llmos wants to run {step.tool} {json.dumps(step.args, ensure_ascii=False)} ({reason}). Allow? [y/N] ")
+    stream.flush()
+    try:
+        reply = input()
+    except EOFError:
+        return False
+    return reply.strip().lower() in ("y", "yes")
+
+
+def _read_stdin() -> str:
+    try:
+        raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    except OSError as exc:
+        raise UsageError(f"cannot read stdin: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        if b"\x00" in raw[:8192]:
+            raise UsageError("stdin is binary data, not text; pipe text (e.g. through `strings`)") from None
+        return raw.decode("utf-8", errors="replace")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

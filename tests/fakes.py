@@ -1,0 +1,64 @@
+"""A scripted stand-in for the model: replies are queued by the test and checked against the offered schema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from llmos.models.backend import GenerationStats
+
+
+@dataclass
+class RecordedCall:
+    prefix: str
+    conversation: str
+    schema: dict[str, Any]
+    offered_tools: list[str]
+
+
+class ScriptedBackend:
+    """Replies with the queued calls in order, in small pieces as a real model streams them.
+
+    A queued reply naming a tool the session did not offer raises: the real grammar would have made that reply
+    impossible, so a test that relies on it is wrong.
+    """
+
+    def __init__(self, replies: list[dict[str, Any] | str] | None = None, name: str = "scripted") -> None:
+        self.name = name
+        self.load_ms = 12.0
+        self.n_ctx = 4096
+        self.last_stats = GenerationStats()
+        self.calls: list[RecordedCall] = []
+        self._replies: list[dict[str, Any] | str] = list(replies or [])
+
+    def enqueue(self, *replies: dict[str, Any] | str) -> None:
+        self._replies.extend(replies)
+
+    def generate(self, prefix: str, conversation: str, schema: dict[str, Any], max_tokens: int) -> Iterator[str]:
+        offered = [branch["properties"]["tool"]["const"] for branch in schema.get("anyOf", [schema])]
+        self.calls.append(RecordedCall(prefix, conversation, schema, offered))
+        if not self._replies:
+            raise AssertionError("the scripted model ran out of replies")
+        reply = self._replies.pop(0)
+        text = reply if isinstance(reply, str) else json.dumps(reply)
+        if isinstance(reply, dict) and reply.get("tool") not in offered:
+            raise AssertionError(f"scripted reply uses {reply.get('tool')!r}, but only {offered} were offered")
+        self.last_stats = GenerationStats(
+            prompt_tokens=len(prefix + conversation) // 4, cached_tokens=len(prefix) // 4, generated_tokens=len(text) // 4
+        )
+        for start in range(0, len(text), 5):
+            yield text[start : start + 5]
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4
+
+
+def call(tool: str, **args: Any) -> dict[str, Any]:
+    """A reply calling `tool` with `args`."""
+    return {"tool": tool, "args": args}
+
+
+def answer(text: str) -> dict[str, Any]:
+    return call("answer", text=text)
