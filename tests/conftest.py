@@ -1,0 +1,69 @@
+"""Shared fixtures: a throwaway home folder with a small, realistic tree, and the built-in tool registry."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from llmos.tools import load_builtin_tools
+from llmos.tools.registry import Registry
+
+# Fixed ages, so tests about "newer than" and "older than" never depend on how fast the tree was written.
+DAY = 86400.0
+BIG_LOG_LINES = 60_000
+
+PDF_BYTES = (
+    b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Length 256 >>\nstream\n"
+    + bytes(range(256))
+    + b"\nendstream\nendobj\n%%EOF\n"
+)
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(200))
+BINARY_BYTES = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56 + bytes(range(256)) * 4
+
+
+@pytest.fixture
+def builtin_tools() -> Registry:
+    """The default registry with the built-in tools loaded."""
+    return load_builtin_tools()
+
+
+@pytest.fixture
+def temp_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temp `$HOME` (also the working directory) holding:
+
+    ~/Downloads: report.pdf, notes.txt, photo.JPG, setup.sh, .hidden_token, archive/old.txt (30 days old)
+    ~/Documents: big.log (~1.2 MB of text), Projects/llmos/{README.md, main.py, .git/config}, Taxes/2023/return.pdf
+    ~/program.bin: an ELF-like binary
+    """
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(home)
+
+    def write(relative: str, content: str | bytes, age_days: float = 1.0) -> Path:
+        target = home / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+        stamp = time.time() - age_days * DAY
+        os.utime(target, (stamp, stamp))
+        return target
+
+    write("Downloads/report.pdf", PDF_BYTES)
+    write("Downloads/notes.txt", "hello world\nTODO: buy milk\n")
+    write("Downloads/photo.JPG", JPEG_BYTES)
+    write("Downloads/setup.sh", "#!/bin/sh\necho installing\n")
+    write("Downloads/.hidden_token", "secret-token-value\n")
+    write("Downloads/archive/old.txt", "an old note\n", age_days=30)
+    write("Documents/big.log", "".join(f"line {number:05d} status ok\n" for number in range(BIG_LOG_LINES)))
+    write("Documents/Projects/llmos/README.md", "# llmos\n\nA shell assistant.\n")
+    write("Documents/Projects/llmos/main.py", "def main():\n    # TODO: parse arguments\n    return 0\n")
+    write("Documents/Projects/llmos/.git/config", "[core]\n# TODO hidden from search\n")
+    write("Documents/Taxes/2023/return.pdf", PDF_BYTES)
+    write("program.bin", BINARY_BYTES)
+    return home

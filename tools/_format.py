@@ -1,0 +1,93 @@
+"""Shared formatting and parsing for tool results: human sizes, size and age strings, times and durations.
+
+Tools return numbers the code can compare and short strings a small model can quote; both come from here so
+every tool spells a size, a time and a duration the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from llmos.tools.registry import ToolError
+
+_SIZE_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+# Binary multiples with the everyday labels (as `ls -h` and `du -h` count), so "10MB" parses to what
+# human_size prints as "10.0 MB".
+_SIZE_MULTIPLIERS = {
+    "": 1, "b": 1, "byte": 1, "bytes": 1,
+    "k": 1024, "kb": 1024, "kib": 1024,
+    "m": 1024**2, "mb": 1024**2, "mib": 1024**2,
+    "g": 1024**3, "gb": 1024**3, "gib": 1024**3,
+    "t": 1024**4, "tb": 1024**4, "tib": 1024**4,
+    "p": 1024**5, "pb": 1024**5, "pib": 1024**5,
+}  # fmt: skip
+
+_AGE_SECONDS = {
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+    "w": 604800, "wk": 604800, "week": 604800, "weeks": 604800,
+    "mo": 2592000, "month": 2592000, "months": 2592000,
+    "y": 31536000, "yr": 31536000, "year": 31536000, "years": 31536000,
+}  # fmt: skip
+
+_AMOUNT_AND_UNIT = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*$")
+
+
+def human_size(size_bytes: int | float) -> str:
+    """`1234567` -> `"1.2 MB"`; whole bytes below 1 KB (`"512 B"`)."""
+    value = float(size_bytes)
+    if abs(value) < 1024:
+        return f"{int(value)} B"
+    for unit in _SIZE_UNITS[1:]:
+        value /= 1024
+        if abs(value) < 1024 or unit == _SIZE_UNITS[-1]:
+            return f"{value:.1f} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def parse_size(text: str) -> int:
+    """`"10MB"`, `"500k"`, `"1.5G"`, `"200"` (bytes) -> bytes. Raises ToolError on anything else."""
+    match = _AMOUNT_AND_UNIT.match(text)
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _SIZE_MULTIPLIERS:
+        raise ToolError(f"cannot read size {text!r}: use a number and unit like 500KB, 10MB or 1.5GB")
+    return int(float(match.group(1)) * _SIZE_MULTIPLIERS[unit])
+
+
+def parse_age(text: str) -> float:
+    """`"7d"`, `"2h"`, `"30m"`, `"1w"`, `"3 days"` -> seconds. Raises ToolError on anything else."""
+    match = _AMOUNT_AND_UNIT.match(text)
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _AGE_SECONDS:
+        raise ToolError(f"cannot read age {text!r}: use a number and unit like 30m, 2h, 7d or 1w")
+    return float(match.group(1)) * _AGE_SECONDS[unit]
+
+
+def iso_time(timestamp: float) -> str:
+    """A POSIX timestamp as local ISO-8601 to the second: `"2024-05-01T14:03:09"`."""
+    return datetime.fromtimestamp(timestamp).isoformat(timespec="seconds")
+
+
+def human_duration(seconds: float) -> str:
+    """`273900` -> `"3 days, 4:05"` (hours:minutes, as `uptime` prints it)."""
+    total_minutes = max(0, int(seconds)) // 60
+    days, minutes_in_day = divmod(total_minutes, 24 * 60)
+    hours, minutes = divmod(minutes_in_day, 60)
+    clock = f"{hours}:{minutes:02d}"
+    if days == 0:
+        return clock
+    return f"{days} day{'s' if days != 1 else ''}, {clock}"
+
+
+def trim_text(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, the cut marked with an ellipsis."""
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+
+
+def clamp(value: int, low: int, high: int) -> int:
+    """A count argument held to a sane range, so a model's `limit=0` or `limit=10**9` still does something."""
+    return max(low, min(high, value))

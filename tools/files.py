@@ -1,0 +1,428 @@
+"""Read-only file tools: list, find, read, stat, search and measure files and folders.
+
+Every path argument goes through `expand_path` and every path returned through `display_path`, so the model
+reads and writes `~/Downloads/a.pdf`, never a temp or home prefix. Results lead with counts so the common
+question ("how many PDFs?") is answered by one field.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from llmos.tools._format import clamp, human_size, iso_time, parse_age, parse_size, trim_text
+from llmos.tools._sniff import SNIFF_BYTES, decode_text, guess_type, looks_binary
+from llmos.tools._walk import (
+    UsageTally,
+    WalkTally,
+    entry_kind,
+    mode_kind,
+    name_matcher,
+    targets_hidden,
+    tree_size,
+    walk,
+)
+from llmos.tools.paths import display_path, expand_path
+from llmos.tools.registry import Effect, ToolError, tool
+
+try:  # Unix only; elsewhere owner and group are reported as ids.
+    import grp
+    import pwd
+except ImportError:  # pragma: no cover
+    grp = pwd = None  # type: ignore[assignment]
+
+SEARCH_MAX_FILE_BYTES = 5 * 1024 * 1024
+SEARCH_LINE_CHARS = 200
+
+
+@tool("files.list", Effect.READ)
+def list_folder(path: str = ".", hidden: bool = False) -> dict[str, Any]:
+    """List a folder's files and subfolders with sizes and dates.
+
+    Args:
+        path: folder to list.
+        hidden: include names starting with a dot.
+    """
+    folder = _existing_folder(path)
+    entries: list[dict[str, Any]] = []
+    hidden_not_shown = 0
+    for entry in _scan(folder):
+        if entry.name.startswith(".") and not hidden:
+            hidden_not_shown += 1
+            continue
+        entries.append(_describe_entry(entry, name_only=True))
+    entries.sort(key=lambda item: (item["type"] != "folder", item["name"].casefold(), item["name"]))
+    counts = {kind: sum(1 for item in entries if item["type"] == kind) for kind in ("file", "folder", "link")}
+    total_bytes = sum(item.get("size", 0) for item in entries if item["type"] == "file")
+    result: dict[str, Any] = {
+        "path": display_path(folder),
+        "files": counts["file"],
+        "folders": counts["folder"],
+        "links": counts["link"],
+        "total_size": total_bytes,
+        "total_size_human": human_size(total_bytes),
+    }
+    if hidden_not_shown:
+        result["hidden_not_shown"] = hidden_not_shown
+    result["entries"] = entries
+    return result
+
+
+@tool("files.find", Effect.READ)
+def find_files(
+    path: str = ".",
+    name: str = "*",
+    type: Literal["file", "folder", "any"] = "any",
+    min_size: str | None = None,
+    max_size: str | None = None,
+    newer_than: str | None = None,
+    older_than: str | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """Find files or folders by name, size or age.
+
+    Args:
+        path: folder to search in, recursively.
+        name: glob like *.pdf, case-insensitive; plain text matches part of the name.
+        type: file, folder or any.
+        min_size: like 10MB, 500KB, 1.5GB.
+        max_size: like 10MB, 500KB, 1.5GB.
+        newer_than: modified within, like 30m, 2h, 7d, 1w.
+        older_than: modified before, like 30m, 2h, 7d, 1w.
+        limit: most matches to show.
+    """
+    root = _existing_folder(path)
+    min_bytes = parse_size(min_size) if min_size is not None else None
+    max_bytes = parse_size(max_size) if max_size is not None else None
+    now = time.time()
+    newest_allowed = now - parse_age(older_than) if older_than is not None else None
+    oldest_allowed = now - parse_age(newer_than) if newer_than is not None else None
+    name_matches = name_matcher(name)
+    shown_limit = clamp(limit, 1, 1000)
+
+    tally = WalkTally()
+    total = 0
+    shown: list[dict[str, Any]] = []
+    for entry in walk(root, targets_hidden(name), tally):
+        kind = entry_kind(entry)
+        if (type == "file" and kind == "folder") or (type == "folder" and kind != "folder"):
+            continue
+        if not name_matches(entry.name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            tally.skipped += 1
+            continue
+        if (min_bytes is not None or max_bytes is not None) and kind == "folder":
+            continue  # a folder's own size means nothing to a size filter
+        if (min_bytes is not None and info.st_size < min_bytes) or (max_bytes is not None and info.st_size > max_bytes):
+            continue
+        if oldest_allowed is not None and info.st_mtime < oldest_allowed:
+            continue
+        if newest_allowed is not None and info.st_mtime >= newest_allowed:
+            continue
+        total += 1
+        if len(shown) < shown_limit:
+            shown.append(_describe_entry(entry, info=info))
+    result: dict[str, Any] = {"path": display_path(root), "matches": total, "shown": len(shown), "results": shown}
+    return _with_walk_tally(result, tally)
+
+
+@tool("files.read", Effect.READ)
+def read_file(path: str, max_bytes: int = 20000) -> dict[str, Any]:
+    """Read a text file's content.
+
+    Args:
+        path: file to read.
+        max_bytes: most bytes of content to return.
+    """
+    target = expand_path(path)
+    info = _stat_or_error(target, follow_symlinks=True)
+    if stat.S_ISDIR(info.st_mode):
+        raise ToolError(f"{display_path(target)} is a folder: use files.list to see what it holds")
+    if not stat.S_ISREG(info.st_mode):
+        raise ToolError(f"{display_path(target)} is not a regular file ({mode_kind(info.st_mode)})")
+    cap = clamp(max_bytes, 1, 1_000_000)
+    try:
+        with open(target, "rb") as handle:
+            head = handle.read(max(cap + 1, SNIFF_BYTES))
+    except PermissionError:
+        raise ToolError(f"permission denied: {display_path(target)}") from None
+    size = max(info.st_size, len(head))  # files in /proc report size 0 but have content
+    result: dict[str, Any] = {"path": display_path(target), "size": size, "size_human": human_size(size)}
+    if looks_binary(head[:SNIFF_BYTES]):
+        result.update(binary=True, type=guess_type(target, head))
+        return result
+    truncated = len(head) > cap
+    content = decode_text(head[:cap], final=not truncated)
+    result["truncated"] = truncated
+    if truncated:
+        result["shown_bytes"] = cap
+    else:
+        result["lines"] = content.count("\n") + (1 if content and not content.endswith("\n") else 0)
+    result["content"] = content  # last, so a budget cut takes content and keeps the facts above
+    return result
+
+
+@tool("files.stat", Effect.READ)
+def stat_path(path: str) -> dict[str, Any]:
+    """Show details of one file or folder: size, permissions, owner, dates.
+
+    Args:
+        path: file or folder.
+    """
+    target = expand_path(path)
+    info = _stat_or_error(target, follow_symlinks=False)
+    kind = mode_kind(info.st_mode)
+    birth_time = getattr(info, "st_birthtime", None)
+    result: dict[str, Any] = {
+        "path": display_path(target),
+        "type": kind,
+        "size": info.st_size,
+        "size_human": human_size(info.st_size),
+        "mode": f"{stat.S_IMODE(info.st_mode):04o}",
+        "permissions": stat.filemode(info.st_mode),
+        "owner": _owner_name(info.st_uid),
+        "group": _group_name(info.st_gid),
+        "modified": iso_time(info.st_mtime),
+        "accessed": iso_time(info.st_atime),
+        "created": iso_time(birth_time) if birth_time else None,
+    }
+    if kind == "link":
+        # Joined and normalised by hand: a link's text is literal, never `~` or `$VAR` expanded.
+        result["target"] = display_path(Path(os.path.normpath(target.parent / os.readlink(target))))
+        result["target_exists"] = target.exists()
+    if kind == "folder":
+        try:
+            with os.scandir(target) as entries:
+                result["entries"] = sum(1 for _ in entries)
+        except OSError:
+            result["entries"] = None
+    return result
+
+
+@tool("files.search", Effect.READ)
+def search_text(
+    text: str, path: str = ".", name: str = "*", ignore_case: bool = True, limit: int = 50
+) -> dict[str, Any]:
+    """Search inside text files for lines containing some text.
+
+    Args:
+        text: plain text to look for (not a regex).
+        path: folder (searched recursively) or one file.
+        name: only files whose name matches this glob, like *.py.
+        ignore_case: match regardless of case.
+        limit: most matching lines to show.
+    """
+    if not text:
+        raise ToolError("text to search for is empty")
+    root = expand_path(path)
+    _stat_or_error(root, follow_symlinks=True)
+    needle = text.casefold() if ignore_case else text
+    shown_limit = clamp(limit, 1, 1000)
+    tally = WalkTally()
+    if root.is_dir():
+        name_matches = name_matcher(name)
+        include_hidden = targets_hidden(name)
+        candidates: Iterator[str] = (
+            entry.path
+            for entry in walk(root, include_hidden, tally)
+            if entry_kind(entry) == "file" and name_matches(entry.name)
+        )
+    else:
+        candidates = iter([str(root)])
+    total = files_scanned = files_matched = 0
+    shown: list[dict[str, Any]] = []
+    for file_path in candidates:
+        lines = _text_lines(file_path, tally)
+        if lines is None:
+            continue
+        files_scanned += 1
+        matched_here = False
+        for line_number, line in enumerate(lines, start=1):
+            position = (line.casefold() if ignore_case else line).find(needle)
+            if position < 0:
+                continue
+            total += 1
+            matched_here = True
+            if len(shown) < shown_limit:
+                shown.append(
+                    {"path": display_path(Path(file_path)), "line": line_number, "text": _line_excerpt(line, position)}
+                )
+        files_matched += matched_here
+    result: dict[str, Any] = {
+        "text": text,
+        "path": display_path(root),
+        "matches": total,
+        "files_with_matches": files_matched,
+        "files_scanned": files_scanned,
+        "shown": len(shown),
+        "results": shown,
+    }
+    return _with_walk_tally(result, tally)
+
+
+@tool("files.disk_usage", Effect.READ)
+def disk_usage(path: str = ".", top: int = 10) -> dict[str, Any]:
+    """Measure a folder's total size and its biggest items.
+
+    Args:
+        path: folder to measure.
+        top: how many of the biggest items to show.
+    """
+    root = expand_path(path)
+    root_info = _stat_or_error(root, follow_symlinks=False)
+    if not stat.S_ISDIR(root_info.st_mode):
+        return {
+            "path": display_path(root),
+            "type": mode_kind(root_info.st_mode),
+            "size": root_info.st_size,
+            "size_human": human_size(root_info.st_size),
+            "biggest": [],
+        }
+    tally = UsageTally(device=root_info.st_dev)
+    children: list[dict[str, Any]] = []
+    for entry in _scan(root):
+        kind = entry_kind(entry)
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            tally.errors += 1
+            continue
+        if kind == "folder":
+            tally.folders += 1
+            size = tree_size(entry.path, tally) if info.st_dev == tally.device else 0
+        else:
+            tally.files += kind == "file"
+            size = tally.count_file(info)
+        children.append({"name": entry.name, "type": kind, "size": size})
+    total = sum(child["size"] for child in children)
+    children.sort(key=lambda child: (-child["size"], child["name"]))
+    biggest = [
+        {
+            **child,
+            "size_human": human_size(child["size"]),
+            "percent": round(100 * child["size"] / total, 1) if total else 0.0,
+        }
+        for child in children[: clamp(top, 1, 100)]
+    ]
+    result: dict[str, Any] = {
+        "path": display_path(root),
+        "size": total,
+        "size_human": human_size(total),
+        "files": tally.files,
+        "folders": tally.folders,
+        "items": len(children),
+        "errors": tally.errors,
+    }
+    if tally.incomplete:
+        result["incomplete"] = True
+    result["biggest"] = biggest
+    return result
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+
+def _scan(folder: Path) -> list[os.DirEntry[str]]:
+    """The entries of one folder, sorted by name; a permission problem becomes a readable error."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(entries, key=lambda entry: entry.name)
+    except PermissionError:
+        raise ToolError(f"permission denied: {display_path(folder)}") from None
+
+
+def _with_walk_tally(result: dict[str, Any], tally: WalkTally) -> dict[str, Any]:
+    """Add what a walk missed, before the (possibly long) result list so a budget cut keeps it."""
+    listed = {key: result.pop(key) for key in ("shown", "results")}
+    result["skipped"] = tally.skipped
+    if tally.incomplete:
+        result["incomplete"] = True
+    result.update(listed)
+    return result
+
+
+def _existing_folder(path: str) -> Path:
+    folder = expand_path(path)
+    info = _stat_or_error(folder, follow_symlinks=True)
+    if not stat.S_ISDIR(info.st_mode):
+        raise ToolError(f"{display_path(folder)} is not a folder")
+    return folder
+
+
+def _stat_or_error(target: Path, follow_symlinks: bool) -> os.stat_result:
+    try:
+        return os.stat(target, follow_symlinks=follow_symlinks)
+    except FileNotFoundError:
+        raise ToolError(f"no such file or folder: {display_path(target)}") from None
+    except PermissionError:
+        raise ToolError(f"permission denied: {display_path(target)}") from None
+    except NotADirectoryError:
+        raise ToolError(f"no such file or folder: {display_path(target)} (a parent is a file)") from None
+
+
+def _describe_entry(
+    entry: os.DirEntry[str], name_only: bool = False, info: os.stat_result | None = None
+) -> dict[str, Any]:
+    """`{name|path, type, size, size_human, modified}`; folders carry no size (their own size means nothing)."""
+    kind = entry_kind(entry)
+    described: dict[str, Any] = {"name": entry.name} if name_only else {"path": display_path(Path(entry.path))}
+    described["type"] = kind
+    try:
+        info = info or entry.stat(follow_symlinks=False)
+    except OSError:
+        return described
+    if kind != "folder":
+        described.update(size=info.st_size, size_human=human_size(info.st_size))
+    described["modified"] = iso_time(info.st_mtime)
+    return described
+
+
+def _text_lines(file_path: str, tally: WalkTally) -> list[str] | None:
+    """A file's lines when it is a readable text file of at most 5 MB; None (and a skip if unreadable or too big)
+    otherwise."""
+    try:
+        info = os.stat(file_path)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        if info.st_size > SEARCH_MAX_FILE_BYTES:
+            tally.skipped += 1
+            return None
+        with open(file_path, "rb") as handle:
+            data = handle.read(SEARCH_MAX_FILE_BYTES + 1)
+    except OSError:
+        tally.skipped += 1
+        return None
+    if looks_binary(data[:SNIFF_BYTES]):
+        return None
+    return data.decode("utf-8", errors="replace").splitlines()
+
+
+def _line_excerpt(line: str, position: int) -> str:
+    """The matching line, stripped; a long line is cut to a window around the match."""
+    stripped = line.strip()
+    if len(stripped) <= SEARCH_LINE_CHARS:
+        return stripped
+    start = max(0, position - (len(line) - len(line.lstrip())) - SEARCH_LINE_CHARS // 4)
+    excerpt = trim_text(stripped[start:], SEARCH_LINE_CHARS - (1 if start else 0))
+    return ("…" + excerpt) if start else excerpt
+
+
+def _owner_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name if pwd else str(uid)
+    except KeyError:
+        return str(uid)
+
+
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name if grp else str(gid)
+    except KeyError:
+        return str(gid)

@@ -1,0 +1,151 @@
+"""Read-only process tools: which programs run, and what one of them is using.
+
+Fields a process will not show us (another user's, without privileges) come back as null rather than failing
+the call; a process that exits while we look is left out of a list, or reported as gone for `process.info`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+import psutil
+
+from llmos.tools._format import clamp, human_size, iso_time, trim_text
+from llmos.tools.paths import display_path
+from llmos.tools.registry import Effect, ToolError, tool
+
+COMMAND_LINE_CHARS = 120
+# Per-process CPU percent is the CPU time used between two samples; this is the gap between them.
+CPU_SAMPLE_SECONDS = 0.2
+_LIST_ATTRS = ["pid", "name", "username", "status", "cmdline"]
+
+
+@tool("process.list", Effect.READ)
+def list_processes(
+    sort: Literal["cpu", "memory", "name", "pid"] = "cpu", name: str | None = None, limit: int = 15
+) -> dict[str, Any]:
+    """List running processes, busiest first.
+
+    Args:
+        sort: cpu, memory, name or pid.
+        name: only processes whose name or command contains this.
+        limit: most processes to show.
+    """
+    all_processes = list(psutil.process_iter(_LIST_ATTRS))
+    wanted = name.strip().casefold() if name else ""
+    chosen = [proc for proc in all_processes if not wanted or wanted in _searchable_text(proc)]
+    for proc in chosen:
+        with contextlib.suppress(psutil.Error):
+            proc.cpu_percent(None)  # first sample; the second, after the sleep, gives the percent
+    if chosen:
+        time.sleep(CPU_SAMPLE_SECONDS)
+    rows = [row for row in (_process_row(proc) for proc in chosen) if row is not None]
+    rows.sort(key=_SORT_KEYS[sort])
+    shown = rows[: clamp(limit, 1, 500)]
+    result: dict[str, Any] = {"total": len(all_processes)}
+    if name:
+        result["matching"] = len(rows)
+    result.update(sort=sort, shown=len(shown), processes=shown)
+    return result
+
+
+@tool("process.info", Effect.READ)
+def process_info(pid: int) -> dict[str, Any]:
+    """Show details of one process by pid.
+
+    Args:
+        pid: process id.
+    """
+    try:
+        proc = psutil.Process(pid)
+        proc.cpu_percent(None)
+        time.sleep(CPU_SAMPLE_SECONDS)
+        with proc.oneshot():
+            name = proc.name()
+            parent = _allowed(proc.parent)
+            memory_info = _allowed(proc.memory_info)
+            cmdline = _allowed(proc.cmdline)
+            cwd = _allowed(proc.cwd)
+            exe = _allowed(proc.exe)
+            open_files = _allowed(proc.open_files)
+            result: dict[str, Any] = {
+                "pid": pid,
+                "name": name,
+                "exe": exe or None,
+                "cmdline": trim_text(_command_text(cmdline), 1000) if cmdline else None,
+                "user": _allowed(proc.username),
+                "status": _allowed(proc.status),
+                "started": iso_time(proc.create_time()),
+                "cpu_percent": _rounded(_allowed(proc.cpu_percent, None)),
+                "memory_percent": _rounded(_allowed(proc.memory_percent)),
+                "rss": memory_info.rss if memory_info else None,
+                "rss_human": human_size(memory_info.rss) if memory_info else None,
+                "threads": _allowed(proc.num_threads),
+                "open_files": len(open_files) if open_files is not None else None,
+                "cwd": display_path(Path(cwd)) if cwd else None,
+                "parent_pid": parent.pid if parent else None,
+                "parent_name": _allowed(parent.name) if parent else None,
+                "children": len(_allowed(proc.children) or []),
+            }
+    except psutil.NoSuchProcess:
+        raise ToolError(f"no process with pid {pid} (it may have exited)") from None
+    except psutil.AccessDenied:
+        raise ToolError(f"not allowed to inspect process {pid}") from None
+    return result
+
+
+def _searchable_text(proc: psutil.Process) -> str:
+    info = proc.info
+    return f"{info.get('name') or ''} {' '.join(info.get('cmdline') or [])}".casefold()
+
+
+def _process_row(proc: psutil.Process) -> dict[str, Any] | None:
+    """One line of the list, or None when the process exited meanwhile."""
+    info = proc.info
+    try:
+        with proc.oneshot():
+            cpu = _allowed(proc.cpu_percent, None)
+            memory_percent = _allowed(proc.memory_percent)
+            memory_info = _allowed(proc.memory_info)
+    except psutil.NoSuchProcess:
+        return None
+    cmdline = _command_text(info.get("cmdline") or [])
+    return {
+        "pid": info["pid"],
+        "name": info.get("name") or "",
+        "user": info.get("username"),
+        "cpu_percent": _rounded(cpu),
+        "memory_percent": _rounded(memory_percent),
+        "rss": memory_info.rss if memory_info else None,
+        "rss_human": human_size(memory_info.rss) if memory_info else None,
+        "status": info.get("status"),
+        "command": trim_text(cmdline, COMMAND_LINE_CHARS) if cmdline else None,
+    }
+
+
+_SORT_KEYS = {
+    "cpu": lambda row: (-(row["cpu_percent"] or 0.0), -(row["memory_percent"] or 0.0), row["pid"]),
+    "memory": lambda row: (-(row["memory_percent"] or 0.0), row["pid"]),
+    "name": lambda row: (row["name"].casefold(), row["pid"]),
+    "pid": lambda row: row["pid"],
+}
+
+
+def _command_text(argv: list[str]) -> str:
+    """The command line on one line: arguments joined, runs of whitespace (newlines in `-c` code) made single."""
+    return " ".join(" ".join(argv).split())
+
+
+def _allowed(method: Any, *args: Any) -> Any:
+    """The method's value, or None where the process will not tell us (another user's, a zombie)."""
+    try:
+        return method(*args)
+    except (psutil.AccessDenied, psutil.ZombieProcess):
+        return None
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None
