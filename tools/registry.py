@@ -196,25 +196,37 @@ def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
     return " ".join(description_lines), param_docs
 
 
+_SCHEMA_ANNOTATIONS = frozenset({"title", "$defs", "default", "description"})
+
+
 def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """Reduce pydantic's schema to what a grammar needs: no titles, `Optional[X]` as plain X (the model omits
     the argument instead of writing null), `$defs` inlined, no extra properties."""
     defs = schema.get("$defs", {})
 
     def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                return walk(defs[node["$ref"].split("/")[-1]])
-            if "anyOf" in node:
-                branches = [b for b in node["anyOf"] if b.get("type") != "null"]
-                if len(branches) == 1:
-                    merged = {k: v for k, v in node.items() if k not in ("anyOf", "default")}
-                    merged.update(branches[0])
-                    return walk(merged)
-            return {k: walk(v) for k, v in node.items() if k not in ("title", "$defs", "default", "description")}
         if isinstance(node, list):
             return [walk(item) for item in node]
-        return node
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            return walk(defs[node["$ref"].split("/")[-1]])
+        if "anyOf" in node:
+            branches = [b for b in node["anyOf"] if b.get("type") != "null"]
+            if len(branches) == 1:
+                merged = {k: v for k, v in node.items() if k != "anyOf"}
+                merged.update(branches[0])
+                return walk(merged)
+        cleaned_node: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in _SCHEMA_ANNOTATIONS:
+                continue
+            if key == "properties":
+                # Keys here are parameter names, not schema keywords: a parameter called `title` stays.
+                cleaned_node[key] = {name: walk(sub) for name, sub in value.items()}
+            else:
+                cleaned_node[key] = walk(value)
+        return cleaned_node
 
     cleaned = walk(schema)
     cleaned["additionalProperties"] = False
@@ -255,7 +267,9 @@ def render_within_budget(data: Any, budget_chars: int) -> str:
         if len(text) <= budget_chars:
             return text
     note = f"... [truncated: {len(text)} chars cut to {budget_chars}]"
-    return text[: max(0, budget_chars - len(note))] + note
+    if len(note) > budget_chars:
+        return text[:budget_chars]
+    return text[: budget_chars - len(note)] + note
 
 
 def _dumps(data: Any) -> str:

