@@ -27,7 +27,7 @@ from llmos.events import (
 )
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
-from llmos.models.prompt import Turn, assistant_call, build_prefix, render_conversation, user_request
+from llmos.models.prompt import Turn, build_prefix, render_conversation, user_request
 from llmos.policies.decision import Policy
 from llmos.streaming import AnswerStreamer
 from llmos.tools.registry import Effect, Registry, ToolSpec
@@ -114,7 +114,7 @@ class _RequestRun:
             raw_call = yield from self._generate(offered)
             if raw_call is None:
                 return
-            tool_name, args = raw_call
+            tool_name, args, raw_text = raw_call
             if tool_name == ANSWER_TOOL:
                 self.answer = str(args.get("text", "")).strip()
                 yield Answer(self.answer)
@@ -125,7 +125,8 @@ class _RequestRun:
             self.steps.append(step)
             yield StepPlanned(step)
             yield from self._decide_and_run(spec, step)
-            self.turns.append(Turn("assistant", assistant_call(tool_name, args)))
+            # The reply exactly as generated, so the KV cache already holds it and the next turn reuses it.
+            self.turns.append(Turn("assistant", raw_text))
             self.turns.append(Turn("tool", step.result or "", tool_name=tool_name))
             # Small models sometimes repeat a call verbatim; a second identical call adds nothing, so the next
             # turn must answer from what is known.
@@ -140,7 +141,9 @@ class _RequestRun:
         return specs
 
     def _generate(self, offered: list[ToolSpec]) -> Iterator[Event]:
-        """Ask the model for one call among `offered`; stream answer text as it comes. Returns (tool, args)."""
+        """Ask the model for one call among `offered`; stream answer text as it comes.
+
+        Returns (tool, validated args, the raw reply), or None when the model failed."""
         schema = call_schema([(spec.name, spec.parameters_schema) for spec in offered])
         conversation = render_conversation(self.turns)
         # `answer` is always on offer, so the cap must leave room for a full reply.
@@ -163,7 +166,7 @@ class _RequestRun:
         parsed = _parse_call(raw)
         if parsed is None and streamer.started:
             # The answer ran past its token budget: keep what was said rather than lose it.
-            return ANSWER_TOOL, {"text": streamer.text + " …"}
+            return ANSWER_TOOL, {"text": streamer.text + " …"}, raw
         if parsed is None or parsed[0] not in {spec.name for spec in offered}:
             self.failed = True
             self.failure_message = f"the model produced no valid tool call: {raw[:200]!r}"
@@ -179,7 +182,7 @@ class _RequestRun:
             self.failure_message = str(exc)
             yield Error(self.failure_message)
             return None
-        return tool_name, args
+        return tool_name, args, raw
 
     def _decide_and_run(self, spec: ToolSpec, step: Step) -> Iterator[Event]:
         decision = self.session.policy.decide(spec.name, spec.effect.value, step.args)

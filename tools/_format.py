@@ -7,6 +7,7 @@ every tool spells a size, a time and a duration the same way.
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime
 
 from llmos.tools.registry import ToolError
@@ -70,6 +71,18 @@ def parse_age(text: str) -> float:
 def iso_time(timestamp: float) -> str:
     """A POSIX timestamp as local ISO-8601 to the second: `"2024-05-01T14:03:09"`."""
     return datetime.fromtimestamp(timestamp).isoformat(timespec="seconds")
+
+
+def time_ago(timestamp: float, now: float | None = None) -> str:
+    """A past moment as a short age a model reads in a couple of tokens: `"just now"`, `"12m ago"`, `"3h ago"`,
+    `"5d ago"`, `"4mo ago"`, `"2y ago"`; a time in the future says so."""
+    seconds = (time.time() if now is None else now) - timestamp
+    if seconds < 0:
+        return "in the future"
+    for unit_seconds, unit in ((365 * 86400, "y"), (30 * 86400, "mo"), (86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= unit_seconds:
+            return f"{int(seconds // unit_seconds)}{unit} ago"
+    return "just now"
 
 
 def human_duration(seconds: float) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from llmos.tools._format import clamp, human_size, iso_time, parse_age, parse_size, trim_text
+from llmos.tools._format import clamp, human_size, iso_time, parse_age, parse_size, time_ago, trim_text
 from llmos.tools._sniff import SNIFF_BYTES, decode_text, guess_type, looks_binary
 from llmos.tools._walk import (
     UsageTally,
@@ -370,7 +370,7 @@ def _stat_or_error(target: Path, follow_symlinks: bool) -> os.stat_result:
 def _describe_entry(
     entry: os.DirEntry[str], name_only: bool = False, info: os.stat_result | None = None
 ) -> dict[str, Any]:
-    """`{name|path, type, size, size_human, modified}`; folders carry no size (their own size means nothing)."""
+    """`{name|path, type, size, size_human, modified, modified_human}`; folders carry no size (their own size means nothing)."""
     kind = entry_kind(entry)
     described: dict[str, Any] = {"name": entry.name} if name_only else {"path": display_path(Path(entry.path))}
     described["type"] = kind
@@ -380,7 +380,8 @@ def _describe_entry(
         return described
     if kind != "folder":
         described.update(size=info.st_size, size_human=human_size(info.st_size))
-    described["modified"] = iso_time(info.st_mtime)
+    # The ISO time is for people and --json; the model reads the short age (see render.compact_for_model).
+    described.update(modified=iso_time(info.st_mtime), modified_human=time_ago(info.st_mtime))
     return described
 
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import pydantic
 
+from llmos.tools.render import compact_for_model, render_within_budget
+
 
 class Effect(str, enum.Enum):
     """What a tool does to the world; policy and undo act on this meaning, not on the tool's name."""
@@ -45,8 +47,8 @@ class ToolResult:
     def for_model(self, budget_chars: int) -> str:
         """Compact JSON for the model, shrunk to `budget_chars` with the truncation said."""
         if not self.ok:
-            return _dumps({"error": self.error})[:budget_chars]
-        return render_within_budget(self.data, budget_chars)
+            return render_within_budget({"error": self.error}, budget_chars)
+        return render_within_budget(compact_for_model(self.data), budget_chars)
 
 
 @dataclass(frozen=True)
@@ -243,48 +245,3 @@ def _describe_os_error(exc: Exception) -> str:
         where = f": {exc.filename}" if exc.filename else ""
         return f"{exc.strerror.lower()}{where}"
     return str(exc)
-
-
-def render_within_budget(data: Any, budget_chars: int) -> str:
-    """Compact JSON no longer than `budget_chars`. The longest lists are halved first, each cut noted beside
-    it (`entries_note: "showing 20 of 312"`), so the model always knows what it is not seeing; a hard cut with
-    a note is the last resort."""
-    text = _dumps(data)
-    if len(text) <= budget_chars:
-        return text
-    shrunk = json.loads(text)
-    if isinstance(shrunk, list):
-        shrunk = {"items": shrunk}
-    lists = _lists_in_dicts(shrunk)
-    original_lengths = {id(items): len(items) for _, _, items in lists}
-    while lists:
-        parent, key, items = max(lists, key=lambda entry: len(entry[2]))
-        if not items:
-            break
-        del items[len(items) // 2 :]
-        parent[f"{key}_note"] = f"showing {len(items)} of {original_lengths[id(items)]}"
-        text = _dumps(shrunk)
-        if len(text) <= budget_chars:
-            return text
-    note = f"... [truncated: {len(text)} chars cut to {budget_chars}]"
-    if len(note) > budget_chars:
-        return text[:budget_chars]
-    return text[: budget_chars - len(note)] + note
-
-
-def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":"))
-
-
-def _lists_in_dicts(node: Any) -> list[tuple[dict[str, Any], str, list[Any]]]:
-    """Every (parent dict, key, list) below `node`, so a cut list can carry a note beside it."""
-    found: list[tuple[dict[str, Any], str, list[Any]]] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if isinstance(value, list):
-                found.append((node, key, value))
-            found.extend(_lists_in_dicts(value))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(_lists_in_dicts(item))
-    return found

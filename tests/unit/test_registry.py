@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmos.tools.registry import Effect, Registry, ToolError, ToolResult, ToolSpec, render_within_budget, tool
+from llmos.tools.registry import Effect, Registry, ToolError, ToolResult, ToolSpec, tool
+from llmos.tools.render import render_within_budget
 
 
 def make_registry() -> Registry:

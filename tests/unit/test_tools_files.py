@@ -48,7 +48,7 @@ def test_list_counts_files_and_folders_before_entries(temp_home: Path, builtin_t
 
 
 def test_list_entry_fields_are_exact(temp_home: Path, builtin_tools: Registry) -> None:
-    """A file entry has type, byte size, human size and local ISO modified time; a folder has no size."""
+    """A file entry has type, byte size, human size, local ISO modified time and its short age; a folder has no size."""
     entries = {entry["name"]: entry for entry in ok(builtin_tools, "files.list", path="Downloads")["entries"]}
     notes = temp_home / "Downloads" / "notes.txt"
     assert entries["notes.txt"] == {
@@ -57,6 +57,7 @@ def test_list_entry_fields_are_exact(temp_home: Path, builtin_tools: Registry) -
         "size": notes.stat().st_size,
         "size_human": f"{notes.stat().st_size} B",
         "modified": datetime.fromtimestamp(notes.stat().st_mtime).isoformat(timespec="seconds"),
+        "modified_human": "1d ago",  # the fixture dates its files one day back
     }
     assert entries["archive"]["type"] == "folder" and "size" not in entries["archive"]
 

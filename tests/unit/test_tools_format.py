@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmos.tools._format import clamp, human_duration, human_size, iso_time, parse_age, parse_size, trim_text
+from llmos.tools._format import clamp, human_duration, human_size, iso_time, parse_age, parse_size, time_ago, trim_text
 from llmos.tools.registry import ToolError
 
 
@@ -86,3 +86,13 @@ def test_trim_text_marks_the_cut_and_keeps_the_limit() -> None:
 
 def test_clamp_holds_counts_to_range() -> None:
     assert (clamp(0, 1, 50), clamp(10**9, 1, 50), clamp(7, 1, 50)) == (1, 50, 7)
+
+
+@pytest.mark.parametrize(
+    ("age_seconds", "expected"),
+    [(5, "just now"), (60, "1m ago"), (7200, "2h ago"), (3 * 86400, "3d ago"), (65 * 86400, "2mo ago"),
+     (800 * 86400, "2y ago"), (-10, "in the future")],
+)
+def test_time_ago_is_short_and_exact(age_seconds: int, expected: str) -> None:
+    """Ages are floored to the largest whole unit, so a model can quote them as they are."""
+    assert time_ago(1_000_000_000 - age_seconds, now=1_000_000_000) == expected
