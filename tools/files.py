@@ -7,6 +7,7 @@ question ("how many PDFs?") is answered by one field.
 
 from __future__ import annotations
 
+import heapq
 import os
 import stat
 import time
@@ -39,13 +40,17 @@ SEARCH_MAX_FILE_BYTES = 5 * 1024 * 1024
 SEARCH_LINE_CHARS = 200
 
 
+SortOrder = Literal["name", "size", "newest"]
+
+
 @tool("files.list", Effect.READ)
-def list_folder(path: str = ".", hidden: bool = False) -> dict[str, Any]:
+def list_folder(path: str = ".", hidden: bool = False, sort: SortOrder = "name") -> dict[str, Any]:
     """List a folder's files and subfolders with sizes and dates.
 
     Args:
         path: folder to list.
         hidden: include names starting with a dot.
+        sort: name (folders first), size (biggest first) or newest (most recently modified first).
     """
     folder = _existing_folder(path)
     entries: list[dict[str, Any]] = []
@@ -56,6 +61,11 @@ def list_folder(path: str = ".", hidden: bool = False) -> dict[str, Any]:
             continue
         entries.append(_describe_entry(entry, name_only=True))
     entries.sort(key=lambda item: (item["type"] != "folder", item["name"].casefold(), item["name"]))
+    if sort == "size":
+        entries.sort(key=lambda item: -item.get("size", -1))
+    elif sort == "newest":
+        # The exact mtime, not the ISO string: two changes within one second still come out in order.
+        entries.sort(key=lambda item: _mtime_or_zero(folder / item["name"]), reverse=True)
     counts = {kind: sum(1 for item in entries if item["type"] == kind) for kind in ("file", "folder", "link")}
     total_bytes = sum(item.get("size", 0) for item in entries if item["type"] == "file")
     result: dict[str, Any] = {
@@ -81,6 +91,7 @@ def find_files(
     max_size: str | None = None,
     newer_than: str | None = None,
     older_than: str | None = None,
+    sort: SortOrder = "name",
     limit: int = 50,
 ) -> dict[str, Any]:
     """Find files or folders by name, size or age.
@@ -93,6 +104,7 @@ def find_files(
         max_size: like 10MB, 500KB, 1.5GB.
         newer_than: modified within, like 30m, 2h, 7d, 1w.
         older_than: modified before, like 30m, 2h, 7d, 1w.
+        sort: name (walk order), size (biggest first) or newest (most recently modified first).
         limit: most matches to show.
     """
     root = _existing_folder(path)
@@ -107,6 +119,8 @@ def find_files(
     tally = WalkTally()
     total = 0
     shown: list[dict[str, Any]] = []
+    # For size/newest the best `shown_limit` matches are kept in a bounded heap, so a huge tree costs no memory.
+    ranked: list[tuple[float, int, os.DirEntry[str], os.stat_result]] = []
     for entry in walk(root, targets_hidden(name), tally):
         kind = entry_kind(entry)
         if (type == "file" and kind == "folder") or (type == "folder" and kind != "folder"):
@@ -127,8 +141,21 @@ def find_files(
         if newest_allowed is not None and info.st_mtime >= newest_allowed:
             continue
         total += 1
-        if len(shown) < shown_limit:
-            shown.append(_describe_entry(entry, info=info))
+        if sort == "name":
+            if len(shown) < shown_limit:
+                shown.append(_describe_entry(entry, info=info))
+            continue
+        rank = info.st_size if sort == "size" else info.st_mtime
+        if kind == "folder" and sort == "size":
+            continue  # a folder's own size is not its content's; files.disk_usage measures folders
+        candidate = (rank, -total, entry, info)
+        if len(ranked) < shown_limit:
+            heapq.heappush(ranked, candidate)
+        elif candidate[:2] > ranked[0][:2]:
+            heapq.heapreplace(ranked, candidate)
+    if sort != "name":
+        best_first = sorted(ranked, key=lambda item: item[:2], reverse=True)
+        shown = [_describe_entry(entry, info=info) for _, _, entry, info in best_first]
     result: dict[str, Any] = {"path": display_path(root), "matches": total, "shown": len(shown), "results": shown}
     return _with_walk_tally(result, tally)
 
@@ -383,6 +410,13 @@ def _describe_entry(
     # The ISO time is for people and --json; the model reads the short age (see render.compact_for_model).
     described.update(modified=iso_time(info.st_mtime), modified_human=time_ago(info.st_mtime))
     return described
+
+
+def _mtime_or_zero(target: Path) -> float:
+    try:
+        return target.lstat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _text_lines(file_path: str, tally: WalkTally) -> list[str] | None:

@@ -443,3 +443,31 @@ def test_disk_usage_of_a_file_is_its_size(temp_home: Path, builtin_tools: Regist
 
 def test_disk_usage_missing_path_is_a_readable_error(temp_home: Path, builtin_tools: Registry) -> None:
     assert error(builtin_tools, "files.disk_usage", path="~/nope") == "no such file or folder: ~/nope"
+
+
+def test_find_sorted_by_size_puts_the_biggest_file_first(temp_home: Path, builtin_tools: Registry) -> None:
+    """`sort="size"` answers "what is the biggest file": the largest file under the path comes first."""
+    found = ok(builtin_tools, "files.find", path="~", type="file", sort="size", limit=2)
+    biggest = max((p for p in temp_home.rglob("*") if p.is_file() and ".git" not in p.parts and not p.name.startswith(".")),
+                  key=lambda p: p.stat().st_size)
+    assert found["results"][0]["path"] == "~/" + str(biggest.relative_to(temp_home))
+    assert found["results"][0]["size"] >= found["results"][1]["size"]
+    assert found["shown"] == 2 and found["matches"] > 2
+
+
+def test_find_sorted_by_newest_puts_the_latest_change_first(temp_home: Path, builtin_tools: Registry) -> None:
+    """`sort="newest"` shows the most recently modified match first."""
+    fresh = temp_home / "Downloads" / "fresh.txt"
+    fresh.write_text("new")
+    found = ok(builtin_tools, "files.find", path="~", type="file", sort="newest", limit=3)
+    assert found["results"][0]["path"] == "~/Downloads/fresh.txt"
+
+
+def test_list_sorted_by_size_and_newest(temp_home: Path, builtin_tools: Registry) -> None:
+    """files.list can order entries biggest-first or newest-first instead of by name."""
+    by_size = ok(builtin_tools, "files.list", path="~/Downloads", sort="size")["entries"]
+    sizes = [entry.get("size", -1) for entry in by_size]
+    assert sizes == sorted(sizes, reverse=True)
+    (temp_home / "Downloads" / "zzz-new.txt").write_text("x")
+    by_newest = ok(builtin_tools, "files.list", path="~/Downloads", sort="newest")["entries"]
+    assert by_newest[0]["name"] == "zzz-new.txt"
