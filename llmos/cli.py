@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -36,20 +37,28 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
-    if options.command is None:
-        parser.print_help()
-        return 0
     try:
-        if options.command == "models":
-            return _models(options)
+        if options.command is None:
+            parser.print_help()
+            exit_code = 0
+        elif options.command == "models":
+            exit_code = _models(options)
+        else:
+            parser.error(f"unknown command {options.command!r}")
+        # Output to a pipe is buffered, so a reader that went away shows only at a flush: make it here, where it
+        # is handled, not in the interpreter's exit.
+        sys.stdout.flush()
+        return exit_code
     except LlmosError as exc:
         print(f"llmos: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("llmos: interrupted", file=sys.stderr)
         return 130
-    parser.error(f"unknown command {options.command!r}")
-    return 2
+    except BrokenPipeError:
+        # The reader went away (`llmos models list --json | head`): stop quietly, as `cat` would; 128 + SIGPIPE.
+        _discard_stdout()
+        return 141
 
 
 def _models(options: argparse.Namespace) -> int:
@@ -83,6 +92,17 @@ def _models(options: argparse.Namespace) -> int:
                 print(f"{key:<{width}}  {value if value is not None else '-'}")
         return 0
     return 2
+
+
+def _discard_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's flush at exit does not raise BrokenPipeError again."""
+    try:
+        stdout_fd = sys.stdout.fileno()
+    except (OSError, ValueError):  # stdout replaced in-process: no descriptor for the exit flush to fail on
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stdout_fd)
+    os.close(devnull)
 
 
 def _print_model_table(rows: list[dict[str, Any]]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -18,6 +19,8 @@ from llmos.events import AnswerToken, Error, RequestFinished, Step, StepFinished
 from llmos.session import Approver, Session
 
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: what a shell reports for `cat` when the reader of its output went away."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("llmos-ask: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`llmos-ask --json < requests.txt | head -1`): stop before running more requests,
+        # quietly, as `cat` would.
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
 
 
 def _run(options: argparse.Namespace) -> int:
@@ -121,7 +129,9 @@ def _approver(yes: bool, interactive: bool) -> Approver | None:
     return None
 
 
-def _ask_on_terminal(step: Step, stream: TextIO = sys.stderr) -> bool:
+def _ask_on_terminal(step: Step, stream: TextIO | None = None) -> bool:
+    # Looked up per call, not bound as a default at import: a caller that redirects sys.stderr must see the prompt.
+    stream = stream or sys.stderr
     reason = step.decision.reason if step.decision else ""
     stream.write(f"llmos wants to run {step.tool} {json.dumps(step.args, ensure_ascii=False)} ({reason}). Allow? [y/N] ")
     stream.flush()
@@ -137,12 +147,23 @@ def _read_stdin() -> str:
         raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
     except OSError as exc:
         raise UsageError(f"cannot read stdin: {exc.strerror or exc}") from None
+    # NUL bytes mean binary whatever the encoding (grep's and git's test): zero-filled data and UTF-16 text decode
+    # as valid UTF-8 and would otherwise reach the model as noise.
+    if b"\x00" in raw[:8192]:
+        raise UsageError("stdin is binary data, not text; pipe text (e.g. through `strings`)")
+    # Text in another encoding (Latin-1 logs) is still worth reading: undecodable bytes become U+FFFD.
+    return raw.decode("utf-8", errors="replace")
+
+
+def _discard_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's flush at exit does not raise BrokenPipeError again."""
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        if b"\x00" in raw[:8192]:
-            raise UsageError("stdin is binary data, not text; pipe text (e.g. through `strings`)") from None
-        return raw.decode("utf-8", errors="replace")
+        stdout_fd = sys.stdout.fileno()
+    except (OSError, ValueError):  # stdout replaced in-process: no descriptor for the exit flush to fail on
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stdout_fd)
+    os.close(devnull)
 
 
 def _positive_int(text: str) -> int:
