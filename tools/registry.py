@@ -99,6 +99,8 @@ class ToolSpec:
             return ToolResult(ok=False, error=str(exc))
         except (OSError, ValueError) as exc:
             return ToolResult(ok=False, error=_describe_os_error(exc))
+        except Exception as exc:  # noqa: BLE001  a bug in one tool must not end the request; the model reads it
+            return ToolResult(ok=False, error=f"{self.name} failed unexpectedly: {type(exc).__name__}: {exc}")
 
 
 class Registry:
