@@ -1,0 +1,66 @@
+"""Fixtures for tests that load the real models: one model cache per test session, a temp HOME per test,
+and a runner for the real `llmos-ask` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from realmodel import SMALL_MODEL, AskResult
+
+@pytest.fixture(scope="session")
+def model_cache_home() -> Iterator[Path]:
+    """An XDG cache shared by this session's real-model tests: each model is assembled from the bundled parts
+    once, on first use, then reused. Removed afterwards (the models are 1.6 GB together)."""
+    with tempfile.TemporaryDirectory(prefix="llmos-model-cache-") as cache_home:
+        yield Path(cache_home)
+
+
+@pytest.fixture
+def real_home(tmp_path: Path) -> Path:
+    """A temp HOME: ~/Downloads with 5 visible files, 1 hidden file and 1 folder; ~/Documents/todo.txt."""
+    home = tmp_path / "home"
+    downloads = home / "Downloads"
+    (downloads / "old-stuff").mkdir(parents=True)
+    for index, name in enumerate(["invoice.pdf", "photo.jpg", "notes.txt", "setup.sh", "backup.zip"]):
+        (downloads / name).write_bytes(b"x" * (1000 * (index + 1)))
+    (downloads / ".secret-config").write_text("hidden\n")
+    (downloads / "old-stuff" / "inner.txt").write_text("not counted: inside a subfolder\n")
+    documents = home / "Documents"
+    documents.mkdir()
+    (documents / "todo.txt").write_text("buy oat milk\nrenew passport\n")
+    return home
+
+
+@pytest.fixture
+def ask(real_home: Path, model_cache_home: Path, tmp_path: Path):  # noqa: ANN201  returns the runner below
+    """Run the installed `llmos-ask` as a person would, in the temp HOME, with a given model."""
+    executable = Path(sys.executable).with_name("llmos-ask")
+
+    def run(*args: str, model: str = SMALL_MODEL, stdin: str | None = None, timeout: float = 300) -> AskResult:
+        env = {
+            **os.environ,
+            "HOME": str(real_home),
+            "XDG_CACHE_HOME": str(model_cache_home),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "XDG_DATA_HOME": str(tmp_path / "data"),
+            "LLMOS_MODEL": model,
+            "HF_HUB_OFFLINE": "1",
+        }
+        completed = subprocess.run(
+            [str(executable), *args],
+            input=stdin if stdin is not None else "",
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=real_home,
+            timeout=timeout,
+        )
+        return AskResult(completed.returncode, completed.stdout, completed.stderr)
+
+    return run
