@@ -7,22 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+from treedata import BIG_LOG_LINES, BINARY_BYTES, DAY, JPEG_BYTES, PDF_BYTES
 
 from llmos.tools import load_builtin_tools
 from llmos.tools.registry import Registry
-
-# Fixed ages, so tests about "newer than" and "older than" never depend on how fast the tree was written.
-DAY = 86400.0
-BIG_LOG_LINES = 60_000
-
-PDF_BYTES = (
-    b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Length 256 >>\nstream\n"
-    + bytes(range(256))
-    + b"\nendstream\nendobj\n%%EOF\n"
-)
-JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(200))
-BINARY_BYTES = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56 + bytes(range(256)) * 4
-
 
 @pytest.fixture
 def builtin_tools() -> Registry:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import BIG_LOG_LINES, PDF_BYTES
+from treedata import BIG_LOG_LINES, PDF_BYTES
 from llmos.tools.registry import Registry
 
 
