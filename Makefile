@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DEMO_REQUEST ?= how much memory is free on this machine, and how many CPU cores does it have?
+DEMO_REQUEST ?= what is using the most memory on this machine right now?
 
 .PHONY: demo test test-unit bench clean
 

@@ -12,6 +12,7 @@ from llmos.paths import prompt_cache_dir
 from llmos.policies.decision import AllowReadOnlyPolicy, Policy
 from llmos.session import Session, SessionOptions
 from llmos.tools import load_builtin_tools
+from llmos.tools.process import hide_from_listings
 
 KNOWN_POLICIES = ("default",)
 
@@ -48,4 +49,6 @@ def open_session(
     chosen_policy = load_policy(policy, config)
     backend, _ = load_backend(model, config, progress=progress)
     options = SessionOptions(max_steps=max_steps or config.max_steps, dry_run=dry_run)
-    return Session(backend, load_builtin_tools(), chosen_policy, options)
+    registry = load_builtin_tools()
+    hide_from_listings(os.getpid())
+    return Session(backend, registry, chosen_policy, options)

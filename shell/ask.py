@@ -116,7 +116,9 @@ def _run_one(session: Session, request: str, stdin_data: str | None, approver: A
 
 
 def _step_line(step: Step) -> str:
-    args = " ".join(f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in step.args.items())
+    args = " ".join(
+        f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in step.args.items() if value is not None
+    )
     verdict = f" [{step.decision.verdict}: {step.decision.rule}]" if step.decision and step.decision.verdict != "allow" else ""
     return f"  · {step.tool} {args} -> {step.status}{verdict}"
 

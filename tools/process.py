@@ -22,6 +22,15 @@ COMMAND_LINE_CHARS = 120
 CPU_SAMPLE_SECONDS = 0.2
 _LIST_ATTRS = ["pid", "name", "username", "status", "cmdline"]
 
+# Processes left out of listings: llmos itself, once a front end says so. "What is using the most memory?" is
+# never usefully answered with "llmos, which is answering you" (it holds a 1 GB model).
+_hidden_pids: set[int] = set()
+
+
+def hide_from_listings(pid: int) -> None:
+    """Leave `pid` out of process.list (the running llmos front end or daemon calls this for itself)."""
+    _hidden_pids.add(pid)
+
 
 @tool("process.list", Effect.READ)
 def list_processes(
@@ -36,7 +45,11 @@ def list_processes(
     """
     all_processes = list(psutil.process_iter(_LIST_ATTRS))
     wanted = name.strip().casefold() if name else ""
-    chosen = [proc for proc in all_processes if not wanted or wanted in _searchable_text(proc)]
+    chosen = [
+        proc
+        for proc in all_processes
+        if proc.pid not in _hidden_pids and (not wanted or wanted in _searchable_text(proc))
+    ]
     for proc in chosen:
         with contextlib.suppress(psutil.Error):
             proc.cpu_percent(None)  # first sample; the second, after the sleep, gives the percent
@@ -49,6 +62,9 @@ def list_processes(
     if name:
         result["matching"] = len(rows)
     result.update(sort=sort, shown=len(shown), processes=shown)
+    hidden_here = sorted(pid for pid in _hidden_pids if psutil.pid_exists(pid))
+    if hidden_here:
+        result["not_shown"] = f"llmos itself (pid {', '.join(map(str, hidden_here))})"
     return result
 
 

@@ -160,3 +160,16 @@ def test_info_of_missing_pid_is_a_readable_error(builtin_tools: Registry) -> Non
 def test_info_requires_an_integer_pid(builtin_tools: Registry) -> None:
     result = builtin_tools.get("process.info").call({"pid": "firefox"})
     assert not result.ok and result.error.startswith("invalid arguments for process.info: pid:")
+
+
+def test_a_hidden_pid_is_left_out_and_said(
+    builtin_tools: Registry, sleeping_child: subprocess.Popen[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pid the front end hides (llmos itself) is not listed, and the listing says it was left out."""
+    from llmos.tools import process
+
+    monkeypatch.setattr(process, "_hidden_pids", set())
+    process.hide_from_listings(sleeping_child.pid)
+    listing = ok(builtin_tools, "process.list", sort="pid", limit=500)
+    assert sleeping_child.pid not in [row["pid"] for row in listing["processes"]]
+    assert listing["not_shown"] == f"llmos itself (pid {sleeping_child.pid})"
