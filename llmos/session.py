@@ -33,6 +33,7 @@ from llmos.streaming import AnswerStreamer
 from llmos.tools.registry import Effect, Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
+OMITTED_RESULT = json.dumps({"note": "this earlier result was dropped to fit the context; call the tool again if needed"})
 
 Approver = Callable[[Step], bool]
 
@@ -60,6 +61,13 @@ class Session:
         self.options = options or SessionOptions()
         self.prefix = build_prefix([spec.signature_line() for spec in registry.specs()])
         self._load_ms_unreported = backend.load_ms
+        self._prefix_token_count: int | None = None
+
+    @property
+    def prefix_token_count(self) -> int:
+        if self._prefix_token_count is None:
+            self._prefix_token_count = self.backend.count_tokens(self.prefix)
+        return self._prefix_token_count
 
     def run(self, request: str, stdin_data: str | None = None, approver: Approver | None = None) -> Iterator[Event]:
         """Handle one request; the last event is always a `RequestFinished`."""
@@ -145,7 +153,7 @@ class _RequestRun:
 
         Returns (tool, validated args, the raw reply), or None when the model failed."""
         schema = call_schema([(spec.name, spec.parameters_schema) for spec in offered])
-        conversation = render_conversation(self.turns)
+        conversation = self._conversation_that_fits()
         # `answer` is always on offer, so the cap must leave room for a full reply.
         max_tokens = self.options.max_tokens
         backend = self.session.backend
@@ -183,6 +191,23 @@ class _RequestRun:
             yield Error(self.failure_message)
             return None
         return tool_name, args, raw
+
+    def _conversation_that_fits(self) -> str:
+        """The rendered turns, with the oldest tool results replaced by a note until prompt and reply fit the
+        context; the latest result is what the next call depends on, so it goes last."""
+        backend = self.session.backend
+        budget = backend.n_ctx - self.options.max_tokens - self.session.prefix_token_count
+        conversation = render_conversation(self.turns)
+        while backend.count_tokens(conversation) > budget:
+            oldest = next(
+                (index for index, turn in enumerate(self.turns) if turn.role == "tool" and turn.text != OMITTED_RESULT),
+                None,
+            )
+            if oldest is None:
+                break  # nothing left to drop; the backend says plainly that the prompt is too long
+            self.turns[oldest] = Turn("tool", OMITTED_RESULT, tool_name=self.turns[oldest].tool_name)
+            conversation = render_conversation(self.turns)
+        return conversation
 
     def _decide_and_run(self, spec: ToolSpec, step: Step) -> Iterator[Event]:
         decision = self.session.policy.decide(spec.name, spec.effect.value, step.args)

@@ -30,6 +30,8 @@ class Backend(Protocol):
     name: str
     load_ms: float
     last_stats: GenerationStats
+    n_ctx: int
+    """Context length in tokens: prompt and reply together must fit."""
 
     def generate(self, prefix: str, conversation: str, schema: dict[str, Any], max_tokens: int) -> Iterator[str]: ...
 
