@@ -1,16 +1,20 @@
-"""`llmos`: the management commands (models list|verify|bench, ...). Requests go through `llmos-ask`."""
+"""`llmos`: the management commands. Requests go through `llmos-ask`; each command group lives in
+`llmos.commands.<group>` and registers its own parser and handler."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from llmos import __version__
+from llmos.commands import models
 from llmos.errors import LlmosError
+
+COMMAND_MODULES = (models,)
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,17 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"llmos {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    models = commands.add_parser("models", help="list, verify or benchmark models")
-    model_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
-    listing = model_commands.add_parser("list", help="models in the registry and whether they are ready")
-    listing.add_argument("--json", action="store_true")
-    verify = model_commands.add_parser("verify", help="re-hash a model file against the registry")
-    verify.add_argument("model", nargs="?", help="registry name or GGUF path (default: the configured model)")
-    bench = model_commands.add_parser("bench", help="load time, prompt and generation speed, request latency")
-    bench.add_argument("model", nargs="?", help="registry name or GGUF path (default: the configured model)")
-    bench.add_argument("--runs", type=int, default=3, help="repetitions; medians are reported (default 3)")
-    bench.add_argument("--json", action="store_true")
+    for module in COMMAND_MODULES:
+        module.register(commands)
     return parser
 
 
@@ -41,10 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.command is None:
             parser.print_help()
             exit_code = 0
-        elif options.command == "models":
-            exit_code = _models(options)
         else:
-            parser.error(f"unknown command {options.command!r}")
+            exit_code = options.handler(options)
         # Output to a pipe is buffered, so a reader that went away shows only at a flush: make it here, where it
         # is handled, not in the interpreter's exit.
         sys.stdout.flush()
@@ -54,44 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("llmos: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # The reader went away (`llmos models list --json | head`): stop quietly, as `cat` would; 128 + SIGPIPE.
+        # The reader went away (`llmos models list --json | head`): stop quietly, as `cat` would.
         _discard_stdout()
-        return 141
-
-
-def _models(options: argparse.Namespace) -> int:
-    from llmos.config import load_config
-    from llmos.models.resolve import list_models, verify_model
-
-    if options.models_command == "list":
-        rows = list_models()
-        if options.json:
-            print(json.dumps(rows, indent=2))
-        else:
-            _print_model_table(rows)
-        return 0
-    if options.models_command == "verify":
-        config = load_config()
-        report = verify_model(options.model, config.model, progress=sys.stderr.isatty())
-        print(json.dumps(report, indent=2))
-        return 0 if report.get("ok") else 1
-    if options.models_command == "bench":
-        from llmos.bench import run_bench
-
-        if options.runs < 1:
-            raise LlmosError("--runs must be at least 1")
-        report = run_bench(options.model, load_config(), options.runs, progress=sys.stderr.isatty())
-        medians = report.medians()
-        if options.json:
-            print(json.dumps(medians, indent=2))
-        else:
-            width = max(len(key) for key in medians)
-            for key, value in medians.items():
-                print(f"{key:<{width}}  {value if value is not None else '-'}")
-        return 0
-    return 2
+        return EXIT_BROKEN_PIPE
 
 
 def _discard_stdout() -> None:
@@ -103,20 +63,6 @@ def _discard_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, stdout_fd)
     os.close(devnull)
-
-
-def _print_model_table(rows: list[dict[str, Any]]) -> None:
-    for row in rows:
-        marks = []
-        if row.get("default"):
-            marks.append("default")
-        marks.append("cached" if row.get("cached") else "not cached")
-        if row.get("bundled_installed"):
-            marks.append("bundled parts installed")
-        size_mb = row.get("size", 0) / 1e6
-        print(f"{row['name']:<40} {size_mb:>7.0f} MB  {', '.join(marks)}")
-        if row.get("path") and row.get("cached"):
-            print(f"{'':<40} {row['path']}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ before the call, so the two can never drift apart.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import inspect
 import json
@@ -17,6 +18,7 @@ from typing import Any
 
 import pydantic
 
+from llmos.policies.impact import Impact
 from llmos.tools.render import compact_for_model, render_within_budget
 
 
@@ -61,6 +63,8 @@ class ToolSpec:
     func: Callable[..., Any]
     args_model: type[pydantic.BaseModel]
     param_docs: dict[str, str] = field(default_factory=dict)
+    preview: Callable[..., Impact] | None = None
+    """For tools that change things: the same signature as the tool, returns what the call would touch."""
 
     @property
     def parameters_schema(self) -> dict[str, Any]:
@@ -89,6 +93,18 @@ class ToolSpec:
             )
             raise ToolError(f"invalid arguments for {self.name}: {reasons}") from None
         return {name: getattr(model, name) for name in self.args_model.model_fields}
+
+    def impact(self, args: dict[str, Any]) -> Impact:
+        """What the call would do, before it runs (validated args). Read tools have an empty impact unless they
+        declare a preview; a preview that fails raises ToolError, and the call is not made."""
+        if self.preview is None:
+            return Impact()
+        try:
+            return self.preview(**args)
+        except ToolError:
+            raise
+        except (OSError, ValueError) as exc:
+            raise ToolError(_describe_os_error(exc)) from None
 
     def call(self, raw_args: dict[str, Any]) -> ToolResult:
         """Validate and run; every failure becomes a result the model can read."""
@@ -134,12 +150,21 @@ class Registry:
 DEFAULT_REGISTRY = Registry()
 
 
-def tool(name: str, effect: Effect, registry: Registry | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def tool(
+    name: str,
+    effect: Effect,
+    registry: Registry | None = None,
+    *,
+    preview: Callable[..., Impact] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a typed function as a tool. Its docstring's first line is the description the model sees;
-    an `Args:` section documents parameters."""
+    an `Args:` section documents parameters. A tool that is not a read must give `preview`."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        (registry or DEFAULT_REGISTRY).register(build_spec(func, name, effect))
+        spec = build_spec(func, name, effect)
+        if preview is not None:
+            spec = dataclasses.replace(spec, preview=preview)
+        (registry or DEFAULT_REGISTRY).register(spec)
         return func
 
     return decorate

@@ -1,0 +1,46 @@
+"""What a running tool may use beyond its arguments: the request it belongs to, the journal that makes its file
+changes undoable, and the sandbox settings for anything it runs. The session sets it around each call."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmos.tools.registry import ToolError
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    request_id: str
+    file_ops: Any | None = None
+    """Journaled file operations bound to this request (`llmos.policies.journal.FileOps`); None means file
+    changes cannot be journaled, and mutating file tools refuse rather than act without undo."""
+    writable_roots: tuple[Path, ...] = ()
+    """Where sandboxed commands may write (bound read-write); everything else is read-only to them."""
+    network: bool = False
+    """Whether a sandboxed command may use the network (a policy rule for that command allowed it)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_current_context: ContextVar[ToolContext | None] = ContextVar("llmos_tool_context", default=None)
+
+
+def current_context() -> ToolContext:
+    """The context of the call running now; mutating tools call this and fail readably without one."""
+    context = _current_context.get()
+    if context is None:
+        raise ToolError("this tool changes things and can only run inside an llmos session (no journal here)")
+    return context
+
+
+@contextlib.contextmanager
+def using_context(context: ToolContext) -> Iterator[ToolContext]:
+    token = _current_context.set(context)
+    try:
+        yield context
+    finally:
+        _current_context.reset(token)
