@@ -22,6 +22,8 @@ class Step:
     status: StepStatus | None = None
     result: str | None = None
     undo_id: str | None = None
+    preview: list[str] = field(default_factory=list)
+    """What the call would touch (paths with sizes, processes with owners, the exact argv), as shown for approval."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -33,6 +35,8 @@ class Step:
             "status": self.status,
             "result": self.result,
             "undo_id": self.undo_id,
+            "reason": self.decision.reason if self.decision else None,
+            "preview": self.preview,
         }
 
 

@@ -8,35 +8,21 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from llmos.events import (
-    Answer,
-    AnswerToken,
-    ApprovalNeeded,
-    Error,
-    Event,
-    RequestFinished,
-    RequestStarted,
-    Step,
-    StepDecided,
-    StepFinished,
-    StepPlanned,
-)
+from llmos.events import Answer, AnswerToken, Error, Event, RequestFinished, RequestStarted, Step, StepPlanned
+from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
 from llmos.models.prompt import Turn, build_prefix, render_conversation, user_request
 from llmos.policies.decision import Policy
 from llmos.streaming import AnswerStreamer
-from llmos.tools.registry import Effect, Registry, ToolSpec
+from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
 OMITTED_RESULT = json.dumps({"note": "this earlier result was dropped to fit the context; call the tool again if needed"})
-
-Approver = Callable[[Step], bool]
-
 
 @dataclass(frozen=True)
 class SessionOptions:
@@ -54,10 +40,16 @@ class SessionOptions:
 class Session:
     """Runs requests against one loaded model, one tool registry and one policy."""
 
-    def __init__(self, backend: Backend, registry: Registry, policy: Policy, options: SessionOptions | None = None):
+    def __init__(
+        self,
+        backend: Backend,
+        registry: Registry,
+        safety: Safety | Policy,
+        options: SessionOptions | None = None,
+    ):
         self.backend = backend
         self.registry = registry
-        self.policy = policy
+        self.safety = safety if isinstance(safety, Safety) else Safety(policy=safety)
         self.options = options or SessionOptions()
         self.prefix = build_prefix([spec.signature_line() for spec in registry.specs()])
         self._load_ms_unreported = backend.load_ms
@@ -104,7 +96,19 @@ class _RequestRun:
     def __init__(self, session: Session, request: str, stdin_data: str | None, approver: Approver | None):
         self.session = session
         self.options = session.options
-        self.approver = approver
+        safety = session.safety
+        # Decided from the request's own words, before any file, stdin or command output is read: content the
+        # tools bring back can never widen what this request may do.
+        self.allowed_effects = safety.intent(request) if safety.intent else None
+        self.steps_runner = StepRunner(
+            safety,
+            request_id=new_request_id(),
+            request=request,
+            allowed_effects=self.allowed_effects,
+            approver=approver,
+            dry_run=self.options.dry_run,
+            result_budget_chars=self.options.result_budget_chars,
+        )
         self.turns: list[Turn] = [Turn("user", user_request(request, _clip_stdin(stdin_data, self.options)))]
         self.steps: list[Step] = []
         self.answer: str | None = None
@@ -132,7 +136,7 @@ class _RequestRun:
             step = Step(index=len(self.steps), tool=tool_name, args=args)
             self.steps.append(step)
             yield StepPlanned(step)
-            yield from self._decide_and_run(spec, step)
+            yield from self.steps_runner.run(spec, step)
             # The reply exactly as generated, so the KV cache already holds it and the next turn reuses it.
             self.turns.append(Turn("assistant", raw_text))
             self.turns.append(Turn("tool", step.result or "", tool_name=tool_name))
@@ -143,10 +147,14 @@ class _RequestRun:
             last_call = call_key
 
     def _offered_specs(self, answer_only: bool) -> list[ToolSpec]:
+        """The tools this turn's grammar allows: those of the effect classes the request asked for (tools of
+        other classes are not refused afterwards: the model cannot even name them), or only `answer`."""
         specs = self.session.registry.specs()
         if answer_only:
             return [spec for spec in specs if spec.name == ANSWER_TOOL]
-        return specs
+        if self.allowed_effects is None:
+            return specs
+        return [spec for spec in specs if spec.name == ANSWER_TOOL or spec.effect.value in self.allowed_effects]
 
     def _generate(self, offered: list[ToolSpec]) -> Iterator[Event]:
         """Ask the model for one call among `offered`; stream answer text as it comes.
@@ -209,34 +217,6 @@ class _RequestRun:
             conversation = render_conversation(self.turns)
         return conversation
 
-    def _decide_and_run(self, spec: ToolSpec, step: Step) -> Iterator[Event]:
-        decision = self.session.policy.decide(spec.name, spec.effect.value, step.args)
-        step.decision = decision
-        yield StepDecided(step)
-        if decision.verdict == "deny":
-            step.approved = False
-            step.status = "denied"
-            step.result = _not_run(f"denied by policy ({decision.rule}): {decision.reason}")
-        elif self.options.dry_run and spec.effect is not Effect.READ:
-            step.approved = None
-            step.status = "skipped"
-            step.result = _not_run("dry run: planned, not executed")
-        elif decision.verdict == "ask" and not (yield from self._approve(step)):
-            step.approved = False
-            step.status = "skipped"
-            step.result = _not_run("the user did not approve this step")
-        else:
-            step.approved = True
-            result = spec.call(step.args)
-            step.status = "ok" if result.ok else "error"
-            step.result = result.for_model(self.options.result_budget_chars)
-        yield StepFinished(step)
-
-    def _approve(self, step: Step) -> Iterator[Event]:
-        """Ask the front end; no approver (a script, `--no-input`) means not approved."""
-        yield ApprovalNeeded(step)
-        return self.approver is not None and bool(self.approver(step))
-
 
 def _parse_call(raw: str) -> tuple[str, dict[str, Any]] | None:
     try:
@@ -250,10 +230,6 @@ def _parse_call(raw: str) -> tuple[str, dict[str, Any]] | None:
 
 def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(args, default=lambda v: getattr(v, "value", str(v))))
-
-
-def _not_run(reason: str) -> str:
-    return json.dumps({"not_run": reason})
 
 
 def _clip_stdin(stdin_data: str | None, options: SessionOptions) -> str | None:

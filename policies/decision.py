@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+from llmos.policies.impact import Impact
 
 Verdict = Literal["allow", "ask", "deny"]
 
@@ -21,12 +23,24 @@ class Decision:
     reason: str
 
 
+@dataclass(frozen=True)
+class PolicyCall:
+    """Everything a decision may depend on, fixed before any untrusted content could influence it."""
+
+    tool: str
+    effect: str
+    args: Mapping[str, Any]
+    impact: Impact = field(default_factory=Impact)
+    allowed_effects: frozenset[str] | None = None
+    """The effect classes the request's own words allow; a call outside them is denied. None: no limit."""
+
+
 class Policy(Protocol):
-    """A pure function of (call, context) -> Decision. The model cannot argue with it."""
+    """A pure function of the call -> Decision. The model cannot argue with it."""
 
     name: str
 
-    def decide(self, tool: str, effect: str, args: Mapping[str, Any]) -> Decision: ...
+    def decide(self, call: PolicyCall) -> Decision: ...
 
 
 class AllowReadOnlyPolicy:
@@ -38,7 +52,9 @@ class AllowReadOnlyPolicy:
 
     name = "read-only-foundation"
 
-    def decide(self, tool: str, effect: str, args: Mapping[str, Any]) -> Decision:
-        if effect == "read":
+    def decide(self, call: PolicyCall) -> Decision:
+        if call.allowed_effects is not None and call.effect not in call.allowed_effects:
+            return Decision("deny", f"intent:{call.effect}", f"the request did not ask for {call.effect} actions")
+        if call.effect == "read":
             return Decision("allow", "effect:read", "reading changes nothing")
-        return Decision("ask", f"effect:{effect}", f"{effect} actions need approval")
+        return Decision("ask", f"effect:{call.effect}", f"{call.effect} actions need approval")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmos.policies.impact import Impact
 from llmos.tools.registry import ToolError
 
 
@@ -17,13 +18,20 @@ from llmos.tools.registry import ToolError
 class ToolContext:
     request_id: str
     file_ops: Any | None = None
-    """Journaled file operations bound to this request (`llmos.policies.journal.FileOps`); None means file
-    changes cannot be journaled, and mutating file tools refuse rather than act without undo."""
+    """Journaled file operations bound to this request and tool (`llmos.policies.fileops.FileOps`); None means
+    file changes cannot be journaled, and mutating file tools refuse rather than act without undo."""
+    approved_impact: Impact | None = None
+    """The preview the person (or policy) approved; a tool re-plans and refuses if its plan differs."""
     writable_roots: tuple[Path, ...] = ()
     """Where sandboxed commands may write (bound read-write); everything else is read-only to them."""
     network: bool = False
     """Whether a sandboxed command may use the network (a policy rule for that command allowed it)."""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def journaled_file_ops(self) -> Any:
+        if self.file_ops is None:
+            raise ToolError("file changes need the undo journal, which is not available here; nothing was changed")
+        return self.file_ops
 
 
 _current_context: ContextVar[ToolContext | None] = ContextVar("llmos_tool_context", default=None)
@@ -35,6 +43,14 @@ def current_context() -> ToolContext:
     if context is None:
         raise ToolError("this tool changes things and can only run inside an llmos session (no journal here)")
     return context
+
+
+def confirm_impact(planned: Impact) -> None:
+    """Refuse when what a tool is about to do is not what was approved (files appeared, vanished or changed
+    between the preview and the run)."""
+    approved = current_context().approved_impact
+    if approved is not None and approved.paths != planned.paths:
+        raise ToolError("the files changed since the plan was shown and approved; nothing was done, ask again")
 
 
 @contextlib.contextmanager

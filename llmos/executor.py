@@ -1,0 +1,176 @@
+"""One step's way from a planned call to a result: impact preview -> policy -> approval -> journaled execution
+-> audit record. The session owns the conversation; this module owns what makes acting safe.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from llmos.events import ApprovalNeeded, Event, Step, StepDecided, StepFinished
+from llmos.policies.decision import Decision, Policy, PolicyCall
+from llmos.policies.impact import Impact, describe_impact
+from llmos.tools.context import ToolContext, using_context
+from llmos.tools.paths import home_dir
+from llmos.tools.registry import Effect, ToolError, ToolSpec
+
+Approver = Callable[[Step], bool]
+
+
+FileOpsFactory = Callable[[str, str, str], Any]
+"""(request id, request, tool) -> journaled file operations (`llmos.policies.fileops.FileOps`)."""
+
+
+class AuditLike(Protocol):
+    def append(self, record: Mapping[str, Any]) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Safety:
+    """The safety machinery a session acts through. Without a journal, file changes are refused (nothing
+    may change that cannot be undone); without an audit log, nothing is recorded (tests only)."""
+
+    policy: Policy
+    file_ops: FileOpsFactory | None = None
+    audit: AuditLike | None = None
+    intent: Callable[[str], frozenset[str]] | None = None
+    """The effect classes a request's own words allow; None allows every class (tests only)."""
+    writable_roots: tuple[Path, ...] = ()
+    """Where sandboxed commands may write; none by default, as their writes cannot be journaled."""
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class StepRunner:
+    """Runs the steps of one request."""
+
+    def __init__(
+        self,
+        safety: Safety,
+        *,
+        request_id: str,
+        request: str,
+        allowed_effects: frozenset[str] | None,
+        approver: Approver | None,
+        dry_run: bool,
+        result_budget_chars: int,
+    ) -> None:
+        self.safety = safety
+        self.request_id = request_id
+        self.request = request
+        self.allowed_effects = allowed_effects
+        self.approver = approver
+        self.dry_run = dry_run
+        self.result_budget_chars = result_budget_chars
+
+    def run(self, spec: ToolSpec, step: Step) -> Iterator[Event]:
+        try:
+            impact = spec.impact(step.args)
+        except ToolError as exc:
+            # The call cannot even be previewed (no such file, bad glob): nothing is decided or run.
+            step.status = "error"
+            step.result = json.dumps({"error": str(exc)})
+            self._audit(step)
+            yield StepFinished(step)
+            return
+        step.preview = describe_impact(impact, home_dir())
+        step.decision = self._decide(spec, step, impact)
+        yield StepDecided(step)
+        if step.decision.verdict == "deny":
+            step.approved = False
+            step.status = "denied"
+            step.result = _not_run(f"denied by policy ({step.decision.rule}): {step.decision.reason}")
+        elif self.dry_run and spec.effect is not Effect.READ:
+            step.status = "skipped"
+            step.result = _not_run("dry run: planned, not executed")
+        elif step.decision.verdict == "ask" and not (yield from self._approve(step)):
+            step.approved = False
+            step.status = "skipped"
+            step.result = _not_run("the user did not approve this step")
+        else:
+            step.approved = True
+            self._execute(spec, step, impact)
+        self._audit(step)
+        yield StepFinished(step)
+
+    def _decide(self, spec: ToolSpec, step: Step, impact: Impact) -> Decision:
+        call = PolicyCall(
+            tool=spec.name, effect=spec.effect.value, args=step.args, impact=impact,
+            allowed_effects=self.allowed_effects,
+        )
+        try:
+            return self.safety.policy.decide(call)
+        except Exception as exc:  # noqa: BLE001  a policy that fails must refuse, never allow (fail closed)
+            return Decision("deny", "policy-error", f"the policy could not decide: {exc}")
+
+    def _approve(self, step: Step) -> Iterator[Event]:
+        """Ask the front end; no approver (a script, `--no-input`) means not approved."""
+        yield ApprovalNeeded(step)
+        return self.approver is not None and bool(self.approver(step))
+
+    def _execute(self, spec: ToolSpec, step: Step, impact: Impact) -> None:
+        recorder = _RecordingFileOps(
+            self.safety.file_ops(self.request_id, self.request, spec.name) if self.safety.file_ops else None
+        )
+        context = ToolContext(
+            request_id=self.request_id,
+            file_ops=recorder if recorder.inner is not None else None,
+            approved_impact=impact if not impact.is_empty else None,
+            writable_roots=self.safety.writable_roots,
+            network=False,
+        )
+        with using_context(context):
+            result = spec.call(step.args)
+        step.status = "ok" if result.ok else "error"
+        step.result = result.for_model(self.result_budget_chars)
+        if len(recorder.action_ids) == 1:
+            step.undo_id = recorder.action_ids[0]
+        elif recorder.action_ids:
+            step.undo_id = self.request_id  # several journaled actions: undo the request as a whole
+
+    def _audit(self, step: Step) -> None:
+        if self.safety.audit is None:
+            return
+        self.safety.audit.append(
+            {
+                "request_id": self.request_id,
+                "request": self.request,
+                "tool": step.tool,
+                "args": step.args,
+                "decision": step.decision.verdict if step.decision else None,
+                "rule": step.decision.rule if step.decision else None,
+                "reason": step.decision.reason if step.decision else None,
+                "approved": step.approved,
+                "status": step.status,
+                "undo_id": step.undo_id,
+            }
+        )
+
+
+class _RecordingFileOps:
+    """Passes every operation to the journal's FileOps and keeps the action ids it returns (for undo_id)."""
+
+    def __init__(self, inner: Any | None) -> None:
+        self.inner = inner
+        self.action_ids: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        operation = getattr(self.inner, name)
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            action_id = operation(*args, **kwargs)
+            if isinstance(action_id, str):
+                self.action_ids.append(action_id)
+            return action_id
+
+        return recorded
+
+
+def _not_run(reason: str) -> str:
+    return json.dumps({"not_run": reason})
