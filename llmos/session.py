@@ -51,15 +51,30 @@ class Session:
         self.registry = registry
         self.safety = safety if isinstance(safety, Safety) else Safety(policy=safety)
         self.options = options or SessionOptions()
-        self.prefix = build_prefix([spec.signature_line() for spec in registry.specs()])
         self._load_ms_unreported = backend.load_ms
-        self._prefix_token_count: int | None = None
+        self._prefixes: dict[tuple[str, ...], tuple[str, int]] = {}
+
+    def tools_for(self, allowed_effects: frozenset[str] | None) -> list[ToolSpec]:
+        """The tools a request may use: `answer` and those of the effect classes its words asked for."""
+        specs = self.registry.specs()
+        if allowed_effects is None:
+            return specs
+        return [spec for spec in specs if spec.name == ANSWER_TOOL or spec.effect.value in allowed_effects]
+
+    def prefix_for(self, tools: list[ToolSpec]) -> tuple[str, int]:
+        """The static prompt prefix listing `tools`, and its token count. There is one prefix per tool set
+        (a read-only request's prompt never mentions delete or kill), each built and counted once; the
+        backend caches each one's KV state."""
+        key = tuple(spec.name for spec in tools)
+        if key not in self._prefixes:
+            prefix = build_prefix([spec.signature_line() for spec in tools])
+            self._prefixes[key] = (prefix, self.backend.count_tokens(prefix))
+        return self._prefixes[key]
 
     @property
-    def prefix_token_count(self) -> int:
-        if self._prefix_token_count is None:
-            self._prefix_token_count = self.backend.count_tokens(self.prefix)
-        return self._prefix_token_count
+    def prefix(self) -> str:
+        """The prefix of a request that may use every tool."""
+        return self.prefix_for(self.registry.specs())[0]
 
     def run(self, request: str, stdin_data: str | None = None, approver: Approver | None = None) -> Iterator[Event]:
         """Handle one request; the last event is always a `RequestFinished`."""
@@ -100,6 +115,8 @@ class _RequestRun:
         # Decided from the request's own words, before any file, stdin or command output is read: content the
         # tools bring back can never widen what this request may do.
         self.allowed_effects = safety.intent(request) if safety.intent else None
+        self.tools = session.tools_for(self.allowed_effects)
+        self.prefix, self.prefix_tokens = session.prefix_for(self.tools)
         self.steps_runner = StepRunner(
             safety,
             request_id=new_request_id(),
@@ -147,14 +164,11 @@ class _RequestRun:
             last_call = call_key
 
     def _offered_specs(self, answer_only: bool) -> list[ToolSpec]:
-        """The tools this turn's grammar allows: those of the effect classes the request asked for (tools of
-        other classes are not refused afterwards: the model cannot even name them), or only `answer`."""
-        specs = self.session.registry.specs()
+        """The tools this turn's grammar allows: the request's tools (those of other effect classes are not
+        refused afterwards: the model cannot even name them), or only `answer`."""
         if answer_only:
-            return [spec for spec in specs if spec.name == ANSWER_TOOL]
-        if self.allowed_effects is None:
-            return specs
-        return [spec for spec in specs if spec.name == ANSWER_TOOL or spec.effect.value in self.allowed_effects]
+            return [spec for spec in self.tools if spec.name == ANSWER_TOOL]
+        return self.tools
 
     def _generate(self, offered: list[ToolSpec]) -> Iterator[Event]:
         """Ask the model for one call among `offered`; stream answer text as it comes.
@@ -168,7 +182,7 @@ class _RequestRun:
         streamer = AnswerStreamer(ANSWER_TOOL)
         pieces: list[str] = []
         started = time.perf_counter()
-        for piece in backend.generate(self.session.prefix, conversation, schema, max_tokens):
+        for piece in backend.generate(self.prefix, conversation, schema, max_tokens):
             pieces.append(piece)
             new_answer_text = streamer.feed(piece)
             if new_answer_text:
@@ -204,7 +218,7 @@ class _RequestRun:
         """The rendered turns, with the oldest tool results replaced by a note until prompt and reply fit the
         context; the latest result is what the next call depends on, so it goes last."""
         backend = self.session.backend
-        budget = backend.n_ctx - self.options.max_tokens - self.session.prefix_token_count
+        budget = backend.n_ctx - self.options.max_tokens - self.prefix_tokens
         conversation = render_conversation(self.turns)
         while backend.count_tokens(conversation) > budget:
             oldest = next(

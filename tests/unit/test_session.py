@@ -353,10 +353,10 @@ def test_oldest_results_are_dropped_to_fit_the_context() -> None:
     stays, and the request still completes."""
     backend = ScriptedBackend([call("demo.big"), call("demo.count", folder="a"), answer("done")])
     session = Session(backend, make_registry(), AllowReadOnlyPolicy(), SessionOptions(result_budget_chars=2000))
-    backend.n_ctx = session.prefix_token_count + session.options.max_tokens + 400  # room for ~1600 chars
+    backend.n_ctx = session.prefix_for(session.registry.specs())[1] + session.options.max_tokens + 400  # room for ~1600 chars
     outcome = finished(run(session, "big then count"))
     assert outcome.ok
     last_prompt = backend.calls[2].conversation
     assert "item-0000" not in last_prompt and "dropped to fit the context" in last_prompt
     assert '"count":3' in last_prompt
-    assert backend.count_tokens(last_prompt) <= backend.n_ctx - session.options.max_tokens - session.prefix_token_count
+    assert backend.count_tokens(last_prompt) <= backend.n_ctx - session.options.max_tokens - session.prefix_for(session.registry.specs())[1]
