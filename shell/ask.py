@@ -135,7 +135,12 @@ def _ask_on_terminal(step: Step, stream: TextIO | None = None) -> bool:
     # Looked up per call, not bound as a default at import: a caller that redirects sys.stderr must see the prompt.
     stream = stream or sys.stderr
     reason = step.decision.reason if step.decision else ""
-    stream.write(f"llmos wants to run {step.tool} {json.dumps(step.args, ensure_ascii=False)} ({reason}). Allow? [y/N] ")
+    rule = step.decision.rule if step.decision else ""
+    lines = [f"llmos wants to run {step.tool} ({rule}: {reason})"]
+    # The preview is what runs: expanded paths with sizes, processes with owners, the exact argv, with
+    # control and bidi characters made visible.
+    lines.extend(f"    {line}" for line in step.preview or [_step_line(step).strip()])
+    stream.write("\n".join(lines) + "\nAllow? [y/N] ")
     stream.flush()
     try:
         reply = input()
