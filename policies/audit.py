@@ -1,0 +1,431 @@
+"""The tamper-evident audit log: append-only JSONL, one record per step, each chained to the one before.
+
+`<data_dir>/audit.jsonl` (mode 0600) holds one canonical JSON object per line (sorted keys, no spaces, ASCII).
+`append` adds `seq` (1, 2, ...), `time` (ISO UTC), `prev` (the previous record's `hash`, "0"*64 for the first)
+and `hash` = sha256 of the canonical JSON of the record without `hash`. Lines are written with O_APPEND under an
+flock and fsync'd. Secret-looking values never reach the file (see `redact`).
+
+`audit.head` (0600) holds {seq, hash} of the last record and, when a key is available (the OS keyring, see
+`audit_key_from_keyring`), an HMAC-SHA256 over it. `verify` finds edited records (hash mismatch), removed ones
+(seq gap or prev mismatch), reordered ones, malformed lines, truncation of the tail (the head is beyond the last
+record) and, with the key, a forged head. Without a key the head itself could be rewritten along with a truncation;
+the verification says so. (Anyone who can read the user's keyring can also sign a head: the HMAC protects against
+edits made without the key, not against the same user with full access.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import json
+import math
+import os
+import re
+import secrets
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["AuditLog", "AuditVerification", "GENESIS", "NO_KEY_NOTE", "REDACTED", "audit_key_from_keyring",
+           "canonical_json", "record_hash", "redact"]
+
+GENESIS = "0" * 64
+REDACTED = "[redacted]"
+NO_KEY_NOTE = "head not signed (no keyring): truncation of the tail can only be detected against the head file"
+_CHAIN_FIELDS = ("seq", "time", "prev", "hash")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def record_hash(record: Mapping[str, Any]) -> str:
+    """sha256 over the canonical JSON of the record without its `hash` field."""
+    body = {key: value for key, value in record.items() if key != "hash"}
+    return hashlib.sha256(canonical_json(body).encode("ascii")).hexdigest()
+
+
+# -- redaction -----------------------------------------------------------------------------------------------------
+
+_SECRET_WORDS = frozenset({
+    "password", "passwd", "passphrase", "pwd", "secret", "secrets", "token", "tokens", "key", "keys", "apikey",
+    "credential", "credentials", "auth", "authorization", "cookie", "cookies", "privatekey", "bearer", "otp",
+})
+_SECRET_FRAGMENTS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey", "credential")
+_SECRET_PATTERNS = [
+    re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.S),
+    re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
+    re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
+    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
+    re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),  # JWT
+]
+# NAME=value and --name=value where the name says secret, "Authorization: ...", "Bearer ...": keep the name,
+# hide the value.
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?i)(\b[\w.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|private[_-]?key|credential)[\w.-]*"
+    r"\s*=\s*|\bauthorization:\s*(?:bearer\s+|basic\s+|token\s+)?|\bbearer\s+(?=[\w.~+/=-]{8,}))([^\s\"',;]+)"
+)
+_URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^/\s:@]+:)([^/\s@]+)(@)", re.I)
+
+
+def is_secret_key(name: str) -> bool:
+    """Whether a field name looks like it holds a secret (key, token, secret, password, ...)."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    words = [word.lower() for word in re.split(r"[^A-Za-z0-9]+", spaced) if word]
+    joined = "".join(words)
+    return any(word in _SECRET_WORDS for word in words) or any(part in joined for part in _SECRET_FRAGMENTS)
+
+
+def redact(value: Any, redact_values: Iterable[str] = ()) -> Any:
+    """A JSON-safe copy of `value` with secrets replaced by "[redacted]": values under secret-looking keys,
+    the given secret strings wherever they occur, and well-known secret formats (private key blocks, GitHub /
+    AWS / Slack / API tokens, JWTs, `TOKEN=...`, `--password=...`, `Bearer ...`, passwords in URLs)."""
+    known = sorted({v for v in redact_values if isinstance(v, str) and v}, key=len, reverse=True)
+    return _redact(value, known, 0)
+
+
+def _redact(value: Any, known: list[str], depth: int) -> Any:
+    if depth > 50:
+        return "[too deep]"
+    if isinstance(value, Mapping):
+        cleaned: dict[str, Any] = {}
+        for raw_key, item in value.items():
+            key = _redact_text(str(raw_key), known)
+            cleaned[key] = REDACTED if is_secret_key(str(raw_key)) and item not in (None, "") else \
+                _redact(item, known, depth + 1)
+        return cleaned
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_redact(item, known, depth + 1) for item in value]
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _redact_text(bytes(value).decode("utf-8", "replace"), known)
+    if isinstance(value, str):
+        return _redact_text(value, known)
+    return _redact_text(str(value), known)
+
+
+def _redact_text(text: str, known: list[str]) -> str:
+    for secret in known:
+        if len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+        elif text == secret:
+            return REDACTED
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    text = _SECRET_ASSIGNMENT.sub(lambda m: m.group(1) + REDACTED, text)
+    return _URL_PASSWORD.sub(lambda m: m.group(1) + REDACTED + m.group(3), text)
+
+
+# -- the log -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    """The outcome of `AuditLog.verify`: ok is False when any problem was found; notes are caveats."""
+
+    ok: bool
+    records: int
+    problems: list[str]
+    notes: list[str] = field(default_factory=list)
+    signed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "records": self.records, "problems": list(self.problems),
+                "notes": list(self.notes), "signed": self.signed}
+
+
+class AuditLog:
+    """The audit log at `path` (its head beside it, `<stem>.head`). `key`: the HMAC key for the head (None: the
+    head is kept unsigned). `redact_values`: secret strings that must never appear (more can be added later)."""
+
+    def __init__(self, path: Path, *, key: bytes | None = None, redact_values: Iterable[str] = ()) -> None:
+        self.path = Path(path)
+        self.head_path = self.path.with_suffix(".head")
+        self.key = key
+        self.redact_values: set[str] = set(redact_values)
+
+    def add_redact_values(self, values: Iterable[str]) -> None:
+        self.redact_values.update(v for v in values if v)
+
+    # -- appending -------------------------------------------------------------------------------------------------
+
+    def append(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Redact, chain and append one record; returns it as written (with seq, time, prev, hash)."""
+        cleaned = redact({k: v for k, v in record.items() if k not in _CHAIN_FIELDS}, self.redact_values)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            _tighten(fd)
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            seq, prev, extra = self._chain_start()
+            entry = {**cleaned, "seq": seq + 1, "time": _now(), "prev": prev}
+            entry["hash"] = record_hash(entry)
+            line = (canonical_json(entry) + "\n").encode("ascii")
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+            self._write_head({**extra, "seq": entry["seq"], "hash": entry["hash"]})
+        finally:
+            os.close(fd)  # releases the flock
+        return entry
+
+    def _chain_start(self) -> tuple[int, str, dict[str, Any]]:
+        """(seq, hash) to chain the next record to, and what the next head must carry forward. The head is the
+        authority (so a truncated log is not silently continued); a head that fails its signature is marked."""
+        head = self._read_head()
+        last = self._last_record()
+        if head is None:
+            if last is None:
+                return 0, GENESIS, {}
+            return int(last["seq"]), str(last["hash"]), {"broken": {
+                "since_seq": int(last["seq"]) + 1, "reason": "the head file was missing or unreadable"}}
+        extra = {key: head[key] for key in ("broken", "signed_since", "adopted") if key in head}
+        if self.key is not None:
+            if "hmac" not in head:
+                extra.setdefault("signed_since", int(head["seq"]) + 1)
+            elif not hmac.compare_digest(str(head["hmac"]), self._sign(head)):
+                extra.setdefault("broken", {"since_seq": int(head["seq"]) + 1,
+                                            "reason": "the head's signature did not match"})
+        seq, prev = int(head["seq"]), str(head["hash"])
+        if last is not None and int(last["seq"]) == seq + 1 and last.get("prev") == prev \
+                and record_hash(last) == last.get("hash"):
+            # The record was written but the head not updated (an interrupted append): continue after it.
+            extra["adopted"] = [*extra.get("adopted", []), int(last["seq"])][-20:]
+            return int(last["seq"]), str(last["hash"]), extra
+        return seq, prev, extra
+
+    # -- the head --------------------------------------------------------------------------------------------------
+
+    def _sign(self, head: Mapping[str, Any]) -> str:
+        assert self.key is not None
+        body = {key: value for key, value in head.items() if key != "hmac"}
+        return hmac.new(self.key, canonical_json(body).encode("ascii"), hashlib.sha256).hexdigest()
+
+    def _write_head(self, head: dict[str, Any]) -> None:
+        if self.key is not None:
+            head["hmac"] = self._sign(head)
+        temp = self.head_path.with_name(f".{self.head_path.name}.tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        try:
+            _tighten(fd)
+            os.write(fd, (canonical_json(head) + "\n").encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, self.head_path)
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(self.head_path.parent, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    def _read_head(self) -> dict[str, Any] | None:
+        try:
+            head = json.loads(self.head_path.read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(head, dict) or not isinstance(head.get("seq"), int) or not isinstance(head.get("hash"), str):
+            return None
+        return head
+
+    # -- reading ---------------------------------------------------------------------------------------------------
+
+    def _lines(self) -> Iterator[tuple[int, bytes]]:
+        try:
+            handle = open(self.path, "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            return
+        with handle:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+            yield from enumerate(handle, 1)
+
+    def _last_record(self) -> dict[str, Any] | None:
+        """The last well-formed record, read from the end of the file."""
+        try:
+            handle = open(self.path, "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            return None
+        with handle:
+            position = handle.seek(0, os.SEEK_END)
+            data = b""
+            while position > 0 and len(data) < (64 << 20):
+                step = min(1 << 16, position)
+                position -= step
+                handle.seek(position)
+                data = handle.read(step) + data
+                lines = data.split(b"\n")
+                for raw in reversed(lines[1:] if position > 0 else lines):
+                    record = _parse(raw) if raw.strip() else None
+                    if record is not None:
+                        return record
+        return None
+
+    def records(self, *, last: int | None = None) -> list[dict[str, Any]]:
+        """The well-formed records, oldest first (only the last `last` when given)."""
+        kept: deque[dict[str, Any]] = deque(maxlen=last if last and last > 0 else None)
+        for _, raw in self._lines():
+            record = _parse(raw)
+            if record is not None:
+                kept.append(record)
+        return list(kept)
+
+    # -- verifying -------------------------------------------------------------------------------------------------
+
+    def verify(self) -> AuditVerification:
+        """Check the chain record by record, then the head (see the module docstring)."""
+        problems: list[str] = []
+        notes: list[str] = []
+        count, prev_seq, prev_hash = 0, 0, GENESIS
+        last: dict[str, Any] | None = None
+        for number, raw in self._lines():
+            record = _parse(raw)
+            if record is None:
+                problems.append(f"line {number}: malformed record (not a JSON object with seq, time, prev and hash)")
+                continue
+            seq = record["seq"]
+            if record_hash(record) != record["hash"]:
+                problems.append(f"line {number} (seq {seq}): record was edited (its hash does not match its content)")
+            if seq <= prev_seq:
+                problems.append(f"line {number} (seq {seq}): out of order or duplicated (it follows seq {prev_seq})")
+            elif seq > prev_seq + 1:
+                problems.append(f"line {number} (seq {seq}): {seq - prev_seq - 1} record(s) removed before it "
+                                f"(seq jumps from {prev_seq} to {seq})")
+            if record["prev"] != prev_hash:
+                problems.append(f"line {number} (seq {seq}): does not chain to the record before it (prev hash "
+                                "mismatch: a record was removed, reordered or edited)")
+            count, prev_seq, prev_hash, last = count + 1, seq, record["hash"], record
+        signed = self._verify_head(last, problems, notes)
+        return AuditVerification(ok=not problems, records=count, problems=problems, notes=notes, signed=signed)
+
+    def _verify_head(self, last: dict[str, Any] | None, problems: list[str], notes: list[str]) -> bool:
+        if not self.head_path.exists():
+            if last is not None:
+                problems.append("the head file is missing: truncation of the log cannot be checked (it was removed)")
+            elif self.key is None:
+                notes.append(NO_KEY_NOTE)
+            return False
+        head = self._read_head()
+        if head is None:
+            problems.append("the head file is malformed")
+            return False
+        signed = False
+        if self.key is None:
+            notes.append(NO_KEY_NOTE)
+            if "hmac" in head:
+                notes.append("the head is signed, but the key is not available here to check it")
+        elif "hmac" not in head:
+            problems.append("the head is not signed although a key is available: it was replaced (forged head)")
+        elif not hmac.compare_digest(str(head["hmac"]), self._sign(head)):
+            problems.append("the head's signature does not match: the head file was forged or edited")
+        else:
+            signed = True
+        broken = head.get("broken")
+        if isinstance(broken, dict):
+            problems.append(f"when record {broken.get('since_seq')} was appended, {broken.get('reason')} "
+                            "(the head had been tampered with)")
+        if isinstance(head.get("signed_since"), int):
+            notes.append(f"the head is signed from record {head['signed_since']} on; before that no key was used")
+        if head.get("adopted"):
+            notes.append(f"record(s) {head['adopted']} had been written without their head update (an interrupted "
+                         "append) and were taken up by the next one")
+        head_seq, last_seq = head["seq"], last["seq"] if last else 0
+        if head_seq > last_seq:
+            problems.append(f"the log was truncated: the head says {head_seq} record(s), the log ends at seq "
+                            f"{last_seq} ({head_seq - last_seq} missing at the end)")
+        elif head_seq == last_seq and last is not None and head["hash"] != last["hash"]:
+            problems.append(f"the last record (seq {last_seq}) is not the one the head recorded: it was edited or "
+                            "replaced")
+        elif head_seq < last_seq:
+            if last is not None and last_seq == head_seq + 1 and last["prev"] == head["hash"]:
+                notes.append(f"record {last_seq} was written but the head not updated (an interrupted append)")
+            else:
+                problems.append(f"{last_seq - head_seq} record(s) after the head's seq {head_seq}: added outside "
+                                "llmos, or the head was rolled back")
+        return signed
+
+
+def _parse(raw: bytes) -> dict[str, Any] | None:
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    if not isinstance(record.get("seq"), int) or isinstance(record.get("seq"), bool):
+        return None
+    if not all(isinstance(record.get(key), str) for key in ("time", "prev", "hash")):
+        return None
+    return record
+
+
+def _tighten(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# -- the key -------------------------------------------------------------------------------------------------------
+
+
+def audit_key_from_keyring(service: str = "llmos", username: str = "audit-hmac", *,
+                           create: bool = True) -> bytes | None:
+    """The HMAC key for the audit head, from the OS keyring (created there, random, when missing and `create`).
+    None when no usable keyring backend exists (keyring's fail / null backends, or a chainer with no backends),
+    or when reading or storing fails."""
+    try:
+        import keyring
+
+        backend = keyring.get_keyring()
+        if not keyring_usable(backend):
+            return None
+        value = backend.get_password(service, username)
+        if value is None:
+            if not create:
+                return None
+            value = secrets.token_hex(32)
+            backend.set_password(service, username, value)
+            if backend.get_password(service, username) != value:
+                return None
+    except Exception:  # noqa: BLE001  any keyring failure means: no key here (and the log says so)
+        return None
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        return value.encode("utf-8")
+
+
+def keyring_usable(backend: Any) -> bool:
+    """Whether a keyring backend can actually keep a secret."""
+    try:
+        from keyring.backends import chainer, fail, null
+    except ImportError:
+        return False
+    if isinstance(backend, (fail.Keyring, null.Keyring)):
+        return False
+    if isinstance(backend, chainer.ChainerBackend):
+        return bool(backend.backends)
+    try:
+        return float(backend.priority) > 0
+    except Exception:  # noqa: BLE001
+        return True

@@ -1,0 +1,298 @@
+"""Undo of journaled actions: checks that the files are still what each action left, the steps that reverse it,
+and the roll-forward of an undo that a crash interrupted.
+
+Undoing a request checks every action before changing anything. The checks of earlier actions must see the state
+that the reversal of later ones will leave (a folder created by the request is empty only once the files moved
+into it went back), so they run against a `View`: the real files, overlaid with what the planned reversals do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+from llmos.policies import journal_fs as fs
+from llmos.policies import journal_move as mv
+from llmos.policies.journal_fs import JournalError, shown
+
+Source = str | None
+"""Where a path's content comes from in a view: a real path to read it from, or None for missing."""
+
+
+class View:
+    """The file system as it will be after the planned reversals: real files plus overlays (a path whose whole
+    subtree now comes from another real path, or is missing) and mode overrides."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, Source] = {}
+        self.modes: dict[str, int] = {}
+
+    def _base(self, path: str) -> tuple[bool, str | None]:
+        """(overlaid, real path to read `path` from)."""
+        best: str | None = None
+        for key in self.sources:
+            if fs.is_within(path, key) and (best is None or len(key) > len(best)):
+                best = key
+        if best is None:
+            return False, path
+        source = self.sources[best]
+        return True, None if source is None else source + path[len(best):]
+
+    def state(self, path: str, *, shallow: bool = False) -> dict[str, Any]:
+        _, real = self._base(path)
+        current = dict(fs.MISSING) if real is None else fs.state_of(real, shallow=shallow, keep_listing=True)
+        if current["kind"] == "dir" and not shallow:
+            entries = dict(current.get("listing", {}))
+            for key in self._minimal_keys_below(path):
+                relative = key[len(path) + 1:]
+                for name in [name for name in entries if name == relative or name.startswith(relative + "/")]:
+                    del entries[name]
+                below = self.state(key)
+                if below["kind"] != "missing":
+                    entries[relative] = _entry(below)
+                    for name, entry in below.get("listing", {}).items():
+                        entries[relative + "/" + name] = entry
+            current["listing"] = entries
+            current["tree"] = fs.tree_digest(entries)
+            current["entries"] = len(entries)
+        if path in self.modes and current["kind"] != "missing":
+            current["mode"] = self.modes[path]
+        return current
+
+    def _minimal_keys_below(self, path: str) -> list[str]:
+        keys = {key for key in [*self.sources, *self.modes] if key != path and fs.is_within(key, path)}
+        return sorted(key for key in keys if not any(other != key and fs.is_within(key, other) for other in keys))
+
+    def _drop_below(self, path: str) -> None:
+        for table in (self.sources, self.modes):
+            for key in [key for key in table if fs.is_within(key, path)]:
+                del table[key]
+
+    def set(self, path: str, source: Source) -> None:
+        """`path` (and all below it) will be what is now at the real path `source` (None: missing)."""
+        self._drop_below(path)
+        self.sources[path] = source
+
+    def set_mode(self, path: str, mode: int) -> None:
+        self.modes[path] = mode
+
+    def move(self, src: str, dst: str) -> None:
+        """What is at `src` (with its pending overlays) will be at `dst`; the caller then sets `src`."""
+        _, real = self._base(src)
+        carried = [(dst + key[len(src):], table, table[key]) for table in (self.sources, self.modes)
+                   for key in list(table) if key != src and fs.is_within(key, src)]
+        mode = self.modes.get(src)
+        self.set(dst, real)
+        for key, table, value in carried:
+            table[key] = value  # type: ignore[index]
+        if mode is not None:
+            self.modes[dst] = mode
+
+
+def _entry(state: dict[str, Any]) -> list[Any]:
+    kind = state["kind"]
+    if kind == "file":
+        return ["file", state["mode"], state.get("sha256")]
+    if kind == "dir":
+        return ["dir", state["mode"], ""]
+    if kind == "symlink":
+        return ["symlink", 0, state.get("target")]
+    return ["other", state.get("mode", 0), state.get("type", "special")]
+
+
+# -- checks and steps per operation --------------------------------------------------------------------------------
+
+
+def check(journal: Any, manifest: dict[str, Any], view: View) -> tuple[list[str], list[dict[str, Any]]]:
+    """Problems that forbid undoing `manifest` in `view` (empty when it may go ahead), and the steps that reverse
+    it. The view is updated to the state after those steps."""
+    op = manifest["op"]
+    checker = _CHECKS.get(op)
+    if checker is None:
+        return [f"action {manifest['id']}: unknown operation {op!r}; cannot undo it"], []
+    problems: list[str] = []
+    steps: list[dict[str, Any]] = []
+    try:
+        checker(_Plan(journal, manifest, view, problems, steps))
+    except JournalError as exc:
+        problems.append(f"refusing to undo action {manifest['id']} ({op}): {exc}")
+    except OSError as exc:
+        problems.append(f"refusing to undo action {manifest['id']} ({op}): {exc.strerror or exc}")
+    return problems, steps
+
+
+class _Plan:
+    def __init__(self, journal: Any, manifest: dict[str, Any], view: View, problems: list[str],
+                 steps: list[dict[str, Any]]) -> None:
+        self.journal, self.m, self.view, self.problems, self.steps = journal, manifest, view, problems, steps
+        self.id = manifest["id"]
+
+    def obj(self, slot: str) -> str:
+        return self.journal.object_path(self.id, slot)
+
+    def expect(self, path: str, expected: dict[str, Any], *, shallow: bool = False, check_mode: bool = True) -> None:
+        current = self.view.state(path, shallow=shallow)
+        if not fs.same_state(current, expected, check_mode=check_mode):
+            self.problems.append(
+                f"refusing to undo action {self.id} ({self.m['op']}): {shown(path)} changed since the action "
+                f"({fs.describe_change(current, expected)})"
+            )
+
+    def expect_missing(self, path: str) -> None:
+        if self.view.state(path, shallow=True)["kind"] != "missing":
+            self.problems.append(
+                f"refusing to undo action {self.id} ({self.m['op']}): {shown(path)} exists again since the action; "
+                "move it away first"
+            )
+
+    def expect_object(self, slot: str, expected: dict[str, Any]) -> None:
+        current = fs.state_of(self.obj(slot))
+        if not fs.same_state(current, expected):
+            self.problems.append(
+                f"refusing to undo action {self.id} ({self.m['op']}): the journal's copy of "
+                f"{shown(self.m['path'] if slot == 'path' else self.m['dest'])} is missing or was changed"
+            )
+
+    def move(self, src: str, dst: str) -> None:
+        self.steps.append({"do": "move", "from": src, "to": dst, "tmp": f".llmos-xfer-{self.id}-u{len(self.steps)}"})
+
+
+def _check_write(plan: _Plan) -> None:
+    path, before, after = plan.m["path"], plan.m["before"]["path"], plan.m["after"]["path"]
+    plan.expect(path, after)
+    if before["kind"] != "missing":
+        plan.expect_object("path", before)
+    plan.move(path, plan.obj("undone-path"))
+    if before["kind"] != "missing":
+        plan.move(plan.obj("path"), path)
+    plan.view.set(path, plan.obj("path") if before["kind"] != "missing" else None)
+
+
+def _check_mkdir(plan: _Plan) -> None:
+    for folder in reversed(plan.m["created"]):
+        current = plan.view.state(folder)
+        if current["kind"] != "dir":
+            plan.problems.append(f"refusing to undo action {plan.id} (mkdir): {shown(folder)} is no longer a folder")
+        elif current.get("listing"):
+            plan.problems.append(
+                f"refusing to undo action {plan.id} (mkdir): {shown(folder)} is not empty any more; "
+                "a folder is removed only while empty"
+            )
+        plan.steps.append({"do": "rmdir", "path": folder})
+        plan.view.set(folder, None)
+
+
+def _check_copy(plan: _Plan) -> None:
+    dest, before = plan.m["dest"], plan.m["before"]["dest"]
+    plan.expect(dest, plan.m["after"]["dest"])
+    if before["kind"] != "missing":
+        plan.expect_object("dest", before)
+    plan.move(dest, plan.obj("undone-dest"))
+    if before["kind"] != "missing":
+        plan.move(plan.obj("dest"), dest)
+    plan.view.set(dest, plan.obj("dest") if before["kind"] != "missing" else None)
+
+
+def _check_move(plan: _Plan) -> None:
+    src, dest = plan.m["path"], plan.m["dest"]
+    before_dest = plan.m["before"]["dest"]
+    plan.expect_missing(src)
+    plan.expect(dest, plan.m["after"]["dest"])
+    if before_dest["kind"] != "missing":
+        plan.expect_object("dest", before_dest)
+    if plan.m.get("cross_device"):
+        plan.expect_object("path", plan.m["before"]["path"])
+        plan.move(dest, plan.obj("undone-dest"))
+        plan.move(plan.obj("path"), src)
+        plan.view.set(src, plan.obj("path"))
+    else:
+        plan.move(dest, src)
+        plan.view.move(dest, src)
+    if before_dest["kind"] != "missing":
+        plan.move(plan.obj("dest"), dest)
+    plan.view.set(dest, plan.obj("dest") if before_dest["kind"] != "missing" else None)
+
+
+def _check_delete(plan: _Plan) -> None:
+    path = plan.m["path"]
+    plan.expect_missing(path)
+    plan.expect_object("path", plan.m["before"]["path"])
+    plan.move(plan.obj("path"), path)
+    plan.view.set(path, plan.obj("path"))
+
+
+def _check_chmod(plan: _Plan) -> None:
+    path, before, after = plan.m["path"], plan.m["before"]["path"], plan.m["after"]["path"]
+    plan.expect(path, {"kind": after["kind"], "mode": after["mode"]}, shallow=True)
+    plan.steps.append({"do": "chmod", "path": path, "mode": before["mode"]})
+    plan.view.set_mode(path, before["mode"])
+
+
+_CHECKS = {
+    "write": _check_write, "append": _check_write, "edit": _check_write,
+    "mkdir": _check_mkdir, "copy": _check_copy, "move": _check_move, "delete": _check_delete, "chmod": _check_chmod,
+}
+
+
+# -- carrying out steps --------------------------------------------------------------------------------------------
+
+
+def run_step(step: dict[str, Any]) -> None:
+    if step["do"] == "move":
+        mv.transfer(step["from"], step["to"], step["tmp"])
+    elif step["do"] == "rmdir":
+        with fs.at(step["path"]) as loc:
+            os.rmdir(loc.name, dir_fd=loc.dir_fd)
+    elif step["do"] == "chmod":
+        chmod_at(step["path"], step["mode"])
+    else:
+        raise JournalError(f"unknown undo step {step['do']!r}")
+    fs.checkpoint(f"undo:{step['do']}")
+
+
+def chmod_at(path: str, mode: int) -> None:
+    """chmod without following a symlink: through a descriptor of the file itself where it can be opened."""
+    with fs.at(path) as loc:
+        info = loc.lstat()
+        if info is None:
+            raise JournalError(f"{shown(path)} does not exist")
+        if fs.kind_of(info.st_mode) not in ("file", "dir"):
+            raise JournalError(f"{shown(path)} is not a regular file or folder; refusing to change its mode")
+        try:
+            fd = os.open(loc.name, os.O_RDONLY | fs.O_NOFOLLOW | fs.O_NONBLOCK | fs.O_CLOEXEC, dir_fd=loc.dir_fd)
+        except PermissionError:
+            os.chmod(loc.name, mode, dir_fd=loc.dir_fd)  # unreadable: checked above that it is no symlink
+            return
+        try:
+            opened = os.fstat(fd)
+            if (opened.st_ino, opened.st_dev) != (info.st_ino, info.st_dev):
+                raise JournalError(f"{shown(path)} was replaced while its mode was being changed")
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+
+
+def settle_step(step: dict[str, Any]) -> str | None:
+    """Finish one step of an interrupted undo (idempotent); returns a note when it could not."""
+    if step["do"] == "move":
+        note = mv.settle_transfer(step["from"], step["to"], step["tmp"])
+        if note:
+            return note
+        src_there, dst_there = fs.lexists(step["from"]), fs.lexists(step["to"])
+        if src_there and not dst_there:
+            mv.transfer(step["from"], step["to"], step["tmp"])
+        elif not src_there and not dst_there:
+            return f"neither {shown(step['from'])} nor {shown(step['to'])} exists"
+        return None
+    if step["do"] == "rmdir":
+        with fs.at(step["path"]) as loc:
+            if loc.exists():
+                with contextlib.suppress(OSError):
+                    os.rmdir(loc.name, dir_fd=loc.dir_fd)
+                if loc.exists():
+                    return f"{shown(step['path'])} was left in place: it is not empty"
+        return None
+    if step["do"] == "chmod":
+        chmod_at(step["path"], step["mode"])
+    return None
