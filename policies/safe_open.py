@@ -150,7 +150,9 @@ def _open_by_walking(root_fd: int, parts: tuple[str, ...], flags: int, mode: int
             try:
                 next_fd = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=current)
             except NotADirectoryError:
-                if stat.S_ISLNK(os.stat(name, dir_fd=current, follow_symlinks=False).st_mode):
+                # A symlink (O_NOFOLLOW), or a directory that a racing rename swapped in and out: refuse both.
+                kind = os.stat(name, dir_fd=current, follow_symlinks=False).st_mode
+                if stat.S_ISLNK(kind) or stat.S_ISDIR(kind):
                     raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), name) from None
                 raise
             os.close(current)

@@ -1,0 +1,256 @@
+"""run_sandboxed: what a command sees and gets back, spec validation, fail-closed when bubblewrap cannot work,
+and layer_status. These run real commands through bubblewrap (skipped where it cannot run)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from llmos.policies import sandbox_bwrap
+from llmos.policies.sandbox import (
+    SandboxSpec,
+    SandboxUnavailable,
+    layer_status,
+    reset_probe_cache,
+    run_sandboxed,
+)
+
+
+def _problem() -> str | None:
+    try:
+        sandbox_bwrap.probe()
+    except SandboxUnavailable as exc:
+        return str(exc)
+    return None
+
+
+needs_sandbox = pytest.mark.skipif(_problem() is not None, reason=f"sandbox unavailable here: {_problem()}")
+
+
+def run(argv: list[str], cwd: Path | None = None, **options: object):  # type: ignore[no-untyped-def]
+    return run_sandboxed(SandboxSpec(argv=tuple(argv), cwd=cwd or Path("/"), **options))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def fresh_probe() -> Iterator[None]:
+    reset_probe_cache()
+    yield
+    reset_probe_cache()
+
+
+@needs_sandbox
+def test_stdout_stderr_and_exit_code_come_back() -> None:
+    result = run(["sh", "-c", "echo out; echo err >&2; exit 3"])
+    assert (result.stdout, result.stderr, result.exit_code) == ("out\n", "err\n", 3)
+    assert not result.timed_out and not result.output_truncated and result.signal is None
+
+
+@needs_sandbox
+def test_argv_is_executed_directly_not_through_a_shell() -> None:
+    """Shell syntax in an argument is just text: nothing is expanded or run."""
+    result = run(["echo", "$(id)", "; touch /tmp/x", "`whoami`", "*"])
+    assert result.stdout == "$(id) ; touch /tmp/x `whoami` *\n"
+
+
+@needs_sandbox
+def test_stdin_is_passed() -> None:
+    result = run(["cat"], stdin=b"line one\nline two\n")
+    assert result.stdout == "line one\nline two\n"
+
+
+@needs_sandbox
+def test_no_stdin_reads_as_empty() -> None:
+    result = run(["cat"])
+    assert result.stdout == "" and result.exit_code == 0
+
+
+@needs_sandbox
+def test_runs_in_the_given_working_directory(tmp_path: Path) -> None:
+    """cwd under /tmp (masked by the sandbox's private /tmp) is bound back read-only so the command can run there."""
+    (tmp_path / "here.txt").write_text("x")
+    result = run(["sh", "-c", "pwd; ls; echo y > new.txt"], cwd=tmp_path)
+    assert result.stdout.splitlines()[:2] == [str(tmp_path), "here.txt"]
+    assert result.exit_code != 0 and not (tmp_path / "new.txt").exists()
+
+
+@needs_sandbox
+def test_writes_beneath_a_writable_root_land_on_disk(tmp_path: Path) -> None:
+    result = run(["sh", "-c", "echo data > out.txt && mkdir d && mv out.txt d/"], cwd=tmp_path, writable_roots=(tmp_path,))
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "d" / "out.txt").read_text() == "data\n"
+
+
+@needs_sandbox
+def test_tmp_is_private_and_empty_and_gone_afterwards() -> None:
+    """The sandbox's /tmp is its own tmpfs: the host's /tmp is not visible, and what is written there vanishes."""
+    marker = Path("/tmp") / f"llmos-visible-{os.getpid()}"
+    marker.write_text("host")
+    try:
+        result = run(["sh", "-c", f"ls -A /tmp; echo x > /tmp/scratch && cat /tmp/scratch; test -e {marker}; echo $?"])
+    finally:
+        marker.unlink()
+    assert result.stdout == "x\n1\n"
+    assert not Path("/tmp/scratch").exists()
+
+
+@needs_sandbox
+def test_command_not_found_is_127_with_a_message() -> None:
+    result = run(["llmos-no-such-program"])
+    assert result.exit_code == 127 and "command not found" in result.stderr
+
+
+@needs_sandbox
+def test_death_by_signal_is_reported_with_its_name() -> None:
+    result = run(["sh", "-c", "kill -TERM $$"])
+    assert result.exit_code == 128 + 15 and result.signal == "SIGTERM" and not result.timed_out
+
+
+@needs_sandbox
+def test_layers_name_what_was_applied() -> None:
+    """Every run says which layers confined it; Landlock is there whenever the kernel has it."""
+    result = run(["true"])
+    assert result.layers[0] == "bubblewrap" and "rlimits" in result.layers
+    import landlockpy
+
+    if landlockpy.abi_version() >= 1:
+        assert any(layer.startswith("landlock:abi") for layer in result.layers)
+
+
+@needs_sandbox
+def test_rlimits_are_set_inside() -> None:
+    result = run(
+        ["sh", "-c", "ulimit -n; ulimit -f; ulimit -t; ulimit -v"],
+        open_files=77, file_size_bytes=512 * 1024, cpu_seconds=9, memory_bytes=300 << 20,
+    )
+    assert result.stdout.split() == ["77", "1024", "9", str(300 << 10)]
+
+
+@needs_sandbox
+def test_extra_env_reaches_the_command() -> None:
+    result = run(["sh", "-c", "echo $GIT_PAGER"], extra_env={"GIT_PAGER": "cat"})
+    assert result.stdout == "cat\n"
+
+
+@needs_sandbox
+def test_network_true_gives_the_host_network(tmp_path: Path) -> None:
+    """Positive control for the adversarial network tests: with network=True a loopback server outside is reached."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    accepted: list[bytes] = []
+
+    def serve() -> None:
+        server.settimeout(10)
+        try:
+            conn, _ = server.accept()
+            accepted.append(conn.recv(10))
+            conn.close()
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    code = f"import socket; s=socket.create_connection(('127.0.0.1', {port}), timeout=5); s.sendall(b'hi')"
+    result = run([sys.executable, "-I", "-c", code], network=True)
+    thread.join()
+    server.close()
+    assert result.exit_code == 0, result.stderr
+    assert accepted == [b"hi"]
+
+
+@needs_sandbox
+def test_hidden_paths_empty_tuple_hides_nothing(tmp_path: Path) -> None:
+    """Positive control for the secret-store tests: with hidden_paths=() a file is readable."""
+    home = Path("/var/tmp") / f"llmos-home-{os.getpid()}"
+    (home / ".ssh").mkdir(parents=True, exist_ok=True)
+    (home / ".ssh" / "id_test").write_text("KEYDATA")
+    try:
+        shown = run(["cat", str(home / ".ssh" / "id_test")], hidden_paths=())
+        hidden = run(["cat", str(home / ".ssh" / "id_test")], hidden_paths=(home / ".ssh",))
+    finally:
+        (home / ".ssh" / "id_test").unlink()
+        (home / ".ssh").rmdir()
+        home.rmdir()
+    assert shown.stdout == "KEYDATA"
+    assert "KEYDATA" not in hidden.stdout
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"argv": ()}, "argv"),
+        ({"argv": ("echo", "a\x00b")}, "NUL"),
+        ({"cwd": Path("relative")}, "working directory"),
+        ({"cwd": Path("/no/such/dir")}, "working directory"),
+        ({"writable_roots": (Path("/"),)}, "defeat"),
+        ({"writable_roots": (Path("/proc"),)}, "defeat"),
+        ({"writable_roots": (Path("/no/such/dir"),)}, "writable root"),
+        ({"timeout_s": 0}, "timeout"),
+    ],
+)
+def test_a_spec_that_cannot_be_honoured_is_refused_before_anything_runs(options: dict, message: str) -> None:
+    spec = {"argv": ("true",), "cwd": Path("/"), **options}
+    with pytest.raises(ValueError, match=message):
+        run_sandboxed(SandboxSpec(**spec))
+
+
+def test_missing_bubblewrap_refuses_with_how_to_install(fresh_probe: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail closed: no bwrap means SandboxUnavailable saying what is missing and how to get it, never a bare run."""
+    monkeypatch.setattr(sandbox_bwrap.shutil, "which", lambda *args, **kwargs: None)
+    with pytest.raises(SandboxUnavailable, match=r"bubblewrap \(bwrap\) is not installed: apt install bubblewrap"):
+        run(["touch", "/tmp/should-not-exist"])
+
+
+def test_bubblewrap_without_namespaces_refuses_and_the_check_is_cached(
+    fresh_probe: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A bwrap that cannot create namespaces (as with user namespaces disabled) makes every run refuse with a hint;
+    it is tried once and the answer cached; the command never runs."""
+    calls = tmp_path / "calls"
+    fake = tmp_path / "bwrap"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f"echo call >> {calls}\n"
+        'if [ "$1" = --version ]; then echo "bubblewrap 0.0-fake"; exit 0; fi\n'
+        "echo 'bwrap: No permissions to creating new namespace, likely because the kernel does not allow "
+        "non-privileged user namespaces.' >&2\n"
+        "exit 1\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setattr(sandbox_bwrap.shutil, "which", lambda *args, **kwargs: str(fake))
+    marker = tmp_path / "ran"
+    for _ in range(3):
+        with pytest.raises(SandboxUnavailable, match="user namespaces"):
+            run(["touch", str(marker)])
+    assert not marker.exists()
+    probes = calls.read_text().splitlines()
+    assert 1 <= len(probes) <= 3  # --version and the (one or two) flag sets of the single probe, not one per run
+
+
+@needs_sandbox
+def test_layer_status_reports_every_layer_honestly() -> None:
+    """Each layer appears with a reason; seccomp is said to be not implemented."""
+    statuses = {status.name: status for status in layer_status()}
+    assert set(statuses) == {
+        "bubblewrap", "user namespace", "pid namespace", "network namespace", "landlock", "rlimits", "cgroup",
+        "seccomp",
+    }
+    for name in ("bubblewrap", "user namespace", "pid namespace", "network namespace", "rlimits"):
+        assert statuses[name].working, statuses[name]
+    assert not statuses["seccomp"].working and "not implemented" in statuses["seccomp"].detail
+    assert all(status.detail for status in statuses.values())
+
+
+def test_layer_status_without_bubblewrap_says_nothing_runs(fresh_probe: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox_bwrap.shutil, "which", lambda *args, **kwargs: None)
+    statuses = {status.name: status for status in layer_status()}
+    assert not statuses["bubblewrap"].working
+    assert "apt install bubblewrap" in statuses["bubblewrap"].detail and "refused" in statuses["bubblewrap"].detail
+    assert not statuses["pid namespace"].working
