@@ -333,7 +333,7 @@ def _find(argv: tuple[str, ...]) -> Expansion:
     roots = roots or ["."]
     expression = argv[index:]
     placeholders = [f"{root.rstrip('/') or '/'}/**" for root in roots]
-    placeholders += [root for root in roots if _find_may_match_root(root, expression)]
+    placeholders += [root for root in roots if find_may_match_root(root, expression)]
     position = 0
     while position < len(expression):
         word = expression[position]
@@ -354,15 +354,17 @@ def _find(argv: tuple[str, ...]) -> Expansion:
     return expansion
 
 
-def _find_may_match_root(root: str, expression: tuple[str, ...]) -> bool:
-    """Whether find's expression can select the root itself: not when `-mindepth` >= 1, or a `-name` test (with
-    no `-o`) does not match the root's own name."""
+def find_may_match_root(root: str, expression: tuple[str, ...]) -> bool:
+    """Whether find's expression can select the root itself: not when `-mindepth` >= 1, a `-type` leaves out
+    folders, or a `-name` test does not match the root's own name (with no `-o` or `!` to undo it)."""
     if any(word in ("-o", "-or", ",", "!", "-not") for word in expression):
         return True
     name = posixpath.basename(root.rstrip("/")) or root
     for position, word in enumerate(expression[:-1]):
         value = expression[position + 1]
         if word == "-mindepth" and value.isdigit() and int(value) >= 1:
+            return False
+        if word in ("-type", "-xtype") and "d" not in value:
             return False
         if word in _FIND_ROOT_EXCLUDING_TESTS:
             matches = fnmatch.fnmatchcase(name.lower(), value.lower()) if word == "-iname" \

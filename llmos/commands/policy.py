@@ -1,0 +1,139 @@
+"""`llmos policy show|check|explain`: the effective profile, a profile's validation, and how a command is judged."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from llmos.errors import UsageError
+
+EXIT_DENIED = 3
+EXIT_INVALID = 2
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    policy = commands.add_parser("policy", help="show, check or explain the policy profile")
+    actions = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    show = actions.add_parser("show", help="the effective profile: roots, protected paths, decisions, rules")
+    show.add_argument("--profile", metavar="NAME|PATH", help="a built-in name or a TOML path (default: your "
+                                                             "policy.toml if there is one, else `default`)")
+    show.add_argument("--json", action="store_true")
+    check = actions.add_parser("check", help="load and validate a profile, its rule examples included; exit 0 when "
+                                             "it loads, 2 with the failing example when it does not")
+    check.add_argument("profile", nargs="?", metavar="PATH|NAME",
+                       help="profile to check (default: your policy.toml if there is one, else `default`)")
+    explain = actions.add_parser(
+        "explain", help="how a command would be judged: each sub-command with its decision, rule and reason",
+        description="Parse the command (pipes, ;, &&, $(), redirections, wrappers such as sudo, sh -c, xargs, "
+                    "find -exec) and judge every part. Exit 0 when it would be allowed or asked about, 3 when it "
+                    "would be denied. A single argument with spaces is judged as a shell line (sh -c).")
+    explain.add_argument("--profile", metavar="NAME|PATH")
+    explain.add_argument("--json", action="store_true")
+    explain.add_argument("argv", nargs=argparse.REMAINDER, metavar="ARGV...", help="the command, e.g. rm -rf ~")
+    policy.set_defaults(handler=run)
+
+
+def run(options: argparse.Namespace) -> int:
+    if options.policy_command == "check":
+        return _check(options.profile)
+    profile = _load(options.profile)
+    if options.policy_command == "show":
+        _show(profile, options.json)
+        return 0
+    if options.policy_command == "explain":
+        return _explain(profile, list(options.argv), options.json)
+    return EXIT_INVALID
+
+
+def _load(name_or_path: str | None) -> Any:
+    from llmos.paths import config_dir
+    from llmos.policies.profile import ProfileError, load_profile
+
+    try:
+        return load_profile(name_or_path, config_dir())
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _check(name_or_path: str | None) -> int:
+    from llmos.paths import config_dir
+    from llmos.policies.profile import ProfileError, load_profile
+
+    try:
+        profile = load_profile(name_or_path, config_dir())
+    except ProfileError as exc:
+        print(f"llmos: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    examples = sum(len(rule.match) + len(rule.not_match) for rule in profile.commands)
+    print(f"ok: profile {profile.name!r} loads ({len(profile.commands)} command rules, {examples} examples pass; "
+          f"from {' <- '.join(reversed(profile.sources))})")
+    return 0
+
+
+def _show(profile: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(profile.model_dump(), indent=2))
+        return
+    print(f"profile: {profile.name}  ({' <- '.join(reversed(profile.sources))})")
+    if profile.description:
+        print(f"  {profile.description}")
+    print(f"readable roots: {', '.join(profile.readable_roots) or '(none)'}")
+    print(f"writable roots: {', '.join(profile.writable_roots) or '(none)'}")
+    print(f"denied paths:   {', '.join(profile.denied_paths) or '(none)'}")
+    print(f"secret paths:   {', '.join(profile.secret_paths) or '(none)'}")
+    print("effects:        " + ", ".join(f"{effect}={verdict}" for effect, verdict in profile.effects.items()))
+    if profile.tools:
+        print("tools:          " + ", ".join(f"{tool}={verdict}" for tool, verdict in profile.tools.items()))
+    print(f"command rules ({len(profile.commands)}; the strictest matching rule wins):")
+    width = max((len(rule.name) for rule in profile.commands), default=0)
+    for rule in profile.commands:
+        network = " [network]" if rule.network else ""
+        print(f"  {rule.decision:<5}  {rule.name:<{width}}  {rule.justification}{network}")
+
+
+def _engine(profile: Any) -> Any:
+    from llmos.paths import config_dir, data_dir
+    from llmos.policies.engine import PolicyEngine
+
+    return PolicyEngine(profile, home=Path.home(), protected_paths=[config_dir(), data_dir()])
+
+
+def _explain(profile: Any, argv: list[str], as_json: bool) -> int:
+    from llmos.policies.impact import escape_for_display
+
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        raise UsageError("policy explain needs a command, e.g. `llmos policy explain rm -rf ~`")
+    as_shell_line = len(argv) == 1 and any(char.isspace() for char in argv[0])
+    judged = ["sh", "-c", argv[0]] if as_shell_line else argv
+    explanation = _engine(profile).explain_command(judged, cwd=Path.cwd())
+    overall = explanation.decision
+    if as_json:
+        print(json.dumps({
+            "argv": argv, "judged_as_shell_line": as_shell_line, "decision": overall.verdict, "rule": overall.rule,
+            "reason": overall.reason, "problems": explanation.parsed.problems,
+            "commands": [{"argv": list(j.command.argv) if j.command else None,
+                          "via": list(j.command.via) if j.command else [],
+                          "redirects": [[r.op, r.target] for r in j.command.redirects] if j.command else [],
+                          "decision": j.decision.verdict, "rule": j.decision.rule, "reason": j.decision.reason}
+                         for j in explanation.judgements],
+        }, indent=2))
+    else:
+        shown = escape_for_display(" ".join(argv))
+        print(f"command: {shown}" + ("  (judged as a shell line: sh -c)" if as_shell_line else ""))
+        for judgement in explanation.judgements:
+            command = judgement.command
+            if command is None:
+                what = "(the whole command)"
+            else:
+                via = f"[{' > '.join(command.via)}] " if command.via else ""
+                redirects = "".join(f" {r.op} {r.target}" for r in command.redirects)
+                what = escape_for_display(via + " ".join(command.argv) + redirects)
+            decision = judgement.decision
+            print(f"  {decision.verdict:<5}  {what}\n         {decision.rule}: {decision.reason}")
+        print(f"overall: {overall.verdict} ({overall.rule}): {overall.reason}")
+    return EXIT_DENIED if overall.verdict == "deny" else 0

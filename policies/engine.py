@@ -1,0 +1,331 @@
+"""The policy engine: a pure function of (call, profile, context) that returns allow, ask or deny with the rule
+that made it and a reason. deny beats ask beats allow; what it does not know is ask; if it fails, it denies.
+
+It judges the facts of a call (its `Impact`: expanded paths with actions, processes with owners, the exact argv),
+never the model's words: protected paths and secrets, processes that are not the user's, the request's own
+allowed effect classes, and for commands every simple command the parser finds, with the profile's rules.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmos.policies.command import ParsedCommand, SimpleCommand, parse_command
+from llmos.policies.command_facts import CommandFacts, facts_of
+from llmos.policies.command_wrappers import SHELLS
+from llmos.policies.decision import VERDICT_STRICTNESS, Decision, Verdict
+from llmos.policies.impact import Impact, escape_for_display
+from llmos.policies.path_guard import PathGuard
+from llmos.policies.profile import EFFECTS, CommandRule, Profile
+
+COMMAND_TOOLS = frozenset({"shell.run", "process.start"})
+# Which effect class a path action belongs to, for the profile's effect decisions and the request's intent.
+ACTION_EFFECT = {"create": "write", "modify": "write", "move_from": "write", "move_to": "write", "chmod": "write",
+                 "delete": "delete"}
+_EFFECT_WORDS = {"read": "read files", "write": "change files", "delete": "delete files", "process": "control "
+                 "processes", "exec": "run commands", "network": "use the network", "secret": "use secrets"}
+
+
+@dataclass(frozen=True)
+class PolicyCall:
+    """One tool call as policy sees it: the tool, its declared effect class, its arguments, the facts it would
+    produce, and the effect classes the request's own words allow (None: not limited)."""
+
+    tool: str
+    effect: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    impact: Impact = field(default_factory=Impact)
+    allowed_effects: frozenset[str] | None = None
+    cwd: Path | None = None
+    """Where relative paths in a command are resolved (default: the current directory)."""
+
+
+@dataclass(frozen=True)
+class CommandJudgement:
+    """The decision for one simple command, or (command None) for the command line as a whole."""
+
+    command: SimpleCommand | None
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class CommandExplanation:
+    parsed: ParsedCommand
+    judgements: list[CommandJudgement]
+    decision: Decision
+    network: bool
+    """The command would use the network, and a rule or the profile lets it (the sandbox may open it)."""
+
+
+def strictest(decisions: Sequence[Decision], default: Decision) -> Decision:
+    """The first of the strictest decisions (deny beats ask beats allow); `default` when there are none."""
+    if not decisions:
+        return default
+    top = max(VERDICT_STRICTNESS[decision.verdict] for decision in decisions)
+    return next(decision for decision in decisions if VERDICT_STRICTNESS[decision.verdict] == top)
+
+
+class PolicyEngine:
+    def __init__(self, profile: Profile, *, home: Path, protected_paths: Sequence[Path] = (),
+                 uid: int | None = None, case_insensitive: bool | None = None) -> None:
+        self.profile = profile
+        self.name = f"profile:{profile.name}"
+        self.home = Path(home)
+        self.uid = os.getuid() if uid is None else uid
+        try:
+            self.user_name = pwd.getpwuid(self.uid).pw_name
+        except KeyError:
+            self.user_name = str(self.uid)
+        self.guard = PathGuard(home=self.home, llmos_paths=protected_paths, denied=profile.denied_paths,
+                               secrets=profile.secret_paths, readable_roots=profile.readable_roots,
+                               writable_roots=profile.writable_roots, case_insensitive=case_insensitive)
+
+    @property
+    def writable_roots(self) -> tuple[Path, ...]:
+        return tuple(Path(root) for root in self.guard.writable_roots)
+
+    # -- calls -------------------------------------------------------------------------------------------------------
+
+    def decide(self, call: PolicyCall) -> Decision:
+        """The decision for one call. Never raises: an error inside the policy is a deny (fail closed)."""
+        try:
+            return self._decide(call)
+        except Exception as exc:  # noqa: BLE001 - any failure must refuse, never allow
+            return Decision("deny", "policy-error",
+                            f"the policy check failed ({type(exc).__name__}); refused to be safe")
+
+    def _decide(self, call: PolicyCall) -> Decision:
+        cwd = call.cwd if call.cwd is not None else _current_dir(self.home)
+        impact = call.impact if isinstance(call.impact, Impact) else Impact()
+        findings: list[Decision] = []
+        for effect in impact.paths:
+            action = "read" if effect.action == "execute" else effect.action
+            decision = self.guard.check(effect.path, action, cwd=cwd, recursive=effect.recursive)
+            if decision is not None:
+                findings.append(decision)
+        findings.extend(self._process_findings(impact))
+        is_command = call.tool in COMMAND_TOOLS or impact.argv is not None
+        if is_command:
+            argv = impact.argv if impact.argv is not None else call.args.get("argv")
+            if not isinstance(argv, (list, tuple)) or not argv:
+                findings.append(Decision("ask", "parse", "no command to judge was given"))
+            else:
+                explanation = self.explain_command(argv, effect=call.effect, cwd=cwd,
+                                                   allowed_effects=call.allowed_effects)
+                findings.append(explanation.decision)
+        elif impact.network:
+            findings.append(self._effect_decision("network", "the call uses the network"))
+        intent = self._intent(call.effect, call.allowed_effects)
+        if intent is not None:
+            findings.append(intent)
+        if call.effect not in EFFECTS:
+            findings.append(Decision("ask", "unknown-effect", f"{call.tool} declares an unknown effect "
+                                                              f"{escape_for_display(call.effect)!r}"))
+        base = self._base_decision(call.tool, call.effect, is_command)
+        if base is not None:
+            findings.append(base)
+        return strictest(findings, Decision("ask", "unknown-tool", f"nothing in the profile covers {call.tool}"))
+
+    def _base_decision(self, tool: str, effect: str, is_command: bool) -> Decision | None:
+        tool_verdict = self.profile.tools.get(tool)
+        if tool_verdict is not None:
+            return Decision(tool_verdict, f"tool:{tool}", f"the {self.profile.name} profile says {tool_verdict} for "
+                                                          f"{tool}")
+        if is_command:
+            return None  # each command is judged by the rules, with the effect's decision as the fallback
+        if effect not in EFFECTS:
+            return None
+        return self._effect_decision(effect, f"{tool} can {_EFFECT_WORDS[effect]}")
+
+    def _effect_decision(self, effect: str, what: str) -> Decision:
+        verdict = self.profile.effects.get(effect)
+        if verdict is None:
+            return Decision("ask", f"effect:{effect}", f"{what}; the {self.profile.name} profile does not say "
+                                                       f"whether that is allowed")
+        wording = {"allow": "allows", "ask": "asks before", "deny": "does not allow"}[verdict]
+        return Decision(verdict, f"effect:{effect}", f"{what}; the {self.profile.name} profile {wording} that")
+
+    @staticmethod
+    def _intent(effect: str, allowed_effects: frozenset[str] | None) -> Decision | None:
+        if allowed_effects is None or effect == "read" or effect in allowed_effects:
+            return None
+        return Decision("deny", f"intent:{effect}", f"the request did not ask to {_EFFECT_WORDS.get(effect, effect)}, "
+                                                    f"so nothing it read can make llmos do it")
+
+    def _process_findings(self, impact: Impact) -> list[Decision]:
+        findings: list[Decision] = []
+        own_pid = os.getpid()
+        for process in impact.processes:
+            label = f"pid {process.pid} ({escape_for_display(process.name or '?')})"
+            if process.pid <= 0:
+                findings.append(Decision("deny", "process:all", f"{label} means a whole group or every process"))
+            elif process.pid == 1:
+                findings.append(Decision("deny", "process:init", f"{label} is the system's first process"))
+            elif process.pid == own_pid:
+                findings.append(Decision("deny", "process:self", f"{label} is llmos itself"))
+            elif process.user is None:
+                findings.append(Decision("ask", "process:owner-unknown", f"the owner of {label} is not known"))
+            elif process.user not in (self.user_name, str(self.uid)):
+                findings.append(Decision("deny", "process:other-user",
+                                         f"{label} belongs to {escape_for_display(process.user)}, not to you"))
+        if impact.all_processes:
+            findings.append(Decision("deny", "process:all", "the call targets every process"))
+        return findings
+
+    # -- commands ----------------------------------------------------------------------------------------------------
+
+    def explain_command(self, argv: Sequence[str], *, effect: str = "exec", cwd: Path | None = None,
+                        allowed_effects: frozenset[str] | None = None) -> CommandExplanation:
+        """Each simple command of `argv` with its decision, and the decision for the whole."""
+        cwd_now: Path | None = cwd if cwd is not None else _current_dir(self.home)
+        parsed = parse_command(list(argv))
+        judgements = [CommandJudgement(None, Decision("ask", "parse", f"could not be fully understood: {problem}"))
+                      for problem in parsed.problems]
+        if not parsed.commands and not parsed.problems:
+            judgements.append(CommandJudgement(None, Decision("ask", "parse", "no command was found to judge")))
+        all_facts = [(command, facts_of(command)) for command in parsed.commands]
+        network_used = False
+        for command, facts in all_facts:
+            decision = self._judge_simple(command, facts, effect, cwd_now, allowed_effects)
+            judgements.append(CommandJudgement(command, decision))
+            network_used = network_used or facts.network is not None
+            if facts.new_cwd is not None:
+                new_dir = self.guard.expand(facts.new_cwd, cwd_now) if cwd_now is not None else None
+                cwd_now = Path(new_dir) if new_dir is not None else None
+        download_and_run = _download_and_run(all_facts)
+        if download_and_run is not None:
+            judgements.append(CommandJudgement(None, Decision("deny", "download-and-run", download_and_run)))
+        decisions = [judgement.decision for judgement in judgements]
+        overall = strictest(decisions, Decision("ask", "parse", "no command was found to judge"))
+        return CommandExplanation(parsed, judgements, overall, network_used and overall.verdict != "deny")
+
+    def _judge_simple(self, command: SimpleCommand, facts: CommandFacts, effect: str, cwd: Path | None,
+                      allowed_effects: frozenset[str] | None) -> Decision:
+        shown = escape_for_display(" ".join(command.argv))[:120] or escape_for_display(
+            " ".join(f"{r.op} {r.target}" for r in command.redirects))
+        first: list[Decision] = []
+        found: list[Decision] = []
+        matching = [rule for rule in self.profile.commands if rule.matches(command)] if command.argv else []
+        rule_decision = _rule_decision(matching)
+        if rule_decision is not None:
+            first.append(rule_decision)
+        if facts.privilege is not None:
+            found.append(Decision("deny", "privilege", f"`{shown}` runs as another user ({facts.privilege}); llmos "
+                                                       f"runs commands only as you"))
+        if facts.runs_code is not None:
+            found.append(Decision("ask", "exec:code", f"{facts.runs_code}; llmos cannot judge what that code does"))
+        classes: set[str] = set()
+        for fact in facts.paths:
+            if fact.word == "-":
+                continue
+            word = self._destination(fact.word, fact.into, cwd)
+            if cwd is None and not word.startswith(("/", "~")):
+                found.append(Decision("ask", "cwd-unknown", f"`{escape_for_display(word)}` is relative to a folder "
+                                                            f"only known when the command runs"))
+                continue
+            decision = self.guard.check(word, fact.action, cwd=cwd or self.home, recursive=fact.recursive,
+                                        files_only=fact.files_only, unknown_program=fact.unknown_program)
+            if decision is not None:
+                found.append(decision)
+            if fact.action in ACTION_EFFECT and not fact.unknown_program:
+                classes.add(ACTION_EFFECT[fact.action])
+        if facts.process_targets or facts.process_users or facts.all_processes:
+            classes.add("process")
+            found.extend(self._signal_findings(facts))
+        if facts.network is not None:
+            classes.add("network")
+            network_rules = [rule for rule in matching if rule.network]
+            if not network_rules or _rule_decision(network_rules).verdict == "deny":  # type: ignore[union-attr]
+                found.append(self._effect_decision("network", facts.network))
+        for effect_class in sorted(classes):
+            intent = self._intent(effect_class, allowed_effects)
+            if intent is not None:
+                found.append(intent)
+            if effect_class in ("write", "delete", "process"):
+                found.append(self._effect_decision(effect_class, f"`{shown}` can {_EFFECT_WORDS[effect_class]}"))
+        fallback = None
+        if rule_decision is None and command.argv:
+            fallback = self._effect_decision(effect if effect in EFFECTS else "exec",
+                                              f"no command rule covers `{shown}`")
+        return strictest([*first, *found, *([fallback] if fallback else [])],
+                         Decision("allow", "command:redirect-only", "only redirects, which are judged above"))
+
+    def _destination(self, word: str, into: str | None, cwd: Path | None) -> str:
+        """`mv a dir` moves to `dir/a` when `dir` is an existing folder."""
+        if into is None or cwd is None:
+            return word
+        expanded = self.guard.expand(word, cwd)
+        if expanded is not None and os.path.isdir(expanded):
+            return word.rstrip("/") + "/" + into
+        return word
+
+    def _signal_findings(self, facts: CommandFacts) -> list[Decision]:
+        findings: list[Decision] = []
+        own_pid = os.getpid()
+        for target in facts.process_targets:
+            try:
+                pid = int(target)
+            except ValueError:
+                findings.append(Decision("ask", "process:unknown", f"`{escape_for_display(target)}` is not a plain "
+                                                                   f"process id"))
+                continue
+            if pid in (0, -1) or pid == 1:
+                rule = "process:init" if pid == 1 else "process:all"
+                what = "the system's first process" if pid == 1 else "every process (or the whole group)"
+                findings.append(Decision("deny", rule, f"pid {pid} is {what}"))
+            elif pid < 0:
+                findings.append(Decision("ask", "process:group", f"pid {pid} means the whole process group {-pid}"))
+            elif pid == own_pid:
+                findings.append(Decision("deny", "process:self", f"pid {pid} is llmos itself"))
+        for user in facts.process_users:
+            if user not in (self.user_name, str(self.uid)):
+                findings.append(Decision("deny", "process:other-user",
+                                         f"signals processes of {escape_for_display(user)}, not yours"))
+        if facts.all_processes is not None:
+            findings.append(Decision("deny", "process:all", facts.all_processes))
+        return findings
+
+    def grants_network(self, call: PolicyCall) -> bool:
+        """Whether the sandbox may open the network for this command (a rule or the profile lets it use it)."""
+        argv = call.impact.argv if call.impact.argv is not None else call.args.get("argv")
+        if not argv:
+            return False
+        try:
+            return self.explain_command(argv, effect=call.effect, cwd=call.cwd,
+                                        allowed_effects=call.allowed_effects).network
+        except Exception:  # noqa: BLE001 - fail closed
+            return False
+
+
+def _rule_decision(rules: list[CommandRule]) -> Decision | None:
+    decisions = [Decision(rule.decision, f"command:{rule.name}", rule.justification) for rule in rules]
+    return strictest(decisions, Decision("ask", "parse", "")) if decisions else None
+
+
+def _download_and_run(all_facts: list[tuple[SimpleCommand, CommandFacts]]) -> str | None:
+    """A command line that fetches from the network and runs code it did not spell out (`curl | sh`,
+    `bash -c "$(curl ...)"`, `wget x.sh; sh x.sh`)."""
+    fetchers = [command for command, facts in all_facts if facts.network is not None]
+    if not fetchers:
+        return None
+    for command, facts in all_facts:
+        dynamic_program = bool(command.argv) and "$" in command.argv[0]
+        runs_script = command.program in SHELLS and not command.code_from_stdin
+        if command.code_from_stdin or dynamic_program or runs_script or (facts.runs_code and command.code
+                                                                        and "$(" in command.code):
+            fetched = escape_for_display(" ".join(fetchers[0].argv))[:80]
+            return f"`{fetched}` fetches from the network and another part of the command runs code it did not " \
+                   f"spell out; that is how a download runs unseen code"
+    return None
+
+
+def _current_dir(home: Path) -> Path:
+    try:
+        return Path.cwd()
+    except OSError:
+        return home

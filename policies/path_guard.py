@@ -1,0 +1,245 @@
+"""Which paths a call may read, write, delete, move or chmod: secrets, protected paths, system paths, and the
+profile's readable and writable roots.
+
+A path is judged as written (`..` collapsed) and as resolved through symlinks, so neither a traversal nor a
+symlink inside home leads somewhere protected. Names compare in Unicode NFC form, so an NFD spelling of a
+protected folder is the same folder; case-insensitively only where the file system is.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from llmos.policies.decision import Decision
+from llmos.policies.impact import escape_for_display
+
+WRITE_ACTIONS = frozenset({"create", "modify", "delete", "move_from", "move_to", "chmod"})
+DESTRUCTIVE_ACTIONS = frozenset({"delete", "move_from", "move_to", "chmod"})
+# Folders protected as wholes: deleting, moving or chmodding the folder itself is refused; files inside are not.
+HOME_WHOLE_FOLDERS = ("Desktop", "Documents", "Downloads", "Music", "Pictures", "Videos", "Public", "Templates",
+                      ".config", ".local", ".local/share", ".cache")
+SYSTEM_WHOLE_FOLDERS = ("/", "/home", "/Users", "/tmp", "/mnt", "/media")
+SYSTEM_ROOTS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/nix", "/opt", "/proc",
+                "/root", "/run", "/sbin", "/snap", "/srv", "/sys", "/usr", "/var", "/System", "/Library",
+                "/Applications", "/private", "/Volumes")
+# Protected beneath as well as as wholes, whatever the profile says: a user profile can add to these, never remove.
+BUILTIN_DENIED = ("~/.ssh", "~/.gnupg", "~/.local/share/keyrings", "~/.password-store", "~/.pki", "~/.bashrc",
+                  "~/.bash_profile", "~/.bash_login", "~/.profile", "~/.zshrc", "~/.zshenv", "~/.zprofile",
+                  "~/.config/fish/config.fish", "~/.inputrc", "**/.git/hooks")
+BUILTIN_SECRETS = ("~/.ssh", "~/.gnupg", "~/.local/share/keyrings", "~/.password-store", "~/.pki")
+HARMLESS_DEVICES = re.compile(r"^/dev/(null|zero|full|random|urandom|stdin|stdout|stderr|tty|fd/\d+)$"
+                              r"|^/proc/self/fd/\d+$")
+GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def glob_regex(pattern: str, beneath: bool) -> re.Pattern[str]:
+    """`**` any depth, `*` and `?` within one name, `[...]` a class; `beneath` also matches everything under."""
+    out: list[str] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if pattern.startswith("**/", index):
+            out.append("(?:.*/)?")
+            index += 3
+            continue
+        if pattern.startswith("**", index):
+            out.append(".*")
+            index += 2
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = pattern.find("]", index + 2)
+            if end < 0:
+                out.append(re.escape(char))
+            else:
+                body = pattern[index + 1:end]
+                body = "^" + body[1:] if body.startswith("!") else body
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                index = end
+        else:
+            out.append(re.escape(char))
+        index += 1
+    return re.compile("".join(out) + ("(?:/.*)?" if beneath else "") + r"\Z", re.DOTALL)
+
+
+class PathGuard:
+    """Judges one path for one action. Returns a deny or ask Decision, or None when it has no objection."""
+
+    def __init__(self, *, home: Path, llmos_paths: Sequence[Path] = (), denied: Iterable[str] = (),
+                 secrets: Iterable[str] = (), readable_roots: Iterable[str] = ("~",),
+                 writable_roots: Iterable[str] = ("~",), case_insensitive: bool | None = None) -> None:
+        self.home = os.path.normpath(str(home))
+        self.case_insensitive = sys.platform in ("darwin", "win32") if case_insensitive is None else case_insensitive
+        self.readable_roots = self._roots(readable_roots)
+        self.writable_roots = self._roots(writable_roots)
+        self.llmos_paths = self._roots(str(path) for path in llmos_paths)
+        denied_patterns = [self._expand_pattern(p) for p in (*BUILTIN_DENIED, *denied)]
+        secret_patterns = [self._expand_pattern(p) for p in (*BUILTIN_SECRETS, *secrets)]
+        self.denied = [(p, glob_regex(self.key(p), beneath=True)) for p in dict.fromkeys(denied_patterns)]
+        self.secrets = [(p, glob_regex(self.key(p), beneath=True)) for p in dict.fromkeys(secret_patterns)]
+        self.whole_folders = self._roots([self.home, *(os.path.join(self.home, name) for name in HOME_WHOLE_FOLDERS),
+                                          *SYSTEM_WHOLE_FOLDERS])
+        concrete_denied = [p for p in denied_patterns if not GLOB_CHARS.search(p)]
+        self.concrete_secrets = [p for p in secret_patterns if not GLOB_CHARS.search(p)]
+        # Everything a recursive write or a glob must not reach.
+        self.protected_concrete = list(dict.fromkeys(
+            [*self.llmos_paths, *concrete_denied, *self.concrete_secrets, *self.whole_folders,
+             *(root for root in SYSTEM_ROOTS if not self._exempt(root))]))
+
+    # -- spelling ------------------------------------------------------------------------------------------------
+
+    def key(self, path: str) -> str:
+        normal = unicodedata.normalize("NFC", path)
+        return normal.casefold() if self.case_insensitive else normal
+
+    def _expand_pattern(self, pattern: str) -> str:
+        if pattern == "~" or pattern.startswith("~/"):
+            return self.home + pattern[1:]
+        if not pattern.startswith("/"):
+            return "**/" + pattern
+        return pattern
+
+    def _roots(self, roots: Iterable[str]) -> list[str]:
+        expanded = []
+        for root in roots:
+            path = self._expand_pattern(root) if root.startswith("~") else root
+            expanded.append(os.path.normpath(path))
+        return list(dict.fromkeys(expanded))
+
+    def expand(self, word: str | Path, cwd: Path | str) -> str | None:
+        """The absolute, `..`-collapsed path a word names; None when only known at run time (`$X`, `~user`)."""
+        text = str(word)
+        if "$" in text or "\x00" in text or (text.startswith("~") and text != "~" and not text.startswith("~/")):
+            return None
+        if text.startswith("~"):
+            text = self.home + text[1:]
+        elif not text.startswith("/"):
+            text = os.path.join(str(cwd), text)
+        if text.startswith("//"):
+            text = "/" + text.lstrip("/")
+        return os.path.normpath(text)
+
+    def resolved(self, path: str) -> str:
+        """`path` through symlinks; for a glob, its literal directory part resolved and the rest kept."""
+        match = GLOB_CHARS.search(path)
+        if match is None:
+            return os.path.realpath(path)
+        literal_dir = path[:match.start()].rsplit("/", 1)[0] or "/"
+        rest = path[len(literal_dir):]
+        return os.path.realpath(literal_dir).rstrip("/") + rest
+
+    def display(self, path: str) -> str:
+        if path == self.home or path.startswith(self.home + "/"):
+            path = "~" + path[len(self.home):]
+        return escape_for_display(path)
+
+    # -- relations -------------------------------------------------------------------------------------------------
+
+    def _under(self, path: str, root: str) -> bool:
+        path_key, root_key = self.key(path), self.key(root)
+        return path_key == root_key or path_key.startswith(root_key.rstrip("/") + "/")
+
+    def _exempt(self, path: str) -> bool:
+        """Home and the writable roots are never system paths (home may be /root; /tmp may be /private/tmp)."""
+        return self._under(path, self.home) or any(self._under(path, root) for root in self.writable_roots)
+
+    @staticmethod
+    def _matches(patterns: list[tuple[str, re.Pattern[str]]], key: str) -> str | None:
+        return next((pattern for pattern, regex in patterns if regex.match(key)), None)
+
+    def _reached(self, path: str, targets: Iterable[str], recursive: bool) -> str | None:
+        """A target that `path` names (a glob matching it) or, when recursive, contains."""
+        is_glob = bool(GLOB_CHARS.search(path))
+        regex = glob_regex(self.key(path), beneath=recursive) if is_glob else None
+        for target in targets:
+            if regex is not None:
+                if regex.match(self.key(target)):
+                    return target
+            elif recursive and self._under(target, path) and self.key(target) != self.key(path):
+                return target
+        return None
+
+    # -- judgement -------------------------------------------------------------------------------------------------
+
+    def check(self, word: str | Path, action: str, *, cwd: Path | str, recursive: bool = False,
+              files_only: bool = False, unknown_program: bool = False) -> Decision | None:
+        lexical = self.expand(word, cwd)
+        if lexical is None:
+            if action in WRITE_ACTIONS or action == "read":
+                return Decision("ask", "path-unknown",
+                                f"{escape_for_display(str(word))} is only known when the command runs")
+            return None
+        candidates = list(dict.fromkeys([lexical, self.resolved(lexical)]))
+        for candidate in candidates:
+            decision = self._check_one(candidate, lexical, action, recursive, files_only, unknown_program)
+            if decision is not None:
+                return decision
+        return None
+
+    def _check_one(self, path: str, lexical: str, action: str, recursive: bool, files_only: bool,
+                   unknown_program: bool) -> Decision | None:
+        shown = self.display(path)
+        via_link = "" if path == lexical else f" ({self.display(lexical)} leads there)"
+        key = self.key(path)
+        if action not in WRITE_ACTIONS:
+            secret = self._matches(self.secrets, key) or self._reached(path, self.concrete_secrets, recursive)
+            if secret is not None:
+                return Decision("deny", "secret-path",
+                                f"{shown}{via_link} is or holds a secret ({self.display(secret)}); llmos never "
+                                f"reads secrets")
+            if not unknown_program and not HARMLESS_DEVICES.match(path) \
+                    and not any(self._under(path, root) for root in self.readable_roots):
+                return Decision("ask", "outside-readable-roots", f"{shown} is outside the folders llmos reads freely")
+            return None
+        if HARMLESS_DEVICES.match(path) and action in ("create", "modify"):
+            return None
+        llmos_path = next((root for root in self.llmos_paths if self._under(path, root)), None)
+        if llmos_path is not None:
+            return Decision("deny", "llmos-files", f"{shown}{via_link} reaches llmos's own files "
+                                                   f"({self.display(llmos_path)}); they are never changed by a request")
+        denied = self._matches(self.denied, key)
+        if denied is not None:
+            return Decision("deny", "protected-path",
+                            f"{shown}{via_link} is protected ({self._describe(denied)}); llmos never changes it")
+        secret = self._matches(self.secrets, key)
+        if secret is not None:
+            return Decision("deny", "secret-path",
+                            f"{shown}{via_link} is a secret ({self.display(secret)}); llmos never changes secrets")
+        if action in DESTRUCTIVE_ACTIONS:
+            whole = next((folder for folder in self.whole_folders if self.key(folder) == key), None)
+            if whole is not None and not (files_only and os.path.isdir(path)):
+                return Decision("deny", "protected-folder",
+                                f"{shown}{via_link} is a whole standard folder; llmos never deletes, moves or changes "
+                                f"the permissions of it (files inside are fine)")
+        if unknown_program:
+            return None
+        if not self._exempt(path) and any(self._under(path, root) for root in SYSTEM_ROOTS):
+            return Decision("deny", "system-path", f"{shown}{via_link} is a system path; llmos never changes it")
+        if action in DESTRUCTIVE_ACTIONS or recursive:
+            reached = self._reached(path, self.protected_concrete, recursive)
+            if reached is not None and not (files_only and not recursive and os.path.isdir(reached)):
+                what = "everything under it, including" if recursive else "it matches"
+                return Decision("deny", "recursive-protected",
+                                f"{action.replace('_', ' ')} {shown} would reach a protected path ({what} "
+                                f"{self.display(reached)})")
+        if not any(self._under(path, root) for root in self.writable_roots):
+            return Decision("deny", "outside-writable-roots",
+                            f"{shown}{via_link} is outside the folders llmos may change "
+                            f"({', '.join(self.display(root) for root in self.writable_roots) or 'none'})")
+        return None
+
+    def _describe(self, pattern: str) -> str:
+        name = self.display(pattern)
+        if pattern.endswith("/.git/hooks"):
+            return "git hooks run code on every commit"
+        if any(part in pattern for part in ("rc", "profile", "config.fish", "inputrc", "zshenv", "bash_login")):
+            return f"{name} is a shell startup file"
+        return name
