@@ -29,7 +29,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -105,11 +105,25 @@ class LayerStatus:
 # running
 
 
-def _set_parent_death_signal() -> None:
-    """In the forked child before exec: if llmos dies, bwrap gets SIGKILL (and with it the whole sandbox)."""
-    import ctypes
+_prctl = None
 
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+def _parent_death_signal() -> Callable[[], None]:
+    """A preexec function for bwrap: if llmos dies, bwrap gets SIGKILL (and with it, through --die-with-parent,
+    the whole sandbox). The prctl function is looked up here, in the parent, so the child between fork and exec
+    only makes one foreign call (no dlopen, no import, no lock)."""
+    global _prctl
+    if _prctl is None:
+        import ctypes
+
+        _prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl = _prctl
+    kill = int(signal.SIGKILL)
+
+    def set_signal() -> None:
+        prctl(1, kill, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+    return set_signal
 
 
 class _Run:
@@ -211,9 +225,13 @@ class _Run:
                 if not data:
                     selector.unregister(fd)
                     continue
-                sinks[fd].write(data) if isinstance(sinks[fd], CappedBuffer) else sinks[fd].extend(data)
-                if fd == self.info_fd:
-                    self._note_child()
+                sink = sinks[fd]
+                if isinstance(sink, CappedBuffer):
+                    sink.write(data)
+                else:
+                    sink.extend(data)
+                    if fd == self.info_fd:
+                        self._note_child()
         selector.close()
         remaining = max(0.1, deadline - time.monotonic()) if not self.timed_out else 10.0
         try:
@@ -256,8 +274,6 @@ def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
     cwd, roots = validated(spec)
     bwrap = probe()
     env = build_env(os.environ, spec.extra_env)
-    if "HOME" not in env and os.environ.get("HOME"):
-        env["HOME"] = os.environ["HOME"]
     mounts = mount_args(spec, cwd, roots, os.environ.get("HOME"))
     network = () if spec.network else ("--unshare-net",)
     cgroup = create_run_cgroup(spec.max_processes, spec.memory_bytes)
@@ -294,7 +310,7 @@ def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
                 env=env,
                 pass_fds=(status_write, info_write, *cgroup.fds),
                 start_new_session=True,
-                preexec_fn=_set_parent_death_signal,  # noqa: PLW1509 - prctl only, no locks taken
+                preexec_fn=_parent_death_signal(),  # noqa: PLW1509 - one prctl call, prepared in the parent
             )
         finally:
             os.close(status_write)
@@ -305,7 +321,7 @@ def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
             run.pump()
         except BaseException:
             run.kill_namespace()
-            process.wait()
+            process.wait(timeout=10.0)
             raise
         finally:
             for stream in (process.stdout, process.stderr, process.stdin):

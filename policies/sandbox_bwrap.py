@@ -204,7 +204,7 @@ def validated(spec: SandboxSpec) -> tuple[Path, tuple[Path, ...]]:
         resolved = Path(root).resolve()
         if not resolved.is_dir():
             raise ValueError(f"a writable root must be an existing directory: {str(root)!r}")
-        if resolved in _FORBIDDEN_WRITABLE:
+        if resolved == Path("/") or any(_beneath(resolved, system) for system in _FORBIDDEN_WRITABLE[1:]):
             raise ValueError(f"refusing to make {str(resolved)!r} writable: it would defeat the sandbox")
         roots.append(resolved)
     return cwd, tuple(roots)

@@ -191,6 +191,8 @@ def test_hidden_paths_empty_tuple_hides_nothing(tmp_path: Path) -> None:
         ({"cwd": Path("/no/such/dir")}, "working directory"),
         ({"writable_roots": (Path("/"),)}, "defeat"),
         ({"writable_roots": (Path("/proc"),)}, "defeat"),
+        ({"writable_roots": (Path("/sys/fs/cgroup"),)}, "defeat"),
+        ({"writable_roots": (Path("/dev/shm"),)}, "defeat"),
         ({"writable_roots": (Path("/no/such/dir"),)}, "writable root"),
         ({"timeout_s": 0}, "timeout"),
     ],
@@ -199,6 +201,15 @@ def test_a_spec_that_cannot_be_honoured_is_refused_before_anything_runs(options:
     spec = {"argv": ("true",), "cwd": Path("/"), **options}
     with pytest.raises(ValueError, match=message):
         run_sandboxed(SandboxSpec(**spec))
+
+
+@needs_sandbox
+def test_a_working_directory_inside_a_hidden_path_is_refused(tmp_path: Path) -> None:
+    """Running in ~/.ssh would need it visible; it stays hidden and the run is refused instead."""
+    secret = tmp_path / ".ssh"
+    secret.mkdir()
+    with pytest.raises(ValueError, match="hidden"):
+        run(["ls"], cwd=secret, hidden_paths=(secret,))
 
 
 def test_missing_bubblewrap_refuses_with_how_to_install(fresh_probe: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -254,3 +265,36 @@ def test_layer_status_without_bubblewrap_says_nothing_runs(fresh_probe: None, mo
     assert not statuses["bubblewrap"].working
     assert "apt install bubblewrap" in statuses["bubblewrap"].detail and "refused" in statuses["bubblewrap"].detail
     assert not statuses["pid namespace"].working
+
+
+@needs_sandbox
+def test_without_landlock_the_run_continues_with_bubblewrap_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel (or install) without Landlock: the layer is left out of `layers` and the run still happens
+    inside bubblewrap, still read-only."""
+    import llmos.policies.sandbox as sandbox_module
+
+    monkeypatch.setattr(sandbox_module, "landlock_package_dir", lambda: None)
+    monkeypatch.setattr(sandbox_bwrap, "landlock_package_dir", lambda: None)
+    result = run(["sh", "-c", "echo hi; touch /etc/llmos-should-fail"])
+    assert result.stdout == "hi\n" and result.exit_code != 0
+    assert "bubblewrap" in result.layers and not any(layer.startswith("landlock") for layer in result.layers)
+
+
+@needs_sandbox
+def test_landlock_that_fails_to_apply_refuses_the_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Fail closed: when the kernel has Landlock but the helper cannot apply it (here: a broken landlockpy),
+    the command is not run and SandboxUnavailable says why."""
+    import landlockpy
+
+    if landlockpy.abi_version() < 1:
+        pytest.skip("the kernel has no Landlock")
+    import llmos.policies.sandbox as sandbox_module
+
+    broken = tmp_path / "landlockpy"
+    broken.mkdir()
+    (broken / "_syscall.py").write_text("raise ImportError('broken on purpose')\n")
+    monkeypatch.setattr(sandbox_module, "landlock_package_dir", lambda: str(broken))
+    marker = tmp_path / "ran"
+    with pytest.raises(SandboxUnavailable, match="Landlock could not be applied"):
+        run(["touch", str(marker)], writable_roots=(tmp_path,))
+    assert not marker.exists()
