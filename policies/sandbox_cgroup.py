@@ -50,11 +50,11 @@ def _hierarchies() -> list[_Hierarchy]:
             continue
         mount, fstype, options = Path(fields[4]), tail[0], tail[2].split(",")
         if fstype == "cgroup2" and "" in own:
-            try:
-                controllers = frozenset((mount / own[""].lstrip("/") / "cgroup.controllers").read_text().split())
-            except OSError:
-                continue
-            found.append(_Hierarchy(2, mount, controllers & {"pids", "memory"}, own[""]))
+            controllers: set[str] = set()
+            for directory in (mount / own[""].lstrip("/"), mount):
+                with contextlib.suppress(OSError):
+                    controllers |= set((directory / "cgroup.controllers").read_text().split())
+            found.append(_Hierarchy(2, mount, frozenset(controllers & {"pids", "memory"}), own[""]))
         elif fstype == "cgroup":
             for key, path in own.items():
                 names = set(key.split(",")) if key else set()
@@ -114,6 +114,34 @@ def _write(path: Path, text: str) -> None:
         os.close(fd)
 
 
+def _v2_parent(hierarchy: _Hierarchy, controllers: list[str], problems: list[str]) -> Path | None:
+    """Where a v2 child with `controllers` can be made: our own cgroup when it can delegate them (it usually
+    holds processes, which v2 forbids for a cgroup that enables controllers for children), else the hierarchy's
+    root (root only)."""
+    candidates = [hierarchy.mount / hierarchy.own_path.lstrip("/")]
+    if hierarchy.own_path != "/":
+        candidates.append(hierarchy.mount)
+    tried: list[str] = []
+    for parent in candidates:
+        try:
+            available = set((parent / "cgroup.controllers").read_text().split())
+            if not set(controllers) <= available:
+                tried.append(f"{parent}: {', '.join(sorted(set(controllers) - available))} not available")
+                continue
+            enabled = set((parent / "cgroup.subtree_control").read_text().split())
+            missing = [c for c in controllers if c not in enabled]
+            if missing:
+                _write(parent / "cgroup.subtree_control", " ".join("+" + c for c in missing))
+            if not os.access(parent, os.W_OK):
+                tried.append(f"{parent}: not writable")
+                continue
+            return parent
+        except OSError as exc:
+            tried.append(f"{parent}: cannot enable {', '.join(controllers)} ({exc.strerror})")
+    problems.append("cgroup v2 " + "; ".join(tried))
+    return None
+
+
 def create_run_cgroup(max_processes: int, memory_bytes: int) -> RunCgroup:
     """Make cgroups bounding pids and memory for one run, as far as this machine allows."""
     run = RunCgroup()
@@ -123,16 +151,12 @@ def create_run_cgroup(max_processes: int, memory_bytes: int) -> RunCgroup:
         controllers = sorted(hierarchy.controllers & set(wanted) - {a.split()[0] for a in run.applied})
         if not controllers:
             continue
-        parent = hierarchy.mount / hierarchy.own_path.lstrip("/")
+        parent: Path | None = hierarchy.mount / hierarchy.own_path.lstrip("/")
         if hierarchy.version == 2:
-            try:
-                enabled = set((parent / "cgroup.subtree_control").read_text().split())
-                missing = [c for c in controllers if c not in enabled]
-                if missing:
-                    _write(parent / "cgroup.subtree_control", " ".join("+" + c for c in missing))
-            except OSError as exc:
-                run.problems.append(f"cgroup v2 {parent}: cannot enable {', '.join(controllers)} ({exc.strerror})")
+            parent = _v2_parent(hierarchy, controllers, run.problems)
+            if parent is None:
                 continue
+        assert parent is not None
         _sweep_stale(parent)
         directory = parent / name
         try:
