@@ -78,7 +78,6 @@ class FileOps:
                 after = {"kind": "file", "sha256": expected_sha, "mode": before.get("mode")}
                 manifest = self._begin(op, target, None, {"path": before}, {"path": after})
                 try:
-                    fs.checkpoint(f"{op}:begun")
                     if existed:
                         self._keep_original(loc, manifest["id"])
                         fs.checkpoint(f"{op}:aside")
@@ -248,14 +247,16 @@ class FileOps:
                 if before["kind"] == "missing":
                     raise JournalError(f"{shown(target)} does not exist")
                 _require_kind(target, before, ("file", "dir"), "change its mode through it")
-                after = {"kind": before["kind"], "mode": mode}
+                if before["kind"] == "file":
+                    before = fs.state_at(loc)  # with its sha256: undo checks the content too
+                after = {"kind": before["kind"], "mode": mode, "sha256": before.get("sha256")}
                 manifest = self._begin("chmod", target, None, {"path": before}, {"path": after}, mode=mode)
                 try:
                     chmod_at(target, mode)
                     fs.checkpoint("chmod:done")
                 except (Exception, KeyboardInterrupt) as exc:
                     self._failed(manifest, exc)
-                return self._done(manifest, {"path": fs.state_at(loc, shallow=True)})
+                return self._done(manifest, {"path": fs.state_at(loc, shallow=before["kind"] == "dir")})
 
     # -- shared steps ----------------------------------------------------------------------------------------------
 
@@ -289,7 +290,9 @@ class FileOps:
             "before": {slot: fs.public_state(state) for slot, state in before.items()}, "after": after,
         }
         fields.update(extra)
-        return self.journal.begin(fields)
+        manifest = self.journal.begin(fields)
+        fs.checkpoint(f"{op}:begun")  # the manifest is on disk; nothing has changed yet
+        return manifest
 
     def _done(self, manifest: dict[str, Any], after: dict[str, dict[str, Any]]) -> str:
         manifest["after"] = {slot: fs.public_state(state) for slot, state in after.items()}
@@ -323,6 +326,8 @@ def _refuse_nesting(source: str, target: str, verb: str) -> None:
         raise JournalError(f"cannot {verb} {shown(source)} onto itself")
     if fs.is_within(target, source):
         raise JournalError(f"cannot {verb} the folder {shown(source)} into itself")
+    if fs.is_within(source, target):
+        raise JournalError(f"cannot {verb} {shown(source)} onto {shown(target)}, the folder that holds it")
 
 
 def _bytes(data: bytes | str) -> bytes:

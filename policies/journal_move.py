@@ -106,6 +106,7 @@ def copy_entry(src: Loc, dst: Loc) -> None:
         write_new(dst, file_chunks(src), stat.S_IMODE(info.st_mode))
         with contextlib.suppress(OSError):
             os.utime(dst.name, ns=(info.st_atime_ns, info.st_mtime_ns), dir_fd=dst.dir_fd, follow_symlinks=False)
+        fs.checkpoint("copy:file")
     elif kind == "dir":
         os.mkdir(dst.name, 0o700, dir_fd=dst.dir_fd)
         src_fd = os.open(src.name, fs.O_LIST, dir_fd=src.dir_fd)
@@ -187,6 +188,8 @@ def settle_transfer(src_path: str, dst_path: str, tmp_name: str) -> str | None:
     """After a crash inside `transfer`: a partial copy is removed (the source is intact); a complete copy whose
     source is still there (or partly removed) gets the removal finished, but only when what is left of the
     source is contained in the copy. Returns a note when something was left in place."""
+    if not fs.lexists(dst_path) and not os.path.isdir(fs.split(dst_path)[0]):
+        return None  # the destination's folder was never made: the transfer never started
     with at(dst_path) as dst:
         remove_tree(dst.sibling(tmp_name))
         dst_exists = dst.exists()

@@ -62,7 +62,8 @@ def _states_now(manifest: dict[str, Any]) -> dict[str, Any]:
     if manifest["op"] == "mkdir":
         return {"path": fs.public_state(fs.state_of(manifest["path"], shallow=True))}
     if manifest["op"] == "chmod":
-        return {"path": fs.public_state(fs.state_of(manifest["path"], shallow=True))}
+        is_dir = manifest["before"]["path"].get("kind") == "dir"
+        return {"path": fs.public_state(fs.state_of(manifest["path"], shallow=is_dir))}
     states = {"path": fs.public_state(fs.state_of(manifest["path"]))}
     if manifest.get("dest"):
         states["dest"] = fs.public_state(fs.state_of(manifest["dest"]))
