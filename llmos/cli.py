@@ -9,10 +9,10 @@ import sys
 from collections.abc import Sequence
 
 from llmos import __version__
-from llmos.commands import models
+from llmos.commands import doctor, log, models, policy, undo
 from llmos.errors import LlmosError
 
-COMMAND_MODULES = (models,)
+COMMAND_MODULES = (models, policy, undo, log, doctor)
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
 

@@ -19,7 +19,8 @@ class Config(pydantic.BaseModel):
     model: str | None = None
     """Registry name or GGUF path; `--model` and `LLMOS_MODEL` override it."""
     max_steps: int = pydantic.Field(default=6, ge=1, le=50)
-    policy: str = "default"
+    policy: str | None = None
+    """Profile name or path; default: the user's policy.toml in the config dir, else the built-in `default`."""
     threads: int | None = pydantic.Field(default=None, ge=1)
     """llama.cpp threads; default: the number of physical cores."""
     gpu_layers: int = -1

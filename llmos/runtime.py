@@ -1,29 +1,54 @@
-"""Assemble a ready `Session` from configuration: resolve and load the model, load tools, pick the policy."""
+"""Assemble a ready `Session` from configuration: resolve and load the model, load tools, and put every action
+behind the policy profile, the undo journal and the audit log."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from llmos.config import Config, load_config
 from llmos.errors import UsageError
 from llmos.models.llama_backend import LlamaBackend, LoadOptions
 from llmos.models.resolve import ResolvedModel, resolve_model
-from llmos.paths import prompt_cache_dir
-from llmos.policies.decision import AllowReadOnlyPolicy, Policy
+from llmos.executor import Safety
+from llmos.paths import config_dir, data_dir, prompt_cache_dir
+from llmos.policies.audit import AuditLog, audit_key_from_keyring
+from llmos.policies.engine import PolicyEngine
+from llmos.policies.fileops import FileOps
+from llmos.policies.intent import allowed_effects_for
+from llmos.policies.journal import Journal
+from llmos.policies.profile import ProfileError, load_profile
 from llmos.session import Session, SessionOptions
 from llmos.tools import load_builtin_tools
+from llmos.tools.paths import home_dir
 from llmos.tools.process import hide_from_listings
 
-KNOWN_POLICIES = ("default",)
+
+def llmos_protected_paths() -> tuple[Path, ...]:
+    """llmos's own config, policy, audit and journal: no tool may change them, whatever the model asks."""
+    return (config_dir(), data_dir())
 
 
-def load_policy(name: str | None, config: Config) -> Policy:
-    """The policy for this run. Profiles (read-only, power-user, user files) arrive with the safety core; until
-    then only `default` exists and an unknown name is a usage error, never a silent fallback."""
-    chosen = name or config.policy
-    if chosen not in KNOWN_POLICIES:
-        raise UsageError(f"unknown policy {chosen!r}; known: {', '.join(KNOWN_POLICIES)}")
-    return AllowReadOnlyPolicy()
+def load_policy(name: str | None, config: Config) -> PolicyEngine:
+    """The policy engine for this run: `--policy`, else the config's, else the user's policy.toml, else
+    `default`. A profile that does not load (bad file, failing examples) is a usage error, never a fallback."""
+    try:
+        profile = load_profile(name or config.policy, user_config_dir=config_dir())
+    except ProfileError as exc:
+        raise UsageError(f"policy: {exc}") from None
+    return PolicyEngine(profile, home=home_dir(), protected_paths=llmos_protected_paths())
+
+
+def load_safety(policy: str | None, config: Config) -> Safety:
+    engine = load_policy(policy, config)
+    journal = Journal(data_dir() / "journal")
+    audit = AuditLog(data_dir() / "audit.jsonl", key=audit_key_from_keyring())
+    return Safety(
+        policy=engine,
+        file_ops=lambda request_id, request, tool: FileOps(journal, request_id, request, tool),
+        audit=audit,
+        intent=allowed_effects_for,
+    )
 
 
 def load_backend(model: str | None, config: Config, *, progress: bool) -> tuple[LlamaBackend, ResolvedModel]:
@@ -46,9 +71,9 @@ def open_session(
     *, model: str | None, policy: str | None, max_steps: int | None, dry_run: bool, progress: bool
 ) -> Session:
     config = load_config()
-    chosen_policy = load_policy(policy, config)
+    safety = load_safety(policy, config)
     backend, _ = load_backend(model, config, progress=progress)
     options = SessionOptions(max_steps=max_steps or config.max_steps, dry_run=dry_run)
     registry = load_builtin_tools()
     hide_from_listings(os.getpid())
-    return Session(backend, registry, chosen_policy, options)
+    return Session(backend, registry, safety, options)

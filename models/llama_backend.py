@@ -94,6 +94,10 @@ class LlamaBackend:
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"cannot load model {self.model_path}: {exc} (corrupt or unsupported GGUF?)") from None
 
+    def close(self) -> None:
+        """Free the model now; left to the interpreter's exit, llama-cpp-python's finaliser can fail noisily."""
+        self._llm.close()
+
     # -- Backend protocol -------------------------------------------------------------------------------------
 
     def count_tokens(self, text: str) -> int:

@@ -52,6 +52,27 @@ EXAMPLE_TURNS: tuple[tuple[str, str], ...] = (
     ("assistant", '{"tool": "answer", "args": {"text": "Red leaves drift and fall / ..."}}'),
 )
 
+# Examples for tools that only some requests are offered: each is included only when its tool is in the
+# prompt's tool list, so a read-only request's prompt never shows a delete.
+CONDITIONAL_EXAMPLES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("files.move", (
+        ("user", "put the screenshots on my desktop into ~/Pictures/Shots"),
+        ("assistant", '{"tool": "files.move", "args": {"source": "~/Desktop/Screenshot*", "destination": "~/Pictures/Shots/"}}'),
+    )),
+    ("files.delete", (
+        ("user", "delete the .tmp files in ~/Downloads"),
+        ("assistant", '{"tool": "files.delete", "args": {"path": "~/Downloads/*.tmp"}}'),
+    )),
+    ("process.signal", (
+        ("user", "close firefox"),
+        ("assistant", '{"tool": "process.list", "args": {"name": "firefox"}}'),
+    )),
+    ("shell.run", (
+        ("user", "show the last 3 git commits here"),
+        ("assistant", '{"tool": "shell.run", "args": {"argv": ["git", "log", "--oneline", "-3"]}}'),
+    )),
+)
+
 Role = Literal["user", "assistant", "tool"]
 
 
@@ -65,10 +86,16 @@ class Turn:
 
 
 def build_prefix(tool_lines: Sequence[str]) -> str:
-    """The static prompt start: system message with the compact tool list, then the example turns."""
+    """The static prompt start: system message with the compact tool list, then the example turns (those for
+    tools on the list only)."""
     system = SYSTEM_TEXT.replace("{tool_lines}", "\n".join(tool_lines))
+    listed = {line.split("(", 1)[0] for line in tool_lines}
+    turns = list(EXAMPLE_TURNS)
+    for tool_name, example in CONDITIONAL_EXAMPLES:
+        if tool_name in listed:
+            turns.extend(example)
     rendered = [_message("system", system)]
-    for role, text in EXAMPLE_TURNS:
+    for role, text in turns:
         rendered.append(_render_turn(Turn(role=role, text=text)))  # type: ignore[arg-type]
     return "".join(rendered)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from llmos.policies.impact import Impact
@@ -33,6 +34,8 @@ class PolicyCall:
     impact: Impact = field(default_factory=Impact)
     allowed_effects: frozenset[str] | None = None
     """The effect classes the request's own words allow; a call outside them is denied. None: no limit."""
+    cwd: Path | None = None
+    """Where relative paths in a command are resolved (default: the current directory)."""
 
 
 class Policy(Protocol):

@@ -84,9 +84,14 @@ def _run(options: argparse.Namespace) -> int:
         dry_run=options.dry_run,
         progress=sys.stderr.isatty(),
     )
-    exit_codes = [
-        _run_one(session, request, stdin_data, approver, as_json=options.json) for request, stdin_data in requests
-    ]
+    try:
+        exit_codes = [
+            _run_one(session, request, stdin_data, approver, as_json=options.json) for request, stdin_data in requests
+        ]
+    finally:
+        close = getattr(session.backend, "close", None)
+        if close is not None:
+            close()
     # Script mode: the worst outcome decides, so a caller's `set -e` notices any failed line.
     return max(exit_codes)
 

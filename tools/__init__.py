@@ -7,6 +7,15 @@ __all__ = ["DEFAULT_REGISTRY", "Effect", "Registry", "ToolError", "ToolResult", 
 
 def load_builtin_tools() -> Registry:
     """Import the built-in tool modules (each registers itself) and return the default registry."""
-    from llmos.tools import answer, files, process, system  # noqa: F401  (registration is the import's effect)
+    from llmos.tools import (  # noqa: F401  (registration is the import's effect)
+        answer,
+        files,
+        files_archive,
+        files_change,
+        process,
+        process_control,
+        shell,
+        system,
+    )
 
     return DEFAULT_REGISTRY

@@ -1,0 +1,171 @@
+"""Archives and hashes: `files.archive` (zip, tar.gz), `files.extract` (safely: no member may land outside the
+destination, no links out, bounded size), and `files.hash`. Created files go through the journal like any write."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from llmos.policies.impact import Impact, PathEffect
+from llmos.tools._format import human_size
+from llmos.tools.context import confirm_impact, current_context
+from llmos.tools.files_change import expand_sources
+from llmos.tools.paths import display_path, expand_path
+from llmos.tools.registry import Effect, ToolError, tool
+
+MAX_EXTRACT_BYTES = 2 * 1024**3
+MAX_EXTRACT_MEMBERS = 20_000
+
+
+def _archive_format(path: Path) -> Literal["zip", "tar.gz", "tar"]:
+    name = path.name.lower()
+    if name.endswith(".zip"):
+        return "zip"
+    if name.endswith((".tar.gz", ".tgz")):
+        return "tar.gz"
+    if name.endswith(".tar"):
+        return "tar"
+    raise ToolError(f"{display_path(path)}: use a .zip, .tar.gz, .tgz or .tar name")
+
+
+def _plan_archive(source: str, destination: str) -> tuple[list[Path], Path]:
+    sources = expand_sources(source)
+    target = expand_path(destination)
+    _archive_format(target)
+    if target.exists():
+        raise ToolError(f"{display_path(target)} already exists")
+    if any(target == path or path in target.parents for path in sources):
+        raise ToolError("the archive cannot be inside what it archives")
+    return sources, target
+
+
+def preview_archive(source: str, destination: str) -> Impact:
+    sources, target = _plan_archive(source, destination)
+    reads = tuple(PathEffect(path, "read", None, path.is_dir()) for path in sources)
+    return Impact(paths=(*reads, PathEffect(target, "create")), notes=(f"{len(sources)} item(s) into {target.name}",))
+
+
+@tool("files.archive", Effect.WRITE, preview=preview_archive)
+def make_archive(source: str, destination: str) -> dict[str, Any]:
+    """Pack files or folders into a .zip or .tar.gz archive.
+
+    Args:
+        source: file, folder or glob to pack.
+        destination: the archive to create, ending in .zip, .tar.gz or .tar.
+    """
+    confirm_impact(preview_archive(source, destination))
+    sources, target = _plan_archive(source, destination)
+    file_ops = current_context().journaled_file_ops()
+    with tempfile.TemporaryDirectory(prefix=".llmos-archive-", dir=target.parent) as staging:
+        built = Path(staging) / target.name
+        if _archive_format(target) == "zip":
+            with zipfile.ZipFile(built, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in sources:
+                    for member in [path, *sorted(path.rglob("*"))] if path.is_dir() else [path]:
+                        if member.is_symlink():
+                            continue  # a link's target may be anywhere; archives carry files, not pointers out
+                        archive.write(member, member.relative_to(path.parent))
+        else:
+            mode = "w:gz" if _archive_format(target) == "tar.gz" else "w"
+            with tarfile.open(built, mode) as archive:
+                for path in sources:
+                    archive.add(path, arcname=path.name, filter=lambda info: None if info.issym() or info.islnk() else info)
+        action_id = file_ops.copy(built, target)
+    return {"created": display_path(target), "size": human_size(target.stat().st_size), "undo_id": action_id}
+
+
+def _members(archive_path: Path) -> list[tuple[str, int, bool]]:
+    """(name, size, is_folder) of every member; refuses links, devices, absolute names and `..`."""
+    members: list[tuple[str, int, bool]] = []
+    if _archive_format(archive_path) == "zip":
+        with zipfile.ZipFile(archive_path) as archive:
+            for info in archive.infolist():
+                is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
+                if is_link:
+                    raise ToolError(f"{display_path(archive_path)} holds a symlink ({info.filename}); refusing")
+                members.append((info.filename, info.file_size, info.is_dir()))
+    else:
+        with tarfile.open(archive_path) as archive:
+            for info in archive.getmembers():
+                if not (info.isfile() or info.isdir()):
+                    raise ToolError(f"{display_path(archive_path)} holds a link or device ({info.name}); refusing")
+                members.append((info.name, info.size, info.isdir()))
+    for name, _, _ in members:
+        parts = PurePosixPath(name).parts
+        if name.startswith(("/", "\\")) or ".." in parts or any("\\" in part or ":" in part for part in parts):
+            raise ToolError(f"{display_path(archive_path)}: member {name!r} would land outside the destination")
+    if len(members) > MAX_EXTRACT_MEMBERS or sum(size for _, size, _ in members) > MAX_EXTRACT_BYTES:
+        raise ToolError(f"{display_path(archive_path)} is too big to extract here (size or member count)")
+    return members
+
+
+def _plan_extract(archive: str, destination: str) -> tuple[Path, Path, list[tuple[str, int, bool]]]:
+    archive_path = expand_path(archive)
+    if not archive_path.is_file():
+        raise ToolError(f"no such archive: {display_path(archive_path)}")
+    target = expand_path(destination)
+    if target.exists():
+        raise ToolError(f"{display_path(target)} already exists; extract into a new folder")
+    try:
+        return archive_path, target, _members(archive_path)
+    except (zipfile.BadZipFile, tarfile.TarError) as exc:
+        raise ToolError(f"{display_path(archive_path)} is not a readable archive: {exc}") from None
+
+
+def preview_extract(archive: str, destination: str) -> Impact:
+    archive_path, target, members = _plan_extract(archive, destination)
+    total = sum(size for _, size, _ in members)
+    return Impact(
+        paths=(PathEffect(archive_path, "read"), PathEffect(target, "create", total, True)),
+        notes=(f"{len(members)} member(s), {human_size(total)}",),
+    )
+
+
+@tool("files.extract", Effect.WRITE, preview=preview_extract)
+def extract_archive(archive: str, destination: str) -> dict[str, Any]:
+    """Unpack a .zip, .tar.gz or .tar archive into a new folder.
+
+    Args:
+        archive: the archive file.
+        destination: a folder that does not exist yet.
+    """
+    confirm_impact(preview_extract(archive, destination))
+    archive_path, target, members = _plan_extract(archive, destination)
+    file_ops = current_context().journaled_file_ops()
+    if not target.parent.exists():
+        file_ops.mkdir(target.parent)
+    with tempfile.TemporaryDirectory(prefix=".llmos-extract-", dir=target.parent) as staging:
+        unpacked = Path(staging) / "out"
+        unpacked.mkdir()
+        if _archive_format(archive_path) == "zip":
+            with zipfile.ZipFile(archive_path) as handle:
+                handle.extractall(unpacked)
+        else:
+            with tarfile.open(archive_path) as handle:
+                handle.extractall(unpacked, filter="data")
+        action_id = file_ops.copy(unpacked, target)
+        shutil.rmtree(unpacked)
+    return {"extracted": display_path(target), "members": len(members), "undo_id": action_id}
+
+
+@tool("files.hash", Effect.READ)
+def hash_file(path: str, algorithm: Literal["sha256", "sha1", "md5"] = "sha256") -> dict[str, Any]:
+    """Compute a file's checksum (sha256 by default).
+
+    Args:
+        path: file to hash.
+        algorithm: sha256, sha1 or md5.
+    """
+    target = expand_path(path)
+    if not target.is_file():
+        raise ToolError(f"no such file: {display_path(target)}")
+    digest = hashlib.new(algorithm)
+    with target.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": display_path(target), "algorithm": algorithm, "hash": digest.hexdigest()}

@@ -1,0 +1,50 @@
+"""`shell.run`: the last resort, for what no typed tool covers. argv only, never a shell string; always inside
+the sandbox, which makes the whole file system read-only except the writable roots policy grants (none by
+default: a command's writes could not be journaled, so by default it cannot make any)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from llmos.policies.impact import Impact
+from llmos.policies.sandbox import SandboxSpec, SandboxUnavailable, run_sandboxed
+from llmos.tools.context import current_context
+from llmos.tools.registry import Effect, ToolError, tool
+
+MAX_TIMEOUT_S = 300
+
+
+def preview_run(argv: list[str], timeout: int = 30) -> Impact:
+    if not argv or not argv[0].strip():
+        raise ToolError("argv must name a program, e.g. [\"ls\", \"-l\"]")
+    return Impact(argv=tuple(argv), notes=(f"sandboxed, read-only file system, timeout {timeout}s",))
+
+
+@tool("shell.run", Effect.EXEC, preview=preview_run)
+def run_command(argv: list[str], timeout: int = 30) -> dict[str, Any]:
+    """Run a command (argv list) in the sandbox; only when no other tool fits.
+
+    Args:
+        argv: program and arguments, e.g. ["git", "log", "-3"].
+        timeout: seconds before it is stopped (at most 300).
+    """
+    preview_run(argv, timeout)
+    context = current_context()
+    spec = SandboxSpec(
+        argv=tuple(argv),
+        cwd=Path.cwd(),
+        writable_roots=context.writable_roots,
+        network=context.network,
+        timeout_s=float(max(1, min(timeout, MAX_TIMEOUT_S))),
+    )
+    try:
+        result = run_sandboxed(spec)
+    except SandboxUnavailable as exc:
+        raise ToolError(f"refused: the sandbox is not available, so nothing was run ({exc})") from None
+    payload: dict[str, Any] = {"exit_code": result.exit_code, "stdout": result.stdout, "stderr": result.stderr}
+    if result.timed_out:
+        payload["timed_out"] = f"stopped after {timeout}s"
+    if result.output_truncated:
+        payload["output_truncated"] = True
+    return payload
