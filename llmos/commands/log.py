@@ -1,0 +1,91 @@
+"""`llmos log [--verify] [--json] [-n N]`: the audit log, readably; --verify checks the hash chain and the head."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from llmos.errors import UsageError
+from llmos.policies.audit import AuditLog, audit_key_from_keyring
+from llmos.policies.impact import escape_for_display
+
+
+def audit_path() -> Path:
+    from llmos.paths import data_dir
+
+    return data_dir() / "audit.jsonl"
+
+
+def open_audit_log(*, create_key: bool = True) -> AuditLog:
+    """The user's audit log, its head signed with the keyring key where a keyring works. Reading and verifying
+    never create a key (`create_key=False`): a key made now would make the existing head look forged."""
+    return AuditLog(audit_path(), key=audit_key_from_keyring(create=create_key))
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser("log", help="show the audit log; --verify checks its hash chain")
+    parser.add_argument("--verify", action="store_true",
+                        help="check the chain and the head; exit 0 if intact, 1 if broken")
+    parser.add_argument("--json", action="store_true", help="records (or the verification) as JSON")
+    parser.add_argument("-n", type=int, default=20, metavar="N", help="show the last N records (default 20; 0: all)")
+    parser.set_defaults(handler=run)
+
+
+def run(options: argparse.Namespace) -> int:
+    if options.n < 0:
+        raise UsageError("-n must be 0 or more")
+    log = open_audit_log(create_key=False)
+    if options.verify:
+        result = log.verify()
+        if options.json:
+            print(json.dumps(result.as_dict(), indent=2))
+        else:
+            if result.ok:
+                signed = ", head signed" if result.signed else ""
+                print(f"ok: {result.records} record(s), hash chain intact{signed} ({log.path})")
+            else:
+                print(f"BROKEN: {len(result.problems)} problem(s) in {log.path} ({result.records} record(s) read)")
+                for problem in result.problems:
+                    print(escape_for_display(problem))
+            for note in result.notes:
+                print(f"note: {escape_for_display(note)}")
+        return 0 if result.ok else 1
+    records = log.records(last=options.n or None)
+    if options.json:
+        print(json.dumps(records, indent=2))
+        return 0
+    if not records:
+        print(f"the audit log is empty ({log.path})")
+        return 0
+    print_table(records)
+    return 0
+
+
+COLUMNS = ("time", "request", "tool", "decision (rule)", "status", "undo id")
+
+
+def row(record: dict[str, Any]) -> list[str]:
+    time = str(record.get("time", ""))[:19].replace("T", " ")
+    decision = str(record.get("decision") or "-")
+    if record.get("rule"):
+        decision += f" ({record['rule']})"
+    status = str(record.get("status") or "-")
+    if record.get("approved") is False and status not in ("denied", "skipped"):
+        status += ", not approved"
+    return [time, _short(str(record.get("request") or ""), 40), str(record.get("tool") or "-"), decision, status,
+            str(record.get("undo_id") or "-")]
+
+
+def print_table(records: list[dict[str, Any]]) -> None:
+    rows = [[escape_for_display(cell) for cell in row(record)] for record in records]
+    widths = [max(len(header), *(len(r[index]) for r in rows)) for index, header in enumerate(COLUMNS)]
+    print("  ".join(header.ljust(width) for header, width in zip(COLUMNS, widths, strict=True)).rstrip())
+    for cells in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip())
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,101 @@
+"""`llmos undo [ID] [--list] [--json]`: reverse the last request's journaled actions, or the request or action
+ID names; --list shows the journal. A file changed since its action is never overwritten: the undo is refused."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from llmos.errors import LlmosError, UsageError
+from llmos.policies.impact import escape_for_display
+from llmos.policies.journal import Journal, JournalEntry, NothingToUndo, UndoReport, UnknownUndoTarget
+
+
+def journal_root() -> Path:
+    from llmos.paths import data_dir
+
+    return data_dir() / "journal"
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser("undo", help="reverse the last (or the given) journaled request or action")
+    parser.add_argument("id", nargs="?", metavar="ID", help="an action id or a request id (default: the last request)")
+    parser.add_argument("--list", action="store_true", help="show journaled actions, newest first")
+    parser.add_argument("--json", action="store_true", help="output as JSON")
+    parser.add_argument("-n", type=int, default=30, metavar="N", help="with --list: the newest N (default 30; 0: all)")
+    parser.set_defaults(handler=run)
+
+
+def run(options: argparse.Namespace) -> int:
+    if options.list:
+        if options.id:
+            raise UsageError("--list takes no ID")
+        if options.n < 0:
+            raise UsageError("-n must be 0 or more")
+        entries = Journal(journal_root()).entries()
+        entries = entries[: options.n] if options.n else entries
+        if options.json:
+            print(json.dumps([entry.as_dict() for entry in entries], indent=2))
+        elif not entries:
+            print("the journal is empty: nothing to undo")
+        else:
+            print_entries(entries)
+        return 0
+    if options.id is not None and not options.id.strip():
+        raise UsageError("the ID is empty")
+    journal = Journal(journal_root())
+    try:
+        report = journal.undo(options.id)
+    except UnknownUndoTarget as exc:
+        raise UsageError(str(exc)) from None
+    except NothingToUndo as exc:
+        raise LlmosError(str(exc)) from None
+    _audit(options.id, report)
+    if options.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        for entry in report.undone:
+            print(f"undone: {describe(entry)}")
+        for line in report.refused:
+            print(f"llmos: {escape_for_display(line)}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def describe(entry: JournalEntry) -> str:
+    paths = " -> ".join(escape_for_display(path) for path in entry.paths[:2])
+    if entry.op == "mkdir" and len(entry.paths) > 1:
+        paths = escape_for_display(entry.paths[-1])
+    return f"{entry.op} {paths} ({entry.id})"
+
+
+def print_entries(entries: list[JournalEntry]) -> None:
+    header = ("id", "time", "status", "request", "op and paths")
+    rows = []
+    for entry in entries:
+        time = entry.time[:19].replace("T", " ")
+        status = entry.status + (" *" if entry.undoable else "")
+        request = escape_for_display(" ".join(entry.request.split()))
+        request = request if len(request) <= 32 else request[:31] + "…"
+        rows.append((entry.id, time, status, f"{request} [{entry.request_id}]", describe(entry).rsplit(" (", 1)[0]))
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    print("* can be undone: llmos undo ID (an action or request id); llmos undo alone undoes the last request")
+
+
+def _audit(target: str | None, report: UndoReport) -> None:
+    """Record the undo in the audit log like a step: what was asked, what was reversed, what was refused."""
+    from llmos.commands.log import open_audit_log
+
+    try:
+        open_audit_log().append({
+            "request_id": report.request_id, "request": f"llmos undo {target or ''}".strip(), "tool": "undo",
+            "args": {"target": target}, "decision": "allow", "rule": "user-command", "approved": True,
+            "status": "ok" if report.ok else "error", "undo_id": None,
+            "undone": [entry.id for entry in report.undone], "refused": report.refused,
+        })
+    except OSError as exc:
+        print(f"llmos: warning: could not write the audit log: {exc}", file=sys.stderr)
