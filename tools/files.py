@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+from llmos.policies.impact import Impact, PathEffect
 from llmos.tools._format import clamp, human_size, iso_time, parse_age, parse_size, time_ago, trim_text
 from llmos.tools._sniff import SNIFF_BYTES, decode_text, guess_type, looks_binary
 from llmos.tools._walk import (
@@ -43,7 +44,13 @@ SEARCH_LINE_CHARS = 200
 SortOrder = Literal["name", "size", "newest"]
 
 
-@tool("files.list", Effect.READ)
+def preview_read_path(path: str = ".", **_: Any) -> Impact:
+    """Read tools name the path they look at, so policy can refuse secrets (~/.ssh keys, keyrings) before any
+    byte is read; listing and searching skip hidden folders on their own."""
+    return Impact(paths=(PathEffect(expand_path(path), "read"),))
+
+
+@tool("files.list", Effect.READ, preview=preview_read_path)
 def list_folder(path: str = ".", hidden: bool = False, sort: SortOrder = "name") -> dict[str, Any]:
     """List a folder's files and subfolders with sizes and dates.
 
@@ -82,7 +89,7 @@ def list_folder(path: str = ".", hidden: bool = False, sort: SortOrder = "name")
     return result
 
 
-@tool("files.find", Effect.READ)
+@tool("files.find", Effect.READ, preview=preview_read_path)
 def find_files(
     path: str = ".",
     name: str = "*",
@@ -160,7 +167,7 @@ def find_files(
     return _with_walk_tally(result, tally)
 
 
-@tool("files.read", Effect.READ)
+@tool("files.read", Effect.READ, preview=preview_read_path)
 def read_file(path: str, max_bytes: int = 20000) -> dict[str, Any]:
     """Read a text file's content.
 
@@ -196,7 +203,7 @@ def read_file(path: str, max_bytes: int = 20000) -> dict[str, Any]:
     return result
 
 
-@tool("files.stat", Effect.READ)
+@tool("files.stat", Effect.READ, preview=preview_read_path)
 def stat_path(path: str) -> dict[str, Any]:
     """Show details of one file or folder: size, permissions, owner, dates.
 
@@ -233,7 +240,7 @@ def stat_path(path: str) -> dict[str, Any]:
     return result
 
 
-@tool("files.search", Effect.READ)
+@tool("files.search", Effect.READ, preview=preview_read_path)
 def search_text(
     text: str, path: str = ".", name: str = "*", ignore_case: bool = True, limit: int = 50
 ) -> dict[str, Any]:
@@ -294,7 +301,7 @@ def search_text(
     return _with_walk_tally(result, tally)
 
 
-@tool("files.disk_usage", Effect.READ)
+@tool("files.disk_usage", Effect.READ, preview=preview_read_path)
 def disk_usage(path: str = ".", top: int = 10) -> dict[str, Any]:
     """Measure a folder's total size and its biggest items.
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from llmos.policies.impact import Impact, PathEffect
 from llmos.tools._format import human_size
 from llmos.tools.context import confirm_impact, current_context
+from llmos.tools.files import preview_read_path
 from llmos.tools.files_change import expand_sources
 from llmos.tools.paths import display_path, expand_path
 from llmos.tools.registry import Effect, ToolError, tool
@@ -153,7 +154,7 @@ def extract_archive(archive: str, destination: str) -> dict[str, Any]:
     return {"extracted": display_path(target), "members": len(members), "undo_id": action_id}
 
 
-@tool("files.hash", Effect.READ)
+@tool("files.hash", Effect.READ, preview=preview_read_path)
 def hash_file(path: str, algorithm: Literal["sha256", "sha1", "md5"] = "sha256") -> dict[str, Any]:
     """Compute a file's checksum (sha256 by default).
 
