@@ -567,7 +567,7 @@ def test_unknown_policy_is_a_usage_error_before_any_model_load(
     out, err = capsys.readouterr()
     assert out == ""
     assert_one_usage_line(err)
-    assert "unknown policy 'yolo'" in err
+    assert "unknown profile 'yolo'" in err
 
 
 def test_unknown_model_name_is_a_usage_error_before_any_model_load(
