@@ -267,7 +267,7 @@ def _find_facts(argv: tuple[str, ...], facts: CommandFacts) -> None:
     expression = argv[1 + len(roots):]
     if "-delete" in expression:
         for root in roots:
-            target = root if find_may_match_root(root, expression) else f"{root.rstrip('/') or '/'}/**"
+            target = root if find_may_match_root(root, expression) else f"{root.rstrip('/')}/*/**"
             facts.paths.append(PathFact(target, "delete", recursive=True))
     for position, word in enumerate(expression[:-1]):
         if word in ("-fprint", "-fprint0", "-fls", "-fprintf"):
@@ -329,8 +329,8 @@ def _movers(program: str, argv: tuple[str, ...], facts: CommandFacts) -> None:
         return
     source_action = {"mv": "move_from", "ln": "read"}.get(program, "read")
     for source in sources:
-        if not (program == "ln" and "-s" in flags):
-            facts.paths.append(PathFact(source, source_action, recursive=recursive or program == "mv"))
+        # A link to a secret is refused like reading it: the link would be read later without the secret's name.
+        facts.paths.append(PathFact(source, source_action, recursive=recursive or program == "mv"))
         name = source.rstrip("/").rsplit("/", 1)[-1] or source
         action = "move_to" if program == "mv" else "create"
         into = name if "-T" not in flags and "--no-target-directory" not in argv else None

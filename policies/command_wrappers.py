@@ -321,7 +321,7 @@ _FIND_ROOT_EXCLUDING_TESTS = ("-name", "-iname")
 
 def _find(argv: tuple[str, ...]) -> Expansion:
     """`find` stays a command (its roots are read, `-delete` deletes); each `-exec` command is judged with `{}`
-    standing for the root and everything beneath it (`root/**`)."""
+    standing for everything beneath the root (`root/*/**`) and, when the expression may select it, the root."""
     expansion = Expansion("find -exec", keep_self=True)
     index = 1
     while index < len(argv) and (argv[index] in ("-H", "-L", "-P", "-D") or argv[index].startswith("-O")):
@@ -332,7 +332,7 @@ def _find(argv: tuple[str, ...]) -> Expansion:
         index += 1
     roots = roots or ["."]
     expression = argv[index:]
-    placeholders = [f"{root.rstrip('/') or '/'}/**" for root in roots]
+    placeholders = [f"{root.rstrip('/')}/*/**" for root in roots]  # strictly beneath the root
     placeholders += [root for root in roots if find_may_match_root(root, expression)]
     position = 0
     while position < len(expression):

@@ -8,6 +8,7 @@ protected folder is the same folder; case-insensitively only where the file syst
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import sys
@@ -89,9 +90,9 @@ class PathGuard:
                                           *SYSTEM_WHOLE_FOLDERS])
         concrete_denied = [p for p in denied_patterns if not GLOB_CHARS.search(p)]
         self.concrete_secrets = [p for p in secret_patterns if not GLOB_CHARS.search(p)]
-        # Everything a recursive write or a glob must not reach.
-        self.protected_concrete = list(dict.fromkeys(
-            [*self.llmos_paths, *concrete_denied, *self.concrete_secrets, *self.whole_folders,
+        # What a recursive write or a glob must not reach, inside or as a whole (whole folders: only as wholes).
+        self.deep_protected = list(dict.fromkeys(
+            [*self.llmos_paths, *concrete_denied, *self.concrete_secrets,
              *(root for root in SYSTEM_ROOTS if not self._exempt(root))]))
 
     # -- spelling ------------------------------------------------------------------------------------------------
@@ -103,7 +104,7 @@ class PathGuard:
     def _expand_pattern(self, pattern: str) -> str:
         if pattern == "~" or pattern.startswith("~/"):
             return self.home + pattern[1:]
-        if not pattern.startswith("/"):
+        if not pattern.startswith(("/", "**")):
             return "**/" + pattern
         return pattern
 
@@ -155,13 +156,15 @@ class PathGuard:
     def _matches(patterns: list[tuple[str, re.Pattern[str]]], key: str) -> str | None:
         return next((pattern for pattern, regex in patterns if regex.match(key)), None)
 
-    def _reached(self, path: str, targets: Iterable[str], recursive: bool) -> str | None:
-        """A target that `path` names (a glob matching it) or, when recursive, contains."""
+    def _reached(self, path: str, targets: Iterable[str], recursive: bool, beneath: bool) -> str | None:
+        """A target that `path` names, contains (when recursive), or, for a glob, may name or, when `beneath`,
+        may name something inside of (`~/.ss?/id_*` reaches ~/.ssh)."""
         is_glob = bool(GLOB_CHARS.search(path))
-        regex = glob_regex(self.key(path), beneath=recursive) if is_glob else None
+        pattern_parts = self.key(path).strip("/").split("/") if is_glob else []
         for target in targets:
-            if regex is not None:
-                if regex.match(self.key(target)):
+            if is_glob:
+                target_parts = [part for part in self.key(target).strip("/").split("/") if part]
+                if _glob_meets(pattern_parts, target_parts, recursive, beneath):
                     return target
             elif recursive and self._under(target, path) and self.key(target) != self.key(path):
                 return target
@@ -190,7 +193,7 @@ class PathGuard:
         via_link = "" if path == lexical else f" ({self.display(lexical)} leads there)"
         key = self.key(path)
         if action not in WRITE_ACTIONS:
-            secret = self._matches(self.secrets, key) or self._reached(path, self.concrete_secrets, recursive)
+            secret = self._matches(self.secrets, key) or self._reached(path, self.concrete_secrets, recursive, True)
             if secret is not None:
                 return Decision("deny", "secret-path",
                                 f"{shown}{via_link} is or holds a secret ({self.display(secret)}); llmos never "
@@ -223,10 +226,15 @@ class PathGuard:
             return None
         if not self._exempt(path) and any(self._under(path, root) for root in SYSTEM_ROOTS):
             return Decision("deny", "system-path", f"{shown}{via_link} is a system path; llmos never changes it")
-        if action in DESTRUCTIVE_ACTIONS or recursive:
-            reached = self._reached(path, self.protected_concrete, recursive)
-            if reached is not None and not (files_only and not recursive and os.path.isdir(reached)):
-                what = "everything under it, including" if recursive else "it matches"
+        is_glob = bool(GLOB_CHARS.search(path))
+        if action in DESTRUCTIVE_ACTIONS or recursive or is_glob:
+            reached = self._reached(path, self.deep_protected, recursive, True)
+            if reached is None and (action in DESTRUCTIVE_ACTIONS or recursive):
+                whole = self._reached(path, self.whole_folders, recursive, False)
+                if whole is not None and not (files_only and not recursive and os.path.isdir(whole)):
+                    reached = whole
+            if reached is not None:
+                what = "everything under it, including" if recursive else "it may name"
                 return Decision("deny", "recursive-protected",
                                 f"{action.replace('_', ' ')} {shown} would reach a protected path ({what} "
                                 f"{self.display(reached)})")
@@ -240,6 +248,30 @@ class PathGuard:
         name = self.display(pattern)
         if pattern.endswith("/.git/hooks"):
             return "git hooks run code on every commit"
+        if pattern.endswith(("/.git/config", "/.gitconfig", "/git/config")):
+            return "git settings can make git run programs"
         if any(part in pattern for part in ("rc", "profile", "config.fish", "inputrc", "zshenv", "bash_login")):
             return f"{name} is a shell startup file"
         return name
+
+
+def _glob_meets(pattern: list[str], target: list[str], recursive: bool, beneath: bool) -> bool:
+    """Whether a path the glob components match is the target, lies inside it (counts when `beneath`), or lies
+    above it (counts when `recursive`). `**` matches any number of components."""
+    memo: dict[tuple[int, int], bool] = {}
+
+    def meets(p: int, t: int) -> bool:
+        if (p, t) in memo:
+            return memo[p, t]
+        if p == len(pattern):
+            result = t == len(target) or recursive
+        elif t == len(target):
+            result = beneath or all(part == "**" for part in pattern[p:])
+        elif pattern[p] == "**":
+            result = meets(p + 1, t) or meets(p, t + 1)
+        else:
+            result = fnmatch.fnmatchcase(target[t], pattern[p]) and meets(p + 1, t + 1)
+        memo[p, t] = result
+        return result
+
+    return meets(0, 0)
