@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import hmac
 import json
@@ -24,6 +25,7 @@ import math
 import os
 import re
 import secrets
+import stat
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ except ImportError:  # pragma: no cover
 __all__ = ["AuditLog", "AuditVerification", "GENESIS", "NO_KEY_NOTE", "REDACTED", "audit_key_from_keyring",
            "canonical_json", "record_hash", "redact"]
 
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 GENESIS = "0" * 64
 REDACTED = "[redacted]"
 NO_KEY_NOTE = "head not signed (no keyring): truncation of the tail can only be detected against the head file"
@@ -166,7 +169,10 @@ class AuditLog:
         """Redact, chain and append one record; returns it as written (with seq, time, prev, hash)."""
         cleaned = redact({k: v for k, v in record.items() if k not in _CHAIN_FIELDS}, self.redact_values)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | _O_NOFOLLOW, 0o600)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OSError(errno.EINVAL, "the audit log is not a regular file", str(self.path))
         try:
             _tighten(fd)
             if fcntl is not None:
@@ -175,6 +181,12 @@ class AuditLog:
             entry = {**cleaned, "seq": seq + 1, "time": _now(), "prev": prev}
             entry["hash"] = record_hash(entry)
             line = (canonical_json(entry) + "\n").encode("ascii")
+            if not _ends_with_newline(self.path, os.fstat(fd).st_size):
+                line = b"\n" + line  # a torn last line (a crash mid-write) stays malformed, but alone on its line
+            # The head names the record before it is written: a crash between the two leaves a head that
+            # accounts for it, while a record added by anyone else is never accounted for.
+            self._write_head({**extra, "seq": seq, "hash": prev, "pending": {"seq": entry["seq"],
+                                                                            "hash": entry["hash"]}})
             view = memoryview(line)
             while view:
                 view = view[os.write(fd, view):]
@@ -194,20 +206,19 @@ class AuditLog:
                 return 0, GENESIS, {}
             return int(last["seq"]), str(last["hash"]), {"broken": {
                 "since_seq": int(last["seq"]) + 1, "reason": "the head file was missing or unreadable"}}
-        extra = {key: head[key] for key in ("broken", "signed_since", "adopted") if key in head}
+        extra = {key: head[key] for key in ("broken", "signed_since") if key in head}
         if self.key is not None:
             if "hmac" not in head:
                 extra.setdefault("signed_since", int(head["seq"]) + 1)
             elif not hmac.compare_digest(str(head["hmac"]), self._sign(head)):
                 extra.setdefault("broken", {"since_seq": int(head["seq"]) + 1,
                                             "reason": "the head's signature did not match"})
-        seq, prev = int(head["seq"]), str(head["hash"])
-        if last is not None and int(last["seq"]) == seq + 1 and last.get("prev") == prev \
-                and record_hash(last) == last.get("hash"):
-            # The record was written but the head not updated (an interrupted append): continue after it.
-            extra["adopted"] = [*extra.get("adopted", []), int(last["seq"])][-20:]
+        pending = head.get("pending")
+        if isinstance(pending, dict) and last is not None and last.get("seq") == pending.get("seq") \
+                and last.get("hash") == pending.get("hash"):
+            # An append was interrupted after its record was written: the head had named it, continue after it.
             return int(last["seq"]), str(last["hash"]), extra
-        return seq, prev, extra
+        return int(head["seq"]), str(head["hash"]), extra
 
     # -- the head --------------------------------------------------------------------------------------------------
 
@@ -220,7 +231,9 @@ class AuditLog:
         if self.key is not None:
             head["hmac"] = self._sign(head)
         temp = self.head_path.with_name(f".{self.head_path.name}.tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)  # a stale temp (or a planted symlink) is never written through
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | _O_NOFOLLOW, 0o600)
         try:
             _tighten(fd)
             os.write(fd, (canonical_json(head) + "\n").encode("ascii"))
@@ -342,10 +355,15 @@ class AuditLog:
                             "(the head had been tampered with)")
         if isinstance(head.get("signed_since"), int):
             notes.append(f"the head is signed from record {head['signed_since']} on; before that no key was used")
-        if head.get("adopted"):
-            notes.append(f"record(s) {head['adopted']} had been written without their head update (an interrupted "
-                         "append) and were taken up by the next one")
         head_seq, last_seq = head["seq"], last["seq"] if last else 0
+        pending = head.get("pending")
+        if isinstance(pending, dict):
+            if last is not None and last_seq == pending.get("seq") and last["hash"] == pending.get("hash"):
+                notes.append(f"the append of record {last_seq} was interrupted after the record was written")
+                head_seq, head = last_seq, {**head, "hash": last["hash"]}
+            else:
+                notes.append(f"the append of record {pending.get('seq')} was interrupted before the record was "
+                             "written")
         if head_seq > last_seq:
             problems.append(f"the log was truncated: the head says {head_seq} record(s), the log ends at seq "
                             f"{last_seq} ({head_seq - last_seq} missing at the end)")
@@ -353,11 +371,8 @@ class AuditLog:
             problems.append(f"the last record (seq {last_seq}) is not the one the head recorded: it was edited or "
                             "replaced")
         elif head_seq < last_seq:
-            if last is not None and last_seq == head_seq + 1 and last["prev"] == head["hash"]:
-                notes.append(f"record {last_seq} was written but the head not updated (an interrupted append)")
-            else:
-                problems.append(f"{last_seq - head_seq} record(s) after the head's seq {head_seq}: added outside "
-                                "llmos, or the head was rolled back")
+            problems.append(f"{last_seq - head_seq} record(s) after the head's seq {head_seq}: added outside llmos, "
+                            "or the head was rolled back")
         return signed
 
 
@@ -373,6 +388,14 @@ def _parse(raw: bytes) -> dict[str, Any] | None:
     if not all(isinstance(record.get(key), str) for key in ("time", "prev", "hash")):
         return None
     return record
+
+
+def _ends_with_newline(path: Path, size: int) -> bool:
+    if size == 0:
+        return True
+    with open(path, "rb") as handle:
+        handle.seek(size - 1)
+        return handle.read(1) == b"\n"
 
 
 def _tighten(fd: int) -> None:

@@ -316,6 +316,8 @@ class FileOps:
 
 
 def _require_kind(path: str, state: dict[str, Any], allowed: tuple[str, ...], doing: str) -> None:
+    if state["kind"] == "missing":
+        raise JournalError(f"{shown(path)} does not exist")
     if state["kind"] not in allowed:
         name = _KIND_NAMES.get(state["kind"], state["kind"])
         raise JournalError(f"{shown(path)} is {name}; refusing to {doing}")

@@ -155,7 +155,9 @@ class Journal:
 
     def _write_atomic(self, target: Path, data: bytes) -> None:
         temp = target.with_name(f".tmp-{target.name}")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)  # a stale temp (or a planted symlink) is never written through
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | fs.O_NOFOLLOW, 0o600)
         try:
             os.write(fd, data)
             os.fsync(fd)

@@ -312,17 +312,63 @@ def test_append_over_a_forged_head_marks_it_for_good(tmp_path):
     assert not result.ok and any("tampered" in p for p in result.problems)
 
 
-def test_an_interrupted_append_is_taken_up_not_reported_as_tampering(tmp_path):
-    """A crash after the record was written but before the head was updated."""
+class SimulatedCrash(BaseException):
+    """The process died here."""
+
+
+def crash_on_head_write(monkeypatch: pytest.MonkeyPatch, which: int) -> None:
+    """Die at the `which`-th head write (an append writes the head twice: naming the record, then after it)."""
+    real = AuditLog._write_head
+    calls = {"count": 0}
+
+    def write_head(self, head):
+        calls["count"] += 1
+        if calls["count"] == which:
+            raise SimulatedCrash()
+        return real(self, head)
+
+    monkeypatch.setattr(AuditLog, "_write_head", write_head)
+
+
+def test_a_crash_after_the_record_is_written_is_accounted_for(tmp_path, monkeypatch):
     log = write_log(tmp_path / "audit.jsonl", 2, key=KEY)
-    head_before = log.head_path.read_text()
-    log.append(step(3))
-    log.head_path.write_text(head_before)  # as if the head update never happened
+    crash_on_head_write(monkeypatch, 2)
+    with pytest.raises(SimulatedCrash):
+        log.append(step(3))
+    monkeypatch.undo()
     result = log.verify()
-    assert result.ok and any("interrupted append" in n for n in result.notes)
+    assert result.ok and result.records == 3, result.problems
+    assert any("interrupted after the record was written" in note for note in result.notes)
     log.append(step(4))
     result = log.verify()
-    assert result.ok and result.records == 4
+    assert result.ok and result.records == 4 and not result.notes
+
+
+def test_a_crash_before_the_record_is_written_is_accounted_for(tmp_path, monkeypatch):
+    log = write_log(tmp_path / "audit.jsonl", 2, key=KEY)
+    crash_on_head_write(monkeypatch, 1)
+    with pytest.raises(SimulatedCrash):
+        log.append(step(3))
+    crash_on_head_write(monkeypatch, 2)
+    with pytest.raises(SimulatedCrash):
+        log.append(step(3))  # this time the head named record 3, and then the process died
+    monkeypatch.undo()
+    assert len(lines(log.path)) == 3
+    log.path.write_text("".join(line + "\n" for line in lines(log.path)[:2]))  # as if the write never landed
+    result = log.verify()
+    assert result.ok and any("interrupted before the record was written" in n for n in result.notes)
+    log.append(step(3))
+    result = log.verify()
+    assert result.ok and result.records == 3
+
+
+def test_a_torn_last_line_does_not_swallow_the_next_record(tmp_path):
+    log = write_log(tmp_path / "audit.jsonl", 2)
+    with open(log.path, "ab") as handle:
+        handle.write(b'{"seq": 3, "ti')
+    log.append(step(3))
+    result = log.verify()
+    assert result.records == 3 and sum("malformed" in p for p in result.problems) == 1
 
 
 # -- redaction -----------------------------------------------------------------------------------------------------
