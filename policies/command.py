@@ -8,11 +8,12 @@ parser never raises: a crash would be a way around policy.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from llmos.policies.command_wrappers import Redirect, expand, program_name
+from llmos.policies.command_wrappers import INPUT_SHELLS, SHELLS, Redirect, commands_in_code, expand, program_name
 from llmos.policies.shell_lexer import REDIRECT_OPERATORS, Token, lex
 
 __all__ = ["ParsedCommand", "Redirect", "SimpleCommand", "flags_of", "parse_command", "parse_shell",
@@ -26,7 +27,7 @@ _TRANSPARENT_KEYWORDS = frozenset({"if", "then", "elif", "else", "fi", "do", "do
                                    "}", "esac", "coproc"})
 # Assignments that change which program runs or what it loads: a command preceded by one is not what it looks like.
 _HIJACKING_VARIABLES = re.compile(
-    r"^(PATH|LD_PRELOAD|LD_LIBRARY_PATH|LD_AUDIT|DYLD_\w+|BASH_ENV|ENV|PROMPT_COMMAND|IFS|SHELLOPTS|BASHOPTS|"
+    r"^(PATH|HOME|LD_PRELOAD|LD_LIBRARY_PATH|LD_AUDIT|DYLD_\w+|BASH_ENV|ENV|PROMPT_COMMAND|IFS|SHELLOPTS|BASHOPTS|"
     r"PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|PERL5LIB|PERL5OPT|RUBYOPT|RUBYLIB|NODE_OPTIONS|NODE_PATH|GIT_\w+|"
     r"EDITOR|VISUAL|PAGER|LESSOPEN|LESSCLOSE|MANPAGER|BROWSER|SUDO_ASKPASS|SSH_ASKPASS|BASH_FUNC_\w+)\+?=")
 
@@ -99,6 +100,15 @@ def _quote(word: str) -> str:
     return "'" + word.replace("'", "'\\''") + "'"
 
 
+def _printed_text(argv: tuple[str, ...]) -> str:
+    """Roughly what `echo ...` or `printf ...` prints: the words, escapes like \\n decoded."""
+    words = list(argv[1:])
+    while words and argv[0].endswith("echo") and re.fullmatch(r"-[neE]+", words[0]):
+        words.pop(0)
+    text = " ".join(words)
+    return text.replace("\\n", "\n").replace("\\t", "\t")
+
+
 class _Parser:
     def __init__(self) -> None:
         self.commands: list[SimpleCommand] = []
@@ -106,6 +116,7 @@ class _Parser:
         self._pipelines = 0
 
     def result(self) -> ParsedCommand:
+        self.feed_piped_text()
         return ParsedCommand(self.commands, list(dict.fromkeys(self.problems)))
 
     def new_pipeline(self) -> int:
@@ -151,9 +162,51 @@ class _Parser:
             self.simple(inner_argv, (), (), (*via, label), self.new_pipeline(), 0, depth + 1)
         produced_nothing = not (expansion.inner_argv or expansion.shell_sources or expansion.argv_lists)
         if expansion.keep_self or produced_nothing or (redirects and not redirects_used):
+            code = expansion.code
+            if expansion.code_from_stdin and not redirects_used:
+                code = self._input_code(argv, redirects, via, depth) or code
             self.commands.append(SimpleCommand(
-                argv, () if redirects_used else redirects, via, assignments, expansion.code,
+                argv, () if redirects_used else redirects, via, assignments, code,
                 expansion.code_from_stdin, args_from_input, pipeline, stage))
+
+    def _input_code(self, argv: tuple[str, ...], redirects: tuple[Redirect, ...], via: tuple[str, ...],
+                    depth: int) -> str | None:
+        """A shell reading a here-document or here-string runs its text: judge it. For an interpreter, the text
+        is its code."""
+        program = program_name(argv[0])
+        for redirect in redirects:
+            if redirect.op.lstrip("0") in ("<<", "<<-", "<<<"):
+                label = f"{program} {redirect.op}"
+                if program in SHELLS or program in INPUT_SHELLS:
+                    self.shell(redirect.target, (*via, label), depth + 1)
+                    return None
+                self._code_commands(redirect.target, (*via, label), depth)
+                return redirect.target
+        return None
+
+    def _code_commands(self, code: str, via: tuple[str, ...], depth: int) -> None:
+        shell_sources, argv_lists = commands_in_code(via[-1], code)
+        for _, source in shell_sources:
+            self.shell(source, via, depth + 1)
+        for _, inner_argv in argv_lists:
+            self.simple(inner_argv, (), (), via, self.new_pipeline(), 0, depth + 1)
+
+    def feed_piped_text(self) -> None:
+        """`echo 'rm -rf ~' | sh`: the text echo writes is what the shell runs, so it is judged as commands."""
+        for command in list(self.commands):
+            if not command.code_from_stdin or command.stage == 0:
+                continue
+            source = next((c for c in self.commands if c.pipeline == command.pipeline and c.stage == command.stage - 1
+                           and c.program in ("echo", "printf") and c.via == command.via), None)
+            if source is None:
+                continue
+            text = _printed_text(source.argv)
+            label = f"{source.program} | {command.program}"
+            if command.program in SHELLS or command.program in INPUT_SHELLS:
+                self.shell(text, (*command.via, label), 1)
+            else:
+                self.commands[self.commands.index(command)] = dataclasses.replace(command, code=text)
+                self._code_commands(text, (*command.via, label), 1)
 
 
 class _Sequence:
@@ -213,7 +266,9 @@ class _Sequence:
                 if index < len(tokens) and tokens[index].kind == "word":
                     target = tokens[index]
                     self._collect(target)
-                    self.redirects.append(Redirect(op, target.text))
+                    # A here-document's target is its text: what a shell reading it would run.
+                    text = target.heredoc_body if target.heredoc_body is not None else target.text
+                    self.redirects.append(Redirect(op, text))
                     index += 1
                 else:
                     self.parser.problems.append(f"the redirection `{op}` has no target")
@@ -271,7 +326,9 @@ def _is_redirect(op: str) -> bool:
 # Long options and spellings that mean the same as a short flag, per program: `--recursive` is `-r` for rm but
 # `-R` for chmod, where `-r` is a mode (remove read permission).
 _FLAG_ALIASES: dict[str, dict[str, str]] = {
-    "rm": {"-R": "-r", "--recursive": "-r", "--force": "-f", "--dir": "-d", "--interactive": "-i"},
+    "rm": {"-R": "-r", "--recursive": "-r", "--force": "-f", "--dir": "-d", "--interactive": "-i",
+           "--one-file-system": "--one-file-system", "--no-preserve-root": "--no-preserve-root",
+           "--preserve-root": "--preserve-root", "--verbose": "-v", "--help": "--help", "--version": "--version"},
     "cp": {"-R": "-r", "--recursive": "-r", "--force": "-f", "--archive": "-a"},
     "mv": {"--force": "-f"},
     "rsync": {"--recursive": "-r", "--archive": "-a"},
@@ -318,7 +375,10 @@ def flags_of(argv: Sequence[str]) -> set[str]:
                 continue
         if word.startswith("--"):
             name = word.split("=", 1)[0]
-            flags.add(aliases.get(name, name))
+            # GNU tools accept any unambiguous prefix of a long option (`--recur` is `--recursive`).
+            expansions = [aliases[name]] if name in aliases else \
+                [flag for long, flag in aliases.items() if long.startswith(name) and len(name) > 2]
+            flags.update(expansions or [name])
             continue
         for position, letter in enumerate(word[1:], start=1):
             flags.add(aliases.get(f"-{letter}", f"-{letter}"))

@@ -168,9 +168,10 @@ def facts_of(command: SimpleCommand) -> CommandFacts:
     if handler is not None:
         handler(program, argv, facts)
     elif program in NO_PATH_PROGRAMS:
-        if program in ("cd", "pushd"):
+        if program in ("cd", "pushd", "popd"):
             words = positionals(argv)
-            facts.new_cwd = words[0] if words else "~"
+            # `cd -` and popd go back to a folder only the shell knows.
+            facts.new_cwd = "$OLDPWD" if program == "popd" or words[:1] == ["-"] else (words[0] if words else "~")
     elif program in READ_PROGRAMS:
         _read_program(program, argv, facts)
     else:
@@ -278,27 +279,36 @@ def _git_facts(argv: tuple[str, ...], facts: CommandFacts) -> None:
     index = git_subcommand_index(argv)
     subcommand = argv[index] if index < len(argv) else ""
     rest = (subcommand, *argv[index + 1:])
+    base = ""  # `git -C DIR` (repeatable, each relative to the last) moves where paths are resolved
+    for position in range(1, index):
+        if argv[position - 1] == "-C" or argv[position].startswith("--work-tree="):
+            folder = argv[position].removeprefix("--work-tree=")
+            base = folder if folder.startswith(("/", "~")) or not base else f"{base}/{folder}"
+
+    def at(word: str) -> str:
+        return word if not base or word.startswith(("/", "~")) else f"{base}/{word}"
+
     for value in option_values(rest, "-o", "--output"):
-        facts.paths.append(PathFact(value, "create"))
+        facts.paths.append(PathFact(at(value), "create"))
     words = positionals(rest)
     if subcommand == "clean":
         for word in words or ["."]:
-            facts.paths.append(PathFact(word, "delete", recursive=True))
+            facts.paths.append(PathFact(at(word), "delete", recursive=True))
     elif subcommand == "rm":
         for word in words:
-            facts.paths.append(PathFact(word, "delete", recursive="-r" in flags_of(("rm", *rest[1:]))))
+            facts.paths.append(PathFact(at(word), "delete", recursive="-r" in flags_of(("rm", *rest[1:]))))
     elif subcommand == "config":
         writes = len(words) >= 2 or any(w.startswith(("--unset", "--add", "--replace", "--rename", "--remove", "-e",
                                                       "--edit")) for w in rest[1:])
         if writes:
-            target = "~/.gitconfig" if "--global" in rest else ".git/config"
+            target = "~/.gitconfig" if "--global" in rest else at(".git/config")
             facts.paths.append(PathFact(target, "modify"))
     elif subcommand == "clone" and len(words) >= 2:
-        facts.paths.append(PathFact(words[1], "create", recursive=True))
+        facts.paths.append(PathFact(at(words[1]), "create", recursive=True))
     elif subcommand in ("commit", "add", "mv", "checkout", "switch", "reset", "restore", "stash", "merge", "rebase",
                         "cherry-pick", "revert", "apply", "am", "init", "tag", "branch", "gc", "prune", "worktree",
                         "pull", "submodule", "notes", "update-ref", "filter-branch", "replace"):
-        facts.paths.append(PathFact(".", "modify"))
+        facts.paths.append(PathFact(at("."), "modify"))
 
 
 def _deleters(program: str, argv: tuple[str, ...], facts: CommandFacts) -> None:

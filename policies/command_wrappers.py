@@ -90,7 +90,26 @@ _ARGV_WRAPPERS: dict[str, _OptionSpec] = {
     "tsocks": _spec(),
     "chronic": _spec(),
     "ifne": _spec(),
+    "systemd-run": _spec("pEMHu", ("--unit", "--property", "--description", "--setenv", "--uid", "--gid", "--nice",
+                                   "--working-directory", "--machine", "--slice", "--on-active", "--on-boot",
+                                   "--on-startup", "--on-unit-active", "--on-unit-inactive", "--on-calendar",
+                                   "--timer-property", "--path-property", "--socket-property", "--service-type",
+                                   "--host")),
 }
+# Programs that read shell commands from their input and run them later (`echo 'rm -rf ~' | at now`).
+INPUT_SHELLS = frozenset({"at", "batch"})
+# Options whose value is a command the program runs.
+_COMMAND_OPTIONS: dict[str, tuple[str, ...]] = {
+    "tar": ("--to-command", "--use-compress-program", "-I", "--checkpoint-action", "--rsh-command", "--info-script",
+            "-F", "--new-volume-script"),
+    "sort": ("--compress-program",),
+    "zip": ("-TT", "--unzip-command"),
+    "rsync": ("-e", "--rsh", "--rsync-path"),
+    "vim": ("-c", "--cmd"), "vi": ("-c", "--cmd"), "nvim": ("-c", "--cmd"), "ex": ("-c", "--cmd"),
+    "less": ("--lesskey-src",),
+}
+# Options that change the working directory of the command they run: its relative paths cannot be judged.
+_CHDIR_OPTIONS = {"env": ("-C", "--chdir"), "sudo": ("-D", "--chdir"), "systemd-run": ("--working-directory",)}
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "posh", "rbash", "fish", "tcsh",
                     "csh"})
 _INTERPRETER = re.compile(r"(python[0-9.]*|pypy[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|php[0-9.]*|lua[0-9.]*"
@@ -127,6 +146,10 @@ def expand(argv: tuple[str, ...]) -> Expansion | None:
         return Expansion(program, inner_argv=argv[1:])
     if program in _ARGV_WRAPPERS:
         return _argv_wrapper(program, argv)
+    if program in INPUT_SHELLS:
+        return Expansion(program, keep_self=True, code_from_stdin=True)
+    if program in _COMMAND_OPTIONS:
+        return _command_options(program, argv)
     if program == "env":
         return _env(argv)
     if program in SHELLS:
@@ -178,6 +201,31 @@ def _skip_options(argv: tuple[str, ...], spec: _OptionSpec, start: int = 1) -> t
     return min(index + spec.leading_positionals, len(argv)), False
 
 
+def _command_options(program: str, argv: tuple[str, ...]) -> Expansion | None:
+    expansion = Expansion(f"{program} option", keep_self=True)
+    for option in _COMMAND_OPTIONS[program]:
+        values = _long_values(argv, option) if option.startswith("--") else _option_values(argv[1:], option, option)
+        for value in values:
+            expansion.problems.append(f"`{program} {option}` runs another command")
+            if option == "--checkpoint-action":
+                value = value.partition("=")[2]  # exec=COMMAND
+            expansion.shell_sources.append((f"{program} {option}", value.lstrip(":!")))  # vim -c ':!cmd'
+
+    if any(word.startswith("+") and len(word) > 1 for word in argv[1:]) and program in ("vim", "vi", "nvim", "ex"):
+        expansion.problems.append(f"`{program} +COMMAND` runs an editor command")
+    return expansion if expansion.problems else None
+
+
+def _long_values(argv: tuple[str, ...], option: str) -> list[str]:
+    values = []
+    for index, word in enumerate(argv[1:], start=1):
+        if word == option and index + 1 < len(argv):
+            values.append(argv[index + 1])
+        elif word.startswith(option + "="):
+            values.append(word.split("=", 1)[1])
+    return values
+
+
 def _argv_wrapper(program: str, argv: tuple[str, ...]) -> Expansion:
     spec = _ARGV_WRAPPERS[program]
     index, no_command = _skip_options(argv, spec)
@@ -191,11 +239,14 @@ def _argv_wrapper(program: str, argv: tuple[str, ...]) -> Expansion:
             expansion.problems.append(f"`{program}` without a command opens a root shell")
         return expansion
     redirects: tuple[Redirect, ...] = ()
+    problems = [f"`{program} {option}` runs the command in another folder" for option in _CHDIR_OPTIONS.get(program, ())
+                if any(word == option or word.startswith(option + "=") for word in argv[1:index])]
     if program == "time":
         redirects = tuple(Redirect(">", value) for value in _option_values(argv[1:index], "-o", "--output"))
     if program == "sudo" and any(word in ("-e", "--edit") for word in argv[1:index]):
         return Expansion("sudo -e", inner_argv=("sudoedit", *argv[index:]))
-    return Expansion(program, inner_argv=argv[index:], args_from_input=program == "xargs", redirects=redirects)
+    return Expansion(program, inner_argv=argv[index:], args_from_input=program == "xargs", redirects=redirects,
+                     problems=problems)
 
 
 def _option_values(words: tuple[str, ...], short: str, long: str) -> list[str]:
@@ -211,6 +262,7 @@ def _option_values(words: tuple[str, ...], short: str, long: str) -> list[str]:
 
 
 def _env(argv: tuple[str, ...]) -> Expansion:
+    problems: list[str] = []
     index = 1
     while index < len(argv):
         word = argv[index]
@@ -223,6 +275,8 @@ def _env(argv: tuple[str, ...]) -> Expansion:
         if word == "--":
             index += 1
             break
+        if word in ("-C", "--chdir") or word.startswith("--chdir="):
+            problems.append("`env --chdir` runs the command in another folder")
         if word in ("-u", "-C", "--unset", "--chdir", "-P"):
             index += 2
         elif word.startswith("-") and word != "-":
@@ -234,8 +288,8 @@ def _env(argv: tuple[str, ...]) -> Expansion:
         assignments.append(argv[index])
         index += 1
     if index >= len(argv):
-        return Expansion("env", keep_self=True)
-    return Expansion("env", inner_argv=argv[index:], assignments=tuple(assignments))
+        return Expansion("env", keep_self=True, problems=problems)
+    return Expansion("env", inner_argv=argv[index:], assignments=tuple(assignments), problems=problems)
 
 
 def _quote(word: str) -> str:
@@ -402,6 +456,14 @@ def _git(argv: tuple[str, ...]) -> Expansion:
                 expansion.shell_sources.append((f"git -c {key}", value))
     if any(word.startswith(("--exec-path", "--config-env")) for word in argv[1:subcommand_at]):
         expansion.problems.append("git is told to take its programs or settings from elsewhere")
+    rest = argv[subcommand_at:]
+    subcommand = rest[0] if rest else ""
+    if subcommand in ("rebase", "difftool", "mergetool"):
+        for value in _option_values(rest, "-x", "--exec") + _option_values(rest, "-t", "--extcmd"):
+            expansion.problems.append(f"`git {subcommand}` is given a command to run")
+            expansion.shell_sources.append((f"git {subcommand} --exec", value))
+    elif subcommand == "bisect" and len(rest) > 2 and rest[1] == "run":
+        expansion.argv_lists.append(("git bisect run", rest[2:]))
     return expansion
 
 
@@ -424,17 +486,24 @@ def _interpreter(program: str, argv: tuple[str, ...]) -> Expansion:
             expansion.code_from_stdin = True
     expansion.code = code
     if code:
-        for match in _CODE_SHELL_CALL.finditer(code):
-            if match.group("list") is not None:
-                words = tuple(literal for _, literal in _STRING_LITERAL.findall(match.group("list")))
-                if words:
-                    expansion.argv_lists.append((f"{program} code", words))
-            elif match.group("text"):
-                expansion.shell_sources.append((f"{program} code", match.group("text")))
-        for match in _CODE_BACKTICK.finditer(code):
-            source = next(group for group in match.groups() if group is not None)
-            expansion.shell_sources.append((f"{program} code", source))
+        expansion.shell_sources, expansion.argv_lists = commands_in_code(f"{program} code", code)
     return expansion
+
+
+def commands_in_code(label: str, code: str) -> tuple[list[tuple[str, str]], list[tuple[str, tuple[str, ...]]]]:
+    """Shell strings and argv lists that interpreter code passes as literals to system(), subprocess, exec..."""
+    shell_sources: list[tuple[str, str]] = []
+    argv_lists: list[tuple[str, tuple[str, ...]]] = []
+    for match in _CODE_SHELL_CALL.finditer(code):
+        if match.group("list") is not None:
+            words = tuple(literal for _, literal in _STRING_LITERAL.findall(match.group("list")))
+            if words:
+                argv_lists.append((label, words))
+        elif match.group("text"):
+            shell_sources.append((label, match.group("text")))
+    for match in _CODE_BACKTICK.finditer(code):
+        shell_sources.append((label, next(group for group in match.groups() if group is not None)))
+    return shell_sources, argv_lists
 
 
 def _code_argument(argv: tuple[str, ...], flags: frozenset[str]) -> str | None:

@@ -48,6 +48,8 @@ class Token:
     """The words after brace expansion (`{a,b}` -> `a`, `b`); one element for most words."""
     assignment: bool = False
     """`NAME=value` with the name unquoted: a variable assignment when it comes before the command."""
+    heredoc_body: str | None = None
+    """For the word after `<<`: the here-document's text (what a shell reading its input would run)."""
 
 
 @dataclass
@@ -309,6 +311,7 @@ class Lexer:
             self.pos = min(lines_end, len(self.text))
             if not found:
                 self.problems.append(f"the here-document ending `{token.text}` has no end marker")
+            token.heredoc_body = "\n".join(body_lines)
             if not delimiter_quoted:
                 nested = self._sub_lexer("\n".join(body_lines))
                 body = _Word()
