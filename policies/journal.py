@@ -97,8 +97,11 @@ class Journal:
         self.root = Path(os.path.realpath(root))
         self.actions_dir = self.root / "actions"
         self.objects_dir = self.root / "objects"
-        for folder in (self.actions_dir, self.objects_dir):
+        for folder in (self.root, self.actions_dir, self.objects_dir):
             folder.mkdir(mode=0o700, exist_ok=True)
+            with contextlib.suppress(OSError):
+                if folder.stat().st_mode & 0o077:
+                    folder.chmod(0o700)  # the journal holds copies of the person's files: theirs alone
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._lock_fd: int | None = None
@@ -213,7 +216,7 @@ class Journal:
         """Reverse the last request that has undoable actions (target None), a whole request (its id: its
         actions in reverse order), or one action (its id). Every action is checked against the files first; if
         any file changed since its action, nothing is changed and the report says which file and why."""
-        with self.locked():
+        with self.locked(), fs.hash_cache():
             manifests = self.manifests()
             selected, request_id, single = self._select(target, manifests)
             report = UndoReport(target=target, request_id=request_id)

@@ -200,10 +200,33 @@ def fsync_parent(loc: Loc) -> None:
 # -- states --------------------------------------------------------------------------------------------------------
 
 
+_hash_cache: dict[tuple[int, ...], str] | None = None
+
+
+@contextlib.contextmanager
+def hash_cache() -> Iterator[None]:
+    """Within this block a file whose device, inode, size, mtime and ctime are unchanged is hashed once (an undo
+    checks every file before acting, then again just before each step). Any write changes the ctime."""
+    global _hash_cache
+    previous = _hash_cache
+    _hash_cache = {} if previous is None else previous
+    try:
+        yield
+    finally:
+        _hash_cache = previous
+
+
 def _hash_fd(fd: int) -> str:
+    info = os.fstat(fd)
+    key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    cache = _hash_cache
+    if cache is not None and key in cache:
+        return cache[key]
     digest = hashlib.sha256()
     while chunk := os.read(fd, CHUNK):
         digest.update(chunk)
+    if cache is not None:
+        cache[key] = digest.hexdigest()
     return digest.hexdigest()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -64,10 +65,13 @@ def run(options: argparse.Namespace) -> int:
 
 
 def describe(entry: JournalEntry) -> str:
-    paths = " -> ".join(escape_for_display(path) for path in entry.paths[:2])
-    if entry.op == "mkdir" and len(entry.paths) > 1:
-        paths = escape_for_display(entry.paths[-1])
-    return f"{entry.op} {paths} ({entry.id})"
+    shown = [entry.paths[-1]] if entry.op == "mkdir" else list(entry.paths[:2])
+    return f"{entry.op} {' -> '.join(escape_for_display(_short_home(path)) for path in shown)} ({entry.id})"
+
+
+def _short_home(path: str) -> str:
+    home = os.path.realpath(os.path.expanduser("~"))
+    return "~" + path[len(home):] if home != "/" and (path == home or path.startswith(home + "/")) else path
 
 
 def print_entries(entries: list[JournalEntry]) -> None:

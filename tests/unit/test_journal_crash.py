@@ -277,3 +277,27 @@ def test_unreadable_manifests_are_skipped(tmp_path):
     (journal.actions_dir / "garbage.json").write_text("not json")
     assert journal.entries() == []
     shutil.rmtree(tmp_path / "j")
+
+
+@pytest.mark.parametrize("point", ["write:aside", "write:temp", "write:renamed"])
+def test_crash_when_the_original_was_copied_not_linked(tmp_path, monkeypatch, point):
+    tree = make_tree(tmp_path / "tree")
+    original = snapshot(tree)
+
+    def no_links(*args, **kwargs):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_links)
+    crash_at(monkeypatch, point)
+    with pytest.raises(SimulatedCrash):
+        FileOps(Journal(tmp_path / "j"), "req").write(tree / "notes.txt", b"new content")
+    monkeypatch.setattr(journal_fs, "checkpoint", lambda name: None)
+    journal = Journal(tmp_path / "j")
+    manifest = journal.manifests()[0]
+    if point == "write:renamed":
+        assert manifest["status"] == "done" and (tree / "notes.txt").read_bytes() == b"new content"
+        assert journal.undo().ok
+    else:
+        assert manifest["status"] == "abandoned"
+        assert not Path(journal.object_path(manifest["id"], "path")).exists(), "the spare copy was dropped"
+    assert snapshot(tree) == original

@@ -432,3 +432,26 @@ def test_rename_failing_with_exdev_falls_back_to_copy(journal, ops, tree, monkey
     monkeypatch.setattr(journal_move, "rename_noreplace", real)
     undo_ok(journal, action)
     assert snapshot(tree) == before
+
+
+def test_write_without_hard_links_keeps_a_fsynced_copy_of_the_original(journal, ops, tree, monkeypatch):
+    """Where the journal cannot hard-link the original (another file system, no link support) it copies it."""
+
+    def no_links(*args, **kwargs):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_links)
+    before = snapshot(tree)
+    action = ops.write(tree / "notes.txt", b"new")
+    kept = Path(journal.object_path(action, "path"))
+    assert kept.read_bytes() == b"first line\nsecond line\n" and stat.S_IMODE(kept.stat().st_mode) == 0o640
+    undo_ok(journal, action)
+    assert snapshot(tree) == before
+
+
+def test_an_existing_journal_folder_with_loose_permissions_is_tightened(tmp_path):
+    root = tmp_path / "journal"
+    root.mkdir(mode=0o755)
+    root.chmod(0o755)
+    Journal(root)
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
