@@ -1,40 +1,16 @@
-"""Commands that run other commands: `sudo`, `env`, `xargs`, `timeout`, `sh -c`, `find -exec`, `git -c alias`,
-`python -c`, ... For each, what it runs, so the parser can judge the inner command as well as (or instead of) the
-wrapper. Option tables list the options that take a value, so the value is never mistaken for the command.
+"""Commands that run other commands: `sudo`, `env`, `xargs`, `timeout`, `nice`, `sh -c`, `eval`, `su -c`,
+options whose value is a command (`tar --to-command`), and the dispatch to `find -exec`, `git -c` and interpreter
+code (command_embedded). For each, what it runs, so the parser judges the inner command as well as (or instead of)
+the wrapper. Option tables list the options that take a value, so a value is never mistaken for the command.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Redirect:
-    """A redirection: `op` as written (`>`, `>>`, `2>`, `&>`, `<`, `<<<`, `2>&`, ...) and its target word."""
-
-    op: str
-    target: str
-
-
-@dataclass
-class Expansion:
-    """What a wrapper runs. `inner_argv` replaces the wrapper (it keeps the wrapper's redirects and pipeline
-    place); `shell_sources` are shell strings run by it; `argv_lists` are further commands it runs (find -exec)."""
-
-    label: str
-    keep_self: bool = False
-    inner_argv: tuple[str, ...] | None = None
-    args_from_input: bool = False
-    shell_sources: list[tuple[str, str]] = field(default_factory=list)
-    argv_lists: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
-    assignments: tuple[str, ...] = ()
-    redirects: tuple[Redirect, ...] = ()
-    code: str | None = None
-    code_from_stdin: bool = False
-    problems: list[str] = field(default_factory=list)
+from llmos.policies.command_embedded import INTERPRETER, find_command, git_command, interpreter_command
+from llmos.policies.command_types import Expansion, Redirect, option_values, program_name
 
 
 @dataclass(frozen=True)
@@ -112,31 +88,6 @@ _COMMAND_OPTIONS: dict[str, tuple[str, ...]] = {
 _CHDIR_OPTIONS = {"env": ("-C", "--chdir"), "sudo": ("-D", "--chdir"), "systemd-run": ("--working-directory",)}
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "posh", "rbash", "fish", "tcsh",
                     "csh"})
-_INTERPRETER = re.compile(r"(python[0-9.]*|pypy[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|php[0-9.]*|lua[0-9.]*"
-                          r"|luajit|Rscript|osascript|tclsh|pwsh|powershell|deno|bun|awk|gawk|mawk|nawk)")
-_CODE_FLAGS: dict[str, frozenset[str]] = {
-    "python": frozenset({"-c"}), "pypy": frozenset({"-c"}), "perl": frozenset({"-e", "-E"}),
-    "ruby": frozenset({"-e"}), "node": frozenset({"-e", "--eval", "-p", "--print"}), "php": frozenset({"-r"}),
-    "lua": frozenset({"-e"}), "Rscript": frozenset({"-e"}), "osascript": frozenset({"-e"}),
-    "pwsh": frozenset({"-c", "-command"}), "bun": frozenset({"-e", "--eval"}),
-}
-# Calls in interpreter code that run a shell string or an argv list: their literal arguments are judged too.
-_CODE_SHELL_CALL = re.compile(
-    r"\b(?:system|popen|spawn\w*|exec\w*|call|run|check_output|check_call|Popen|getoutput|getstatusoutput|"
-    r"execSync|spawnSync|qx)\s*\(\s*(?:\[(?P<list>[^\]]*)\]|(?P<quote>['\"])(?P<text>(?:\\.|(?!(?P=quote)).)*)"
-    r"(?P=quote))", re.DOTALL)
-_CODE_BACKTICK = re.compile(r"`([^`]+)`|%x\(([^)]*)\)|qx\{([^}]*)\}")
-_STRING_LITERAL = re.compile(r"(['\"])((?:\\.|(?!\1).)*)\1", re.DOTALL)
-GIT_RISKY_CONFIG = re.compile(
-    r"^(core\.(sshcommand|pager|editor|fsmonitor|hookspath|gitproxy|askpass)|alias\..*|diff\..*\.(textconv|command)|"
-    r"diff\.external|credential\..*helper|filter\..*|merge\..*\.driver|sequence\.editor|gpg\..*program|"
-    r"uploadpack\.packobjectshook|protocol\..*|http\..*proxy|url\..*|include\..*|includeif\..*|pager\..*|"
-    r"remote\..*\.(uploadpack|receivepack)|ssh\..*|submodule\..*)$", re.IGNORECASE)
-
-
-def program_name(word: str) -> str:
-    """The program a word names: its basename, so `/usr/bin/rm` is `rm`."""
-    return posixpath.basename(word) if word not in ("", "/") else word
 
 
 def expand(argv: tuple[str, ...]) -> Expansion | None:
@@ -161,13 +112,13 @@ def expand(argv: tuple[str, ...]) -> Expansion | None:
     if program == "script":
         return _script(argv)
     if program == "find":
-        return _find(argv)
+        return find_command(argv)
     if program == "git":
-        return _git(argv)
+        return git_command(argv)
     if program == "parallel":
         return Expansion(program, keep_self=True, problems=["`parallel` builds commands from its input"])
-    if _INTERPRETER.fullmatch(program):
-        return _interpreter(program, argv)
+    if INTERPRETER.fullmatch(program):
+        return interpreter_command(program, argv)
     return None
 
 
@@ -204,7 +155,7 @@ def _skip_options(argv: tuple[str, ...], spec: _OptionSpec, start: int = 1) -> t
 def _command_options(program: str, argv: tuple[str, ...]) -> Expansion | None:
     expansion = Expansion(f"{program} option", keep_self=True)
     for option in _COMMAND_OPTIONS[program]:
-        values = _long_values(argv, option) if option.startswith("--") else _option_values(argv[1:], option, option)
+        values = option_values(argv[1:], None, option) if option.startswith("--") else option_values(argv[1:], option, None)
         for value in values:
             expansion.problems.append(f"`{program} {option}` runs another command")
             if option == "--checkpoint-action":
@@ -214,16 +165,6 @@ def _command_options(program: str, argv: tuple[str, ...]) -> Expansion | None:
     if any(word.startswith("+") and len(word) > 1 for word in argv[1:]) and program in ("vim", "vi", "nvim", "ex"):
         expansion.problems.append(f"`{program} +COMMAND` runs an editor command")
     return expansion if expansion.problems else None
-
-
-def _long_values(argv: tuple[str, ...], option: str) -> list[str]:
-    values = []
-    for index, word in enumerate(argv[1:], start=1):
-        if word == option and index + 1 < len(argv):
-            values.append(argv[index + 1])
-        elif word.startswith(option + "="):
-            values.append(word.split("=", 1)[1])
-    return values
 
 
 def _argv_wrapper(program: str, argv: tuple[str, ...]) -> Expansion:
@@ -242,23 +183,11 @@ def _argv_wrapper(program: str, argv: tuple[str, ...]) -> Expansion:
     problems = [f"`{program} {option}` runs the command in another folder" for option in _CHDIR_OPTIONS.get(program, ())
                 if any(word == option or word.startswith(option + "=") for word in argv[1:index])]
     if program == "time":
-        redirects = tuple(Redirect(">", value) for value in _option_values(argv[1:index], "-o", "--output"))
+        redirects = tuple(Redirect(">", value) for value in option_values(argv[1:index], "-o", "--output"))
     if program == "sudo" and any(word in ("-e", "--edit") for word in argv[1:index]):
         return Expansion("sudo -e", inner_argv=("sudoedit", *argv[index:]))
     return Expansion(program, inner_argv=argv[index:], args_from_input=program == "xargs", redirects=redirects,
                      problems=problems)
-
-
-def _option_values(words: tuple[str, ...], short: str, long: str) -> list[str]:
-    values = []
-    for position, word in enumerate(words):
-        if word in (short, long) and position + 1 < len(words):
-            values.append(words[position + 1])
-        elif word.startswith(long + "="):
-            values.append(word.split("=", 1)[1])
-        elif word.startswith(short) and len(word) > len(short) and not word.startswith("--"):
-            values.append(word[len(short):])
-    return values
 
 
 def _env(argv: tuple[str, ...]) -> Expansion:
@@ -364,183 +293,8 @@ def _eval_like(program: str, argv: tuple[str, ...]) -> Expansion:
 
 
 def _script(argv: tuple[str, ...]) -> Expansion:
-    for value in _option_values(argv[1:], "-c", "--command"):
+    for value in option_values(argv[1:], "-c", "--command"):
         return Expansion("script -c", shell_sources=[("script -c", value)], keep_self=True)
     return Expansion("script", keep_self=True, problems=["`script` without -c opens an interactive shell"])
 
 
-_FIND_EXEC = ("-exec", "-execdir", "-ok", "-okdir")
-_FIND_ROOT_EXCLUDING_TESTS = ("-name", "-iname")
-
-
-def _find(argv: tuple[str, ...]) -> Expansion:
-    """`find` stays a command (its roots are read, `-delete` deletes); each `-exec` command is judged with `{}`
-    standing for everything beneath the root (`root/*/**`) and, when the expression may select it, the root."""
-    expansion = Expansion("find -exec", keep_self=True)
-    index = 1
-    while index < len(argv) and (argv[index] in ("-H", "-L", "-P", "-D") or argv[index].startswith("-O")):
-        index += 2 if argv[index] == "-D" else 1
-    roots = []
-    while index < len(argv) and not argv[index].startswith("-") and argv[index] not in ("(", "!", ")", ","):
-        roots.append(argv[index])
-        index += 1
-    roots = roots or ["."]
-    expression = argv[index:]
-    placeholders = [f"{root.rstrip('/')}/*/**" for root in roots]  # strictly beneath the root
-    placeholders += [root for root in roots if find_may_match_root(root, expression)]
-    position = 0
-    while position < len(expression):
-        word = expression[position]
-        if word in _FIND_EXEC:
-            end = position + 1
-            while end < len(expression) and expression[end] not in (";", "+"):
-                end += 1
-            if end >= len(expression):
-                expansion.problems.append(f"`find {word}` is never ended with `;` or `+`")
-            inner = expression[position + 1:end]
-            if inner:
-                for placeholder in placeholders:
-                    substituted = tuple(part.replace("{}", placeholder) for part in inner)
-                    expansion.argv_lists.append((f"find {word}", substituted))
-            position = end + 1
-            continue
-        position += 1
-    return expansion
-
-
-def find_may_match_root(root: str, expression: tuple[str, ...]) -> bool:
-    """Whether find's expression can select the root itself: not when `-mindepth` >= 1, a `-type` leaves out
-    folders, or a `-name` test does not match the root's own name (with no `-o` or `!` to undo it)."""
-    if any(word in ("-o", "-or", ",", "!", "-not") for word in expression):
-        return True
-    name = posixpath.basename(root.rstrip("/")) or root
-    for position, word in enumerate(expression[:-1]):
-        value = expression[position + 1]
-        if word == "-mindepth" and value.isdigit() and int(value) >= 1:
-            return False
-        if word in ("-type", "-xtype") and "d" not in value:
-            return False
-        if word in _FIND_ROOT_EXCLUDING_TESTS:
-            matches = fnmatch.fnmatchcase(name.lower(), value.lower()) if word == "-iname" \
-                else fnmatch.fnmatchcase(name, value)
-            if not matches:
-                return False
-    return True
-
-
-_GIT_GLOBAL_WITH_VALUE = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--super-prefix",
-                                    "--exec-path", "--config-env", "--list-cmds"})
-
-
-def git_subcommand_index(argv: tuple[str, ...]) -> int:
-    """Index of git's subcommand, after its global options (`-C dir`, `-c key=value`, `--no-pager`)."""
-    index = 1
-    while index < len(argv) and argv[index].startswith("-"):
-        word = argv[index]
-        index += 2 if word in _GIT_GLOBAL_WITH_VALUE else 1
-    return index
-
-
-def _git(argv: tuple[str, ...]) -> Expansion:
-    expansion = Expansion("git alias", keep_self=True)
-    subcommand_at = git_subcommand_index(argv)
-    settings = [argv[i + 1] for i in range(1, min(subcommand_at, len(argv) - 1)) if argv[i] == "-c"]
-    settings += [word[2:] for word in argv[1:subcommand_at] if word.startswith("-c") and len(word) > 2]
-    for setting in settings:
-        key, _, value = setting.partition("=")
-        if GIT_RISKY_CONFIG.match(key.strip()):
-            expansion.problems.append(f"`git -c {key}` can make git run another program")
-            if value.startswith("!"):
-                expansion.shell_sources.append(("git alias", value[1:]))
-            elif key.lower().endswith(("sshcommand", "pager", "editor", "fsmonitor", "askpass", "gitproxy")):
-                expansion.shell_sources.append((f"git -c {key}", value))
-    if any(word.startswith(("--exec-path", "--config-env")) for word in argv[1:subcommand_at]):
-        expansion.problems.append("git is told to take its programs or settings from elsewhere")
-    rest = argv[subcommand_at:]
-    subcommand = rest[0] if rest else ""
-    if subcommand in ("rebase", "difftool", "mergetool"):
-        for value in _option_values(rest, "-x", "--exec") + _option_values(rest, "-t", "--extcmd"):
-            expansion.problems.append(f"`git {subcommand}` is given a command to run")
-            expansion.shell_sources.append((f"git {subcommand} --exec", value))
-    elif subcommand == "bisect" and len(rest) > 2 and rest[1] == "run":
-        expansion.argv_lists.append(("git bisect run", rest[2:]))
-    return expansion
-
-
-def _interpreter(program: str, argv: tuple[str, ...]) -> Expansion:
-    """`python -c CODE`, `perl -e CODE`, `awk PROGRAM`: the command is kept and marked as running that code;
-    shell strings the code passes to system()/subprocess are judged as commands too."""
-    family = re.sub(r"[0-9.]+$", "", program)
-    family = {"nodejs": "node", "powershell": "pwsh", "luajit": "lua"}.get(family, family)
-    expansion = Expansion(f"{program} code", keep_self=True)
-    code: str | None = None
-    if family in ("awk", "gawk", "mawk", "nawk"):
-        code = _awk_program(argv)
-    else:
-        flags = _CODE_FLAGS.get(family, frozenset())
-        code = _code_argument(argv, flags)
-        if code is None and family in ("python", "pypy"):
-            module = _option_values(argv[1:], "-m", "--module")
-            code = f"-m {module[0]}" if module else None
-        if code is None and not any(not word.startswith("-") for word in argv[1:]):
-            expansion.code_from_stdin = True
-    expansion.code = code
-    if code:
-        expansion.shell_sources, expansion.argv_lists = commands_in_code(f"{program} code", code)
-    return expansion
-
-
-def commands_in_code(label: str, code: str) -> tuple[list[tuple[str, str]], list[tuple[str, tuple[str, ...]]]]:
-    """Shell strings and argv lists that interpreter code passes as literals to system(), subprocess, exec..."""
-    shell_sources: list[tuple[str, str]] = []
-    argv_lists: list[tuple[str, tuple[str, ...]]] = []
-    for match in _CODE_SHELL_CALL.finditer(code):
-        if match.group("list") is not None:
-            words = tuple(literal for _, literal in _STRING_LITERAL.findall(match.group("list")))
-            if words:
-                argv_lists.append((label, words))
-        elif match.group("text"):
-            shell_sources.append((label, match.group("text")))
-    for match in _CODE_BACKTICK.finditer(code):
-        shell_sources.append((label, next(group for group in match.groups() if group is not None)))
-    return shell_sources, argv_lists
-
-
-def _code_argument(argv: tuple[str, ...], flags: frozenset[str]) -> str | None:
-    short_letters = {flag[1] for flag in flags if len(flag) == 2}
-    for index, word in enumerate(argv[1:], start=1):
-        if word == "--":
-            return None
-        if word in flags or word.split("=", 1)[0] in flags:
-            if "=" in word and word.startswith("--"):
-                return word.split("=", 1)[1]
-            return argv[index + 1] if index + 1 < len(argv) else ""
-        if word.startswith("-") and not word.startswith("--") and len(word) > 2:
-            for position, letter in enumerate(word[1:], start=1):
-                if letter in short_letters:  # `-ne CODE`, `-cCODE`
-                    rest = word[position + 1:]
-                    if rest:
-                        return rest
-                    return argv[index + 1] if index + 1 < len(argv) else ""
-        if not word.startswith("-"):
-            return None  # a script file: its code is not on the command line
-    return None
-
-
-def _awk_program(argv: tuple[str, ...]) -> str | None:
-    index = 1
-    while index < len(argv):
-        word = argv[index]
-        if word in ("-f", "--file"):
-            return None
-        if word in ("-v", "-F", "--assign", "--field-separator"):
-            index += 2
-            continue
-        if word == "--":
-            index += 1
-            break
-        if word.startswith("-") and word != "-":
-            index += 1
-            continue
-        break
-    return argv[index] if index < len(argv) else None

@@ -18,7 +18,7 @@ from typing import Any
 from llmos.policies.command import ParsedCommand, SimpleCommand, parse_command
 from llmos.policies.command_facts import CommandFacts, facts_of
 from llmos.policies.command_wrappers import SHELLS
-from llmos.policies.decision import VERDICT_STRICTNESS, Decision, Verdict
+from llmos.policies.decision import VERDICT_STRICTNESS, Decision
 from llmos.policies.impact import Impact, escape_for_display
 from llmos.policies.path_guard import PathGuard
 from llmos.policies.profile import EFFECTS, CommandRule, Profile

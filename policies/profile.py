@@ -22,7 +22,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llmos.policies.command import SimpleCommand, flags_of, parse_command
-from llmos.policies.command_wrappers import git_subcommand_index, program_name
+from llmos.policies.command_embedded import git_subcommand_index
+from llmos.policies.command_types import program_name
 from llmos.policies.decision import Verdict
 from llmos.policies.path_guard import glob_regex
 
