@@ -335,18 +335,13 @@ def state_at(loc: Loc, *, shallow: bool = False, keep_listing: bool = False) -> 
 
 def state_of(path: str, *, shallow: bool = False, keep_listing: bool = False) -> dict[str, Any]:
     """`state_at` by path; a folder on the way that is missing reads as missing, one that is a symlink is refused."""
-    parent, _ = split(path)
     try:
-        loc_cm = at(path)
-        loc = loc_cm.__enter__()
+        with at(path) as loc:
+            return state_at(loc, shallow=shallow, keep_listing=keep_listing)
     except JournalError:
-        if _missing_on_the_way(parent):
+        if _missing_on_the_way(split(path)[0]):
             return dict(MISSING)
         raise
-    try:
-        return state_at(loc, shallow=shallow, keep_listing=keep_listing)
-    finally:
-        loc_cm.__exit__(None, None, None)
 
 
 def _missing_on_the_way(parent: str) -> bool:
