@@ -14,10 +14,13 @@ import psutil
 from llmos.config import Config
 from llmos.models.llama_backend import LlamaBackend, LoadOptions
 from llmos.models.resolve import resolve_model
-from llmos.policies.decision import AllowReadOnlyPolicy
+from llmos.executor import Safety
+from llmos.policies.intent import allowed_effects_for
+from llmos.runtime import load_policy
 from llmos.session import Session
 from llmos.tools import load_builtin_tools
 
+READ_ONLY = frozenset({"read"})
 BENCH_REQUESTS = (
     "how much memory is free?",
     "list the files in the current folder",
@@ -33,6 +36,9 @@ class BenchReport:
     threads: int
     runs: int
     prefix_tokens: int
+    """The prompt prefix of a read-only request (the common case)."""
+    full_prefix_tokens: int
+    """The prefix when a request may use every tool."""
     load_s: list[float] = field(default_factory=list)
     prompt_tokens_per_s: list[float] = field(default_factory=list)
     generation_tokens_per_s: list[float] = field(default_factory=list)
@@ -54,6 +60,7 @@ class BenchReport:
             "threads": self.threads,
             "runs": self.runs,
             "prefix_tokens": self.prefix_tokens,
+            "full_prefix_tokens": self.full_prefix_tokens,
             "load_s": median(self.load_s),
             "prompt_tokens_per_s": median(self.prompt_tokens_per_s),
             "generation_tokens_per_s": median(self.generation_tokens_per_s),
@@ -80,7 +87,8 @@ def run_bench(model: str | None, config: Config, runs: int, *, progress: bool) -
                 options=LoadOptions(threads=config.threads, gpu_layers=config.gpu_layers, prompt_cache_dir=cache_dir),
             )
             load_s = time.perf_counter() - started
-            session = Session(backend, registry, AllowReadOnlyPolicy())
+            # The policy and intent a real request gets, but no journal or audit: the bench changes nothing.
+            session = Session(backend, registry, Safety(policy=load_policy(None, config), intent=allowed_effects_for))
             if report is None:
                 report = BenchReport(
                     model=resolved.name,
@@ -89,10 +97,11 @@ def run_bench(model: str | None, config: Config, runs: int, *, progress: bool) -
                     gpu_layers=backend.gpu_layers,
                     threads=backend.threads,
                     runs=runs,
-                    prefix_tokens=backend.count_tokens(session.prefix),
+                    prefix_tokens=session.prefix_for(session.tools_for(READ_ONLY))[1],
+                    full_prefix_tokens=session.prefix_for(registry.specs())[1],
                 )
             report.load_s.append(load_s)
-            report.prompt_tokens_per_s.append(_prompt_speed(backend, session.prefix))
+            report.prompt_tokens_per_s.append(_prompt_speed(backend, session.prefix_for(session.tools_for(READ_ONLY))[0]))
             report.generation_tokens_per_s.append(_generation_speed(backend))
             # The first run evaluates the prefix and saves it; later runs restore it from the cache dir.
             first_request_s = _timed_request(session, BENCH_REQUESTS[run_index % len(BENCH_REQUESTS)])
