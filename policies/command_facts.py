@@ -97,7 +97,6 @@ def facts_of(command: SimpleCommand) -> CommandFacts:
     elif program in READ_PROGRAMS:
         _read_program(program, argv, facts)
     else:
-        facts.known = False
         for word in [*positionals(argv), *(w.split("=", 1)[1] for w in argv[1:] if w.startswith("--") and "=" in w)]:
             if word and word != "-" and not REMOTE_WORD.match(word):
                 facts.paths.append(PathFact(word, "modify", unknown_program=True))

@@ -62,7 +62,6 @@ class CommandFacts:
     all_processes: str | None = None
     privilege: str | None = None
     runs_code: str | None = None
-    known: bool = True
     new_cwd: str | None = None
     """`cd DIR`: later relative paths are relative to DIR (a `$` word: a folder known only when it runs)."""
 

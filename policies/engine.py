@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import pwd
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,9 +71,17 @@ def strictest(decisions: Sequence[Decision], default: Decision) -> Decision:
 
 
 class PolicyEngine:
+    """Decides calls under one profile. `protected_paths` are llmos's own config, policy, audit and journal folders
+    (passed in: policy does not import llmos core); `known_tools`, when given, makes any other tool name ask;
+    `protected_pids` are processes never signalled (the session's terminal, the daemon), besides llmos itself and
+    the process that started it."""
+
     def __init__(self, profile: Profile, *, home: Path, protected_paths: Sequence[Path] = (),
-                 uid: int | None = None, case_insensitive: bool | None = None) -> None:
+                 uid: int | None = None, case_insensitive: bool | None = None,
+                 known_tools: Collection[str] | None = None, protected_pids: Collection[int] = ()) -> None:
         self.profile = profile
+        self.protected_pids = frozenset(protected_pids)
+        self.known_tools = frozenset(known_tools) if known_tools is not None else None
         self.name = f"profile:{profile.name}"
         self.home = Path(home)
         self.uid = os.getuid() if uid is None else uid
@@ -126,6 +134,8 @@ class PolicyEngine:
         if call.effect not in EFFECTS:
             findings.append(Decision("ask", "unknown-effect", f"{call.tool} declares an unknown effect "
                                                               f"{escape_for_display(call.effect)!r}"))
+        if self.known_tools is not None and call.tool not in self.known_tools:
+            findings.append(Decision("ask", "unknown-tool", f"{escape_for_display(call.tool)} is not a known tool"))
         base = self._base_decision(call.tool, call.effect, is_command)
         if base is not None:
             findings.append(base)
@@ -137,7 +147,9 @@ class PolicyEngine:
             return Decision(tool_verdict, f"tool:{tool}", f"the {self.profile.name} profile says {tool_verdict} for "
                                                           f"{tool}")
         if is_command:
-            return None  # each command is judged by the rules, with the effect's decision as the fallback
+            # Each command is judged by the rules, with the effect's decision as the fallback; a tool entry of
+            # "allow" does not allow commands no rule covers.
+            return None
         if effect not in EFFECTS:
             return None
         return self._effect_decision(effect, f"{tool} can {_EFFECT_WORDS[effect]}")
@@ -159,15 +171,15 @@ class PolicyEngine:
 
     def _process_findings(self, impact: Impact) -> list[Decision]:
         findings: list[Decision] = []
-        own_pid = os.getpid()
+        own_pids = self._own_pids()
         for process in impact.processes:
             label = f"pid {process.pid} ({escape_for_display(process.name or '?')})"
             if process.pid <= 0:
                 findings.append(Decision("deny", "process:all", f"{label} means a whole group or every process"))
             elif process.pid == 1:
                 findings.append(Decision("deny", "process:init", f"{label} is the system's first process"))
-            elif process.pid == own_pid:
-                findings.append(Decision("deny", "process:self", f"{label} is llmos itself"))
+            elif process.pid in own_pids:
+                findings.append(Decision("deny", "process:self", f"{label} is llmos itself or what runs it"))
             elif process.user is None:
                 findings.append(Decision("ask", "process:owner-unknown", f"the owner of {label} is not known"))
             elif process.user not in (self.user_name, str(self.uid)):
@@ -206,19 +218,39 @@ class PolicyEngine:
 
     def _judge_simple(self, command: SimpleCommand, facts: CommandFacts, effect: str, cwd: Path | None,
                       allowed_effects: frozenset[str] | None) -> Decision:
+        """One command: its matching rules first, then what its facts show, then the effect's fallback."""
         shown = escape_for_display(" ".join(command.argv))[:120] or escape_for_display(
             " ".join(f"{r.op} {r.target}" for r in command.redirects))
-        first: list[Decision] = []
-        found: list[Decision] = []
         matching = [rule for rule in self.profile.commands if rule.matches(command)] if command.argv else []
         rule_decision = _rule_decision(matching)
-        if rule_decision is not None:
-            first.append(rule_decision)
+        found: list[Decision] = []
         if facts.privilege is not None:
             found.append(Decision("deny", "privilege", f"`{shown}` runs as another user ({facts.privilege}); llmos "
                                                        f"runs commands only as you"))
         if facts.runs_code is not None:
             found.append(Decision("ask", "exec:code", f"{facts.runs_code}; llmos cannot judge what that code does"))
+        classes = self._path_findings(facts, cwd, found)
+        if facts.process_targets or facts.process_users or facts.all_processes:
+            classes.add("process")
+            found.extend(self._signal_findings(facts))
+        if facts.network is not None:
+            classes.add("network")
+            if not any(rule.network for rule in matching):  # a matching network rule decides through its verdict
+                found.append(self._effect_decision("network", facts.network))
+        for effect_class in sorted(classes):
+            intent = self._intent(effect_class, allowed_effects)
+            if intent is not None:
+                found.append(intent)
+            if effect_class in ("write", "delete", "process"):
+                found.append(self._effect_decision(effect_class, f"`{shown}` can {_EFFECT_WORDS[effect_class]}"))
+        if rule_decision is None and command.argv:
+            found.append(self._effect_decision(effect if effect in EFFECTS else "exec",
+                                               f"no command rule covers `{shown}`"))
+        return strictest([*([rule_decision] if rule_decision else []), *found],
+                         Decision("allow", "command:redirect-only", "only redirects, which are judged above"))
+
+    def _path_findings(self, facts: CommandFacts, cwd: Path | None, found: list[Decision]) -> set[str]:
+        """Judge each path the command touches (adding to `found`); returns the effect classes they need."""
         classes: set[str] = set()
         for fact in facts.paths:
             if fact.word == "-":
@@ -234,26 +266,7 @@ class PolicyEngine:
                 found.append(decision)
             if fact.action in ACTION_EFFECT and not fact.unknown_program:
                 classes.add(ACTION_EFFECT[fact.action])
-        if facts.process_targets or facts.process_users or facts.all_processes:
-            classes.add("process")
-            found.extend(self._signal_findings(facts))
-        if facts.network is not None:
-            classes.add("network")
-            network_rules = [rule for rule in matching if rule.network]
-            if not network_rules or _rule_decision(network_rules).verdict == "deny":  # type: ignore[union-attr]
-                found.append(self._effect_decision("network", facts.network))
-        for effect_class in sorted(classes):
-            intent = self._intent(effect_class, allowed_effects)
-            if intent is not None:
-                found.append(intent)
-            if effect_class in ("write", "delete", "process"):
-                found.append(self._effect_decision(effect_class, f"`{shown}` can {_EFFECT_WORDS[effect_class]}"))
-        fallback = None
-        if rule_decision is None and command.argv:
-            fallback = self._effect_decision(effect if effect in EFFECTS else "exec",
-                                              f"no command rule covers `{shown}`")
-        return strictest([*first, *found, *([fallback] if fallback else [])],
-                         Decision("allow", "command:redirect-only", "only redirects, which are judged above"))
+        return classes
 
     def _destination(self, word: str, into: str | None, cwd: Path | None) -> str:
         """`mv a dir` moves to `dir/a` when `dir` is an existing folder."""
@@ -266,7 +279,7 @@ class PolicyEngine:
 
     def _signal_findings(self, facts: CommandFacts) -> list[Decision]:
         findings: list[Decision] = []
-        own_pid = os.getpid()
+        own_pids = self._own_pids()
         for target in facts.process_targets:
             try:
                 pid = int(target)
@@ -280,8 +293,8 @@ class PolicyEngine:
                 findings.append(Decision("deny", rule, f"pid {pid} is {what}"))
             elif pid < 0:
                 findings.append(Decision("ask", "process:group", f"pid {pid} means the whole process group {-pid}"))
-            elif pid == own_pid:
-                findings.append(Decision("deny", "process:self", f"pid {pid} is llmos itself"))
+            elif pid in own_pids:
+                findings.append(Decision("deny", "process:self", f"pid {pid} is llmos itself or what runs it"))
         for user in facts.process_users:
             if user not in (self.user_name, str(self.uid)):
                 findings.append(Decision("deny", "process:other-user",
@@ -289,6 +302,9 @@ class PolicyEngine:
         if facts.all_processes is not None:
             findings.append(Decision("deny", "process:all", facts.all_processes))
         return findings
+
+    def _own_pids(self) -> frozenset[int]:
+        return self.protected_pids | {os.getpid(), os.getppid()}
 
     def grants_network(self, call: PolicyCall) -> bool:
         """Whether the sandbox may open the network for this command (a rule or the profile lets it use it)."""

@@ -132,9 +132,6 @@ class Profile(BaseModel):
     tools: dict[str, Verdict] = Field(default_factory=dict)
     commands: list[CommandRule] = Field(default_factory=list)
 
-    def effect_decision(self, effect: str) -> Verdict | None:
-        return self.effects.get(effect)
-
 
 def builtin_profile_names() -> list[str]:
     folder = resources.files("llmos.policies") / "profiles"

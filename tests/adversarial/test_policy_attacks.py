@@ -338,11 +338,20 @@ def test_case_variant_of_ssh_is_denied_where_the_file_system_ignores_case(home: 
                                            pytest.param(0, OWN_UID, id="pid-0-process-group"),
                                            pytest.param(-1, OWN_UID, id="pid-minus-1-everything"),
                                            pytest.param(os.getpid(), OWN_UID, id="llmos-itself"),
+                                           pytest.param(os.getppid(), OWN_UID, id="what-started-llmos"),
                                            pytest.param(4321, "root", id="process-of-another-user")])
 def test_signalling_a_forbidden_process_is_denied(engine: PolicyEngine, pid: int, user: object) -> None:
     """process.signal of init, a whole group, everything, llmos itself or another user's process is denied."""
     impact = Impact(processes=(ProcessEffect(pid, "victim", str(user), "kill"),))
     assert engine.decide(PolicyCall("process.signal", "process", {}, impact)).verdict == "deny"
+
+
+def test_signalling_a_protected_pid_is_denied(home: Path) -> None:
+    """A pid the session marks protected (its terminal, the daemon) is never signalled."""
+    engine = PolicyEngine(load_profile("default"), home=home, uid=OWN_UID, protected_pids={31337})
+    impact = Impact(processes=(ProcessEffect(31337, "terminal", str(OWN_UID), "kill"),))
+    assert engine.decide(PolicyCall("process.signal", "process", {}, impact)).verdict == "deny"
+    assert run_command(engine, home, ["kill", "31337"]) == "deny"
 
 
 def test_signalling_all_processes_is_denied(engine: PolicyEngine) -> None:

@@ -81,6 +81,14 @@ def test_unknown_effect_is_asked(home: Path) -> None:
     assert (decision.verdict, decision.rule) == ("ask", "unknown-effect")
 
 
+def test_unknown_tool_is_asked_when_the_tools_are_known(home: Path) -> None:
+    """With known_tools given, a call to any other tool is asked about even if its effect is read."""
+    engine = PolicyEngine(load_profile("default"), home=home, uid=OWN_UID, known_tools={"files.read"})
+    decision = engine.decide(PolicyCall("files.reed", "read", {}, Impact()))
+    assert (decision.verdict, decision.rule) == ("ask", "unknown-tool")
+    assert engine.decide(PolicyCall("files.read", "read", {}, Impact())).verdict == "allow"
+
+
 def test_secret_effect_is_denied(home: Path) -> None:
     """Secret tools are managed by `llmos secrets`, never by a request: denied."""
     assert make_engine(home).decide(PolicyCall("secrets.get", "secret", {}, Impact())).verdict == "deny"
