@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from llmos.policies.command_embedded import commands_in_code
+from llmos.policies.command_embedded import commands_in_code, find_placeholders
 from llmos.policies.command_flags import flags_of
 from llmos.policies.command_types import Redirect, program_name
 from llmos.policies.command_wrappers import INPUT_SHELLS, SHELLS, expand
@@ -120,6 +120,7 @@ class _Parser:
 
     def result(self) -> ParsedCommand:
         self.feed_piped_text()
+        self.feed_found_paths()
         return ParsedCommand(self.commands, list(dict.fromkeys(self.problems)))
 
     def new_pipeline(self) -> int:
@@ -194,13 +195,24 @@ class _Parser:
         for _, inner_argv in argv_lists:
             self.simple(inner_argv, (), (), via, self.new_pipeline(), 0, depth + 1)
 
+    def feed_found_paths(self) -> None:
+        """`find ROOT ... | xargs CMD`: the words xargs adds are paths find selected, so CMD is judged on ROOT/**."""
+        for position, command in enumerate(self.commands):
+            if not command.args_from_input or command.stage == 0:
+                continue
+            source = next((c for c in self.commands if c.pipeline == command.pipeline and c.stage == command.stage - 1
+                           and c.program == "find"), None)
+            if source is not None:
+                self.commands[position] = dataclasses.replace(
+                    command, argv=(*command.argv, *find_placeholders(source.argv)), args_from_input=False)
+
     def feed_piped_text(self) -> None:
         """`echo 'rm -rf ~' | sh`: the text echo writes is what the shell runs, so it is judged as commands."""
         for command in list(self.commands):
             if not command.code_from_stdin or command.stage == 0:
                 continue
             source = next((c for c in self.commands if c.pipeline == command.pipeline and c.stage == command.stage - 1
-                           and c.program in ("echo", "printf") and c.via == command.via), None)
+                           and c.program in ("echo", "printf")), None)
             if source is None:
                 continue
             text = _printed_text(source.argv)

@@ -40,17 +40,8 @@ def find_command(argv: tuple[str, ...]) -> Expansion:
     """`find` stays a command (its roots are read, `-delete` deletes); each `-exec` command is judged with `{}`
     standing for everything beneath the root (`root/*/**`) and, when the expression may select it, the root."""
     expansion = Expansion("find -exec", keep_self=True)
-    index = 1
-    while index < len(argv) and (argv[index] in ("-H", "-L", "-P", "-D") or argv[index].startswith("-O")):
-        index += 2 if argv[index] == "-D" else 1
-    roots = []
-    while index < len(argv) and not argv[index].startswith("-") and argv[index] not in ("(", "!", ")", ","):
-        roots.append(argv[index])
-        index += 1
-    roots = roots or ["."]
-    expression = argv[index:]
-    placeholders = [f"{root.rstrip('/')}/*/**" for root in roots]  # strictly beneath the root
-    placeholders += [root for root in roots if find_may_match_root(root, expression)]
+    roots, expression = find_roots(argv)
+    placeholders = find_placeholders(argv)
     position = 0
     while position < len(expression):
         word = expression[position]
@@ -69,6 +60,26 @@ def find_command(argv: tuple[str, ...]) -> Expansion:
             continue
         position += 1
     return expansion
+
+
+def find_roots(argv: tuple[str, ...]) -> tuple[list[str], tuple[str, ...]]:
+    """find's starting points (default `.`) and the expression after them."""
+    index = 1
+    while index < len(argv) and (argv[index] in ("-H", "-L", "-P", "-D") or argv[index].startswith("-O")):
+        index += 2 if argv[index] == "-D" else 1
+    roots = []
+    while index < len(argv) and not argv[index].startswith("-") and argv[index] not in ("(", "!", ")", ","):
+        roots.append(argv[index])
+        index += 1
+    return roots or ["."], argv[index:]
+
+
+def find_placeholders(argv: tuple[str, ...]) -> list[str]:
+    """What a path find selects may be: anything strictly beneath a root (`root/*/**`) and, when the expression
+    may select it, the root itself."""
+    roots, expression = find_roots(argv)
+    placeholders = [f"{root.rstrip('/')}/*/**" for root in roots]
+    return placeholders + [root for root in roots if find_may_match_root(root, expression)]
 
 
 def find_may_match_root(root: str, expression: tuple[str, ...]) -> bool:

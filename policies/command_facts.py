@@ -79,8 +79,11 @@ def facts_of(command: SimpleCommand) -> CommandFacts:
     if not argv:
         return facts
     program = program_name(argv[0])
+    if command.args_from_input:
+        argv = (*argv, "$INPUT")  # xargs adds words only known when it runs: judged as an unknown path
     if command.code is not None:
         facts.runs_code = f"`{program}` runs code given on its command line"
+        _code_paths(command.code, facts)
     elif command.code_from_stdin and command.stage > 0:
         facts.runs_code = f"`{program}` runs whatever arrives on its input as code"
     _network_fact(program, argv, command, facts)
@@ -101,6 +104,28 @@ def facts_of(command: SimpleCommand) -> CommandFacts:
             if word and word != "-" and not REMOTE_WORD.match(word):
                 facts.paths.append(PathFact(word, "modify", unknown_program=True))
     return facts
+
+
+_HOME_IN_CODE = re.compile(r"Path\.home\(\)|expanduser\(\s*['\"]~['\"]\s*\)|environ\[\s*['\"]HOME['\"]\s*\]|"
+                           r"getenv\(\s*['\"]HOME['\"]\s*\)|\$ENV\{HOME\}|process\.env\.HOME|Dir\.home|ENV\[['\"]HOME['\"]\]|"
+                           r"os\.homedir\(\)")
+_DESTRUCTIVE_IN_CODE = re.compile(r"rmtree|remove|unlink|rmdir|rename|replace|chmod|chown|truncate|rmSync|rm_r|"
+                                  r"rimraf|FileUtils|shutil\.move|\bmove\(|\bwrite|open\([^)]*['\"][wa+]")
+_CODE_STRING = re.compile(r"(['\"])((?:\\.|(?!\1).)*)\1")
+
+
+def _code_paths(code: str, facts: CommandFacts) -> None:
+    """Paths named in inline code (string literals, the home folder however it is spelled): with a deleting or
+    writing call in the code they are judged as deleted, else as read, so a protected path or secret is refused."""
+    words = [literal for _, literal in _CODE_STRING.findall(code) if literal.startswith(("/", "~"))]
+    if _HOME_IN_CODE.search(code):
+        words.append("~")
+    destructive = bool(_DESTRUCTIVE_IN_CODE.search(code))
+    for word in words:
+        if destructive:
+            facts.paths.append(PathFact(word, "delete", recursive=True))
+        else:
+            facts.paths.append(PathFact(word, "read", unknown_program=True))
 
 
 def _redirect_fact(op: str, target: str, facts: CommandFacts) -> None:
@@ -212,6 +237,9 @@ def _git_facts(argv: tuple[str, ...], facts: CommandFacts) -> None:
     for value in option_values(rest[1:], "-o", "--output"):
         facts.paths.append(PathFact(at(value), "create"))
     words = positionals(rest)
+    facts.paths.append(PathFact(at("."), "read"))  # the repository it works in (`git -C ~/.ssh log` reads secrets)
+    if "--no-index" in rest:  # git diff --no-index compares any two files
+        facts.paths.extend(PathFact(at(word), "read") for word in words)
     if subcommand == "clean":
         for word in words or ["."]:
             facts.paths.append(PathFact(at(word), "delete", recursive=True))

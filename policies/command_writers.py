@@ -17,6 +17,8 @@ _COMPRESSORS = frozenset({"gzip", "gunzip", "bzip2", "bunzip2", "xz", "unxz", "z
                           "uncompress", "lzma", "unlzma"})
 _KILLERS = frozenset({"pkill", "killall", "skill", "slay"})
 _MATCHES_EVERYTHING = frozenset({"", ".", ".*", "^", "$", ".+", "^.*$", "*"})
+_SED_WRITE = re.compile(r"(?:^|[;\n}/0-9$])\s*[gpIiMm0-9]*[wW]\s+([^;\n}]+)")
+_SED_EXECUTE = re.compile(r"(?:^|[;\n}])\s*e(?:\s|$)|/[gpIiMm0-9]*e[gpIiMm0-9]*\s*(?:$|[;\n}])")
 REMOTE_WORD = re.compile(r"^(?:[\w.+-]+@)?[\w.-]+:(?!//)|^\w+://|::")
 
 
@@ -91,6 +93,13 @@ def _sed(program: str, argv: tuple[str, ...], facts: CommandFacts) -> None:
     files = words if script_given else words[1:]
     for word in files:
         facts.paths.append(PathFact(word, "modify" if in_place else "read"))
+    scripts = option_values(argv[1:], "-e", "--expression") + ([] if script_given or not words else words[:1])
+    for script in scripts:
+        # `w FILE` (a command or an s///w flag) writes FILE; `e` and s///e run a command.
+        for target in _SED_WRITE.findall(script):
+            facts.paths.append(PathFact(target.strip(), "modify"))
+        if _SED_EXECUTE.search(script):
+            facts.runs_code = "`sed` runs a command from its script (the e command)"
 
 
 def _archivers(program: str, argv: tuple[str, ...], facts: CommandFacts) -> None:

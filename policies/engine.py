@@ -18,7 +18,7 @@ from typing import Any
 from llmos.policies.command import ParsedCommand, SimpleCommand, parse_command
 from llmos.policies.command_facts import CommandFacts, facts_of
 from llmos.policies.command_wrappers import SHELLS
-from llmos.policies.decision import VERDICT_STRICTNESS, Decision
+from llmos.policies.decision import VERDICT_STRICTNESS, Decision, Verdict
 from llmos.policies.impact import Impact, escape_for_display
 from llmos.policies.path_guard import PathGuard
 from llmos.policies.profile import EFFECTS, CommandRule, Profile
@@ -257,8 +257,9 @@ class PolicyEngine:
                 continue
             word = self._destination(fact.word, fact.into, cwd)
             if cwd is None and not word.startswith(("/", "~")):
-                found.append(Decision("ask", "cwd-unknown", f"`{escape_for_display(word)}` is relative to a folder "
-                                                            f"only known when the command runs"))
+                verdict: Verdict = "deny" if fact.action == "read" and not fact.unknown_program else "ask"
+                found.append(Decision(verdict, "cwd-unknown", f"`{escape_for_display(word)}` is relative to a folder "
+                                                              f"only known when the command runs"))
                 continue
             decision = self.guard.check(word, fact.action, cwd=cwd or self.home, recursive=fact.recursive,
                                         files_only=fact.files_only, unknown_program=fact.unknown_program)

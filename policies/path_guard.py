@@ -32,7 +32,8 @@ SYSTEM_ROOTS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/l
 BUILTIN_DENIED = ("~/.ssh", "~/.gnupg", "~/.local/share/keyrings", "~/.password-store", "~/.pki", "~/.bashrc",
                   "~/.bash_profile", "~/.bash_login", "~/.profile", "~/.zshrc", "~/.zshenv", "~/.zprofile",
                   "~/.config/fish/config.fish", "~/.inputrc", "**/.git/hooks")
-BUILTIN_SECRETS = ("~/.ssh", "~/.gnupg", "~/.local/share/keyrings", "~/.password-store", "~/.pki")
+BUILTIN_SECRETS = ("~/.ssh", "~/.gnupg", "~/.local/share/keyrings", "~/.password-store", "~/.pki", "/home/*/.ssh",
+                   "/home/*/.gnupg", "/Users/*/.ssh", "/Users/*/.gnupg", "/root/.ssh", "/root/.gnupg")
 HARMLESS_DEVICES = re.compile(r"^/dev/(null|zero|full|random|urandom|stdin|stdout|stderr|tty|fd/\d+)$"
                               r"|^/proc/self/fd/\d+$")
 GLOB_CHARS = re.compile(r"[*?\[]")
@@ -176,10 +177,14 @@ class PathGuard:
               files_only: bool = False, unknown_program: bool = False) -> Decision | None:
         lexical = self.expand(word, cwd)
         if lexical is None:
-            if action in WRITE_ACTIONS or action == "read":
-                return Decision("ask", "path-unknown",
-                                f"{escape_for_display(str(word))} is only known when the command runs")
-            return None
+            # A read of a path known only at run time could be a secret, and the sandbox does not stop reads: deny.
+            # A write is asked about: the sandbox keeps writes inside the writable roots.
+            if unknown_program:
+                return None if action not in WRITE_ACTIONS else Decision(
+                    "ask", "path-unknown", f"{escape_for_display(str(word))} is only known when the command runs")
+            verdict = "deny" if action in ("read", "execute") else "ask"
+            return Decision(verdict, "path-unknown", f"{escape_for_display(str(word))} is only known when the command "
+                                                     f"runs, so llmos cannot check it is not a secret or protected")
         candidates = list(dict.fromkeys([lexical, self.resolved(lexical)]))
         for candidate in candidates:
             decision = self._check_one(candidate, lexical, action, recursive, files_only, unknown_program)

@@ -208,3 +208,26 @@ def test_flags_of_normalises_every_spelling(argv: list[str], expected: set[str])
     """Clusters, separate flags, long options, `--opt=value`, program aliases and kill signals normalise alike;
     nothing after `--` is a flag."""
     assert flags_of(argv) == expected
+
+
+def test_xargs_fed_by_find_is_judged_on_what_find_selects() -> None:
+    """`find DIR -name X | xargs CMD`: the words xargs adds are paths under DIR, so CMD gets DIR/*/**."""
+    command = parse_shell("find /tmp/d -name '*.log' | xargs rm").commands[-1]
+    assert command.argv == ("rm", "/tmp/d/*/**") and not command.args_from_input
+
+
+def test_echo_piped_to_a_shell_is_parsed_as_commands() -> None:
+    """`echo 'rm x' | sh`: what echo prints is what sh runs, so `rm x` is a command."""
+    commands = parse_shell("echo 'rm x' | sh").commands
+    assert ("rm", "x") in [c.argv for c in commands]
+
+
+def test_here_document_given_to_a_shell_is_parsed_as_commands() -> None:
+    """`sh <<EOF ... EOF` runs the document: its lines are commands."""
+    commands = parse_shell("sh <<'EOF'\nrm x\nEOF").commands
+    assert [c.argv for c in commands if c.argv[0] == "rm"] == [("rm", "x")]
+
+
+def test_gnu_long_option_prefixes_are_expanded() -> None:
+    """`--recur --forc` are `--recursive --force` to GNU rm."""
+    assert flags_of(["rm", "--recur", "--forc", "x"]) == {"-r", "-f"}

@@ -219,3 +219,24 @@ def test_every_decision_names_a_rule_and_a_reason(home: Path) -> None:
     for argv in (("ls",), ("make",), ("rm", "-rf", "~")):
         decision = engine.decide(PolicyCall("shell.run", "exec", {}, Impact(argv=argv), cwd=home))
         assert decision.rule and len(decision.reason) > 10
+
+
+def test_find_piped_to_xargs_for_reading_inside_a_project_is_allowed(home: Path) -> None:
+    """`find . -name '*.py' | xargs wc -l` in a project reads only under it: allowed."""
+    assert command(make_engine(home), home / "project", "sh", "-c", "find . -name '*.py' | xargs wc -l")[0] == "allow"
+
+
+def test_reading_a_path_only_known_at_run_time_is_denied(home: Path) -> None:
+    """`cat $FILE` could be a secret, and the sandbox does not stop reads: denied (rule path-unknown)."""
+    assert command(make_engine(home), home, "sh", "-c", "cat $FILE") == ("deny", "path-unknown")
+
+
+def test_writing_a_path_only_known_at_run_time_is_asked(home: Path) -> None:
+    """`touch $FILE` is asked: the sandbox keeps writes inside the writable roots."""
+    verdict, _ = command(make_engine(home, "power-user"), home, "sh", "-c", "touch $FILE")
+    assert verdict == "ask"
+
+
+def test_sed_script_writing_a_file_is_judged_as_a_write(home: Path) -> None:
+    """sed's `w FILE` writes FILE: judged as a write of it (asked in default)."""
+    assert command(make_engine(home), home, "sed", "-n", "w out.txt", "notes.txt") == ("ask", "effect:write")
