@@ -40,8 +40,10 @@ class ProfileError(ValueError):
 
 class CommandRule(BaseModel):
     """An argv prefix rule for commands. It matches a parsed simple command when the program (by basename) and
-    the following words start with `prefix` (`*` globs allowed), every flag in `flags` is present in any
-    spelling, and every pattern in `args` matches some argument."""
+    the following words start with `prefix` (`*` globs allowed; git's global options are skipped), every flag in
+    `flags` is present in any spelling (`-r` matches -rf, -R, --recursive), and every glob in `args` matches some
+    argument. In `args`, `*` stays within one path component and `[*]` is a literal star (`~/[*]` is the word
+    `~/*`); `~/`, `$HOME` and `${HOME}` all read as `~`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -240,3 +240,15 @@ def test_writing_a_path_only_known_at_run_time_is_asked(home: Path) -> None:
 def test_sed_script_writing_a_file_is_judged_as_a_write(home: Path) -> None:
     """sed's `w FILE` writes FILE: judged as a write of it (asked in default)."""
     assert command(make_engine(home), home, "sed", "-n", "w out.txt", "notes.txt") == ("ask", "effect:write")
+
+
+def test_policy_modules_import_nothing_of_llmos_core_tools_or_models() -> None:
+    """llmos.policies (engine, profiles, parser, intent) imports no llmos core, tools or models module."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; import llmos.policies.engine, llmos.policies.intent, llmos.policies.profile; "
+             "print(sorted(m for m in sys.modules if m.startswith('llmos') and not m.startswith('llmos.policies') "
+             "and m != 'llmos'))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
