@@ -203,7 +203,7 @@ def _merge(parent: Profile | None, written: ProfileFile, name: str, source: str)
         return Profile(name=name, sources=[source], description=written.description,
                        readable_roots=written.readable_roots or [], writable_roots=written.writable_roots or [],
                        denied_paths=written.denied_paths, secret_paths=written.secret_paths,
-                       effects=dict(written.effects), tools=dict(written.tools), commands=written.commands)
+                       effects=_effects(written), tools=dict(written.tools), commands=written.commands)
     return Profile(
         name=name,
         sources=[*parent.sources, source],
@@ -212,10 +212,14 @@ def _merge(parent: Profile | None, written: ProfileFile, name: str, source: str)
         writable_roots=parent.writable_roots if written.writable_roots is None else written.writable_roots,
         denied_paths=list(dict.fromkeys([*parent.denied_paths, *written.denied_paths])),
         secret_paths=list(dict.fromkeys([*parent.secret_paths, *written.secret_paths])),
-        effects={**parent.effects, **written.effects},
+        effects={**parent.effects, **_effects(written)},
         tools={**parent.tools, **written.tools},
         commands=[*parent.commands, *written.commands],
     )
+
+
+def _effects(written: ProfileFile) -> dict[str, Verdict]:
+    return {str(effect): verdict for effect, verdict in written.effects.items()}
 
 
 def _check_examples(rules: list[CommandRule], source: str) -> None:
