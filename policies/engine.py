@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import os
 import pwd
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from llmos.policies.command import ParsedCommand, SimpleCommand, parse_command
 from llmos.policies.command_facts import CommandFacts, facts_of
 from llmos.policies.command_wrappers import SHELLS
-from llmos.policies.decision import VERDICT_STRICTNESS, Decision, Verdict
+from llmos.policies.decision import VERDICT_STRICTNESS, Decision, PolicyCall, Verdict
 from llmos.policies.impact import Impact, escape_for_display
 from llmos.policies.path_guard import PathGuard
 from llmos.policies.profile import EFFECTS, CommandRule, Profile
+
+__all__ = ["CommandExplanation", "CommandJudgement", "PolicyCall", "PolicyEngine", "strictest"]
 
 COMMAND_TOOLS = frozenset({"shell.run", "process.start"})
 # Which effect class a path action belongs to, for the profile's effect decisions and the request's intent.
@@ -29,20 +30,6 @@ ACTION_EFFECT = {"create": "write", "modify": "write", "move_from": "write", "mo
                  "delete": "delete"}
 _EFFECT_WORDS = {"read": "read files", "write": "change files", "delete": "delete files", "process": "control "
                  "processes", "exec": "run commands", "network": "use the network", "secret": "use secrets"}
-
-
-@dataclass(frozen=True)
-class PolicyCall:
-    """One tool call as policy sees it: the tool, its declared effect class, its arguments, the facts it would
-    produce, and the effect classes the request's own words allow (None: not limited)."""
-
-    tool: str
-    effect: str
-    args: Mapping[str, Any] = field(default_factory=dict)
-    impact: Impact = field(default_factory=Impact)
-    allowed_effects: frozenset[str] | None = None
-    cwd: Path | None = None
-    """Where relative paths in a command are resolved (default: the current directory)."""
 
 
 @dataclass(frozen=True)
