@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from llmos.events import ApprovalNeeded, Event, Step, StepDecided, StepFinished
 from llmos.policies.decision import Decision, Policy, PolicyCall
-from llmos.policies.impact import Impact, describe_impact
+from llmos.policies.impact import describe_impact
 from llmos.tools.context import ToolContext, using_context
 from llmos.tools.paths import home_dir
 from llmos.tools.registry import Effect, ToolError, ToolSpec
@@ -80,7 +80,11 @@ class StepRunner:
             yield StepFinished(step)
             return
         step.preview = describe_impact(impact, home_dir())
-        step.decision = self._decide(spec, step, impact)
+        call = PolicyCall(
+            tool=spec.name, effect=spec.effect.value, args=step.args, impact=impact,
+            allowed_effects=self.allowed_effects,
+        )
+        step.decision = self._decide(call)
         yield StepDecided(step)
         if step.decision.verdict == "deny":
             step.approved = False
@@ -95,15 +99,11 @@ class StepRunner:
             step.result = _not_run("the user did not approve this step")
         else:
             step.approved = True
-            self._execute(spec, step, impact)
+            self._execute(spec, step, call)
         self._audit(step)
         yield StepFinished(step)
 
-    def _decide(self, spec: ToolSpec, step: Step, impact: Impact) -> Decision:
-        call = PolicyCall(
-            tool=spec.name, effect=spec.effect.value, args=step.args, impact=impact,
-            allowed_effects=self.allowed_effects,
-        )
+    def _decide(self, call: PolicyCall) -> Decision:
         try:
             return self.safety.policy.decide(call)
         except Exception as exc:  # noqa: BLE001  a policy that fails must refuse, never allow (fail closed)
@@ -114,7 +114,8 @@ class StepRunner:
         yield ApprovalNeeded(step)
         return self.approver is not None and bool(self.approver(step))
 
-    def _execute(self, spec: ToolSpec, step: Step, impact: Impact) -> None:
+    def _execute(self, spec: ToolSpec, step: Step, call: PolicyCall) -> None:
+        impact = call.impact
         recorder = _RecordingFileOps(
             self.safety.file_ops(self.request_id, self.request, spec.name) if self.safety.file_ops else None
         )
@@ -123,7 +124,7 @@ class StepRunner:
             file_ops=recorder if recorder.inner is not None else None,
             approved_impact=impact if not impact.is_empty else None,
             writable_roots=self.safety.writable_roots,
-            network=False,
+            network=self._grants_network(call),
         )
         with using_context(context):
             result = spec.call(step.args)
@@ -133,6 +134,16 @@ class StepRunner:
             step.undo_id = recorder.action_ids[0]
         elif recorder.action_ids:
             step.undo_id = self.request_id  # several journaled actions: undo the request as a whole
+
+    def _grants_network(self, call: PolicyCall) -> bool:
+        """Only a policy rule for this very command opens the sandbox's network; anything else keeps it shut."""
+        grants = getattr(self.safety.policy, "grants_network", None)
+        if grants is None:
+            return False
+        try:
+            return bool(grants(call))
+        except Exception:  # noqa: BLE001  fail closed
+            return False
 
     def _audit(self, step: Step) -> None:
         if self.safety.audit is None:

@@ -36,7 +36,12 @@ def load_policy(name: str | None, config: Config) -> PolicyEngine:
         profile = load_profile(name or config.policy, user_config_dir=config_dir())
     except ProfileError as exc:
         raise UsageError(f"policy: {exc}") from None
-    return PolicyEngine(profile, home=home_dir(), protected_paths=llmos_protected_paths())
+    return PolicyEngine(
+        profile,
+        home=home_dir(),
+        protected_paths=llmos_protected_paths(),
+        known_tools=load_builtin_tools().names(),
+    )
 
 
 def load_safety(policy: str | None, config: Config) -> Safety:

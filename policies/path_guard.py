@@ -84,7 +84,10 @@ class PathGuard:
         self.writable_roots = self._roots(writable_roots)
         self.llmos_paths = self._roots(str(path) for path in llmos_paths)
         denied_patterns = [self._expand_pattern(p) for p in (*BUILTIN_DENIED, *denied)]
-        secret_patterns = [self._expand_pattern(p) for p in (*BUILTIN_SECRETS, *secrets)]
+        # A secret root that holds $HOME itself (`/root`, listed for other users' sake) would make the whole home
+        # a secret when llmos runs as that user: such a pattern protects someone else's home, not this one's.
+        secret_patterns = [p for p in (self._expand_pattern(p) for p in (*BUILTIN_SECRETS, *secrets))
+                           if GLOB_CHARS.search(p) or not _holds(p, self.home)]
         self.denied = [(p, glob_regex(self.key(p), beneath=True)) for p in dict.fromkeys(denied_patterns)]
         self.secrets = [(p, glob_regex(self.key(p), beneath=True)) for p in dict.fromkeys(secret_patterns)]
         self.whole_folders = self._roots([self.home, *(os.path.join(self.home, name) for name in HOME_WHOLE_FOLDERS),
@@ -280,3 +283,9 @@ def _glob_meets(pattern: list[str], target: list[str], recursive: bool, beneath:
         return result
 
     return meets(0, 0)
+
+
+def _holds(folder: str, path: str) -> bool:
+    """`path` is `folder` or lies beneath it."""
+    folder = os.path.normpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)

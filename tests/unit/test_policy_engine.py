@@ -252,3 +252,18 @@ def test_policy_modules_import_nothing_of_llmos_core_tools_or_models() -> None:
              "and m != 'llmos'))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_secret_root_that_holds_home_does_not_make_home_secret(tmp_path: Path) -> None:
+    """Running as root (HOME=/root) with `/root` among the secret paths: files in home stay readable, while
+    ~/.ssh stays secret."""
+    from llmos.policies.decision import PolicyCall
+    from llmos.policies.engine import PolicyEngine
+    from llmos.policies.impact import Impact, PathEffect
+    from llmos.policies.profile import load_profile
+
+    engine = PolicyEngine(load_profile("default"), home=Path("/root"))
+    listing = PolicyCall("files.list", "read", {}, Impact(paths=(PathEffect(Path("/root/Downloads"), "read"),)))
+    key = PolicyCall("files.read", "read", {}, Impact(paths=(PathEffect(Path("/root/.ssh/id_ed25519"), "read"),)))
+    assert engine.decide(listing).verdict == "allow"
+    assert engine.decide(key).verdict == "deny"
