@@ -28,7 +28,8 @@ from llmos.tools._walk import (
     tree_size,
     walk,
 )
-from llmos.tools.paths import display_path, expand_path
+from llmos.policies.safe_open import PathEscapeError, SpecialFileError, open_beneath
+from llmos.tools.paths import display_path, expand_path, home_dir
 from llmos.tools.registry import Effect, ToolError, tool
 
 try:  # Unix only; elsewhere owner and group are reported as ids.
@@ -183,8 +184,12 @@ def read_file(path: str, max_bytes: int = 20000) -> dict[str, Any]:
         raise ToolError(f"{display_path(target)} is not a regular file ({mode_kind(info.st_mode)})")
     cap = clamp(max_bytes, 1, 1_000_000)
     try:
-        with open(target, "rb") as handle:
+        with os.fdopen(_open_for_reading(target), "rb") as handle:
             head = handle.read(max(cap + 1, SNIFF_BYTES))
+    except PathEscapeError:
+        raise ToolError(f"{display_path(target)} leads outside your home folder through a link; not read") from None
+    except SpecialFileError:
+        raise ToolError(f"{display_path(target)} is not a regular file") from None
     except PermissionError:
         raise ToolError(f"permission denied: {display_path(target)}") from None
     size = max(info.st_size, len(head))  # files in /proc report size 0 but have content
@@ -424,6 +429,18 @@ def _mtime_or_zero(target: Path) -> float:
         return target.lstat().st_mtime
     except OSError:
         return 0.0
+
+
+def _open_for_reading(target: Path) -> int:
+    """A file under $HOME is opened beneath it (openat2 RESOLVE_BENEATH, or an O_NOFOLLOW walk): a link that
+    leads out of home, or a folder swapped for one after policy looked, cannot redirect the read. Policy has
+    already judged the resolved path; this makes the open itself hold to it."""
+    home = home_dir()
+    try:
+        relative = target.relative_to(home)
+    except ValueError:
+        return os.open(target, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    return open_beneath(home, relative, os.O_RDONLY | os.O_CLOEXEC)
 
 
 def _text_lines(file_path: str, tally: WalkTally) -> list[str] | None:

@@ -471,3 +471,12 @@ def test_list_sorted_by_size_and_newest(temp_home: Path, builtin_tools: Registry
     (temp_home / "Downloads" / "zzz-new.txt").write_text("x")
     by_newest = ok(builtin_tools, "files.list", path="~/Downloads", sort="newest")["entries"]
     assert by_newest[0]["name"] == "zzz-new.txt"
+
+
+def test_read_refuses_a_link_in_home_that_leads_out(temp_home: Path, builtin_tools: Registry, tmp_path_factory) -> None:
+    """files.read opens beneath $HOME: a symlink inside home pointing at a file outside is not followed out."""
+    outside = tmp_path_factory.mktemp("outside") / "secret.txt"
+    outside.write_text("outside home\n")
+    (temp_home / "Downloads" / "innocent.txt").symlink_to(outside)
+    message = error(builtin_tools, "files.read", path="~/Downloads/innocent.txt")
+    assert "outside your home folder" in message
