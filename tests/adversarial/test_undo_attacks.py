@@ -10,28 +10,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from trees import snapshot
 
 from llmos.policies import journal_fs
 from llmos.policies.fileops import FileOps
 from llmos.policies.journal import Journal, JournalError, UnknownUndoTarget
-
-
-def snapshot(root: Path) -> dict[str, tuple]:
-    found: dict[str, tuple] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(folder) / name
-            info = path.lstat()
-            relative = str(path.relative_to(root))
-            if stat.S_ISLNK(info.st_mode):
-                found[relative] = ("link", os.readlink(path))
-            elif stat.S_ISDIR(info.st_mode):
-                found[relative] = ("dir", stat.S_IMODE(info.st_mode))
-            elif stat.S_ISREG(info.st_mode):
-                found[relative] = ("file", stat.S_IMODE(info.st_mode), path.read_bytes())
-            else:
-                found[relative] = ("other", stat.S_IMODE(info.st_mode))
-    return found
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import keyring
 import keyring.backend
 import keyring.core
 import pytest
+from trees import isolate_xdg, use_memory_keyring
 from keyring.backends import fail
 
 from llmos.commands import log as log_command
@@ -21,29 +22,10 @@ from llmos.paths import data_dir
 from llmos.policies.audit import NO_KEY_NOTE, AuditLog, audit_key_from_keyring
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.store.pop((service, username), None)
-
-
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for variable in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
-        monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
-    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.core._keyring_backend)
-    keyring.set_keyring(MemoryKeyring())
+    isolate_xdg(tmp_path, monkeypatch)
+    use_memory_keyring(monkeypatch)
 
 
 def run_cli(argv: list[str]) -> int:

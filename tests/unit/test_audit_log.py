@@ -15,6 +15,7 @@ import keyring
 import keyring.backend
 import keyring.core
 import pytest
+from trees import MemoryKeyring, use_memory_keyring
 from keyring.backends import chainer, fail, null
 
 from llmos.policies.audit import (
@@ -32,31 +33,9 @@ from llmos.policies.audit import (
 KEY = b"k" * 32
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that lives in a dict, for tests."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
-
-
 @pytest.fixture
 def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
-    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.core._keyring_backend)  # restored afterwards
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    return backend
+    return use_memory_keyring(monkeypatch)
 
 
 def step(number: int, **extra: object) -> dict[str, object]:

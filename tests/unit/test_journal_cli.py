@@ -9,10 +9,8 @@ import json
 import sys
 from pathlib import Path
 
-import keyring
-import keyring.backend
-import keyring.core
 import pytest
+from trees import isolate_xdg, use_memory_keyring
 
 from llmos.commands import log as log_command
 from llmos.commands import undo as undo_command
@@ -23,29 +21,10 @@ from llmos.policies.fileops import FileOps
 from llmos.policies.journal import Journal
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.store.pop((service, username), None)
-
-
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for variable in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
-        monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
-    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.core._keyring_backend)
-    keyring.set_keyring(MemoryKeyring())
+    isolate_xdg(tmp_path, monkeypatch)
+    use_memory_keyring(monkeypatch)
     home = tmp_path / "home"
     home.mkdir()
     return home

@@ -10,11 +10,11 @@ import errno
 import hashlib
 import os
 import shutil
-import stat
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from trees import snapshot
 
 from llmos.policies import journal_fs, journal_move
 from llmos.policies.fileops import FileOps
@@ -23,22 +23,6 @@ from llmos.policies.journal import Journal, JournalError, NothingToUndo
 
 class SimulatedCrash(BaseException):
     """The process died here."""
-
-
-def snapshot(root: Path) -> dict[str, tuple]:
-    found: dict[str, tuple] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(folder) / name
-            info = path.lstat()
-            relative = str(path.relative_to(root))
-            if stat.S_ISLNK(info.st_mode):
-                found[relative] = ("link", os.readlink(path))
-            elif stat.S_ISDIR(info.st_mode):
-                found[relative] = ("dir", stat.S_IMODE(info.st_mode))
-            else:
-                found[relative] = ("file", stat.S_IMODE(info.st_mode), path.read_bytes())
-    return found
 
 
 def make_tree(root: Path) -> Path:

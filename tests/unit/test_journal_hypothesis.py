@@ -5,13 +5,13 @@ nothing. Runs on one file system and with every move simulated across file syste
 from __future__ import annotations
 
 import os
-import stat
 import tempfile
 from pathlib import Path
 from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from trees import snapshot
 
 from llmos.policies import journal_move
 from llmos.policies.fileops import FileOps
@@ -19,22 +19,6 @@ from llmos.policies.journal import Journal, JournalError
 
 NAMES = ["a", "b", "d", "d/c", "d/sub", "d/sub/x", "e", "e/f", "g", "g/h"]
 MODES = [0o600, 0o640, 0o644, 0o700, 0o755]
-
-
-def snapshot(root: Path) -> dict[str, tuple]:
-    found: dict[str, tuple] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(folder) / name
-            info = path.lstat()
-            relative = str(path.relative_to(root))
-            if stat.S_ISLNK(info.st_mode):
-                found[relative] = ("link", os.readlink(path))
-            elif stat.S_ISDIR(info.st_mode):
-                found[relative] = ("dir", stat.S_IMODE(info.st_mode))
-            else:
-                found[relative] = ("file", stat.S_IMODE(info.st_mode), path.read_bytes())
-    return found
 
 
 def make_tree(root: Path) -> None:

@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from trees import snapshot as tree_state
 
 from llmos.policies import journal_move
 from llmos.policies.fileops import FileOps
@@ -17,21 +18,8 @@ from llmos.policies.journal import Journal, JournalError, NothingToUndo, Unknown
 
 
 def snapshot(root: Path) -> dict[str, tuple]:
-    """Every path below `root`: kind, permission bits, and bytes (files) or link target."""
-    found: dict[str, tuple] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(folder) / name
-            info = path.lstat()
-            relative = str(path.relative_to(root))
-            if stat.S_ISLNK(info.st_mode):
-                found[relative] = ("link", os.readlink(path))
-            elif stat.S_ISDIR(info.st_mode):
-                found[relative] = ("dir", stat.S_IMODE(info.st_mode))
-            else:
-                found[relative] = ("file", stat.S_IMODE(info.st_mode), path.read_bytes())
-    found["."] = ("dir", stat.S_IMODE(root.stat().st_mode))
-    return found
+    """The tree's state, the root folder's own mode included (undo must restore that too)."""
+    return tree_state(root, include_root=True)
 
 
 @pytest.fixture
