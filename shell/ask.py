@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from llmos.errors import LlmosError, UsageError
+from llmos.errors import UsageError, exit_code_of
 from llmos.events import AnswerToken, Error, RequestFinished, Step, StepFinished
 from llmos.session import Approver, Session
 
-EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 141
 """128 + SIGPIPE: what a shell reports for `cat` when the reader of its output went away."""
 
 
@@ -40,21 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    options = parser.parse_args(argv)
-    try:
-        return _run(options)
-    except LlmosError as exc:
-        print(f"llmos-ask: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("llmos-ask: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # The reader went away (`llmos-ask --json < requests.txt | head -1`): stop before running more requests,
-        # quietly, as `cat` would.
-        _discard_stdout()
-        return EXIT_BROKEN_PIPE
+    options = build_parser().parse_args(argv)
+    # A reader that went away (`llmos-ask --json < requests.txt | head -1`) stops the run before more requests.
+    return exit_code_of("llmos-ask", lambda: _run(options))
 
 
 def _run(options: argparse.Namespace) -> int:
@@ -165,17 +150,6 @@ def _read_stdin() -> str:
         raise UsageError("stdin is binary data, not text; pipe text (e.g. through `strings`)")
     # Text in another encoding (Latin-1 logs) is still worth reading: undecodable bytes become U+FFFD.
     return raw.decode("utf-8", errors="replace")
-
-
-def _discard_stdout() -> None:
-    """Point fd 1 at /dev/null so the interpreter's flush at exit does not raise BrokenPipeError again."""
-    try:
-        stdout_fd = sys.stdout.fileno()
-    except (OSError, ValueError):  # stdout replaced in-process: no descriptor for the exit flush to fail on
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, stdout_fd)
-    os.close(devnull)
 
 
 def _positive_int(text: str) -> int:
