@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -16,6 +17,7 @@ from typing import TextIO
 from llmos.errors import UsageError, exit_code_of
 from llmos.events import AnswerToken, Error, RequestFinished, Step, StepFinished
 from llmos.session import Approver, Session
+from llmos.shell.render import approval_lines, step_line
 
 """128 + SIGPIPE: what a shell reports for `cat` when the reader of its output went away."""
 
@@ -90,7 +92,7 @@ def _run_one(session: Session, request: str, stdin_data: str | None, approver: A
             sys.stdout.flush()
             streamed_answer = True
         elif isinstance(event, StepFinished) and not as_json:
-            print(_step_line(event.step), file=sys.stderr)
+            print(step_line(event.step), file=sys.stderr)
         elif isinstance(event, Error) and not as_json:
             print(f"llmos-ask: {event.message}", file=sys.stderr)
         elif isinstance(event, RequestFinished):
@@ -105,32 +107,33 @@ def _run_one(session: Session, request: str, stdin_data: str | None, approver: A
     return finished.exit_code
 
 
-def _step_line(step: Step) -> str:
-    args = " ".join(
-        f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in step.args.items() if value is not None
-    )
-    verdict = f" [{step.decision.verdict}: {step.decision.rule}]" if step.decision and step.decision.verdict != "allow" else ""
-    return f"  · {step.tool} {args} -> {step.status}{verdict}"
-
-
 def _approver(yes: bool, interactive: bool) -> Approver | None:
     if yes:
         return lambda step: True
-    if interactive:
-        return _ask_on_terminal
-    return None
+    if not interactive:
+        return None
+    if _on_real_terminal():
+        # prompt_toolkit only now: a headless run (pipes, --json in scripts) never loads the UI library.
+        from llmos.shell.approval import TerminalApprover
+
+        return TerminalApprover(sys.stderr)
+    return _ask_by_line
 
 
-def _ask_on_terminal(step: Step, stream: TextIO | None = None) -> bool:
+def _on_real_terminal() -> bool:
+    """stdin and stderr are terminal devices (prompt_toolkit draws on one and reads keys from the other); a
+    stand-in stream that only says it is a terminal gets the line prompt."""
+    try:
+        return os.isatty(sys.stdin.fileno()) and os.isatty(sys.stderr.fileno())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _ask_by_line(step: Step, stream: TextIO | None = None) -> bool:
+    """The approval prompt without prompt_toolkit: the same lines, answered with a line of input."""
     # Looked up per call, not bound as a default at import: a caller that redirects sys.stderr must see the prompt.
     stream = stream or sys.stderr
-    reason = step.decision.reason if step.decision else ""
-    rule = step.decision.rule if step.decision else ""
-    lines = [f"llmos wants to run {step.tool} ({rule}: {reason})"]
-    # The preview is what runs: expanded paths with sizes, processes with owners, the exact argv, with
-    # control and bidi characters made visible.
-    lines.extend(f"    {line}" for line in step.preview or [_step_line(step).strip()])
-    stream.write("\n".join(lines) + "\nAllow? [y/N] ")
+    stream.write("\n".join(approval_lines(step)) + "\nAllow? [y/N] ")
     stream.flush()
     try:
         reply = input()

@@ -1,0 +1,166 @@
+"""The terminal approval prompt (shared by the REPL and `llmos-ask`): which keys approve, decline or cancel,
+what is shown before the question, and that `llmos-ask` on a real terminal uses it. Keys come through
+prompt_toolkit's pipe input; nothing is drawn (DummyOutput)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fakes import ScriptedBackend, answer, call
+from prompt_toolkit.input import PipeInput, create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+import llmos.runtime
+import llmos.shell.approval
+import llmos.shell.ask
+from llmos.events import Step
+from llmos.policies.decision import AllowReadOnlyPolicy, Decision
+from llmos.session import Session
+from llmos.shell.approval import ApprovalReply, TerminalApprover, ask_approval
+from llmos.shell.ask import main
+from llmos.tools.registry import Effect, Registry, tool
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def keys() -> Iterator[PipeInput]:
+    with create_pipe_input() as pipe_input:
+        yield pipe_input
+
+
+def delete_step(**decision_overrides: str) -> Step:
+    decision = Decision(
+        decision_overrides.get("verdict", "ask"),
+        decision_overrides.get("rule", "effect:delete"),
+        decision_overrides.get("reason", "deleting needs your approval"),
+    )
+    return Step(index=0, tool="files.delete", args={"path": "~/old"}, decision=decision,
+                preview=["move ~/old (3 bytes) to the undo journal"])
+
+
+def reply_to(step: Step, typed: str, keys: PipeInput, *, offer_all: bool = True) -> tuple[ApprovalReply, str]:
+    keys.send_text(typed)
+    shown = io.StringIO()
+    reply = ask_approval(step, offer_all=offer_all, stream=shown, input=keys, output=DummyOutput())
+    return reply, shown.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("y", ApprovalReply.YES), ("Y", ApprovalReply.YES), ("n", ApprovalReply.NO), ("\r", ApprovalReply.NO),
+     ("a", ApprovalReply.ALL), ("\x03", ApprovalReply.CANCEL), ("\x04", ApprovalReply.NO)],
+    ids=["y", "Y", "n", "enter", "a", "ctrl-c", "ctrl-d"],
+)
+def test_each_key_gives_its_reply(typed: str, expected: ApprovalReply, keys: PipeInput) -> None:
+    """y approves, a approves all, Enter/n/Ctrl+D decline (No is the default), Ctrl+C cancels the request."""
+    assert reply_to(delete_step(), typed, keys)[0] is expected
+
+
+def test_other_keys_are_ignored_until_a_meaningful_one(keys: PipeInput) -> None:
+    """Stray keys (letters, space) neither approve nor decline: the next y/n decides."""
+    assert reply_to(delete_step(), "xq z y", keys)[0] is ApprovalReply.YES
+
+
+def test_a_is_ignored_where_approve_all_is_not_offered(keys: PipeInput) -> None:
+    """Without offer_all, `a` does nothing; the following `n` declines."""
+    assert reply_to(delete_step(), "an", keys, offer_all=False)[0] is ApprovalReply.NO
+
+
+def test_shows_tool_rule_reason_and_preview_before_asking(keys: PipeInput) -> None:
+    """The lines before the question name the tool, the deciding rule and reason, and each preview line."""
+    _, shown = reply_to(delete_step(), "n", keys)
+    assert shown.splitlines() == [
+        "llmos wants to run files.delete (effect:delete: deleting needs your approval)",
+        "    move ~/old (3 bytes) to the undo journal",
+    ]
+
+
+def test_control_characters_in_the_shown_lines_are_escaped(keys: PipeInput) -> None:
+    """An escape sequence in a reason or in the call's arguments is shown as text, never sent to the terminal;
+    the already-escaped preview is not escaped twice."""
+    step = delete_step(reason="evil \x1b[2J reason\u202e")
+    step.preview = []
+    step.args = {"path": "~/a\x1b]0;title\x07"}
+    _, shown = reply_to(step, "n", keys)
+    assert "\x1b" not in shown and "\u202e" not in shown and "\x07" not in shown
+    assert "evil \\x1b[2J reason\\u202e" in shown
+    step.preview = ["move ~/a\\x1b (1 bytes)"]
+    _, shown = reply_to(step, "n", keys)
+    assert "    move ~/a\\x1b (1 bytes)" in shown.splitlines()
+
+
+def test_terminal_approver_asks_until_a_then_approves_the_rest(
+    keys: PipeInput, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """llmos-ask's approver: after `a`, later steps are approved without a prompt."""
+    monkeypatch.setattr(llmos.shell.approval, "terminal_io", lambda stream: (keys, DummyOutput()))
+    shown = io.StringIO()
+    approver = TerminalApprover(shown)
+    keys.send_text("a")
+    assert approver(delete_step()) is True
+    assert approver(delete_step()) is True
+    assert shown.getvalue().count("llmos wants to run") == 1
+
+
+def test_terminal_approver_ctrl_c_interrupts_the_request(keys: PipeInput, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl+C at llmos-ask's prompt raises KeyboardInterrupt (exit 130 upstream), not a silent decline."""
+    monkeypatch.setattr(llmos.shell.approval, "terminal_io", lambda stream: (keys, DummyOutput()))
+    keys.send_text("\x03")
+    with pytest.raises(KeyboardInterrupt):
+        TerminalApprover(io.StringIO())(delete_step())
+
+
+# -- llmos-ask on a real terminal -------------------------------------------------------------------------------
+
+
+class TerminalStdin:
+    """stdin on a terminal; prompt_toolkit reads keys from the pipe instead (see terminal_io)."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self, *args: Any) -> str:
+        raise AssertionError("on a real terminal the prompt reads keys, not a line from stdin")
+
+
+def removal_registry() -> tuple[Registry, list[str]]:
+    registry = Registry()
+    removed: list[str] = []
+
+    @tool("answer", Effect.READ, registry)
+    def answer_tool(text: str) -> str:
+        """Give the final reply."""
+        return text
+
+    @tool("demo.remove", Effect.DELETE, registry)
+    def remove(path: str) -> str:
+        """Remove something."""
+        removed.append(path)
+        return "removed"
+
+    return registry, removed
+
+
+@pytest.mark.parametrize(("typed", "exit_code", "ran"), [("y", 0, True), ("\r", 3, False)], ids=["y", "enter"])
+def test_llmos_ask_on_a_real_terminal_prompts_with_prompt_toolkit(
+    typed: str, exit_code: int, ran: bool, keys: PipeInput, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """llmos-ask with stdin and stderr on a terminal asks through the key prompt: y runs the step, Enter
+    declines it (exit 3); the question and the step's lines are on stderr."""
+    registry, removed = removal_registry()
+    backend = ScriptedBackend([call("demo.remove", path="a.txt"), answer("Done.")])
+    monkeypatch.setattr(llmos.runtime, "open_session",
+                        lambda **options: Session(backend, registry, AllowReadOnlyPolicy()))
+    monkeypatch.setattr(llmos.shell.ask, "_on_real_terminal", lambda: True)
+    monkeypatch.setattr(llmos.shell.approval, "terminal_io", lambda stream: (keys, DummyOutput()))
+    monkeypatch.setattr("sys.stdin", TerminalStdin())
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    keys.send_text(typed)
+    assert main(["remove a.txt"]) == exit_code
+    assert removed == (["a.txt"] if ran else [])
+    assert "llmos wants to run demo.remove" in capsys.readouterr().err
