@@ -79,11 +79,27 @@ def row(record: dict[str, Any]) -> list[str]:
 
 
 def print_table(records: list[dict[str, Any]]) -> None:
+    for line in table_lines(records):
+        print(line)
+
+
+def table_lines(records: list[dict[str, Any]]) -> list[str]:
+    """The records as aligned text lines under a header, as `llmos log` prints them."""
     rows = [[escape_for_display(cell) for cell in row(record)] for record in records]
     widths = [max(len(header), *(len(r[index]) for r in rows)) for index, header in enumerate(COLUMNS)]
-    print("  ".join(header.ljust(width) for header, width in zip(COLUMNS, widths, strict=True)).rstrip())
+    lines = ["  ".join(header.ljust(width) for header, width in zip(COLUMNS, widths, strict=True)).rstrip()]
     for cells in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip())
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip())
+    return lines
+
+
+def recent_log_lines(count: int = 20) -> list[str]:
+    """The newest `count` audit records as `llmos log -n COUNT` shows them (for the TUI's /log)."""
+    log = open_audit_log(create_key=False)
+    records = log.records(last=count or None)
+    if not records:
+        return [f"the audit log is empty ({log.path})"]
+    return table_lines(records)
 
 
 def _short(text: str, limit: int) -> str:

@@ -77,21 +77,36 @@ def _show(profile: Any, as_json: bool) -> None:
     if as_json:
         print(json.dumps(profile.model_dump(), indent=2))
         return
-    print(f"profile: {profile.name}  ({' <- '.join(reversed(profile.sources))})")
+    for line in profile_summary_lines(profile):
+        print(line)
+
+
+def profile_summary_lines(profile: Any) -> list[str]:
+    """The profile as `llmos policy show` prints it: roots, protected paths, decisions and command rules."""
+    lines = [f"profile: {profile.name}  ({' <- '.join(reversed(profile.sources))})"]
     if profile.description:
-        print(f"  {profile.description}")
-    print(f"readable roots: {', '.join(profile.readable_roots) or '(none)'}")
-    print(f"writable roots: {', '.join(profile.writable_roots) or '(none)'}")
-    print(f"denied paths:   {', '.join(profile.denied_paths) or '(none)'}")
-    print(f"secret paths:   {', '.join(profile.secret_paths) or '(none)'}")
-    print("effects:        " + ", ".join(f"{effect}={verdict}" for effect, verdict in profile.effects.items()))
+        lines.append(f"  {profile.description}")
+    lines.append(f"readable roots: {', '.join(profile.readable_roots) or '(none)'}")
+    lines.append(f"writable roots: {', '.join(profile.writable_roots) or '(none)'}")
+    lines.append(f"denied paths:   {', '.join(profile.denied_paths) or '(none)'}")
+    lines.append(f"secret paths:   {', '.join(profile.secret_paths) or '(none)'}")
+    lines.append("effects:        " + ", ".join(f"{effect}={verdict}" for effect, verdict in profile.effects.items()))
     if profile.tools:
-        print("tools:          " + ", ".join(f"{tool}={verdict}" for tool, verdict in profile.tools.items()))
-    print(f"command rules ({len(profile.commands)}; the strictest matching rule wins):")
+        lines.append("tools:          " + ", ".join(f"{tool}={verdict}" for tool, verdict in profile.tools.items()))
+    lines.append(f"command rules ({len(profile.commands)}; the strictest matching rule wins):")
     width = max((len(rule.name) for rule in profile.commands), default=0)
     for rule in profile.commands:
         network = " [network]" if rule.network else ""
-        print(f"  {rule.decision:<5}  {rule.name:<{width}}  {rule.justification}{network}")
+        lines.append(f"  {rule.decision:<5}  {rule.name:<{width}}  {rule.justification}{network}")
+    return lines
+
+
+def effective_profile(name_or_path: str | None) -> Any:
+    """The profile a session started with `--policy name_or_path` uses: that one, else the config's, else the
+    user's policy.toml, else `default`; a profile that does not load is a UsageError."""
+    from llmos.config import load_config
+
+    return _load(name_or_path or load_config().policy)
 
 
 def _engine(profile: Any) -> Any:

@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from llmos.errors import LlmosError, UsageError
@@ -46,22 +47,46 @@ def run(options: argparse.Namespace) -> int:
         return 0
     if options.id is not None and not options.id.strip():
         raise UsageError("the ID is empty")
+    outcome = undo(options.id)
+    if outcome.audit_warning:
+        print(f"llmos: warning: {outcome.audit_warning}", file=sys.stderr)
+    report = outcome.report
+    if options.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        for line in outcome.undone_lines():
+            print(line)
+        for line in outcome.refused_lines():
+            print(f"llmos: {line}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+@dataclass(frozen=True)
+class UndoOutcome:
+    """What an undo did, for any front end to show: `llmos undo`, the TUI's Ctrl+Z and /undo."""
+
+    report: UndoReport
+    audit_warning: str | None = None
+    """Set when the undo happened but its audit record could not be written."""
+
+    def undone_lines(self) -> list[str]:
+        return [f"undone: {describe(entry)}" for entry in self.report.undone]
+
+    def refused_lines(self) -> list[str]:
+        return [escape_for_display(line) for line in self.report.refused]
+
+
+def undo(target: str | None = None) -> UndoOutcome:
+    """Reverse the last request's journaled actions (or the request or action `target` names) and audit the undo.
+    Raises UsageError for an unknown target and LlmosError when there is nothing to undo."""
     journal = Journal(journal_root())
     try:
-        report = journal.undo(options.id)
+        report = journal.undo(target)
     except UnknownUndoTarget as exc:
         raise UsageError(str(exc)) from None
     except NothingToUndo as exc:
         raise LlmosError(str(exc)) from None
-    _audit(options.id, report)
-    if options.json:
-        print(json.dumps(report.as_dict(), indent=2))
-    else:
-        for entry in report.undone:
-            print(f"undone: {describe(entry)}")
-        for line in report.refused:
-            print(f"llmos: {escape_for_display(line)}", file=sys.stderr)
-    return 0 if report.ok else 1
+    return UndoOutcome(report, _audit(target, report))
 
 
 def describe(entry: JournalEntry) -> str:
@@ -90,8 +115,9 @@ def print_entries(entries: list[JournalEntry]) -> None:
     print("* can be undone: llmos undo ID (an action or request id); llmos undo alone undoes the last request")
 
 
-def _audit(target: str | None, report: UndoReport) -> None:
-    """Record the undo in the audit log like a step: what was asked, what was reversed, what was refused."""
+def _audit(target: str | None, report: UndoReport) -> str | None:
+    """Record the undo in the audit log like a step: what was asked, what was reversed, what was refused.
+    Returns a warning when the record could not be written."""
     from llmos.commands.log import open_audit_log
 
     try:
@@ -102,4 +128,5 @@ def _audit(target: str | None, report: UndoReport) -> None:
             "undone": [entry.id for entry in report.undone], "refused": report.refused,
         })
     except OSError as exc:
-        print(f"llmos: warning: could not write the audit log: {exc}", file=sys.stderr)
+        return f"could not write the audit log: {exc}"
+    return None

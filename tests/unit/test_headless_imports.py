@@ -26,6 +26,7 @@ HEADLESS_MODULES = (
     "llmos.policies.decision",
     "llmos.shell.ask",
     "llmos.cli",
+    "llmos.sysmon",
 )
 
 

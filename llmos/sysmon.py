@@ -1,0 +1,128 @@
+"""Samples of the machine's load (CPU, memory, disk, network, top processes) for the TUI's system pane.
+
+Headless: plain dataclasses from psutil, no UI library, so it can be tested and reused (a future `llmos top`).
+A `Sampler` keeps what rates need between samples (network counters, per-process CPU times); each `sample()`
+call is cheap enough (a few ms to tens of ms) to run every second or two from a thread.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psutil
+
+TOP_PROCESS_COUNT = 5
+
+
+@dataclass(frozen=True)
+class ProcessLoad:
+    """One process as the system pane lists it: no pid, so a fixed sample renders the same frame everywhere."""
+
+    name: str
+    cpu_percent: float
+    memory_bytes: int
+
+
+@dataclass(frozen=True)
+class SystemSample:
+    cpu_percent: float
+    """All cores together, 0-100, since the previous sample."""
+    memory_percent: float
+    memory_used_bytes: int
+    memory_total_bytes: int
+    disk_percent: float
+    """Of the file system holding $HOME."""
+    disk_free_bytes: int
+    net_received_per_second: float
+    net_sent_per_second: float
+    top_processes: tuple[ProcessLoad, ...] = field(default_factory=tuple)
+
+
+SampleSource = Callable[[], SystemSample]
+"""What the TUI calls to get a sample; tests pass one that returns fixed samples."""
+
+
+class Sampler:
+    """Takes samples; the first one's rates are zero (there is nothing to compare against yet)."""
+
+    def __init__(self, disk_path: str | None = None, top_count: int = TOP_PROCESS_COUNT) -> None:
+        self.disk_path = disk_path or os.path.expanduser("~")
+        self.top_count = top_count
+        self._last_net: tuple[float, int, int] | None = None
+        # psutil measures a process's CPU share between two calls on the same Process object, so keep them.
+        self._processes: dict[int, psutil.Process] = {}
+        psutil.cpu_percent(interval=None)  # primes the system-wide counter so the first sample is not 0 or 100
+
+    def __call__(self) -> SystemSample:
+        return self.sample()
+
+    def sample(self) -> SystemSample:
+        memory = psutil.virtual_memory()
+        received_rate, sent_rate = self._net_rates()
+        disk_percent, disk_free = self._disk()
+        return SystemSample(
+            cpu_percent=psutil.cpu_percent(interval=None),
+            memory_percent=memory.percent,
+            memory_used_bytes=memory.total - memory.available,
+            memory_total_bytes=memory.total,
+            disk_percent=disk_percent,
+            disk_free_bytes=disk_free,
+            net_received_per_second=received_rate,
+            net_sent_per_second=sent_rate,
+            top_processes=self._top_processes(),
+        )
+
+    def _disk(self) -> tuple[float, int]:
+        try:
+            usage = psutil.disk_usage(self.disk_path)
+        except OSError:
+            return 0.0, 0
+        return usage.percent, usage.free
+
+    def _net_rates(self) -> tuple[float, float]:
+        try:
+            counters = psutil.net_io_counters()
+        except (OSError, RuntimeError):  # no network statistics here (some containers)
+            return 0.0, 0.0
+        if counters is None:
+            return 0.0, 0.0
+        now = time.monotonic()
+        previous, self._last_net = self._last_net, (now, counters.bytes_recv, counters.bytes_sent)
+        if previous is None or now <= previous[0]:
+            return 0.0, 0.0
+        elapsed = now - previous[0]
+        return (
+            max(0.0, (counters.bytes_recv - previous[1]) / elapsed),
+            max(0.0, (counters.bytes_sent - previous[2]) / elapsed),
+        )
+
+    def _top_processes(self) -> tuple[ProcessLoad, ...]:
+        loads: list[ProcessLoad] = []
+        alive: dict[int, psutil.Process] = {}
+        for process in psutil.process_iter():
+            known = self._processes.get(process.pid, process)
+            try:
+                with known.oneshot():
+                    cpu = known.cpu_percent(interval=None)
+                    memory = known.memory_info().rss
+                    name = known.name()
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+            alive[process.pid] = known
+            loads.append(ProcessLoad(name=name, cpu_percent=cpu, memory_bytes=memory))
+        self._processes = alive
+        loads.sort(key=lambda load: (load.cpu_percent, load.memory_bytes), reverse=True)
+        return tuple(loads[: self.top_count])
+
+
+def human_bytes(count: float) -> str:
+    """1536 -> '1.5K': short enough for a narrow pane."""
+    value = float(count)
+    for unit in ("B", "K", "M", "G", "T"):
+        if value < 1024 or unit == "T":
+            return f"{value:.0f}{unit}" if unit == "B" or value >= 100 else f"{value:.1f}{unit}"
+        value /= 1024
+    return f"{value:.1f}T"

@@ -1,0 +1,82 @@
+"""The TUI's slash commands (/undo, /log, /policy, /model, /help, /clear): what each shows.
+
+/undo, /log and /policy call the same functions as `llmos undo`, `llmos log` and `llmos policy show`, so the
+TUI's undo is journaled and audited exactly like the command's. They touch files and the keyring, so the app
+runs them in a thread worker; these functions return text and never touch widgets.
+"""
+
+from __future__ import annotations
+
+from llmos.assistant import Assistant
+from llmos.errors import LlmosError
+from llmos.shell.tui.messages import CommandOutput
+
+LOG_RECORD_COUNT = 10
+
+HELP_LINES = [
+    "Type a request and press Enter; the answer streams into this pane and the plan shows each step.",
+    "",
+    "keys",
+    "  Enter          send the request",
+    "  Up / Down      earlier requests (history is kept between sessions)",
+    "  y / n / a      approve / deny / approve every step of this request (or click the buttons)",
+    "  Ctrl+C         cancel the running request (a pending approval is denied)",
+    "  Ctrl+Z         undo the last request's changes (like `llmos undo`)",
+    "  F1             this help",
+    "  q / Ctrl+Q     quit (q when the request line is not focused)",
+    "",
+    "commands",
+    "  /undo          undo the last request's changes",
+    "  /log           the newest audit log records",
+    "  /policy        the policy profile in use",
+    "  /model         the model and where it runs",
+    "  /clear         clear the conversation",
+    "  /help          this help",
+]
+
+SLASH_COMMANDS = ("/undo", "/log", "/policy", "/model", "/help", "/clear")
+
+
+def undo_output() -> CommandOutput:
+    from llmos.commands.undo import undo
+
+    try:
+        outcome = undo()
+    except LlmosError as exc:
+        return CommandOutput("undo", [str(exc)], failed=True)
+    except OSError as exc:
+        return CommandOutput("undo", [f"the journal could not be read: {exc}"], failed=True)
+    lines = outcome.undone_lines() + [f"refused: {line}" for line in outcome.refused_lines()]
+    if outcome.audit_warning:
+        lines.append(f"warning: {outcome.audit_warning}")
+    return CommandOutput("undo", lines or ["nothing needed undoing"], failed=not outcome.report.ok)
+
+
+def log_output(count: int = LOG_RECORD_COUNT) -> CommandOutput:
+    from llmos.commands.log import recent_log_lines
+
+    try:
+        lines = recent_log_lines(count)
+    except (LlmosError, OSError, ValueError) as exc:
+        return CommandOutput("log", [f"the audit log could not be read: {exc}"], failed=True)
+    return CommandOutput(f"log (newest {count}; `llmos log --verify` checks the chain)", lines)
+
+
+def policy_output(policy: str | None) -> CommandOutput:
+    from llmos.commands.policy import effective_profile, profile_summary_lines
+
+    try:
+        profile = effective_profile(policy)
+    except LlmosError as exc:
+        return CommandOutput("policy", [str(exc)], failed=True)
+    return CommandOutput("policy", profile_summary_lines(profile))
+
+
+def model_output(assistant: Assistant | None) -> CommandOutput:
+    if assistant is None:
+        return CommandOutput("model", ["no model is loaded yet"])
+    return CommandOutput("model", [f"{assistant.model_name} ({assistant.where})"])
+
+
+def help_output() -> CommandOutput:
+    return CommandOutput("help", list(HELP_LINES))

@@ -1,0 +1,440 @@
+"""The TUI driven through Textual's Pilot with a scripted model under the real default policy, journal and audit
+log: streaming, approvals by key and click, cancel, undo, history, slash commands, errors and small terminals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes import ScriptedBackend, answer, call
+from textual.message import Message
+from textual.widgets import Markdown
+from tui_support import StreamingUntilCancelled, factory_for, fixed_samples, pilot_test, settle, wait_until
+
+from llmos.commands.log import open_audit_log
+from llmos.errors import ModelError
+from llmos.events import AnswerToken, RequestFinished
+from llmos.shell.tui.app import LlmosApp, build_app
+from llmos.shell.tui.messages import ApprovalRequested, AssistantFailed, CommandOutput, SessionEventArrived
+from llmos.shell.tui.plan import PlanPane, StepCard
+from llmos.shell.tui.request_input import RequestInput
+from llmos.shell.tui.system_pane import SystemPane
+from llmos.shell.tui.transcript import Transcript
+
+MOVE_REQUEST = "move report.pdf from Downloads into Documents"
+
+
+def make_app(backend: Any, tmp_path: Path, **options: Any) -> LlmosApp:
+    return build_app(factory_for(backend), history_path=tmp_path / "history.jsonl", sampler=None, **options)
+
+
+def move_backend(*extra_replies: dict[str, Any]) -> ScriptedBackend:
+    return ScriptedBackend([
+        call("files.move", source="~/Downloads/report.pdf", destination="~/Documents/"),
+        *extra_replies,
+        answer("Moved report.pdf into Documents."),
+    ])
+
+
+def transcript_text(app: LlmosApp) -> str:
+    """Everything the conversation pane holds: plain blocks' text and answers' Markdown source."""
+    parts = []
+    for widget in app.query_one(Transcript).children:
+        parts.append(widget.source if isinstance(widget, Markdown) else str(widget.render()))
+    return "\n".join(parts)
+
+
+def outcomes(messages: list[Message]) -> list[RequestFinished]:
+    return [m.event for m in messages if isinstance(m, SessionEventArrived) and isinstance(m.event, RequestFinished)]
+
+
+async def send(pilot: Any, text: str) -> None:
+    request_input = pilot.app.query_one(RequestInput)
+    request_input.focus()
+    request_input.value = text
+    await pilot.press("enter")
+
+
+async def until_asked(pilot: Any, messages: list[Message], count: int = 1) -> None:
+    await wait_until(pilot, lambda: sum(isinstance(m, ApprovalRequested) for m in messages) >= count
+                     and pilot.app.query_one(PlanPane).asking_card() is not None)
+
+
+@pilot_test
+async def test_answer_streams_into_the_conversation(tui_home: Path, tmp_path: Path) -> None:
+    """A request's answer arrives as several AnswerToken messages and ends as the whole answer in the pane."""
+    text = "Your Downloads folder holds **five** files and one folder, archive."
+    app = make_app(ScriptedBackend([answer(text)]), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, "what is in my Downloads?")
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
+        await settle(pilot)
+        tokens = [m.event.text for m in messages
+                  if isinstance(m, SessionEventArrived) and isinstance(m.event, AnswerToken)]
+        assert len(tokens) > 3 and "".join(tokens) == text
+        assert "› what is in my Downloads?" in transcript_text(app)
+        assert text in transcript_text(app)
+        assert app.query_one(PlanPane).has_class("empty")  # no steps: the plan says so
+        assert app.control is None
+
+
+@pilot_test
+async def test_step_approved_with_y_runs_the_move(tui_home: Path, tmp_path: Path) -> None:
+    """A files.move under the default profile asks; pressing y approves it, the file moves, the card says done."""
+    app = make_app(move_backend(), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, MOVE_REQUEST)
+        await until_asked(pilot, messages)
+        card = app.query_one(PlanPane).asking_card()
+        assert card is not None and card.step.tool == "files.move"
+        assert card.step.decision is not None and card.step.decision.verdict == "ask"
+        assert any("report.pdf" in line for line in card.step.preview)
+        assert not (tui_home / "Documents/report.pdf").exists()  # nothing moves before the answer
+        await pilot.press("y")
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
+        await settle(pilot)
+        assert "Moved report.pdf into Documents." in transcript_text(app)
+        assert str(app.query_one(StepCard).query_one(".step-status").render()) == "done"
+    assert (tui_home / "Documents/report.pdf").exists() and not (tui_home / "Downloads/report.pdf").exists()
+    outcome = outcomes(messages)[0]
+    assert outcome.steps[0].approved is True and outcome.steps[0].status == "ok" and outcome.exit_code == 0
+
+
+@pilot_test
+async def test_step_approved_with_a_click(tui_home: Path, tmp_path: Path) -> None:
+    """Clicking the card's Approve button approves the step just like the y key."""
+    app = make_app(move_backend(), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, MOVE_REQUEST)
+        await until_asked(pilot, messages)
+        await pilot.pause()
+        assert await pilot.click("#approve")
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
+        await settle(pilot)
+    assert (tui_home / "Documents/report.pdf").exists()
+    assert outcomes(messages)[0].steps[0].approved is True
+
+
+@pilot_test
+async def test_step_denied_with_n_changes_nothing(tui_home: Path, tmp_path: Path) -> None:
+    """Pressing n skips the step: the file stays, the request exits 3 and the card says it was not approved."""
+    app = make_app(move_backend(), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, MOVE_REQUEST)
+        await until_asked(pilot, messages)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
+        await settle(pilot)
+        status = str(app.query_one(StepCard).query_one(".step-status").render())
+    assert (tui_home / "Downloads/report.pdf").exists() and not (tui_home / "Documents/report.pdf").exists()
+    step = outcomes(messages)[0].steps[0]
+    assert (step.approved, step.status, outcomes(messages)[0].exit_code) == (False, "skipped", 3)
+    assert status == "not approved"
+
+
+@pilot_test
+async def test_approve_all_answers_the_rest_of_the_request(tui_home: Path, tmp_path: Path) -> None:
+    """One a approves this step and every later asked step of the same request: a single question, two moves."""
+    backend = move_backend(call("files.move", source="~/Downloads/notes.txt", destination="~/Documents/"))
+    app = make_app(backend, tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, "move report.pdf and notes.txt from Downloads into Documents")
+        await until_asked(pilot, messages)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
+        await settle(pilot)
+    assert sum(isinstance(m, ApprovalRequested) for m in messages) == 1
+    assert (tui_home / "Documents/report.pdf").exists() and (tui_home / "Documents/notes.txt").exists()
+    assert [s.approved for s in outcomes(messages)[0].steps] == [True, True]
+
+
+@pilot_test
+async def test_ctrl_c_cancels_a_streaming_answer(tui_home: Path, tmp_path: Path) -> None:
+    """Ctrl+C while the model generates stops it (the backend's stream is closed early); the pane says so."""
+    backend = StreamingUntilCancelled()
+    app = make_app(backend, tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, "tell me a long story")
+        await wait_until(pilot, lambda: backend.pieces_sent > 5)
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
+        await settle(pilot)
+        assert "Cancelled." in transcript_text(app)
+        assert app.control is None
+    assert outcomes(messages)[0].cancelled and outcomes(messages)[0].exit_code == 130
+    assert backend.closed_early and backend.pieces_sent < backend.limit
+
+
+@pilot_test
+async def test_ctrl_c_during_an_approval_denies_it(tui_home: Path, tmp_path: Path) -> None:
+    """Ctrl+C with a step waiting answers it no: nothing moves and the request ends cancelled."""
+    app = make_app(move_backend(), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, MOVE_REQUEST)
+        await until_asked(pilot, messages)
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
+        await settle(pilot)
+        assert app.query_one(PlanPane).asking_card() is None
+    assert (tui_home / "Downloads/report.pdf").exists()
+    outcome = outcomes(messages)[0]
+    assert outcome.cancelled and outcome.steps[0].approved is False
+
+
+@pilot_test
+async def test_ctrl_z_undoes_the_last_request_and_audits_it(tui_home: Path, tmp_path: Path) -> None:
+    """After an approved move, Ctrl+Z puts the file back (as `llmos undo`) and the audit log records the undo."""
+    app = make_app(move_backend(), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, MOVE_REQUEST)
+        await until_asked(pilot, messages)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
+        await settle(pilot)
+        assert (tui_home / "Documents/report.pdf").exists()
+        await pilot.press("ctrl+z")
+        await wait_until(pilot, lambda: any(isinstance(m, CommandOutput) for m in messages))
+        await settle(pilot)
+        output = next(m for m in messages if isinstance(m, CommandOutput))
+        assert not output.failed and output.lines[0].startswith("undone: move ~/Downloads/report.pdf")
+        assert "undone: move" in transcript_text(app)
+    assert (tui_home / "Downloads/report.pdf").exists() and not (tui_home / "Documents/report.pdf").exists()
+    records = open_audit_log(create_key=False).records()
+    assert [r["tool"] for r in records] == ["files.move", "undo"]
+    assert records[-1]["status"] == "ok" and records[-1]["undone"]
+
+
+@pilot_test
+async def test_slash_undo_with_nothing_to_undo_says_so(tui_home: Path, tmp_path: Path) -> None:
+    """/undo on an empty journal shows the journal's reason as an error notice, and nothing crashes."""
+    app = make_app(ScriptedBackend([]), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await send(pilot, "/undo")
+        await wait_until(pilot, lambda: any(isinstance(m, CommandOutput) for m in messages))
+        await settle(pilot)
+        output = next(m for m in messages if isinstance(m, CommandOutput))
+        assert output.failed and "undo" in output.lines[0].lower()
+
+
+@pilot_test
+async def test_slash_commands_show_model_policy_log_and_help(tui_home: Path, tmp_path: Path) -> None:
+    """/model names the model and where it runs, /policy the profile, /log the audit records, /help the keys."""
+    app = make_app(ScriptedBackend([call("files.list", path="~/Downloads"), answer("5 files.")]), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(120, 36), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, "list my Downloads")
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
+        for command in ("/model", "/policy", "/log", "/help"):
+            await send(pilot, command)
+        await wait_until(pilot, lambda: sum(isinstance(m, CommandOutput) for m in messages) >= 2)
+        await settle(pilot)
+        text = transcript_text(app)
+    assert "scripted (in-process)" in text
+    assert "profile: default" in text and "effects:" in text
+    assert "files.list" in text and "allow" in text  # the audit record of the listing
+    assert "Ctrl+Z" in text and "/undo" in text
+
+
+@pilot_test
+async def test_unknown_slash_command_is_named(tui_home: Path, tmp_path: Path) -> None:
+    """A mistyped command gets a notice listing the real ones instead of being sent to the model."""
+    backend = ScriptedBackend([])
+    app = make_app(backend, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, "/frobnicate")
+        await settle(pilot)
+        assert "unknown command /frobnicate" in transcript_text(app)
+    assert backend.calls == []
+
+
+@pilot_test
+async def test_history_walks_with_up_and_down_and_persists(tui_home: Path, tmp_path: Path) -> None:
+    """Up recalls earlier requests newest first, Down returns to the draft; a new app instance has them too."""
+    app = make_app(ScriptedBackend([answer("one"), answer("two")]), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        for request in ("first request", "second request"):
+            await send(pilot, request)
+            await wait_until(pilot, lambda: app.control is None and bool(outcomes(messages)))
+            await settle(pilot)
+        request_input = app.query_one(RequestInput)
+        request_input.focus()
+        request_input.value = "draft"
+        await pilot.press("up")
+        assert request_input.value == "second request"
+        await pilot.press("up", "up")
+        assert request_input.value == "first request"
+        await pilot.press("down")
+        assert request_input.value == "second request"
+        await pilot.press("down")
+        assert request_input.value == "draft"
+    second = make_app(ScriptedBackend([]), tmp_path)
+    async with second.run_test(size=(100, 30)) as pilot:
+        await pilot.press("up")
+        assert second.query_one(RequestInput).value == "second request"
+
+
+@pilot_test
+async def test_model_error_from_the_factory_is_a_readable_notice(tui_home: Path, tmp_path: Path) -> None:
+    """A ModelError while opening the assistant shows its line and what to do; the app keeps running."""
+
+    def broken_factory() -> Any:
+        raise ModelError("model file is corrupt: sha256 does not match the registry")
+
+    app = build_app(broken_factory, history_path=tmp_path / "history.jsonl", sampler=None)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: any(isinstance(m, AssistantFailed) for m in messages))
+        await settle(pilot)
+        await send(pilot, "hello?")
+        await settle(pilot)
+        text = transcript_text(app)
+        assert app.is_running
+    assert "model file is corrupt: sha256 does not match the registry" in text
+    assert "llmos models pull" in text and "Traceback" not in text
+    assert "No model is loaded" in text
+
+
+@pilot_test
+async def test_unexpected_factory_error_is_a_notice_not_a_crash(tui_home: Path, tmp_path: Path) -> None:
+    """Even an exception that is not an LlmosError (a bug) becomes one line in the pane."""
+
+    def broken_factory() -> Any:
+        raise RuntimeError("sandbox helper missing")
+
+    app = build_app(broken_factory, history_path=tmp_path / "history.jsonl", sampler=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.assistant_failure is not None)
+        await settle(pilot)
+        assert "RuntimeError: sandbox helper missing" in transcript_text(app)
+
+
+@pilot_test
+async def test_a_request_sent_while_loading_runs_once_ready(tui_home: Path, tmp_path: Path) -> None:
+    """Enter before the model is loaded queues the request; it runs as soon as the assistant is ready."""
+    import threading
+
+    release = threading.Event()
+    backend = ScriptedBackend([answer("ready now")])
+
+    def slow_factory() -> Any:
+        release.wait(10)
+        return factory_for(backend)()
+
+    app = build_app(slow_factory, history_path=tmp_path / "history.jsonl", sampler=None)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await send(pilot, "are you there?")
+        await pilot.pause()
+        assert "Loading the model" in transcript_text(app)
+        release.set()
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
+        await settle(pilot)
+        assert "ready now" in transcript_text(app)
+
+
+@pilot_test
+async def test_resize_to_40_columns_while_asking_does_not_crash(tui_home: Path, tmp_path: Path) -> None:
+    """Shrinking to 40 columns with an approval pending stacks the panes; the step can still be approved."""
+    app = make_app(move_backend(), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, MOVE_REQUEST)
+        await until_asked(pilot, messages)
+        await pilot.resize_terminal(40, 24)
+        await pilot.pause()
+        assert app.screen.has_class("narrow")
+        assert not app.query_one(SystemPane).display or not app.query_one(SystemPane).region.width
+        await pilot.resize_terminal(30, 12)
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
+        await pilot.resize_terminal(120, 36)
+        await settle(pilot)
+        assert not app.screen.has_class("narrow")
+    assert (tui_home / "Documents/report.pdf").exists()
+
+
+@pilot_test
+async def test_system_pane_shows_samples(tui_home: Path, tmp_path: Path) -> None:
+    """Samples from the injected sampler reach the system pane: percentages and the busiest process."""
+    samples = iter(fixed_samples())
+    app = build_app(factory_for(ScriptedBackend([])), history_path=tmp_path / "h.jsonl",
+                    sampler=lambda: next(samples), sample_seconds=0.05)
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = app.query_one(SystemPane)
+        await wait_until(pilot, lambda: len(pane.cpu_history) >= 3)
+        await pilot.pause()
+        processes = str(pane.query_one(".processes").render())
+        assert "llama-worker" in processes and "87%" in processes
+        assert pane.latest is not None and pane.latest.cpu_percent in {s.cpu_percent for s in fixed_samples()}
+
+
+@pilot_test
+async def test_q_types_in_the_input_and_quits_elsewhere(tui_home: Path, tmp_path: Path) -> None:
+    """q is a letter while the request line has focus (requests may start with q); elsewhere it quits."""
+    app = make_app(ScriptedBackend([]), tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("q")
+        assert app.query_one(RequestInput).value == "q"
+        assert app.is_running
+        app.set_focus(None)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+    assert app.return_value == 0
+
+
+@pilot_test
+async def test_ctrl_q_quits_while_a_request_runs(tui_home: Path, tmp_path: Path) -> None:
+    """Ctrl+Q exits even mid-generation, and the running request is cancelled so its thread ends."""
+    backend = StreamingUntilCancelled()
+    app = make_app(backend, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, "tell me a long story")
+        await wait_until(pilot, lambda: backend.pieces_sent > 2)
+        control = app.control
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert control is not None and control.cancel.is_set()
+    assert app.return_value == 0
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+@pilot_test
+async def test_renders_in_light_and_dark_themes(theme: str, tui_home: Path, tmp_path: Path) -> None:
+    """Both themes render a pending approval (the stylesheet uses only theme variables)."""
+    app = make_app(move_backend(), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        app.theme = theme
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, MOVE_REQUEST)
+        await until_asked(pilot, messages)
+        await pilot.pause()
+        assert app.query_one("#approve").region.width > 0
+        await pilot.press("n")
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
