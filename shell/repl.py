@@ -41,6 +41,8 @@ PROMPT = "llmos> "
 CONTINUATION_PROMPT = "  ...  "
 EXIT_CANNOT_START = 2
 DEFAULT_LOG_RECORDS = 10
+CANCEL_NOTICE_DELAY_S = 0.3
+"""How long a cancelled request may take to stop before the REPL says it is still stopping."""
 KEYS_HELP = (
     "Enter sends; Alt+Enter (or Esc Enter), or a trailing \\, starts a new line; Tab completes commands and paths;"
     " Up recalls earlier requests; Ctrl+C cancels a running request; Ctrl+D quits."
@@ -145,14 +147,14 @@ class Repl:
             with _ctrl_c_cancels(running.cancel):
                 worker.start()
                 while True:
-                    if running.cancel.is_set() and not cancel_reported:
-                        view.end_line()
-                        self._error("cancelling... (a step already running finishes first)")
-                        cancel_reported = True
                     try:
-                        # A timeout, so a cancel set by Ctrl+C is reported while the worker is busy.
-                        item = running.inbox.get(timeout=0.1)
+                        item = running.inbox.get(timeout=CANCEL_NOTICE_DELAY_S)
                     except queue.Empty:
+                        # Cancelled but still busy (a step finishing): say so, once.
+                        if running.cancel.is_set() and not cancel_reported:
+                            view.end_line()
+                            self._error("cancelling... (a step already running finishes first)")
+                            cancel_reported = True
                         continue
                     if item is _WORKER_DONE:
                         break

@@ -55,9 +55,11 @@ __llmos_line_to_command() {
     }; then
         READLINE_LINE=$suggestion
         READLINE_POINT=${#READLINE_LINE}
-    else
+    elif [[ -n $suggestion || -s $errors_file ]]; then
         [[ -n $suggestion ]] && printf '%s\n' "$suggestion" >&2
         cat -- "$errors_file" >&2
+    else
+        printf 'llmos: `llmos suggest` failed (exit %s)\n' "$suggest_status" >&2
     fi
     command rm -f -- "$errors_file"
 }
@@ -96,7 +98,7 @@ __llmos_line_to_command() {
     else
         local message=$(<"$errors_file")
         [[ -n $suggestion ]] && message="$suggestion${message:+$'\n'}$message"
-        zle -M "${message:-llmos suggest failed (exit $suggest_status)}"
+        zle -M "${message:-llmos: \`llmos suggest\` failed (exit $suggest_status)}"
     fi
     command rm -f -- "$errors_file"
 }
@@ -130,10 +132,12 @@ function __llmos_line_to_command --description 'llmos: the request on the comman
     if test (count $suggestion) -eq 1; and test -n "$suggestion"; and contains -- $suggest_status 0 3
         commandline -r -- $suggestion
         commandline -C (string length -- $suggestion)
-    else
+    else if test (count $suggestion) -gt 0; or test -s $errors_file
         printf '\n' >&2
         test (count $suggestion) -gt 0; and printf '%s\n' $suggestion >&2
         cat -- $errors_file >&2
+    else
+        printf '\nllmos: `llmos suggest` failed (exit %s)\n' $suggest_status >&2
     end
     command rm -f -- $errors_file
     commandline -f repaint

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -13,10 +14,12 @@ from pathlib import Path
 class TmuxTerminal:
     """One tmux session on its own socket (nothing shared with a tmux the person runs)."""
 
-    def __init__(self, socket_path: Path, command: Sequence[str], env: Mapping[str, str], cwd: Path) -> None:
+    def __init__(self, command: Sequence[str], env: Mapping[str, str], cwd: Path) -> None:
         if shutil.which("tmux") is None:
             raise RuntimeError("tmux is needed for the terminal tests (apt-get install tmux)")
-        self.socket_path = socket_path
+        # A short path of its own: pytest's tmp_path can exceed the 108-byte limit of a unix socket.
+        self.socket_dir = Path(tempfile.mkdtemp(prefix="llmos-tmux-"))
+        self.socket_path = self.socket_dir / "socket"
         # `env -i` so the shell sees only `env`: no rc files, no inherited prompt or key settings.
         environment = [f"{name}={value}" for name, value in env.items()]
         self._tmux("-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "40", "-c", str(cwd),
@@ -55,3 +58,4 @@ class TmuxTerminal:
 
     def close(self) -> None:
         subprocess.run(["tmux", "-S", str(self.socket_path), "kill-server"], capture_output=True, timeout=30)
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
