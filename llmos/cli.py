@@ -1,4 +1,4 @@
-"""`llmos`: the management commands. Requests go through `llmos-ask`; each command group lives in
+"""`llmos`: with no command, the interactive TUI; otherwise a management command. Each command group lives in
 `llmos.commands.<group>` and registers its own parser and handler."""
 
 from __future__ import annotations
@@ -8,16 +8,17 @@ import sys
 from collections.abc import Sequence
 
 from llmos import __version__
-from llmos.commands import doctor, log, models, policy, undo
+from llmos.commands import daemon, doctor, interactive, log, models, policy, suggest, undo
 from llmos.errors import exit_code_of
 
-COMMAND_MODULES = (models, policy, undo, log, doctor)
+COMMAND_MODULES = (interactive, models, policy, undo, log, daemon, suggest, doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llmos",
-        description="llmos: a local-first natural-language shell assistant. Ask with: llmos-ask \"QUERY\".",
+        description="llmos: a local-first natural-language shell assistant. With no command: the interactive TUI. "
+        "One-shot requests: llmos-ask \"QUERY\".",
     )
     parser.add_argument("--version", action="version", version=f"llmos {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -32,8 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def run() -> int:
         if options.command is None:
-            parser.print_help()
-            return 0
+            return interactive.run_tui(argparse.Namespace(model=None, policy=None))
         return options.handler(options)
 
     return exit_code_of("llmos", run)

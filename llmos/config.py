@@ -25,6 +25,8 @@ class Config(pydantic.BaseModel):
     """llama.cpp threads; default: the number of physical cores."""
     gpu_layers: int = -1
     """Layers to offload when the llama.cpp build has a GPU backend; -1 is all."""
+    daemon_idle_unload_s: float = pydantic.Field(default=900, gt=0)
+    """The daemon frees the model after this many seconds without a request, and reloads it on the next."""
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -103,10 +103,15 @@ class RequestFinished:
     timings_ms: dict[str, int] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    cancelled: bool = False
+    """The person cancelled the request before it finished."""
 
     @property
     def exit_code(self) -> int:
-        """DESIGN.md's codes: 1 the model or a step failed; 3 a step was denied or not approved; else 0."""
+        """DESIGN.md's codes: 1 the model or a step failed; 3 a step was denied or not approved; else 0;
+        130 (as for Ctrl+C in a shell) when the person cancelled it."""
+        if self.cancelled:
+            return 130
         if not self.ok:
             return 1
         if any(step.status == "denied" or (step.status == "skipped" and step.approved is False) for step in self.steps):
@@ -127,6 +132,8 @@ class RequestFinished:
         }
         if self.error:
             payload["error"] = self.error
+        if self.cancelled:
+            payload["cancelled"] = True
         return payload
 
 

@@ -58,8 +58,13 @@ def load_safety(policy: str | None, config: Config) -> Safety:
 
 def load_backend(model: str | None, config: Config, *, progress: bool) -> tuple[LlamaBackend, ResolvedModel]:
     resolved = resolve_model(model, config.model, progress=progress)
+    return load_resolved_backend(resolved, config), resolved
+
+
+def load_resolved_backend(resolved: ResolvedModel, config: Config) -> LlamaBackend:
+    """Load a model already found and verified, with the config's threads, GPU layers and prompt cache."""
     cache_enabled = os.environ.get("LLMOS_NO_PROMPT_CACHE") is None
-    backend = LlamaBackend(
+    return LlamaBackend(
         resolved.path,
         model_name=resolved.name,
         model_id=resolved.cache_key,
@@ -69,7 +74,6 @@ def load_backend(model: str | None, config: Config, *, progress: bool) -> tuple[
             prompt_cache_dir=prompt_cache_dir() if cache_enabled else None,
         ),
     )
-    return backend, resolved
 
 
 def open_session(

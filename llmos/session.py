@@ -7,6 +7,7 @@ the `approver` callback. Tool output and stdin reach the model delimited and lab
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from llmos.streaming import AnswerStreamer
 from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
+CANCELLED_MESSAGE = "cancelled"
 OMITTED_RESULT = json.dumps({"note": "this earlier result was dropped to fit the context; call the tool again if needed"})
 
 @dataclass(frozen=True)
@@ -76,14 +78,29 @@ class Session:
         """The prefix of a request that may use every tool."""
         return self.prefix_for(self.registry.specs())[0]
 
-    def run(self, request: str, stdin_data: str | None = None, approver: Approver | None = None) -> Iterator[Event]:
-        """Handle one request; the last event is always a `RequestFinished`."""
+    def run(
+        self,
+        request: str,
+        stdin_data: str | None = None,
+        approver: Approver | None = None,
+        *,
+        cancel: threading.Event | None = None,
+        options: SessionOptions | None = None,
+    ) -> Iterator[Event]:
+        """Handle one request; the last event is always a `RequestFinished`.
+
+        Setting `cancel` (from any thread) stops the request at the next generated token or between steps: the
+        model stops generating, no further step starts, and a step already running finishes and is journaled.
+        `options` override the session's for this request only (the daemon serves clients with their own)."""
         started = time.perf_counter()
         yield RequestStarted(request=request, has_stdin_data=stdin_data is not None)
-        run = _RequestRun(self, request, stdin_data, approver)
+        run = _RequestRun(self, request, stdin_data, approver, cancel or threading.Event(), options or self.options)
         error: str | None = None
         try:
             yield from run.loop()
+        except _Cancelled:
+            error = CANCELLED_MESSAGE
+            yield Error(error)
         except Exception as exc:  # noqa: BLE001  the backend's failures end the request readably
             error = f"model failed: {exc}"
             yield Error(error)
@@ -102,15 +119,29 @@ class Session:
             timings_ms=timings,
             usage=run.usage,
             error=error or run.failure_message,
+            cancelled=error == CANCELLED_MESSAGE,
         )
+
+
+class _Cancelled(Exception):
+    """The person cancelled the request (Ctrl+C in a front end, or a daemon client went away)."""
 
 
 class _RequestRun:
     """The state of one request while it runs: turns so far, steps, usage."""
 
-    def __init__(self, session: Session, request: str, stdin_data: str | None, approver: Approver | None):
+    def __init__(
+        self,
+        session: Session,
+        request: str,
+        stdin_data: str | None,
+        approver: Approver | None,
+        cancel: threading.Event,
+        options: SessionOptions,
+    ):
         self.session = session
-        self.options = session.options
+        self.options = options
+        self.cancel = cancel
         safety = session.safety
         # Decided from the request's own words, before any file, stdin or command output is read: content the
         # tools bring back can never widen what this request may do.
@@ -138,6 +169,8 @@ class _RequestRun:
         last_call: tuple[str, str] | None = None
         force_answer = False
         while self.answer is None:
+            if self.cancel.is_set():
+                raise _Cancelled
             must_answer = force_answer or len(self.steps) >= self.options.max_steps
             offered = self._offered_specs(answer_only=must_answer)
             raw_call = yield from self._generate(offered)
@@ -183,6 +216,9 @@ class _RequestRun:
         pieces: list[str] = []
         started = time.perf_counter()
         for piece in backend.generate(self.prefix, conversation, schema, max_tokens):
+            if self.cancel.is_set():
+                # Leaving the loop closes the backend's generator: llama.cpp stops after the token in hand.
+                raise _Cancelled
             pieces.append(piece)
             new_answer_text = streamer.feed(piece)
             if new_answer_text:

@@ -135,6 +135,10 @@ class LlamaBackend:
         stats.prompt_ms = (first_piece_at - started) * 1000
         stats.generate_ms = (finished - first_piece_at) * 1000
 
+    def warm(self, prefix: str) -> None:
+        """Have `prefix` evaluated (or restored) now, so the next request that starts with it pays no prefill."""
+        self._ensure_prefix(prefix)
+
     # -- prefix state -----------------------------------------------------------------------------------------
 
     def _ensure_prefix(self, prefix: str) -> list[int]:

@@ -131,3 +131,26 @@ def _message(role: str, text: str) -> str:
     # A model must never see a forged turn boundary inside content it reads.
     safe_text = text.replace(IM_START, "<|im_start |>").replace(IM_END, "<|im_end |>")
     return f"{IM_START}{role}\n{safe_text}{IM_END}\n"
+
+
+SUGGEST_SYSTEM_TEXT = """\
+You turn a request into one shell command line for bash on Linux, for the user to review and run.
+Reply with one JSON object: {"tool": "command", "args": {"line": COMMAND}}.
+Prefer simple, standard commands (find, du, df, ls, grep, ps, tar, git). Write paths with ~ for the home folder.
+Never use sudo. If the request asks for nothing a command can do, reply with an empty line."""
+
+SUGGEST_EXAMPLE_TURNS: tuple[tuple[str, str], ...] = (
+    ("user", "list the 5 biggest files in ~/Videos"),
+    ("assistant", '{"tool": "command", "args": {"line": "find ~/Videos -type f -printf \'%s %p\\\\n\' | sort -rn | head -5"}}'),
+    ("user", "show text files changed in the last 2 days under my documents"),
+    ("assistant", '{"tool": "command", "args": {"line": "find ~/Documents -type f -name \'*.txt\' -mtime -2"}}'),
+    ("user", "how much space does each folder here use"),
+    ("assistant", '{"tool": "command", "args": {"line": "du -sh -- */"}}'),
+)
+
+
+def build_suggest_prefix() -> str:
+    """The static prompt start for turning a request into a command line (the shell keybinding)."""
+    rendered = [_message("system", SUGGEST_SYSTEM_TEXT)]
+    rendered.extend(_render_turn(Turn(role=role, text=text)) for role, text in SUGGEST_EXAMPLE_TURNS)  # type: ignore[arg-type]
+    return "".join(rendered)

@@ -16,7 +16,8 @@ from typing import TextIO
 
 from llmos.errors import UsageError, exit_code_of
 from llmos.events import AnswerToken, Error, RequestFinished, Step, StepFinished
-from llmos.session import Approver, Session
+from llmos.assistant import Assistant
+from llmos.executor import Approver
 from llmos.shell.render import approval_lines, step_line
 
 """128 + SIGPIPE: what a shell reports for `cat` when the reader of its output went away."""
@@ -62,9 +63,10 @@ def _run(options: argparse.Namespace) -> int:
     interactive = not options.no_input and stdin_is_terminal and sys.stdout.isatty()
     approver = _approver(options.yes, interactive)
 
-    from llmos.runtime import open_session  # the model layer loads only once the input is known to be good
+    # The model layer loads only once the input is known to be good; the daemon serves when it runs.
+    from llmos.connect import open_assistant
 
-    session = open_session(
+    assistant = open_assistant(
         model=options.model,
         policy=options.policy,
         max_steps=options.max_steps,
@@ -73,20 +75,21 @@ def _run(options: argparse.Namespace) -> int:
     )
     try:
         exit_codes = [
-            _run_one(session, request, stdin_data, approver, as_json=options.json) for request, stdin_data in requests
+            _run_one(assistant, request, stdin_data, approver, as_json=options.json)
+            for request, stdin_data in requests
         ]
     finally:
-        close = getattr(session.backend, "close", None)
-        if close is not None:
-            close()
+        assistant.close()
     # Script mode: the worst outcome decides, so a caller's `set -e` notices any failed line.
     return max(exit_codes)
 
 
-def _run_one(session: Session, request: str, stdin_data: str | None, approver: Approver | None, *, as_json: bool) -> int:
+def _run_one(
+    assistant: Assistant, request: str, stdin_data: str | None, approver: Approver | None, *, as_json: bool
+) -> int:
     streamed_answer = False
     finished: RequestFinished | None = None
-    for event in session.run(request, stdin_data, approver):
+    for event in assistant.run(request, stdin_data, approver):
         if isinstance(event, AnswerToken) and not as_json:
             sys.stdout.write(event.text)
             sys.stdout.flush()

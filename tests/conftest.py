@@ -12,6 +12,13 @@ from treedata import BIG_LOG_LINES, BINARY_BYTES, DAY, JPEG_BYTES, PDF_BYTES
 from llmos.tools import load_builtin_tools
 from llmos.tools.registry import Registry
 
+@pytest.fixture(autouse=True)
+def no_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Front ends load the model in-process unless a test starts its own daemon: a daemon the person runs on
+    this machine must never serve (or see) a test's requests."""
+    monkeypatch.setenv("LLMOS_NO_DAEMON", "1")
+
+
 @pytest.fixture
 def builtin_tools() -> Registry:
     """The default registry with the built-in tools loaded."""

@@ -1,0 +1,206 @@
+"""The front ends' side of the daemon: `DaemonAssistant` behaves exactly like `LocalAssistant` (same events,
+same approvals, same cancel), with the model resident in the daemon instead of loaded here."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from llmos.assistant import CommandSuggestion
+from llmos.daemon.location import socket_path
+from llmos.daemon.protocol import LineChannel, ProtocolError, RequestContext, event_from_json
+from llmos.errors import LlmosError, UsageError
+from llmos.events import ApprovalNeeded, Error, Event, RequestFinished
+from llmos.executor import Approver
+
+CONNECT_TIMEOUT_S = 1.0
+POLL_INTERVAL_S = 0.1
+"""How often a waiting client looks at its cancel flag: Ctrl+C reaches the daemon within this."""
+
+
+class DaemonUnavailable(Exception):
+    """No daemon answers on the socket (not started, or a stale socket from a crash)."""
+
+
+def open_channel(path: Path | None = None) -> LineChannel:
+    path = path or socket_path()
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    connection.settimeout(CONNECT_TIMEOUT_S)
+    try:
+        connection.connect(str(path))
+    except OSError as exc:
+        connection.close()
+        raise DaemonUnavailable(f"no daemon at {path}: {exc.strerror or exc}") from None
+    connection.settimeout(None)
+    return LineChannel(connection)
+
+
+def ask_daemon(message: dict[str, Any], path: Path | None = None, timeout_s: float = 10.0) -> dict[str, Any]:
+    """One op with one reply (status, stop)."""
+    channel = open_channel(path)
+    try:
+        channel.connection.settimeout(timeout_s)
+        channel.send(message)
+        reply = channel.receive()
+    except (OSError, ProtocolError) as exc:
+        raise DaemonUnavailable(f"the daemon did not answer: {exc}") from None
+    finally:
+        channel.connection.close()
+    if reply is None:
+        raise DaemonUnavailable("the daemon closed the connection without answering")
+    return reply
+
+
+def connect_to_daemon(
+    *, model: str | None, policy: str | None, max_steps: int | None, dry_run: bool
+) -> DaemonAssistant | None:
+    """A `DaemonAssistant` when a daemon runs and serves this setup (same HOME, data and config dirs), else None."""
+    try:
+        status = ask_daemon({"op": "status"}, timeout_s=2.0)
+    except (DaemonUnavailable, LlmosError):
+        return None
+    context = RequestContext.here()
+    try:
+        daemon_context = RequestContext.from_json(status.get("context"))
+    except ProtocolError:
+        return None
+    if context.mismatch_with(daemon_context) is not None:
+        return None
+    return DaemonAssistant(
+        model=model or os.environ.get("LLMOS_MODEL"),
+        policy=_absolute_if_path(policy),
+        max_steps=max_steps,
+        dry_run=dry_run,
+        loaded_model=status.get("model"),
+    )
+
+
+class DaemonAssistant:
+    """Requests served by the resident daemon; one connection per request."""
+
+    where = "daemon"
+
+    def __init__(self, *, model: str | None, policy: str | None, max_steps: int | None, dry_run: bool,
+                 loaded_model: str | None = None, path: Path | None = None) -> None:
+        self.model = model
+        self.policy = policy
+        self.max_steps = max_steps
+        self.dry_run = dry_run
+        self.path = path
+        self._model_name = loaded_model or model or "default"
+
+    @property
+    def model_name(self) -> str:
+        return self._model_name
+
+    def run(
+        self,
+        request: str,
+        stdin_data: str | None = None,
+        approver: Approver | None = None,
+        *,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Event]:
+        channel = self._open()
+        try:
+            channel.send({
+                "op": "run", "request": request, "stdin_data": stdin_data, "context": RequestContext.here().to_json(),
+                "model": self.model, "policy": self.policy, "max_steps": self.max_steps, "dry_run": self.dry_run,
+            })
+            yield from self._events(channel, request, approver, cancel)
+        finally:
+            channel.connection.close()
+
+    def _events(self, channel: LineChannel, request: str, approver: Approver | None,
+                cancel: threading.Event | None) -> Iterator[Event]:
+        channel.connection.settimeout(POLL_INTERVAL_S)
+        cancel_sent = False
+        while True:
+            if cancel is not None and cancel.is_set() and not cancel_sent:
+                _send_quietly(channel, {"op": "cancel"})
+                cancel_sent = True
+            try:
+                message = channel.receive()
+            except TimeoutError:
+                continue
+            except (OSError, ProtocolError) as exc:
+                message = None
+                reason = str(exc)
+            else:
+                reason = "the connection closed"
+            if message is None:
+                yield from _lost(request, self.model_name, reason)
+                return
+            if message.get("type") == "error":
+                raise _error_from(message)
+            if message.get("type") != "event":
+                raise LlmosError(f"the daemon sent an unexpected message: {message.get('type')!r}")
+            try:
+                event = event_from_json(message.get("event") or {})
+            except ProtocolError as exc:
+                raise LlmosError(f"the daemon sent a bad event: {exc}") from None
+            if isinstance(event, RequestFinished):
+                self._model_name = event.model
+            yield event
+            if isinstance(event, ApprovalNeeded):
+                channel.connection.settimeout(None)
+                approved = bool(approver(event.step)) if approver is not None else False
+                channel.connection.settimeout(POLL_INTERVAL_S)
+                _send_quietly(channel, {"op": "approve", "index": event.step.index, "approved": approved})
+            if isinstance(event, RequestFinished):
+                return
+
+    def suggest_command(self, request: str) -> CommandSuggestion:
+        channel = self._open()
+        try:
+            channel.send({"op": "suggest", "request": request, "context": RequestContext.here().to_json(),
+                          "model": self.model, "policy": self.policy})
+            reply = channel.receive()
+        except (OSError, ProtocolError) as exc:
+            raise LlmosError(f"the llmos daemon failed: {exc}") from None
+        finally:
+            channel.connection.close()
+        if reply is None:
+            raise LlmosError("the llmos daemon closed the connection")
+        if reply.get("type") == "error":
+            raise _error_from(reply)
+        return CommandSuggestion(request, str(reply.get("command", "")), str(reply.get("verdict", "ask")),
+                                 str(reply.get("rule", "")), str(reply.get("reason", "")))
+
+    def close(self) -> None:
+        """Nothing to free here: the model stays resident in the daemon."""
+
+    def _open(self) -> LineChannel:
+        try:
+            return open_channel(self.path)
+        except DaemonUnavailable as exc:
+            raise LlmosError(f"the llmos daemon stopped: {exc}; run the request again") from None
+
+
+def _lost(request: str, model: str, reason: str) -> Iterator[Event]:
+    message = f"the llmos daemon stopped mid-request ({reason}); `llmos log` shows the steps that ran"
+    yield Error(message)
+    yield RequestFinished(request=request, ok=False, answer=None, steps=[], model=model, error=message)
+
+
+def _error_from(message: dict[str, Any]) -> LlmosError:
+    text = str(message.get("message", "the daemon failed"))
+    return UsageError(text) if message.get("exit_code") == 2 else LlmosError(text)
+
+
+def _send_quietly(channel: LineChannel, message: dict[str, Any]) -> None:
+    try:
+        channel.send(message)
+    except OSError:
+        pass  # the daemon went away; the next read says so
+
+
+def _absolute_if_path(policy: str | None) -> str | None:
+    """A policy given as a relative path means the client's directory, not the daemon's."""
+    if policy and ("/" in policy or policy.endswith(".toml")):
+        return str(Path(policy).expanduser().resolve())
+    return policy

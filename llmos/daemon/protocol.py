@@ -1,0 +1,187 @@
+"""The daemon's wire format: newline-delimited JSON objects, one per line, UTF-8.
+
+Client -> daemon, each line an object with an "op":
+  {"op": "run", "request", "stdin_data", "context", "model", "policy", "max_steps", "dry_run"}
+  {"op": "approve", "index": N, "approved": bool}     answers an approval_needed event of the running request
+  {"op": "cancel"}                                    stops the running request
+  {"op": "suggest", "request", "context", "model", "policy"}
+  {"op": "status"}   {"op": "stop"}
+Daemon -> client, each line an object with a "type":
+  {"type": "event", "event": {...}}     the Session's events, in order; the last is request_finished
+  {"type": "suggestion", ...}  {"type": "status", ...}  {"type": "stopping"}
+  {"type": "error", "message", "exit_code"}   the op could not be served (model missing, bad policy, ...)
+
+"context" carries what a request depends on besides its words (HOME, working directory, data and config
+dirs); the daemon serves only a context matching its own, so it never acts on another setup's journal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from llmos.events import (
+    Answer,
+    AnswerToken,
+    ApprovalNeeded,
+    Error,
+    Event,
+    RequestFinished,
+    RequestStarted,
+    Step,
+    StepDecided,
+    StepFinished,
+    StepPlanned,
+)
+from llmos.policies.decision import Decision
+
+PROTOCOL_VERSION = 1
+MAX_LINE_BYTES = 16 * 1024 * 1024
+"""A request with piped stdin data can be large; anything beyond this is refused, not buffered forever."""
+
+
+class ProtocolError(Exception):
+    """The peer sent something that is not this protocol."""
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What a request depends on besides its words; the daemon refuses a context that differs from its own."""
+
+    home: str
+    cwd: str
+    data_dir: str
+    config_dir: str
+    version: int = PROTOCOL_VERSION
+
+    @classmethod
+    def here(cls) -> RequestContext:
+        from llmos.paths import config_dir, data_dir
+        from llmos.tools.paths import home_dir
+
+        return cls(home=str(home_dir()), cwd=os.getcwd(), data_dir=str(data_dir()), config_dir=str(config_dir()))
+
+    def mismatch_with(self, other: RequestContext) -> str | None:
+        """Why a daemon with context `other` cannot serve this one, or None."""
+        for name in ("version", "home", "data_dir", "config_dir"):
+            if getattr(self, name) != getattr(other, name):
+                return f"{name} differs ({getattr(self, name)!r} here, {getattr(other, name)!r} in the daemon)"
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: Any) -> RequestContext:
+        if not isinstance(raw, dict):
+            raise ProtocolError("context must be an object")
+        try:
+            return cls(**{key: raw[key] for key in ("home", "cwd", "data_dir", "config_dir", "version")})
+        except (KeyError, TypeError) as exc:
+            raise ProtocolError(f"bad context: {exc}") from None
+
+
+# -- events -------------------------------------------------------------------------------------------------
+
+_STEP_EVENTS = {"step_planned": StepPlanned, "step_decided": StepDecided, "approval_needed": ApprovalNeeded,
+                "step_finished": StepFinished}
+_STEP_EVENT_KINDS = {value: key for key, value in _STEP_EVENTS.items()}
+
+
+def step_to_json(step: Step) -> dict[str, Any]:
+    return {
+        "index": step.index, "tool": step.tool, "args": step.args,
+        "decision": asdict(step.decision) if step.decision else None,
+        "approved": step.approved, "status": step.status, "result": step.result, "undo_id": step.undo_id,
+        "preview": step.preview,
+    }
+
+
+def step_from_json(raw: dict[str, Any]) -> Step:
+    decision = raw.get("decision")
+    return Step(
+        index=int(raw["index"]), tool=str(raw["tool"]), args=dict(raw["args"]),
+        decision=Decision(decision["verdict"], decision["rule"], decision["reason"]) if decision else None,
+        approved=raw.get("approved"), status=raw.get("status"), result=raw.get("result"), undo_id=raw.get("undo_id"),
+        preview=list(raw.get("preview") or []),
+    )
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    if isinstance(event, RequestStarted):
+        return {"kind": "request_started", "request": event.request, "has_stdin_data": event.has_stdin_data}
+    if isinstance(event, (StepPlanned, StepDecided, ApprovalNeeded, StepFinished)):
+        return {"kind": _STEP_EVENT_KINDS[type(event)], "step": step_to_json(event.step)}
+    if isinstance(event, AnswerToken):
+        return {"kind": "answer_token", "text": event.text}
+    if isinstance(event, Answer):
+        return {"kind": "answer", "text": event.text}
+    if isinstance(event, Error):
+        return {"kind": "error", "message": event.message}
+    if isinstance(event, RequestFinished):
+        return {
+            "kind": "request_finished", "request": event.request, "ok": event.ok, "answer": event.answer,
+            "steps": [step_to_json(step) for step in event.steps], "model": event.model,
+            "timings_ms": event.timings_ms, "usage": event.usage, "error": event.error, "cancelled": event.cancelled,
+        }
+    raise TypeError(f"not an event: {event!r}")
+
+
+def event_from_json(raw: dict[str, Any]) -> Event:
+    try:
+        kind = raw["kind"]
+        if kind == "request_started":
+            return RequestStarted(request=raw["request"], has_stdin_data=bool(raw["has_stdin_data"]))
+        if kind in _STEP_EVENTS:
+            return _STEP_EVENTS[kind](step_from_json(raw["step"]))
+        if kind == "answer_token":
+            return AnswerToken(str(raw["text"]))
+        if kind == "answer":
+            return Answer(str(raw["text"]))
+        if kind == "error":
+            return Error(str(raw["message"]))
+        if kind == "request_finished":
+            return RequestFinished(
+                request=raw["request"], ok=bool(raw["ok"]), answer=raw.get("answer"),
+                steps=[step_from_json(step) for step in raw["steps"]], model=raw["model"],
+                timings_ms=dict(raw.get("timings_ms") or {}), usage=dict(raw.get("usage") or {}),
+                error=raw.get("error"), cancelled=bool(raw.get("cancelled")),
+            )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProtocolError(f"bad event: {exc}") from None
+    raise ProtocolError(f"unknown event kind {raw.get('kind')!r}")
+
+
+# -- framing ------------------------------------------------------------------------------------------------
+
+
+class LineChannel:
+    """One connection's JSON lines. Reads are buffered; each write sends one whole line."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection = connection
+        self._buffer = b""
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.connection.sendall(json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
+
+    def receive(self) -> dict[str, Any] | None:
+        """The next message; None at end of stream. A socket timeout propagates (callers poll with one)."""
+        while b"\n" not in self._buffer:
+            if len(self._buffer) > MAX_LINE_BYTES:
+                raise ProtocolError("message too long")
+            chunk = self.connection.recv(65536)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            message = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ProtocolError(f"not a JSON line: {exc}") from None
+        if not isinstance(message, dict):
+            raise ProtocolError("a message must be a JSON object")
+        return message
