@@ -33,10 +33,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def run() -> int:
         if options.command is None:
+            if not _on_terminal():
+                # A full-screen app cannot run in a pipe or script: say what there is instead.
+                parser.print_help()
+                return 0
             return interactive.run_tui(argparse.Namespace(model=None, policy=None))
         return options.handler(options)
 
     return exit_code_of("llmos", run)
+
+
+def _on_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
 
 
 if __name__ == "__main__":

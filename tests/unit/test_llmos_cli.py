@@ -37,13 +37,36 @@ def test_registry_has_two_models_to_list() -> None:
     assert REGISTRY.default_name in MODEL_NAMES
 
 
-def test_no_arguments_prints_help_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
-    """Bare `llmos` prints its help (naming the models command and llmos-ask) on stdout and exits 0."""
+def test_no_arguments_opens_the_tui(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bare `llmos` runs the interactive TUI with the configured model and policy, and returns its exit code."""
+    from llmos.commands import interactive
+
+    opened: list[object] = []
+    monkeypatch.setattr(interactive, "run_tui", lambda options: opened.append(options) or 7)
+    monkeypatch.setattr("llmos.cli._on_terminal", lambda: True)
+    assert main([]) == 7
+    assert len(opened) == 1
+    assert opened[0].model is None and opened[0].policy is None  # type: ignore[attr-defined]
+
+
+def test_no_arguments_off_a_terminal_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """Bare `llmos` in a pipe or script cannot show a TUI: it prints its help on stdout and exits 0."""
     assert main([]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("usage: llmos")
-    assert "models" in out and "llmos-ask" in out
+    assert out.startswith("usage: llmos") and "llmos-ask" in out
     assert err == ""
+
+
+def test_help_names_every_command_and_llmos_ask(capsys: pytest.CaptureFixture[str]) -> None:
+    """`llmos --help` lists the front ends and management commands, names llmos-ask, and exits 0."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("usage: llmos")
+    for command in ("tui", "overlay", "repl", "shell-init", "models", "daemon", "suggest", "undo", "log", "doctor"):
+        assert command in out
+    assert "llmos-ask" in out and err == ""
 
 
 def test_models_list_prints_every_registry_name_and_marks_the_default(capsys: pytest.CaptureFixture[str]) -> None:
