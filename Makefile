@@ -4,6 +4,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_REQUEST ?= what is using the most memory on this machine right now?
 
+# llama-cpp-python compiles llama.cpp for this CPU (-march=native) but without AMX: some virtual machines list
+# AMX in cpuid yet fault on its instructions (SIGILL in libggml-cpu at the first matrix multiply). Set CMAKE_ARGS
+# yourself for another build (e.g. -DGGML_CUDA=on). pip caches the built wheel, so this costs nothing later.
+ifeq ($(shell uname -m),x86_64)
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+export CMAKE_ARGS ?= -DCMAKE_C_FLAGS="$(NO_AMX)" -DCMAKE_CXX_FLAGS="$(NO_AMX)"
+endif
+
 .PHONY: demo test test-unit bench clean
 
 $(PY):

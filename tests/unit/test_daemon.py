@@ -83,6 +83,8 @@ def daemon_env(temp_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     monkeypatch.delenv("LLMOS_NO_DAEMON", raising=False)
     monkeypatch.delenv("LLMOS_MODEL", raising=False)
+    # The daemon hides its own pid from process listings; here that pid is the test run's own.
+    monkeypatch.setattr("llmos.tools.process._hidden_pids", set())
     yield runtime
     shutil.rmtree(runtime, ignore_errors=True)
 
