@@ -110,7 +110,12 @@ class LlmosApp(AssistantApp):
     # -- assistant and requests --------------------------------------------------------------------------
 
     def assistant_opened(self, assistant: Assistant) -> None:
-        self.query_one("#title", Static).update(f"llmos · {assistant.model_name} ({assistant.where})")
+        self.show_activity(self.activity)
+
+    def show_activity(self, activity: str | None) -> None:
+        assistant = self.assistant
+        title = f"llmos · {assistant.model_name} ({assistant.where})" if assistant else "llmos · loading the model…"
+        self.query_one("#title", Static).update(f"{title} · {activity}" if activity else title)
 
     def on_assistant_failed(self, message: AssistantFailed) -> None:
         self.query_one("#title", Static).update("llmos · no model loaded")

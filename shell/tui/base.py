@@ -152,7 +152,7 @@ class AssistantApp(App[int]):
         if self.ECHO_REQUESTS:
             self.transcript.add_request(request)
         self.plan.clear_plan("Planning…")
-        self.refresh_bindings()
+        self.state_changed()
         self.run_request(self.assistant, self.control)
         return True
 
@@ -196,10 +196,28 @@ class AssistantApp(App[int]):
             self.transcript.add_notice("Cancelled.", "info")
         self.control = None
         self.last_outcome = outcome
-        self.refresh_bindings()
+        self.state_changed()
         if not isinstance(self.focused, Input):
             self.request_input.focus()
         self.request_finished(outcome)
+
+    def state_changed(self) -> None:
+        """A request started or ended, or an approval is asked or answered: the keys on offer change, and
+        subclasses may show what is going on."""
+        self.refresh_bindings()
+        self.show_activity(self.activity)
+
+    @property
+    def activity(self) -> str | None:
+        """What the app waits on, in words; None when idle."""
+        if self.control is None:
+            return None
+        if self.control.cancel.is_set():
+            return "cancelling…"
+        return "waiting for your approval" if self.control.pending is not None else "working…"
+
+    def show_activity(self, activity: str | None) -> None:
+        """Hook: show `activity` (None: idle)."""
 
     def request_finished(self, outcome: RequestFinished) -> None:
         """Hook: a request ended (answered, failed or cancelled)."""
@@ -219,7 +237,7 @@ class AssistantApp(App[int]):
         card = await self.plan.show_step(message.step)
         self.screen.add_class("asking")  # stylesheets may give the plan more room while a step waits
         card.ask()
-        self.refresh_bindings()
+        self.state_changed()
         # After the layout change: show the card from its header, or at least its buttons if it is too tall.
         self.call_after_refresh(self.plan.scroll_to_widget, card, top=True, animate=False)
 
@@ -244,7 +262,7 @@ class AssistantApp(App[int]):
             self.control.pending = None
         card.settle(reply)
         self.screen.remove_class("asking")
-        self.refresh_bindings()
+        self.state_changed()
         self.request_input.focus()
 
     # -- cancelling and quitting -------------------------------------------------------------------------
@@ -259,12 +277,17 @@ class AssistantApp(App[int]):
             card.settle("no")
         self.screen.remove_class("asking")
         self.control.pending = None
-        self.refresh_bindings()
+        self.state_changed()
         self.notify("Cancelling the request…", timeout=3)
 
     def nothing_to_cancel(self) -> None:
         """Hook: Ctrl+C with no request running."""
         self.notify("Nothing to cancel. Ctrl+Q quits.", timeout=3)
+
+    def on_unmount(self) -> None:
+        # App.run's event loop joins worker threads when it ends: a worker waiting on an approval or generating
+        # must be released first, or quitting would hang.
+        self.stop_request()
 
     def stop_request(self) -> None:
         """Before exiting: a running request is cancelled so its worker thread ends promptly."""
