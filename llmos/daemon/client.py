@@ -39,8 +39,8 @@ def open_channel(path: Path | None = None) -> LineChannel:
     return LineChannel(connection)
 
 
-def ask_daemon(message: dict[str, Any], path: Path | None = None, timeout_s: float = 10.0) -> dict[str, Any]:
-    """One op with one reply (status, stop)."""
+def ask_daemon(message: dict[str, Any], path: Path | None = None, timeout_s: float | None = 10.0) -> dict[str, Any]:
+    """One op with one reply (status, stop, suggest); None for `timeout_s` waits as long as the op takes."""
     channel = open_channel(path)
     try:
         channel.connection.settimeout(timeout_s)
@@ -52,6 +52,8 @@ def ask_daemon(message: dict[str, Any], path: Path | None = None, timeout_s: flo
         channel.connection.close()
     if reply is None:
         raise DaemonUnavailable("the daemon closed the connection without answering")
+    if reply.get("type") == "error":
+        raise _error_from(reply)
     return reply
 
 
@@ -155,19 +157,12 @@ class DaemonAssistant:
                 return
 
     def suggest_command(self, request: str) -> CommandSuggestion:
-        channel = self._open()
+        message = {"op": "suggest", "request": request, "context": RequestContext.here().to_json(),
+                   "model": self.model, "policy": self.policy}
         try:
-            channel.send({"op": "suggest", "request": request, "context": RequestContext.here().to_json(),
-                          "model": self.model, "policy": self.policy})
-            reply = channel.receive()
-        except (OSError, ProtocolError) as exc:
+            reply = ask_daemon(message, self.path, timeout_s=None)
+        except DaemonUnavailable as exc:
             raise LlmosError(f"the llmos daemon failed: {exc}") from None
-        finally:
-            channel.connection.close()
-        if reply is None:
-            raise LlmosError("the llmos daemon closed the connection")
-        if reply.get("type") == "error":
-            raise _error_from(reply)
         return CommandSuggestion(request, str(reply.get("command", "")), str(reply.get("verdict", "ask")),
                                  str(reply.get("rule", "")), str(reply.get("reason", "")))
 

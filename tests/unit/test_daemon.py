@@ -368,3 +368,14 @@ def test_stop_op_ends_the_daemon_and_removes_the_socket(daemon_env: Path) -> Non
         running.thread.join(timeout=30)
         assert not socket_path().exists()
         assert connect_to_daemon(model=None, policy=None, max_steps=None, dry_run=False) is None
+
+
+def test_suggest_through_the_daemon_carries_policys_verdict(daemon_env: Path) -> None:
+    """`suggest` over the socket returns the model's command line with the policy's verdict on it."""
+    lines = [call("command", line="du -sh -- ~/Downloads/*"), call("command", line="rm -rf ~")]
+    with RunningDaemon(ScriptedHost(lambda: ScriptedBackend(list(lines)))):
+        allowed = assistant().suggest_command("how big is each thing in Downloads")
+        denied = assistant().suggest_command("wipe my home")
+    assert allowed.command == "du -sh -- ~/Downloads/*" and allowed.verdict == "allow"
+    assert allowed.as_shell_line() == "du -sh -- ~/Downloads/*"
+    assert denied.verdict == "deny" and denied.as_shell_line().startswith("# llmos denied (")
