@@ -238,8 +238,8 @@ class AssistantApp(App[int]):
         self.screen.add_class("asking")  # stylesheets may give the plan more room while a step waits
         card.ask()
         self.state_changed()
-        # After the layout change: show the card from its header, or at least its buttons if it is too tall.
-        self.call_after_refresh(self.plan.scroll_to_widget, card, top=True, animate=False)
+        # After the layout change (the card grew its buttons, the side column may have widened).
+        self.call_after_refresh(self.plan.reveal, card)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "answer":

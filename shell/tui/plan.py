@@ -186,12 +186,21 @@ class PlanPane(VerticalScroll):
             self.cards[step.index] = card
             self.remove_class("empty")
             await self.mount(card)
-            self.scroll_end(animate=False)
+            self.call_after_refresh(self.reveal, card)
         else:
             card.step = step
             if card.is_mounted:
                 card.refresh_step()
         return card
+
+    def reveal(self, card: StepCard) -> None:
+        """Show `card` from its header (its tool and status are what a person looks for), then, if it is waiting
+        and taller than the pane, scroll just enough to bring its buttons into view."""
+        if not card.is_mounted:
+            return
+        self.scroll_to_widget(card, top=True, animate=False, immediate=True)
+        if card.asking:
+            self.scroll_to_widget(card.query_one(".approval-buttons"), animate=False, immediate=True)
 
     def asking_card(self) -> StepCard | None:
         return next((card for card in self.cards.values() if card.asking), None)
@@ -204,7 +213,6 @@ class PlanPane(VerticalScroll):
             if card.asking:
                 card.settle("no")
         if self.cards:
-            # Show the last step from its header: its outcome is what the person looks for.
-            self.scroll_to_widget(list(self.cards.values())[-1], top=True, animate=False)
-        if not self.cards:
+            self.call_after_refresh(self.reveal, list(self.cards.values())[-1])
+        else:
             self.clear_plan("No steps: the model answered directly." if answered else "No steps were run.")

@@ -106,6 +106,8 @@ def terminal(real_home: Path, model_cache_home: Path, tmp_path: Path) -> Iterato
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
     }
+    if "PYTHONPATH" in os.environ:  # e.g. a llama.cpp build tried out without installing it
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     executable = str(Path(sys.executable).with_name("llmos"))
 
     def start(*args: str) -> Terminal:
@@ -133,9 +135,17 @@ def left_pane(screen: str) -> str:
 
 
 def save_screen(name: str, screen: str) -> None:
-    if os.environ.get("LLMOS_UPDATE_SCREENS"):
-        SCREENS_DIR.mkdir(parents=True, exist_ok=True)
-        (SCREENS_DIR / name).write_text("\n".join(line.rstrip() for line in screen.rstrip().splitlines()) + "\n")
+    """Keep the screen for the README: trailing spaces and the leftover edges of earlier, smaller frames that an
+    inline app leaves above and below itself removed."""
+    if not os.environ.get("LLMOS_UPDATE_SCREENS"):
+        return
+    lines = [line.rstrip() for line in screen.rstrip().splitlines()]
+    while lines and set(lines[0]) <= {"▔", " "}:
+        lines.pop(0)
+    while lines and set(lines[-1]) <= {"▁", " "}:
+        lines.pop()
+    SCREENS_DIR.mkdir(parents=True, exist_ok=True)
+    (SCREENS_DIR / name).write_text("\n".join(lines) + "\n")
 
 
 def test_tui_answers_a_typed_request_and_quits_with_ctrl_q(terminal: Callable[..., Terminal]) -> None:

@@ -438,3 +438,43 @@ async def test_renders_in_light_and_dark_themes(theme: str, tui_home: Path, tmp_
         assert app.query_one("#approve").region.width > 0
         await pilot.press("n")
         await wait_until(pilot, lambda: bool(outcomes(messages)))
+
+
+@pilot_test
+async def test_f1_shows_the_keys(tui_home: Path, tmp_path: Path) -> None:
+    """F1 shows the help (keys and commands) in the conversation, whatever has focus."""
+    app = make_app(ScriptedBackend([]), tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.set_focus(None)
+        await pilot.press("f1")
+        await pilot.pause()
+        text = transcript_text(app)
+    assert "Ctrl+C" in text and "y / n / a" in text and "/policy" in text
+
+
+@pilot_test
+async def test_denied_step_shows_rule_and_reason_without_asking(tui_home: Path, tmp_path: Path) -> None:
+    """A read of a secret is denied by policy: no question is asked, the card says denied with the rule's reason,
+    and the file's content never reaches the screen."""
+    secret = tui_home / ".ssh" / "id_rsa"
+    secret.parent.mkdir()
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY----- do-not-show\n")
+    backend = ScriptedBackend([call("files.read", path="~/.ssh/id_rsa"), answer("I may not read that file.")])
+    app = make_app(backend, tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(120, 36), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, "show me ~/.ssh/id_rsa")
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
+        await settle(pilot)
+        card = app.query_one(StepCard)
+        status = str(card.query_one(".step-status").render())
+        decision = str(card.query_one(".step-decision").render())
+        result = str(card.query_one(".step-result").render())
+        screen_text = transcript_text(app) + decision + result
+    assert not any(isinstance(m, ApprovalRequested) for m in messages)
+    step = outcomes(messages)[0].steps[0]
+    assert step.status == "denied" and step.decision is not None
+    assert status == "denied" and decision.startswith("deny · ") and step.decision.rule in decision
+    assert "denied by policy" in result
+    assert "do-not-show" not in screen_text

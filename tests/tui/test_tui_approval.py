@@ -64,3 +64,22 @@ def test_cancel_answers_the_pending_question_no() -> None:
     assert not approve(Step(0, "files.move", {}))
     assert control.pending is not None and control.pending.reply == "no"
     assert not approve(Step(1, "files.move", {})) and len(asked) == 1
+
+
+def test_card_text_for_failed_and_refused_steps() -> None:
+    """A step that failed (e.g. no sandbox) or was not run shows its reason in one line; a done step shows none."""
+    from llmos.policies.decision import Decision
+    from llmos.shell.tui.plan import short_result, status_text
+
+    failed = Step(0, "shell.run", {"argv": ["ls"]}, decision=Decision("allow", "cmd:ls", "lists"), approved=True,
+                  status="error", result='{"error": "the sandbox is not available here: bwrap not found"}')
+    assert status_text(failed) == "failed"
+    assert short_result(failed) == "the sandbox is not available here: bwrap not found"
+    done = Step(1, "files.list", {}, decision=Decision("allow", "effect:read", "reads"), status="ok", result="{}")
+    assert (status_text(done), short_result(done)) == ("done", None)
+    waiting = Step(2, "files.move", {}, decision=Decision("ask", "effect:write", "changes files"))
+    assert status_text(waiting) == "needs approval"
+    not_approved = Step(3, "files.move", {}, decision=Decision("ask", "effect:write", "x"), approved=False,
+                        status="skipped", result='{"not_run": "the user did not approve this step"}')
+    assert status_text(not_approved) == "not approved"
+    assert short_result(not_approved) == "the user did not approve this step"

@@ -43,7 +43,7 @@ async def steady(pilot: Pilot[Any]) -> None:
         for sample in fixed_samples():
             pane.add_sample(sample)
     app.query_one(RequestInput).cursor_blink = False
-    await pilot.pause()
+    await until_stable(pilot)
 
 
 def sending(request: str, *, until: Callable[[Any], bool]) -> PilotStep:
@@ -59,9 +59,22 @@ def sending(request: str, *, until: Callable[[Any], bool]) -> PilotStep:
         else:
             await pilot.pause(0.2)  # a step waits: let the layout settle around its card
         app.query_one(RequestInput).cursor_blink = False
-        await pilot.pause()
+        await until_stable(pilot)
 
     return run_before
+
+
+async def until_stable(pilot: Pilot[Any], attempts: int = 40) -> None:
+    """Wait until two frames 0.1 s apart are the same: layout passes (scrollbars appearing after content
+    overflows, anchoring) settle a moment after the last message."""
+    previous = pilot.app.export_screenshot()
+    for _ in range(attempts):
+        await pilot.pause(0.1)
+        current = pilot.app.export_screenshot()
+        if current == previous:
+            return
+        previous = current
+    raise AssertionError("the frame never settled")
 
 
 def is_idle(app: Any) -> bool:
@@ -133,6 +146,7 @@ def test_overlay_answered(snap_compare: Any, tui_home: Path, tmp_path: Path) -> 
         await wait_until(pilot, lambda: app.last_outcome is not None)
         await settle(pilot)
         app.query_one(RequestInput).cursor_blink = False
+        await until_stable(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
@@ -144,7 +158,7 @@ def test_overlay_approval_pending(snap_compare: Any, tui_home: Path, tmp_path: P
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await wait_until(pilot, lambda: is_asking(app))
-        await pilot.pause(0.2)
+        await until_stable(pilot)
 
     try:
         assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
