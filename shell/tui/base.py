@@ -163,18 +163,19 @@ class AssistantApp(App[int]):
 
         approver = make_approver(control, ask)
         finished = False
+        failure = "the assistant stopped without finishing the request"
         try:
             for event in assistant.run(control.request, approver=approver, cancel=control.cancel):
                 finished = finished or isinstance(event, RequestFinished)
                 self.post_message(SessionEventArrived(event))
         except Exception as exc:  # noqa: BLE001  e.g. the daemon went away: end the request readably
-            if finished:
-                return
-            message = str(exc) if isinstance(exc, LlmosError) else f"the request failed: {type(exc).__name__}: {exc}"
-            self.post_message(SessionEventArrived(Error(message)))
+            failure = str(exc) if isinstance(exc, LlmosError) else f"the request failed: {type(exc).__name__}: {exc}"
+        if not finished:
+            # The UI waits for a RequestFinished to become idle again, so one always comes.
+            self.post_message(SessionEventArrived(Error(failure)))
             self.post_message(SessionEventArrived(RequestFinished(
                 request=control.request, ok=False, answer=None, steps=[], model=assistant.model_name,
-                error=message, cancelled=control.cancel.is_set(),
+                error=failure, cancelled=control.cancel.is_set(),
             )))
 
     async def on_session_event_arrived(self, message: SessionEventArrived) -> None:

@@ -2,8 +2,9 @@
 desktop or shell hotkey. One request line, the plan with approvals, and the answer.
 
 Lifecycle: it takes one request (typed, or given on the command line, which starts at once). While it runs,
-y / n / a or the buttons answer approvals and Ctrl+C cancels. When the request ends the answer stays on screen
-until Enter or Esc closes the overlay; Esc also closes it at any earlier point (cancelling a running request).
+y / n / a or the buttons answer approvals and Ctrl+C cancels the request. When the request ends the answer
+stays on screen until Enter or Esc closes the overlay; Esc (and Ctrl+C when nothing runs) also closes it at any
+earlier point, cancelling a running request.
 The exit status is the request's (DESIGN.md's codes: 0 done, 1 failed, 3 denied or not approved, 130
 cancelled), 2 when the model could not be loaded, and 0 when closed before any request.
 

@@ -366,7 +366,7 @@ async def test_resize_to_40_columns_while_asking_does_not_crash(tui_home: Path, 
         await pilot.resize_terminal(40, 24)
         await pilot.pause()
         assert app.screen.has_class("narrow")
-        assert not app.query_one(SystemPane).display or not app.query_one(SystemPane).region.width
+        assert not app.query_one(SystemPane).display
         await pilot.resize_terminal(30, 12)
         await pilot.pause()
         await pilot.press("y")
@@ -478,3 +478,61 @@ async def test_denied_step_shows_rule_and_reason_without_asking(tui_home: Path, 
     assert status == "denied" and decision.startswith("deny · ") and step.decision.rule in decision
     assert "denied by policy" in result
     assert "do-not-show" not in screen_text
+
+
+class BrokenConnection:
+    """An assistant whose connection drops mid-request, as a daemon that went away would."""
+
+    model_name = "remote"
+    where = "daemon"
+
+    def run(self, request: str, stdin_data: str | None = None, approver: Any = None, *, cancel: Any = None) -> Any:
+        yield AnswerToken("Let me")
+        raise ConnectionResetError("the daemon closed the connection")
+
+    def suggest_command(self, request: str) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+@pilot_test
+async def test_assistant_failing_mid_request_ends_it_readably(tui_home: Path, tmp_path: Path) -> None:
+    """An exception out of the assistant's event stream becomes an error notice and a failed RequestFinished;
+    the app is idle again and takes the next request."""
+    app = build_app(lambda: BrokenConnection(), history_path=tmp_path / "history.jsonl", sampler=None)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, "anything")
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
+        await settle(pilot)
+        assert app.control is None and "working" not in str(app.query_one("#title").render())
+        assert "ConnectionResetError: the daemon closed the connection" in transcript_text(app)
+    outcome = outcomes(messages)[0]
+    assert not outcome.ok and outcome.exit_code == 1
+
+
+@pilot_test
+async def test_stays_responsive_while_the_model_generates(tui_home: Path, tmp_path: Path) -> None:
+    """While an answer streams, typing, history and slash commands still work, and a second request is
+    refused with a notice rather than queued behind the first."""
+    backend = StreamingUntilCancelled(delay=0.02)
+    app = make_app(backend, tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, "tell me a long story")
+        await wait_until(pilot, lambda: backend.pieces_sent > 3)
+        await send(pilot, "/model")
+        await pilot.pause()
+        assert "slow (in-process)" in transcript_text(app)
+        await send(pilot, "another request")
+        await pilot.pause()
+        assert "another request" not in transcript_text(app)
+        await pilot.press("up")
+        assert app.query_one(RequestInput).value == "another request"
+        assert app.control is not None and not outcomes(messages)  # still generating all along
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: bool(outcomes(messages)))
