@@ -44,7 +44,9 @@ class OverlayApp(AssistantApp):
         Binding("enter", "finish", "Close", show=False, priority=True),
     ]
 
-    def __init__(self, assistant_factory: AssistantFactory, history: InputHistory, *, initial_request: str = "") -> None:
+    def __init__(
+        self, assistant_factory: AssistantFactory, history: InputHistory, *, initial_request: str = ""
+    ) -> None:
         super().__init__(assistant_factory, history)
         self.initial_request = initial_request.strip()
         self.exit_code = 0

@@ -9,6 +9,7 @@ markup) with control characters made visible.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,7 +105,8 @@ class StepCard(Vertical):
             # Short labels fit a 30-column pane; the footer shows their keys (y, n, a).
             yield Button("Approve", id="approve", variant="success", compact=True)
             yield Button("Deny", id="deny", variant="error", compact=True)
-            yield Button("All", id="approve-all", variant="warning", compact=True, tooltip="approve every step of this request")
+            yield Button("All", id="approve-all", variant="warning", compact=True,
+                         tooltip="approve this and every later step of this request")
 
     def on_mount(self) -> None:
         self.refresh_step()
@@ -116,7 +118,8 @@ class StepCard(Vertical):
             status = REPLY_LABELS[self.reply]
         status_widget = self.query_one(".step-status", Static)
         status_widget.update(status)
-        status_widget.set_classes(f"step-status status-{status.replace(' ', '-').replace('(', '').replace(')', '')}")
+        # "approved (all)" -> status-approved-all: a class the stylesheet colours by.
+        status_widget.set_classes(f"step-status status-{re.sub(r'[^a-z]+', '-', status).strip('-')}")
         decision_widget = self.query_one(".step-decision", Static)
         if step.decision is not None:
             verdict = step.decision.verdict

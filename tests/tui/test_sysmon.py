@@ -52,5 +52,6 @@ def test_sparkline_is_absolute_and_right_aligned() -> None:
 
 
 def test_bar_fills_in_proportion() -> None:
-    """A 50% bar of 10 cells is half full."""
-    assert bar(50, 10) == "█████░░░░░" and bar(0, 4) == "░░░░" and bar(140, 4) == "████"
+    """A 50% bar of 10 cells is half full; 0% is empty and over 100% is full, never longer."""
+    assert bar(50, 10) == "█████░░░░░"
+    assert bar(0, 4) == "░░░░" and bar(140, 4) == "████"
