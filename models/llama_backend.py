@@ -20,6 +20,7 @@ from typing import Any
 
 from llmos.errors import ModelError
 from llmos.models.backend import GenerationStats
+from llmos.models.decoding import DecodeCounts, decode_greedy
 
 DEFAULT_CONTEXT_TOKENS = 4096
 
@@ -116,22 +117,14 @@ class LlamaBackend:
         self.last_stats = stats
         started = time.perf_counter()
         first_piece_at: float | None = None
-        stream = self._llm.create_completion(
-            prompt=tokens,
-            max_tokens=max_tokens,
-            temperature=0.0,
-            grammar=self._grammar(schema),
-            stream=True,
-        )
-        for chunk in stream:
+        counts: list[DecodeCounts] = []
+        for text in decode_greedy(self._llm, tokens, self._grammar(schema), max_tokens, counts_out=counts):
             if first_piece_at is None:
                 first_piece_at = time.perf_counter()
-            stats.generated_tokens += 1
-            text = chunk["choices"][0]["text"]
-            if text:
-                yield text
+            yield text
         finished = time.perf_counter()
         first_piece_at = first_piece_at or finished
+        stats.generated_tokens = counts[0].generated_tokens if counts else 0
         stats.prompt_ms = (first_piece_at - started) * 1000
         stats.generate_ms = (finished - first_piece_at) * 1000
 

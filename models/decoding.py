@@ -1,0 +1,127 @@
+"""Greedy decoding under a GBNF grammar, checking the grammar on the model's favourite token first.
+
+llama-cpp-python's sampler chain runs the grammar over the whole vocabulary (151,665 tokens for Qwen2.5) before
+every greedy pick: about 45 ms a token on a 2-core CPU, a third of the generation time of the 1.5B model. The
+favourite token is almost always allowed (the prompt's examples show the exact format), so, as llama.cpp's own
+`common_sampler` does, the grammar is asked about that one token first, and the full pass runs only when it is
+refused. The pick is the same as the chain's: the highest-scoring token the grammar allows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+_TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)], align=True)
+
+
+@dataclass
+class DecodeCounts:
+    generated_tokens: int = 0
+    full_grammar_passes: int = 0
+    """How often the favourite token broke the grammar and every token had to be checked."""
+
+
+class GrammarGreedyDecoder:
+    """One generation's grammar state: call `pick` with the last logits, then `accept` the token chosen."""
+
+    def __init__(self, llm: Any, grammar: Any) -> None:
+        import llama_cpp
+
+        self._llama_cpp = llama_cpp
+        self._sampler = llama_cpp.llama_sampler_init_grammar(
+            llm._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
+        )
+        if not self._sampler:
+            raise ValueError("llama.cpp could not build the grammar sampler")
+        self._n_vocab = llm.n_vocab()
+        self._all_tokens = np.zeros(self._n_vocab, dtype=_TOKEN_DATA)
+        self._all_tokens["id"] = np.arange(self._n_vocab, dtype=np.int32)
+        self._one_token = (llama_cpp.llama_token_data * 1)()
+        self.counts = DecodeCounts()
+
+    def pick(self, logits: np.ndarray) -> int:
+        favourite = int(np.argmax(logits))
+        if self._allows(favourite, float(logits[favourite])):
+            return favourite
+        self.counts.full_grammar_passes += 1
+        self._all_tokens["logit"] = logits
+        self._all_tokens["p"] = 0.0
+        self._apply(self._all_tokens.ctypes.data_as(ctypes.POINTER(self._llama_cpp.llama_token_data)), self._n_vocab)
+        allowed_logits = self._all_tokens["logit"]
+        best = int(np.argmax(allowed_logits))
+        if not np.isfinite(allowed_logits[best]):
+            raise ValueError("the grammar allows no token here")
+        return best
+
+    def accept(self, token: int) -> None:
+        self._llama_cpp.llama_sampler_accept(self._sampler, token)
+        self.counts.generated_tokens += 1
+
+    def close(self) -> None:
+        if self._sampler:
+            self._llama_cpp.llama_sampler_free(self._sampler)
+            self._sampler = None
+
+    def _allows(self, token: int, logit: float) -> bool:
+        self._one_token[0].id = token
+        self._one_token[0].logit = logit
+        self._one_token[0].p = 0.0
+        self._apply(ctypes.cast(self._one_token, ctypes.POINTER(self._llama_cpp.llama_token_data)), 1)
+        # The grammar sampler marks a token it refuses with a logit of -inf.
+        return bool(np.isfinite(self._one_token[0].logit))
+
+    def _apply(self, data: Any, size: int) -> None:
+        llama_cpp = self._llama_cpp
+        candidates = llama_cpp.llama_token_data_array(data=data, size=size, selected=-1, sorted=False)
+        llama_cpp.llama_sampler_apply(self._sampler, ctypes.byref(candidates))
+
+
+def decode_greedy(
+    llm: Any,
+    tokens: list[int],
+    grammar: Any,
+    max_tokens: int,
+    counts_out: list[DecodeCounts] | None = None,
+) -> Iterator[str]:
+    """Evaluate `tokens` (reusing the longest prefix already in the KV cache) and yield the text of up to
+    `max_tokens` greedily chosen tokens that the grammar allows, stopping at end of generation. A caller that
+    stops iterating (a cancelled request) stops the decoding after the token in hand."""
+    import llama_cpp
+
+    live = llm.input_ids[: llm.n_tokens].tolist()
+    reused = 0
+    for cached, wanted in zip(live, tokens):
+        if cached != wanted:
+            break
+        reused += 1
+    # The last prompt token is evaluated again when everything was cached: its logits are what we sample from.
+    reused = min(reused, len(tokens) - 1)
+    llm.n_tokens = reused
+    llm.eval(tokens[reused:])
+    decoder = GrammarGreedyDecoder(llm, grammar)
+    if counts_out is not None:
+        counts_out.append(decoder.counts)
+    text_decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    vocab = llm._model.vocab
+    try:
+        for _ in range(max_tokens):
+            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(decoder._n_vocab,))
+            token = decoder.pick(logits)
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                return
+            decoder.accept(token)
+            piece = text_decoder.decode(llm.detokenize([token], special=False))
+            llm.eval([token])
+            if piece:
+                yield piece
+        tail = text_decoder.decode(b"", final=True)
+        if tail:
+            yield tail
+    finally:
+        decoder.close()
