@@ -28,8 +28,9 @@ COMMAND_TOOLS = frozenset({"shell.run", "process.start"})
 # Which effect class a path action belongs to, for the profile's effect decisions and the request's intent.
 ACTION_EFFECT = {"create": "write", "modify": "write", "move_from": "write", "move_to": "write", "chmod": "write",
                  "delete": "delete"}
-_EFFECT_WORDS = {"read": "read files", "write": "change files", "delete": "delete files", "process": "control "
-                 "processes", "exec": "run commands", "network": "use the network", "secret": "use secrets"}
+_EFFECT_WORDS = {"read": "only read (files, processes, system state)", "write": "change files",
+                 "delete": "delete files", "process": "control processes", "exec": "run commands",
+                 "network": "use the network", "secret": "use secrets"}
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,16 @@ HEADLESS_MODULES = (
     "llmos.shell.ask",
     "llmos.cli",
     "llmos.sysmon",
+    "llmos.assistant",
+    "llmos.connect",
+    "llmos.history",
+    "llmos.suggest",
+    "llmos.daemon.protocol",
+    "llmos.daemon.client",
+    "llmos.daemon.server",
+    "llmos.models.decoding",
+    "llmos.commands.daemon",
+    "llmos.commands.interactive",
 )
 
 
