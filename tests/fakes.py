@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmos.models.backend import GenerationStats
+from llmos.tools.registry import Effect, Registry, tool
 
 
 @dataclass
@@ -62,3 +63,28 @@ def call(tool: str, **args: Any) -> dict[str, Any]:
 
 def answer(text: str) -> dict[str, Any]:
     return call("answer", text=text)
+
+
+class RemovalRegistry(Registry):
+    """`answer`, a read tool (`demo.count`) and a DELETE tool (`demo.remove`) that records what it would
+    remove in `removed`, so a test sees whether a step that needs approval ran."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.removed: list[str] = []
+
+        @tool("answer", Effect.READ, self)
+        def answer_tool(text: str) -> str:
+            """Give the final reply."""
+            return text
+
+        @tool("demo.count", Effect.READ, self)
+        def count(folder: str) -> dict[str, Any]:
+            """Count things in a folder."""
+            return {"folder": folder, "count": 3}
+
+        @tool("demo.remove", Effect.DELETE, self)
+        def remove(path: str) -> str:
+            """Remove something."""
+            self.removed.append(path)
+            return "removed"

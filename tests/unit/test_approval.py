@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fakes import ScriptedBackend, answer, call
+from fakes import RemovalRegistry, ScriptedBackend, answer, call
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
@@ -21,7 +21,6 @@ from llmos.policies.decision import AllowReadOnlyPolicy, Decision
 from llmos.session import Session
 from llmos.shell.approval import ApprovalReply, TerminalApprover, ask_approval
 from llmos.shell.ask import main
-from llmos.tools.registry import Effect, Registry, tool
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -127,24 +126,6 @@ class TerminalStdin:
         raise AssertionError("on a real terminal the prompt reads keys, not a line from stdin")
 
 
-def removal_registry() -> tuple[Registry, list[str]]:
-    registry = Registry()
-    removed: list[str] = []
-
-    @tool("answer", Effect.READ, registry)
-    def answer_tool(text: str) -> str:
-        """Give the final reply."""
-        return text
-
-    @tool("demo.remove", Effect.DELETE, registry)
-    def remove(path: str) -> str:
-        """Remove something."""
-        removed.append(path)
-        return "removed"
-
-    return registry, removed
-
-
 @pytest.mark.parametrize(("typed", "exit_code", "ran"), [("y", 0, True), ("\r", 3, False)], ids=["y", "enter"])
 def test_llmos_ask_on_a_real_terminal_prompts_with_prompt_toolkit(
     typed: str, exit_code: int, ran: bool, keys: PipeInput, monkeypatch: pytest.MonkeyPatch,
@@ -152,7 +133,8 @@ def test_llmos_ask_on_a_real_terminal_prompts_with_prompt_toolkit(
 ) -> None:
     """llmos-ask with stdin and stderr on a terminal asks through the key prompt: y runs the step, Enter
     declines it (exit 3); the question and the step's lines are on stderr."""
-    registry, removed = removal_registry()
+    registry = RemovalRegistry()
+    removed = registry.removed
     backend = ScriptedBackend([call("demo.remove", path="a.txt"), answer("Done.")])
     monkeypatch.setattr(llmos.runtime, "open_session",
                         lambda **options: Session(backend, registry, AllowReadOnlyPolicy()))

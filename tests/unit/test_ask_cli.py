@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import ScriptedBackend, answer, call
+from fakes import RemovalRegistry, ScriptedBackend, answer, call
 
 import llmos.runtime
 from llmos.policies.decision import AllowReadOnlyPolicy
 from llmos.session import Session, SessionOptions
 from llmos.shell.ask import main
 from llmos.tools import load_builtin_tools
-from llmos.tools.registry import Effect, Registry, tool
+from llmos.tools.registry import Registry
 
 DESIGN_REQUEST_FIELDS = {"request", "ok", "answer", "steps", "model", "timings_ms"}
 DESIGN_STEP_FIELDS = {"tool", "args", "decision", "rule", "approved", "status", "result", "undo_id"}
@@ -84,31 +84,6 @@ def scripted(
     factory = SessionFactory(ScriptedBackend(replies), registry or load_builtin_tools())
     monkeypatch.setattr(llmos.runtime, "open_session", factory)
     return factory
-
-
-def registry_with_removal() -> Registry:
-    """`answer`, a read tool and a DELETE tool that records what it removed (AllowReadOnlyPolicy asks for it)."""
-    registry = Registry()
-
-    @tool("answer", Effect.READ, registry)
-    def answer_tool(text: str) -> str:
-        """Give the final reply."""
-        return text
-
-    @tool("demo.count", Effect.READ, registry)
-    def count(folder: str) -> dict[str, Any]:
-        """Count things in a folder."""
-        return {"folder": folder, "count": 3}
-
-    @tool("demo.remove", Effect.DELETE, registry)
-    def remove(path: str) -> str:
-        """Remove something."""
-        removed.append(path)
-        return "removed"
-
-    removed: list[str] = []
-    registry.removed = removed  # type: ignore[attr-defined]
-    return registry
 
 
 def json_lines(stdout: str) -> list[dict[str, Any]]:
@@ -170,7 +145,7 @@ def test_human_output_shows_policy_verdict_for_steps_not_allowed(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A step that policy asked about says so on its step line, with the rule."""
-    scripted(monkeypatch, [call("demo.remove", path="a.txt"), answer("Not removed.")], registry_with_removal())
+    scripted(monkeypatch, [call("demo.remove", path="a.txt"), answer("Not removed.")], RemovalRegistry())
     monkeypatch.setattr("sys.stdin", FakeTerminal())
     main(["--no-input", "remove a.txt"])
     err = capsys.readouterr().err
@@ -196,7 +171,7 @@ def test_max_steps_limits_tool_calls_then_only_answer_is_offered(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """With --max-steps 1, after one call the model is offered only `answer`."""
-    factory = scripted(monkeypatch, [call("demo.count", folder="a"), answer("3")], registry_with_removal())
+    factory = scripted(monkeypatch, [call("demo.count", folder="a"), answer("3")], RemovalRegistry())
     monkeypatch.setattr("sys.stdin", FakeTerminal())
     assert main(["--max-steps", "1", "count a"]) == 0
     calls = factory.backend.calls
@@ -208,7 +183,7 @@ def test_dry_run_plans_a_change_without_running_it_and_exits_0(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """--dry-run: a DELETE step is shown as skipped, never executed, and that is not a failure."""
-    registry = registry_with_removal()
+    registry = RemovalRegistry()
     scripted(monkeypatch, [call("demo.remove", path="a.txt"), answer("Would remove a.txt.")], registry)
     monkeypatch.setattr("sys.stdin", FakeTerminal())
     code = main(["--dry-run", "--json", "remove a.txt"])
@@ -255,7 +230,7 @@ def test_json_keeps_step_lines_and_answer_text_off_stderr_and_stdout(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """--json does not stream the answer or print human step lines: the JSON object is the whole output."""
-    scripted(monkeypatch, [call("demo.count", folder="a"), answer("three")], registry_with_removal())
+    scripted(monkeypatch, [call("demo.count", folder="a"), answer("three")], RemovalRegistry())
     monkeypatch.setattr("sys.stdin", FakeTerminal())
     main(["--json", "count a"])
     out, err = capsys.readouterr()
@@ -322,7 +297,7 @@ def test_script_mode_runs_each_non_empty_line_with_one_model_load(
 
 def test_script_mode_worst_exit_code_wins(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """Script mode: an unapproved step on one line (3) outranks a clean line (0); every line still runs."""
-    registry = registry_with_removal()
+    registry = RemovalRegistry()
     replies = [answer("fine"), call("demo.remove", path="x"), answer("not removed"), answer("also fine")]
     scripted(monkeypatch, replies, registry)
     monkeypatch.setattr("sys.stdin", piped(b"one\nremove x\nthree\n"))
@@ -391,7 +366,7 @@ def test_step_needing_approval_with_no_input_is_skipped_and_exits_3(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """--no-input: a step policy asks about is not run, reported as skipped/not approved, exit 3."""
-    registry = registry_with_removal()
+    registry = RemovalRegistry()
     scripted(monkeypatch, [call("demo.remove", path="a.txt"), answer("I could not remove it.")], registry)
     monkeypatch.setattr("sys.stdin", FakeTerminal())
     code = main(["--json", "--no-input", "remove a.txt"])
@@ -406,7 +381,7 @@ def test_step_needing_approval_without_terminal_is_skipped_by_default(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Without --no-input but with stdout not a terminal, nobody is asked: the step is skipped, exit 3."""
-    registry = registry_with_removal()
+    registry = RemovalRegistry()
     scripted(monkeypatch, [call("demo.remove", path="a.txt"), answer("Not removed.")], registry)
     monkeypatch.setattr("sys.stdin", FakeTerminal(reply="y\n"))
     assert main(["remove a.txt"]) == 3
@@ -415,7 +390,7 @@ def test_step_needing_approval_without_terminal_is_skipped_by_default(
 
 def test_yes_approves_asked_step_and_exits_0(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """--yes approves an `ask` step: it runs and the run exits 0."""
-    registry = registry_with_removal()
+    registry = RemovalRegistry()
     scripted(monkeypatch, [call("demo.remove", path="a.txt"), answer("Removed a.txt.")], registry)
     monkeypatch.setattr("sys.stdin", FakeTerminal())
     code = main(["--json", "--yes", "--no-input", "remove a.txt"])
@@ -429,7 +404,7 @@ def test_interactive_terminal_prompt_approves_on_yes(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """On a terminal (stdin and stdout), an `ask` step prompts on stderr and `y` runs it."""
-    registry = registry_with_removal()
+    registry = RemovalRegistry()
     scripted(monkeypatch, [call("demo.remove", path="a.txt"), answer("Removed.")], registry)
     monkeypatch.setattr("sys.stdin", FakeTerminal(reply="y\n"))
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
@@ -444,7 +419,7 @@ def test_interactive_terminal_prompt_declines_on_empty_reply(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """On a terminal, just pressing Enter declines (the default is No): not run, exit 3."""
-    registry = registry_with_removal()
+    registry = RemovalRegistry()
     scripted(monkeypatch, [call("demo.remove", path="a.txt"), answer("Not removed.")], registry)
     monkeypatch.setattr("sys.stdin", FakeTerminal(reply="\n"))
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)

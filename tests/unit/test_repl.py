@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import ScriptedBackend, answer, call
+from fakes import RemovalRegistry, ScriptedBackend, answer, call
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 from prompt_toolkit.input import PipeInput, create_pipe_input
@@ -33,7 +33,7 @@ from llmos.session import Session
 from llmos.shell.repl import Repl
 from llmos.shell.repl_input import ReplCompleter
 from llmos.tools import load_builtin_tools
-from llmos.tools.registry import Effect, Registry, tool
+from llmos.tools.registry import Registry
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -51,26 +51,6 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def keys() -> Iterator[PipeInput]:
     with create_pipe_input() as pipe_input:
         yield pipe_input
-
-
-def removal_registry() -> Registry:
-    """`answer` and a DELETE tool recording what it removed (AllowReadOnlyPolicy asks before it runs)."""
-    registry = Registry()
-
-    @tool("answer", Effect.READ, registry)
-    def answer_tool(text: str) -> str:
-        """Give the final reply."""
-        return text
-
-    @tool("demo.remove", Effect.DELETE, registry)
-    def remove(path: str) -> str:
-        """Remove something."""
-        removed.append(path)
-        return "removed"
-
-    removed: list[str] = []
-    registry.removed = removed  # type: ignore[attr-defined]
-    return registry
 
 
 @dataclass
@@ -97,7 +77,7 @@ class Factory:
 
 def scripted_factory(replies: list[dict[str, Any] | str], registry: Registry | None = None) -> Factory:
     backend = ScriptedBackend(replies)
-    return Factory(Session(backend, registry or removal_registry(), AllowReadOnlyPolicy()))
+    return Factory(Session(backend, registry or RemovalRegistry(), AllowReadOnlyPolicy()))
 
 
 @dataclass
@@ -213,7 +193,7 @@ def test_cancel_hook_stops_the_running_request(keys: PipeInput) -> None:
     REPL says it was cancelled and reads the next line."""
     long_answer = "word " * 200
     backend = SlowBackend([answer(long_answer)])
-    factory = Factory(Session(backend, removal_registry(), AllowReadOnlyPolicy()))
+    factory = Factory(Session(backend, RemovalRegistry(), AllowReadOnlyPolicy()))
 
     def cancel_once_streaming(repl: Repl) -> None:
         def cancel() -> None:
@@ -232,7 +212,7 @@ def test_cancel_hook_stops_the_running_request(keys: PipeInput) -> None:
 def test_ctrl_c_during_a_request_cancels_it(keys: PipeInput) -> None:
     """A real SIGINT (Ctrl+C) while a request runs cancels that request instead of ending the REPL."""
     backend = SlowBackend([answer("word " * 200), answer("second")])
-    factory = Factory(Session(backend, removal_registry(), AllowReadOnlyPolicy()))
+    factory = Factory(Session(backend, RemovalRegistry(), AllowReadOnlyPolicy()))
     main_thread_id = threading.get_ident()
 
     def interrupt_once_streaming(repl: Repl) -> None:
