@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 SMALL_MODEL = "qwen2.5-coder-0.5b-instruct"
@@ -24,3 +25,16 @@ class AskResult:
         lines = self.json_lines()
         assert len(lines) == 1, self.stdout
         return lines[0]
+
+
+def isolated_llmos_env(home: Path, model_cache_home: Path, tmp_path: Path, *, model: str = SMALL_MODEL) -> dict[str, str]:
+    """The variables that point a real llmos process at a temp HOME, its own config and data folders, the test
+    session's shared model cache and `model`, offline."""
+    return {
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(model_cache_home),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "LLMOS_MODEL": model,
+        "HF_HUB_OFFLINE": "1",
+    }

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from realmodel import SMALL_MODEL, AskResult
+from realmodel import SMALL_MODEL, AskResult, isolated_llmos_env
 
 @pytest.fixture(scope="session")
 def model_cache_home() -> Iterator[Path]:
@@ -43,15 +43,7 @@ def ask(real_home: Path, model_cache_home: Path, tmp_path: Path):  # noqa: ANN20
     executable = Path(sys.executable).with_name("llmos-ask")
 
     def run(*args: str, model: str = SMALL_MODEL, stdin: str | None = None, timeout: float = 300) -> AskResult:
-        env = {
-            **os.environ,
-            "HOME": str(real_home),
-            "XDG_CACHE_HOME": str(model_cache_home),
-            "XDG_CONFIG_HOME": str(tmp_path / "config"),
-            "XDG_DATA_HOME": str(tmp_path / "data"),
-            "LLMOS_MODEL": model,
-            "HF_HUB_OFFLINE": "1",
-        }
+        env = {**os.environ, **isolated_llmos_env(real_home, model_cache_home, tmp_path, model=model)}
         completed = subprocess.run(
             [str(executable), *args],
             input=stdin if stdin is not None else "",

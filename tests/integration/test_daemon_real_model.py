@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from realmodel import DOWNLOADS_FILE_COUNT, SMALL_MODEL
+from realmodel import DOWNLOADS_FILE_COUNT, SMALL_MODEL, isolated_llmos_env
 
 pytestmark = pytest.mark.model
 
@@ -23,13 +23,8 @@ def daemon_environment(real_home: Path, model_cache_home: Path, tmp_path: Path) 
     runtime = Path(tempfile.mkdtemp(prefix="llmos-rt-", dir="/tmp"))
     environment = {
         **{key: value for key, value in os.environ.items() if key != "LLMOS_NO_DAEMON"},
-        "HOME": str(real_home),
-        "XDG_CACHE_HOME": str(model_cache_home),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
+        **isolated_llmos_env(real_home, model_cache_home, tmp_path),
         "XDG_RUNTIME_DIR": str(runtime),
-        "LLMOS_MODEL": SMALL_MODEL,
-        "HF_HUB_OFFLINE": "1",
     }
     yield environment
     _llmos(environment, "daemon", "stop")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from realmodel import SMALL_MODEL
+from realmodel import isolated_llmos_env
 from tmuxterm import TmuxTerminal
 
 from llmos.shell.shell_init import snippet_for
@@ -29,17 +29,12 @@ def test_alt_m_turns_a_typed_request_into_a_find_command(model_cache_home: Path,
     snippet_file = tmp_path / "snippet.bash"
     snippet_file.write_text(snippet_for("bash") + "\n")
     env = {
-        "HOME": str(home),
+        **isolated_llmos_env(home, model_cache_home, tmp_path),
         "PATH": f"{venv_bin}:/usr/bin:/bin",
         "TERM": "screen",
         "PS1": "$ ",
         "TMPDIR": str(tmp_path),
-        "XDG_CACHE_HOME": str(model_cache_home),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "LLMOS_MODEL": SMALL_MODEL,
         "LLMOS_NO_DAEMON": "1",
-        "HF_HUB_OFFLINE": "1",
     }
     terminal = TmuxTerminal(["bash", "--norc", "--noprofile"], env, cwd=home)
     try:

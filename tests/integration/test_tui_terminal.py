@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from realmodel import DOWNLOADS_FILE_COUNT, SMALL_MODEL
+from realmodel import DOWNLOADS_FILE_COUNT, SMALL_MODEL, isolated_llmos_env
 
 pytestmark = [
     pytest.mark.model,
@@ -94,14 +94,9 @@ def terminal(real_home: Path, model_cache_home: Path, tmp_path: Path) -> Iterato
     """Start `llmos ARGS...` in a fresh tmux terminal with the real small model and an isolated home."""
     started: list[Terminal] = []
     env = {
+        **isolated_llmos_env(real_home, model_cache_home, tmp_path),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(real_home),
-        "XDG_CACHE_HOME": str(model_cache_home),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "LLMOS_MODEL": SMALL_MODEL,
         "LLMOS_NO_DAEMON": "1",
-        "HF_HUB_OFFLINE": "1",
         "TERM": "xterm-256color",
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
