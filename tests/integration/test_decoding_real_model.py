@@ -50,8 +50,11 @@ def test_same_output_as_the_sampler_chain(backend: LlamaBackend, request_text: s
     tokens = backend._tokenize(prefix + render_conversation([Turn("user", request_text)]))
     expected = _chain_output(backend, tokens, schema)
     backend._llm.reset()
-    produced = "".join(decode_greedy(backend._llm, tokens, compile_grammar(schema), 80))
+    counts: list[DecodeCounts] = []
+    produced = "".join(decode_greedy(backend._llm, tokens, compile_grammar(schema), 80, counts_out=counts))
     assert produced == expected
+    # The call format is in the prompt's examples, so prompt lookup drafts part of the reply correctly.
+    assert counts[0].draft_tokens_kept > 0
 
 
 def test_refused_favourite_token_falls_back_to_the_full_pass(backend: LlamaBackend) -> None:
