@@ -61,6 +61,13 @@ async def until_asked(pilot: Any, messages: list[Message], count: int = 1) -> No
                      and pilot.app.query_one(PlanPane).asking_card() is not None)
 
 
+async def ask_for_move(pilot: Any, app: Any, messages: list[Message]) -> None:
+    """Wait for the assistant, send MOVE_REQUEST and wait until its step asks for approval."""
+    await wait_until(pilot, lambda: app.assistant is not None)
+    await send(pilot, MOVE_REQUEST)
+    await until_asked(pilot, messages)
+
+
 @pilot_test
 async def test_answer_streams_into_the_conversation(tui_home: Path, tmp_path: Path) -> None:
     """A request's answer arrives as several AnswerToken messages and ends as the whole answer in the pane."""
@@ -87,9 +94,7 @@ async def test_step_approved_with_y_runs_the_move(tui_home: Path, tmp_path: Path
     app = make_app(move_backend(), tmp_path)
     messages: list[Message] = []
     async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
-        await wait_until(pilot, lambda: app.assistant is not None)
-        await send(pilot, MOVE_REQUEST)
-        await until_asked(pilot, messages)
+        await ask_for_move(pilot, app, messages)
         card = app.query_one(PlanPane).asking_card()
         assert card is not None and card.step.tool == "files.move"
         assert card.step.decision is not None and card.step.decision.verdict == "ask"
@@ -111,9 +116,7 @@ async def test_step_approved_with_a_click(tui_home: Path, tmp_path: Path) -> Non
     app = make_app(move_backend(), tmp_path)
     messages: list[Message] = []
     async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
-        await wait_until(pilot, lambda: app.assistant is not None)
-        await send(pilot, MOVE_REQUEST)
-        await until_asked(pilot, messages)
+        await ask_for_move(pilot, app, messages)
         await pilot.pause()
         assert await pilot.click("#approve")
         await wait_until(pilot, lambda: bool(outcomes(messages)))
@@ -128,9 +131,7 @@ async def test_step_denied_with_n_changes_nothing(tui_home: Path, tmp_path: Path
     app = make_app(move_backend(), tmp_path)
     messages: list[Message] = []
     async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
-        await wait_until(pilot, lambda: app.assistant is not None)
-        await send(pilot, MOVE_REQUEST)
-        await until_asked(pilot, messages)
+        await ask_for_move(pilot, app, messages)
         await pilot.press("n")
         await wait_until(pilot, lambda: bool(outcomes(messages)))
         await settle(pilot)
@@ -184,9 +185,7 @@ async def test_ctrl_c_during_an_approval_denies_it(tui_home: Path, tmp_path: Pat
     app = make_app(move_backend(), tmp_path)
     messages: list[Message] = []
     async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
-        await wait_until(pilot, lambda: app.assistant is not None)
-        await send(pilot, MOVE_REQUEST)
-        await until_asked(pilot, messages)
+        await ask_for_move(pilot, app, messages)
         await pilot.press("ctrl+c")
         await wait_until(pilot, lambda: bool(outcomes(messages)))
         await settle(pilot)
@@ -202,9 +201,7 @@ async def test_ctrl_z_undoes_the_last_request_and_audits_it(tui_home: Path, tmp_
     app = make_app(move_backend(), tmp_path)
     messages: list[Message] = []
     async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
-        await wait_until(pilot, lambda: app.assistant is not None)
-        await send(pilot, MOVE_REQUEST)
-        await until_asked(pilot, messages)
+        await ask_for_move(pilot, app, messages)
         await pilot.press("y")
         await wait_until(pilot, lambda: bool(outcomes(messages)))
         await settle(pilot)
@@ -360,9 +357,7 @@ async def test_resize_to_40_columns_while_asking_does_not_crash(tui_home: Path, 
     app = make_app(move_backend(), tmp_path)
     messages: list[Message] = []
     async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
-        await wait_until(pilot, lambda: app.assistant is not None)
-        await send(pilot, MOVE_REQUEST)
-        await until_asked(pilot, messages)
+        await ask_for_move(pilot, app, messages)
         await pilot.resize_terminal(40, 24)
         await pilot.pause()
         assert app.screen.has_class("narrow")
@@ -431,9 +426,7 @@ async def test_renders_in_light_and_dark_themes(theme: str, tui_home: Path, tmp_
     messages: list[Message] = []
     async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
         app.theme = theme
-        await wait_until(pilot, lambda: app.assistant is not None)
-        await send(pilot, MOVE_REQUEST)
-        await until_asked(pilot, messages)
+        await ask_for_move(pilot, app, messages)
         await pilot.pause()
         assert app.query_one("#approve").region.width > 0
         await pilot.press("n")
