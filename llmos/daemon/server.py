@@ -476,10 +476,22 @@ def _log(line: str) -> None:
     print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} llmos daemon: {line}", file=sys.stderr, flush=True)
 
 
+def _name_process(name: str) -> None:
+    """Show the daemon as `llmos-daemon` rather than `python` in ps, top and the TUI's process list."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        pr_set_name = 15  # prctl(PR_SET_NAME): the kernel's 15-character process name
+        libc.prctl(pr_set_name, name.encode()[:15], 0, 0, 0)
+
+
 def main() -> int:
     """`python -m llmos.daemon.server`: what `llmos daemon start` runs detached, logging to the daemon log."""
     from llmos.errors import exit_code_of
 
+    _name_process("llmos-daemon")
     preload_model = os.environ.pop("LLMOS_MODEL", None)
     # The daemon's own environment must not choose a request's model: each client sends its own choice.
     return exit_code_of("llmos daemon", lambda: Daemon(preload_model=preload_model).serve())
