@@ -24,6 +24,7 @@ from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
 CANCELLED_MESSAGE = "cancelled"
+"""The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
 OMITTED_RESULT = json.dumps({"note": "this earlier result was dropped to fit the context; call the tool again if needed"})
 
 @dataclass(frozen=True)
@@ -96,9 +97,11 @@ class Session:
         yield RequestStarted(request=request, has_stdin_data=stdin_data is not None)
         run = _RequestRun(self, request, stdin_data, approver, cancel or threading.Event(), options or self.options)
         error: str | None = None
+        cancelled = False
         try:
             yield from run.loop()
         except _Cancelled:
+            cancelled = True
             error = CANCELLED_MESSAGE
             yield Error(error)
         except Exception as exc:  # noqa: BLE001  the backend's failures end the request readably
@@ -119,7 +122,7 @@ class Session:
             timings_ms=timings,
             usage=run.usage,
             error=error or run.failure_message,
-            cancelled=error == CANCELLED_MESSAGE,
+            cancelled=cancelled,
         )
 
 

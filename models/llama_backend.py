@@ -20,7 +20,7 @@ from typing import Any
 
 from llmos.errors import ModelError
 from llmos.models.backend import GenerationStats
-from llmos.models.decoding import DecodeCounts, decode_greedy
+from llmos.models.decoding import DecodeCounts, common_prefix_length, decode_greedy
 
 DEFAULT_CONTEXT_TOKENS = 4096
 
@@ -112,8 +112,7 @@ class LlamaBackend:
             raise ModelError(
                 f"the prompt needs {len(tokens)} tokens plus {max_tokens} to reply, over the context of {self.n_ctx}"
             )
-        cached = _common_prefix_length(self._llm.input_ids[: self._llm.n_tokens].tolist(), tokens)
-        stats = GenerationStats(prompt_tokens=len(tokens), cached_tokens=cached)
+        stats = GenerationStats(prompt_tokens=len(tokens))
         self.last_stats = stats
         started = time.perf_counter()
         first_piece_at: float | None = None
@@ -124,7 +123,9 @@ class LlamaBackend:
             yield text
         finished = time.perf_counter()
         first_piece_at = first_piece_at or finished
-        stats.generated_tokens = counts[0].generated_tokens if counts else 0
+        if counts:
+            stats.cached_tokens = counts[0].cached_tokens
+            stats.generated_tokens = counts[0].generated_tokens
         stats.prompt_ms = (first_piece_at - started) * 1000
         stats.generate_ms = (finished - first_piece_at) * 1000
 
@@ -141,7 +142,7 @@ class LlamaBackend:
             tokens = self._tokenize(prefix)
             self._prefix_tokens[prefix] = tokens
         live = self._llm.input_ids[: self._llm.n_tokens].tolist()
-        if _common_prefix_length(live, tokens) == len(tokens):
+        if common_prefix_length(live, tokens) == len(tokens):
             self.prefix_cache_events.append("memory")
             return tokens
         state_path = self._state_path(tokens)
@@ -224,15 +225,6 @@ def compile_grammar(schema: dict[str, Any]) -> Any:
     except (AssertionError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"cannot build a grammar from the tool schema: {exc}") from exc
     return LlamaGrammar.from_string(converter.format_grammar(), verbose=False)
-
-
-def _common_prefix_length(left: list[int], right: list[int]) -> int:
-    length = 0
-    for a, b in zip(left, right):
-        if a != b:
-            break
-        length += 1
-    return length
 
 
 @contextlib.contextmanager

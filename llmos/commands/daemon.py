@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from llmos.errors import LlmosError
@@ -91,7 +92,7 @@ def start(model: str | None) -> int:
     return 0
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], log_file: Any) -> dict[str, Any]:
+def _wait_until_ready(process: subprocess.Popen[bytes], log_file: Path) -> dict[str, Any]:
     from llmos.daemon.client import DaemonUnavailable, ask_daemon
 
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -108,7 +109,7 @@ def _wait_until_ready(process: subprocess.Popen[bytes], log_file: Any) -> dict[s
     raise LlmosError(f"the daemon was not ready after {START_TIMEOUT_S:.0f} s; see {log_file}")
 
 
-def _last_line(log_file: Any) -> str:
+def _last_line(log_file: Path) -> str:
     try:
         lines = [line for line in log_file.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
     except OSError:
