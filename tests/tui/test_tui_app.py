@@ -61,6 +61,12 @@ async def until_asked(pilot: Any, messages: list[Message], count: int = 1) -> No
                      and pilot.app.query_one(PlanPane).asking_card() is not None)
 
 
+async def until_finished(pilot: Any, messages: list[Message]) -> None:
+    """Wait until a request has finished and the UI has rendered its outcome."""
+    await wait_until(pilot, lambda: bool(outcomes(messages)))
+    await settle(pilot)
+
+
 async def ask_for_move(pilot: Any, app: Any, messages: list[Message]) -> None:
     """Wait for the assistant, send MOVE_REQUEST and wait until its step asks for approval."""
     await wait_until(pilot, lambda: app.assistant is not None)
@@ -77,8 +83,7 @@ async def test_answer_streams_into_the_conversation(tui_home: Path, tmp_path: Pa
     async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
         await wait_until(pilot, lambda: app.assistant is not None)
         await send(pilot, "what is in my Downloads?")
-        await wait_until(pilot, lambda: bool(outcomes(messages)))
-        await settle(pilot)
+        await until_finished(pilot, messages)
         tokens = [m.event.text for m in messages
                   if isinstance(m, SessionEventArrived) and isinstance(m.event, AnswerToken)]
         assert len(tokens) > 3 and "".join(tokens) == text
@@ -101,8 +106,7 @@ async def test_step_approved_with_y_runs_the_move(tui_home: Path, tmp_path: Path
         assert any("report.pdf" in line for line in card.step.preview)
         assert not (tui_home / "Documents/report.pdf").exists()  # nothing moves before the answer
         await pilot.press("y")
-        await wait_until(pilot, lambda: bool(outcomes(messages)))
-        await settle(pilot)
+        await until_finished(pilot, messages)
         assert "Moved report.pdf into Documents." in transcript_text(app)
         assert str(app.query_one(StepCard).query_one(".step-status").render()) == "done"
     assert (tui_home / "Documents/report.pdf").exists() and not (tui_home / "Downloads/report.pdf").exists()
@@ -119,8 +123,7 @@ async def test_step_approved_with_a_click(tui_home: Path, tmp_path: Path) -> Non
         await ask_for_move(pilot, app, messages)
         await pilot.pause()
         assert await pilot.click("#approve")
-        await wait_until(pilot, lambda: bool(outcomes(messages)))
-        await settle(pilot)
+        await until_finished(pilot, messages)
     assert (tui_home / "Documents/report.pdf").exists()
     assert outcomes(messages)[0].steps[0].approved is True
 
@@ -133,8 +136,7 @@ async def test_step_denied_with_n_changes_nothing(tui_home: Path, tmp_path: Path
     async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
         await ask_for_move(pilot, app, messages)
         await pilot.press("n")
-        await wait_until(pilot, lambda: bool(outcomes(messages)))
-        await settle(pilot)
+        await until_finished(pilot, messages)
         status = str(app.query_one(StepCard).query_one(".step-status").render())
     assert (tui_home / "Downloads/report.pdf").exists() and not (tui_home / "Documents/report.pdf").exists()
     step = outcomes(messages)[0].steps[0]
@@ -153,8 +155,7 @@ async def test_approve_all_answers_the_rest_of_the_request(tui_home: Path, tmp_p
         await send(pilot, "move report.pdf and notes.txt from Downloads into Documents")
         await until_asked(pilot, messages)
         await pilot.press("a")
-        await wait_until(pilot, lambda: bool(outcomes(messages)))
-        await settle(pilot)
+        await until_finished(pilot, messages)
     assert sum(isinstance(m, ApprovalRequested) for m in messages) == 1
     assert (tui_home / "Documents/report.pdf").exists() and (tui_home / "Documents/notes.txt").exists()
     assert [s.approved for s in outcomes(messages)[0].steps] == [True, True]
@@ -171,8 +172,7 @@ async def test_ctrl_c_cancels_a_streaming_answer(tui_home: Path, tmp_path: Path)
         await send(pilot, "tell me a long story")
         await wait_until(pilot, lambda: backend.pieces_sent > 5)
         await pilot.press("ctrl+c")
-        await wait_until(pilot, lambda: bool(outcomes(messages)))
-        await settle(pilot)
+        await until_finished(pilot, messages)
         assert "Cancelled." in transcript_text(app)
         assert app.control is None
     assert outcomes(messages)[0].cancelled and outcomes(messages)[0].exit_code == 130
@@ -187,8 +187,7 @@ async def test_ctrl_c_during_an_approval_denies_it(tui_home: Path, tmp_path: Pat
     async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
         await ask_for_move(pilot, app, messages)
         await pilot.press("ctrl+c")
-        await wait_until(pilot, lambda: bool(outcomes(messages)))
-        await settle(pilot)
+        await until_finished(pilot, messages)
         assert app.query_one(PlanPane).asking_card() is None
     assert (tui_home / "Downloads/report.pdf").exists()
     outcome = outcomes(messages)[0]
@@ -203,8 +202,7 @@ async def test_ctrl_z_undoes_the_last_request_and_audits_it(tui_home: Path, tmp_
     async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
         await ask_for_move(pilot, app, messages)
         await pilot.press("y")
-        await wait_until(pilot, lambda: bool(outcomes(messages)))
-        await settle(pilot)
+        await until_finished(pilot, messages)
         assert (tui_home / "Documents/report.pdf").exists()
         await pilot.press("ctrl+z")
         await wait_until(pilot, lambda: any(isinstance(m, CommandOutput) for m in messages))
@@ -346,8 +344,7 @@ async def test_a_request_sent_while_loading_runs_once_ready(tui_home: Path, tmp_
         await pilot.pause()
         assert "Loading the model" in transcript_text(app)
         release.set()
-        await wait_until(pilot, lambda: bool(outcomes(messages)))
-        await settle(pilot)
+        await until_finished(pilot, messages)
         assert "ready now" in transcript_text(app)
 
 
@@ -458,8 +455,7 @@ async def test_denied_step_shows_rule_and_reason_without_asking(tui_home: Path, 
     async with app.run_test(size=(120, 36), message_hook=messages.append) as pilot:
         await wait_until(pilot, lambda: app.assistant is not None)
         await send(pilot, "show me ~/.ssh/id_rsa")
-        await wait_until(pilot, lambda: bool(outcomes(messages)))
-        await settle(pilot)
+        await until_finished(pilot, messages)
         card = app.query_one(StepCard)
         status = str(card.query_one(".step-status").render())
         decision = str(card.query_one(".step-decision").render())
@@ -499,8 +495,7 @@ async def test_assistant_failing_mid_request_ends_it_readably(tui_home: Path, tm
     async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
         await wait_until(pilot, lambda: app.assistant is not None)
         await send(pilot, "anything")
-        await wait_until(pilot, lambda: bool(outcomes(messages)))
-        await settle(pilot)
+        await until_finished(pilot, messages)
         assert app.control is None and "working" not in str(app.query_one("#title").render())
         assert "ConnectionResetError: the daemon closed the connection" in transcript_text(app)
     outcome = outcomes(messages)[0]
