@@ -112,6 +112,9 @@ class Session:
             "plan": round(run.plan_ms),
             "total": round((time.perf_counter() - started) * 1000),
         }
+        if run.first_call_at is not None:
+            # Request to first planned tool call: what a person waits before anything happens.
+            timings["first_call"] = round((run.first_call_at - started) * 1000)
         self._load_ms_unreported = 0.0
         yield RequestFinished(
             request=request,
@@ -166,6 +169,7 @@ class _RequestRun:
         self.failed = False
         self.failure_message: str | None = None
         self.plan_ms = 0.0
+        self.first_call_at: float | None = None
         self.usage = {"prompt_tokens": 0, "cached_tokens": 0, "generated_tokens": 0}
 
     def loop(self) -> Iterator[Event]:
@@ -187,6 +191,8 @@ class _RequestRun:
             spec = self.session.registry.get(tool_name)
             assert spec is not None  # the grammar only offers registered tools
             step = Step(index=len(self.steps), tool=tool_name, args=args)
+            if self.first_call_at is None:
+                self.first_call_at = time.perf_counter()
             self.steps.append(step)
             yield StepPlanned(step)
             yield from self.steps_runner.run(spec, step)

@@ -214,7 +214,8 @@ def test_json_prints_exactly_one_line_with_design_fields(
     assert payload["ok"] is True
     assert payload["answer"] == "4 files."
     assert payload["model"] == "scripted"
-    assert set(payload["timings_ms"]) == {"load", "plan", "total"}
+    # first_call: request to the first planned tool call (this request made one).
+    assert set(payload["timings_ms"]) == {"load", "plan", "total", "first_call"}
     assert all(isinstance(value, int) for value in payload["timings_ms"].values())
     (step,) = payload["steps"]
     assert DESIGN_STEP_FIELDS <= set(step) and set(step) - DESIGN_STEP_FIELDS <= {"reason", "preview"}

@@ -252,7 +252,7 @@ def test_json_shape_matches_design() -> None:
     backend = ScriptedBackend([call("demo.count", folder="a"), answer("3")])
     payload = finished(run(Session(backend, make_registry(), AllowReadOnlyPolicy()), "count")).to_json()
     assert {"request", "ok", "answer", "steps", "model", "timings_ms"} <= payload.keys()
-    assert set(payload["timings_ms"]) == {"load", "plan", "total"}
+    assert set(payload["timings_ms"]) == {"load", "plan", "total", "first_call"}
     assert {"tool", "args", "decision", "rule", "approved", "status", "result", "undo_id"} <= set(payload["steps"][0])
     assert payload["model"] == "scripted"
 
@@ -359,3 +359,12 @@ def test_oldest_results_are_dropped_to_fit_the_context() -> None:
     assert "item-0000" not in last_prompt and "dropped to fit the context" in last_prompt
     assert '"count":3' in last_prompt
     assert backend.count_tokens(last_prompt) <= backend.n_ctx - session.options.max_tokens - session.prefix_for(session.registry.specs())[1]
+
+
+def test_first_call_timing_only_when_a_tool_was_called() -> None:
+    """timings_ms.first_call is reported when the model planned a tool call, and absent for a direct answer."""
+    with_call = ScriptedBackend([call("demo.count", folder="a"), answer("3")])
+    timed = finished(run(Session(with_call, make_registry(), AllowReadOnlyPolicy()), "count")).timings_ms
+    assert 0 <= timed["first_call"] <= timed["total"]
+    direct = ScriptedBackend([answer("hello")])
+    assert "first_call" not in finished(run(Session(direct, make_registry(), AllowReadOnlyPolicy()), "hi")).timings_ms
