@@ -27,6 +27,9 @@ class Config(pydantic.BaseModel):
     """Layers to offload when the llama.cpp build has a GPU backend; -1 is all."""
     daemon_idle_unload_s: float = pydantic.Field(default=900, gt=0)
     """The daemon frees the model after this many seconds without a request, and reloads it on the next."""
+    learn_from_approvals: bool = False
+    """Keep plans a person approved (locally, in the data dir) and offer them as examples for similar requests;
+    `llmos feedback` lists, exports, forgets them. Off unless turned on."""
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -11,6 +11,7 @@ from llmos.errors import UsageError
 from llmos.models.llama_backend import LlamaBackend, LoadOptions
 from llmos.models.resolve import ResolvedModel, resolve_model
 from llmos.executor import Safety
+from llmos.learning import PlanMemory
 from llmos.paths import config_dir, data_dir, prompt_cache_dir
 from llmos.policies.audit import AuditLog, audit_key_from_keyring
 from llmos.policies.engine import PolicyEngine
@@ -85,4 +86,9 @@ def open_session(
     options = SessionOptions(max_steps=max_steps or config.max_steps, dry_run=dry_run)
     registry = load_builtin_tools()
     hide_from_listings(os.getpid())
-    return Session(backend, registry, safety, options)
+    return Session(backend, registry, safety, options, memory=plan_memory_for(config))
+
+
+def plan_memory_for(config: Config) -> PlanMemory | None:
+    """The kept plans when the person turned learning on (`learn_from_approvals`), else None."""
+    return PlanMemory() if config.learn_from_approvals else None

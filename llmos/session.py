@@ -15,6 +15,7 @@ from typing import Any
 
 from llmos.events import Answer, AnswerToken, Error, Event, RequestFinished, RequestStarted, Step, StepPlanned
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
+from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
 from llmos.models.prompt import Turn, build_prefix, render_conversation, user_request
@@ -49,11 +50,14 @@ class Session:
         registry: Registry,
         safety: Safety | Policy,
         options: SessionOptions | None = None,
+        memory: PlanMemory | None = None,
     ):
         self.backend = backend
         self.registry = registry
         self.safety = safety if isinstance(safety, Safety) else Safety(policy=safety)
         self.options = options or SessionOptions()
+        self.memory = memory
+        """Plans a person approved (`learn_from_approvals`): kept after a request, offered as an example before one."""
         self._load_ms_unreported = backend.load_ms
         self._prefixes: dict[tuple[str, ...], tuple[str, int]] = {}
 
@@ -116,7 +120,7 @@ class Session:
             # Request to first planned tool call: what a person waits before anything happens.
             timings["first_call"] = round((run.first_call_at - started) * 1000)
         self._load_ms_unreported = 0.0
-        yield RequestFinished(
+        outcome = RequestFinished(
             request=request,
             ok=error is None and run.answer is not None and not run.failed,
             answer=run.answer,
@@ -127,6 +131,19 @@ class Session:
             error=error or run.failure_message,
             cancelled=cancelled,
         )
+        # Before the yield: a front end may stop iterating at the last event, and nothing after it would run.
+        self._remember(outcome, run, stdin_data)
+        yield outcome
+
+    def _remember(self, outcome: RequestFinished, run: _RequestRun, stdin_data: str | None) -> None:
+        """Keep the plan if a person approved it (learning on only). Never a request with piped data: its
+        calls depended on data that is not kept."""
+        if self.memory is None or stdin_data is not None:
+            return
+        try:
+            self.memory.record(outcome, run.generated_calls, [spec.name for spec in run.tools])
+        except OSError:
+            pass  # learning is a help: a read-only data dir must not fail a request that succeeded
 
 
 class _Cancelled(Exception):
@@ -163,7 +180,12 @@ class _RequestRun:
             dry_run=self.options.dry_run,
             result_budget_chars=self.options.result_budget_chars,
         )
-        self.turns: list[Turn] = [Turn("user", user_request(request, _clip_stdin(stdin_data, self.options)))]
+        # A kept plan for a similar request goes after the static prefix, so the prefix's cached KV stays valid.
+        self.example: LearnedPlan | None = self._similar_plan(request)
+        self.turns: list[Turn] = self.example.example_turns() if self.example else []
+        self.turns.append(Turn("user", user_request(request, _clip_stdin(stdin_data, self.options))))
+        self.generated_calls: list[PlannedCall] = []
+        """Each step's call as the model wrote it (before defaults were filled in), for learning."""
         self.steps: list[Step] = []
         self.answer: str | None = None
         self.failed = False
@@ -194,6 +216,7 @@ class _RequestRun:
             if self.first_call_at is None:
                 self.first_call_at = time.perf_counter()
             self.steps.append(step)
+            self.generated_calls.append(_written_call(raw_text) or PlannedCall(tool_name, args))
             yield StepPlanned(step)
             yield from self.steps_runner.run(spec, step)
             # The reply exactly as generated, so the KV cache already holds it and the next turn reuses it.
@@ -204,6 +227,15 @@ class _RequestRun:
             call_key = (tool_name, json.dumps(args, sort_keys=True))
             force_answer = call_key == last_call
             last_call = call_key
+
+    def _similar_plan(self, request: str) -> LearnedPlan | None:
+        """The kept plan most like this request whose tools this request may all use (a read-only request is
+        never shown a delete), or None."""
+        memory = self.session.memory
+        if memory is None:
+            return None
+        found = memory.similar(request, limit=1, allowed_tools={spec.name for spec in self.tools})
+        return found[0] if found else None
 
     def _offered_specs(self, answer_only: bool) -> list[ToolSpec]:
         """The tools this turn's grammar allows: the request's tools (those of other effect classes are not
@@ -285,6 +317,11 @@ def _parse_call(raw: str) -> tuple[str, dict[str, Any]] | None:
     if not isinstance(value, dict) or not isinstance(value.get("tool"), str) or not isinstance(value.get("args"), dict):
         return None
     return value["tool"], value["args"]
+
+
+def _written_call(raw: str) -> PlannedCall | None:
+    parsed = _parse_call(raw)
+    return PlannedCall(*parsed) if parsed else None
 
 
 def _jsonable(args: dict[str, Any]) -> dict[str, Any]:

@@ -85,10 +85,15 @@ class Turn:
     tool_name: str | None = None
 
 
+def system_text(tool_lines: Sequence[str]) -> str:
+    """The system message listing `tool_lines` (also what `llmos feedback export` teaches with)."""
+    return SYSTEM_TEXT.replace("{tool_lines}", "\n".join(tool_lines))
+
+
 def build_prefix(tool_lines: Sequence[str]) -> str:
     """The static prompt start: system message with the compact tool list, then the example turns (those for
     tools on the list only)."""
-    system = SYSTEM_TEXT.replace("{tool_lines}", "\n".join(tool_lines))
+    system = system_text(tool_lines)
     listed = {line.split("(", 1)[0] for line in tool_lines}
     turns = list(EXAMPLE_TURNS)
     for tool_name, example in CONDITIONAL_EXAMPLES:

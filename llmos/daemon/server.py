@@ -49,7 +49,7 @@ class ModelHost:
         self._sessions: dict[tuple[str | None, tuple[tuple[str, int], ...]], Any] = {}
 
     def session_for(self, model: str | None, policy: str | None) -> Any:
-        from llmos.runtime import load_safety
+        from llmos.runtime import load_safety, plan_memory_for
         from llmos.session import Session, SessionOptions
         from llmos.tools import load_builtin_tools
 
@@ -66,7 +66,7 @@ class ModelHost:
         if session is None:
             self._sessions = {k: v for k, v in self._sessions.items() if k[0] != policy}
             session = Session(self.backend, load_builtin_tools(), load_safety(policy, config),
-                              SessionOptions(max_steps=config.max_steps))
+                              SessionOptions(max_steps=config.max_steps), memory=plan_memory_for(config))
             self._sessions[key] = session
         return session
 

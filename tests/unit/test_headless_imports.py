@@ -30,6 +30,8 @@ HEADLESS_MODULES = (
     "llmos.assistant",
     "llmos.connect",
     "llmos.history",
+    "llmos.learning",
+    "llmos.commands.feedback",
     "llmos.suggest",
     "llmos.daemon.protocol",
     "llmos.daemon.client",
