@@ -1,0 +1,126 @@
+"""Turn task records into the figures the suite reports: success per category, latency percentiles, token
+counts, peak memory; as a dict (`--json`) and as a plain-text table (Markdown, pasted into BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmos.evals.runner import TaskRecord
+from llmos.evals.tasks import Category
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """Nearest-rank percentile (p50 is the median of an odd count); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(fraction * (len(ordered) + 1)) - 1))
+    if fraction == 0.5:
+        return float(statistics.median(ordered))
+    return float(ordered[rank])
+
+
+@dataclass
+class PlannerSummary:
+    planner: str
+    tasks: int
+    passed: int
+    by_category: dict[str, tuple[int, int]]
+    """category -> (passed, tasks)."""
+    latency_ms: dict[str, dict[str, float | None]]
+    """first_call / plan / total / wall -> {p50, p90}."""
+    tokens: dict[str, float | None]
+    fast_path_requests: int
+    requests: int
+    peak_rss_bytes: int
+    failed_tasks: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def success(self) -> float:
+        return self.passed / self.tasks if self.tasks else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "planner": self.planner, "tasks": self.tasks, "passed": self.passed, "success": round(self.success, 4),
+            "by_category": {c: {"passed": p, "tasks": t} for c, (p, t) in self.by_category.items()},
+            "latency_ms": self.latency_ms, "tokens": self.tokens, "fast_path_requests": self.fast_path_requests,
+            "requests": self.requests, "peak_rss_bytes": self.peak_rss_bytes, "failed_tasks": self.failed_tasks,
+        }
+
+
+def summarise(planner: str, records: Sequence[TaskRecord], peak_rss_bytes: int) -> PlannerSummary:
+    by_category: dict[str, tuple[int, int]] = {}
+    for category in Category:
+        mine = [r for r in records if r.category == category.value]
+        if mine:
+            by_category[category.value] = (sum(r.passed for r in mine), len(mine))
+    requests = [request for record in records for request in record.requests]
+
+    def timing(name: str) -> list[float]:
+        return [float(r["timings_ms"][name]) for r in requests if name in (r.get("timings_ms") or {})]
+
+    latency = {
+        name: {"p50": percentile(values, 0.5), "p90": percentile(values, 0.9)}
+        for name, values in (
+            ("first_call", timing("first_call")), ("plan", timing("plan")), ("total", timing("total")),
+            ("wall", [float(r["wall_ms"]) for r in requests]),
+        )
+    }
+    prompt = [float(r["usage"].get("prompt_tokens", 0)) for r in requests if r.get("usage")]
+    generated = [float(r["usage"].get("generated_tokens", 0)) for r in requests if r.get("usage")]
+    return PlannerSummary(
+        planner=planner,
+        tasks=len(records),
+        passed=sum(r.passed for r in records),
+        by_category=by_category,
+        latency_ms=latency,
+        tokens={"prompt_p50": percentile(prompt, 0.5), "generated_p50": percentile(generated, 0.5)},
+        fast_path_requests=sum(1 for r in requests if r.get("fast_path")),
+        requests=len(requests),
+        peak_rss_bytes=peak_rss_bytes,
+        failed_tasks=[{"task": r.task_id, "category": r.category, "why": r.failures[:3]} for r in records if not r.passed],
+    )
+
+
+def _share(passed: int, total: int) -> str:
+    return f"{100 * passed / total:.0f}% ({passed}/{total})" if total else "-"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value / 1000:.2f} s"
+
+
+def render_table(summaries: Sequence[PlannerSummary]) -> str:
+    """The results as Markdown tables: success by category, then speed and size, one column per planner."""
+    names = [s.planner for s in summaries]
+    lines = ["| category | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    categories = [c.value for c in Category if any(c.value in s.by_category for s in summaries)]
+    for category in categories:
+        cells = [_share(*s.by_category[category]) if category in s.by_category else "-" for s in summaries]
+        lines.append(f"| {category} | " + " | ".join(cells) + " |")
+    lines.append("| **all** | " + " | ".join(f"**{_share(s.passed, s.tasks)}**" for s in summaries) + " |")
+    lines += ["", "| per request | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    rows = [
+        ("first tool call p50 / p90", lambda s: f"{_ms(s.latency_ms['first_call']['p50'])} / {_ms(s.latency_ms['first_call']['p90'])}"),
+        ("model time p50 / p90", lambda s: f"{_ms(s.latency_ms['plan']['p50'])} / {_ms(s.latency_ms['plan']['p90'])}"),
+        ("end to end p50 / p90", lambda s: f"{_ms(s.latency_ms['wall']['p50'])} / {_ms(s.latency_ms['wall']['p90'])}"),
+        ("prompt tokens p50", lambda s: "-" if s.tokens["prompt_p50"] is None else f"{s.tokens['prompt_p50']:.0f}"),
+        ("generated tokens p50", lambda s: "-" if s.tokens["generated_p50"] is None else f"{s.tokens['generated_p50']:.0f}"),
+        ("answered without the model", lambda s: f"{s.fast_path_requests}/{s.requests}"),
+        ("peak RSS", lambda s: f"{s.peak_rss_bytes / 1e9:.2f} GB" if s.peak_rss_bytes else "-"),
+    ]
+    for label, cell in rows:
+        lines.append(f"| {label} | " + " | ".join(cell(s) for s in summaries) + " |")
+    return "\n".join(lines)
+
+
+def render_failures(summary: PlannerSummary, limit: int = 40) -> str:
+    lines = [f"{summary.planner}: {len(summary.failed_tasks)} failed"]
+    for failed in summary.failed_tasks[:limit]:
+        lines.append(f"  {failed['task']} ({failed['category']}): {'; '.join(failed['why'])[:200]}")
+    if len(summary.failed_tasks) > limit:
+        lines.append(f"  ... and {len(summary.failed_tasks) - limit} more")
+    return "\n".join(lines)
