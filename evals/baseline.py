@@ -9,6 +9,15 @@ with its decision, so the scorer can count a denied step as something the baseli
 
 Run as a worker: `python -m llmos.evals.baseline --model NAME_OR_PATH [--threads N]` reads one JSON request per
 line on stdin and writes one `llmos-ask --json`-shaped result per line on stdout.
+
+What `chatml-function-calling` does in llama-cpp-python 0.3.36 (read from its handler and seen with Qwen2.5-Coder),
+kept as is because this is what a developer gets; the report should say so:
+- `tool` messages are rendered as an empty `<|im_start|>tool` turn: the model never sees a tool's result.
+- With `tool_choice="auto"` a plain message is generated under the grammar meant for the next call
+  (`functions.<name>:` or `<|im_end|>`), so its content comes back empty: such a reply is reported as no answer.
+- Tool descriptions are not in the prompt (only names and parameter schemas, ~1,450 tokens for llmos's tools),
+  and earlier calls' arguments are HTML-escaped (`&#34;`) by the template's autoescaping.
+- `usage` counts only the argument completions of a tool call, not the completions that choose the name.
 """
 
 from __future__ import annotations
@@ -222,7 +231,7 @@ class _BaselineRun:
         finally:
             self.plan_ms += (time.perf_counter() - started) * 1000
         # As llama-cpp-python reports it: for tool calls it counts only the argument completions, not the
-        # name-choosing ones, so this undercounts (see the module's report).
+        # name-choosing ones, so this undercounts (see the module docstring).
         usage = response.get("usage") or {}
         self.usage["prompt_tokens"] += int(usage.get("prompt_tokens") or 0)
         self.usage["generated_tokens"] += int(usage.get("completion_tokens") or 0)
