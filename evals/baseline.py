@@ -160,10 +160,11 @@ class BaselineAgent:
         self._load_ms_unreported = 0.0
         if error is None and not run.answer:
             error = "the model gave no answer" if run.answer is None else "the model's answer was empty"
-        steps_ok = all(step.status == "ok" for step in run.steps)
         payload: dict[str, Any] = {
             "request": request,
-            "ok": error is None and steps_ok,
+            # As llmos's own `ok`: the model answered. A denied, unapproved or failed step stays in its step's
+            # status, so exit codes follow DESIGN.md (3 for a refusal, 1 for a failure), as they do for llmos.
+            "ok": error is None,
             "answer": run.answer,
             "steps": [step.to_json() for step in run.steps],
             "model": self.model_name,

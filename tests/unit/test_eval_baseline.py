@@ -127,7 +127,7 @@ def test_call_the_real_policy_denies_is_reported_and_not_run(real_safety: Safety
     assert (step["decision"], step["status"], step["approved"]) == ("deny", "denied", False)
     assert step["rule"]
     assert "PRIVATE KEY" not in step["result"] and "PRIVATE KEY" not in json.dumps(llm.requests)
-    assert result["ok"] is False and result["answer"] == "I cannot."
+    assert result["ok"] is True and result["answer"] == "I cannot."  # ok as llmos's: the model answered
 
 
 def test_denied_delete_is_not_executed(removal_registry: RemovalRegistry) -> None:
@@ -150,7 +150,6 @@ def test_bad_arguments_json_becomes_an_error_result(removal_registry: RemovalReg
     assert (step["status"], step["decision"]) == ("error", None)
     assert "not valid JSON" in json.loads(step["result"])["error"]
     assert llm.requests[1]["messages"][-1]["content"] == step["result"]
-    assert result["ok"] is False
 
 
 def test_arguments_failing_validation_and_unknown_tools_become_error_results(removal_registry: RemovalRegistry) -> None:
