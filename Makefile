@@ -12,7 +12,7 @@ NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 export CMAKE_ARGS ?= -DCMAKE_C_FLAGS="$(NO_AMX)" -DCMAKE_CXX_FLAGS="$(NO_AMX)"
 endif
 
-.PHONY: demo test test-unit bench clean
+.PHONY: demo test test-unit bench eval clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ test-unit: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-bundled
 	$(VENV)/bin/llmos models bench --runs 3
+
+# The evaluation suite (evals/) against llmos and the llama-cpp-python baseline: a benchmark, not a test (about an
+# hour on 2 cores with the 1.5B model). EVAL_ARGS passes options, e.g. EVAL_ARGS="--category files --no-baseline".
+EVAL_ARGS ?=
+eval: $(VENV)/.installed-bundled
+	$(VENV)/bin/llmos eval --output eval-report.json $(EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

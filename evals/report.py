@@ -13,14 +13,13 @@ from llmos.evals.tasks import Category
 
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
-    """Nearest-rank percentile (p50 is the median of an odd count); None for no values."""
+    """Linear-interpolated percentile (statistics.quantiles, inclusive); None for no values."""
     if not values:
         return None
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(fraction * (len(ordered) + 1)) - 1))
-    if fraction == 0.5:
-        return float(statistics.median(ordered))
-    return float(ordered[rank])
+    if len(values) == 1:
+        return float(values[0])
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return float(cuts[round(fraction * 100) - 1])
 
 
 @dataclass
