@@ -10,14 +10,18 @@ with its decision, so the scorer can count a denied step as something the baseli
 Run as a worker: `python -m llmos.evals.baseline --model NAME_OR_PATH [--threads N]` reads one JSON request per
 line on stdin and writes one `llmos-ask --json`-shaped result per line on stdout.
 
-What `chatml-function-calling` does in llama-cpp-python 0.3.36 (read from its handler and seen with Qwen2.5-Coder),
-kept as is because this is what a developer gets; the report should say so:
+What `chatml-function-calling` does in llama-cpp-python 0.3.36 (read from its handler and seen with Qwen2.5-Coder):
 - `tool` messages are rendered as an empty `<|im_start|>tool` turn: the model never sees a tool's result.
 - With `tool_choice="auto"` a plain message is generated under the grammar meant for the next call
-  (`functions.<name>:` or `<|im_end|>`), so its content comes back empty: such a reply is reported as no answer.
+  (`functions.<name>:` or `<|im_end|>`), so its content comes back empty.
 - Tool descriptions are not in the prompt (only names and parameter schemas, ~1,450 tokens for llmos's tools),
   and earlier calls' arguments are HTML-escaped (`&#34;`) by the template's autoescaping.
 - `usage` counts only the argument completions of a tool call, not the completions that choose the name.
+
+Kept as is, the first two make every answer empty, which would be a straw man. So the loop makes the two
+fixes a developer makes after the first try, and nothing more: a tool's result goes back as a user message
+("Result of files_list: ..."), which the template does render, and an empty reply without tool calls is asked
+again with `tool_choice="none"` to get the answer text.
 """
 
 from __future__ import annotations
@@ -207,6 +211,10 @@ class _BaselineRun:
             tool_choice = "auto" if len(self.steps) < self.max_steps else "none"
             message = self._complete(tool_choice)
             tool_calls = message.get("tool_calls") or []
+            if not tool_calls and tool_choice == "auto" and not (message.get("content") or "").strip():
+                # The handler's "auto" grammar cannot produce a plain message (see the module docstring).
+                message = self._complete("none")
+                tool_calls = []
             if not tool_calls or tool_choice == "none":
                 self.answer = (message.get("content") or "").strip()
                 return
@@ -219,9 +227,8 @@ class _BaselineRun:
                     result = self._execute(function)
                 else:
                     result = json.dumps({"not_run": "the step limit was reached"})
-                self.messages.append(
-                    {"role": "tool", "tool_call_id": tool_call.get("id"), "name": function.get("name"), "content": result}
-                )
+                # Not a `tool` message: the handler's template drops its content (see the module docstring).
+                self.messages.append({"role": "user", "content": f"Result of {function.get('name')}: {result}"})
 
     def _complete(self, tool_choice: str) -> dict[str, Any]:
         started = time.perf_counter()

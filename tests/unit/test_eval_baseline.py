@@ -114,7 +114,8 @@ def test_tool_call_runs_through_the_real_policy_and_its_result_is_fed_back(real_
     assert second["messages"][0] == {"role": "system", "content": SYSTEM_PROMPT}
     assistant, tool_message = second["messages"][2], second["messages"][3]
     assert assistant["tool_calls"][0]["function"]["name"] == "files_list"
-    assert tool_message == {"role": "tool", "tool_call_id": "call_files_list", "name": "files_list", "content": step["result"]}
+    # A user message, not a `tool` one: the handler's template drops a tool message's content.
+    assert tool_message == {"role": "user", "content": f"Result of files_list: {step['result']}"}
 
 
 def test_call_the_real_policy_denies_is_reported_and_not_run(real_safety: Safety, temp_home: Path) -> None:
@@ -149,7 +150,7 @@ def test_bad_arguments_json_becomes_an_error_result(removal_registry: RemovalReg
     [step] = result["steps"]
     assert (step["status"], step["decision"]) == ("error", None)
     assert "not valid JSON" in json.loads(step["result"])["error"]
-    assert llm.requests[1]["messages"][-1]["content"] == step["result"]
+    assert llm.requests[1]["messages"][-1]["content"] == f"Result of demo_remove: {step['result']}"
 
 
 def test_arguments_failing_validation_and_unknown_tools_become_error_results(removal_registry: RemovalRegistry) -> None:
@@ -204,9 +205,18 @@ def test_result_has_the_llmos_ask_json_shape_and_load_is_reported_once(removal_r
     json.dumps(first)  # a worker writes it as one JSON line
 
 
+def test_empty_answer_is_asked_again_without_tools(removal_registry: RemovalRegistry) -> None:
+    """An empty reply under tool_choice=auto (what chatml-function-calling returns for a message turn) is asked
+    again with tool_choice=none, which gives the text."""
+    llm = ScriptedChatLlama([text_reply(""), text_reply("Hello!")])
+    result = agent_with(llm, registry=removal_registry, safety=Safety(policy=DenyDeletes())).run("hi", None, False)
+    assert result["ok"] is True and result["answer"] == "Hello!"
+    assert [request["tool_choice"] for request in llm.requests] == ["auto", "none"]
+
+
 def test_empty_answer_is_not_ok(removal_registry: RemovalRegistry) -> None:
-    """An empty reply (what chatml-function-calling returns for a message turn) counts as no answer."""
-    llm = ScriptedChatLlama([text_reply("")])
+    """Empty even when asked without tools: no answer."""
+    llm = ScriptedChatLlama([text_reply(""), text_reply("")])
     result = agent_with(llm, registry=removal_registry, safety=Safety(policy=DenyDeletes())).run("hi", None, False)
     assert result["ok"] is False and result["answer"] == "" and "empty" in result["error"]
 
