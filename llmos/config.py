@@ -27,6 +27,9 @@ class Config(pydantic.BaseModel):
     """Layers to offload when the llama.cpp build has a GPU backend; -1 is all."""
     daemon_idle_unload_s: float = pydantic.Field(default=900, gt=0)
     """The daemon frees the model after this many seconds without a request, and reloads it on the next."""
+    fast_path: bool = True
+    """Answer the most common plain requests (free memory and disk, uptime, CPU, OS, top processes, a folder's
+    listing) without the model: the same tool call, policy and audit, in milliseconds. Off: the model plans all."""
     learn_from_approvals: bool = False
     """Keep plans a person approved (locally, in the data dir) and offer them as examples for similar requests;
     `llmos feedback` lists, exports, forgets them. Off unless turned on."""

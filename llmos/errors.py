@@ -23,6 +23,11 @@ class ModelError(UsageError):
     """The model cannot be found, assembled, verified or loaded."""
 
 
+class ModelLoadError(ModelError):
+    """A model that was found could not be loaded when first needed (the backend loads lazily): a setup error
+    that ends the whole run, not one request's failure."""
+
+
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
 

@@ -105,6 +105,8 @@ class RequestFinished:
     error: str | None = None
     cancelled: bool = False
     """The person cancelled the request before it finished."""
+    fast_path: bool = False
+    """Planned and answered without the model (`llmos.fastpath`)."""
 
     @property
     def exit_code(self) -> int:
@@ -129,6 +131,7 @@ class RequestFinished:
             "model": self.model,
             "timings_ms": self.timings_ms,
             "usage": self.usage,
+            "fast_path": self.fast_path,
         }
         if self.error:
             payload["error"] = self.error

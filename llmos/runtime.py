@@ -8,6 +8,7 @@ from pathlib import Path
 
 from llmos.config import Config, load_config
 from llmos.errors import UsageError
+from llmos.models.backend import LazyBackend
 from llmos.models.llama_backend import LlamaBackend, LoadOptions
 from llmos.models.resolve import ResolvedModel, resolve_model
 from llmos.executor import Safety
@@ -82,8 +83,11 @@ def open_session(
 ) -> Session:
     config = load_config()
     safety = load_safety(policy, config)
-    backend, _ = load_backend(model, config, progress=progress)
-    options = SessionOptions(max_steps=max_steps or config.max_steps, dry_run=dry_run)
+    # Found and verified now, so a missing or damaged model is said before any request; loaded on first use, so a
+    # request the fast path answers never waits for it.
+    resolved = resolve_model(model, config.model, progress=progress)
+    backend = LazyBackend(resolved.name, lambda: load_resolved_backend(resolved, config))
+    options = SessionOptions(max_steps=max_steps or config.max_steps, dry_run=dry_run, fast_path=config.fast_path)
     registry = load_builtin_tools()
     hide_from_listings(os.getpid())
     return Session(backend, registry, safety, options, memory=plan_memory_for(config))

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmos.events import Answer, AnswerToken, Error, Event, RequestFinished, RequestStarted, Step, StepPlanned
+from llmos.errors import ModelLoadError
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
+from llmos.fastpath import match_fast_path
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
@@ -39,6 +41,9 @@ class SessionOptions:
     stdin_budget_chars: int = 6000
     max_tokens: int = 400
     """Cap on the tokens of one model reply (a call, or the answer)."""
+    fast_path: bool = False
+    """Plan and answer the most common unambiguous requests without the model (`llmos.fastpath`); front ends
+    turn it on from the config (`fast_path`, on by default)."""
 
 
 class Session:
@@ -58,7 +63,8 @@ class Session:
         self.options = options or SessionOptions()
         self.memory = memory
         """Plans a person approved (`learn_from_approvals`): kept after a request, offered as an example before one."""
-        self._load_ms_unreported = backend.load_ms
+        self._load_ms_reported = 0.0
+        """A lazily loaded backend reports its load time once loaded: on the request that paid for it."""
         self._prefixes: dict[tuple[str, ...], tuple[str, int]] = {}
 
     def tools_for(self, allowed_effects: frozenset[str] | None) -> list[ToolSpec]:
@@ -104,6 +110,8 @@ class Session:
         cancelled = False
         try:
             yield from run.loop()
+        except ModelLoadError:
+            raise  # the session's model cannot load: a setup error, said as when it failed up front (exit 2)
         except _Cancelled:
             cancelled = True
             error = CANCELLED_MESSAGE
@@ -111,15 +119,16 @@ class Session:
         except Exception as exc:  # noqa: BLE001  the backend's failures end the request readably
             error = f"model failed: {exc}"
             yield Error(error)
+        load_ms = self.backend.load_ms - self._load_ms_reported
+        self._load_ms_reported = self.backend.load_ms
         timings = {
-            "load": round(self._load_ms_unreported),
+            "load": round(load_ms),
             "plan": round(run.plan_ms),
             "total": round((time.perf_counter() - started) * 1000),
         }
         if run.first_call_at is not None:
             # Request to first planned tool call: what a person waits before anything happens.
             timings["first_call"] = round((run.first_call_at - started) * 1000)
-        self._load_ms_unreported = 0.0
         outcome = RequestFinished(
             request=request,
             ok=error is None and run.answer is not None and not run.failed,
@@ -130,6 +139,7 @@ class Session:
             usage=run.usage,
             error=error or run.failure_message,
             cancelled=cancelled,
+            fast_path=run.answered_by_fast_path,
         )
         # Before the yield: a front end may stop iterating at the last event, and nothing after it would run.
         self._remember(outcome, run, stdin_data)
@@ -163,6 +173,8 @@ class _RequestRun:
         options: SessionOptions,
     ):
         self.session = session
+        self.request = request
+        self.has_stdin_data = stdin_data is not None
         self.options = options
         self.cancel = cancel
         safety = session.safety
@@ -170,7 +182,6 @@ class _RequestRun:
         # tools bring back can never widen what this request may do.
         self.allowed_effects = safety.intent(request) if safety.intent else None
         self.tools = session.tools_for(self.allowed_effects)
-        self.prefix, self.prefix_tokens = session.prefix_for(self.tools)
         self.steps_runner = StepRunner(
             safety,
             request_id=new_request_id(),
@@ -193,8 +204,20 @@ class _RequestRun:
         self.plan_ms = 0.0
         self.first_call_at: float | None = None
         self.usage = {"prompt_tokens": 0, "cached_tokens": 0, "generated_tokens": 0}
+        self.answered_by_fast_path = False
+
+    # The prefix is counted in the model's tokens: only a request the model plans needs it (and loads the model).
+    @property
+    def prefix(self) -> str:
+        return self.session.prefix_for(self.tools)[0]
+
+    @property
+    def prefix_tokens(self) -> int:
+        return self.session.prefix_for(self.tools)[1]
 
     def loop(self) -> Iterator[Event]:
+        if (yield from self._fast_path()):
+            return
         last_call: tuple[str, str] | None = None
         force_answer = False
         while self.answer is None:
@@ -227,6 +250,42 @@ class _RequestRun:
             call_key = (tool_name, json.dumps(args, sort_keys=True))
             force_answer = call_key == last_call
             last_call = call_key
+
+    def _fast_path(self) -> Iterator[Event]:
+        """Plan the call without the model when the request is a fast-path intent, run it as any planned step,
+        and answer from its result. Returns True when answered. Otherwise the model takes over, with a step that
+        ran (denied, failed, or a result the renderer cannot word) already in the conversation, exactly as if it
+        had planned that call itself: what to say about a failure is the model's job."""
+        if not self.options.fast_path or self.has_stdin_data:
+            return False
+        started = time.perf_counter()
+        plan = match_fast_path(self.request)
+        spec = self.session.registry.get(plan.tool) if plan else None
+        if plan is None or spec is None or spec.name not in {offered.name for offered in self.tools}:
+            return False
+        try:
+            args = _jsonable(spec.validate(plan.args))
+        except Exception:  # noqa: BLE001  a plan this registry's tool does not accept: let the model plan
+            return False
+        if self.cancel.is_set():
+            raise _Cancelled
+        self.plan_ms += (time.perf_counter() - started) * 1000
+        self.first_call_at = time.perf_counter()
+        step = Step(index=len(self.steps), tool=spec.name, args=args)
+        self.steps.append(step)
+        self.generated_calls.append(PlannedCall(spec.name, plan.args))
+        yield StepPlanned(step)
+        yield from self.steps_runner.run(spec, step)
+        self.turns.append(Turn("assistant", json.dumps({"tool": spec.name, "args": plan.args})))
+        self.turns.append(Turn("tool", step.result or "", tool_name=spec.name))
+        answer = plan.render(step.result or "") if step.status == "ok" else None
+        if answer is None:
+            return False
+        self.answer = answer
+        self.answered_by_fast_path = True
+        yield AnswerToken(answer)
+        yield Answer(answer)
+        return True
 
     def _similar_plan(self, request: str) -> LearnedPlan | None:
         """The kept plan most like this request whose tools this request may all use (a read-only request is

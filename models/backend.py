@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from llmos.errors import ModelError, ModelLoadError
 
 
 @dataclass
@@ -36,3 +40,61 @@ class Backend(Protocol):
     def generate(self, prefix: str, conversation: str, schema: dict[str, Any], max_tokens: int) -> Iterator[str]: ...
 
     def count_tokens(self, text: str) -> int: ...
+
+
+class LazyBackend:
+    """A `Backend` that loads its model on first use, so a request answered without the model (the fast path)
+    never pays the load. `name` is known up front; `load_ms` is 0 until the load, then what loading took, so the
+    session reports it on the request that paid for it. A load that fails raises `ModelLoadError`."""
+
+    def __init__(self, name: str, load: Callable[[], Backend]) -> None:
+        self.name = name
+        self._load = load
+        self._loaded: Backend | None = None
+        self._lock = threading.Lock()
+        self.load_ms = 0.0
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not None
+
+    @property
+    def inner(self) -> Backend:
+        """The loaded backend, loading it now if needed (front ends may call from several worker threads)."""
+        with self._lock:
+            if self._loaded is None:
+                started = time.perf_counter()
+                try:
+                    self._loaded = self._load()
+                except ModelError as exc:
+                    raise ModelLoadError(str(exc)) from None
+                # Summed over loads (one closed and used again loads again), as the session counts what it reported.
+                self.load_ms += (time.perf_counter() - started) * 1000
+            return self._loaded
+
+    @property
+    def last_stats(self) -> GenerationStats:
+        return self._loaded.last_stats if self._loaded is not None else GenerationStats()
+
+    @property
+    def n_ctx(self) -> int:
+        return self.inner.n_ctx
+
+    def generate(self, prefix: str, conversation: str, schema: dict[str, Any], max_tokens: int) -> Iterator[str]:
+        return self.inner.generate(prefix, conversation, schema, max_tokens)
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def warm(self, prefix: str) -> None:
+        warm = getattr(self.inner, "warm", None)
+        if warm is not None:
+            warm(prefix)
+
+    def close(self) -> None:
+        """Free the model if it was ever loaded; one never loaded costs nothing to close."""
+        with self._lock:
+            loaded, self._loaded = self._loaded, None
+        close = getattr(loaded, "close", None)
+        if close is not None:
+            close()

@@ -144,7 +144,8 @@ def _process_row(proc: psutil.Process) -> dict[str, Any] | None:
 
 _SORT_KEYS = {
     "cpu": lambda row: (-(row["cpu_percent"] or 0.0), -(row["memory_percent"] or 0.0), row["pid"]),
-    "memory": lambda row: (-(row["memory_percent"] or 0.0), row["pid"]),
+    # The percent is rounded to 0.1: below it, resident bytes order the many small processes (not their pids).
+    "memory": lambda row: (-(row["memory_percent"] or 0.0), -(row["rss"] or 0), row["pid"]),
     "name": lambda row: (row["name"].casefold(), row["pid"]),
     "pid": lambda row: row["pid"],
 }

@@ -126,6 +126,7 @@ def event_to_json(event: Event) -> dict[str, Any]:
             "kind": "request_finished", "request": event.request, "ok": event.ok, "answer": event.answer,
             "steps": [step_to_json(step) for step in event.steps], "model": event.model,
             "timings_ms": event.timings_ms, "usage": event.usage, "error": event.error, "cancelled": event.cancelled,
+            "fast_path": event.fast_path,
         }
     raise TypeError(f"not an event: {event!r}")
 
@@ -148,7 +149,7 @@ def event_from_json(raw: dict[str, Any]) -> Event:
                 request=raw["request"], ok=bool(raw["ok"]), answer=raw.get("answer"),
                 steps=[step_from_json(step) for step in raw["steps"]], model=raw["model"],
                 timings_ms=dict(raw.get("timings_ms") or {}), usage=dict(raw.get("usage") or {}),
-                error=raw.get("error"), cancelled=bool(raw.get("cancelled")),
+                error=raw.get("error"), cancelled=bool(raw.get("cancelled")), fast_path=bool(raw.get("fast_path")),
             )
     except (KeyError, TypeError, ValueError) as exc:
         raise ProtocolError(f"bad event: {exc}") from None

@@ -66,7 +66,8 @@ class ModelHost:
         if session is None:
             self._sessions = {k: v for k, v in self._sessions.items() if k[0] != policy}
             session = Session(self.backend, load_builtin_tools(), load_safety(policy, config),
-                              SessionOptions(max_steps=config.max_steps), memory=plan_memory_for(config))
+                              SessionOptions(max_steps=config.max_steps, fast_path=config.fast_path),
+                              memory=plan_memory_for(config))
             self._sessions[key] = session
         return session
 
@@ -292,6 +293,7 @@ class Daemon:
                 options = SessionOptions(
                     max_steps=int(message.get("max_steps") or session.options.max_steps),
                     dry_run=bool(message.get("dry_run")),
+                    fast_path=session.options.fast_path,
                 )
                 with _protecting_client(session, peer_pid):
                     events = session.run(request, stdin_data if isinstance(stdin_data, str) else None,

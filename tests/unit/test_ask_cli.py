@@ -105,6 +105,8 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
     monkeypatch.delenv("LLMOS_MODEL", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # The real open_session hides its pid (this test run's) from process listings; keep that out of other tests.
+    monkeypatch.setattr("llmos.tools.process._hidden_pids", set())
     return tmp_path
 
 
@@ -209,7 +211,8 @@ def test_json_prints_exactly_one_line_with_design_fields(
     assert out.endswith("\n") and out.count("\n") == 1
     payload = json.loads(out)
     assert DESIGN_REQUEST_FIELDS <= set(payload)
-    assert set(payload) - DESIGN_REQUEST_FIELDS <= {"usage", "error"}
+    assert set(payload) - DESIGN_REQUEST_FIELDS <= {"usage", "error", "fast_path"}
+    assert payload["fast_path"] is False  # the model planned this request (fast path off in this session)
     assert payload["request"] == "what is in Downloads?"
     assert payload["ok"] is True
     assert payload["answer"] == "4 files."

@@ -134,7 +134,9 @@ def test_event_round_trip_keeps_every_field() -> None:
                 result='{"moved": 1}', undo_id="abc", preview=["move ~/a (3 B) -> ~/b/a"])
     events = [ApprovalNeeded(step), AnswerToken("Hi"), Answer("Hi there"), Error("boom"),
               RequestFinished(request="r", ok=True, answer="Hi there", steps=[step], model="m",
-                              timings_ms={"total": 5}, usage={"prompt_tokens": 3}, cancelled=False)]
+                              timings_ms={"total": 5}, usage={"prompt_tokens": 3}, cancelled=False),
+              RequestFinished(request="r", ok=True, answer="4 GB free", steps=[step], model="m",
+                              timings_ms={"total": 5, "first_call": 1}, fast_path=True)]
     for event in events:
         assert event_from_json(json.loads(json.dumps(event_to_json(event)))) == event
 

@@ -30,6 +30,7 @@ HEADLESS_MODULES = (
     "llmos.assistant",
     "llmos.connect",
     "llmos.history",
+    "llmos.fastpath",
     "llmos.learning",
     "llmos.commands.feedback",
     "llmos.suggest",
