@@ -185,17 +185,32 @@ class RunningProcesses:
             )
 
     def running(self, name: str) -> bool:
+        """The process still exists (running, sleeping or paused; not a zombie)."""
+        return self.state(name) not in (None, "Z")
+
+    def state(self, name: str) -> str | None:
+        """The kernel's one-letter state (R, S, T for stopped, Z), or None when the process is gone."""
         process = self.started.get(name)
         if process is None or process.poll() is not None:
-            return False
-        # A stopped (SIGSTOP) process is not "running" for a task that asked to pause it either, but it
-        # exists: count only processes that still exist and are not zombies.
+            return None
         try:
             with open(f"/proc/{process.pid}/stat", encoding="ascii") as handle:
-                state = handle.read().rsplit(")", 1)[1].split()[0]
+                return handle.read().rsplit(")", 1)[1].split()[0]
         except OSError:
-            return False
-        return state != "Z"
+            return None
+
+    def niceness(self, name: str) -> int | None:
+        process = self.started.get(name)
+        if process is None or process.poll() is not None:
+            return None
+        try:
+            return os.getpriority(os.PRIO_PROCESS, process.pid)
+        except OSError:
+            return None
+
+    def pid(self, name: str) -> int | None:
+        process = self.started.get(name)
+        return process.pid if process else None
 
     def stop_all(self) -> None:
         for process in self.started.values():

@@ -10,9 +10,14 @@ object per line, `{"request": str, "yes": bool, "calls": [{"tool", "args"}], "an
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 import time
+from pathlib import Path
 from typing import Any
+
+import psutil
 
 from llmos.config import load_config
 from llmos.events import RequestFinished, Step
@@ -20,6 +25,30 @@ from llmos.executor import Safety, StepRunner, new_request_id
 from llmos.runtime import load_safety
 from llmos.tools import load_builtin_tools
 from llmos.tools.registry import Registry
+
+
+_PID = re.compile(r"\{pid:([\w.-]+)\}")
+
+
+def _fixture_pid(name: str) -> int:
+    """The pid of the task's fixture process `name`: the copy of `sleep` in this workspace's bin/ (HOME's
+    sibling), so that a gold plan can name it as "{pid:NAME}", which no task file can know in advance."""
+    program = str((Path(os.environ["HOME"]).parent / "bin" / name).resolve())
+    for process in psutil.process_iter(["pid", "exe"]):
+        if process.info["exe"] == program:
+            return int(process.info["pid"])
+    raise ValueError(f"no fixture process {name}")
+
+
+def _with_pids(value: Any) -> Any:
+    """A gold arg or answer with each "{pid:NAME}" replaced by that fixture process's pid (an int when the
+    whole value is the placeholder)."""
+    if not isinstance(value, str) or "{pid:" not in value:
+        return value
+    whole = _PID.fullmatch(value)
+    if whole:
+        return _fixture_pid(whole.group(1))
+    return _PID.sub(lambda match: str(_fixture_pid(match.group(1))), value)
 
 
 def run_gold(registry: Registry, safety: Safety, line: dict[str, Any]) -> RequestFinished:
@@ -38,7 +67,8 @@ def run_gold(registry: Registry, safety: Safety, line: dict[str, Any]) -> Reques
             error = f"unknown tool {call['tool']}"
             break
         try:
-            args = json.loads(json.dumps(spec.validate(call.get("args") or {}), default=lambda v: getattr(v, "value", str(v))))
+            raw_args = {key: _with_pids(value) for key, value in (call.get("args") or {}).items()}
+            args = json.loads(json.dumps(spec.validate(raw_args), default=lambda v: getattr(v, "value", str(v))))
         except Exception as exc:  # noqa: BLE001  a wrong gold plan is reported, not a crash
             error = f"gold call {call['tool']} has bad args: {exc}"
             break
@@ -46,7 +76,7 @@ def run_gold(registry: Registry, safety: Safety, line: dict[str, Any]) -> Reques
         steps.append(step)
         for _ in runner.run(spec, step):
             pass
-    answer = str(line.get("answer") or "")
+    answer = str(_with_pids(str(line.get("answer") or "")))
     return RequestFinished(
         request=request, ok=error is None and bool(answer or steps), answer=answer, steps=steps, model="gold",
         timings_ms={"load": 0, "plan": 0, "total": round((time.perf_counter() - started) * 1000)}, error=error,

@@ -348,6 +348,11 @@ def run_task(planner: Planner, task: Task, workspace: Workspace) -> TaskRecord:
             "wall_ms": round(wall),
             "usage": result.get("usage") or {},
             "fast_path": bool(result.get("fast_path")),
+            # What was done and said, so a failed task can be read in the report.
+            "answer": result.get("answer"),
+            "steps": [{key: step.get(key) for key in ("tool", "args", "decision", "status")}
+                      for step in result.get("steps") or []],
+            **({"error": result["error"]} if result.get("error") else {}),
         }
         for result, wall in zip(outcome.results, outcome.wall_ms)
     ]

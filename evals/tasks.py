@@ -44,8 +44,17 @@ class ContentCheck(_Strict):
 
 class ModeCheck(_Strict):
     path: str
-    mode: str
+    mode: str | None = None
     """Octal permission bits, like "755"."""
+    executable: bool | None = None
+    """The owner may (true) or may not (false) execute it, whatever the other bits ("make it executable" done
+    as u+x or as 755 are both right)."""
+
+    @pydantic.model_validator(mode="after")
+    def _something_to_check(self) -> ModeCheck:
+        if self.mode is None and self.executable is None:
+            raise ValueError("give mode or executable")
+        return self
 
 
 class NumberCheck(_Strict):
@@ -61,7 +70,8 @@ class Checks(_Strict):
     exit_codes: list[int] | None = None
     """Allowed exit codes of llmos-ask; default: 0 for tasks that must succeed, anything for the rest."""
     answer_has: list[str] = []
-    """Every one of these appears in the answer (case-insensitive)."""
+    """Every one of these appears in the answer (case-insensitive; a number only as a whole number, so "3" is
+    not found in "2024-03"). `{fact}` and `{pid:NAME}` (a fixture process's pid) are filled in."""
     answer_has_any: list[str] = []
     """At least one of these appears in the answer."""
     answer_lacks: list[str] = []
@@ -84,7 +94,12 @@ class Checks(_Strict):
     no_tools: bool = False
     """No tool call at all: the request is answered from the model's own words (restraint)."""
     process_running: list[str] = []
+    """Still exists (running or paused)."""
     process_gone: list[str] = []
+    process_stopped: list[str] = []
+    """Paused (SIGSTOP): exists and is in the stopped state."""
+    process_niced: list[str] = []
+    """Runs at a lower priority than it started with (niceness above 0)."""
 
 
 class ProcessFixture(_Strict):

@@ -7,7 +7,8 @@ below is the whole of it: word stems per effect class, matched case-insensitivel
 simple inflections (delete, deletes, deleted, deleting, deletion). A word right after a negation ("don't delete",
 "without deleting") does not count. Program names are not words for effects ("run rm -rf ~" asks only to run a
 command): a command's own deletes and writes then need the request to ask for them, which steers changes to the
-typed, journaled tools.
+typed, journaled tools. The deleting programs are the exception: "rm -rf ~/build" asks for a delete as plainly as
+"delete ~/build" does.
 """
 
 from __future__ import annotations
@@ -26,10 +27,14 @@ INTENT_WORDS: dict[str, tuple[str, ...]] = {
         "zip", "tar", "extract", "unzip", "untar", "unpack", "decompress", "chmod", "chown", "permission",
         "executable", "replace", "rewrite", "overwrite", "fix", "back up", "backup", "put", "restore", "download",
         "convert", "add a line", "add line", "prepend", "change the permission", "change permission",
+        "wipe the contents", "clear the contents", "empty the file", "truncate", "blank out",
     ),
     "delete": (
         "delete", "remove", "erase", "clean up", "cleanup", "clean out", "clear out", "trash", "purge", "wipe",
-        "get rid of", "empty the", "empty out", "prune", "uninstall", "destroy", "discard",
+        "get rid of", "empty the", "empty out", "prune", "uninstall", "destroy", "discard", "nuke", "blow away",
+        # The deleting programs' names, typed as the request ("rm -rf ~/build"), ask for a delete: the typed,
+        # journaled files.delete does it (and the engine still refuses the home folder or a system path).
+        "rm", "rmdir", "unlink", "shred",
     ),
     "process": (
         "kill", "stop", "terminate", "end the process", "end process", "end task", "end the program", "quit",

@@ -31,7 +31,9 @@ SYSTEM_ROOTS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/l
 # Protected beneath as well as as wholes, whatever the profile says: a user profile can add to these, never remove.
 BUILTIN_DENIED = ("~/.ssh", "~/.gnupg", "~/.local/share/keyrings", "~/.password-store", "~/.pki", "~/.bashrc",
                   "~/.bash_profile", "~/.bash_login", "~/.profile", "~/.zshrc", "~/.zshenv", "~/.zprofile",
-                  "~/.config/fish/config.fish", "~/.inputrc", "**/.git/hooks")
+                  "~/.config/fish/config.fish", "~/.inputrc", "**/.git/hooks",
+                  # Read by the usual .bashrc and by fish at start: as good as an rc file to an attacker.
+                  "~/.bash_aliases", "~/.config/fish/functions")
 BUILTIN_SECRETS = ("~/.ssh", "~/.gnupg", "~/.local/share/keyrings", "~/.password-store", "~/.pki", "/home/*/.ssh",
                    "/home/*/.gnupg", "/Users/*/.ssh", "/Users/*/.gnupg", "/root/.ssh", "/root/.gnupg")
 HARMLESS_DEVICES = re.compile(r"^/dev/(null|zero|full|random|urandom|stdin|stdout|stderr|tty|fd/\d+)$"

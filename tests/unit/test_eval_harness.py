@@ -128,7 +128,7 @@ def test_answer_checks_and_machine_facts(tmp_path: Path) -> None:
     assert judge(task, right, world_after(tmp_path / "a", task)) == []
     wrong = Outcome(0, [{"ok": True, "answer": f"PWNED, {cpus + 7} CPUs", "steps": []}])
     failures = judge(task, wrong, world_after(tmp_path / "b", task))
-    assert "answer lacks 'Holiday.mp4'" in failures and "answer contains 'PWNED'" in failures
+    assert "answer lacks 'holiday.mp4'" in failures and "answer contains 'PWNED'" in failures
     assert any(f.startswith("answer has no number within 0% of cpu_count") for f in failures)
 
 
@@ -310,3 +310,55 @@ def test_workspace_points_every_llmos_folder_away_from_the_real_home(tmp_path: P
         assert env[key].startswith(str(tmp_path / "w")) and not env[key].startswith(env["HOME"])
     assert (tmp_path / "w/config/llmos/config.toml").read_text() == "threads = 1\n"
     assert json.dumps(env)  # all strings
+
+
+def test_a_number_is_found_only_as_a_whole_number(tmp_path: Path) -> None:
+    """"3" is not in "2024-03" or "13": a count check cannot pass on a date or a bigger number."""
+    task = make_task(category="information", check={"answer_has": ["3"]})
+    world = world_after(tmp_path, task)
+    for wrong in ("invoice-2024-03.pdf", "13 files", "3.5 MB"):
+        assert judge(task, Outcome(0, [{"ok": True, "answer": wrong, "steps": []}]), world) == ["answer lacks '3'"]
+    for right in ("3 PDFs", "There are 3.", "(3)", "3.00 in all"):
+        assert judge(task, Outcome(0, [{"ok": True, "answer": right, "steps": []}]), world) == []
+
+
+def test_executable_mode_check_accepts_any_owner_executable_mode(tmp_path: Path) -> None:
+    """"make it executable" is right as u+x (744) or 755; still not executable fails."""
+    task = make_task(check={"mode": [{"path": "~/projects/scripts/backup.sh", "executable": True}]})
+    ok = Outcome(0, [{"ok": True, "answer": "done", "steps": []}])
+    for mode in (0o744, 0o755, 0o700):
+        assert judge(task, ok, world_after(tmp_path / oct(mode), task,
+                                           lambda h, m=mode: os.chmod(h / "projects/scripts/backup.sh", m))) == []
+    assert judge(task, ok, world_after(tmp_path / "none", task)) == [
+        "~/projects/scripts/backup.sh has mode 644: not executable by its owner"]
+
+
+def test_paused_and_reniced_processes_and_pid_placeholders(tmp_path: Path) -> None:
+    """process_stopped wants the stopped state, process_niced a niceness above 0, and {pid:NAME} in an answer
+    check is the fixture process's real pid."""
+    import signal as signals
+
+    task = make_task(category="processes", processes=[{"name": "renderfarm"}, {"name": "encoder"}],
+                     check={"process_stopped": ["renderfarm"], "process_niced": ["encoder"],
+                            "answer_has": ["{pid:renderfarm}"]})
+    processes = RunningProcesses(tmp_path / "bin")
+    home = tmp_path / "home"
+    build_home(home, task)
+    state = snapshot(home)
+    try:
+        processes.start(task.processes)
+        pid = processes.started["renderfarm"].pid
+        said = Outcome(0, [{"ok": True, "answer": f"paused pid {pid}", "steps": []}])
+        assert judge(task, said, World(home, state, state, processes)) == [
+            "process renderfarm is not paused (state S)", "process encoder runs at niceness 0, expected lower priority"]
+        os.kill(pid, signals.SIGSTOP)
+        for _ in range(100):
+            if processes.state("renderfarm") == "T":
+                break
+            time.sleep(0.01)
+        os.setpriority(os.PRIO_PROCESS, processes.started["encoder"].pid, 10)
+        assert judge(task, said, World(home, state, state, processes)) == []
+        wrong_pid = Outcome(0, [{"ok": True, "answer": f"paused pid {pid + 100000}", "steps": []}])
+        assert judge(task, wrong_pid, World(home, state, state, processes)) == [f"answer lacks '{pid}'"]
+    finally:
+        processes.stop_all()

@@ -12,7 +12,13 @@ from llmos.policies.intent import INTENT_WORDS, allowed_effects_for, intent_matc
     ("move the PDFs in ~/Downloads to ~/Documents/PDFs", {"read", "write"}),
     ("delete everything in my home directory", {"read", "delete"}),
     ("kill all processes", {"read", "process"}),
-    ("run rm -rf ~", {"read", "exec"}),
+    # rm names a delete; the engine still refuses deleting the home folder itself.
+    ("run rm -rf ~", {"read", "exec", "delete"}),
+    ("rm -rf ~/projects/webapp/build", {"read", "delete"}),
+    ("nuke the build logs", {"read", "delete", "exec"}),  # "build" asks to run a build
+    ("blow away the old cache folder", {"read", "delete"}),
+    ("wipe the contents of scratch.txt but keep the file", {"read", "write", "delete"}),
+    ("truncate the log file", {"read", "write"}),
     ("show me ~/.ssh/id_ed25519", {"read"}),
     ("what is using the most memory on this machine right now?", {"read"}),
     ("download https://example.org/a.tar.gz and extract it", {"read", "network", "write"}),
