@@ -17,10 +17,23 @@ def expand_path(raw_path: str) -> Path:
     text = raw_path.strip() or "."
     if text == "~" or text.startswith("~/"):
         text = str(home_dir()) + text[1:]
+    elif text.startswith("~") and not _is_user(text[1:].split("/", 1)[0]):
+        # "~Downloads/x" (a slash forgotten, as small models do) is not another user's home: read it as ~/Downloads/x.
+        text = str(home_dir()) + "/" + text[1:]
     path = Path(os.path.expandvars(os.path.expanduser(text)))
     if not path.is_absolute():
         path = Path.cwd() / path
     return Path(os.path.normpath(path))
+
+
+def _is_user(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except (KeyError, ValueError):
+        return False
+    return True
 
 
 def display_path(path: Path) -> str:

@@ -119,11 +119,26 @@ class ToolSpec:
             return ToolResult(ok=False, error=f"{self.name} failed unexpectedly: {type(exc).__name__}: {exc}")
 
 
-class Registry:
-    """Tools by name, in registration order."""
+BUILTIN_TOOL_ORDER: tuple[str, ...] = (
+    "answer",
+    "files.list", "files.find", "files.read", "files.stat", "files.search", "files.disk_usage", "files.hash",
+    "files.write", "files.append", "files.edit", "files.mkdir", "files.copy", "files.move", "files.delete",
+    "files.chmod", "files.archive", "files.extract",
+    "process.list", "process.info", "process.signal", "process.renice", "system.info", "shell.run",
+)
+"""The order tools are listed in the prompt. Fixed here, not left to registration order: that follows module
+import order, which differs between entry points (the daemon, llmos-ask, the TUI import the tool modules in
+different orders), and the small model's choices change with the order of its tool list: with the process
+tools first, the 1.5B model answered file requests by listing ~/.local/share folders; this order (answer, the
+file tools, then the rest) planned 12 of 14 sampled eval requests sensibly against 9 of 14."""
 
-    def __init__(self) -> None:
+
+class Registry:
+    """Tools by name, in `order` (names not in it after, in registration order)."""
+
+    def __init__(self, order: tuple[str, ...] = ()) -> None:
         self._tools: dict[str, ToolSpec] = {}
+        self._rank = {name: index for index, name in enumerate(order)}
 
     def register(self, spec: ToolSpec) -> None:
         if spec.name in self._tools:
@@ -137,17 +152,21 @@ class Registry:
         return name in self._tools
 
     def names(self) -> list[str]:
-        return list(self._tools)
+        return [spec.name for spec in self._ordered()]
 
     def specs(self, effects: Iterable[Effect] | None = None) -> list[ToolSpec]:
         """All tools, or those whose effect class is in `effects`."""
         if effects is None:
-            return list(self._tools.values())
+            return self._ordered()
         allowed = set(effects)
-        return [spec for spec in self._tools.values() if spec.effect in allowed]
+        return [spec for spec in self._ordered() if spec.effect in allowed]
+
+    def _ordered(self) -> list[ToolSpec]:
+        unranked = len(self._rank)
+        return sorted(self._tools.values(), key=lambda spec: self._rank.get(spec.name, unranked))
 
 
-DEFAULT_REGISTRY = Registry()
+DEFAULT_REGISTRY = Registry(order=BUILTIN_TOOL_ORDER)
 
 
 def tool(

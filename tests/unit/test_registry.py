@@ -284,3 +284,25 @@ def test_builtin_tools_are_registered_with_short_one_line_descriptions(builtin_t
         assert spec.effect is Effect.READ
         assert "\n" not in spec.description and len(spec.description.split()) < 12, spec.description
         assert spec.parameters_schema["additionalProperties"] is False
+
+
+def test_builtin_tools_are_listed_in_one_fixed_order_whatever_the_import_order() -> None:
+    """The prompt's tool list must not depend on which entry point imported which tool module first: the small
+    model's choices change with the order."""
+    from llmos.tools import load_builtin_tools
+    from llmos.tools.registry import BUILTIN_TOOL_ORDER
+
+    assert tuple(spec.name for spec in load_builtin_tools().specs()) == BUILTIN_TOOL_ORDER
+
+
+def test_a_registry_lists_unordered_tools_after_ordered_ones_in_registration_order() -> None:
+    from llmos.tools.registry import Effect, Registry, build_spec
+
+    def first() -> str:
+        """First."""
+        return ""
+
+    registry = Registry(order=("c", "a"))
+    for name in ("b", "a", "d", "c"):
+        registry.register(build_spec(first, name, Effect.READ))
+    assert registry.names() == ["c", "a", "b", "d"]

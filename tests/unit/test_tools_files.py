@@ -480,3 +480,13 @@ def test_read_refuses_a_link_in_home_that_leads_out(temp_home: Path, builtin_too
     (temp_home / "Downloads" / "innocent.txt").symlink_to(outside)
     message = error(builtin_tools, "files.read", path="~/Downloads/innocent.txt")
     assert "outside your home folder" in message
+
+
+def test_tilde_without_slash_before_a_folder_name_means_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """"~Downloads/x" (a slash forgotten) is ~/Downloads/x, since there is no user called Downloads; "~root" is
+    still root's home."""
+    from llmos.tools.paths import expand_path
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert expand_path("~Downloads/a.tmp") == tmp_path / "Downloads/a.tmp"
+    assert expand_path("~root") == Path(os.path.expanduser("~root"))
