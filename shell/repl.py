@@ -54,7 +54,7 @@ def run_repl(model: str | None, policy: str | None) -> int:
     from llmos.connect import open_assistant
 
     def open_for(model: str | None, policy: str | None) -> Assistant:
-        return open_assistant(model=model, policy=policy, progress=sys.stderr.isatty())
+        return open_assistant(model=model, policy=policy, progress=sys.stderr.isatty(), preload=True)
 
     return Repl(open_for, model=model, policy=policy).run()
 

@@ -202,7 +202,7 @@ def run_app(model: str | None, policy: str | None) -> int:
     from llmos.sysmon import Sampler
 
     def open_real_assistant() -> Assistant:
-        return open_assistant(model=model, policy=policy, progress=False)
+        return open_assistant(model=model, policy=policy, progress=False, preload=True)
 
     app = build_app(open_real_assistant, sampler=Sampler(), policy=policy)
     try:

@@ -130,7 +130,7 @@ def run_overlay(model: str | None, policy: str | None, initial_request: str) -> 
     from llmos.connect import open_assistant
 
     def open_real_assistant() -> Assistant:
-        return open_assistant(model=model, policy=policy, progress=False)
+        return open_assistant(model=model, policy=policy, progress=False, preload=True)
 
     app = build_overlay(open_real_assistant, initial_request=initial_request)
     try:
