@@ -31,7 +31,7 @@ from llmos.evals.facts import expand_facts
 from llmos.evals.fixture import RunningProcesses, build_home, clear_folder, snapshot
 from llmos.evals.tasks import Task
 
-REQUEST_TIMEOUT_S = 300.0
+REQUEST_TIMEOUT_S = 600.0
 
 
 @dataclass
@@ -243,7 +243,7 @@ class WorkerPlanner:
     _log: Any = None
 
     def start(self, workspace: Workspace) -> None:
-        self._log = open(workspace.root / f"{self.name}-worker.log", "w", encoding="utf-8")  # noqa: SIM115
+        self._log = open(workspace.root / f"{self.name}-worker.log", "a", encoding="utf-8")  # noqa: SIM115
         self._process = subprocess.Popen(
             [sys.executable, "-m", self.module, *self.extra_args], env=workspace.env(), cwd=workspace.home,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1,
@@ -271,7 +271,11 @@ class WorkerPlanner:
                 killer.cancel()
             walls.append((time.perf_counter() - started) * 1000)
             if not reply:
-                raise RuntimeError(f"the {self.name} worker stopped; see {workspace.root}/{self.name}-worker.log")
+                # Killed at the time limit, or crashed: this task fails, and the next one gets a fresh worker.
+                self.stop(workspace)
+                self.start(workspace)
+                raise RuntimeError(f"the {self.name} worker stopped (time limit {REQUEST_TIMEOUT_S:.0f} s, or a "
+                                   f"crash; see {workspace.root}/{self.name}-worker.log)")
             results.append(json.loads(reply))
         codes = [int(r["exit_code"]) for r in results if "exit_code" in r]
         exit_code = max(codes) if len(codes) == len(results) else exit_code_of_results(results)
@@ -285,7 +289,10 @@ class WorkerPlanner:
         except OSError:
             pass
         if self._process.stdin:
-            self._process.stdin.close()
+            try:
+                self._process.stdin.close()
+            except BrokenPipeError:
+                pass  # the worker already died
         try:
             self._process.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -50,6 +50,9 @@ EXAMPLE_TURNS: tuple[tuple[str, str], ...] = (
     ("assistant", '{"tool": "process.list", "args": {"sort": "memory", "limit": 5}}'),
     ("user", "write me a haiku about autumn"),
     ("assistant", '{"tool": "answer", "args": {"text": "Red leaves drift and fall / ..."}}'),
+    # General knowledge needs no tool (7 of 18 restraint eval tasks listed processes for such questions).
+    ("user", "who painted the Mona Lisa?"),
+    ("assistant", '{"tool": "answer", "args": {"text": "Leonardo da Vinci."}}'),
 )
 
 # Examples for tools that only some requests are offered: each is included only when its tool is in the
@@ -64,8 +67,13 @@ CONDITIONAL_EXAMPLES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("assistant", '{"tool": "files.delete", "args": {"path": "~/Downloads/*.tmp"}}'),
     )),
     ("process.signal", (
+        # The whole plan, not only its first step: shown only the list call, the model listed the process and
+        # answered without stopping it (12 of 12 stop/pause/renice eval tasks failed that way).
         ("user", "close firefox"),
         ("assistant", '{"tool": "process.list", "args": {"name": "firefox"}}'),
+        ("tool", '{"total":212,"matching":1,"processes":{"columns":["pid","name","user","cpu_percent","rss"],'
+                 '"rows":[[4242,"firefox","sam",3.1,"612 MB"]]}}'),
+        ("assistant", '{"tool": "process.signal", "args": {"pid": 4242, "signal": "terminate"}}'),
     )),
     ("shell.run", (
         ("user", "show the last 3 git commits here"),

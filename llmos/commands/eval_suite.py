@@ -28,6 +28,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--tasks-dir", type=Path, metavar="DIR", help="task files to run (default: the bundled suite)")
     parser.add_argument("--jobs", type=int, metavar="N", help="tasks run in parallel (default: cores / model threads)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the llama-cpp-python baseline")
+    parser.add_argument("--baseline-per-category", type=int, metavar="N",
+                        help="run the baseline on the first N tasks of each category only (it is slow)")
     parser.add_argument("--cold", action="store_true", help="run llmos without the daemon: a fresh process per request")
     parser.add_argument("--no-fast-path", action="store_true", help="send every request to the model")
     parser.add_argument("--speed-runs", type=int, default=3, metavar="N",
@@ -132,7 +134,9 @@ def _evaluate(tasks: list[Any], options: argparse.Namespace) -> int:
     started = time.time()
     runs = {"llmos": _run_with_progress("llmos", tasks, lambda: LlmosPlanner(warm=not options.cold), **common)}
     if not options.no_baseline:
-        runs["baseline"] = _run_with_progress("baseline", tasks, lambda: baseline_planner(model, threads), **common)
+        baseline_tasks = _first_per_category(tasks, options.baseline_per_category)
+        runs["baseline"] = _run_with_progress("baseline", baseline_tasks, lambda: baseline_planner(model, threads),
+                                              **common)
     summaries = [summarise(name, run.records, run.peak_rss_bytes) for name, run in runs.items()]
     speed = _speed(model, config_toml, options.speed_runs) if options.speed_runs > 0 else {}
     report = {
@@ -164,6 +168,18 @@ def _evaluate(tasks: list[Any], options: argparse.Namespace) -> int:
         for summary in summaries:
             print(render_failures(summary))
     return 0
+
+
+def _first_per_category(tasks: list[Any], per_category: int | None) -> list[Any]:
+    if not per_category:
+        return tasks
+    taken: dict[str, int] = {}
+    chosen = []
+    for task in tasks:
+        if taken.get(task.category, 0) < per_category:
+            taken[task.category] = taken.get(task.category, 0) + 1
+            chosen.append(task)
+    return chosen
 
 
 SPEED_REQUESTS = {

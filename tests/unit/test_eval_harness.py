@@ -362,3 +362,30 @@ def test_paused_and_reniced_processes_and_pid_placeholders(tmp_path: Path) -> No
         assert judge(task, wrong_pid, World(home, state, state, processes)) == [f"answer lacks '{pid}'"]
     finally:
         processes.stop_all()
+
+
+WORKER = """
+import json, sys
+for line in sys.stdin:
+    request = json.loads(line)["request"]
+    if request == "die":
+        sys.exit(1)
+    print(json.dumps({"ok": True, "answer": "echo " + request, "steps": []}), flush=True)
+"""
+
+
+def test_a_worker_that_dies_fails_its_task_and_the_next_task_gets_a_fresh_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One crash (or a request killed at the time limit) must not fail every later task of the run."""
+    from llmos.evals.runner import WorkerPlanner
+
+    (tmp_path / "echo_worker.py").write_text(WORKER)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    tasks = [make_task(id="dies", category="restraint", request="die"),
+             make_task(id="after", category="restraint", request="hello", check={"answer_has": ["echo hello"]})]
+    run = run_suite(tasks, lambda: WorkerPlanner(name="echo", module="echo_worker"), model="m",
+                    cache_home=tmp_path / "cache")
+    dies, after = run.records
+    assert not dies.passed and dies.failures[0].startswith("run failed: the echo worker stopped")
+    assert after.passed, after.failures
