@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmos.models.backend import GenerationStats
+from llmos.policies.decision import Decision, PolicyCall
 from llmos.tools.registry import Effect, Registry, tool
 
 
@@ -88,3 +89,14 @@ class RemovalRegistry(Registry):
             """Remove something."""
             self.removed.append(path)
             return "removed"
+
+
+class DenyDeletes:
+    """A policy that denies every delete and allows everything else."""
+
+    name = "deny-deletes"
+
+    def decide(self, call: PolicyCall) -> Decision:
+        if call.effect == "delete":
+            return Decision("deny", "no-deletes", "deleting is not allowed here")
+        return Decision("allow", "default", "fine")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import RemovalRegistry
+from fakes import DenyDeletes, RemovalRegistry
 from trees import isolate_xdg
 
 from llmos.config import load_config
@@ -58,15 +58,6 @@ def text_reply(content: str) -> dict[str, Any]:
         "choices": [{"message": {"role": "assistant", "content": content}}],
         "usage": {"prompt_tokens": 120, "completion_tokens": 5},
     }
-
-
-class DenyDeletes:
-    name = "deny-deletes"
-
-    def decide(self, call: PolicyCall) -> Decision:
-        if call.effect == "delete":
-            return Decision("deny", "no-deletes", "deleting is not allowed here")
-        return Decision("allow", "default", "fine")
 
 
 def agent_with(llm: ScriptedChatLlama, **kwargs: Any) -> BaselineAgent:

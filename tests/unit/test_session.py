@@ -6,7 +6,7 @@ import json
 from typing import Any, Literal
 
 import pytest
-from fakes import ScriptedBackend, answer, call
+from fakes import DenyDeletes, ScriptedBackend, answer, call
 
 from llmos.events import (
     Answer,
@@ -53,15 +53,6 @@ def make_registry() -> Registry:
     removed: list[str] = []
     registry.removed = removed  # type: ignore[attr-defined]
     return registry
-
-
-class DenyDeletes:
-    name = "deny-deletes"
-
-    def decide(self, call: PolicyCall) -> Decision:
-        if call.effect == "delete":
-            return Decision("deny", "no-deletes", "deleting is not allowed here")
-        return Decision("allow", "default", "fine")
 
 
 def run(session: Session, request: str, **kwargs: Any) -> list[Any]:
