@@ -14,7 +14,6 @@ from trees import isolate_xdg
 
 from llmos.config import load_config
 from llmos.executor import Safety
-from llmos.policies.decision import Decision, PolicyCall
 from llmos.runtime import load_safety
 from llmos.tools import load_builtin_tools
 from llmos.evals.baseline import (
