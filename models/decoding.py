@@ -107,7 +107,9 @@ def decode_greedy(
     Prompt lookup: when the last tokens already occurred in the context (the JSON call format in the examples,
     a path or figure copied from a tool result), the tokens that followed them there are checked as a draft in
     the same forward pass as the new token; each draft token the model would have picked anyway is kept. The
-    output is exactly the plain greedy one; only the number of sequential passes shrinks."""
+    output is the plain greedy one up to rounding: logits of a batched pass differ from a one-token pass in the
+    last bits, which can flip a near tie between two tokens (never a clear choice; the real-model test pins
+    both). `draft_tokens=0` turns drafting off and gives exactly the sampler chain's picks."""
     import llama_cpp
 
     cached = common_prefix_length(llm.input_ids[: llm.n_tokens].tolist(), tokens)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import llama_cpp
+import numpy as np
 import pytest
 from realmodel import SMALL_MODEL
 
-from llmos.models.decoding import DecodeCounts, decode_greedy
+from llmos.models import decoding
+from llmos.models.decoding import DecodeCounts, common_prefix_length, decode_greedy
 from llmos.models.grammar import call_schema
 from llmos.models.llama_backend import LlamaBackend, LoadOptions, compile_grammar
 from llmos.models.prompt import Turn, build_prefix, render_conversation
@@ -41,20 +44,69 @@ def _chain_output(backend: LlamaBackend, tokens: list[int], grammar_schema: dict
     return chunks["choices"][0]["text"]
 
 
-@pytest.mark.parametrize("request_text", REQUESTS)
-def test_same_output_as_the_sampler_chain(backend: LlamaBackend, request_text: str) -> None:
-    """Greedy under the grammar, the fast decoder's text equals the sampler chain's for the same prompt."""
+# Logits computed for a batch of tokens differ from one-token passes in the last bits (llama.cpp's kernels sum in
+# another order), so a draft may flip a near tie between two tokens; it must never flip a clear choice.
+NEAR_TIE_LOGITS = 0.5
+
+
+def _prompt_tokens(backend: LlamaBackend, request_text: str) -> tuple[list[int], dict]:
     specs = load_builtin_tools().specs()
     schema = call_schema([(spec.name, spec.parameters_schema) for spec in specs])
     prefix = build_prefix([spec.signature_line() for spec in specs])
-    tokens = backend._tokenize(prefix + render_conversation([Turn("user", request_text)]))
-    expected = _chain_output(backend, tokens, schema)
+    return backend._tokenize(prefix + render_conversation([Turn("user", request_text)])), schema
+
+
+def _decode_tokens(backend: LlamaBackend, tokens: list[int], schema: dict, draft_tokens: int,
+                   monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[int], DecodeCounts]:
+    """The decoder's text and the token ids it chose (recorded where each chosen token is turned into text)."""
+    chosen: list[int] = []
+    text_of_token = decoding._text
+
+    def recording_text(llm, text_decoder, token):  # noqa: ANN001, ANN202  same signature as decoding._text
+        chosen.append(token)
+        return text_of_token(llm, text_decoder, token)
+
+    monkeypatch.setattr(decoding, "_text", recording_text)
     backend._llm.reset()
     counts: list[DecodeCounts] = []
-    produced = "".join(decode_greedy(backend._llm, tokens, compile_grammar(schema), 80, counts_out=counts))
+    produced = "".join(decode_greedy(backend._llm, tokens, compile_grammar(schema), 80, counts_out=counts,
+                                     draft_tokens=draft_tokens))
+    monkeypatch.setattr(decoding, "_text", text_of_token)
+    return produced, chosen, counts[0]
+
+
+@pytest.mark.parametrize("request_text", REQUESTS)
+def test_same_output_as_the_sampler_chain(backend: LlamaBackend, request_text: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Greedy under the grammar and one token per pass, the fast decoder's text equals the sampler chain's for the
+    same prompt: checking the favourite token first changes nothing."""
+    tokens, schema = _prompt_tokens(backend, request_text)
+    expected = _chain_output(backend, tokens, schema)
+    produced, _, counts = _decode_tokens(backend, tokens, schema, 0, monkeypatch)
     assert produced == expected
+    assert counts.drafted_tokens == 0
+
+
+@pytest.mark.parametrize("request_text", REQUESTS)
+def test_drafting_keeps_the_greedy_choice_except_at_near_ties(backend: LlamaBackend, request_text: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prompt-lookup drafting keeps the greedy output: where its tokens differ from one-token-per-pass decoding
+    at all, the first difference is between two tokens the model scores within NEAR_TIE_LOGITS of each other."""
+    tokens, schema = _prompt_tokens(backend, request_text)
+    _, sequential, _ = _decode_tokens(backend, tokens, schema, 0, monkeypatch)
+    _, drafted, counts = _decode_tokens(backend, tokens, schema, 4, monkeypatch)
     # The call format is in the prompt's examples, so prompt lookup drafts part of the reply correctly.
-    assert counts[0].draft_tokens_kept > 0
+    assert counts.draft_tokens_kept > 0
+    if drafted == sequential:
+        return
+    split = common_prefix_length(drafted, sequential)
+    assert split < min(len(drafted), len(sequential)), (drafted, sequential)
+    llm = backend._llm
+    llm.reset()
+    llm.eval(tokens + sequential[:split])
+    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(llm.n_vocab(),))
+    margin = abs(float(logits[sequential[split]]) - float(logits[drafted[split]]))
+    assert margin < NEAR_TIE_LOGITS, (margin, llm.detokenize([sequential[split]]), llm.detokenize([drafted[split]]))
 
 
 def test_refused_favourite_token_falls_back_to_the_full_pass(backend: LlamaBackend) -> None:
