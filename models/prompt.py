@@ -67,13 +67,10 @@ CONDITIONAL_EXAMPLES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("assistant", '{"tool": "files.delete", "args": {"path": "~/Downloads/*.tmp"}}'),
     )),
     ("process.signal", (
-        # The whole plan, not only its first step: shown only the list call, the model listed the process and
-        # answered without stopping it (12 of 12 stop/pause/renice eval tasks failed that way).
+        # By name, in one step: shown a list-then-signal-by-pid plan, the model copied the example's pid into
+        # other requests ("kill all processes" became a signal to pid 4242).
         ("user", "close firefox"),
-        ("assistant", '{"tool": "process.list", "args": {"name": "firefox"}}'),
-        ("tool", '{"total":212,"matching":1,"processes":{"columns":["pid","name","user","cpu_percent","rss"],'
-                 '"rows":[[4242,"firefox","sam",3.1,"612 MB"]]}}'),
-        ("assistant", '{"tool": "process.signal", "args": {"pid": 4242, "signal": "terminate"}}'),
+        ("assistant", '{"tool": "process.signal", "args": {"name": "firefox", "signal": "terminate"}}'),
     )),
     ("shell.run", (
         ("user", "show the last 3 git commits here"),

@@ -32,6 +32,11 @@ def hide_from_listings(pid: int) -> None:
     _hidden_pids.add(pid)
 
 
+def hidden_pids() -> frozenset[int]:
+    """The pids front ends asked to leave out (llmos itself)."""
+    return frozenset(_hidden_pids)
+
+
 @tool("process.list", Effect.READ)
 def list_processes(
     sort: Literal["cpu", "memory", "name", "pid"] = "cpu", name: str | None = None, limit: int = 15

@@ -3,6 +3,8 @@ process with its owner, so policy can refuse another user's process, PID 1 or "a
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import os
 import signal as signals
 from typing import Any, Literal
@@ -10,6 +12,7 @@ from typing import Any, Literal
 import psutil
 
 from llmos.policies.impact import Impact, ProcessEffect
+from llmos.tools.process import hidden_pids
 from llmos.tools.registry import Effect, ToolError, tool
 
 SignalName = Literal["terminate", "kill", "suspend", "resume"]
@@ -21,6 +24,11 @@ _SIGNALS: dict[str, signals.Signals] = {
 }
 
 
+# More matches than this for one name is not "that program" any more; the call is refused before the preview
+# lists hundreds of processes.
+MAX_NAME_MATCHES = 64
+
+
 def _target(pid: int, action: str) -> Impact:
     if pid <= 0:
         # 0, -1 and negative pids mean process groups or every process to kill(2): never a single target.
@@ -28,65 +36,130 @@ def _target(pid: int, action: str) -> Impact:
     try:
         process = psutil.Process(pid)
         with process.oneshot():
-            name = process.name()
-            try:
-                user = process.username()
-            except (psutil.AccessDenied, KeyError):
-                user = None
+            return Impact(processes=(_effect(process, action),))
     except psutil.NoSuchProcess:
         raise ToolError(f"no process with pid {pid}") from None
-    return Impact(processes=(ProcessEffect(pid=pid, name=name, user=user, action=action),))
 
 
-def preview_signal(pid: int, signal: SignalName = "terminate") -> Impact:
-    return _target(pid, signal)
+def _effect(process: psutil.Process, action: str) -> ProcessEffect:
+    try:
+        user = process.username()
+    except (psutil.AccessDenied, KeyError):
+        user = None
+    return ProcessEffect(pid=process.pid, name=process.name(), user=user, action=action)
+
+
+def _names(process: psutil.Process) -> set[str]:
+    """What a person calls the process: its name, and the file name of the program its command line starts with
+    (the kernel's name is cut to 15 characters; interpreters show as python3 with the script after)."""
+    names = {process.name().casefold()}
+    with contextlib.suppress(psutil.Error, IndexError):
+        names.add(os.path.basename(process.cmdline()[0]).casefold())
+    return names
+
+
+def _by_name(pattern: str, action: str) -> Impact:
+    """Every process called `pattern` (exactly, ignoring case; * and ? as wildcards), except llmos itself."""
+    wanted = pattern.strip().casefold()
+    if not wanted:
+        raise ToolError("give a process name or a pid")
+    if not wanted.strip("*"):
+        return Impact(all_processes=True, notes=(f"the name {pattern!r} matches every process",))
+    has_wildcards = any(char in wanted for char in "*?[")
+    own = {os.getpid(), *hidden_pids()}
+    matched: list[ProcessEffect] = []
+    for process in psutil.process_iter():
+        if process.pid in own:
+            continue
+        try:
+            with process.oneshot():
+                names = _names(process)
+                if wanted in names or (has_wildcards and any(fnmatch.fnmatchcase(n, wanted) for n in names)):
+                    matched.append(_effect(process, action))
+        except psutil.Error:
+            continue  # gone, or not ours to inspect
+    if not matched:
+        raise ToolError(f"no process named {pattern!r} (process.list with name={pattern!r} finds similar ones)")
+    if len(matched) > MAX_NAME_MATCHES:
+        return Impact(all_processes=True, notes=(f"the name {pattern!r} matches {len(matched)} processes",))
+    return Impact(processes=tuple(matched))
+
+
+def _targets(pid: int | None, name: str | None, action: str) -> Impact:
+    if (pid is None) == (name is None):
+        raise ToolError("give either pid or name (not both)")
+    return _target(pid, action) if pid is not None else _by_name(name or "", action)
+
+
+def preview_signal(pid: int | None = None, name: str | None = None, signal: SignalName = "terminate") -> Impact:
+    return _targets(pid, name, signal)
 
 
 @tool("process.signal", Effect.PROCESS, preview=preview_signal)
-def signal_process(pid: int, signal: SignalName = "terminate") -> dict[str, Any]:
-    """Stop, kill, suspend or resume one process by pid.
+def signal_process(pid: int | None = None, name: str | None = None, signal: SignalName = "terminate") -> dict[str, Any]:
+    """Stop, kill, suspend or resume a process, by name or by pid.
 
     Args:
         pid: the process id (from process.list).
+        name: the program's name, e.g. firefox: every process of that name.
         signal: terminate (ask to quit), kill (force), suspend or resume.
     """
-    if pid <= 0:
-        raise ToolError("a single positive pid is required")
-    impact = _target(pid, signal)
-    try:
-        os.kill(pid, _SIGNALS[signal])
-    except ProcessLookupError:
-        raise ToolError(f"no process with pid {pid}") from None
-    except PermissionError:
-        raise ToolError(f"not allowed to signal pid {pid}") from None
-    name = impact.processes[0].name
-    return {"pid": pid, "name": name, "sent": signal}
+    impact = _targets(pid, name, signal)
+    if impact.all_processes:
+        raise ToolError("a single pid or a program's name is required")
+    sent: list[dict[str, Any]] = []
+    failed: list[str] = []
+    for target in impact.processes:
+        try:
+            os.kill(target.pid, _SIGNALS[signal])
+            sent.append({"pid": target.pid, "name": target.name})
+        except ProcessLookupError:
+            failed.append(f"pid {target.pid} had already exited")
+        except PermissionError:
+            failed.append(f"not allowed to signal pid {target.pid}")
+    if not sent:
+        raise ToolError("; ".join(failed))
+    result: dict[str, Any] = {"sent": signal, "processes": sent}
+    if failed:
+        result["failed"] = failed
+    return result
 
 
-def preview_renice(pid: int, priority: int) -> Impact:
-    impact = _target(pid, "renice")
+def preview_renice(priority: int, pid: int | None = None, name: str | None = None) -> Impact:
+    impact = _targets(pid, name, "renice")
     return Impact(processes=impact.processes, all_processes=impact.all_processes,
                   notes=(*impact.notes, f"new niceness {priority}"))
 
 
 @tool("process.renice", Effect.PROCESS, preview=preview_renice)
-def renice_process(pid: int, priority: int) -> dict[str, Any]:
-    """Change a process's CPU priority (niceness 0 to 19; higher is gentler).
+def renice_process(priority: int, pid: int | None = None, name: str | None = None) -> dict[str, Any]:
+    """Change a process's CPU priority (niceness 0 to 19; higher is gentler), by name or by pid.
 
     Args:
-        pid: the process id.
         priority: niceness from 0 (normal) to 19 (lowest priority).
+        pid: the process id.
+        name: the program's name: every process of that name.
     """
-    if pid <= 0:
-        raise ToolError("a single positive pid is required")
     if not 0 <= priority <= 19:
         raise ToolError("priority must be between 0 and 19")
-    try:
-        process = psutil.Process(pid)
-        before = process.nice()
-        process.nice(priority)
-    except psutil.NoSuchProcess:
-        raise ToolError(f"no process with pid {pid}") from None
-    except psutil.AccessDenied:
-        raise ToolError(f"not allowed to change the priority of pid {pid}") from None
-    return {"pid": pid, "name": process.name(), "niceness_before": before, "niceness": priority}
+    impact = _targets(pid, name, "renice")
+    if impact.all_processes:
+        raise ToolError("a single pid or a program's name is required")
+    changed: list[dict[str, Any]] = []
+    failed: list[str] = []
+    for target in impact.processes:
+        try:
+            process = psutil.Process(target.pid)
+            before = process.nice()
+            process.nice(priority)
+            changed.append({"pid": target.pid, "name": target.name, "niceness_before": before})
+        except psutil.NoSuchProcess:
+            failed.append(f"pid {target.pid} had already exited")
+        except psutil.AccessDenied:
+            failed.append(f"not allowed to change the priority of pid {target.pid}")
+    if not changed:
+        raise ToolError("; ".join(failed))
+    result: dict[str, Any] = {"niceness": priority, "processes": changed}
+    if failed:
+        result["failed"] = failed
+    return result

@@ -44,6 +44,8 @@ def describe_args(args: dict[str, Any]) -> str:
     """`source=~/a.pdf destination=~/Docs`: one line a person can read at a glance."""
     parts = []
     for name, value in args.items():
+        if value is None:
+            continue  # an optional argument left out (process.signal's pid when a name is given)
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         parts.append(f"{name}={shown}")
     return " ".join(parts)

@@ -68,8 +68,13 @@ class Transcript(VerticalScroll):
             self._answer = Markdown(classes="answer")
             self.remove_class("empty")
             await self.mount(self._answer)
-        if self._answer is not None and final_text is not None and final_text != self._streamed_text:
-            await self._answer.update(final_text)
+        if self._answer is not None:
+            # Stopping Textual's MarkdownStream cancels its writer mid-append: the shielded append still running
+            # races the flush of the rest, and the pane could keep only the first words ("There"). Wait for
+            # every append (they hold the widget's lock), then render the whole text once.
+            async with self._answer.lock:
+                pass
+            await self._answer.update(final_text if final_text is not None else self._streamed_text)
         self._answer = None
         self._stream = None
         self._streamed_text = ""

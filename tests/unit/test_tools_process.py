@@ -173,3 +173,99 @@ def test_a_hidden_pid_is_left_out_and_said(
     listing = ok(builtin_tools, "process.list", sort="pid", limit=500)
     assert sleeping_child.pid not in [row["pid"] for row in listing["processes"]]
     assert listing["not_shown"] == f"llmos itself (pid {sleeping_child.pid})"
+
+
+@pytest.fixture
+def named_sleepers(tmp_path: Path) -> Iterator[dict[str, list[subprocess.Popen[bytes]]]]:
+    """Two processes named `lmtestworker` and one named `lmtestworker-helper` (copies of `sleep`)."""
+    import shutil
+
+    started: dict[str, list[subprocess.Popen[bytes]]] = {"lmtestworker": [], "lmtestworker-helper": []}
+    for name, count in (("lmtestworker", 2), ("lmtestworker-helper", 1)):
+        program = tmp_path / name
+        shutil.copy(shutil.which("sleep") or "/bin/sleep", program)
+        started[name] = [subprocess.Popen([str(program), "60"]) for _ in range(count)]
+    try:
+        yield started
+    finally:
+        for children in started.values():
+            for child in children:
+                child.kill()
+                child.wait()
+
+
+def _exited(child: subprocess.Popen[bytes]) -> bool:
+    try:
+        child.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def test_signal_by_name_reaches_every_process_of_exactly_that_name(
+    builtin_tools: Registry, named_sleepers: dict[str, list[subprocess.Popen[bytes]]]
+) -> None:
+    """process.signal with a name terminates each process called that (not one whose name merely starts with
+    it) and reports the pids it signalled."""
+    result = ok(builtin_tools, "process.signal", name="LmTestWorker")
+    targets = named_sleepers["lmtestworker"]
+    assert sorted(row["pid"] for row in result["processes"]) == sorted(child.pid for child in targets)
+    assert result["sent"] == "terminate"
+    assert all(_exited(child) for child in targets)
+    assert named_sleepers["lmtestworker-helper"][0].poll() is None
+
+
+def test_signal_by_pid_still_works_and_the_preview_names_the_owner(
+    builtin_tools: Registry, named_sleepers: dict[str, list[subprocess.Popen[bytes]]]
+) -> None:
+    """A pid targets that one process; the preview names it with its owner for policy."""
+    helper = named_sleepers["lmtestworker-helper"][0]
+    spec = builtin_tools.get("process.signal")
+    impact = spec.impact(spec.validate({"pid": helper.pid, "signal": "kill"}))
+    assert [(effect.pid, effect.name, effect.user) for effect in impact.processes] == [
+        (helper.pid, "lmtestworker-helper", psutil.Process().username())
+    ]
+    ok(builtin_tools, "process.signal", pid=helper.pid, signal="kill")
+    assert _exited(helper)
+
+
+@pytest.mark.parametrize("args, error", [
+    ({}, "give either pid or name"),
+    ({"pid": 1234, "name": "x"}, "give either pid or name"),
+    ({"name": "no-such-program-lm"}, "no process named 'no-such-program-lm'"),
+])
+def test_signal_needs_exactly_one_existing_target(builtin_tools: Registry, args: dict[str, Any], error: str) -> None:
+    """Neither or both of pid and name, or a name nothing has, is a readable error and signals nothing."""
+    result = builtin_tools.get("process.signal").call(args)
+    assert not result.ok and error in result.error
+
+
+@pytest.mark.parametrize("name", ["*", "**"])
+def test_a_name_matching_everything_is_every_process_for_policy(builtin_tools: Registry, name: str) -> None:
+    """A wildcard for every name previews as "every process", which policy denies, and the tool itself refuses."""
+    spec = builtin_tools.get("process.signal")
+    assert spec.impact(spec.validate({"name": name})).all_processes
+    result = spec.call({"name": name})
+    assert not result.ok and "single pid or a program's name" in result.error
+
+
+def test_name_matching_leaves_out_llmos_itself(builtin_tools: Registry) -> None:
+    """The running llmos process is never among a name's targets (policy would also refuse it)."""
+    me = psutil.Process()
+    spec = builtin_tools.get("process.signal")
+    try:
+        impact = spec.impact(spec.validate({"name": me.name()}))
+    except Exception as error:  # noqa: BLE001  no other process of this name is a valid outcome
+        assert "no process named" in str(error)
+        return
+    assert os.getpid() not in [effect.pid for effect in impact.processes]
+
+
+def test_renice_by_name_lowers_the_priority_of_each_match(
+    builtin_tools: Registry, named_sleepers: dict[str, list[subprocess.Popen[bytes]]]
+) -> None:
+    """process.renice with a name sets the niceness of every process of that name and only those."""
+    result = ok(builtin_tools, "process.renice", name="lmtestworker", priority=15)
+    assert result["niceness"] == 15 and len(result["processes"]) == 2
+    assert [psutil.Process(child.pid).nice() for child in named_sleepers["lmtestworker"]] == [15, 15]
+    assert psutil.Process(named_sleepers["lmtestworker-helper"][0].pid).nice() == psutil.Process().nice()
