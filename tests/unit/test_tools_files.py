@@ -47,6 +47,22 @@ def test_list_counts_files_and_folders_before_entries(temp_home: Path, builtin_t
     assert list(listing)[-1] == "entries"
 
 
+def test_list_counts_files_by_extension_most_common_first(temp_home: Path, builtin_tools: Registry) -> None:
+    """files_by_type counts the shown files per lower-case extension, most common first ("none" for no
+    extension); folders and hidden files are not counted."""
+    for name in ("b.pdf", "c.PDF", "README", "x.tar.gz"):
+        (temp_home / "Downloads" / name).write_text("x")
+    listing = ok(builtin_tools, "files.list", path="~/Downloads")
+    assert listing["files_by_type"] == {"pdf": 3, "gz": 1, "jpg": 1, "none": 1, "sh": 1, "txt": 1}
+    assert list(listing["files_by_type"])[0] == "pdf"
+
+
+def test_list_of_a_folder_without_files_has_no_type_counts(temp_home: Path, builtin_tools: Registry) -> None:
+    """Only folders inside: no files_by_type key (nothing to count)."""
+    (temp_home / "Only" / "sub").mkdir(parents=True)
+    assert "files_by_type" not in ok(builtin_tools, "files.list", path="~/Only")
+
+
 def test_list_entry_fields_are_exact(temp_home: Path, builtin_tools: Registry) -> None:
     """A file entry has type, byte size, human size, local ISO modified time and its short age; a folder has no size."""
     entries = {entry["name"]: entry for entry in ok(builtin_tools, "files.list", path="Downloads")["entries"]}
