@@ -35,7 +35,7 @@ class FastPlan:
     """One tool call, exactly as the model would make it, and how to word its result."""
 
     intent: str
-    """Which fast-path intent matched (memory, disk, uptime, cpu, os, processes, folder): for tests and logs."""
+    """Which fast-path intent matched (health, memory, disk, uptime, cpu, os, processes, folder): for tests and logs."""
     tool: str
     args: dict[str, Any] = field(default_factory=dict)
     render: Renderer = field(default=lambda result: None, compare=False, repr=False)
@@ -199,6 +199,19 @@ _KNOWN_FOLDERS = {
 }
 
 
+_SLOW = r"(?:so )?(?:slow|sluggish|laggy|lagging|unresponsive|hot|noisy|loud)"
+_HEALTH_PATTERNS = (
+    rf"why is {_MY}{_MACHINE} (?:being |running |getting |so )?{_SLOW}(?: today| lately| at the moment)?",
+    rf"why (?:does|is) {_MY}{_MACHINE} (?:feel|feeling|seem|seeming) {_SLOW}",
+    rf"what is (?:making|slowing down|slowing) {_MY}{_MACHINE}(?: (?:down|{_SLOW}))?",
+    # "what is eating my RAM?" stays a process listing (the process patterns); the whole machine is health.
+    rf"what is (?:hogging|eating|using up) {_MY}(?:resources|{_MACHINE})",
+    rf"is (?:anything|something) (?:hogging|eating|slowing down) {_MY}(?:cpu|processor|memory|ram|{_MACHINE})",
+    rf"{_ASK}{_MY}(?:system|{_MACHINE}) health(?: check)?",
+    r"health check",
+)
+
+
 def _compiled(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
     return [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
 
@@ -210,6 +223,7 @@ _CPU = _compiled(_CPU_PATTERNS)
 _OS = _compiled(_OS_PATTERNS)
 _PROCESSES = _compiled(_PROCESS_PATTERNS)
 _FOLDER = _compiled(_FOLDER_PATTERNS)
+_HEALTH = _compiled(_HEALTH_PATTERNS)
 
 
 def _full_match(patterns: list[re.Pattern[str]], text: str) -> re.Match[str] | None:
@@ -226,6 +240,8 @@ def match_fast_path(request: str, *, has_stdin_data: bool = False) -> FastPlan |
     text = normalise(request)
     if not text or len(text) > 160 or _MULTI_CLAUSE.search(_without_quoted(text)) or _CHANGE_WORDS.search(text):
         return None
+    if _full_match(_HEALTH, text):
+        return FastPlan("health", "system.health", {}, render_health)
     if _full_match(_MEMORY, text):
         return FastPlan("memory", "system.info", {"part": "memory"}, render_memory)
     if _full_match(_DISK, text):
@@ -372,6 +388,27 @@ def _duration_words(seconds: int) -> str:
     minutes = rest // 60
     parts = [_plural(amount, unit) for amount, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")) if amount]
     return " ".join(parts) if parts else "less than a minute"
+
+
+@_reads_result
+def render_health(result: dict[str, Any]) -> str:
+    """What stands out, the processes behind it, and what can be done (as requests llmos can carry out)."""
+    findings = _records(result["findings"])
+    if not findings:
+        cpu, memory = result["cpu"], result["memory"]
+        return (f"Nothing stands out right now: the CPU is {_percent(cpu['percent'])} busy and memory "
+                f"{_percent(memory['percent'])} used ({memory['available']} available).")
+    sentences = [str(finding["text"]) for finding in findings]
+    answer = sentences[0][0].upper() + sentences[0][1:] + "."
+    if len(sentences) > 1:
+        answer += " Also: " + "; ".join(sentences[1:]) + "."
+    hog = next((finding for finding in findings if finding.get("kind") == "cpu_hog"), None)
+    if hog is not None:
+        answer += (f" I can lower its priority (\"renice {hog['name']}\"), pause it or stop it"
+                   f" (\"stop {hog['name']}\") if you ask.")
+    elif any(finding.get("kind") == "disk_full" for finding in findings):
+        answer += " Ask \"what is taking up space in my home?\" to find what to clear."
+    return answer
 
 
 @_reads_result

@@ -12,6 +12,7 @@ def load_builtin_tools() -> Registry:
         files,
         files_archive,
         files_change,
+        health,
         process,
         process_control,
         shell,

@@ -124,7 +124,8 @@ BUILTIN_TOOL_ORDER: tuple[str, ...] = (
     "files.list", "files.find", "files.read", "files.stat", "files.search", "files.disk_usage", "files.hash",
     "files.write", "files.append", "files.edit", "files.mkdir", "files.copy", "files.move", "files.delete",
     "files.chmod", "files.archive", "files.extract",
-    "process.list", "process.info", "process.signal", "process.renice", "system.info", "shell.run",
+    "process.list", "process.info", "process.signal", "process.renice", "system.info", "system.health",
+    "shell.run",
 )
 """The order tools are listed in the prompt. Fixed here, not left to registration order: that follows module
 import order, which differs between entry points (the daemon, llmos-ask, the TUI import the tool modules in

@@ -31,6 +31,7 @@ from llmos.fastpath import (
     render_cpu,
     render_disk,
     render_folder,
+    render_health,
     render_memory,
     render_os,
     render_processes,
@@ -83,6 +84,11 @@ POSITIVES: list[tuple[str, str, dict[str, Any]]] = [
     ("list the files here", "files.list", {"path": "."}),
     ('what is in "~/My Stuff"', "files.list", {"path": "~/My Stuff"}),
     ("ls ~/Projects/", "files.list", {"path": "~/Projects"}),
+    ("why is my computer slow?", "system.health", {}),
+    ("Why is my laptop so slow today?", "system.health", {}),
+    ("what's slowing down my machine?", "system.health", {}),
+    ("is something hogging my CPU?", "system.health", {}),
+    ("system health check", "system.health", {}),
 ]
 
 
@@ -128,6 +134,9 @@ NEGATIVES = [
     "what's in ~/notes.txt",
     "show this",
     "hello",
+    # "why" about something else, or slowness plus a second clause
+    "why is the sky blue",
+    "why is my computer slow and how do I fix it",
 ]
 
 
@@ -228,6 +237,32 @@ def test_process_answer_by_cpu_leads_with_cpu() -> None:
               "processes": [{"pid": 7, "name": "make", "cpu_percent": 97.5, "memory_percent": 1.2, "rss": "40.0 MB"}]}
     assert render_processes(json.dumps(result)) == (
         "Top 1 processes by CPU (of 90 running):\n1. make (pid 7): 97.5% CPU, 40.0 MB memory (1.2%)"
+    )
+
+
+def test_health_answer_leads_with_the_hog_and_offers_what_can_be_done() -> None:
+    """A CPU hog finding comes first in the answer, with the other findings, and the offer to renice or stop it
+    names the process."""
+    result = {
+        "verdict": "renderfarm (pid 4321) is using 99% of a CPU core",
+        "findings": [
+            {"kind": "cpu_hog", "pid": 4321, "name": "renderfarm", "text": "renderfarm (pid 4321) is using 99% of a "
+             "CPU core", "remedies": "process.renice pid=4321 priority=19"},
+            {"kind": "cpu_busy", "text": "the CPU is 97% busy across 2 cores"},
+        ],
+        "cpu": {"percent": 97.0, "cores": 2}, "memory": {"percent": 40.0, "available": "9.1 GB"},
+    }
+    assert render_health(json.dumps(result)) == (
+        "Renderfarm (pid 4321) is using 99% of a CPU core. Also: the CPU is 97% busy across 2 cores. I can lower"
+        ' its priority ("renice renderfarm"), pause it or stop it ("stop renderfarm") if you ask.'
+    )
+
+
+def test_health_answer_without_findings_says_so_with_the_numbers() -> None:
+    """Nothing over a threshold: the answer says nothing stands out and gives CPU and memory use."""
+    result = {"findings": [], "cpu": {"percent": 3.5, "cores": 2}, "memory": {"percent": 41.2, "available": "9 GB"}}
+    assert render_health(json.dumps(result)) == (
+        "Nothing stands out right now: the CPU is 3.5% busy and memory 41.2% used (9 GB available)."
     )
 
 

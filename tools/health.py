@@ -1,0 +1,152 @@
+"""`system.health`: why the computer is slow, in numbers. One sample of CPU (overall, per process, I/O wait),
+memory, swap and the disk holding HOME, turned into findings that name the processes behind them and the
+ordinary tool calls that would help (renice, suspend, terminate, look for big files), which still go through
+policy when someone makes them.
+
+Judged against fixed thresholds from one sample; llmos itself (the model answering this question uses the CPU)
+is never named as the cause.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from llmos.tools._format import human_size
+from llmos.tools.paths import display_path
+from llmos.tools.process import hidden_pids
+from llmos.tools.registry import Effect, tool
+
+SAMPLE_SECONDS = 0.5
+"""CPU shares are measured between two readings this far apart."""
+HOG_CORE_PERCENT = 50.0
+"""A process using at least half of one core over the sample is named as a CPU hog."""
+BUSY_CPU_PERCENT = 85.0
+LOAD_PER_CORE = 1.5
+"""A one-minute load average above this many runnable tasks per core means work is queueing for the CPU."""
+MEMORY_PRESSURE_PERCENT = 90.0
+SWAP_PERCENT = 50.0
+DISK_FULL_PERCENT = 90.0
+IO_WAIT_PERCENT = 20.0
+TOP_COUNT = 3
+
+
+@dataclass(frozen=True)
+class ProcessUse:
+    pid: int
+    name: str
+    user: str | None
+    cpu_percent: float
+    """Of one core (a process busy on two cores shows 200)."""
+    rss: int
+
+
+@tool("system.health", Effect.READ)
+def system_health() -> dict[str, Any]:
+    """Why the computer is slow: CPU, memory and disk pressure, and the processes causing it."""
+    processes, busy_cpu, io_wait = _sample_processes(SAMPLE_SECONDS)
+    cores = psutil.cpu_count() or 1
+    load_1m = psutil.getloadavg()[0]
+    memory = psutil.virtual_memory()
+    swap = psutil.swap_memory()
+    home = os.path.expanduser("~")
+    disk = psutil.disk_usage(home)
+
+    by_cpu = sorted(processes, key=lambda use: -use.cpu_percent)
+    by_memory = sorted(processes, key=lambda use: -use.rss)
+    findings: list[dict[str, Any]] = []
+    for use in by_cpu:
+        if use.cpu_percent < HOG_CORE_PERCENT:
+            break
+        findings.append({
+            "kind": "cpu_hog", "pid": use.pid, "name": use.name,
+            "text": f"{use.name} (pid {use.pid}) is using {use.cpu_percent:.0f}% of a CPU core",
+            "remedies": f"process.renice pid={use.pid} priority=19 (lower its priority), or process.signal "
+                        f"pid={use.pid} with signal=suspend (pause) or signal=terminate (stop)",
+        })
+    if busy_cpu >= BUSY_CPU_PERCENT:
+        findings.append({"kind": "cpu_busy", "text": f"the CPU is {busy_cpu:.0f}% busy across {cores} cores"})
+    if load_1m > LOAD_PER_CORE * cores:
+        findings.append({"kind": "load", "text": f"load average {load_1m:.1f} on {cores} cores: work is waiting "
+                                                 "for the CPU"})
+    if io_wait >= IO_WAIT_PERCENT:
+        findings.append({"kind": "io_wait", "text": f"the CPU waits on the disk {io_wait:.0f}% of the time"})
+    if memory.percent >= MEMORY_PRESSURE_PERCENT:
+        biggest = by_memory[0] if by_memory else None
+        findings.append({
+            "kind": "memory_pressure",
+            "text": f"memory is {memory.percent:.0f}% used ({human_size(memory.available)} available)"
+                    + (f"; the biggest user is {biggest.name} (pid {biggest.pid}, {human_size(biggest.rss)})"
+                       if biggest else ""),
+            **({"pid": biggest.pid, "name": biggest.name} if biggest else {}),
+        })
+    if swap.total and swap.percent >= SWAP_PERCENT:
+        findings.append({"kind": "swap", "text": f"swap is {swap.percent:.0f}% used: memory is being paged to "
+                                                 "disk"})
+    if disk.percent >= DISK_FULL_PERCENT:
+        findings.append({
+            "kind": "disk_full",
+            "text": f"the disk holding {display_path(Path(home))} is {disk.percent:.0f}% full "
+                    f"({human_size(disk.free)} free)",
+            "remedies": "files.disk_usage path=~ shows what takes the space",
+        })
+
+    result: dict[str, Any] = {
+        "verdict": findings[0]["text"] if findings else "nothing stands out: CPU, memory, swap and disk look normal",
+        "findings": findings,
+        "cpu": {"percent": round(busy_cpu, 1), "cores": cores, "load_average_1m": round(load_1m, 2),
+                "io_wait_percent": round(io_wait, 1)},
+        "memory": {"percent": memory.percent, "available": human_size(memory.available)},
+        "swap": {"percent": swap.percent, "used": human_size(swap.used)} if swap.total else "none",
+        "disk": {"path": display_path(Path(home)), "percent": disk.percent, "free": human_size(disk.free)},
+        "top_cpu": [_row(use) for use in by_cpu[:TOP_COUNT]],
+        "top_memory": [_row(use) for use in by_memory[:TOP_COUNT]],
+    }
+    return result
+
+
+def _row(use: ProcessUse) -> dict[str, Any]:
+    return {"pid": use.pid, "name": use.name, "user": use.user, "cpu_percent": round(use.cpu_percent, 1),
+            "rss": human_size(use.rss)}
+
+
+def _sample_processes(seconds: float) -> tuple[list[ProcessUse], float, float]:
+    """Every process's CPU share over `seconds`, with the whole CPU's busy and I/O-wait percents over the same
+    interval; llmos itself and the processes front ends hid are left out."""
+    own = {os.getpid(), *hidden_pids()}
+    tracked: list[psutil.Process] = []
+    for process in psutil.process_iter():
+        if process.pid in own:
+            continue
+        with contextlib.suppress(psutil.Error):
+            process.cpu_percent(None)  # the first reading; the second, after the sleep, gives the share
+            tracked.append(process)
+    before = psutil.cpu_times()
+    time.sleep(seconds)
+    after = psutil.cpu_times()
+    uses: list[ProcessUse] = []
+    for process in tracked:
+        try:
+            with process.oneshot():
+                share = process.cpu_percent(None)
+                try:
+                    user = process.username()
+                except (psutil.AccessDenied, KeyError):
+                    user = None
+                uses.append(ProcessUse(process.pid, process.name(), user, share, process.memory_info().rss))
+        except psutil.Error:
+            continue  # exited during the sample, or not ours to read
+    return uses, *_busy_and_io_wait(before, after)
+
+
+def _busy_and_io_wait(before: Any, after: Any) -> tuple[float, float]:
+    deltas = {name: getattr(after, name) - getattr(before, name) for name in after._fields}
+    total = sum(deltas.values()) or 1.0
+    idle = deltas.get("idle", 0.0) + deltas.get("iowait", 0.0)
+    return 100.0 * (total - idle) / total, 100.0 * deltas.get("iowait", 0.0) / total
