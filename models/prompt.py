@@ -42,6 +42,9 @@ EXAMPLE_TURNS: tuple[tuple[str, str], ...] = (
     ("assistant", '{"tool": "files.read", "args": {"path": "~/Documents/trip-notes.md"}}'),
     ("tool", '{"path":"~/Documents/trip-notes.md","content":"Flight AF123 on May 3\nHotel Rue Cler 12\n"}'),
     ("assistant", '{"tool": "answer", "args": {"text": "Your trip notes say: flight AF123 on May 3, hotel at Rue Cler 12."}}'),
+    # A file type goes in name as a glob (asked for "the pdf files", the model put ".pdf" into min_size).
+    ("user", "find the pdfs in ~/Downloads"),
+    ("assistant", '{"tool": "files.find", "args": {"path": "~/Downloads", "name": "*.pdf"}}'),
     ("user", "how much disk space is free?"),
     ("assistant", '{"tool": "system.info", "args": {"part": "disk"}}'),
     ("user", "what's taking up space in ~/Videos?"),

@@ -35,6 +35,16 @@ _AGE_SECONDS = {
     "y": 31536000, "yr": 31536000, "year": 31536000, "years": 31536000,
 }  # fmt: skip
 
+# The same spellings as JSON-schema patterns: the grammar then lets the model write only a size where a size goes
+# (the 1.5B model put ".pdf" into min_size for "find the pdf files"). Kept to what llama.cpp's schema-to-grammar
+# converter handles: anchors, groups, alternatives, classes (a dot as [.]: the converter's "\\." is not valid GBNF).
+SIZE_PATTERN = (
+    r"^[0-9]+([.][0-9]+)? ?(b|B|bytes|k|K|kb|KB|KiB|m|M|mb|MB|MiB|g|G|gb|GB|GiB|t|T|tb|TB|TiB)?$"
+)
+AGE_PATTERN = (
+    r"^[0-9]+([.][0-9]+)? ?(s|sec|secs|seconds|m|min|mins|minutes|h|hr|hrs|hour|hours|d|day|days|w|wk|week|weeks"
+    r"|mo|month|months|y|yr|year|years)$"
+)
 _AMOUNT_AND_UNIT = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*$")
 
 

@@ -14,10 +14,22 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+import pydantic
 
 from llmos.policies.impact import Impact, PathEffect
-from llmos.tools._format import clamp, human_size, iso_time, parse_age, parse_size, time_ago, trim_text
+from llmos.tools._format import (
+    AGE_PATTERN,
+    SIZE_PATTERN,
+    clamp,
+    human_size,
+    iso_time,
+    parse_age,
+    parse_size,
+    time_ago,
+    trim_text,
+)
 from llmos.tools._sniff import SNIFF_BYTES, decode_text, guess_type, looks_binary
 from llmos.tools._walk import (
     UsageTally,
@@ -44,6 +56,10 @@ SEARCH_LINE_CHARS = 200
 
 
 SortOrder = Literal["name", "size", "newest"]
+Size = Annotated[str, pydantic.Field(pattern=SIZE_PATTERN)]
+"""A size like 10MB, 500KB or 1.5GB; the schema pattern keeps anything else out of the grammar."""
+Age = Annotated[str, pydantic.Field(pattern=AGE_PATTERN)]
+"""An age like 30m, 2h, 7d or 1w."""
 
 
 def preview_read_path(path: str = ".", **_: Any) -> Impact:
@@ -106,12 +122,12 @@ def _count_by_extension(names: Iterable[str]) -> dict[str, int]:
 @tool("files.find", Effect.READ, preview=preview_read_path)
 def find_files(
     path: str = ".",
-    name: str = "*",
+    name: str | None = None,
     type: Literal["file", "folder", "any"] = "any",
-    min_size: str | None = None,
-    max_size: str | None = None,
-    newer_than: str | None = None,
-    older_than: str | None = None,
+    min_size: Size | None = None,
+    max_size: Size | None = None,
+    newer_than: Age | None = None,
+    older_than: Age | None = None,
     sort: SortOrder = "name",
     limit: int = 50,
 ) -> dict[str, Any]:
@@ -134,6 +150,7 @@ def find_files(
     now = time.time()
     newest_allowed = now - parse_age(older_than) if older_than is not None else None
     oldest_allowed = now - parse_age(newer_than) if newer_than is not None else None
+    name = name or "*"
     name_matches = name_matcher(name)
     shown_limit = clamp(limit, 1, 1000)
 

@@ -88,11 +88,16 @@ class ToolSpec:
         try:
             model = self.args_model.model_validate(raw_args)
         except pydantic.ValidationError as exc:
-            reasons = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'args'}: {err['msg']}" for err in exc.errors()
-            )
+            reasons = "; ".join(self._reason(err) for err in exc.errors())
             raise ToolError(f"invalid arguments for {self.name}: {reasons}") from None
         return {name: getattr(model, name) for name in self.args_model.model_fields}
+
+    def _reason(self, err: Any) -> str:
+        where = ".".join(str(part) for part in err["loc"]) or "args"
+        if err["type"] == "string_pattern_mismatch":
+            # The regex itself means nothing to the model or the person; the parameter's own doc says the form.
+            return f"{where}: cannot read {err['input']!r}: {self.param_docs.get(where, 'unexpected form')}"
+        return f"{where}: {err['msg']}"
 
     def impact(self, args: dict[str, Any]) -> Impact:
         """What the call would do, before it runs (validated args). Read tools have an empty impact unless they

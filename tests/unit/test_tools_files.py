@@ -180,8 +180,11 @@ def test_find_size_filters_parse_units(temp_home: Path, builtin_tools: Registry)
 
 
 def test_find_bad_size_is_a_readable_error(temp_home: Path, builtin_tools: Registry) -> None:
+    """A size the schema's pattern refuses is reported with the parameter's own description, not the regex."""
     message = error(builtin_tools, "files.find", min_size="ten megs")
-    assert message.startswith("cannot read size 'ten megs'")
+    assert message == "invalid arguments for files.find: min_size: cannot read 'ten megs': like 10MB, 500KB, 1.5GB."
+    assert error(builtin_tools, "files.find", newer_than=".pdf").endswith("cannot read '.pdf': modified within, like "
+                                                                         "30m, 2h, 7d, 1w.")
 
 
 def test_find_age_filters_use_modification_time(temp_home: Path, builtin_tools: Registry) -> None:
@@ -194,7 +197,9 @@ def test_find_age_filters_use_modification_time(temp_home: Path, builtin_tools: 
 
 
 def test_find_bad_age_is_a_readable_error(temp_home: Path, builtin_tools: Registry) -> None:
-    assert error(builtin_tools, "files.find", newer_than="yesterday").startswith("cannot read age 'yesterday'")
+    """An age the schema refuses names the parameter, the value and the forms it takes."""
+    assert error(builtin_tools, "files.find", newer_than="yesterday").endswith(
+        "newer_than: cannot read 'yesterday': modified within, like 30m, 2h, 7d, 1w.")
 
 
 def test_find_limit_caps_shown_but_counts_all(temp_home: Path, builtin_tools: Registry) -> None:

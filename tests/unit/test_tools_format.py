@@ -9,7 +9,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmos.tools._format import clamp, human_duration, human_size, iso_time, parse_age, parse_size, time_ago, trim_text
+from llmos.tools._format import (
+    AGE_PATTERN,
+    SIZE_PATTERN,
+    clamp,
+    human_duration,
+    human_size,
+    iso_time,
+    parse_age,
+    parse_size,
+    time_ago,
+    trim_text,
+)
 from llmos.tools.registry import ToolError
 
 
@@ -96,3 +107,23 @@ def test_clamp_holds_counts_to_range() -> None:
 def test_time_ago_is_short_and_exact(age_seconds: int, expected: str) -> None:
     """Ages are floored to the largest whole unit, so a model can quote them as they are."""
     assert time_ago(1_000_000_000 - age_seconds, now=1_000_000_000) == expected
+
+
+@pytest.mark.parametrize("text", ["10MB", "500 KB", "1.5G", "200", "3 bytes", "2TiB", "7k"])
+def test_every_size_the_schema_pattern_allows_parses(text: str) -> None:
+    """The grammar's size pattern and parse_size agree: what the model may write is a size the tool reads."""
+    assert re.fullmatch(SIZE_PATTERN, text)
+    assert parse_size(text) > 0
+
+
+@pytest.mark.parametrize("text", ["30m", "2 h", "7d", "1w", "3 days", "1.5 hours", "6 months", "2y"])
+def test_every_age_the_schema_pattern_allows_parses(text: str) -> None:
+    """The same for ages: each allowed spelling is one parse_age reads."""
+    assert re.fullmatch(AGE_PATTERN, text)
+    assert parse_age(text) > 0
+
+
+@pytest.mark.parametrize("text", [".pdf", "*.pdf", "ten megs", "yesterday", "0 days ago", "MB"])
+def test_what_is_not_a_size_or_age_is_outside_both_patterns(text: str) -> None:
+    """File types and words never fit the size or age slots."""
+    assert not re.fullmatch(SIZE_PATTERN, text) and not re.fullmatch(AGE_PATTERN, text)
