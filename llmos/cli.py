@@ -8,10 +8,24 @@ import sys
 from collections.abc import Sequence
 
 from llmos import __version__
-from llmos.commands import daemon, doctor, eval_suite, feedback, interactive, log, models, policy, suggest, undo
+from llmos.commands import (
+    daemon,
+    doctor,
+    eval_suite,
+    feedback,
+    interactive,
+    log,
+    models,
+    policy,
+    secrets_command,
+    suggest,
+    undo,
+)
 from llmos.errors import exit_code_of
 
-COMMAND_MODULES = (interactive, models, policy, undo, log, daemon, suggest, doctor, feedback, eval_suite)
+COMMAND_MODULES = (
+    interactive, models, policy, undo, log, daemon, suggest, doctor, feedback, secrets_command, eval_suite,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -41,6 +41,8 @@ class Safety:
     """The effect classes a request's own words allow; None allows every class (tests only)."""
     writable_roots: tuple[Path, ...] = ()
     """Where sandboxed commands may write; none by default, as their writes cannot be journaled."""
+    redact: Callable[[str], str] | None = None
+    """Blanks stored secrets out of each tool result before the model, the audit log or the history sees it."""
 
 
 def new_request_id() -> str:
@@ -130,6 +132,8 @@ class StepRunner:
             result = spec.call(step.args)
         step.status = "ok" if result.ok else "error"
         step.result = result.for_model(self.result_budget_chars)
+        if self.safety.redact is not None:
+            step.result = self.safety.redact(step.result)
         if len(recorder.action_ids) == 1:
             step.undo_id = recorder.action_ids[0]
         elif recorder.action_ids:

@@ -20,6 +20,7 @@ from llmos.policies.fileops import FileOps
 from llmos.policies.intent import allowed_effects_for
 from llmos.policies.journal import Journal
 from llmos.policies.profile import ProfileError, load_profile
+from llmos.secrets import make_redactor
 from llmos.session import Session, SessionOptions
 from llmos.tools import load_builtin_tools
 from llmos.tools.paths import home_dir
@@ -55,6 +56,7 @@ def load_safety(policy: str | None, config: Config) -> Safety:
         file_ops=lambda request_id, request, tool: FileOps(journal, request_id, request, tool),
         audit=audit,
         intent=allowed_effects_for,
+        redact=make_redactor(),
     )
 
 

@@ -1,0 +1,164 @@
+"""Secrets (a remote model's API key, a Hugging Face token) kept in the OS keyring, never in llmos's own files.
+
+The keyring cannot list what it holds, so the names (never the values) are kept in `secrets.json` in the data
+folder. Values are read from the keyring when needed and redacted from every tool result before the model, the
+audit log, the journal or the history sees it. With no usable keyring backend (a headless server without
+Secret Service or KWallet), storing is refused: a plaintext fallback would defeat the point.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from llmos.errors import LlmosError, UsageError
+from llmos.paths import data_dir
+
+SERVICE = "llmos-secrets"
+"""Apart from the service `llmos`, where the audit log keeps its HMAC key: no name a person picks can clash."""
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MIN_REDACTED_LENGTH = 6
+"""Shorter values are not redacted: "abc" would blank ordinary words out of every result."""
+
+
+class NoKeyringError(LlmosError):
+    """No keyring backend that can keep secrets is available."""
+
+
+class SecretStore:
+    """Names in `index_path`, values in the keyring under the service `llmos`."""
+
+    def __init__(self, index_path: Path | None = None) -> None:
+        self.index_path = index_path or data_dir() / "secrets.json"
+
+    # -- the keyring --------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def backend_problem() -> str | None:
+        """Why the keyring cannot keep secrets here, or None when it can."""
+        import keyring
+
+        from llmos.policies.audit import keyring_usable
+
+        if not keyring_usable(keyring.get_keyring()):
+            return ("no usable keyring backend (start a Secret Service such as gnome-keyring, or KWallet, or set "
+                    "PYTHON_KEYRING_BACKEND); llmos does not keep secrets in plain files")
+        return None
+
+    def _keyring(self):  # noqa: ANN202  the keyring module, once it is known to work
+        problem = self.backend_problem()
+        if problem:
+            raise NoKeyringError(problem)
+        import keyring
+
+        return keyring
+
+    # -- names ----------------------------------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        try:
+            loaded = json.loads(self.index_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as exc:
+            raise LlmosError(f"cannot read {self.index_path}: {exc}") from None
+        return sorted(name for name in loaded.get("names", []) if isinstance(name, str))
+
+    def _write_names(self, names: list[str]) -> None:
+        self.index_path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.index_path.with_suffix(".tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump({"names": sorted(set(names))}, handle)
+        os.replace(temporary, self.index_path)
+
+    # -- values ---------------------------------------------------------------------------------------------
+
+    def set(self, name: str, value: str) -> None:
+        _check_name(name)
+        if not value:
+            raise UsageError("the secret is empty")
+        self._keyring().set_password(SERVICE, name, value)
+        self._write_names([*self.names(), name])
+
+    def get(self, name: str) -> str:
+        _check_name(name)
+        value = self._keyring().get_password(SERVICE, name)
+        if value is None:
+            raise UsageError(f"no secret named {name!r} (llmos secrets list shows them)")
+        return value
+
+    def delete(self, name: str) -> None:
+        _check_name(name)
+        import keyring.errors
+
+        keyring_module = self._keyring()
+        if name not in self.names() and keyring_module.get_password(SERVICE, name) is None:
+            raise UsageError(f"no secret named {name!r} (llmos secrets list shows them)")
+        try:
+            keyring_module.delete_password(SERVICE, name)
+        except keyring.errors.PasswordDeleteError:
+            pass  # listed but already gone from the keyring: forgetting the name is all that is left
+        self._write_names([other for other in self.names() if other != name])
+
+    def values(self) -> dict[str, str]:
+        """Every stored secret by name; empty when there are none or no keyring works (nothing to redact)."""
+        names = self.names()
+        if not names or self.backend_problem():
+            return {}
+        import keyring
+
+        found: dict[str, str] = {}
+        for name in names:
+            try:
+                value = keyring.get_password(SERVICE, name)
+            except Exception:  # noqa: BLE001  a locked or broken keyring: redaction of that one is impossible
+                continue
+            if value:
+                found[name] = value
+        return found
+
+
+def _check_name(name: str) -> None:
+    if not NAME_PATTERN.fullmatch(name):
+        raise UsageError(f"invalid secret name {name!r}: letters, digits, '.', '_' and '-', at most 64")
+
+
+Redactor = Callable[[str], str]
+
+
+def make_redactor(store: SecretStore | None = None) -> Redactor:
+    """A function that replaces every stored secret's value in a text with `[secret NAME]`. The values are read
+    again when the list of names changes, so a secret set while the daemon runs is redacted from then on."""
+    store = store or SecretStore()
+    cache: dict[str, object] = {"stamp": None, "values": {}}
+
+    def stamp() -> object:
+        try:
+            info = store.index_path.stat()
+        except OSError:
+            return None
+        return (info.st_mtime_ns, info.st_size)
+
+    def redact(text: str) -> str:
+        current = stamp()
+        if current is None:
+            return text
+        if current != cache["stamp"]:
+            cache["values"] = store.values()
+            cache["stamp"] = current
+        values: dict[str, str] = cache["values"]  # type: ignore[assignment]
+        # Longest first, so a secret that contains another is replaced whole.
+        for name, value in sorted(values.items(), key=lambda item: -len(item[1])):
+            if len(value) < MIN_REDACTED_LENGTH:
+                continue
+            # Tool results are JSON text: a value with quotes or backslashes appears escaped there.
+            for form in {value, json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1]}:
+                if form in text:
+                    text = text.replace(form, f"[secret {name}]")
+        return text
+
+    return redact
