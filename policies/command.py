@@ -63,6 +63,8 @@ class SimpleCommand:
 class ParsedCommand:
     commands: list[SimpleCommand] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    fork_bomb: str | None = None
+    """Why the line is a fork bomb (a shell function piped into itself), or None."""
 
 
 def parse_command(argv: Sequence[str]) -> ParsedCommand:
@@ -116,12 +118,25 @@ class _Parser:
     def __init__(self) -> None:
         self.commands: list[SimpleCommand] = []
         self.problems: list[str] = []
+        self.recursive_calls: list[tuple[str, int]] = []
+        """(function, pipeline) for each call a shell function's body makes to the function itself."""
         self._pipelines = 0
 
     def result(self) -> ParsedCommand:
         self.feed_piped_text()
         self.feed_found_paths()
-        return ParsedCommand(self.commands, list(dict.fromkeys(self.problems)))
+        return ParsedCommand(self.commands, list(dict.fromkeys(self.problems)), self.fork_bomb())
+
+    def fork_bomb(self) -> str | None:
+        """`:(){ :|:& };:`: a shell function whose body runs itself twice (piped into itself, or twice in the
+        background) starts two copies each time it runs, doubling until the process table is full."""
+        calls: dict[str, int] = {}
+        for name, _pipeline in self.recursive_calls:
+            calls[name] = calls.get(name, 0) + 1
+            if calls[name] >= 2:
+                return (f"the shell function `{name}` runs itself twice each time it runs: a fork bomb, which starts "
+                        "processes until the machine stops responding")
+        return None
 
     def new_pipeline(self) -> int:
         self._pipelines += 1
@@ -239,6 +254,10 @@ class _Sequence:
         self.stage = 0
         self.paren_depth = 0
         self.skip_until: tuple[str, ...] = ()
+        self.function_body: str | None = None
+        """The function whose `{ ... }` body is being read (`f() { ... }`), to see it call itself."""
+        self.pending_function: str | None = None
+        self.brace_depth = 0
 
     def run(self, tokens: list[Token]) -> None:
         index = 0
@@ -253,6 +272,7 @@ class _Sequence:
             if token.kind == "word":
                 self._word(token, tokens, index)
                 if token.text == "function" and not token.quoted and self.words == [] and index < len(tokens):
+                    self.pending_function = tokens[index].text
                     index += 1  # the function's name
                 continue
             op = token.text
@@ -265,6 +285,7 @@ class _Sequence:
             elif op == "(":
                 if len(self.words) == 1 and index < len(tokens) and tokens[index].text == ")":
                     self.parser.problems.append(f"defines a shell function `{self.words[0].text}`")
+                    self.pending_function = self.words[0].text
                     self.words = []
                     index += 1
                 elif self.words:
@@ -299,6 +320,7 @@ class _Sequence:
     def _word(self, token: Token, tokens: list[Token], index: int) -> None:
         at_command_start = not self.words and not self.assignments
         if at_command_start and not token.quoted:
+            self._track_function_body(token.text)
             if token.text in _TRANSPARENT_KEYWORDS:
                 if token.text == "coproc":
                     self.parser.problems.append("`coproc` runs a command in the background")
@@ -321,7 +343,20 @@ class _Sequence:
         else:
             self.words.append(token)
 
+    def _track_function_body(self, word: str) -> None:
+        if word == "{":
+            if self.pending_function is not None and self.function_body is None:
+                self.function_body, self.pending_function, self.brace_depth = self.pending_function, None, 0
+            if self.function_body is not None:
+                self.brace_depth += 1
+        elif word == "}" and self.function_body is not None:
+            self.brace_depth -= 1
+            if self.brace_depth == 0:
+                self.function_body = None
+
     def _finish(self) -> None:
+        if self.function_body is not None and self.words and self.words[0].text == self.function_body:
+            self.parser.recursive_calls.append((self.function_body, self.pipeline))
         words, assignments, redirects = self.words, self.assignments, self.redirects
         substitutions = self.substitutions
         self.words, self.assignments, self.redirects, self.substitutions = [], [], [], []

@@ -186,6 +186,8 @@ class PolicyEngine:
         parsed = parse_command(list(argv))
         judgements = [CommandJudgement(None, Decision("ask", "parse", f"could not be fully understood: {problem}"))
                       for problem in parsed.problems]
+        if parsed.fork_bomb:
+            judgements.append(CommandJudgement(None, Decision("deny", "command:fork-bomb", parsed.fork_bomb)))
         if not parsed.commands and not parsed.problems:
             judgements.append(CommandJudgement(None, Decision("ask", "parse", "no command was found to judge")))
         all_facts = [(command, facts_of(command)) for command in parsed.commands]

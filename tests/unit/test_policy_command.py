@@ -231,3 +231,18 @@ def test_here_document_given_to_a_shell_is_parsed_as_commands() -> None:
 def test_gnu_long_option_prefixes_are_expanded() -> None:
     """`--recur --forc` are `--recursive --force` to GNU rm."""
     assert flags_of(["rm", "--recur", "--forc", "x"]) == {"-r", "-f"}
+
+
+@pytest.mark.parametrize("line", [":(){ :|:& };:", ":(){ :|: & };:", "bomb(){ bomb|bomb& }; bomb",
+                                  "function f { f | f & }; f", "f(){ f & f & }; f"])
+def test_a_function_that_runs_itself_twice_is_a_fork_bomb(line: str) -> None:
+    """A shell function whose body runs itself twice (piped into itself, or twice in the background) is named as
+    a fork bomb."""
+    assert "fork bomb" in (parse_shell(line).fork_bomb or "")
+
+
+@pytest.mark.parametrize("line", ["log(){ echo $1; }; log a; log b | log c", "c(){ [ $1 -gt 0 ] && c $(($1-1)); }; c 3",
+                                  "f(){ ls; }; f | f"])
+def test_ordinary_functions_and_single_recursion_are_not_fork_bombs(line: str) -> None:
+    """Functions called several times from outside, or recursing once, are not flagged (they stay asked)."""
+    assert parse_shell(line).fork_bomb is None

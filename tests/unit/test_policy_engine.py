@@ -267,3 +267,9 @@ def test_a_secret_root_that_holds_home_does_not_make_home_secret(tmp_path: Path)
     key = PolicyCall("files.read", "read", {}, Impact(paths=(PathEffect(Path("/root/.ssh/id_ed25519"), "read"),)))
     assert engine.decide(listing).verdict == "allow"
     assert engine.decide(key).verdict == "deny"
+
+
+@pytest.mark.parametrize("profile", ["default", "power-user"])
+def test_a_fork_bomb_is_denied_under_every_profile_even_via_bash_c(home: Path, profile: str) -> None:
+    """`bash -c ':(){ :|:& };:'` is denied (not asked) with rule command:fork-bomb, in the permissive profile too."""
+    assert command(make_engine(home, profile), home, "bash", "-c", ":(){ :|:& };:") == ("deny", "command:fork-bomb")
