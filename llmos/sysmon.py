@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from llmos.tools.health import DISK_FULL_PERCENT, HOG_CORE_PERCENT, MEMORY_PRESSURE_PERCENT
+from llmos.tools.process import hidden_pids
+
 TOP_PROCESS_COUNT = 5
 
 
@@ -39,6 +42,9 @@ class SystemSample:
     net_received_per_second: float
     net_sent_per_second: float
     top_processes: tuple[ProcessLoad, ...] = field(default_factory=tuple)
+    anomalies: tuple[str, ...] = ()
+    """What stands out, by system.health's thresholds ("renderfarm 98% cpu", "disk 95% full"); llmos itself is
+    never named (it uses the CPU while it answers)."""
 
 
 SampleSource = Callable[[], SystemSample]
@@ -63,6 +69,7 @@ class Sampler:
         memory = psutil.virtual_memory()
         received_rate, sent_rate = self._net_rates()
         disk_percent, disk_free = self._disk()
+        top_processes, hogs = self._top_processes()
         return SystemSample(
             cpu_percent=psutil.cpu_percent(interval=None),
             memory_percent=memory.percent,
@@ -72,7 +79,8 @@ class Sampler:
             disk_free_bytes=disk_free,
             net_received_per_second=received_rate,
             net_sent_per_second=sent_rate,
-            top_processes=self._top_processes(),
+            top_processes=top_processes,
+            anomalies=anomalies(hogs, memory.percent, disk_percent),
         )
 
     def _disk(self) -> tuple[float, int]:
@@ -99,7 +107,10 @@ class Sampler:
             max(0.0, (counters.bytes_sent - previous[2]) / elapsed),
         )
 
-    def _top_processes(self) -> tuple[ProcessLoad, ...]:
+    def _top_processes(self) -> tuple[tuple[ProcessLoad, ...], list[ProcessLoad]]:
+        """The busiest processes, and those of them (other than llmos) that hog a core."""
+        own = {os.getpid(), *hidden_pids()}
+        hogs: list[ProcessLoad] = []
         loads: list[ProcessLoad] = []
         alive: dict[int, psutil.Process] = {}
         for process in psutil.process_iter():
@@ -112,10 +123,24 @@ class Sampler:
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue
             alive[process.pid] = known
-            loads.append(ProcessLoad(name=name, cpu_percent=cpu, memory_bytes=memory))
+            load = ProcessLoad(name=name, cpu_percent=cpu, memory_bytes=memory)
+            loads.append(load)
+            if cpu >= HOG_CORE_PERCENT and process.pid not in own:
+                hogs.append(load)
         self._processes = alive
         loads.sort(key=lambda load: (load.cpu_percent, load.memory_bytes), reverse=True)
-        return tuple(loads[: self.top_count])
+        hogs.sort(key=lambda load: load.cpu_percent, reverse=True)
+        return tuple(loads[: self.top_count]), hogs
+
+
+def anomalies(hogs: list[ProcessLoad], memory_percent: float, disk_percent: float) -> tuple[str, ...]:
+    """Short notes for what system.health would report, most pressing first."""
+    notes = [f"{hog.name} {hog.cpu_percent:.0f}% cpu" for hog in hogs[:2]]
+    if memory_percent >= MEMORY_PRESSURE_PERCENT:
+        notes.append(f"memory {memory_percent:.0f}% used")
+    if disk_percent >= DISK_FULL_PERCENT:
+        notes.append(f"disk {disk_percent:.0f}% full")
+    return tuple(notes)
 
 
 def human_bytes(count: float) -> str:

@@ -86,6 +86,7 @@ class SystemPane(Vertical):
         yield Meter("mem  --", classes="memory")
         yield Meter("disk --", classes="disk")
         yield Meter("net  --", classes="net")
+        yield Static("", classes="anomalies", markup=False)
         yield Static("", classes="processes", markup=False)
 
     def add_sample(self, sample: SystemSample) -> None:
@@ -110,6 +111,9 @@ class SystemPane(Vertical):
             f"net ↓{human_bytes(sample.net_received_per_second)}/s ↑{human_bytes(sample.net_sent_per_second)}/s",
             list(self.net_history), ceiling=net_peak,
         )
+        notes = self.query_one(".anomalies", Static)
+        notes.update(escape_for_display("⚠ " + " · ".join(sample.anomalies)) if sample.anomalies else "")
+        notes.display = bool(sample.anomalies)
         rows = [f"{'process':<16} {'cpu':>5} {'mem':>6}"]
         for process in sample.top_processes:
             name = escape_for_display(process.name)

@@ -3,6 +3,8 @@ log: streaming, approvals by key and click, cancel, undo, history, slash command
 
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 from typing import Any
 
@@ -382,6 +384,24 @@ async def test_system_pane_shows_samples(tui_home: Path, tmp_path: Path) -> None
         processes = str(pane.query_one(".processes").render())
         assert "llama-worker" in processes and "87%" in processes
         assert pane.latest is not None and pane.latest.cpu_percent in {s.cpu_percent for s in fixed_samples()}
+
+
+@pilot_test
+async def test_system_pane_warns_of_what_stands_out(tui_home: Path, tmp_path: Path) -> None:
+    """A sample with anomalies shows them on one warning line above the processes; a calm sample hides it."""
+    calm = fixed_samples()[0]
+    busy = dataclasses.replace(calm, anomalies=("renderfarm 98% cpu", "disk 95% full"))
+    samples = iter([busy, busy, calm, calm, calm] + fixed_samples())
+    app = build_app(factory_for(ScriptedBackend([])), history_path=tmp_path / "h.jsonl",
+                    sampler=lambda: next(samples), sample_seconds=0.05)
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = app.query_one(SystemPane)
+        warning = pane.query_one(".anomalies")
+        await wait_until(pilot, lambda: len(pane.cpu_history) >= 1 and warning.display)
+        assert str(warning.render()) == "⚠ renderfarm 98% cpu · disk 95% full"
+        await wait_until(pilot, lambda: len(pane.cpu_history) >= 4)
+        await pilot.pause()
+        assert not warning.display
 
 
 @pilot_test
