@@ -1,5 +1,10 @@
 """Input history shared by the TUI, the overlay and the REPL: the requests a person typed, newest last,
-persisted across sessions in the data dir (mode 0600; only the person's own requests, never tool output)."""
+persisted across sessions in the data dir (mode 0600; only the person's own requests, never tool output).
+
+At rest each line is encrypted (Fernet: AES-CBC with an HMAC) with a key kept in the OS keyring. Where no keyring
+backend works, the history lives in memory only, for the session: requests name files, people and hosts, and a
+key beside the file it protects would protect nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,35 @@ import json
 import os
 from pathlib import Path
 
+from cryptography.fernet import Fernet, InvalidToken
+
 from llmos.paths import data_dir
 
 MAX_HISTORY_ENTRIES = 1000
+KEYRING_SERVICE = "llmos"
+KEYRING_USER = "history-key"
+
+
+def history_cipher() -> Fernet | None:
+    """The history's cipher, its key from the OS keyring (created there on first use); None without a usable
+    keyring or when the key cannot be read or stored."""
+    try:
+        import keyring
+
+        from llmos.policies.audit import keyring_usable
+
+        backend = keyring.get_keyring()
+        if not keyring_usable(backend):
+            return None
+        key = backend.get_password(KEYRING_SERVICE, KEYRING_USER)
+        if key is None:
+            key = Fernet.generate_key().decode("ascii")
+            backend.set_password(KEYRING_SERVICE, KEYRING_USER, key)
+            if backend.get_password(KEYRING_SERVICE, KEYRING_USER) != key:
+                return None
+        return Fernet(key.encode("ascii"))
+    except Exception:  # noqa: BLE001  a locked, broken or refusing keyring: keep the history in memory
+        return None
 
 
 def history_file() -> Path:
@@ -20,30 +51,44 @@ class InputHistory:
     """Requests in the order typed. A line that fails to parse is skipped (a torn write loses one entry, not
     the file); consecutive duplicates are stored once; the file is cut to the newest MAX_HISTORY_ENTRIES."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, cipher: Fernet | None | bool = True) -> None:
+        """`cipher`: True finds the keyring's key (the default); None keeps the history in memory only."""
         self.path = path or history_file()
+        self.cipher: Fernet | None = history_cipher() if cipher is True else cipher or None
         self.entries: list[str] = self._load()
 
+    @property
+    def persistent(self) -> bool:
+        return self.cipher is not None
+
     def _load(self) -> list[str]:
+        if self.cipher is None:
+            return []
         try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
+            lines = self.path.read_bytes().splitlines()
+        except OSError:
             return []
         entries: list[str] = []
         for line in lines:
             try:
-                value = json.loads(line)
-            except json.JSONDecodeError:
-                continue
+                value = json.loads(self.cipher.decrypt(line.strip()))
+            except (InvalidToken, ValueError):
+                continue  # a torn write, another key's line, or an old plain-text line: skipped, never shown
             if isinstance(value, str) and value.strip():
                 entries.append(value)
         return entries[-MAX_HISTORY_ENTRIES:]
+
+    def _line(self, entry: str) -> bytes:
+        assert self.cipher is not None
+        return self.cipher.encrypt(json.dumps(entry, ensure_ascii=False).encode("utf-8")) + b"\n"
 
     def append(self, request: str) -> None:
         request = request.strip()
         if not request or (self.entries and self.entries[-1] == request):
             return
         self.entries.append(request)
+        if self.cipher is None:
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if len(self.entries) > MAX_HISTORY_ENTRIES:
@@ -51,14 +96,14 @@ class InputHistory:
                 self._rewrite()
             else:
                 descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-                with os.fdopen(descriptor, "a", encoding="utf-8") as stream:
-                    stream.write(json.dumps(request, ensure_ascii=False) + "\n")
+                with os.fdopen(descriptor, "ab") as stream:
+                    stream.write(self._line(request))
         except OSError:
             pass  # history is a convenience: a read-only data dir must not break a request
 
     def _rewrite(self) -> None:
         temp_path = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         descriptor = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.writelines(json.dumps(entry, ensure_ascii=False) + "\n" for entry in self.entries)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.writelines(self._line(entry) for entry in self.entries)
         os.replace(temp_path, self.path)
