@@ -3,15 +3,18 @@ memory, swap and the disk holding HOME, turned into findings that name the proce
 ordinary tool calls that would help (renice, suspend, terminate, look for big files), which still go through
 policy when someone makes them.
 
-Judged against fixed thresholds from one sample; llmos itself (the model answering this question uses the CPU)
-is never named as the cause.
+Judged against fixed thresholds from one sample, and, where the daemon keeps a rolling history of per-process
+memory (`ResourceHistory`, sampled in the background), against that baseline too: a process whose memory keeps
+growing is named. llmos itself (the model answering this question uses the CPU) is never named as the cause.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,85 @@ SWAP_PERCENT = 50.0
 DISK_FULL_PERCENT = 90.0
 IO_WAIT_PERCENT = 20.0
 TOP_COUNT = 3
+HISTORY_SAMPLE_SECONDS = 15.0
+HISTORY_LENGTH = 40
+"""Samples kept: ten minutes at one every 15 s."""
+GROWTH_MIN_SAMPLES = 8
+GROWTH_MIN_BYTES = 100 * 1024 * 1024
+GROWTH_MIN_RATIO = 1.2
+"""A process is "growing" when its memory rose in most samples, by at least 100 MB and 20% over the window."""
+
+
+class ResourceHistory:
+    """A rolling record of each process's resident memory, for the baseline `system.health` compares against.
+    Thread-safe: the daemon's sampler thread adds, requests read."""
+
+    def __init__(self, length: int = HISTORY_LENGTH) -> None:
+        self._samples: deque[tuple[float, dict[int, tuple[str, int]]]] = deque(maxlen=length)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._samples)
+
+    def add(self, at: float, memory_by_pid: dict[int, tuple[str, int]]) -> None:
+        with self._lock:
+            self._samples.append((at, dict(memory_by_pid)))
+
+    def sample_now(self) -> None:
+        memory: dict[int, tuple[str, int]] = {}
+        for process in psutil.process_iter(["name", "memory_info"]):
+            info = process.info
+            if info.get("memory_info") is not None:
+                memory[process.pid] = (info.get("name") or "?", info["memory_info"].rss)
+        self.add(time.time(), memory)
+
+    def growing(self, exclude: set[int] = frozenset()) -> list[tuple[int, str, int, int, float]]:  # type: ignore[assignment]
+        """(pid, name, first rss, last rss, minutes) for each process whose memory kept growing, biggest gain
+        first."""
+        with self._lock:
+            samples = list(self._samples)
+        if len(samples) < GROWTH_MIN_SAMPLES:
+            return []
+        found: list[tuple[int, str, int, int, float]] = []
+        for pid, (name, last) in samples[-1][1].items():
+            if pid in exclude:
+                continue
+            series = [memory[pid][1] for _, memory in samples if pid in memory]
+            if len(series) < GROWTH_MIN_SAMPLES:
+                continue
+            rises = sum(1 for before, after in zip(series, series[1:]) if after > before)
+            first = series[0]
+            if rises * 4 >= (len(series) - 1) * 3 and last - first >= GROWTH_MIN_BYTES and last >= first * GROWTH_MIN_RATIO:
+                found.append((pid, name, first, last, (samples[-1][0] - samples[0][0]) / 60))
+        return sorted(found, key=lambda item: item[2] - item[3])
+
+
+_history: ResourceHistory | None = None
+
+
+def keep_history(interval: float = HISTORY_SAMPLE_SECONDS, stop: threading.Event | None = None) -> ResourceHistory:
+    """Start sampling per-process memory in a background thread (the daemon does, so health checks have a
+    baseline); returns the history, which `system.health` reads from then on."""
+    global _history
+    history = ResourceHistory()
+    _history = history
+    stopping = stop or threading.Event()
+
+    def run() -> None:
+        while not stopping.is_set():
+            with contextlib.suppress(Exception):  # a sampling hiccup must never end the daemon
+                history.sample_now()
+            stopping.wait(interval)
+
+    threading.Thread(target=run, name="health-history", daemon=True).start()
+    return history
+
+
+def use_history(history: ResourceHistory | None) -> None:
+    """Set (or clear) the history `system.health` compares against."""
+    global _history
+    _history = history
 
 
 @dataclass(frozen=True)
@@ -86,6 +168,15 @@ def system_health() -> dict[str, Any]:
                        if biggest else ""),
             **({"pid": biggest.pid, "name": biggest.name} if biggest else {}),
         })
+    if _history is not None:
+        own = {os.getpid(), *hidden_pids()}
+        for pid, name, first, last, minutes in _history.growing(own):
+            findings.append({
+                "kind": "memory_growth", "pid": pid, "name": name,
+                "text": f"{name} (pid {pid}) keeps growing: {human_size(first)} to {human_size(last)} in "
+                        f"{minutes:.0f} min",
+                "remedies": f"process.signal pid={pid} signal=terminate (stop it; restarting it frees the memory)",
+            })
     if swap.total and swap.percent >= SWAP_PERCENT:
         findings.append({"kind": "swap", "text": f"swap is {swap.percent:.0f}% used: memory is being paged to "
                                                  "disk"})

@@ -169,6 +169,9 @@ class Daemon:
                 signal.signal(signal_number, lambda *_: self.request_stop())
         threading.Thread(target=self._preload, name="preload", daemon=True).start()
         threading.Thread(target=self._watch_idle, name="idle", daemon=True).start()
+        from llmos.tools.health import keep_history
+
+        keep_history(stop=self.stopping)  # a baseline for system.health: memory that keeps growing
         _log(f"listening on {self.socket_path} (pid {os.getpid()})")
         try:
             self._server.serve_forever(poll_interval=0.2)

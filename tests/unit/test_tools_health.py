@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import psutil
 import pytest
 
+from llmos.tools.health import ResourceHistory, keep_history, use_history
 from llmos.tools.registry import Registry
 
 
@@ -65,3 +67,56 @@ def test_the_figures_are_the_machines(builtin_tools: Registry) -> None:
     assert abs(report["disk"]["percent"] - psutil.disk_usage(os.path.expanduser("~")).percent) < 1
     assert report["verdict"] == (report["findings"][0]["text"] if report["findings"] else
                                  "nothing stands out: CPU, memory, swap and disk look normal")
+
+
+MB = 1024 * 1024
+
+
+def growing_history(pid: int, name: str, start_mb: int, step_mb: int, samples: int = 10) -> ResourceHistory:
+    history = ResourceHistory()
+    for index in range(samples):
+        history.add(1000.0 + 15 * index, {pid: (name, (start_mb + step_mb * index) * MB), 1: ("init", 5 * MB)})
+    return history
+
+
+def test_memory_that_keeps_rising_over_the_window_is_growth() -> None:
+    """Rising in every sample by 150 MB in all (and over 20%): the process is reported with both sizes."""
+    assert growing_history(4321, "leaky", 300, 15).growing() == [(4321, "leaky", 300 * MB, 435 * MB, 2.25)]
+
+
+@pytest.mark.parametrize(("start_mb", "step_mb", "samples"), [(300, 0, 10), (2000, 15, 10), (300, 15, 5)])
+def test_flat_small_or_short_histories_are_not_growth(start_mb: int, step_mb: int, samples: int) -> None:
+    """Flat memory, a rise under 20% of a big process, or too few samples: nothing is reported."""
+    assert growing_history(4321, "steady", start_mb, step_mb, samples).growing() == []
+
+
+def test_health_names_a_growing_process_from_the_daemons_history(builtin_tools: Registry) -> None:
+    """With a history set (as the daemon keeps one), system.health adds a memory_growth finding for a process
+    whose memory kept rising; excluded pids (llmos) never appear."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        use_history(growing_history(child.pid, "leaky", 300, 20))
+        findings = health(builtin_tools)["findings"]
+        growth = [finding for finding in findings if finding["kind"] == "memory_growth"]
+        assert [(finding["pid"], finding["name"]) for finding in growth] == [(child.pid, "leaky")]
+        assert "300.0 MB to 480.0 MB" in growth[0]["text"]
+        use_history(growing_history(os.getpid(), "llmos", 300, 20))
+        assert not [f for f in health(builtin_tools)["findings"] if f["kind"] == "memory_growth"]
+    finally:
+        use_history(None)
+        child.kill()
+        child.wait()
+
+
+def test_keep_history_samples_in_the_background_until_stopped() -> None:
+    """The daemon's sampler thread records this machine's processes (this one included) until its stop event."""
+    stop = threading.Event()
+    try:
+        history = keep_history(interval=0.05, stop=stop)
+        deadline = time.monotonic() + 10
+        while len(history) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(history) >= 3
+    finally:
+        stop.set()
+        use_history(None)
