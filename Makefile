@@ -38,8 +38,9 @@ test-unit: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-bundled
 	$(VENV)/bin/llmos models bench --runs 3
 
-# The evaluation suite (evals/) against llmos and the llama-cpp-python baseline: a benchmark, not a test (about an
-# hour on 2 cores with the 1.5B model). EVAL_ARGS passes options, e.g. EVAL_ARGS="--category files --no-baseline".
+# The evaluation suite (evals/) against llmos and the llama-cpp-python baseline: a benchmark, not a test (on 2 cores
+# with the 1.5B model: half an hour for llmos, 2.5 hours for the slow baseline). EVAL_ARGS passes options, e.g.
+# EVAL_ARGS="--baseline-per-category 2" or EVAL_ARGS="--category files --no-baseline".
 EVAL_ARGS ?=
 eval: $(VENV)/.installed-bundled
 	$(VENV)/bin/llmos eval --output eval-report.json $(EVAL_ARGS)
