@@ -7,6 +7,7 @@ import contextlib
 import fnmatch
 import os
 import signal as signals
+from collections.abc import Callable
 from typing import Any, Literal
 
 import psutil
@@ -104,25 +105,17 @@ def signal_process(pid: int | None = None, name: str | None = None, signal: Sign
         name: the program's name, e.g. firefox: every process of that name.
         signal: terminate (ask to quit), kill (force), suspend or resume.
     """
-    impact = _targets(pid, name, signal)
-    if impact.all_processes:
-        raise ToolError("a single pid or a program's name is required")
-    sent: list[dict[str, Any]] = []
-    failed: list[str] = []
-    for target in impact.processes:
+
+    def send(target: ProcessEffect) -> dict[str, Any]:
         try:
             os.kill(target.pid, _SIGNALS[signal])
-            sent.append({"pid": target.pid, "name": target.name})
         except ProcessLookupError:
-            failed.append(f"pid {target.pid} had already exited")
+            raise ToolError(f"pid {target.pid} had already exited") from None
         except PermissionError:
-            failed.append(f"not allowed to signal pid {target.pid}")
-    if not sent:
-        raise ToolError("; ".join(failed))
-    result: dict[str, Any] = {"sent": signal, "processes": sent}
-    if failed:
-        result["failed"] = failed
-    return result
+            raise ToolError(f"not allowed to signal pid {target.pid}") from None
+        return {"pid": target.pid, "name": target.name}
+
+    return {"sent": signal, **_on_each_target(pid, name, signal, send)}
 
 
 def preview_renice(priority: int, pid: int | None = None, name: str | None = None) -> Impact:
@@ -142,24 +135,35 @@ def renice_process(priority: int, pid: int | None = None, name: str | None = Non
     """
     if not 0 <= priority <= 19:
         raise ToolError("priority must be between 0 and 19")
-    impact = _targets(pid, name, "renice")
-    if impact.all_processes:
-        raise ToolError("a single pid or a program's name is required")
-    changed: list[dict[str, Any]] = []
-    failed: list[str] = []
-    for target in impact.processes:
+
+    def renice(target: ProcessEffect) -> dict[str, Any]:
         try:
             process = psutil.Process(target.pid)
             before = process.nice()
             process.nice(priority)
-            changed.append({"pid": target.pid, "name": target.name, "niceness_before": before})
         except psutil.NoSuchProcess:
-            failed.append(f"pid {target.pid} had already exited")
+            raise ToolError(f"pid {target.pid} had already exited") from None
         except psutil.AccessDenied:
-            failed.append(f"not allowed to change the priority of pid {target.pid}")
-    if not changed:
+            raise ToolError(f"not allowed to change the priority of pid {target.pid}") from None
+        return {"pid": target.pid, "name": target.name, "niceness_before": before}
+
+    return {"niceness": priority, **_on_each_target(pid, name, "renice", renice)}
+
+
+def _on_each_target(pid: int | None, name: str | None, action: str,
+                    act: Callable[[ProcessEffect], dict[str, Any]]) -> dict[str, Any]:
+    """`act` on each process the call targets: what it did to each, and why it failed for others (a ToolError
+    from `act`); an error only when it succeeded for none."""
+    impact = _targets(pid, name, action)
+    if impact.all_processes:
+        raise ToolError("a single pid or a program's name is required")
+    done: list[dict[str, Any]] = []
+    failed: list[str] = []
+    for target in impact.processes:
+        try:
+            done.append(act(target))
+        except ToolError as exc:
+            failed.append(str(exc))
+    if not done:
         raise ToolError("; ".join(failed))
-    result: dict[str, Any] = {"niceness": priority, "processes": changed}
-    if failed:
-        result["failed"] = failed
-    return result
+    return {"processes": done, "failed": failed} if failed else {"processes": done}
