@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from llmos.models.backend import GenerationStats
@@ -100,3 +104,18 @@ class DenyDeletes:
         if call.effect == "delete":
             return Decision("deny", "no-deletes", "deleting is not allowed here")
         return Decision("allow", "default", "fine")
+
+
+@contextlib.contextmanager
+def busy_process(directory: Path, name: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A process named `name` keeping one core busy until the block ends: a copy of sh in a loop (the kernel
+    names a process after its program file)."""
+    program = directory / name
+    program.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shutil.which("sh") or "/bin/sh", program)
+    child = subprocess.Popen([str(program), "-c", "while :; do :; done"])
+    try:
+        yield child
+    finally:
+        child.kill()
+        child.wait()

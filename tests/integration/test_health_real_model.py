@@ -3,12 +3,12 @@ through the fast path and through the real default model planning `system.health
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fakes import busy_process
 from realmodel import DEFAULT_MODEL
 
 pytestmark = pytest.mark.model
@@ -18,16 +18,9 @@ HOG_NAME = "renderfarm"
 
 @pytest.fixture
 def renderfarm(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A shell busy-looping under the program name `renderfarm` (a copy of sh, so the kernel names it so)."""
-    program = tmp_path / "bin" / HOG_NAME
-    program.parent.mkdir()
-    shutil.copy(shutil.which("sh") or "/bin/sh", program)
-    child = subprocess.Popen([str(program), "-c", "while :; do :; done"])
-    try:
+    """A shell busy-looping under the program name `renderfarm`."""
+    with busy_process(tmp_path / "bin", HOG_NAME) as child:
         yield child
-    finally:
-        child.kill()
-        child.wait()
 
 
 def test_why_slow_names_the_hog_without_the_model(ask, renderfarm: subprocess.Popen[bytes]) -> None:

@@ -3,13 +3,13 @@ and memory and disk use over system.health's thresholds are noted."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fakes import busy_process
 
 from llmos.sysmon import ProcessLoad, Sampler, anomalies
 from llmos.tools import process as process_tools
@@ -18,14 +18,8 @@ from llmos.tools import process as process_tools
 @pytest.fixture
 def spinning(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`lmhog`: a copy of sh in a busy loop."""
-    program = tmp_path / "lmhog"
-    shutil.copy(shutil.which("sh") or "/bin/sh", program)
-    child = subprocess.Popen([str(program), "-c", "while :; do :; done"])
-    try:
+    with busy_process(tmp_path, "lmhog") as child:
         yield child
-    finally:
-        child.kill()
-        child.wait()
 
 
 def test_a_spinning_process_is_named_in_the_samples_anomalies(spinning: subprocess.Popen[bytes]) -> None:
