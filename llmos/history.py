@@ -24,22 +24,12 @@ KEYRING_USER = "history-key"
 def history_cipher() -> Fernet | None:
     """The history's cipher, its key from the OS keyring (created there on first use); None without a usable
     keyring or when the key cannot be read or stored."""
+    from llmos.policies.audit import keyring_key
+
+    key = keyring_key(KEYRING_SERVICE, KEYRING_USER, lambda: Fernet.generate_key().decode("ascii"))
     try:
-        import keyring
-
-        from llmos.policies.audit import keyring_usable
-
-        backend = keyring.get_keyring()
-        if not keyring_usable(backend):
-            return None
-        key = backend.get_password(KEYRING_SERVICE, KEYRING_USER)
-        if key is None:
-            key = Fernet.generate_key().decode("ascii")
-            backend.set_password(KEYRING_SERVICE, KEYRING_USER, key)
-            if backend.get_password(KEYRING_SERVICE, KEYRING_USER) != key:
-                return None
-        return Fernet(key.encode("ascii"))
-    except Exception:  # noqa: BLE001  a locked, broken or refusing keyring: keep the history in memory
+        return Fernet(key.encode("ascii")) if key is not None else None
+    except ValueError:  # a malformed key stored by hand: keep the history in memory rather than fail
         return None
 
 

@@ -27,7 +27,7 @@ import re
 import secrets
 import stat
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -416,6 +416,19 @@ def audit_key_from_keyring(service: str = "llmos", username: str = "audit-hmac",
     """The HMAC key for the audit head, from the OS keyring (created there, random, when missing and `create`).
     None when no usable keyring backend exists (keyring's fail / null backends, or a chainer with no backends),
     or when reading or storing fails."""
+    value = keyring_key(service, username, lambda: secrets.token_hex(32) if create else None)
+    if value is None:
+        return None
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        return value.encode("utf-8")
+
+
+def keyring_key(service: str, username: str, new_value: Callable[[], str | None]) -> str | None:
+    """A key kept in the OS keyring: the stored one, or `new_value()` stored there and read back. None when no
+    usable keyring backend exists, `new_value()` gives None, or reading or storing fails (the caller then runs
+    without the key and says so)."""
     try:
         import keyring
 
@@ -424,18 +437,15 @@ def audit_key_from_keyring(service: str = "llmos", username: str = "audit-hmac",
             return None
         value = backend.get_password(service, username)
         if value is None:
-            if not create:
+            value = new_value()
+            if value is None:
                 return None
-            value = secrets.token_hex(32)
             backend.set_password(service, username, value)
             if backend.get_password(service, username) != value:
                 return None
-    except Exception:  # noqa: BLE001  any keyring failure means: no key here (and the log says so)
+        return value
+    except Exception:  # noqa: BLE001  any keyring failure means: no key here
         return None
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        return value.encode("utf-8")
 
 
 def keyring_usable(backend: Any) -> bool:
