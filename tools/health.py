@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ class ResourceHistory:
                 memory[process.pid] = (info.get("name") or "?", info["memory_info"].rss)
         self.add(time.time(), memory)
 
-    def growing(self, exclude: set[int] = frozenset()) -> list[tuple[int, str, int, int, float]]:  # type: ignore[assignment]
+    def growing(self, exclude: Collection[int] = ()) -> list[tuple[int, str, int, int, float]]:
         """(pid, name, first rss, last rss, minutes) for each process whose memory kept growing, biggest gain
         first."""
         with self._lock:
@@ -132,7 +133,8 @@ class ProcessUse:
 @tool("system.health", Effect.READ)
 def system_health() -> dict[str, Any]:
     """Why the computer is slow: CPU, memory and disk pressure, and the processes causing it."""
-    processes, busy_cpu, io_wait = _sample_processes(SAMPLE_SECONDS)
+    own = {os.getpid(), *hidden_pids()}
+    processes, busy_cpu, io_wait = _sample_processes(SAMPLE_SECONDS, own)
     cores = psutil.cpu_count() or 1
     load_1m = psutil.getloadavg()[0]
     memory = psutil.virtual_memory()
@@ -169,7 +171,6 @@ def system_health() -> dict[str, Any]:
             **({"pid": biggest.pid, "name": biggest.name} if biggest else {}),
         })
     if _history is not None:
-        own = {os.getpid(), *hidden_pids()}
         for pid, name, first, last, minutes in _history.growing(own):
             findings.append({
                 "kind": "memory_growth", "pid": pid, "name": name,
@@ -207,10 +208,9 @@ def _row(use: ProcessUse) -> dict[str, Any]:
             "rss": human_size(use.rss)}
 
 
-def _sample_processes(seconds: float) -> tuple[list[ProcessUse], float, float]:
+def _sample_processes(seconds: float, own: Collection[int]) -> tuple[list[ProcessUse], float, float]:
     """Every process's CPU share over `seconds`, with the whole CPU's busy and I/O-wait percents over the same
-    interval; llmos itself and the processes front ends hid are left out."""
-    own = {os.getpid(), *hidden_pids()}
+    interval; the `own` pids (llmos itself and the processes front ends hid) are left out."""
     tracked: list[psutil.Process] = []
     for process in psutil.process_iter():
         if process.pid in own:
