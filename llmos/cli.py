@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from llmos import __version__
 from llmos.commands import (
+    automations,
     daemon,
     doctor,
     eval_suite,
@@ -24,7 +25,8 @@ from llmos.commands import (
 from llmos.errors import exit_code_of
 
 COMMAND_MODULES = (
-    interactive, models, policy, undo, log, daemon, suggest, doctor, feedback, secrets_command, eval_suite,
+    interactive, models, policy, undo, log, daemon, automations, suggest, doctor, feedback, secrets_command,
+    eval_suite,
 )
 
 

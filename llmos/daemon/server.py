@@ -154,6 +154,8 @@ class Daemon:
         self.socket_path = socket_path()
         self._server: _Server | None = None
         self._pid_lock_fd: int | None = None
+        self.automations: Any | None = None
+        """The automation runner (llmos.automations.runner), started with the server."""
 
     # -- lifecycle --------------------------------------------------------------------------------------------
 
@@ -172,10 +174,13 @@ class Daemon:
         from llmos.tools.health import keep_history
 
         keep_history(stop=self.stopping)  # a baseline for system.health: memory that keeps growing
+        self.automations = _start_automations()
         _log(f"listening on {self.socket_path} (pid {os.getpid()})")
         try:
             self._server.serve_forever(poll_interval=0.2)
         finally:
+            if self.automations is not None:
+                self.automations.stop()
             self._server.server_close()
             with contextlib.suppress(FileNotFoundError):
                 self.socket_path.unlink()
@@ -246,6 +251,8 @@ class Daemon:
             "requests_running": self.stats.requests_running,
             "clients_connected": self.stats.clients_connected,
             "prefix_cache": self.host.cache_counts(),
+            "automations": len(self.automations.active_rules) if self.automations is not None else 0,
+            "automation_runs": self.automations.runs_done if self.automations is not None else 0,
             "socket": str(self.socket_path),
         }
 
@@ -466,6 +473,28 @@ def _bind(path: Path, daemon: Daemon) -> _Server:
     os.chmod(path, 0o600)
     server.daemon = daemon
     return server
+
+
+def _start_automations() -> Any | None:
+    """Run the stored automation rules on file events, under the configured policy, journal and audit log;
+    a setup that cannot start them is logged and the daemon serves requests anyway."""
+    from llmos.automations.runner import AutomationRunner
+    from llmos.automations.store import AutomationStore
+    from llmos.runtime import load_safety
+    from llmos.tools import load_builtin_tools
+
+    def safety() -> Any:
+        config = load_config()
+        return load_safety(config.policy, config)
+
+    runner = AutomationRunner(AutomationStore(), load_builtin_tools(), safety,
+                              watch_for_policy_changes=config_dir(), notify=_log)
+    try:
+        runner.start()
+    except (OSError, LlmosError) as exc:
+        _log(f"automations not started: {exc}")
+        return None
+    return runner
 
 
 def _config_signature() -> tuple[tuple[str, int], ...]:

@@ -1,0 +1,141 @@
+"""A request in words -> a structured rule, once, by the model under a JSON schema; then checked like any call.
+
+The model is asked only here; the daemon runs the approved rule without it. Its output is decoded under a schema
+(a trigger, and one call among the tools a rule may use), and the result is checked again: the tool's arguments
+against its own schema (with a sample file for the placeholders), the watched folder made absolute, and a rule
+that would trigger on its own output refused.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from llmos.automations.rules import NOTIFY_TOOL, Action, Rule, Trigger, self_trigger_problem
+from llmos.errors import UsageError
+from llmos.models.backend import Backend
+from llmos.models.grammar import call_schema
+from llmos.models.prompt import IM_END, IM_START, Turn, render_conversation
+from llmos.tools.paths import display_path, expand_path
+from llmos.tools.registry import Registry, ToolError
+
+RULE_TOOLS = ("files.move", "files.copy", "files.delete", "files.chmod", "files.archive", "files.extract")
+"""What a rule may do: file actions the journal can undo, and `notify`."""
+NOTIFY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"text": {"type": "string"}},
+    "required": ["text"],
+    "additionalProperties": False,
+}
+MAX_RULE_TOKENS = 300
+
+SYSTEM_TEXT = """\
+You turn a request for an automation into one JSON rule that watches a folder and runs one tool call per event.
+trigger.path: the folder to watch. trigger.events: "created" (a file appears), "modified", "deleted".
+trigger.glob: the file names that count, like "*.pdf"; "*" for any file.
+trigger.batch: true only when the request is about the folder as a whole (for example "when it stops changing");
+then debounce_s is the quiet time in seconds before the rule runs. Otherwise batch is false and debounce_s 0.5.
+action: one tool call. In its args, {path} is the file the event is about and {name} its file name.
+Tools:
+{tool_lines}
+notify(text): tell the person something."""
+
+EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("whenever a zip file shows up on my desktop, move it into ~/Archives", {
+        "trigger": {"path": "~/Desktop", "events": ["created"], "glob": "*.zip", "recursive": False,
+                    "batch": False, "debounce_s": 0.5},
+        "action": {"tool": "files.move", "args": {"source": "{path}", "destination": "~/Archives/"}},
+    }),
+    ("let me know when ~/renders stops changing", {
+        "trigger": {"path": "~/renders", "events": ["created", "modified", "deleted"], "glob": "*",
+                    "recursive": True, "batch": True, "debounce_s": 30},
+        "action": {"tool": "notify", "args": {"text": "~/renders stopped changing"}},
+    }),
+)
+
+
+def rule_schema(registry: Registry) -> dict[str, Any]:
+    """The JSON schema a rule reply is decoded under: every trigger field, and one call of a rule tool."""
+    tools = [(spec.name, spec.parameters_schema) for name in RULE_TOOLS if (spec := registry.get(name))]
+    tools.append((NOTIFY_TOOL, NOTIFY_SCHEMA))
+    trigger = {
+        "type": "object",
+        "properties": {
+            "path": {"type": "string"},
+            "events": {"type": "array", "items": {"enum": ["created", "modified", "deleted"]}, "minItems": 1},
+            "glob": {"type": "string"},
+            "recursive": {"type": "boolean"},
+            "batch": {"type": "boolean"},
+            "debounce_s": {"type": "number"},
+        },
+        "required": ["path", "events", "glob", "recursive", "batch", "debounce_s"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {"trigger": trigger, "action": call_schema(tools)},
+        "required": ["trigger", "action"],
+        "additionalProperties": False,
+    }
+
+
+def rule_prefix(registry: Registry) -> str:
+    lines = [spec.signature_line() for name in RULE_TOOLS if (spec := registry.get(name))]
+    text = f"{IM_START}system\n{SYSTEM_TEXT.replace('{tool_lines}', chr(10).join(lines))}{IM_END}\n"
+    for request, reply in EXAMPLES:
+        text += render_conversation([Turn(role="user", text=request)]) + json.dumps(reply) + f"{IM_END}\n"
+    return text
+
+
+def plan_rule(backend: Backend, registry: Registry, request: str) -> Rule:
+    """The model's rule for `request`, checked (`check_rule`); a reply that is no valid rule is a UsageError."""
+    conversation = render_conversation([Turn(role="user", text=request)])
+    reply = "".join(backend.generate(rule_prefix(registry), conversation, rule_schema(registry), MAX_RULE_TOKENS))
+    try:
+        raw = json.loads(reply)
+        rule = Rule(description=request, trigger=Trigger.model_validate(raw["trigger"]),
+                    action=Action.model_validate(raw["action"]))
+    except (ValueError, KeyError, TypeError, pydantic.ValidationError) as exc:
+        raise UsageError(f"the model did not produce a usable rule ({exc}); try saying it more plainly") from None
+    return check_rule(rule, registry)
+
+
+def check_rule(rule: Rule, registry: Registry) -> Rule:
+    """`rule` with its watched folder made absolute (shown with `~`), or a UsageError saying what is wrong: an
+    unknown tool, arguments its tool rejects, a rule that would trigger on itself, a watched file not a folder."""
+    folder = expand_path(rule.trigger.path)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"an automation watches a folder, and {display_path(folder)} is a file")
+    if folder == Path(folder.anchor):
+        raise UsageError("an automation cannot watch the whole disk")
+    checked = rule.model_copy(update={"trigger": rule.trigger.model_copy(update={"path": display_path(folder)})})
+    if checked.action.tool == NOTIFY_TOOL:
+        try:
+            pydantic.TypeAdapter(_NotifyArgs).validate_python(checked.action.args)
+        except pydantic.ValidationError:
+            raise UsageError("notify takes one argument, text") from None
+    else:
+        if checked.action.tool not in RULE_TOOLS or (spec := registry.get(checked.action.tool)) is None:
+            raise UsageError(f"an automation cannot use {checked.action.tool!r}; it may use "
+                             f"{', '.join((*RULE_TOOLS, NOTIFY_TOOL))}")
+        sample = folder / f"example{Path(checked.trigger.glob).suffix if '*' in checked.trigger.glob else ''}"
+        try:
+            spec.validate(checked.action.for_event(sample))
+        except ToolError as exc:
+            raise UsageError(str(exc)) from None
+        if not checked.trigger.batch and not checked.action.uses_event_path():
+            raise UsageError("the action never names the event's file ({path}), so it would act on the same "
+                             "thing at every event")
+    problem = self_trigger_problem(checked)
+    if problem:
+        raise UsageError(f"this rule is refused: {problem}")
+    return checked
+
+
+class _NotifyArgs(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    text: str

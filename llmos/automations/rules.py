@@ -1,0 +1,173 @@
+"""An automation rule: a watchdog trigger and one tool call to run for each matching file event.
+
+A rule is made from a person's words once (by the model, `llmos.automations.planner`), shown, approved, and from
+then on run by the daemon deterministically, without the model. Its action's string arguments may name the
+event's file through placeholders; nothing else in them varies.
+
+Approving a rule approves its action for the files its trigger matches, and nothing wider: at each run, a call
+that the policy would ask about runs under that standing approval only when everything it touches is the
+event's own file or lies in a folder the approved arguments name (`Rule.approved_roots`). Anything else, and
+every call whose effect cannot be undone (processes, commands), waits for a person in the pending queue.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import secrets
+import time
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+import pydantic
+
+from llmos.tools.paths import expand_path
+
+EventKind = Literal["created", "modified", "deleted"]
+NOTIFY_TOOL = "notify"
+"""The action that only tells the person (a notice in `llmos automations log` and the TUI): no tool, no effect."""
+UNDOABLE_EFFECTS = frozenset({"write", "delete"})
+"""Effects the journal can reverse: the only ones a rule's approval may cover without asking at each run."""
+PLACEHOLDER = re.compile(r"\{(path|name|stem|ext|folder)\}")
+DEFAULT_DEBOUNCE_S = 0.5
+
+
+class Trigger(pydantic.BaseModel):
+    """Which file events start the rule."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    path: str = pydantic.Field(min_length=1)
+    """The folder watched (`~` allowed)."""
+    events: list[EventKind] = pydantic.Field(default_factory=lambda: ["created"], min_length=1)
+    """`created` includes a file renamed or moved into the folder (browsers download to a temp name first)."""
+    glob: str = "*"
+    """File names that count, matched case-insensitively (`*.pdf` matches `Report.PDF`)."""
+    recursive: bool = False
+    debounce_s: float = pydantic.Field(default=DEFAULT_DEBOUNCE_S, ge=0, le=86400)
+    """Quiet time before the rule runs: events for the same file within it are one run (a download written in
+    pieces is moved once, when it is complete)."""
+    batch: bool = False
+    """One run for a whole burst of events in the folder, after `debounce_s` of quiet ("tell me when it stops
+    changing"), instead of one run per file."""
+
+    @pydantic.field_validator("glob")
+    @classmethod
+    def _plain_name_pattern(cls, value: str) -> str:
+        if "/" in value or not value.strip():
+            raise ValueError("glob matches file names, so it cannot be empty or contain '/'")
+        return value
+
+    def folder(self) -> Path:
+        return expand_path(self.path)
+
+    def matches(self, path: Path) -> bool:
+        """Whether an event on `path` concerns this trigger (in the folder, or beneath it when recursive)."""
+        folder = self.folder()
+        if path.parent != folder and not (self.recursive and folder in path.parents):
+            return False
+        return fnmatch.fnmatchcase(path.name.lower(), self.glob.lower())
+
+
+class Action(pydantic.BaseModel):
+    """One tool call; string arguments may hold `{path}`, `{name}`, `{stem}`, `{ext}`, `{folder}`."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    tool: str = pydantic.Field(min_length=1)
+    args: dict[str, Any] = pydantic.Field(default_factory=dict)
+
+    def for_event(self, path: Path | None) -> dict[str, Any]:
+        """The arguments with the event's file filled in (a batch run has no single file: its folder is used)."""
+        return {name: _fill(value, path) for name, value in self.args.items()}
+
+    def uses_event_path(self) -> bool:
+        return any(PLACEHOLDER.search(value) for value in _strings(self.args))
+
+
+class Rule(pydantic.BaseModel):
+    """A rule as stored in the data dir (`automations/rules.json`)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    id: str = pydantic.Field(default_factory=lambda: secrets.token_hex(4))
+    description: str = ""
+    """The request it was made from, in the person's words."""
+    trigger: Trigger
+    action: Action
+    enabled: bool = True
+    confirm_each: bool = False
+    """Ask at every run (the pending queue) even where the rule's approval would cover the call."""
+    created_at: float = pydantic.Field(default_factory=time.time)
+    consecutive_failures: int = 0
+    paused_reason: str | None = None
+    """Set when the runner stopped the rule (repeated failures, an event storm); `enable` clears it."""
+
+    @property
+    def active(self) -> bool:
+        return self.enabled and self.paused_reason is None
+
+    def approved_roots(self) -> tuple[Path, ...]:
+        """The folders the approved arguments name (the literal part before any placeholder): where the action
+        may put things under the rule's standing approval."""
+        roots: list[Path] = []
+        for value in _strings(self.action.args):
+            literal = PLACEHOLDER.split(value, maxsplit=1)[0] if PLACEHOLDER.search(value) else value
+            if not literal.startswith(("~", "/")) or literal.strip() in ("~", "/", "~/"):
+                continue  # a root must be a real folder, never the whole home or disk
+            expanded = expand_path(literal)
+            roots.append(expanded if literal.endswith("/") or not PLACEHOLDER.search(value) else expanded.parent)
+        return tuple(roots)
+
+    def describe(self) -> str:
+        """The rule in one sentence, as it is shown for approval and in `llmos automations list`."""
+        trigger = self.trigger
+        where = f"{trigger.path}{' (and its subfolders)' if trigger.recursive else ''}"
+        events = " or ".join(trigger.events)
+        when = (f"when files in {where} stop changing for {trigger.debounce_s:g} s" if trigger.batch else
+                f"when a file matching {trigger.glob} is {events} in {where}")
+        args = ", ".join(f"{name}={value!r}" for name, value in self.action.args.items())
+        return f"{when}: {self.action.tool}({args})"
+
+
+def self_trigger_problem(rule: Rule) -> str | None:
+    """Why the rule would trigger on its own output, or None: a rule whose action writes files the trigger
+    itself watches would run again on every file it produces."""
+    if rule.action.tool == NOTIFY_TOOL:
+        return None
+    for root in rule.approved_roots():
+        sample = root / f"sample{_glob_suffix(rule.trigger.glob)}"
+        if rule.trigger.matches(sample) or (root == rule.trigger.folder() and "created" in rule.trigger.events):
+            return (f"its action writes into {root}, which its own trigger watches, so it would run on its own "
+                    "output; choose a destination outside the watched folder")
+    return None
+
+
+def _glob_suffix(pattern: str) -> str:
+    """A file-name ending the glob accepts, to test whether a destination would match it (`*.pdf` -> `.pdf`)."""
+    suffix = PurePosixPath(pattern).suffix
+    return suffix if suffix and not set("*?[") & set(suffix) else ""
+
+
+def _fill(value: Any, path: Path | None) -> Any:
+    if isinstance(value, str):
+        if path is None:
+            return value
+        fields = {"path": str(path), "name": path.name, "stem": path.stem, "ext": path.suffix,
+                  "folder": str(path.parent)}
+        return PLACEHOLDER.sub(lambda match: fields[match.group(1)], value)
+    if isinstance(value, list):
+        return [_fill(item, path) for item in value]
+    if isinstance(value, dict):
+        return {key: _fill(item, path) for key, item in value.items()}
+    return value
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    return []

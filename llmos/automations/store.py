@@ -1,0 +1,183 @@
+"""Where automations live: `$XDG_DATA_HOME/llmos/automations/` holds the rules, the pending queue and the run log.
+
+The CLI edits rules and answers pending items while the daemon counts failures and queues actions, so every
+read-modify-write holds one file lock, and files are replaced atomically (a reader never sees half a file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from llmos.automations.rules import Rule
+from llmos.errors import UsageError
+from llmos.paths import data_dir
+
+RULES_FILE = "rules.json"
+PENDING_FILE = "pending.json"
+RUNS_FILE = "runs.jsonl"
+RUN_LOG_KEEP = 2000
+"""Run records kept (the oldest are dropped): a busy rule must not grow the log without bound."""
+
+
+class PendingAction(pydantic.BaseModel):
+    """A rule's call that needs a person's approval before it runs."""
+
+    id: str = pydantic.Field(default_factory=lambda: secrets.token_hex(4))
+    rule_id: str
+    event_path: str | None
+    tool: str
+    args: dict[str, Any]
+    preview: list[str] = pydantic.Field(default_factory=list)
+    reason: str = ""
+    """Why it waits (the policy's reason, or what lies outside the rule's approval)."""
+    queued_at: float = pydantic.Field(default_factory=time.time)
+
+
+class AutomationStore:
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder or data_dir() / "automations"
+
+    @property
+    def rules_path(self) -> Path:
+        return self.folder / RULES_FILE
+
+    @property
+    def runs_path(self) -> Path:
+        return self.folder / RUNS_FILE
+
+    # -- rules ------------------------------------------------------------------------------------------------
+
+    def rules(self) -> list[Rule]:
+        try:
+            return [Rule.model_validate(raw) for raw in self._read_list(RULES_FILE, "rules")]
+        except pydantic.ValidationError as exc:
+            raise UsageError(f"{self.rules_path} is damaged: {exc.errors()[0]['msg']}") from None
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules():
+            if rule.id == rule_id:
+                return rule
+        raise UsageError(f"no automation {rule_id!r} (llmos automations list shows them)")
+
+    def add(self, rule: Rule) -> None:
+        with self._locked():
+            rules = self.rules()
+            if any(existing.id == rule.id for existing in rules):
+                raise UsageError(f"an automation with id {rule.id!r} exists already")
+            self._write_list(RULES_FILE, "rules", [*rules, rule])
+
+    def update(self, rule_id: str, **changes: Any) -> Rule:
+        """Change fields of one rule (under the lock, so a concurrent change by the daemon is not lost)."""
+        with self._locked():
+            rules = self.rules()
+            for index, rule in enumerate(rules):
+                if rule.id == rule_id:
+                    rules[index] = rule.model_copy(update=changes)
+                    self._write_list(RULES_FILE, "rules", rules)
+                    return rules[index]
+        raise UsageError(f"no automation {rule_id!r} (llmos automations list shows them)")
+
+    def remove(self, rule_id: str) -> Rule:
+        with self._locked():
+            rules = self.rules()
+            kept = [rule for rule in rules if rule.id != rule_id]
+            if len(kept) == len(rules):
+                raise UsageError(f"no automation {rule_id!r} (llmos automations list shows them)")
+            self._write_list(RULES_FILE, "rules", kept)
+            # Its queued calls go with it: approving them later would run a rule the person removed.
+            pending = [item for item in self.pending() if item.rule_id != rule_id]
+            self._write_list(PENDING_FILE, "pending", pending)
+        return next(rule for rule in rules if rule.id == rule_id)
+
+    # -- pending queue ----------------------------------------------------------------------------------------
+
+    def pending(self) -> list[PendingAction]:
+        try:
+            return [PendingAction.model_validate(raw) for raw in self._read_list(PENDING_FILE, "pending")]
+        except pydantic.ValidationError as exc:
+            raise UsageError(f"{self.folder / PENDING_FILE} is damaged: {exc.errors()[0]['msg']}") from None
+
+    def queue(self, item: PendingAction) -> None:
+        with self._locked():
+            self._write_list(PENDING_FILE, "pending", [*self.pending(), item])
+
+    def take_pending(self, pending_id: str) -> PendingAction:
+        """Remove one pending item and return it (it is then run or dropped by the caller)."""
+        with self._locked():
+            items = self.pending()
+            for item in items:
+                if item.id == pending_id:
+                    self._write_list(PENDING_FILE, "pending", [other for other in items if other.id != pending_id])
+                    return item
+        raise UsageError(f"no pending action {pending_id!r} (llmos automations pending shows them)")
+
+    # -- run log ----------------------------------------------------------------------------------------------
+
+    def log_run(self, record: dict[str, Any]) -> None:
+        with self._locked():
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            lines = self._run_lines()[-(RUN_LOG_KEEP - 1):]
+            lines.append(json.dumps({"time": time.time(), **record}, sort_keys=True))
+            self._replace(self.runs_path, "".join(line + "\n" for line in lines))
+
+    def runs(self, rule_id: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        records = []
+        for line in self._run_lines():
+            with contextlib.suppress(ValueError):
+                record = json.loads(line)
+                if rule_id is None or record.get("rule_id") == rule_id:
+                    records.append(record)
+        return records[-limit:]
+
+    def _run_lines(self) -> list[str]:
+        try:
+            return [line for line in self.runs_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    # -- files ------------------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)
+
+    def _read_list(self, file_name: str, key: str) -> list[Any]:
+        path = self.folder / file_name
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read {path}: {exc}") from None
+        items = raw.get(key) if isinstance(raw, dict) else None
+        if not isinstance(items, list):
+            raise UsageError(f"{path} is damaged: it has no {key!r} list")
+        return items
+
+    def _write_list(self, file_name: str, key: str, items: list[pydantic.BaseModel]) -> None:
+        text = json.dumps({key: [item.model_dump(mode="json") for item in items]}, indent=2) + "\n"
+        self._replace(self.folder / file_name, text)
+
+    def _replace(self, path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
