@@ -45,6 +45,8 @@ class SystemSample:
     anomalies: tuple[str, ...] = ()
     """What stands out, by system.health's thresholds ("renderfarm 98% cpu", "disk 95% full"); llmos itself is
     never named (it uses the CPU while it answers)."""
+    automation_notes: tuple[str, ...] = ()
+    """Automations that need the person: calls waiting for approval, rules paused (`attention_notes`)."""
 
 
 SampleSource = Callable[[], SystemSample]
@@ -81,6 +83,7 @@ class Sampler:
             net_sent_per_second=sent_rate,
             top_processes=top_processes,
             anomalies=anomalies(hogs, memory.percent, disk_percent),
+            automation_notes=attention_notes(),
         )
 
     def _disk(self) -> tuple[float, int]:
@@ -151,3 +154,25 @@ def human_bytes(count: float) -> str:
             return f"{value:.0f}{unit}" if unit == "B" or value >= 100 else f"{value:.1f}{unit}"
         value /= 1024
     return f"{value:.1f}T"
+
+
+def attention_notes() -> tuple[str, ...]:
+    """What the person should know about their automations: calls waiting for approval and paused rules (read
+    from the data dir each sample: two small files). A damaged store is said once, not raised."""
+    from llmos.automations.store import AutomationStore
+    from llmos.errors import LlmosError
+
+    store = AutomationStore()
+    try:
+        waiting = len(store.pending())
+        paused = [rule.id for rule in store.rules() if rule.paused_reason]
+    except LlmosError:
+        return ("automations: the rules file is damaged (llmos automations list)",)
+    notes = []
+    if waiting:
+        verb = "calls wait" if waiting != 1 else "call waits"
+        notes.append(f"{waiting} automation {verb} for approval: llmos automations pending")
+    if paused:
+        notes.append(f"automation {', '.join(paused)} paused: llmos automations list")
+    return tuple(notes)
+

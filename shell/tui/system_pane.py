@@ -111,9 +111,11 @@ class SystemPane(Vertical):
             f"net ↓{human_bytes(sample.net_received_per_second)}/s ↑{human_bytes(sample.net_sent_per_second)}/s",
             list(self.net_history), ceiling=net_peak,
         )
+        lines = ["⚠ " + " · ".join(sample.anomalies)] if sample.anomalies else []
+        lines.extend(f"⚑ {note}" for note in sample.automation_notes)
         notes = self.query_one(".anomalies", Static)
-        notes.update(escape_for_display("⚠ " + " · ".join(sample.anomalies)) if sample.anomalies else "")
-        notes.display = bool(sample.anomalies)
+        notes.update("\n".join(escape_for_display(line) for line in lines))
+        notes.display = bool(lines)
         rows = [f"{'process':<16} {'cpu':>5} {'mem':>6}"]
         for process in sample.top_processes:
             name = escape_for_display(process.name)

@@ -544,3 +544,18 @@ async def test_stays_responsive_while_the_model_generates(tui_home: Path, tmp_pa
         assert app.control is not None and not outcomes(messages)  # still generating all along
         await pilot.press("ctrl+c")
         await wait_until(pilot, lambda: bool(outcomes(messages)))
+
+
+@pilot_test
+async def test_system_pane_says_when_automations_need_the_person(tui_home: Path, tmp_path: Path) -> None:
+    """Calls waiting for approval and paused rules are shown under the warnings, with the command to act."""
+    busy = dataclasses.replace(fixed_samples()[0], anomalies=("disk 95% full",),
+                               automation_notes=("2 automation calls wait for approval: llmos automations pending",))
+    app = build_app(factory_for(ScriptedBackend([])), history_path=tmp_path / "h.jsonl",
+                    sampler=lambda: busy, sample_seconds=0.05)
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = app.query_one(SystemPane)
+        warning = pane.query_one(".anomalies")
+        await wait_until(pilot, lambda: len(pane.cpu_history) >= 1 and warning.display)
+        assert str(warning.render()) == ("⚠ disk 95% full\n"
+                                         "⚑ 2 automation calls wait for approval: llmos automations pending")

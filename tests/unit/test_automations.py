@@ -378,3 +378,15 @@ def test_the_rule_schema_compiles_to_a_grammar(builtin_tools) -> None:
 
     assert compile_grammar(rule_schema(builtin_tools)) is not None
     assert rule_prefix(builtin_tools).count("<|im_start|>user") == 2
+
+
+def test_the_tui_sampler_notes_pending_calls_and_paused_rules(home: Path) -> None:
+    from llmos.sysmon import attention_notes
+
+    assert attention_notes() == ()
+    store = AutomationStore()
+    rule = make_rule(paused_reason="it failed 3 times in a row")
+    store.add(rule)
+    store.queue(PendingAction(rule_id=rule.id, event_path=None, tool="files.move", args={}))
+    assert attention_notes() == ("1 automation call waits for approval: llmos automations pending",
+                                 f"automation {rule.id} paused: llmos automations list")

@@ -380,3 +380,25 @@ def test_suggest_through_the_daemon_carries_policys_verdict(daemon_env: Path) ->
     assert allowed.command == "du -sh -- ~/Downloads/*" and allowed.verdict == "allow"
     assert allowed.as_shell_line() == "du -sh -- ~/Downloads/*"
     assert denied.verdict == "deny" and denied.as_shell_line().startswith("# llmos denied (")
+
+
+def test_stored_automations_run_while_the_daemon_runs(daemon_env: Path, temp_home: Path) -> None:
+    """The daemon starts the automation runner: a PDF dropped into ~/Downloads is moved by the stored rule,
+    without the model, and status counts the rule and its run."""
+    from llmos.automations.rules import Action, Rule, Trigger
+    from llmos.automations.store import AutomationStore
+
+    store = AutomationStore()
+    store.add(Rule(trigger=Trigger(path="~/Downloads", glob="*.pdf"),
+                   action=Action(tool="files.move", args={"source": "{path}", "destination": "~/Documents/PDFs/"})))
+    host = ScriptedHost()
+    with RunningDaemon(host):
+        assert ask_daemon({"op": "status"})["automations"] == 1
+        (temp_home / "Downloads" / "bill.pdf").write_bytes(b"%PDF")
+        moved = temp_home / "Documents" / "PDFs" / "bill.pdf"
+        deadline = time.monotonic() + 10
+        while not moved.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert moved.exists()
+        assert ask_daemon({"op": "status"})["automation_runs"] == 1
+    assert host.loads <= 1 and all(not backend.calls for backend in host.backends)  # no model call
