@@ -26,7 +26,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from llmos.automations.rules import NOTIFY_TOOL, UNDOABLE_EFFECTS, EventKind, Rule
-from llmos.automations.store import AutomationStore, PendingAction
+from llmos.automations.store import RUN_LOG_KEEP, AutomationStore, PendingAction
 from llmos.errors import LlmosError
 from llmos.events import Step
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
@@ -74,12 +74,15 @@ class AutomationRunner:
         *,
         watch_for_policy_changes: Path | None = None,
         notify: Callable[[str], None] | None = None,
+        was_undone: Callable[[str], bool] | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.safety_factory = safety_factory
         self.policy_folder = watch_for_policy_changes
         self.notify = notify or (lambda message: None)
+        self.was_undone = was_undone or undone_in_journal
+        """Whether a run's undo id (an action or a request) has been undone since."""
         self.runs_done = 0
         self._lock = threading.Lock()
         self._rules: dict[str, Rule] = {}
@@ -226,6 +229,12 @@ class AutomationRunner:
             return None
         if event_path is not None and "deleted" not in rule.trigger.events and not event_path.exists():
             return None  # a temporary file already renamed or removed: its final name brings its own event
+        if event_path is not None and self._undone_by_person(rule, event_path):
+            # `llmos undo` put the file back, which is an event too: redoing the move would defeat the undo.
+            outcome = RunOutcome(rule.id, _shown(event_path), "skipped",
+                                 "you undid this rule's last action on this file, so it is not redone")
+            self.store.log_run(outcome.to_json())
+            return outcome
         if self._storming(rule):
             self._pause(rule, f"it ran over {STORM_RUNS_PER_MINUTE} times in a minute (an event storm)")
             return None
@@ -234,6 +243,14 @@ class AutomationRunner:
         self.store.log_run(outcome.to_json())
         self._count(rule, outcome)
         return outcome
+
+    def _undone_by_person(self, rule: Rule, event_path: Path) -> bool:
+        shown = _shown(event_path)
+        earlier = [record for record in self.store.runs(rule.id, limit=RUN_LOG_KEEP)
+                   if record.get("event_path") == shown and record.get("status") in ("ok", "skipped")]
+        if not earlier or earlier[-1].get("status") != "ok" or not earlier[-1].get("undo_id"):
+            return False
+        return self.was_undone(str(earlier[-1]["undo_id"]))
 
     def _notify(self, rule: Rule, event_path: Path | None) -> RunOutcome:
         text = str(rule.action.for_event(event_path).get("text") or rule.describe())
@@ -342,6 +359,15 @@ class AutomationRunner:
         with self._lock:
             if rule.id in self._rules and updated.active:
                 self._rules[rule.id] = updated
+
+
+def undone_in_journal(undo_id: str) -> bool:
+    """Whether the journaled action, or any action of the request, `undo_id` names was undone."""
+    from llmos.paths import data_dir
+    from llmos.policies.journal import Journal
+
+    entries = Journal(data_dir() / "journal", repair=False).entries()
+    return any(entry.undone_at and undo_id in (entry.id, entry.request_id) for entry in entries)
 
 
 def run_call(safety: Safety, spec: ToolSpec, args: dict[str, Any], rule: Rule, approver: Approver) -> Step:

@@ -182,6 +182,11 @@ def test_the_pdf_rule_moves_a_dropped_file_journaled_and_audited(home: Path, run
 
     Journal(data_dir() / "journal").undo(run["undo_id"])
     assert dropped.exists() and not moved.exists()
+    # Putting the file back is an event in ~/Downloads too; the undo must stick, not be redone.
+    assert wait_for(lambda: store.runs(rule.id)[-1]["status"] == "skipped")
+    time.sleep(0.5)
+    assert dropped.exists() and not moved.exists()
+    assert "you undid" in store.runs(rule.id)[-1]["detail"]
 
 
 def test_a_file_written_in_pieces_is_moved_once_complete(home: Path, running) -> None:

@@ -1,0 +1,80 @@
+"""Issue 6's automation check, end to end with real processes: the real model turns the PDF request into a rule,
+the real daemon runs it on a file dropped into ~/Downloads (watchdog, policy, journal, audit), and `llmos undo`
+puts the file back. How long the move took is printed, never asserted (tests do not time the machine)."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from realmodel import isolated_llmos_env
+
+pytestmark = pytest.mark.model
+
+PDF_REQUEST = "whenever a PDF lands in ~/Downloads, move it to ~/Documents/PDFs"
+
+
+@pytest.fixture
+def environment(real_home: Path, model_cache_home: Path, tmp_path: Path) -> Iterator[dict[str, str]]:
+    runtime = Path(tempfile.mkdtemp(prefix="llmos-rt-", dir="/tmp"))
+    environment = {
+        **{key: value for key, value in os.environ.items() if key != "LLMOS_NO_DAEMON"},
+        **isolated_llmos_env(real_home, model_cache_home, tmp_path),
+        "XDG_RUNTIME_DIR": str(runtime),
+    }
+    yield environment
+    _llmos(environment, "daemon", "stop")
+    shutil.rmtree(runtime, ignore_errors=True)
+
+
+def _llmos(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    executable = str(Path(sys.executable).with_name("llmos"))
+    return subprocess.run([executable, *args], env=environment, capture_output=True, text=True, timeout=600,
+                          cwd=environment["HOME"], stdin=subprocess.DEVNULL)
+
+
+def test_the_pdf_rule_from_words_moves_a_dropped_pdf_audited_and_undoable(environment: dict[str, str]) -> None:
+    home = Path(environment["HOME"])
+    added = _llmos(environment, "automations", "add", PDF_REQUEST, "--yes", "--json")
+    assert added.returncode == 0, added.stderr
+    rule = json.loads(added.stdout)
+    trigger, action = rule["trigger"], rule["action"]
+    assert trigger["path"] == "~/Downloads" and "created" in trigger["events"] and not trigger["batch"]
+    assert fnmatch.fnmatch("statement.pdf", trigger["glob"].lower())
+    assert not fnmatch.fnmatch("notes.txt", trigger["glob"].lower())
+    assert action["tool"] == "files.move" and "{path}" in action["args"]["source"]
+    assert action["args"]["destination"].rstrip("/") == "~/Documents/PDFs"
+
+    started = _llmos(environment, "daemon", "start")
+    assert started.returncode == 0, started.stderr
+    status = json.loads(_llmos(environment, "daemon", "status", "--json").stdout)
+    assert status["automations"] == 1
+
+    dropped = home / "Downloads" / "statement.pdf"
+    moved = home / "Documents" / "PDFs" / "statement.pdf"
+    dropped_at = time.monotonic()
+    dropped.write_bytes(b"%PDF-1.4 bank statement")
+    deadline = dropped_at + 30
+    while not moved.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    print(f"moved {time.monotonic() - dropped_at:.2f} s after the drop")
+    assert moved.exists() and not dropped.exists()
+
+    audit = [json.loads(line) for line in (Path(environment["XDG_DATA_HOME"]) / "llmos" / "audit.jsonl")
+             .read_text().splitlines()]
+    record = next(item for item in audit if item["tool"] == "files.move")
+    assert record["request"].startswith(f"automation {rule['id']}:") and record["status"] == "ok"
+    assert _llmos(environment, "log", "--verify").returncode == 0
+
+    undone = _llmos(environment, "undo")
+    assert undone.returncode == 0, undone.stderr
+    assert dropped.read_bytes() == b"%PDF-1.4 bank statement" and not moved.exists()
