@@ -18,6 +18,7 @@ import pydantic
 from llmos.automations.rules import NOTIFY_TOOL, UNDOABLE_EFFECTS, Action, Rule, Trigger
 from llmos.automations.store import AutomationStore, PendingAction
 from llmos.errors import LlmosError, UsageError
+from llmos.events import Step
 
 EXIT_NOT_APPROVED = 3
 
@@ -207,7 +208,7 @@ def show(store: AutomationStore, rule_id: str, as_json: bool) -> int:
         print(f"paused: {rule.paused_reason} (llmos automations enable {rule.id} resumes it)")
     print("latest runs:" if runs else "no runs yet")
     for record in runs:
-        print(f"  {_run_line(record)}")
+        print(f"  {run_line(record)}")
     return 0
 
 
@@ -216,16 +217,23 @@ def list_pending(store: AutomationStore, as_json: bool) -> int:
     if as_json:
         print(json.dumps([item.model_dump(mode="json") for item in items], indent=2))
         return 0
-    if not items:
-        print("nothing waits for approval")
-        return 0
-    for item in items:
-        print(f"{item.id}  rule {item.rule_id}  {item.tool} {json.dumps(item.args)}  ({_age(item.queued_at)})")
-        for line in item.preview:
-            print(f"          {line}")
-        print(f"          waits because {item.reason}")
-    print("llmos automations approve ID runs one; llmos automations reject ID drops it")
+    for line in pending_lines(items):
+        print(line)
+    if items:
+        print("llmos automations approve ID runs one; llmos automations reject ID drops it")
     return 0
+
+
+def pending_lines(items: list[PendingAction]) -> list[str]:
+    """The queue as the CLI and the TUI's /automations show it."""
+    if not items:
+        return ["nothing waits for approval"]
+    lines = []
+    for item in items:
+        lines.append(f"{item.id}  rule {item.rule_id}  {item.tool} {json.dumps(item.args)}  ({_age(item.queued_at)})")
+        lines.extend(f"          {line}" for line in item.preview)
+        lines.append(f"          waits because {item.reason}")
+    return lines
 
 
 def show_log(store: AutomationStore, rule_id: str | None, limit: int, as_json: bool) -> int:
@@ -239,7 +247,7 @@ def show_log(store: AutomationStore, rule_id: str | None, limit: int, as_json: b
     elif not runs:
         print("no runs yet")
     for record in [] if as_json else runs:
-        print(_run_line(record))
+        print(run_line(record))
     return 0
 
 
@@ -247,7 +255,18 @@ def show_log(store: AutomationStore, rule_id: str | None, limit: int, as_json: b
 
 
 def approve(store: AutomationStore, pending_id: str) -> int:
-    """Run a queued call now, through the policy (decided afresh), the journal and the audit log."""
+    step, record = run_pending(store, pending_id)
+    for line in step.preview:
+        print(f"  {line}")
+    print(run_line(record))
+    if step.status == "denied":
+        return EXIT_NOT_APPROVED
+    return 0 if step.status == "ok" else 1
+
+
+def run_pending(store: AutomationStore, pending_id: str) -> tuple[Step, dict[str, Any]]:
+    """Run a queued call now, as the person just approved it: through the policy (decided afresh, a deny still
+    refuses), the journal and the audit log; the run is logged with the rule's."""
     from llmos.automations.runner import run_call
     from llmos.config import load_config
     from llmos.runtime import load_safety
@@ -261,15 +280,10 @@ def approve(store: AutomationStore, pending_id: str) -> int:
     store.take_pending(item.id)
     config = load_config()
     step = run_call(load_safety(config.policy, config), spec, item.args, rule, approver=lambda _step: True)
-    for line in step.preview:
-        print(f"  {line}")
     record = {"rule_id": rule.id, "event_path": item.event_path, "status": step.status, "detail": step.result or "",
               "undo_id": step.undo_id, "approved_pending": item.id}
     store.log_run(record)
-    print(_run_line(record))
-    if step.status == "denied":
-        return EXIT_NOT_APPROVED
-    return 0 if step.status == "ok" else 1
+    return step, record
 
 
 def _find_pending(store: AutomationStore, pending_id: str) -> PendingAction:
@@ -288,7 +302,7 @@ def _state(rule: Rule) -> str:
     return "enabled" if rule.enabled else "disabled"
 
 
-def _run_line(record: dict[str, Any]) -> str:
+def run_line(record: dict[str, Any]) -> str:
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(record.get("time", 0))))
     what = record.get("event_path") or "(folder)"
     detail = str(record.get("detail") or "")

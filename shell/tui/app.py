@@ -26,6 +26,8 @@ from llmos.shell.tui.plan import PlanPane
 from llmos.shell.tui.request_input import RequestInput
 from llmos.shell.tui.slash import (
     SLASH_COMMANDS,
+    approve_output,
+    automations_output,
     help_output,
     log_output,
     model_output,
@@ -142,6 +144,11 @@ class LlmosApp(AssistantApp):
             self.run_command(lambda: policy_output(policy))
         elif name == "/model":
             self.show_output(model_output(self.assistant))
+        elif name == "/automations":
+            self.run_command(automations_output)
+        elif name == "/approve":
+            pending_id = text.split()[1] if len(text.split()) > 1 else ""
+            self.run_command(lambda: approve_output(pending_id))
         elif name == "/help":
             self.action_help()
         elif name == "/clear":

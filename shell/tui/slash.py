@@ -1,4 +1,4 @@
-"""The TUI's slash commands (/undo, /log, /policy, /model, /help, /clear): what each shows.
+"""The TUI's slash commands (/undo, /log, /policy, /model, /automations, /approve, /help, /clear): what each shows.
 
 /undo, /log and /policy call the same functions as `llmos undo`, `llmos log` and `llmos policy show`, so the
 TUI's undo is journaled and audited exactly like the command's. They touch files and the keyring, so the app
@@ -30,11 +30,13 @@ HELP_LINES = [
     "  /log           the newest audit log records",
     "  /policy        the policy profile in use",
     "  /model         the model and where it runs",
+    "  /automations   your automation rules and the calls waiting for approval",
+    "  /approve ID    run a waiting automation call",
     "  /clear         clear the conversation",
     "  /help          this help",
 ]
 
-SLASH_COMMANDS = ("/undo", "/log", "/policy", "/model", "/help", "/clear")
+SLASH_COMMANDS = ("/undo", "/log", "/policy", "/model", "/automations", "/approve", "/help", "/clear")
 
 
 def undo_output() -> CommandOutput:
@@ -76,6 +78,38 @@ def model_output(assistant: Assistant | None) -> CommandOutput:
     if assistant is None:
         return CommandOutput("model", ["no model is loaded yet"])
     return CommandOutput("model", [f"{assistant.model_name} ({assistant.where})"])
+
+
+def automations_output() -> CommandOutput:
+    from llmos.automations.store import AutomationStore
+    from llmos.commands.automations import pending_lines
+
+    store = AutomationStore()
+    try:
+        rules, pending = store.rules(), store.pending()
+    except LlmosError as exc:
+        return CommandOutput("automations", [str(exc)], failed=True)
+    lines = [f"{rule.id}  {'paused' if rule.paused_reason else 'enabled' if rule.enabled else 'disabled'}  "
+             f"{rule.describe()}" for rule in rules] or ["no automations (llmos automations add \"...\")"]
+    if pending:
+        lines += ["", "waiting for approval (/approve ID runs one):", *pending_lines(pending)]
+    else:
+        lines.append("nothing waits for approval")
+    return CommandOutput("automations", lines)
+
+
+def approve_output(pending_id: str) -> CommandOutput:
+    """Run one waiting automation call, as `llmos automations approve ID` does (journaled and audited)."""
+    from llmos.automations.store import AutomationStore
+    from llmos.commands.automations import run_line, run_pending
+
+    if not pending_id:
+        return CommandOutput("approve", ["/approve needs the ID that /automations shows"], failed=True)
+    try:
+        step, record = run_pending(AutomationStore(), pending_id)
+    except LlmosError as exc:
+        return CommandOutput("approve", [str(exc)], failed=True)
+    return CommandOutput("approve", [*step.preview, run_line(record)], failed=step.status != "ok")
 
 
 def help_output() -> CommandOutput:

@@ -559,3 +559,31 @@ async def test_system_pane_says_when_automations_need_the_person(tui_home: Path,
         await wait_until(pilot, lambda: len(pane.cpu_history) >= 1 and warning.display)
         assert str(warning.render()) == ("⚠ disk 95% full\n"
                                          "⚑ 2 automation calls wait for approval: llmos automations pending")
+
+
+@pilot_test
+async def test_slash_automations_lists_the_queue_and_approve_runs_a_call(tui_home: Path, tmp_path: Path) -> None:
+    """/automations shows the rules and the calls waiting for approval; /approve ID runs one, journaled."""
+    from llmos.automations.rules import Action, Rule, Trigger
+    from llmos.automations.store import AutomationStore, PendingAction
+
+    store = AutomationStore()
+    rule = Rule(trigger=Trigger(path="~/Downloads", glob="*.pdf"), confirm_each=True,
+                action=Action(tool="files.move", args={"source": "{path}", "destination": "~/Documents/PDFs/"}))
+    store.add(rule)
+    item = PendingAction(rule_id=rule.id, event_path="~/Downloads/report.pdf", tool="files.move",
+                         args={"source": str(tui_home / "Downloads" / "report.pdf"), "destination": "~/Documents/PDFs/"},
+                         reason="the rule asks before each run")
+    store.queue(item)
+    app = make_app(ScriptedBackend([]), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(120, 36), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, "/automations")
+        await wait_until(pilot, lambda: sum(isinstance(m, CommandOutput) for m in messages) >= 1)
+        await send(pilot, f"/approve {item.id}")
+        await wait_until(pilot, lambda: sum(isinstance(m, CommandOutput) for m in messages) >= 2)
+        await settle(pilot)
+        text = transcript_text(app)
+    assert f"{rule.id}  enabled" in text and item.id in text and "waits because the rule asks" in text
+    assert (tui_home / "Documents" / "PDFs" / "report.pdf").exists() and store.pending() == []
