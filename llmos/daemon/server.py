@@ -154,6 +154,8 @@ class Daemon:
         self.socket_path = socket_path()
         self._server: _Server | None = None
         self._pid_lock_fd: int | None = None
+        self._running_clients: set[_ClientLink] = set()
+        self._clients_lock = threading.Lock()
         self.automations: Any | None = None
         """The automation runner (llmos.automations.runner), started with the server."""
 
@@ -195,6 +197,12 @@ class Daemon:
         if self.stopping.is_set():
             return
         self.stopping.set()
+        with self._clients_lock:
+            running = list(self._running_clients)
+        for client in running:
+            # A generation holds the model for up to a minute on a CPU; stopping must not wait for it. Cancelled,
+            # the session stops at the next token, so what ran is still journaled and audited.
+            client.cancel.set()
         if self._server is not None:
             # shutdown() waits for serve_forever to return, so it must not run on the serving thread.
             threading.Thread(target=self._server.shutdown, name="shutdown", daemon=True).start()
@@ -297,6 +305,10 @@ class Daemon:
         client = _ClientLink(channel)
         client.start_reading()
         self.stats.count("requests_running")
+        with self._clients_lock:
+            self._running_clients.add(client)
+        if self.stopping.is_set():
+            client.cancel.set()
         try:
             with self._model_turn(context):
                 session = self.host.session_for(message.get("model"), message.get("policy"))
@@ -314,6 +326,8 @@ class Daemon:
                             client.expect_approval(event.step.index)
                 self.stats.count("requests_served")
         finally:
+            with self._clients_lock:
+                self._running_clients.discard(client)
             self.stats.count("requests_running", -1)
 
     @contextlib.contextmanager

@@ -402,3 +402,24 @@ def test_stored_automations_run_while_the_daemon_runs(daemon_env: Path, temp_hom
         assert moved.exists()
         assert ask_daemon({"op": "status"})["automation_runs"] == 1
     assert host.loads <= 1 and all(not backend.calls for backend in host.backends)  # no model call
+
+
+def test_stopping_cancels_a_running_generation_instead_of_waiting_for_it(daemon_env: Path) -> None:
+    """SIGTERM or `llmos daemon stop` mid-generation: the request is cancelled at the next token (its client told),
+    and the daemon stops without running the generation to its end."""
+    host = ScriptedHost(lambda: EchoBackend(delay_s=0.05))
+    running = RunningDaemon(host)
+    running.__enter__()
+    channel = open_channel()
+    channel.send({"op": "run", "request": "tell me a long story " * 10, "stdin_data": None,
+                  "context": RequestContext.here().to_json(), "model": None, "policy": None,
+                  "max_steps": None, "dry_run": False})
+    while (message := channel.receive()) is not None and message["event"]["kind"] != "answer_token":
+        pass
+    running.__exit__(None, None, None)
+    kinds = []
+    while (message := channel.receive()) is not None:
+        kinds.append(message["event"]["kind"] if message.get("type") == "event" else message["type"])
+    assert "error" in kinds and "answer" not in kinds  # cancelled, never finished
+    backend = host.backends[0]
+    assert backend.pieces_sent < len(json.dumps(answer("you asked: " + "tell me a long story " * 10))) // 5
