@@ -263,7 +263,7 @@ class _BaselineRun:
             return _failed(step, f"arguments must be a JSON object, got: {str(raw_arguments)[:200]}")
         step.args = arguments
         try:
-            step.args = _jsonable(spec.validate(arguments))
+            step.args = spec.validate_as_json(arguments)
         except ToolError as exc:
             return _failed(step, str(exc))
         for _event in self.steps_runner.run(spec, step):
@@ -283,11 +283,6 @@ def _user_message(request: str, stdin_data: str | None) -> str:
     if stdin_data is None:
         return request
     return f"{request}\n\n{stdin_data}"
-
-
-def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
-    """Validated arguments (enums, paths) as plain JSON values, as llmos's session keeps them."""
-    return json.loads(json.dumps(args, default=lambda value: getattr(value, "value", str(value))))
 
 
 # -- worker ---------------------------------------------------------------------------------------------------

@@ -264,7 +264,7 @@ class _RequestRun:
         if plan is None or spec is None or spec.name not in {offered.name for offered in self.tools}:
             return False
         try:
-            args = _jsonable(spec.validate(plan.args))
+            args = spec.validate_as_json(plan.args)
         except Exception:  # noqa: BLE001  a plan this registry's tool does not accept: let the model plan
             return False
         if self.cancel.is_set():
@@ -342,7 +342,7 @@ class _RequestRun:
         spec = self.session.registry.get(tool_name)
         assert spec is not None
         try:
-            args = _jsonable(spec.validate(args))
+            args = spec.validate_as_json(args)
         except Exception as exc:  # noqa: BLE001  the grammar should prevent this; report instead of crashing
             self.failed = True
             self.failure_message = str(exc)
@@ -381,10 +381,6 @@ def _parse_call(raw: str) -> tuple[str, dict[str, Any]] | None:
 def _written_call(raw: str) -> PlannedCall | None:
     parsed = _parse_call(raw)
     return PlannedCall(*parsed) if parsed else None
-
-
-def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(args, default=lambda v: getattr(v, "value", str(v))))
 
 
 def _clip_stdin(stdin_data: str | None, options: SessionOptions) -> str | None:

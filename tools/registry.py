@@ -92,6 +92,12 @@ class ToolSpec:
             raise ToolError(f"invalid arguments for {self.name}: {reasons}") from None
         return {name: getattr(model, name) for name in self.args_model.model_fields}
 
+    def validate_as_json(self, raw_args: dict[str, Any]) -> dict[str, Any]:
+        """`validate`, with the values as plain JSON (enums by value, paths as text): what a step, the audit log
+        and `--json` keep."""
+        validated = self.validate(raw_args)
+        return json.loads(json.dumps(validated, default=lambda value: getattr(value, "value", str(value))))
+
     def _reason(self, err: Any) -> str:
         where = ".".join(str(part) for part in err["loc"]) or "args"
         if err["type"] == "string_pattern_mismatch":

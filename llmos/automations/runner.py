@@ -262,7 +262,7 @@ class AutomationRunner:
         if spec is None:
             return RunOutcome(rule.id, _shown(event_path), "error", f"no tool {rule.action.tool!r}")
         try:
-            args = spec.validate(rule.action.for_event(event_path))
+            args = spec.validate_as_json(rule.action.for_event(event_path))
             impact = spec.impact(args)
         except ToolError as exc:
             return RunOutcome(rule.id, _shown(event_path), "error", str(exc))
