@@ -10,11 +10,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from llmos.events import Event
 from llmos.executor import Approver
 from llmos.session import Session
+
+if TYPE_CHECKING:
+    from llmos.automations.rules import Rule
 
 
 class Assistant(Protocol):
@@ -38,6 +41,10 @@ class Assistant(Protocol):
     ) -> Iterator[Event]: ...
 
     def suggest_command(self, request: str) -> "CommandSuggestion": ...
+
+    def plan_rule(self, request: str) -> "Rule":
+        """An automation rule for the request, written by the model and checked (`llmos.automations.planner`)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -90,6 +97,11 @@ class LocalAssistant:
         from llmos.suggest import suggest_command
 
         return suggest_command(self.session, request)
+
+    def plan_rule(self, request: str) -> "Rule":
+        from llmos.automations.planner import plan_rule
+
+        return plan_rule(self.session.backend, self.session.registry, request)
 
     def close(self) -> None:
         close = getattr(self.session.backend, "close", None)

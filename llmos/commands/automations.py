@@ -100,7 +100,7 @@ def add(options: argparse.Namespace, store: AutomationStore) -> int:
     else:
         if not options.request.strip():
             raise UsageError("the request is empty")
-        rule = _planned_rule(options.request, options.model, registry)
+        rule = _planned_rule(options.request, options.model)
     if options.confirm_each:
         rule = rule.model_copy(update={"confirm_each": True})
     if options.json:
@@ -131,16 +131,15 @@ def approval_scope(rule: Rule, registry: Any) -> str:
             "audited; the policy still decides, and a call that reaches further waits in llmos automations pending")
 
 
-def _planned_rule(request: str, model: str | None, registry: Any) -> Rule:
-    from llmos.automations.planner import plan_rule
-    from llmos.config import load_config
-    from llmos.runtime import load_backend
+def _planned_rule(request: str, model: str | None) -> Rule:
+    """The model's rule: the daemon's resident model when it runs, else one loaded here."""
+    from llmos.connect import open_assistant
 
-    backend, _resolved = load_backend(model, load_config(), progress=sys.stderr.isatty())
+    assistant = open_assistant(model=model, policy=None, progress=sys.stderr.isatty())
     try:
-        return plan_rule(backend, registry, request)
+        return assistant.plan_rule(request)
     finally:
-        backend.close()
+        assistant.close()
 
 
 def _rule_from_json(text: str) -> Rule:

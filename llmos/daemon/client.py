@@ -8,7 +8,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmos.assistant import CommandSuggestion
 from llmos.daemon.location import socket_path
@@ -16,6 +16,9 @@ from llmos.daemon.protocol import LineChannel, ProtocolError, RequestContext, ev
 from llmos.errors import LlmosError, UsageError
 from llmos.events import ApprovalNeeded, Error, Event, RequestFinished
 from llmos.executor import Approver
+
+if TYPE_CHECKING:
+    from llmos.automations.rules import Rule
 
 CONNECT_TIMEOUT_S = 1.0
 POLL_INTERVAL_S = 0.1
@@ -165,6 +168,17 @@ class DaemonAssistant:
             raise LlmosError(f"the llmos daemon failed: {exc}") from None
         return CommandSuggestion(request, str(reply.get("command", "")), str(reply.get("verdict", "ask")),
                                  str(reply.get("rule", "")), str(reply.get("reason", "")))
+
+    def plan_rule(self, request: str) -> Rule:
+        from llmos.automations.rules import Rule
+
+        message = {"op": "plan_rule", "request": request, "context": RequestContext.here().to_json(),
+                   "model": self.model, "policy": self.policy}
+        try:
+            reply = ask_daemon(message, self.path, timeout_s=None)
+        except DaemonUnavailable as exc:
+            raise LlmosError(f"the llmos daemon failed: {exc}") from None
+        return Rule.model_validate(reply.get("rule"))
 
     def close(self) -> None:
         """Nothing to free here: the model stays resident in the daemon."""

@@ -276,7 +276,7 @@ class Daemon:
             channel.send({"type": "stopping"})
             self.request_stop()
             return
-        if op not in ("run", "suggest"):
+        if op not in ("run", "suggest", "plan_rule"):
             raise ProtocolError(f"unknown op {op!r}")
         context = RequestContext.from_json(message.get("context"))
         mismatch = context.mismatch_with(self.context)
@@ -285,6 +285,8 @@ class Daemon:
             return
         if op == "suggest":
             self._suggest(channel, message, context)
+        elif op == "plan_rule":
+            self._plan_rule(channel, message, context)
         else:
             self._run(channel, message, context, peer_pid)
 
@@ -296,6 +298,16 @@ class Daemon:
             suggestion = suggest_command(session, str(message.get("request", "")))
         channel.send({"type": "suggestion", "command": suggestion.command, "verdict": suggestion.verdict,
                       "rule": suggestion.rule, "reason": suggestion.reason})
+
+    def _plan_rule(self, channel: LineChannel, message: dict[str, Any], context: RequestContext) -> None:
+        """`llmos automations add` with the resident model: the rule only; storing it is the client's (after the
+        person approves)."""
+        from llmos.automations.planner import plan_rule
+
+        with self._model_turn(context):
+            session = self.host.session_for(message.get("model"), message.get("policy"))
+            rule = plan_rule(session.backend, session.registry, str(message.get("request", "")))
+        channel.send({"type": "rule", "rule": rule.model_dump(mode="json")})
 
     def _run(self, channel: LineChannel, message: dict[str, Any], context: RequestContext, peer_pid: int) -> None:
         from llmos.session import SessionOptions

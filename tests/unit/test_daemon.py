@@ -423,3 +423,34 @@ def test_stopping_cancels_a_running_generation_instead_of_waiting_for_it(daemon_
     assert "error" in kinds and "answer" not in kinds  # cancelled, never finished
     backend = host.backends[0]
     assert backend.pieces_sent < len(json.dumps(answer("you asked: " + "tell me a long story " * 10))) // 5
+
+
+class RuleWritingBackend(ScriptedBackend):
+    """Writes the PDF rule whatever it is asked (the automation planner's schema has no tool branches)."""
+
+    RULE = {"trigger": {"path": "~/Downloads", "events": ["created"], "glob": "*.pdf", "recursive": False,
+                        "batch": False, "debounce_s": 0.5},
+            "action": {"tool": "files.move", "args": {"source": "{path}", "destination": "~/Documents/PDFs/"}}}
+
+    def generate(self, prefix: str, conversation: str, schema: dict[str, Any], max_tokens: int) -> Iterator[str]:
+        self.calls.append(conversation)  # type: ignore[arg-type]
+        yield json.dumps(self.RULE)
+
+
+def test_automations_add_uses_the_daemons_resident_model(daemon_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With the daemon running, `llmos automations add` has the resident model write the rule (no load here);
+    the rule is stored by the client once approved, and the daemon's runner picks it up."""
+    from llmos.automations.store import AutomationStore
+    from llmos.cli import main
+
+    host = ScriptedHost(RuleWritingBackend)
+    with RunningDaemon(host) as running:
+        request = "whenever a PDF lands in ~/Downloads, move it to ~/Documents/PDFs"
+        assert main(["automations", "add", request, "--yes"]) == 0
+        assert len(host.backends) == 1 and request in host.backends[0].calls[0]
+        rule = AutomationStore().rules()[0]
+        assert rule.description == request and rule.action.tool == "files.move"
+        deadline = time.monotonic() + 10
+        while not running.daemon.automations.active_rules and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [item.id for item in running.daemon.automations.active_rules] == [rule.id]
