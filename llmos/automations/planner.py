@@ -34,25 +34,31 @@ MAX_RULE_TOKENS = 300
 
 SYSTEM_TEXT = """\
 You turn a request for an automation into one JSON rule that watches a folder and runs one tool call per event.
-trigger.path: the folder to watch. trigger.events: "created" (a file appears), "modified", "deleted".
-trigger.glob: the file names that count, like "*.pdf"; "*" for any file.
-trigger.batch: true only when the request is about the folder as a whole (for example "when it stops changing");
-then debounce_s is the quiet time in seconds before the rule runs. Otherwise batch is false and debounce_s 0.5.
+trigger.path: the folder to watch. trigger.glob: the file names that count, like "*.pdf"; "*" for any file.
+Most rules act on each new file: events ["created"], recursive false, batch false, debounce_s 0.5.
+Only a request about the folder as a whole ("when it stops changing", "when it is done") is a batch rule:
+batch true, events ["created", "modified", "deleted"], and debounce_s the quiet time in seconds.
 action: one tool call. In its args, {path} is the file the event is about and {name} its file name.
 Tools:
 {tool_lines}
 notify(text): tell the person something."""
 
+# The batch example comes first: the model copies the last examples most, and most rules act on each new file.
 EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("whenever a zip file shows up on my desktop, move it into ~/Archives", {
-        "trigger": {"path": "~/Desktop", "events": ["created"], "glob": "*.zip", "recursive": False,
-                    "batch": False, "debounce_s": 0.5},
-        "action": {"tool": "files.move", "args": {"source": "{path}", "destination": "~/Archives/"}},
-    }),
     ("let me know when ~/renders stops changing", {
         "trigger": {"path": "~/renders", "events": ["created", "modified", "deleted"], "glob": "*",
                     "recursive": True, "batch": True, "debounce_s": 30},
         "action": {"tool": "notify", "args": {"text": "~/renders stopped changing"}},
+    }),
+    ("copy every new mp3 in ~/Music/incoming to ~/Backup/Music", {
+        "trigger": {"path": "~/Music/incoming", "events": ["created"], "glob": "*.mp3", "recursive": False,
+                    "batch": False, "debounce_s": 0.5},
+        "action": {"tool": "files.copy", "args": {"source": "{path}", "destination": "~/Backup/Music/"}},
+    }),
+    ("whenever a zip file shows up on my desktop, move it into ~/Archives", {
+        "trigger": {"path": "~/Desktop", "events": ["created"], "glob": "*.zip", "recursive": False,
+                    "batch": False, "debounce_s": 0.5},
+        "action": {"tool": "files.move", "args": {"source": "{path}", "destination": "~/Archives/"}},
     }),
 )
 
@@ -104,8 +110,9 @@ def plan_rule(backend: Backend, registry: Registry, request: str) -> Rule:
 
 
 def check_rule(rule: Rule, registry: Registry) -> Rule:
-    """`rule` with its watched folder made absolute (shown with `~`), or a UsageError saying what is wrong: an
-    unknown tool, arguments its tool rejects, a rule that would trigger on itself, a watched file not a folder."""
+    """`rule` with its watched folder made absolute (shown with `~`) and `deleted` dropped from the events of a
+    file action (the file is gone), or a UsageError saying what is wrong: an unknown tool, arguments its tool
+    rejects, a batch action naming one file, a rule that would trigger on itself, a watched file not a folder."""
     folder = expand_path(rule.trigger.path)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"an automation watches a folder, and {display_path(folder)} is a file")
@@ -126,9 +133,16 @@ def check_rule(rule: Rule, registry: Registry) -> Rule:
             spec.validate(checked.action.for_event(sample))
         except ToolError as exc:
             raise UsageError(str(exc)) from None
+        if checked.trigger.batch and checked.action.uses_event_path():
+            raise UsageError("a rule for the folder as a whole runs once per burst of changes, so its action "
+                             "cannot name one file ({path}); say what should happen to each new file instead")
         if not checked.trigger.batch and not checked.action.uses_event_path():
             raise UsageError("the action never names the event's file ({path}), so it would act on the same "
                              "thing at every event")
+        if not checked.trigger.batch and "deleted" in checked.trigger.events:
+            # A file action on a file that is gone can only fail; shown to the person before they approve.
+            events = [kind for kind in checked.trigger.events if kind != "deleted"] or ["created"]
+            checked = checked.model_copy(update={"trigger": checked.trigger.model_copy(update={"events": events})})
     problem = self_trigger_problem(checked)
     if problem:
         raise UsageError(f"this rule is refused: {problem}")

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from llmos.tools.paths import expand_path
+from llmos.tools.paths import display_path, expand_path
 
 EventKind = Literal["created", "modified", "deleted"]
 NOTIFY_TOOL = "notify"
@@ -138,8 +138,8 @@ def self_trigger_problem(rule: Rule) -> str | None:
     for root in rule.approved_roots():
         sample = root / f"sample{_glob_suffix(rule.trigger.glob)}"
         if rule.trigger.matches(sample) or (root == rule.trigger.folder() and "created" in rule.trigger.events):
-            return (f"its action writes into {root}, which its own trigger watches, so it would run on its own "
-                    "output; choose a destination outside the watched folder")
+            return (f"its action writes into {display_path(root)}, which its own trigger watches, so it would run "
+                    "on its own output; choose a destination outside the watched folder")
     return None
 
 

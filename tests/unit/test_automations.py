@@ -13,7 +13,7 @@ import pytest
 from trees import isolate_xdg, use_memory_keyring
 
 from llmos.automations import runner as runner_module
-from llmos.automations.planner import check_rule, plan_rule, rule_prefix, rule_schema
+from llmos.automations.planner import EXAMPLES, check_rule, plan_rule, rule_prefix, rule_schema
 from llmos.automations.rules import Action, Rule, Trigger, self_trigger_problem
 from llmos.automations.runner import AutomationRunner
 from llmos.automations.store import AutomationStore, PendingAction
@@ -128,6 +128,11 @@ def test_check_rule_makes_the_folder_absolute_and_rejects_what_cannot_run(home: 
         check_rule(make_rule(action=Action(tool="files.move", args={"source": "{path}"})), builtin_tools)
     with pytest.raises(UsageError, match="never names the event's file"):
         check_rule(make_rule(action=Action(tool="files.delete", args={"path": "~/Downloads/old.txt"})), builtin_tools)
+    with pytest.raises(UsageError, match="cannot name one file"):
+        check_rule(make_rule(trigger=Trigger(path="~/Downloads", batch=True)), builtin_tools)
+    with_deleted = check_rule(make_rule(trigger=Trigger(path="~/Downloads", glob="*.pdf",
+                                                        events=["created", "deleted"])), builtin_tools)
+    assert with_deleted.trigger.events == ["created"]  # moving a file that is gone can only fail
     with pytest.raises(UsageError, match="is a file"):
         check_rule(make_rule(trigger=Trigger(path="~/program.bin")), builtin_tools)
 
@@ -382,7 +387,7 @@ def test_the_rule_schema_compiles_to_a_grammar(builtin_tools) -> None:
     from llmos.models.llama_backend import compile_grammar
 
     assert compile_grammar(rule_schema(builtin_tools)) is not None
-    assert rule_prefix(builtin_tools).count("<|im_start|>user") == 2
+    assert rule_prefix(builtin_tools).count("<|im_start|>user") == len(EXAMPLES)
 
 
 def test_the_tui_sampler_notes_pending_calls_and_paused_rules(home: Path) -> None:
