@@ -69,12 +69,26 @@ def test_the_pdf_rule_from_words_moves_a_dropped_pdf_audited_and_undoable(enviro
     print(f"moved {time.monotonic() - dropped_at:.2f} s after the drop")
     assert moved.exists() and not dropped.exists()
 
-    audit = [json.loads(line) for line in (Path(environment["XDG_DATA_HOME"]) / "llmos" / "audit.jsonl")
-             .read_text().splitlines()]
-    record = next(item for item in audit if item["tool"] == "files.move")
+    # The audit record is appended just after the move itself: the file can be seen moved a moment before.
+    audit_path = Path(environment["XDG_DATA_HOME"]) / "llmos" / "audit.jsonl"
+    records: list[dict] = []
+    while not records and time.monotonic() < deadline:
+        lines = audit_path.read_text().splitlines() if audit_path.exists() else []
+        records = [record for line in lines if (record := json.loads(line))["tool"] == "files.move"]
+        time.sleep(0.02)
+    assert records, "the move was not audited"
+    record = records[0]
     assert record["request"].startswith(f"automation {rule['id']}:") and record["status"] == "ok"
     assert _llmos(environment, "log", "--verify").returncode == 0
 
     undone = _llmos(environment, "undo")
     assert undone.returncode == 0, undone.stderr
     assert dropped.read_bytes() == b"%PDF-1.4 bank statement" and not moved.exists()
+    # The file put back is a new event in ~/Downloads; the rule must not undo the undo.
+    runs: list[dict] = []
+    while not any(run["status"] == "skipped" for run in runs) and time.monotonic() < deadline + 30:
+        log = _llmos(environment, "automations", "log", rule["id"], "--json")
+        runs = json.loads(log.stdout) if log.returncode == 0 else []
+        time.sleep(0.1)
+    assert [run["status"] for run in runs] == ["ok", "skipped"]
+    assert dropped.exists() and not moved.exists()
