@@ -156,9 +156,13 @@ def human_bytes(count: float) -> str:
     return f"{value:.1f}T"
 
 
+NOTICE_SHOWN_S = 600
+"""How long an automation's notice ("~/build stopped changing") stays in the TUI's system pane."""
+
+
 def attention_notes() -> tuple[str, ...]:
-    """What the person should know about their automations: calls waiting for approval and paused rules (read
-    from the data dir each sample: two small files). A damaged store is said once, not raised."""
+    """What the person should know about their automations: the latest notices, calls waiting for approval and
+    paused rules (read from the data dir each sample: three small files). A damaged store is said, not raised."""
     from llmos.automations.store import AutomationStore
     from llmos.errors import LlmosError
 
@@ -168,7 +172,8 @@ def attention_notes() -> tuple[str, ...]:
         paused = [rule.id for rule in store.rules() if rule.paused_reason]
     except LlmosError:
         return ("automations: the rules file is damaged (llmos automations list)",)
-    notes = []
+    notes = [f"automation {record.get('rule_id')}: {record.get('detail')}" for record in store.runs(limit=50)
+             if record.get("status") == "notice" and time.time() - float(record.get("time", 0)) < NOTICE_SHOWN_S][-2:]
     if waiting:
         verb = "calls wait" if waiting != 1 else "call waits"
         notes.append(f"{waiting} automation {verb} for approval: llmos automations pending")

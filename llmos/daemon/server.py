@@ -513,14 +513,36 @@ def _start_automations() -> Any | None:
         config = load_config()
         return load_safety(config.policy, config)
 
+    def tell_person(message: str) -> None:
+        _log(message)
+        desktop_notification(message)
+
     runner = AutomationRunner(AutomationStore(), load_builtin_tools(), safety,
-                              watch_for_policy_changes=config_dir(), notify=_log)
+                              watch_for_policy_changes=config_dir(), notify=tell_person)
     try:
         runner.start()
     except (OSError, LlmosError) as exc:
         _log(f"automations not started: {exc}")
         return None
     return runner
+
+
+def desktop_notification(message: str) -> bool:
+    """Show `message` as a desktop notification (`notify-send`) when one is installed and a graphical session is
+    reachable; returns whether it was shown. The argv is fixed here, never chosen by a model."""
+    import shutil
+    import subprocess
+
+    program = shutil.which("notify-send")
+    session = any(os.environ.get(name) for name in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY"))
+    if program is None or not session:
+        return False
+    try:
+        completed = subprocess.run([program, "--app-name=llmos", "llmos", message], stdin=subprocess.DEVNULL,
+                                   capture_output=True, timeout=5, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return completed.returncode == 0
 
 
 def _config_signature() -> tuple[tuple[str, int], ...]:

@@ -400,3 +400,5 @@ def test_the_tui_sampler_notes_pending_calls_and_paused_rules(home: Path) -> Non
     store.queue(PendingAction(rule_id=rule.id, event_path=None, tool="files.move", args={}))
     assert attention_notes() == ("1 automation call waits for approval: llmos automations pending",
                                  f"automation {rule.id} paused: llmos automations list")
+    store.log_run({"rule_id": rule.id, "event_path": None, "status": "notice", "detail": "~/build stopped changing"})
+    assert attention_notes()[0] == f"automation {rule.id}: ~/build stopped changing"

@@ -454,3 +454,23 @@ def test_automations_add_uses_the_daemons_resident_model(daemon_env: Path, capsy
         while not running.daemon.automations.active_rules and time.monotonic() < deadline:
             time.sleep(0.02)
         assert [item.id for item in running.daemon.automations.active_rules] == [rule.id]
+
+
+def test_desktop_notification_uses_notify_send_when_a_session_is_reachable(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Automation notices reach the desktop through notify-send (fixed argv); without it or a session, nothing."""
+    from llmos.daemon.server import desktop_notification
+
+    recorded = tmp_path / "argv"
+    program = tmp_path / "bin" / "notify-send"
+    program.parent.mkdir()
+    program.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {recorded}\n")
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{program.parent}:{os.environ['PATH']}")
+    for name in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    assert desktop_notification("automation 1a2b: ~/build stopped changing") is False
+    assert not recorded.exists()
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert desktop_notification("automation 1a2b: ~/build stopped changing") is True
+    assert recorded.read_text().splitlines() == ["--app-name=llmos", "llmos", "automation 1a2b: ~/build stopped changing"]
