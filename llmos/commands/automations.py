@@ -114,6 +114,9 @@ def add(options: argparse.Namespace, store: AutomationStore) -> int:
     store.add(rule)
     if not options.json:
         print(f"added automation {rule.id}")
+        if not rule.trigger.folder().is_dir():
+            print(f"note: {rule.trigger.path} does not exist yet; the rule starts watching it once it does",
+                  file=sys.stderr)
         _say_if_no_daemon()
     return 0
 
