@@ -12,7 +12,9 @@ from typing import Any
 import psutil
 
 from llmos.config import Config
+from llmos.errors import UsageError
 from llmos.models.llama_backend import LlamaBackend, LoadOptions
+from llmos.models.remote import choose_remote_model
 from llmos.models.resolve import resolve_model
 from llmos.executor import Safety
 from llmos.policies.intent import allowed_effects_for
@@ -72,6 +74,11 @@ class BenchReport:
 
 
 def run_bench(model: str | None, config: Config, runs: int, *, progress: bool) -> BenchReport:
+    remote = choose_remote_model(model, config)
+    if remote is not None:
+        # The bench measures llama.cpp in this process (load, prefill, decode); a server's speed is its own.
+        raise UsageError(f"llmos models bench measures models loaded here, not {remote.display_name}; "
+                         "time requests to it with llmos-ask --json (timings_ms)")
     resolved = resolve_model(model, config.model, progress=progress)
     registry = load_builtin_tools()
     report: BenchReport | None = None

@@ -8,6 +8,7 @@ from pathlib import Path
 import pydantic
 
 from llmos.errors import UsageError
+from llmos.models.remote import DEFAULT_CONTEXT_TOKENS, DEFAULT_TIMEOUT_S
 from llmos.paths import config_file
 
 
@@ -17,7 +18,16 @@ class Config(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
     model: str | None = None
-    """Registry name or GGUF path; `--model` and `LLMOS_MODEL` override it."""
+    """Registry name, GGUF path or `remote:NAME`; `--model` and `LLMOS_MODEL` override it."""
+    remote_url: str | None = None
+    """Base URL of the OpenAI-compatible server behind `remote:NAME` models (`http://gpu-server:8000/v1`);
+    `LLMOS_REMOTE_URL` overrides it."""
+    remote_api_key_secret: str = "remote-api-key"
+    """The llmos secret (`llmos secrets set NAME`) sent as the bearer token; when it is not set, none is sent."""
+    remote_context_tokens: int = pydantic.Field(default=DEFAULT_CONTEXT_TOKENS, ge=512)
+    """The remote server's context length (its `--n_ctx` / `--max-model-len`); llmos budgets prompts with it."""
+    remote_timeout_s: float = pydantic.Field(default=DEFAULT_TIMEOUT_S, gt=0)
+    """Seconds to wait for the remote server to connect, to start replying, and between streamed pieces."""
     max_steps: int = pydantic.Field(default=6, ge=1, le=50)
     policy: str | None = None
     """Profile name or path; default: the user's policy.toml in the config dir, else the built-in `default`."""

@@ -7,9 +7,10 @@ import os
 from pathlib import Path
 
 from llmos.config import Config, load_config
-from llmos.errors import UsageError
-from llmos.models.backend import LazyBackend
+from llmos.errors import LlmosError, ModelError, UsageError
+from llmos.models.backend import Backend, LazyBackend
 from llmos.models.llama_backend import LlamaBackend, LoadOptions
+from llmos.models.remote import RemoteModel, choose_remote_model
 from llmos.models.resolve import ResolvedModel, resolve_model
 from llmos.executor import Safety
 from llmos.learning import PlanMemory
@@ -20,7 +21,7 @@ from llmos.policies.fileops import FileOps
 from llmos.policies.intent import allowed_effects_for
 from llmos.policies.journal import Journal
 from llmos.policies.profile import ProfileError, load_profile
-from llmos.secrets import make_redactor
+from llmos.secrets import SecretStore, make_redactor
 from llmos.session import Session, SessionOptions
 from llmos.tools import load_builtin_tools
 from llmos.tools.paths import home_dir
@@ -80,15 +81,40 @@ def load_resolved_backend(resolved: ResolvedModel, config: Config) -> LlamaBacke
     )
 
 
+def choose_model(model: str | None, config: Config, *, progress: bool) -> ResolvedModel | RemoteModel:
+    """The model a run uses: a `remote:NAME` server (nothing to find on disk), else a verified local file."""
+    remote = choose_remote_model(model, config)
+    if remote is not None:
+        return remote
+    return resolve_model(model, config.model, progress=progress)
+
+
+def load_chosen_backend(chosen: ResolvedModel | RemoteModel, config: Config) -> Backend:
+    """Load a local model, or connect to a remote one with the API key from the keyring (when one is set)."""
+    if isinstance(chosen, RemoteModel):
+        from llmos.models.remote_backend import RemoteBackend  # network code only for those who use it
+
+        try:
+            api_key = SecretStore().find(chosen.api_key_secret)
+        except LlmosError as exc:
+            raise ModelError(str(exc)) from None
+        return RemoteBackend(chosen, api_key=api_key)
+    return load_resolved_backend(chosen, config)
+
+
+def model_display_name(chosen: ResolvedModel | RemoteModel) -> str:
+    return chosen.display_name if isinstance(chosen, RemoteModel) else chosen.name
+
+
 def open_session(
     *, model: str | None, policy: str | None, max_steps: int | None, dry_run: bool, progress: bool
 ) -> Session:
     config = load_config()
     safety = load_safety(policy, config)
-    # Found and verified now, so a missing or damaged model is said before any request; loaded on first use, so a
-    # request the fast path answers never waits for it.
-    resolved = resolve_model(model, config.model, progress=progress)
-    backend = LazyBackend(resolved.name, lambda: load_resolved_backend(resolved, config))
+    # Found and verified now, so a missing or damaged model is said before any request; loaded (or, for a remote
+    # model, first contacted) on first use, so a request the fast path answers never waits for it.
+    chosen = choose_model(model, config, progress=progress)
+    backend = LazyBackend(model_display_name(chosen), lambda: load_chosen_backend(chosen, config))
     options = SessionOptions(max_steps=max_steps or config.max_steps, dry_run=dry_run, fast_path=config.fast_path)
     registry = load_builtin_tools()
     hide_from_listings(os.getpid())

@@ -91,6 +91,20 @@ class SecretStore:
             raise UsageError(f"no secret named {name!r} (llmos secrets list shows them)")
         return value
 
+    def find(self, name: str) -> str | None:
+        """The secret's value, or None when it was never set or no keyring can hold secrets here (then none
+        was set either): for optional secrets such as a remote model's API key."""
+        _check_name(name)
+        if self.backend_problem():
+            return None
+        import keyring
+        import keyring.errors
+
+        try:
+            return keyring.get_password(SERVICE, name) or None
+        except keyring.errors.KeyringError as exc:  # a locked or broken keyring: said, not a traceback
+            raise LlmosError(f"cannot read the secret {name!r} from the keyring: {exc}") from None
+
     def delete(self, name: str) -> None:
         _check_name(name)
         import keyring.errors

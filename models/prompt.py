@@ -7,6 +7,7 @@ CPU, so every line here is paid for in latency: keep it lean and measure it (`ll
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -116,6 +117,37 @@ def build_prefix(tool_lines: Sequence[str]) -> str:
 def render_conversation(turns: Sequence[Turn]) -> str:
     """The turns after the prefix, ending with the open assistant message the model completes."""
     return "".join(_render_turn(turn) for turn in turns) + f"{IM_START}assistant\n"
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One message of a chat endpoint's `messages` list."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+_CHATML_MESSAGE = re.compile(rf"{re.escape(IM_START)}(system|user|assistant)\n(.*?){re.escape(IM_END)}\n", re.DOTALL)
+_OPEN_REPLY = f"{IM_START}assistant\n"
+
+
+def chat_messages(prompt: str) -> list[ChatMessage]:
+    """The messages of a ChatML prompt (prefix + conversation), for a chat endpoint that applies the model's
+    template itself. The open assistant turn at the end is left out: such an endpoint adds it. Tool results stay
+    user messages wrapped in <tool_response>, as rendered. Content cannot hold a turn marker (`_message` escapes
+    them), so the split is exact; a prompt not made of whole turns is a ValueError."""
+    if not prompt.endswith(_OPEN_REPLY):
+        raise ValueError("a ChatML prompt must end with the open assistant turn")
+    turns = prompt[: -len(_OPEN_REPLY)]
+    messages: list[ChatMessage] = []
+    position = 0
+    while position < len(turns):
+        match = _CHATML_MESSAGE.match(turns, position)
+        if match is None:
+            raise ValueError(f"not a ChatML turn at character {position}: {turns[position:position + 40]!r}")
+        messages.append(ChatMessage(role=match.group(1), content=match.group(2)))  # type: ignore[arg-type]
+        position = match.end()
+    return messages
 
 
 def user_request(request: str, stdin_data: str | None) -> str:

@@ -1,15 +1,16 @@
 """`llmos doctor [--json]`: what works on this machine and what does not, and why.
 
 Sandbox layers (each checked for real by running a small command in the sandbox), the llama.cpp build (version,
-compiled backends, GPU offload), the default model (cached, verified), the keyring backend (and whether it can
-really keep a secret), and where llmos keeps its files. Exits 0 when sandboxed commands can run here, 1 when
-they would all be refused.
+compiled backends, GPU offload), the default model (cached, verified), the remote model server if one is
+configured (never contacted), the keyring backend (and whether it can really keep a secret), and where llmos
+keeps its files. Exits 0 when sandboxed commands can run here, 1 when they would all be refused.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 USABLE = "usable"
@@ -105,6 +106,38 @@ def model_report() -> dict[str, Any]:
     }
 
 
+def remote_report() -> dict[str, Any]:
+    """The server behind `remote:NAME` models, from config or LLMOS_REMOTE_URL, and whether its API key secret is
+    set. No request is made: doctor never touches the network."""
+    from llmos.config import load_config
+    from llmos.errors import LlmosError
+    from llmos.models.remote import REMOTE_URL_ENV_VAR, check_base_url
+    from llmos.secrets import SecretStore
+
+    try:
+        config = load_config()
+        env_url = os.environ.get(REMOTE_URL_ENV_VAR, "").strip()
+        url_from = REMOTE_URL_ENV_VAR if env_url else "remote_url"
+        raw_url = env_url or (config.remote_url or "").strip()
+        url = check_base_url(raw_url, url_from) if raw_url else None
+        key_set = config.remote_api_key_secret in SecretStore().names()
+    except LlmosError as exc:
+        return {"configured": False, "ok": False, "detail": str(exc)}
+    if url is None:
+        return {"configured": False, "ok": True, "detail": "none configured (set remote_url to use remote:NAME models)"}
+    key = f"API key secret {config.remote_api_key_secret!r} " + ("set" if key_set else "not set (no key is sent)")
+    return {
+        "configured": True,
+        "ok": True,
+        "url": url,
+        "url_from": url_from,
+        "api_key_secret": config.remote_api_key_secret,
+        "api_key_set": key_set,
+        "context_tokens": config.remote_context_tokens,
+        "detail": f"{url} (from {url_from}); {key}",
+    }
+
+
 def keyring_report() -> dict[str, Any]:
     try:
         import keyring
@@ -157,6 +190,7 @@ def collect() -> dict[str, Any]:
         "sandbox": sandbox,
         "llama_cpp": llama_report(),
         "model": model_report(),
+        "remote": remote_report(),
         "keyring": keyring_report(),
         "paths": paths_report(),
     }
@@ -181,6 +215,8 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"  {_mark(False)} {llama['detail']}")
     model = report["model"]
     lines.append(f"  {_mark(model['ok'])} default model {model.get('name', '')}: {model['detail']}")
+    remote = report["remote"]
+    lines.append(f"  {_mark(remote['ok'])} remote server: {remote['detail']}")
     keyring = report["keyring"]
     lines.append("keyring")
     lines.append(f"  {_mark(keyring['usable'])} {keyring.get('backend') or 'none'}: {keyring['detail']}")

@@ -72,15 +72,16 @@ class ModelHost:
         return session
 
     def _resolve(self, model: str | None, config: Config) -> Any:
-        """The verified model file a request names (its identity decides whether the loaded one serves)."""
-        from llmos.models.resolve import resolve_model
+        """The verified model file, or the remote server, a request names (its identity decides whether the
+        loaded one serves)."""
+        from llmos.runtime import choose_model
 
-        return resolve_model(model, config.model, progress=False)
+        return choose_model(model, config, progress=False)
 
     def _load(self, resolved: Any, config: Config) -> Any:
-        from llmos.runtime import load_resolved_backend
+        from llmos.runtime import load_chosen_backend
 
-        return load_resolved_backend(resolved, config)
+        return load_chosen_backend(resolved, config)
 
     def warm(self, model: str | None) -> None:
         """Load the model and evaluate the prefix most requests use (read-only tools), so the first request is fast."""

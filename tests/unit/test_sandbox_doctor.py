@@ -60,7 +60,7 @@ def test_json_report_has_every_section(monkeypatch: pytest.MonkeyPatch, capsys: 
     options = parse(["doctor", "--json"])
     assert options.handler(options) == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report) == {"sandbox_ok", "sandbox", "llama_cpp", "model", "keyring", "paths"}
+    assert set(report) == {"sandbox_ok", "sandbox", "llama_cpp", "model", "remote", "keyring", "paths"}
     assert [layer["name"] for layer in report["sandbox"]] == ["bubblewrap", "landlock", "seccomp"]
     assert report["model"]["cached"] is False  # empty cache in tmp
     assert set(report["paths"]) == {"config", "data", "cache", "models"}
