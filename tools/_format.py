@@ -38,13 +38,16 @@ _AGE_SECONDS = {
 # The same spellings as JSON-schema patterns: the grammar then lets the model write only a size where a size goes
 # (the 1.5B model put ".pdf" into min_size for "find the pdf files"). Kept to what llama.cpp's schema-to-grammar
 # converter handles: anchors, groups, alternatives, classes (a dot as [.]: the converter's "\\." is not valid GBNF).
+# Digits are bounded: asked for "invoices since March 2024", the 1.5B model began a date in newer_than and, with
+# only digits allowed, wrote them until the reply ran out of tokens.
 SIZE_PATTERN = (
-    r"^[0-9]+([.][0-9]+)? ?(b|B|bytes|k|K|kb|KB|KiB|m|M|mb|MB|MiB|g|G|gb|GB|GiB|t|T|tb|TB|TiB)?$"
+    r"^[0-9]{1,9}([.][0-9]{1,3})? ?(b|B|bytes|k|K|kb|KB|KiB|m|M|mb|MB|MiB|g|G|gb|GB|GiB|t|T|tb|TB|TiB)?$"
 )
 AGE_PATTERN = (
-    r"^[0-9]+([.][0-9]+)? ?(s|sec|secs|seconds|m|min|mins|minutes|h|hr|hrs|hour|hours|d|day|days|w|wk|week|weeks"
-    r"|mo|month|months|y|yr|year|years)$"
+    r"^([0-9]{1,5}([.][0-9]{1,3})? ?(s|sec|secs|seconds|m|min|mins|minutes|h|hr|hrs|hour|hours|d|day|days|w|wk|"
+    r"week|weeks|mo|month|months|y|yr|year|years)|[0-9]{4}-[0-9]{2}-[0-9]{2})$"
 )
+_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 _AMOUNT_AND_UNIT = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*$")
 
 
@@ -69,8 +72,16 @@ def parse_size(text: str) -> int:
     return int(float(match.group(1)) * _SIZE_MULTIPLIERS[unit])
 
 
-def parse_age(text: str) -> float:
-    """`"7d"`, `"2h"`, `"30m"`, `"1w"`, `"3 days"` -> seconds. Raises ToolError on anything else."""
+def parse_age(text: str, now: float | None = None) -> float:
+    """`"7d"`, `"2h"`, `"30m"`, `"1w"`, `"3 days"` -> seconds; a date `"2024-03-01"` -> the seconds since its local
+    midnight (so "newer than 2024-03-01" is "since that day"). Raises ToolError on anything else."""
+    date = _DATE.match(text)
+    if date is not None:
+        try:
+            midnight = datetime(int(date.group(1)), int(date.group(2)), int(date.group(3))).timestamp()
+        except ValueError:
+            raise ToolError(f"cannot read date {text!r}: use YYYY-MM-DD") from None
+        return (time.time() if now is None else now) - midnight
     match = _AMOUNT_AND_UNIT.match(text)
     unit = match.group(2).lower() if match else None
     if match is None or unit not in _AGE_SECONDS:

@@ -59,7 +59,7 @@ SortOrder = Literal["name", "size", "newest"]
 Size = Annotated[str, pydantic.Field(pattern=SIZE_PATTERN)]
 """A size like 10MB, 500KB or 1.5GB; the schema pattern keeps anything else out of the grammar."""
 Age = Annotated[str, pydantic.Field(pattern=AGE_PATTERN)]
-"""An age like 30m, 2h, 7d or 1w."""
+"""An age like 30m, 2h, 7d or 1w, or a date like 2024-03-01."""
 
 
 def preview_read_path(path: str = ".", **_: Any) -> Impact:
@@ -139,8 +139,8 @@ def find_files(
         type: file, folder or any.
         min_size: like 10MB, 500KB, 1.5GB.
         max_size: like 10MB, 500KB, 1.5GB.
-        newer_than: modified within, like 30m, 2h, 7d, 1w.
-        older_than: modified before, like 30m, 2h, 7d, 1w.
+        newer_than: modified within, like 30m, 2h, 7d, 1w, or since a date, like 2024-03-01.
+        older_than: modified before, like 30m, 2h, 7d, 1w, or before a date, like 2024-03-01.
         sort: name (walk order), size (biggest first) or newest (most recently modified first).
         limit: most matches to show.
     """
@@ -148,8 +148,8 @@ def find_files(
     min_bytes = parse_size(min_size) if min_size is not None else None
     max_bytes = parse_size(max_size) if max_size is not None else None
     now = time.time()
-    newest_allowed = now - parse_age(older_than) if older_than is not None else None
-    oldest_allowed = now - parse_age(newer_than) if newer_than is not None else None
+    newest_allowed = now - parse_age(older_than, now) if older_than is not None else None
+    oldest_allowed = now - parse_age(newer_than, now) if newer_than is not None else None
     name = name or "*"
     name_matches = name_matcher(name)
     shown_limit = clamp(limit, 1, 1000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -183,8 +184,8 @@ def test_find_bad_size_is_a_readable_error(temp_home: Path, builtin_tools: Regis
     """A size the schema's pattern refuses is reported with the parameter's own description, not the regex."""
     message = error(builtin_tools, "files.find", min_size="ten megs")
     assert message == "invalid arguments for files.find: min_size: cannot read 'ten megs': like 10MB, 500KB, 1.5GB."
-    assert error(builtin_tools, "files.find", newer_than=".pdf").endswith("cannot read '.pdf': modified within, like "
-                                                                         "30m, 2h, 7d, 1w.")
+    assert error(builtin_tools, "files.find", newer_than=".pdf").endswith(
+        "cannot read '.pdf': modified within, like 30m, 2h, 7d, 1w, or since a date, like 2024-03-01.")
 
 
 def test_find_age_filters_use_modification_time(temp_home: Path, builtin_tools: Registry) -> None:
@@ -194,12 +195,14 @@ def test_find_age_filters_use_modification_time(temp_home: Path, builtin_tools: 
     newer = ok(builtin_tools, "files.find", path="~/Downloads", type="file", newer_than="7d")
     assert "~/Downloads/archive/old.txt" not in [match["path"] for match in newer["results"]]
     assert newer["matches"] == 4
-
+    since_a_date = ok(builtin_tools, "files.find", path="~/Downloads", type="file",
+                      newer_than=time.strftime("%Y-%m-%d", time.localtime(time.time() - 7 * 86400)))
+    assert since_a_date["matches"] == 4
 
 def test_find_bad_age_is_a_readable_error(temp_home: Path, builtin_tools: Registry) -> None:
     """An age the schema refuses names the parameter, the value and the forms it takes."""
     assert error(builtin_tools, "files.find", newer_than="yesterday").endswith(
-        "newer_than: cannot read 'yesterday': modified within, like 30m, 2h, 7d, 1w.")
+        "newer_than: cannot read 'yesterday': modified within, like 30m, 2h, 7d, 1w, or since a date, like 2024-03-01.")
 
 
 def test_find_limit_caps_shown_but_counts_all(temp_home: Path, builtin_tools: Registry) -> None:

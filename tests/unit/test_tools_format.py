@@ -116,14 +116,23 @@ def test_every_size_the_schema_pattern_allows_parses(text: str) -> None:
     assert parse_size(text) > 0
 
 
-@pytest.mark.parametrize("text", ["30m", "2 h", "7d", "1w", "3 days", "1.5 hours", "6 months", "2y"])
+@pytest.mark.parametrize("text", ["30m", "2 h", "7d", "1w", "3 days", "1.5 hours", "6 months", "2y", "2024-03-01"])
 def test_every_age_the_schema_pattern_allows_parses(text: str) -> None:
     """The same for ages: each allowed spelling is one parse_age reads."""
     assert re.fullmatch(AGE_PATTERN, text)
     assert parse_age(text) > 0
 
 
-@pytest.mark.parametrize("text", [".pdf", "*.pdf", "ten megs", "yesterday", "0 days ago", "MB"])
+@pytest.mark.parametrize("text", [".pdf", "*.pdf", "ten megs", "yesterday", "0 days ago", "MB", "2024030100000000d",
+                                  "1234567890"])
 def test_what_is_not_a_size_or_age_is_outside_both_patterns(text: str) -> None:
-    """File types and words never fit the size or age slots."""
+    """File types, words and runaway digits (a model writing a date as digits until it ran out of tokens) never
+    fit the size or age slots."""
     assert not re.fullmatch(SIZE_PATTERN, text) and not re.fullmatch(AGE_PATTERN, text)
+
+
+def test_a_date_as_an_age_is_the_time_since_its_local_midnight() -> None:
+    midnight = datetime(2024, 3, 1).timestamp()
+    assert parse_age("2024-03-01", now=midnight + 3600) == 3600
+    with pytest.raises(ToolError, match="use YYYY-MM-DD"):
+        parse_age("2024-13-01")
