@@ -4,8 +4,9 @@ deterministically and without the model, through the same policy, journal and au
 - Debounce: events for one file (or, for a batch rule, one folder) within the rule's quiet time make one run, so a
   download written in pieces is moved once, complete.
 - No self-trigger: what a run wrote is ignored by its own rule for a while, a rule whose action writes into its
-  own watched folder is refused when it is made, and a rule that runs more than `STORM_RUNS_PER_MINUTE` times a
-  minute is paused.
+  own watched folder is refused when it is made, a rule that runs more than `STORM_RUNS_PER_MINUTE` times a
+  minute is paused, and so is one that runs on the same file over `SAME_FILE_RUNS` times in ten minutes (two
+  rules handing a file back and forth).
 - A rule that fails `MAX_CONSECUTIVE_FAILURES` times in a row is paused, and the person told (a notice).
 - Calls the rule's approval does not cover wait in the pending queue (`llmos automations pending`); never run.
 - The rules file and the policy profiles are watched too: a change takes effect without a restart.
@@ -35,6 +36,8 @@ from llmos.tools.registry import Registry, ToolError, ToolSpec
 
 MAX_CONSECUTIVE_FAILURES = 3
 STORM_RUNS_PER_MINUTE = 120
+SAME_FILE_RUNS = 5
+SAME_FILE_WINDOW_S = 600.0
 OWN_OUTPUT_QUIET_S = 10.0
 """How long a rule ignores events on the files its own run wrote (the writes' events arrive just after it)."""
 TICK_S = 0.05
@@ -90,6 +93,8 @@ class AutomationRunner:
         """(rule id, file path or None for a batch rule) -> when it runs, if no event comes before."""
         self._own_outputs: dict[str, dict[str, float]] = collections.defaultdict(dict)
         self._recent_runs: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+        self._same_file_runs: dict[tuple[str, str], collections.deque[float]] = collections.defaultdict(
+            collections.deque)
         self._safety: Safety | None = None
         self._reload_at: float | None = None
         self._missing_folders: set[str] = set()
@@ -238,6 +243,11 @@ class AutomationRunner:
         if self._storming(rule):
             self._pause(rule, f"it ran over {STORM_RUNS_PER_MINUTE} times in a minute (an event storm)")
             return None
+        if event_path is not None and self._looping(rule, event_path):
+            self._pause(rule, f"it ran {SAME_FILE_RUNS} times on {_shown(event_path)} within "
+                              f"{SAME_FILE_WINDOW_S // 60:.0f} minutes: the file keeps coming back (two rules "
+                              "moving it back and forth?)")
+            return None
         outcome = self._notify(rule, event_path) if rule.action.tool == NOTIFY_TOOL else self._call(rule, event_path)
         self.runs_done += 1
         self.store.log_run(outcome.to_json())
@@ -331,6 +341,16 @@ class AutomationRunner:
         while runs and now - runs[0] > 60:
             runs.popleft()
         return len(runs) > STORM_RUNS_PER_MINUTE
+
+    def _looping(self, rule: Rule, event_path: Path) -> bool:
+        """Whether the rule is about to run on the same file once too often: each rule ignores its own output,
+        but two rules can hand a file back and forth, slowly enough to stay under the storm limit."""
+        now = time.monotonic()
+        runs = self._same_file_runs[(rule.id, str(event_path))]
+        runs.append(now)
+        while runs and now - runs[0] > SAME_FILE_WINDOW_S:
+            runs.popleft()
+        return len(runs) > SAME_FILE_RUNS
 
     def _count(self, rule: Rule, outcome: RunOutcome) -> None:
         if outcome.status in ("ok", "notice", "pending"):

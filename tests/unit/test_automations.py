@@ -402,3 +402,26 @@ def test_the_tui_sampler_notes_pending_calls_and_paused_rules(home: Path) -> Non
                                  f"automation {rule.id} paused: llmos automations list")
     store.log_run({"rule_id": rule.id, "event_path": None, "status": "notice", "detail": "~/build stopped changing"})
     assert attention_notes()[0] == f"automation {rule.id}: ~/build stopped changing"
+
+
+def test_two_rules_handing_a_file_back_and_forth_are_stopped(home: Path, running,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each rule ignores its own output, but A (Downloads -> Inbox) and B (Inbox -> Downloads) would ping-pong a
+    file for ever below the storm limit: a rule that keeps running on the same file is paused."""
+    monkeypatch.setattr(runner_module, "SAME_FILE_RUNS", 2)
+    (home / "Inbox").mkdir()
+    store = AutomationStore()
+    there = make_rule(trigger=Trigger(path="~/Downloads", glob="*.pdf", debounce_s=0.1),
+                      action=Action(tool="files.move", args={"source": "{path}", "destination": "~/Inbox/"}))
+    back = make_rule(trigger=Trigger(path="~/Inbox", glob="*.pdf", debounce_s=0.1),
+                     action=Action(tool="files.move", args={"source": "{path}", "destination": "~/Downloads/"}))
+    store.add(there)
+    store.add(back)
+    running()
+    (home / "Downloads" / "ball.pdf").write_bytes(b"%PDF")
+    assert wait_for(lambda: any(rule.paused_reason for rule in store.rules()), timeout_s=20)
+    paused = next(rule for rule in store.rules() if rule.paused_reason)
+    assert "keeps coming back" in str(paused.paused_reason)
+    runs_then = len(store.runs())
+    time.sleep(1.0)
+    assert len(store.runs()) == runs_then  # the loop has stopped
