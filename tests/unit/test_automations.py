@@ -207,6 +207,9 @@ def test_a_file_written_in_pieces_is_moved_once_complete(home: Path, running) ->
     moved = home / "Documents" / "PDFs" / "big.pdf"
     assert wait_for(moved.exists)
     assert moved.stat().st_size == 4000
+    # The run is logged just after the move (and its audit record); then there is exactly one.
+    assert wait_for(lambda: bool(store.runs()))
+    time.sleep(0.5)
     assert len(store.runs()) == 1
 
 

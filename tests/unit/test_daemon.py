@@ -400,6 +400,9 @@ def test_stored_automations_run_while_the_daemon_runs(daemon_env: Path, temp_hom
         while not moved.exists() and time.monotonic() < deadline:
             time.sleep(0.02)
         assert moved.exists()
+        # Counted once the run is audited and logged, just after the move itself.
+        while ask_daemon({"op": "status"})["automation_runs"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert ask_daemon({"op": "status"})["automation_runs"] == 1
     assert host.loads <= 1 and all(not backend.calls for backend in host.backends)  # no model call
 
