@@ -28,6 +28,8 @@ from llmos.tools.registry import Registry, ToolSpec
 ANSWER_TOOL = "answer"
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
+CHANGE_EFFECTS = frozenset({"write", "delete"})
+"""Effects a request's words can ask for that the model must not claim without a call (see `_change_still_owed`)."""
 OMITTED_RESULT = json.dumps({"note": "this earlier result was dropped to fit the context; call the tool again if needed"})
 
 @dataclass(frozen=True)
@@ -205,6 +207,7 @@ class _RequestRun:
         self.first_call_at: float | None = None
         self.usage = {"prompt_tokens": 0, "cached_tokens": 0, "generated_tokens": 0}
         self.answered_by_fast_path = False
+        self.change_nudged = False
 
     # The prefix is counted in the model's tokens: only a request the model plans needs it (and loads the model).
     @property
@@ -224,7 +227,8 @@ class _RequestRun:
             if self.cancel.is_set():
                 raise _Cancelled
             must_answer = force_answer or len(self.steps) >= self.options.max_steps
-            offered = self._offered_specs(answer_only=must_answer)
+            offered = self._offered_specs(answer_only=must_answer, withhold_answer=not must_answer
+                                          and self._change_still_owed())
             raw_call = yield from self._generate(offered)
             if raw_call is None:
                 return
@@ -296,12 +300,29 @@ class _RequestRun:
         found = memory.similar(request, limit=1, allowed_tools={spec.name for spec in self.tools})
         return found[0] if found else None
 
-    def _offered_specs(self, answer_only: bool) -> list[ToolSpec]:
+    def _offered_specs(self, answer_only: bool, withhold_answer: bool = False) -> list[ToolSpec]:
         """The tools this turn's grammar allows: the request's tools (those of other effect classes are not
-        refused afterwards: the model cannot even name them), or only `answer`."""
+        refused afterwards: the model cannot even name them), only `answer`, or all but `answer`."""
         if answer_only:
             return [spec for spec in self.tools if spec.name == ANSWER_TOOL]
+        if withhold_answer:
+            return [spec for spec in self.tools if spec.name != ANSWER_TOOL]
         return self.tools
+
+    def _change_still_owed(self) -> bool:
+        """Whether this turn must make a call rather than answer: the request's words ask for a change, the model
+        has so far only looked, and its last look succeeded. Once per request; the turn after may answer (there
+        was nothing to change, or it cannot be done). The 1.5B model often answered straight from a listing,
+        claiming a change it never made ("the PDFs were counted and saved" with no write)."""
+        if self.change_nudged or not self.steps or self.allowed_effects is None:
+            return False
+        if not self.allowed_effects & CHANGE_EFFECTS or self.steps[-1].status != "ok":
+            return False
+        effects = [self.session.registry.get(step.tool) for step in self.steps]
+        if any(spec is None or spec.effect.value != "read" for spec in effects):
+            return False
+        self.change_nudged = True
+        return True
 
     def _generate(self, offered: list[ToolSpec]) -> Iterator[Event]:
         """Ask the model for one call among `offered`; stream answer text as it comes.

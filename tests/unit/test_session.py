@@ -359,3 +359,26 @@ def test_first_call_timing_only_when_a_tool_was_called() -> None:
     assert 0 <= timed["first_call"] <= timed["total"]
     direct = ScriptedBackend([answer("hello")])
     assert "first_call" not in finished(run(Session(direct, make_registry(), AllowReadOnlyPolicy()), "hi")).timings_ms
+
+
+def test_a_change_asked_for_is_not_answered_from_a_look_alone() -> None:
+    """The request's words ask for a delete and the model has only looked (successfully): that turn's grammar
+    holds no `answer`, so it makes the change instead of claiming it; once, so the turn after may answer."""
+    from llmos.executor import Safety
+
+    def delete_intent(request: str) -> frozenset[str]:
+        return frozenset({"read", "delete"})
+
+    backend = ScriptedBackend([call("demo.count", folder="tmp"), call("demo.remove", path="tmp/a"), answer("done")])
+    registry = make_registry()
+    safety = Safety(policy=AllowReadOnlyPolicy(), intent=delete_intent)
+    events = run(Session(backend, registry, safety), "remove the files in tmp", approver=lambda step: True)
+    assert finished(events).ok and registry.removed == ["tmp/a"]
+    assert [("answer" in call_.offered_tools) for call_ in backend.calls] == [True, False, True]
+
+    # A look that failed, or a request that asks for no change, may be answered at once.
+    for request, intent, first in (("remove the files in missing", delete_intent, call("demo.count", folder="missing")),
+                                   ("count the files in tmp", lambda r: frozenset({"read"}), call("demo.count", folder="tmp"))):
+        backend = ScriptedBackend([first, answer("that is all")])
+        run(Session(backend, make_registry(), Safety(policy=AllowReadOnlyPolicy(), intent=intent)), request)
+        assert "answer" in backend.calls[1].offered_tools
