@@ -77,7 +77,7 @@ class StepRunner:
         except ToolError as exc:
             # The call cannot even be previewed (no such file, bad glob): nothing is decided or run.
             step.status = "error"
-            step.result = json.dumps({"error": str(exc)})
+            step.result = json.dumps(exc.payload())
             self._audit(step)
             yield StepFinished(step)
             return

@@ -421,7 +421,8 @@ def _existing_folder(path: str) -> Path:
     folder = expand_path(path)
     info = _stat_or_error(folder, follow_symlinks=True)
     if not stat.S_ISDIR(info.st_mode):
-        raise ToolError(f"{display_path(folder)} is not a folder")
+        raise ToolError(f"{display_path(folder)} is not a folder",
+                        hint="it is a file: files.read shows its content, files.stat its details")
     return folder
 
 
@@ -429,7 +430,7 @@ def _stat_or_error(target: Path, follow_symlinks: bool) -> os.stat_result:
     try:
         return os.stat(target, follow_symlinks=follow_symlinks)
     except FileNotFoundError:
-        raise ToolError(f"no such file or folder: {display_path(target)}") from None
+        raise ToolError(f"no such file or folder: {display_path(target)}", missing=target) from None
     except PermissionError:
         raise ToolError(f"permission denied: {display_path(target)}") from None
     except NotADirectoryError:

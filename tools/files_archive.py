@@ -164,7 +164,7 @@ def hash_file(path: str, algorithm: Literal["sha256", "sha1", "md5"] = "sha256")
     """
     target = expand_path(path)
     if not target.is_file():
-        raise ToolError(f"no such file: {display_path(target)}")
+        raise ToolError(f"no such file: {display_path(target)}", missing=target)
     digest = hashlib.new(algorithm)
     with target.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

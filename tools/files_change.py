@@ -46,10 +46,10 @@ def expand_sources(pattern: str) -> list[Path]:
     if GLOB_CHARS & set(pattern):
         matches = sorted(Path(match) for match in glob.glob(str(expanded)))
         if not matches:
-            raise ToolError(f"nothing matches {display_path(expanded)}")
+            raise ToolError(f"nothing matches {display_path(expanded)}", missing=expanded)
         return matches
     if not os.path.lexists(expanded):
-        raise ToolError(f"no such file or folder: {display_path(expanded)}")
+        raise ToolError(f"no such file or folder: {display_path(expanded)}", missing=expanded)
     return [expanded]
 
 
@@ -212,7 +212,7 @@ def append_file(path: str, text: str) -> dict[str, Any]:
 def _edited_text(path: str, mode: str, start: int, end: int | None, text: str) -> tuple[Path, str]:
     target = expand_path(path)
     if not target.is_file():
-        raise ToolError(f"no such file: {display_path(target)}")
+        raise ToolError(f"no such file: {display_path(target)}", missing=target)
     original = target.read_text(encoding="utf-8", errors="strict") if target.stat().st_size <= MAX_WRITE_BYTES else None
     if original is None:
         raise ToolError(f"{display_path(target)} is too big to edit here")

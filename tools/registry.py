@@ -14,6 +14,7 @@ import re
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -35,7 +36,26 @@ class Effect(str, enum.Enum):
 
 
 class ToolError(Exception):
-    """A failure the model should read as a result ("error: ..."), not a crash."""
+    """A failure the model should read as a result ("error: ..."), not a crash. `missing` is a path that does not
+    exist (the model then also reads similar paths that do), `hint` what would fix the call."""
+
+    def __init__(self, message: str, *, missing: Path | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.missing = missing
+        self.hint = hint
+
+    def payload(self) -> dict[str, Any]:
+        """The failure as the model reads it: the message, and what may fix the call."""
+        payload: dict[str, Any] = {"error": str(self)}
+        if self.hint:
+            payload["hint"] = self.hint
+        if self.missing is not None:
+            from llmos.tools.near_paths import similar_paths
+
+            near = similar_paths(self.missing)
+            if near:
+                payload["did_you_mean"] = near
+        return payload
 
 
 @dataclass(frozen=True)
@@ -45,11 +65,13 @@ class ToolResult:
     ok: bool
     data: Any = None
     error: str | None = None
+    error_payload: dict[str, Any] | None = field(default=None, compare=False)
+    """A failure with more than its message (`ToolError.payload`: a hint, similar paths)."""
 
     def for_model(self, budget_chars: int) -> str:
         """Compact JSON for the model, shrunk to `budget_chars` with the truncation said."""
         if not self.ok:
-            return render_within_budget({"error": self.error}, budget_chars)
+            return render_within_budget(self.error_payload or {"error": self.error}, budget_chars)
         return render_within_budget(compact_for_model(self.data), budget_chars)
 
 
@@ -123,7 +145,7 @@ class ToolSpec:
             args = self.validate(raw_args)
             return ToolResult(ok=True, data=self.func(**args))
         except ToolError as exc:
-            return ToolResult(ok=False, error=str(exc))
+            return ToolResult(ok=False, error=str(exc), error_payload=exc.payload())
         except (OSError, ValueError) as exc:
             return ToolResult(ok=False, error=_describe_os_error(exc))
         except Exception as exc:  # noqa: BLE001  a bug in one tool must not end the request; the model reads it
