@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -118,7 +120,8 @@ class RequestFinished:
             return 1
         if any(step.status == "denied" or (step.status == "skipped" and step.approved is False) for step in self.steps):
             return 3
-        if any(step.status == "error" for step in self.steps):
+        if any(step.status == "error" and not _fixed_later(step, self.steps[index + 1:])
+               for index, step in enumerate(self.steps)):
             return 1
         return 0
 
@@ -144,3 +147,22 @@ Event = (
     RequestStarted | StepPlanned | StepDecided | ApprovalNeeded | StepFinished | AnswerToken | Answer | Error
     | RequestFinished
 )
+
+
+def _fixed_later(failed: Step, later_steps: list[Step]) -> bool:
+    """Whether the model fixed a failed call: a later call of the same tool succeeded on the same target (other
+    arguments changed, like `overwrite`) or on a path the failure suggested (`did_you_mean`). Then the failure
+    is not the request's: a guessed path corrected from the error is a request done. A later call on another
+    target does not count ("delete a and b" with a missing still failed)."""
+    try:
+        suggested = set(json.loads(failed.result or "{}").get("did_you_mean") or [])
+    except (ValueError, AttributeError):
+        suggested = set()
+    failed_values = {value for value in failed.args.values() if isinstance(value, str)}
+    for step in later_steps:
+        if step.tool != failed.tool or step.status != "ok":
+            continue
+        values = {value for value in step.args.values() if isinstance(value, str)}
+        if values & suggested or values & failed_values:
+            return True
+    return False

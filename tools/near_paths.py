@@ -19,7 +19,7 @@ from llmos.tools.paths import display_path, home_dir
 
 MAX_DEPTH = 6
 MAX_ENTRIES = 20000
-MIN_SCORE = 0.6
+MIN_SCORE = 0.7
 SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "venv", ".venv", "site-packages", "target", "dist",
                              # Never walked, even for a hidden path: no name inside them is ever suggested.
                              ".ssh", ".gnupg", ".password-store", ".pki", "keyrings", ".git"})
@@ -79,7 +79,9 @@ def _likeness(wanted: str, name: str) -> float:
     wanted_words = set(_WORD.findall(wanted_stem))
     name_words = set(_WORD.findall(name_stem))
     shared = len(wanted_words & name_words) / len(wanted_words) if wanted_words else 0.0
-    contained = 0.75 if len(wanted_stem) >= 4 and (wanted_stem in name_stem or name_stem in wanted_stem) else 0.0
+    # "installer" in "old-installer", or "reports" a word of "Quarterly Reports"; never "app" for "webapp".
+    contained = 0.75 if len(wanted_stem) >= 4 and wanted_stem in name_stem or (
+        len(name_stem) >= 4 and name_stem in wanted_words) else 0.0
     return max(ratio, shared * 0.8, contained)
 
 

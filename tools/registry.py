@@ -55,6 +55,7 @@ class ToolError(Exception):
             near = similar_paths(self.missing)
             if near:
                 payload["did_you_mean"] = near
+                payload.setdefault("hint", "if one of these is what the request meant, make the call again with it")
         return payload
 
 

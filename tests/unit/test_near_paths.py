@@ -62,3 +62,35 @@ def test_nothing_close_means_no_suggestion(temp_home: Path, builtin_tools: Regis
 def test_listing_a_file_says_how_to_read_it(temp_home: Path, builtin_tools: Registry) -> None:
     payload = failure(builtin_tools, "files.list", path="~/Downloads/notes.txt")
     assert payload["hint"].startswith("it is a file: files.read")
+
+
+def test_a_short_name_inside_the_wanted_one_is_not_suggested(temp_home: Path) -> None:
+    """"app" is inside "webapp", but ~/x/app.py is no guess for ~/webapp; a whole word of the name is."""
+    (temp_home / "projects" / "webapp").mkdir(parents=True)
+    (temp_home / "projects" / "webapp" / "app.py").write_text("")
+    assert similar_paths(temp_home / "webapp") == ["~/projects/webapp"]
+    assert similar_paths(temp_home / "Documents" / "Old Taxes") == ["~/Documents/Taxes"]
+
+
+def _step(index: int, tool: str, status: str, result: str | None = None, **args: Any) -> Any:
+    from llmos.events import Step
+
+    return Step(index=index, tool=tool, args=args, status=status, result=result)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("steps", "exit_code"), [
+    # The model took the suggestion: the request is done.
+    ([_step(0, "files.delete", "error", json.dumps({"error": "no such file", "did_you_mean": ["~/Downloads/old.tmp"]}),
+            path="~/Downloads/installer.exe"),
+      _step(1, "files.delete", "ok", path="~/Downloads/old.tmp")], 0),
+    # Same target, another argument fixed.
+    ([_step(0, "files.write", "error", json.dumps({"error": "exists"}), path="~/a.json", content="x"),
+      _step(1, "files.write", "ok", path="~/a.json", content="x", overwrite=True)], 0),
+    # Another target: "delete a and b" with a missing still failed.
+    ([_step(0, "files.delete", "error", json.dumps({"error": "no such file"}), path="~/a"),
+      _step(1, "files.delete", "ok", path="~/b")], 1),
+])
+def test_a_failed_step_the_model_fixed_does_not_fail_the_request(steps: list[Any], exit_code: int) -> None:
+    from llmos.events import RequestFinished
+
+    assert RequestFinished(request="r", ok=True, answer="a", steps=steps, model="m").exit_code == exit_code
