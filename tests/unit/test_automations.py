@@ -20,7 +20,7 @@ from llmos.automations.store import AutomationStore, PendingAction
 from llmos.config import load_config
 from llmos.errors import UsageError
 from llmos.models.backend import GenerationStats
-from llmos.paths import data_dir
+from llmos.paths import config_dir, data_dir
 from llmos.policies.audit import AuditLog, audit_key_from_keyring
 from llmos.policies.journal import Journal
 from llmos.runtime import load_safety
@@ -62,7 +62,7 @@ def running(home: Path) -> Iterator[Callable[..., AutomationRunner]]:
     def start() -> AutomationRunner:
         config = load_config()
         runner = AutomationRunner(AutomationStore(), load_builtin_tools(), lambda: load_safety(None, config),
-                                  notify=notices.append)
+                                  watch_for_policy_changes=config_dir(), notify=notices.append)
         runner.notices = notices  # type: ignore[attr-defined]
         runner.start()
         started.append(runner)
@@ -428,3 +428,20 @@ def test_two_rules_handing_a_file_back_and_forth_are_stopped(home: Path, running
     runs_then = len(store.runs())
     time.sleep(1.0)
     assert len(store.runs()) == runs_then  # the loop has stopped
+
+
+def test_a_policy_file_changed_while_running_governs_the_next_run(home: Path, running) -> None:
+    """The runner rebuilds its policy when a profile file changes: a destination the person now protects is
+    refused at the next event, without a restart."""
+    store = AutomationStore()
+    rule = make_rule()
+    store.add(rule)
+    running()
+    (home / "Downloads" / "first.pdf").write_bytes(b"%PDF")
+    assert wait_for(lambda: [run["status"] for run in store.runs(rule.id)] == ["ok"])
+    (config_dir() / "policy.toml").write_text('denied_paths = ["~/Documents/PDFs"]\n')
+    time.sleep(0.5)
+    (home / "Downloads" / "second.pdf").write_bytes(b"%PDF")
+    assert wait_for(lambda: len(store.runs(rule.id)) == 2)
+    assert store.runs(rule.id)[-1]["status"] == "denied"
+    assert (home / "Downloads" / "second.pdf").exists()
