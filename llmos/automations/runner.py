@@ -132,31 +132,33 @@ class AutomationRunner:
             return list(self._rules.values())
 
     def reload(self) -> None:
-        """Read the rules again and watch the folders of the active ones."""
+        """Read the rules again and watch the folders of the active ones. Called from `start` and then only from
+        the scheduling thread. The observer's own lock is held while it calls our handlers, which take `_lock`:
+        so the watches are changed outside `_lock`, never inside it (that order would deadlock)."""
         try:
             rules = [rule for rule in self.store.rules() if rule.active]
         except LlmosError as exc:
             self.notify(f"automations not reloaded: {exc}")
             return
         with self._lock:
-            for watch in self._rule_watches:
-                with contextlib.suppress(KeyError, ValueError):
-                    self._observer.unschedule(watch)
-            self._rule_watches = []
             self._rules = {rule.id: rule for rule in rules}
             self._due = {key: at for key, at in self._due.items() if key[0] in self._rules}
-            self._missing_folders = set()
-            folders: dict[str, bool] = {}
-            for rule in rules:
-                folder = str(rule.trigger.folder())
-                folders[folder] = folders.get(folder, False) or rule.trigger.recursive
-            for folder, recursive in folders.items():
-                try:
-                    self._rule_watches.append(self._observer.schedule(_Forward(self._on_file_event), folder,
-                                                                      recursive=recursive))
-                except OSError:
-                    # Not created here: llmos makes no folders nobody asked for. Retried until it exists.
-                    self._missing_folders.add(folder)
+        for watch in self._rule_watches:
+            with contextlib.suppress(KeyError, ValueError):
+                self._observer.unschedule(watch)
+        self._rule_watches = []
+        self._missing_folders = set()
+        folders: dict[str, bool] = {}
+        for rule in rules:
+            folder = str(rule.trigger.folder())
+            folders[folder] = folders.get(folder, False) or rule.trigger.recursive
+        for folder, recursive in folders.items():
+            try:
+                self._rule_watches.append(self._observer.schedule(_Forward(self._on_file_event), folder,
+                                                                  recursive=recursive))
+            except OSError:
+                # Not created here: llmos makes no folders nobody asked for. Retried until it exists.
+                self._missing_folders.add(folder)
 
     # -- events -----------------------------------------------------------------------------------------------
 
