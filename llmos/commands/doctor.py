@@ -171,6 +171,32 @@ def describe_keyring(backend: Any) -> dict[str, Any]:
     return {"usable": True, "backend": name, "detail": "usable"}
 
 
+def automations_report() -> dict[str, Any]:
+    """Whether file events can be watched here (watchdog's observer for this system), the stored rules and
+    waiting calls, and whether the daemon that runs them is up."""
+    from watchdog.observers import Observer
+
+    from llmos.automations.store import AutomationStore
+    from llmos.daemon.client import DaemonUnavailable, ask_daemon
+    from llmos.errors import LlmosError
+
+    store = AutomationStore()
+    try:
+        rules, waiting = store.rules(), len(store.pending())
+    except LlmosError as exc:
+        return {"ok": False, "observer": Observer.__name__, "detail": str(exc)}
+    try:
+        daemon_running = ask_daemon({"op": "status"}, timeout_s=2.0).get("type") == "status"
+    except (DaemonUnavailable, LlmosError, OSError):
+        daemon_running = False
+    active = sum(rule.active for rule in rules)
+    detail = f"{Observer.__name__}; {len(rules)} rule(s), {active} active, {waiting} call(s) waiting for approval"
+    if rules and not daemon_running:
+        detail += "; the daemon is not running, so no rule runs (llmos daemon start)"
+    return {"ok": not rules or daemon_running, "observer": Observer.__name__, "rules": len(rules),
+            "active": active, "pending": waiting, "daemon_running": daemon_running, "detail": detail}
+
+
 def paths_report() -> dict[str, str]:
     from llmos import paths
 
@@ -192,6 +218,7 @@ def collect() -> dict[str, Any]:
         "model": model_report(),
         "remote": remote_report(),
         "keyring": keyring_report(),
+        "automations": automations_report(),
         "paths": paths_report(),
     }
 
@@ -220,6 +247,9 @@ def render(report: dict[str, Any]) -> str:
     keyring = report["keyring"]
     lines.append("keyring")
     lines.append(f"  {_mark(keyring['usable'])} {keyring.get('backend') or 'none'}: {keyring['detail']}")
+    automations = report["automations"]
+    lines.append("automations")
+    lines.append(f"  {_mark(automations['ok'])} {automations['detail']}")
     lines.append("paths")
     for key, value in report["paths"].items():
         lines.append(f"  {key:<7} {value}")

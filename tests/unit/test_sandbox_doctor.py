@@ -15,6 +15,7 @@ from llmos.policies.sandbox import LayerStatus
 
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))  # no daemon there
     for variable in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
         monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
     monkeypatch.delenv("LLMOS_MODEL", raising=False)
@@ -50,7 +51,7 @@ def test_text_report_lists_every_layer_with_its_reason(
     out = capsys.readouterr().out
     assert "[ok] bubblewrap" in out and "[--] landlock" in out and "the kernel has no Landlock" in out
     assert "[--] seccomp" in out and "not implemented" in out
-    for section in ("sandbox", "model", "keyring", "paths"):
+    for section in ("sandbox", "model", "keyring", "automations", "paths"):
         assert section in out.splitlines()
     assert "llama-cpp-python" in out and "GPU offload" in out and "default model" in out
 
@@ -60,7 +61,7 @@ def test_json_report_has_every_section(monkeypatch: pytest.MonkeyPatch, capsys: 
     options = parse(["doctor", "--json"])
     assert options.handler(options) == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report) == {"sandbox_ok", "sandbox", "llama_cpp", "model", "remote", "keyring", "paths"}
+    assert set(report) == {"sandbox_ok", "sandbox", "llama_cpp", "model", "remote", "keyring", "automations", "paths"}
     assert [layer["name"] for layer in report["sandbox"]] == ["bubblewrap", "landlock", "seccomp"]
     assert report["model"]["cached"] is False  # empty cache in tmp
     assert set(report["paths"]) == {"config", "data", "cache", "models"}
@@ -116,3 +117,19 @@ def test_chained_keyring_is_usable_when_one_member_is() -> None:
 def test_backends_are_read_from_llama_system_info() -> None:
     info = "CPU : SSE3 = 1 | AVX2 = 1 | CUDA : ARCHS = 890 | USE_GRAPHS = 1 | Metal : EMBED_LIBRARY = 1 | "
     assert doctor.backends_from_system_info(info) == ["CPU", "CUDA", "Metal"]
+
+
+def test_automations_section_says_when_stored_rules_have_no_daemon_to_run_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from llmos.automations.rules import Action, Rule, Trigger
+    from llmos.automations.store import AutomationStore
+
+    monkeypatch.setattr("llmos.policies.sandbox.layer_status", lambda: FAKE_LAYERS)
+    AutomationStore().add(Rule(trigger=Trigger(path="~/Downloads", glob="*.pdf"),
+                               action=Action(tool="files.move", args={"source": "{path}", "destination": "~/PDFs/"})))
+    options = parse(["doctor"])
+    options.handler(options)
+    line = next(line for line in capsys.readouterr().out.splitlines() if "rule(s)" in line)
+    assert line.startswith("  [--] ") and "1 rule(s), 1 active, 0 call(s) waiting" in line
+    assert "the daemon is not running" in line
