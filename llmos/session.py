@@ -7,6 +7,7 @@ the `approver` callback. Tool output and stdin reach the model delimited and lab
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +29,15 @@ from llmos.tools.registry import Registry, ToolSpec
 ANSWER_TOOL = "answer"
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
+CHANGE_CLAUSE = re.compile(
+    r"(?:^|[,;.]|\b(?:and|then|please))\s*(?:then\s+|please\s+)?(?:move|copy|write|save|delete|remove|archive|zip|"
+    r"compress|extract|unzip|rename|append|add|put|make|create|chmod|edit|change|update|replace|back\s+up|tidy|"
+    r"organi[sz]e|clean|empty|wipe|trash|erase|purge|overwrite|fix)\b",
+    re.IGNORECASE,
+)
+"""A clause that tells llmos to make a change ("archive X, then delete it", "count them and write the number to
+Y"). The intent table's words are broader on purpose (safety gating): "which files were modified" or "what are
+the permissions on x" use change words without asking for a change, and their look may be answered at once."""
 CHANGE_EFFECTS = frozenset({"write", "delete"})
 """Effects a request's words can ask for that the model must not claim without a call (see `_change_still_owed`)."""
 OMITTED_RESULT = json.dumps({"note": "this earlier result was dropped to fit the context; call the tool again if needed"})
@@ -310,11 +320,12 @@ class _RequestRun:
         return self.tools
 
     def _change_still_owed(self) -> bool:
-        """Whether this turn must make a call rather than answer: the request's words ask for a change, the model
-        has so far only looked, and its last look succeeded. Once per request; the turn after may answer (there
+        """Whether this turn must make a call rather than answer: the request tells llmos to make a change (its
+        effect allowed and a clause starting with a change verb), the model has so far only looked, and its last
+        look succeeded. Once per request; the turn after may answer (there
         was nothing to change, or it cannot be done). The 1.5B model often answered straight from a listing,
         claiming a change it never made ("the PDFs were counted and saved" with no write)."""
-        if self.change_nudged or not self.steps or self.allowed_effects is None:
+        if self.change_nudged or not self.steps or self.allowed_effects is None or not CHANGE_CLAUSE.search(self.request):
             return False
         if not self.allowed_effects & CHANGE_EFFECTS or self.steps[-1].status != "ok":
             return False

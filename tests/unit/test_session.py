@@ -378,7 +378,11 @@ def test_a_change_asked_for_is_not_answered_from_a_look_alone() -> None:
 
     # A look that failed, or a request that asks for no change, may be answered at once.
     for request, intent, first in (("remove the files in missing", delete_intent, call("demo.count", folder="missing")),
-                                   ("count the files in tmp", lambda r: frozenset({"read"}), call("demo.count", folder="tmp"))):
+                                   ("count the files in tmp", lambda r: frozenset({"read"}), call("demo.count", folder="tmp")),
+                                   # Change words that do not tell llmos to change anything.
+                                   ("which files in tmp were removed?", delete_intent, call("demo.count", folder="tmp")),
+                                   ("list the files in tmp that were modified today", delete_intent,
+                                    call("demo.count", folder="tmp"))):
         backend = ScriptedBackend([first, answer("that is all")])
         run(Session(backend, make_registry(), Safety(policy=AllowReadOnlyPolicy(), intent=intent)), request)
         assert "answer" in backend.calls[1].offered_tools
