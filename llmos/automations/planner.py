@@ -19,6 +19,8 @@ from llmos.errors import UsageError
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
 from llmos.models.prompt import IM_END, IM_START, Turn, render_conversation
+from llmos.policies.decision import Decision, Policy, PolicyCall
+from llmos.policies.impact import Impact, PathEffect
 from llmos.tools.paths import display_path, expand_path
 from llmos.tools.registry import Registry, ToolError
 
@@ -153,3 +155,27 @@ class _NotifyArgs(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
     text: str
+
+
+SOURCE_ACTIONS = {"files.move": "move_from", "files.copy": "read", "files.delete": "delete", "files.chmod": "chmod",
+                  "files.archive": "read", "files.extract": "read"}
+OUTPUT_ACTIONS = {"files.move": "move_to", "files.copy": "create", "files.archive": "create",
+                  "files.extract": "create"}
+
+
+def policy_refusal(rule: Rule, registry: Registry, policy: Policy) -> Decision | None:
+    """The policy's deny when it would refuse every run of the rule, judged on a sample event file in the watched
+    folder and the folders the arguments name (a rule moving files into ~/.ssh, or watching /etc); else None.
+    Each real run is still decided on its own, on the real file."""
+    spec = registry.get(rule.action.tool)
+    if spec is None or rule.action.tool not in SOURCE_ACTIONS:
+        return None
+    sample = rule.trigger.folder() / f"example{Path(rule.trigger.glob).suffix if '*' in rule.trigger.glob else ''}"
+    effects = [PathEffect(sample, SOURCE_ACTIONS[rule.action.tool])]  # type: ignore[arg-type]
+    if rule.action.tool in OUTPUT_ACTIONS:
+        effects += [PathEffect(root / sample.name, OUTPUT_ACTIONS[rule.action.tool])  # type: ignore[arg-type]
+                    for root in rule.approved_roots()]
+    call = PolicyCall(tool=spec.name, effect=spec.effect.value, args=rule.action.for_event(sample),
+                      impact=Impact(paths=tuple(effects)), allowed_effects=frozenset({spec.effect.value}))
+    decision = policy.decide(call)
+    return decision if decision.verdict == "deny" else None

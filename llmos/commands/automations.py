@@ -103,6 +103,7 @@ def add(options: argparse.Namespace, store: AutomationStore) -> int:
         rule = _planned_rule(options.request, options.model)
     if options.confirm_each:
         rule = rule.model_copy(update={"confirm_each": True})
+    _refuse_what_policy_denies(rule, registry)
     if options.json:
         print(json.dumps(rule.model_dump(mode="json"), indent=2))
     else:
@@ -119,6 +120,18 @@ def add(options: argparse.Namespace, store: AutomationStore) -> int:
                   file=sys.stderr)
         _say_if_no_daemon()
     return 0
+
+
+def _refuse_what_policy_denies(rule: Rule, registry: Any) -> None:
+    """A rule every run of which the policy would deny is refused now, not paused after three failures."""
+    from llmos.automations.planner import policy_refusal
+    from llmos.config import load_config
+    from llmos.runtime import load_policy
+
+    config = load_config()
+    denied = policy_refusal(rule, registry, load_policy(config.policy, config))
+    if denied is not None:
+        raise UsageError(f"this rule is refused: the policy would deny every run ({denied.rule}: {denied.reason})")
 
 
 def approval_scope(rule: Rule, registry: Any) -> str:

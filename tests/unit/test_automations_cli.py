@@ -104,3 +104,17 @@ def test_bad_input_is_one_line_and_exit_2(arguments: list[str], message: str, ca
     assert main(arguments) == 2
     error = capsys.readouterr().err.strip()
     assert message in error and "\n" not in error and "Traceback" not in error
+
+
+@pytest.mark.parametrize(("destination", "watched", "rule_name"), [
+    ("~/.ssh/", "~/Downloads", "protected-path"),
+    ("~/Documents/PDFs/", "/etc", "system-path"),
+])
+def test_a_rule_the_policy_would_always_deny_is_refused_when_added(destination: str, watched: str, rule_name: str,
+                                                                  capsys) -> None:
+    rule = json.dumps({"trigger": {"path": watched, "glob": "*.pdf"},
+                       "action": {"tool": "files.move", "args": {"source": "{path}", "destination": destination}}})
+    assert main(["automations", "add", "--rule", rule, "--yes"]) == 2
+    error = capsys.readouterr().err
+    assert "the policy would deny every run" in error and rule_name in error
+    assert AutomationStore().rules() == []
