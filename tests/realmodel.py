@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,3 +40,10 @@ def isolated_llmos_env(home: Path, model_cache_home: Path, tmp_path: Path, *, mo
         "LLMOS_MODEL": model,
         "HF_HUB_OFFLINE": "1",
     }
+
+
+def run_llmos(environment: dict[str, str], *args: str, program: str = "llmos") -> subprocess.CompletedProcess[str]:
+    """Run an installed llmos program (`llmos`, `llmos-ask`) with `environment`, in its HOME, with no stdin."""
+    executable = str(Path(sys.executable).with_name(program))
+    return subprocess.run([executable, *args], env=environment, capture_output=True, text=True, timeout=600,
+                          cwd=environment["HOME"], stdin=subprocess.DEVNULL)

@@ -4,6 +4,7 @@ and a runner for the real `llmos-ask` command."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from realmodel import SMALL_MODEL, AskResult, isolated_llmos_env
+from realmodel import SMALL_MODEL, AskResult, isolated_llmos_env, run_llmos
 
 @pytest.fixture(scope="session")
 def model_cache_home() -> Iterator[Path]:
@@ -56,3 +57,19 @@ def ask(real_home: Path, model_cache_home: Path, tmp_path: Path):  # noqa: ANN20
         return AskResult(completed.returncode, completed.stdout, completed.stderr)
 
     return run
+
+
+@pytest.fixture
+def daemon_environment(real_home: Path, model_cache_home: Path, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of real llmos processes that may start their own daemon: the isolated folders of
+    `isolated_llmos_env` and a short runtime dir of their own (a socket path must fit in 107 bytes). A daemon
+    left running is stopped afterwards."""
+    runtime = Path(tempfile.mkdtemp(prefix="llmos-rt-", dir="/tmp"))
+    environment = {
+        **{key: value for key, value in os.environ.items() if key != "LLMOS_NO_DAEMON"},
+        **isolated_llmos_env(real_home, model_cache_home, tmp_path),
+        "XDG_RUNTIME_DIR": str(runtime),
+    }
+    yield environment
+    run_llmos(environment, "daemon", "stop")
+    shutil.rmtree(runtime, ignore_errors=True)

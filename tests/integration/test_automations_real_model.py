@@ -6,45 +6,22 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from realmodel import isolated_llmos_env
+from realmodel import run_llmos
 
 pytestmark = pytest.mark.model
 
 PDF_REQUEST = "whenever a PDF lands in ~/Downloads, move it to ~/Documents/PDFs"
 
 
-@pytest.fixture
-def environment(real_home: Path, model_cache_home: Path, tmp_path: Path) -> Iterator[dict[str, str]]:
-    runtime = Path(tempfile.mkdtemp(prefix="llmos-rt-", dir="/tmp"))
-    environment = {
-        **{key: value for key, value in os.environ.items() if key != "LLMOS_NO_DAEMON"},
-        **isolated_llmos_env(real_home, model_cache_home, tmp_path),
-        "XDG_RUNTIME_DIR": str(runtime),
-    }
-    yield environment
-    _llmos(environment, "daemon", "stop")
-    shutil.rmtree(runtime, ignore_errors=True)
-
-
-def _llmos(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    executable = str(Path(sys.executable).with_name("llmos"))
-    return subprocess.run([executable, *args], env=environment, capture_output=True, text=True, timeout=600,
-                          cwd=environment["HOME"], stdin=subprocess.DEVNULL)
-
-
-def test_the_pdf_rule_from_words_moves_a_dropped_pdf_audited_and_undoable(environment: dict[str, str]) -> None:
+def test_the_pdf_rule_from_words_moves_a_dropped_pdf_audited_and_undoable(
+        daemon_environment: dict[str, str]) -> None:
+    environment = daemon_environment
     home = Path(environment["HOME"])
-    added = _llmos(environment, "automations", "add", PDF_REQUEST, "--yes", "--json")
+    added = run_llmos(environment, "automations", "add", PDF_REQUEST, "--yes", "--json")
     assert added.returncode == 0, added.stderr
     rule = json.loads(added.stdout)
     trigger, action = rule["trigger"], rule["action"]
@@ -54,9 +31,9 @@ def test_the_pdf_rule_from_words_moves_a_dropped_pdf_audited_and_undoable(enviro
     assert action["tool"] == "files.move" and "{path}" in action["args"]["source"]
     assert action["args"]["destination"].rstrip("/") == "~/Documents/PDFs"
 
-    started = _llmos(environment, "daemon", "start")
+    started = run_llmos(environment, "daemon", "start")
     assert started.returncode == 0, started.stderr
-    status = json.loads(_llmos(environment, "daemon", "status", "--json").stdout)
+    status = json.loads(run_llmos(environment, "daemon", "status", "--json").stdout)
     assert status["automations"] == 1
 
     dropped = home / "Downloads" / "statement.pdf"
@@ -79,15 +56,15 @@ def test_the_pdf_rule_from_words_moves_a_dropped_pdf_audited_and_undoable(enviro
     assert records, "the move was not audited"
     record = records[0]
     assert record["request"].startswith(f"automation {rule['id']}:") and record["status"] == "ok"
-    assert _llmos(environment, "log", "--verify").returncode == 0
+    assert run_llmos(environment, "log", "--verify").returncode == 0
 
-    undone = _llmos(environment, "undo")
+    undone = run_llmos(environment, "undo")
     assert undone.returncode == 0, undone.stderr
     assert dropped.read_bytes() == b"%PDF-1.4 bank statement" and not moved.exists()
     # The file put back is a new event in ~/Downloads; the rule must not undo the undo.
     runs: list[dict] = []
     while not any(run["status"] == "skipped" for run in runs) and time.monotonic() < deadline + 30:
-        log = _llmos(environment, "automations", "log", rule["id"], "--json")
+        log = run_llmos(environment, "automations", "log", rule["id"], "--json")
         runs = json.loads(log.stdout) if log.returncode == 0 else []
         time.sleep(0.1)
     assert [run["status"] for run in runs] == ["ok", "skipped"]
