@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic
 
@@ -25,6 +25,7 @@ from llmos.paths import data_dir
 RULES_FILE = "rules.json"
 PENDING_FILE = "pending.json"
 RUNS_FILE = "runs.jsonl"
+ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 RUN_LOG_KEEP = 2000
 """Run records kept (the oldest are dropped): a busy rule must not grow the log without bound."""
 
@@ -58,16 +59,13 @@ class AutomationStore:
     # -- rules ------------------------------------------------------------------------------------------------
 
     def rules(self) -> list[Rule]:
-        try:
-            return [Rule.model_validate(raw) for raw in self._read_list(RULES_FILE, "rules")]
-        except pydantic.ValidationError as exc:
-            raise UsageError(f"{self.rules_path} is damaged: {exc.errors()[0]['msg']}") from None
+        return self._read_models(RULES_FILE, "rules", Rule)
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules():
             if rule.id == rule_id:
                 return rule
-        raise UsageError(f"no automation {rule_id!r} (llmos automations list shows them)")
+        raise _no_rule(rule_id)
 
     def add(self, rule: Rule) -> None:
         with self._locked():
@@ -85,14 +83,14 @@ class AutomationStore:
                     rules[index] = rule.model_copy(update=changes)
                     self._write_list(RULES_FILE, "rules", rules)
                     return rules[index]
-        raise UsageError(f"no automation {rule_id!r} (llmos automations list shows them)")
+        raise _no_rule(rule_id)
 
     def remove(self, rule_id: str) -> Rule:
         with self._locked():
             rules = self.rules()
             kept = [rule for rule in rules if rule.id != rule_id]
             if len(kept) == len(rules):
-                raise UsageError(f"no automation {rule_id!r} (llmos automations list shows them)")
+                raise _no_rule(rule_id)
             self._write_list(RULES_FILE, "rules", kept)
             # Its queued calls go with it: approving them later would run a rule the person removed.
             pending = [item for item in self.pending() if item.rule_id != rule_id]
@@ -102,10 +100,10 @@ class AutomationStore:
     # -- pending queue ----------------------------------------------------------------------------------------
 
     def pending(self) -> list[PendingAction]:
-        try:
-            return [PendingAction.model_validate(raw) for raw in self._read_list(PENDING_FILE, "pending")]
-        except pydantic.ValidationError as exc:
-            raise UsageError(f"{self.folder / PENDING_FILE} is damaged: {exc.errors()[0]['msg']}") from None
+        return self._read_models(PENDING_FILE, "pending", PendingAction)
+
+    def pending_item(self, pending_id: str) -> PendingAction:
+        return _pending_in(self.pending(), pending_id)
 
     def queue(self, item: PendingAction) -> None:
         with self._locked():
@@ -115,11 +113,9 @@ class AutomationStore:
         """Remove one pending item and return it (it is then run or dropped by the caller)."""
         with self._locked():
             items = self.pending()
-            for item in items:
-                if item.id == pending_id:
-                    self._write_list(PENDING_FILE, "pending", [other for other in items if other.id != pending_id])
-                    return item
-        raise UsageError(f"no pending action {pending_id!r} (llmos automations pending shows them)")
+            item = _pending_in(items, pending_id)
+            self._write_list(PENDING_FILE, "pending", [other for other in items if other.id != pending_id])
+        return item
 
     # -- run log ----------------------------------------------------------------------------------------------
 
@@ -131,13 +127,17 @@ class AutomationStore:
             self._replace(self.runs_path, "".join(line + "\n" for line in lines))
 
     def runs(self, rule_id: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-        records = []
-        for line in self._run_lines():
+        """The newest `limit` run records (of one rule), oldest first. Read from the end and parsed only as far
+        as needed: the TUI asks for the latest notices at every system sample."""
+        records: list[dict[str, Any]] = []
+        for line in reversed(self._run_lines()):
+            if len(records) >= limit:
+                break
             with contextlib.suppress(ValueError):
                 record = json.loads(line)
                 if rule_id is None or record.get("rule_id") == rule_id:
                     records.append(record)
-        return records[-limit:]
+        return records[::-1]
 
     def _run_lines(self) -> list[str]:
         try:
@@ -156,6 +156,13 @@ class AutomationStore:
             yield
         finally:
             os.close(descriptor)
+
+    def _read_models(self, file_name: str, key: str, model: type[ModelT]) -> list[ModelT]:
+        """The `key` list of a store file as `model`s; a damaged file is one clear UsageError."""
+        try:
+            return [model.model_validate(raw) for raw in self._read_list(file_name, key)]
+        except pydantic.ValidationError as exc:
+            raise UsageError(f"{self.folder / file_name} is damaged: {exc.errors()[0]['msg']}") from None
 
     def _read_list(self, file_name: str, key: str) -> list[Any]:
         path = self.folder / file_name
@@ -181,3 +188,14 @@ class AutomationStore:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(temporary, path)
+
+
+def _no_rule(rule_id: str) -> UsageError:
+    return UsageError(f"no automation {rule_id!r} (llmos automations list shows them)")
+
+
+def _pending_in(items: list[PendingAction], pending_id: str) -> PendingAction:
+    for item in items:
+        if item.id == pending_id:
+            return item
+    raise UsageError(f"no pending action {pending_id!r} (llmos automations pending shows them)")

@@ -287,7 +287,7 @@ def run_pending(store: AutomationStore, pending_id: str) -> tuple[Step, dict[str
     from llmos.runtime import load_safety
     from llmos.tools import load_builtin_tools
 
-    item = _find_pending(store, pending_id)
+    item = store.pending_item(pending_id)
     rule = store.rule(item.rule_id)
     spec = load_builtin_tools().get(item.tool)
     if spec is None:
@@ -299,13 +299,6 @@ def run_pending(store: AutomationStore, pending_id: str) -> tuple[Step, dict[str
               "undo_id": step.undo_id, "approved_pending": item.id}
     store.log_run(record)
     return step, record
-
-
-def _find_pending(store: AutomationStore, pending_id: str) -> PendingAction:
-    for item in store.pending():
-        if item.id == pending_id:
-            return item
-    raise UsageError(f"no pending action {pending_id!r} (llmos automations pending shows them)")
 
 
 # -- helpers --------------------------------------------------------------------------------------------------
