@@ -210,23 +210,32 @@ def test_two_concurrent_clients_get_only_their_own_streams(daemon_env: Path) -> 
         assert finished(events).answer == f"you asked: {request}"
 
 
+LONG_REQUEST = "tell me a long story " * 10
+
+
+def long_request_streaming() -> Any:
+    """A raw connection whose long request is running: returned once its answer has begun to stream."""
+    channel = open_channel()
+    channel.send({"op": "run", "request": LONG_REQUEST, "stdin_data": None,
+                  "context": RequestContext.here().to_json(), "model": None, "policy": None,
+                  "max_steps": None, "dry_run": False})
+    while (message := channel.receive()) is not None and message["event"]["kind"] != "answer_token":
+        pass
+    return channel
+
+
 def test_client_that_disconnects_mid_request_cancels_it(daemon_env: Path) -> None:
     """A client gone mid-generation cancels its request: the model stops early and the daemon serves the next."""
     host = ScriptedHost(lambda: EchoBackend(delay_s=0.05))
     with RunningDaemon(host):
-        channel = open_channel()
-        channel.send({"op": "run", "request": "tell me a long story " * 10, "stdin_data": None,
-                      "context": RequestContext.here().to_json(), "model": None, "policy": None,
-                      "max_steps": None, "dry_run": False})
-        while (message := channel.receive()) is not None and message["event"]["kind"] != "answer_token":
-            pass
+        channel = long_request_streaming()
         channel.connection.close()
         deadline = time.monotonic() + 10
         while ask_daemon({"op": "status"})["requests_running"] and time.monotonic() < deadline:
             time.sleep(0.05)
         assert ask_daemon({"op": "status"})["requests_running"] == 0
         backend = host.backends[0]
-        assert backend.pieces_sent < len(json.dumps(answer("you asked: " + "tell me a long story " * 10))) // 5
+        assert backend.pieces_sent < len(json.dumps(answer("you asked: " + LONG_REQUEST))) // 5
         assert finished(list(assistant().run("still there?"))).answer == "you asked: still there?"
 
 
@@ -413,19 +422,14 @@ def test_stopping_cancels_a_running_generation_instead_of_waiting_for_it(daemon_
     host = ScriptedHost(lambda: EchoBackend(delay_s=0.05))
     running = RunningDaemon(host)
     running.__enter__()
-    channel = open_channel()
-    channel.send({"op": "run", "request": "tell me a long story " * 10, "stdin_data": None,
-                  "context": RequestContext.here().to_json(), "model": None, "policy": None,
-                  "max_steps": None, "dry_run": False})
-    while (message := channel.receive()) is not None and message["event"]["kind"] != "answer_token":
-        pass
+    channel = long_request_streaming()
     running.__exit__(None, None, None)
     kinds = []
     while (message := channel.receive()) is not None:
         kinds.append(message["event"]["kind"] if message.get("type") == "event" else message["type"])
     assert "error" in kinds and "answer" not in kinds  # cancelled, never finished
     backend = host.backends[0]
-    assert backend.pieces_sent < len(json.dumps(answer("you asked: " + "tell me a long story " * 10))) // 5
+    assert backend.pieces_sent < len(json.dumps(answer("you asked: " + LONG_REQUEST))) // 5
 
 
 class RuleWritingBackend(ScriptedBackend):
