@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from llmos.events import ApprovalNeeded, Event, Step, StepDecided, StepFinished
 from llmos.policies.decision import Decision, Policy, PolicyCall
-from llmos.policies.impact import describe_impact
+from llmos.policies.impact import Impact, describe_impact
 from llmos.tools.context import ToolContext, using_context
 from llmos.tools.paths import home_dir
 from llmos.tools.registry import Effect, ToolError, ToolSpec
@@ -71,16 +71,19 @@ class StepRunner:
         self.dry_run = dry_run
         self.result_budget_chars = result_budget_chars
 
-    def run(self, spec: ToolSpec, step: Step) -> Iterator[Event]:
-        try:
-            impact = spec.impact(step.args)
-        except ToolError as exc:
-            # The call cannot even be previewed (no such file, bad glob): nothing is decided or run.
-            step.status = "error"
-            step.result = json.dumps(exc.payload())
-            self._audit(step)
-            yield StepFinished(step)
-            return
+    def run(self, spec: ToolSpec, step: Step, impact: Impact | None = None) -> Iterator[Event]:
+        """`impact`: the preview a caller already judged the call on (an automation's scope check); it is the one
+        decided, approved and run, never recomputed from files that may have changed since."""
+        if impact is None:
+            try:
+                impact = spec.impact(step.args)
+            except ToolError as exc:
+                # The call cannot even be previewed (no such file, bad glob): nothing is decided or run.
+                step.status = "error"
+                step.result = json.dumps(exc.payload())
+                self._audit(step)
+                yield StepFinished(step)
+                return
         step.preview = describe_impact(impact, home_dir())
         call = PolicyCall(
             tool=spec.name, effect=spec.effect.value, args=step.args, impact=impact,

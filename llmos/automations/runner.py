@@ -293,7 +293,8 @@ class AutomationRunner:
         if problem is None:
             # Known before the call, so the events its writes raise while it runs are already ignored.
             self._remember_outputs(rule, impact)
-        step = run_call(self._current_safety(), spec, args, rule, approver)
+        # The impact the scope was judged on is the one decided and run (not a second preview of changed files).
+        step = run_call(self._current_safety(), spec, args, rule, approver, impact)
         if queued:
             self.notify(f"automation {rule.id} waits for approval: llmos automations pending ({queued[0].id})")
             return RunOutcome(rule.id, _shown(event_path), "pending", f"queued as {queued[0].id}: {problem}")
@@ -392,9 +393,10 @@ def undone_in_journal(undo_id: str) -> bool:
     return any(entry.undone_at and undo_id in (entry.id, entry.request_id) for entry in entries)
 
 
-def run_call(safety: Safety, spec: ToolSpec, args: dict[str, Any], rule: Rule, approver: Approver) -> Step:
+def run_call(safety: Safety, spec: ToolSpec, args: dict[str, Any], rule: Rule, approver: Approver,
+             impact: Impact | None = None) -> Step:
     """One call of `rule` through policy, approval, the journal and the audit log, as a request's step runs;
-    the audit names the rule as the request."""
+    the audit names the rule as the request. `impact`: the preview the caller judged the call on, if any."""
     step = Step(index=0, tool=spec.name, args=args)
     runner = StepRunner(
         safety,
@@ -406,7 +408,7 @@ def run_call(safety: Safety, spec: ToolSpec, args: dict[str, Any], rule: Rule, a
         dry_run=False,
         result_budget_chars=RESULT_BUDGET_CHARS,
     )
-    for _event in runner.run(spec, step):
+    for _event in runner.run(spec, step, impact):
         pass
     return step
 
