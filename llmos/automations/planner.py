@@ -130,7 +130,7 @@ def check_rule(rule: Rule, registry: Registry) -> Rule:
         if checked.action.tool not in RULE_TOOLS or (spec := registry.get(checked.action.tool)) is None:
             raise UsageError(f"an automation cannot use {checked.action.tool!r}; it may use "
                              f"{', '.join((*RULE_TOOLS, NOTIFY_TOOL))}")
-        sample = folder / f"example{Path(checked.trigger.glob).suffix if '*' in checked.trigger.glob else ''}"
+        sample = folder / checked.trigger.sample_name()
         try:
             spec.validate(checked.action.for_event(sample))
         except ToolError as exc:
@@ -170,7 +170,7 @@ def policy_refusal(rule: Rule, registry: Registry, policy: Policy) -> Decision |
     spec = registry.get(rule.action.tool)
     if spec is None or rule.action.tool not in SOURCE_ACTIONS:
         return None
-    sample = rule.trigger.folder() / f"example{Path(rule.trigger.glob).suffix if '*' in rule.trigger.glob else ''}"
+    sample = rule.trigger.folder() / rule.trigger.sample_name()
     effects = [PathEffect(sample, SOURCE_ACTIONS[rule.action.tool])]  # type: ignore[arg-type]
     if rule.action.tool in OUTPUT_ACTIONS:
         effects += [PathEffect(root / sample.name, OUTPUT_ACTIONS[rule.action.tool])  # type: ignore[arg-type]

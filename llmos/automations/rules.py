@@ -61,6 +61,12 @@ class Trigger(pydantic.BaseModel):
     def folder(self) -> Path:
         return expand_path(self.path)
 
+    def sample_name(self) -> str:
+        """A file name standing for the files the glob takes (`*.pdf` -> `example.pdf`), to check a rule's
+        arguments, policy and outputs before any real event."""
+        suffix = PurePosixPath(self.glob).suffix
+        return f"example{suffix if suffix and not set('*?[') & set(suffix) else ''}"
+
     def matches(self, path: Path) -> bool:
         """Whether an event on `path` concerns this trigger (in the folder, or beneath it when recursive)."""
         folder = self.folder()
@@ -136,17 +142,11 @@ def self_trigger_problem(rule: Rule) -> str | None:
     if rule.action.tool == NOTIFY_TOOL:
         return None
     for root in rule.approved_roots():
-        sample = root / f"sample{_glob_suffix(rule.trigger.glob)}"
+        sample = root / rule.trigger.sample_name()
         if rule.trigger.matches(sample) or (root == rule.trigger.folder() and "created" in rule.trigger.events):
             return (f"its action writes into {display_path(root)}, which its own trigger watches, so it would run "
                     "on its own output; choose a destination outside the watched folder")
     return None
-
-
-def _glob_suffix(pattern: str) -> str:
-    """A file-name ending the glob accepts, to test whether a destination would match it (`*.pdf` -> `.pdf`)."""
-    suffix = PurePosixPath(pattern).suffix
-    return suffix if suffix and not set("*?[") & set(suffix) else ""
 
 
 def _fill(value: Any, path: Path | None) -> Any:
