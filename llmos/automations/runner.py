@@ -32,6 +32,7 @@ from llmos.errors import LlmosError
 from llmos.events import Step
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.policies.impact import Impact
+from llmos.tools.paths import display_path
 from llmos.tools.registry import Registry, ToolError, ToolSpec
 
 MAX_CONSECUTIVE_FAILURES = 3
@@ -436,6 +437,4 @@ def _event_kinds(event: FileSystemEvent) -> list[tuple[EventKind, Path]]:
 
 
 def _shown(path: Path | None) -> str | None:
-    from llmos.tools.paths import display_path
-
     return display_path(path) if path is not None else None

@@ -19,6 +19,7 @@ from llmos.automations.rules import NOTIFY_TOOL, UNDOABLE_EFFECTS, Action, Rule,
 from llmos.automations.store import AutomationStore, PendingAction
 from llmos.errors import LlmosError, UsageError
 from llmos.events import Step
+from llmos.tools.paths import display_path
 
 EXIT_NOT_APPROVED = 3
 
@@ -141,7 +142,7 @@ def approval_scope(rule: Rule, registry: Any) -> str:
     spec = registry.get(rule.action.tool)
     if rule.confirm_each or spec is None or spec.effect.value not in UNDOABLE_EFFECTS:
         return "every run waits for you in llmos automations pending"
-    roots = ", ".join(_shown(root) for root in rule.approved_roots())
+    roots = ", ".join(display_path(root) for root in rule.approved_roots())
     into = f", putting results in {roots}" if roots else ""
     return (f"{rule.action.tool} runs on each matching file without asking{into}, journaled (llmos undo) and "
             "audited; the policy still decides, and a call that reaches further waits in llmos automations pending")
@@ -321,12 +322,6 @@ def run_line(record: dict[str, Any]) -> str:
 def _age(timestamp: float) -> str:
     seconds = max(0, int(time.time() - timestamp))
     return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
-
-
-def _shown(path: Any) -> str:
-    from llmos.tools.paths import display_path
-
-    return display_path(path)
 
 
 def _say_if_no_daemon() -> None:
