@@ -339,22 +339,12 @@ class AutomationRunner:
             return self._safety
 
     def _storming(self, rule: Rule) -> bool:
-        now = time.monotonic()
-        runs = self._recent_runs[rule.id]
-        runs.append(now)
-        while runs and now - runs[0] > 60:
-            runs.popleft()
-        return len(runs) > STORM_RUNS_PER_MINUTE
+        return _runs_within(self._recent_runs[rule.id], 60.0) > STORM_RUNS_PER_MINUTE
 
     def _looping(self, rule: Rule, event_path: Path) -> bool:
         """Whether the rule is about to run on the same file once too often: each rule ignores its own output,
         but two rules can hand a file back and forth, slowly enough to stay under the storm limit."""
-        now = time.monotonic()
-        runs = self._same_file_runs[(rule.id, str(event_path))]
-        runs.append(now)
-        while runs and now - runs[0] > SAME_FILE_WINDOW_S:
-            runs.popleft()
-        return len(runs) > SAME_FILE_RUNS
+        return _runs_within(self._same_file_runs[(rule.id, str(event_path))], SAME_FILE_WINDOW_S) > SAME_FILE_RUNS
 
     def _count(self, rule: Rule, outcome: RunOutcome) -> None:
         if outcome.status in ("ok", "notice", "pending"):
@@ -422,6 +412,15 @@ class _Forward(FileSystemEventHandler):
         if event.event_type in ("opened", "closed_no_write"):
             return
         self._handle(event)
+
+
+def _runs_within(run_times: collections.deque[float], window_s: float) -> int:
+    """Count a run now in `run_times` and return how many fall within the last `window_s` (older ones dropped)."""
+    now = time.monotonic()
+    run_times.append(now)
+    while run_times and now - run_times[0] > window_s:
+        run_times.popleft()
+    return len(run_times)
 
 
 def _event_kinds(event: FileSystemEvent) -> list[tuple[EventKind, Path]]:
