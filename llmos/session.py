@@ -217,6 +217,9 @@ class _RequestRun:
         self.first_call_at: float | None = None
         self.usage = {"prompt_tokens": 0, "cached_tokens": 0, "generated_tokens": 0}
         self.answered_by_fast_path = False
+        self.tells_a_change = bool(self.allowed_effects is not None and self.allowed_effects & CHANGE_EFFECTS
+                                   and CHANGE_CLAUSE.search(request))
+        """The request's words allow a change and one of its clauses starts with a change verb."""
         self.change_nudged = False
 
     # The prefix is counted in the model's tokens: only a request the model plans needs it (and loads the model).
@@ -320,14 +323,11 @@ class _RequestRun:
         return self.tools
 
     def _change_still_owed(self) -> bool:
-        """Whether this turn must make a call rather than answer: the request tells llmos to make a change (its
-        effect allowed and a clause starting with a change verb), the model has so far only looked, and its last
-        look succeeded. Once per request; the turn after may answer (there
-        was nothing to change, or it cannot be done). The 1.5B model often answered straight from a listing,
-        claiming a change it never made ("the PDFs were counted and saved" with no write)."""
-        if self.change_nudged or not self.steps or self.allowed_effects is None or not CHANGE_CLAUSE.search(self.request):
-            return False
-        if not self.allowed_effects & CHANGE_EFFECTS or self.steps[-1].status != "ok":
+        """Whether this turn must make a call rather than answer: the request tells llmos to make a change, the
+        model has so far only looked, and its last look succeeded. Once per request; the turn after may answer
+        (there was nothing to change, or it cannot be done). The 1.5B model often answered straight from a
+        listing, claiming a change it never made ("the PDFs were counted and saved" with no write)."""
+        if not self.tells_a_change or self.change_nudged or not self.steps or self.steps[-1].status != "ok":
             return False
         effects = [self.session.registry.get(step.tool) for step in self.steps]
         if any(spec is None or spec.effect.value != "read" for spec in effects):

@@ -197,7 +197,8 @@ def list_rules(store: AutomationStore, as_json: bool) -> int:
         print(json.dumps([rule.model_dump(mode="json") for rule in rules], indent=2))
         return 0
     if not rules:
-        print('no automations: llmos automations add "whenever a PDF lands in ~/Downloads, move it to ~/Documents/PDFs"')
+        print("no automations: llmos automations add "
+              '"whenever a PDF lands in ~/Downloads, move it to ~/Documents/PDFs"')
         return 0
     for rule in rules:
         print(f"{rule.id}  {_state(rule):<8}  {rule.describe()}")
