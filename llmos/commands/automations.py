@@ -17,7 +17,7 @@ import pydantic
 
 from llmos.automations.rules import NOTIFY_TOOL, UNDOABLE_EFFECTS, Action, Rule, Trigger
 from llmos.automations.store import AutomationStore, PendingAction
-from llmos.errors import LlmosError, UsageError
+from llmos.errors import UsageError
 from llmos.events import Step
 from llmos.tools.paths import display_path
 
@@ -326,9 +326,7 @@ def _age(timestamp: float) -> str:
 
 
 def _say_if_no_daemon() -> None:
-    from llmos.daemon.client import DaemonUnavailable, ask_daemon
+    from llmos.daemon.client import daemon_status
 
-    try:
-        ask_daemon({"op": "status"}, timeout_s=2.0)
-    except (DaemonUnavailable, LlmosError, OSError):
+    if daemon_status() is None:
         print("note: rules run only while the daemon runs: llmos daemon start", file=sys.stderr)

@@ -177,7 +177,7 @@ def automations_report() -> dict[str, Any]:
     from watchdog.observers import Observer
 
     from llmos.automations.store import AutomationStore
-    from llmos.daemon.client import DaemonUnavailable, ask_daemon
+    from llmos.daemon.client import daemon_status
     from llmos.errors import LlmosError
 
     store = AutomationStore()
@@ -185,10 +185,7 @@ def automations_report() -> dict[str, Any]:
         rules, waiting = store.rules(), len(store.pending())
     except LlmosError as exc:
         return {"ok": False, "observer": Observer.__name__, "detail": str(exc)}
-    try:
-        daemon_running = ask_daemon({"op": "status"}, timeout_s=2.0).get("type") == "status"
-    except (DaemonUnavailable, LlmosError, OSError):
-        daemon_running = False
+    daemon_running = daemon_status() is not None
     active = sum(rule.active for rule in rules)
     detail = f"{Observer.__name__}; {len(rules)} rule(s), {active} active, {waiting} call(s) waiting for approval"
     if rules and not daemon_running:

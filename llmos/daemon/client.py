@@ -60,13 +60,20 @@ def ask_daemon(message: dict[str, Any], path: Path | None = None, timeout_s: flo
     return reply
 
 
+def daemon_status(timeout_s: float = 2.0) -> dict[str, Any] | None:
+    """The running daemon's status, or None when no daemon answers (or it answers with an error)."""
+    try:
+        return ask_daemon({"op": "status"}, timeout_s=timeout_s)
+    except (DaemonUnavailable, LlmosError):
+        return None
+
+
 def connect_to_daemon(
     *, model: str | None, policy: str | None, max_steps: int | None, dry_run: bool
 ) -> DaemonAssistant | None:
     """A `DaemonAssistant` when a daemon runs and serves this setup (same HOME, data and config dirs), else None."""
-    try:
-        status = ask_daemon({"op": "status"}, timeout_s=2.0)
-    except (DaemonUnavailable, LlmosError):
+    status = daemon_status()
+    if status is None:
         return None
     context = RequestContext.here()
     try:
