@@ -167,25 +167,23 @@ class DaemonAssistant:
                 return
 
     def suggest_command(self, request: str) -> CommandSuggestion:
-        message = {"op": "suggest", "request": request, "context": RequestContext.here().to_json(),
-                   "model": self.model, "policy": self.policy}
-        try:
-            reply = ask_daemon(message, self.path, timeout_s=None)
-        except DaemonUnavailable as exc:
-            raise LlmosError(f"the llmos daemon failed: {exc}") from None
+        reply = self._one_reply("suggest", request)
         return CommandSuggestion(request, str(reply.get("command", "")), str(reply.get("verdict", "ask")),
                                  str(reply.get("rule", "")), str(reply.get("reason", "")))
 
     def plan_rule(self, request: str) -> Rule:
         from llmos.automations.rules import Rule
 
-        message = {"op": "plan_rule", "request": request, "context": RequestContext.here().to_json(),
+        return Rule.model_validate(self._one_reply("plan_rule", request).get("rule"))
+
+    def _one_reply(self, op: str, request: str) -> dict[str, Any]:
+        """An op on the resident model with one reply (no events), in this working directory and setup."""
+        message = {"op": op, "request": request, "context": RequestContext.here().to_json(),
                    "model": self.model, "policy": self.policy}
         try:
-            reply = ask_daemon(message, self.path, timeout_s=None)
+            return ask_daemon(message, self.path, timeout_s=None)
         except DaemonUnavailable as exc:
             raise LlmosError(f"the llmos daemon failed: {exc}") from None
-        return Rule.model_validate(reply.get("rule"))
 
     def close(self) -> None:
         """Nothing to free here: the model stays resident in the daemon."""
