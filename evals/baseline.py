@@ -36,10 +36,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import pydantic
+from llmos.tools.registry import Registry, ToolError, ToolSpec
 
 from llmos.events import Step
 from llmos.executor import Safety, StepRunner, new_request_id
-from llmos.tools.registry import Registry, ToolError, ToolSpec
 
 ANSWER_TOOL = "answer"
 """llmos's answer tool; left out here: with OpenAI-style tool calling the model answers with plain content."""
@@ -336,10 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     results = _claim_stdout()
 
-    from llmos.config import load_config
-    from llmos.errors import UsageError
     from llmos.models.llama_backend import gpu_backend_name
     from llmos.models.resolve import resolve_model
+
+    from llmos.config import load_config
+    from llmos.errors import UsageError
 
     try:
         config = load_config()

@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from llmos.tools import load_builtin_tools
+from llmos.tools.registry import Registry
 
 from llmos.config import load_config
 from llmos.events import RequestFinished, Step
 from llmos.executor import Safety, StepRunner, new_request_id
 from llmos.runtime import load_safety
-from llmos.tools import load_builtin_tools
-from llmos.tools.registry import Registry
-
 
 _PID = re.compile(r"\{pid:([\w.-]+)\}")
 

@@ -40,9 +40,9 @@ class Assistant(Protocol):
         cancel: threading.Event | None = None,
     ) -> Iterator[Event]: ...
 
-    def suggest_command(self, request: str) -> "CommandSuggestion": ...
+    def suggest_command(self, request: str) -> CommandSuggestion: ...
 
-    def plan_rule(self, request: str) -> "Rule":
+    def plan_rule(self, request: str) -> Rule:
         """An automation rule for the request, written by the model and checked (`llmos.automations.planner`)."""
         ...
 
@@ -98,7 +98,7 @@ class LocalAssistant:
 
         return suggest_command(self.session, request)
 
-    def plan_rule(self, request: str) -> "Rule":
+    def plan_rule(self, request: str) -> Rule:
         from llmos.automations.planner import plan_rule
 
         return plan_rule(self.session.backend, self.session.registry, request)

@@ -13,10 +13,10 @@ import psutil
 
 from llmos.config import Config
 from llmos.errors import UsageError
+from llmos.executor import Safety
 from llmos.models.llama_backend import LlamaBackend, LoadOptions
 from llmos.models.remote import choose_remote_model
 from llmos.models.resolve import resolve_model
-from llmos.executor import Safety
 from llmos.policies.intent import allowed_effects_for
 from llmos.runtime import load_policy
 from llmos.session import Session

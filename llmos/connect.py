@@ -39,7 +39,7 @@ def open_assistant(
     return LocalAssistant(session)
 
 
-def preload_model(session: "Session") -> threading.Thread | None:
+def preload_model(session: Session) -> threading.Thread | None:
     """Load a lazily loaded model in the background, for a front end that stays open (the TUI, the overlay,
     the REPL): the person is still typing the first request, which then need not wait for the load. A one-shot
     stays lazy, so a request the fast path answers never loads the model. A load that fails here is left for

@@ -22,7 +22,7 @@ Approver = Callable[[Step], bool]
 
 
 FileOpsFactory = Callable[[str, str, str], Any]
-"""(request id, request, tool) -> journaled file operations (`llmos.policies.fileops.FileOps`)."""
+"""(request id, request, tool) -> journaled file operations (`llmos.policies.journal.fileops.FileOps`)."""
 
 
 class AuditLike(Protocol):

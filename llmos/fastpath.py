@@ -111,7 +111,7 @@ _DISK_PATTERNS = (
     rf"{_ASK}{_MY}(?:free|available) (?:disk |drive )?space{_DISK_WHERE}",
     rf"is {_MY}(?:disk|drive|hard drive|hard disk|ssd|storage) (?:full|almost full|getting full|running out)",
     rf"how full is {_MY}(?:disk|drive|hard drive|hard disk|ssd|storage)",
-    rf"am i (?:running )?(?:low on|out of) (?:disk )?(?:space|storage)",
+    r"am i (?:running )?(?:low on|out of) (?:disk )?(?:space|storage)",
     r"df(?: -h)?",
 )
 _UPTIME_PATTERNS = (

@@ -21,7 +21,7 @@ import re
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +179,7 @@ class PlanMemory:
             calls = [PlannedCall(step.tool, step.args) for step in outcome.steps]
         plan = LearnedPlan(
             id=uuid.uuid4().hex[:8],
-            time=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            time=datetime.now(UTC).isoformat(timespec="seconds"),
             request=outcome.request.strip(),
             calls=tuple(calls),
             answer=outcome.answer or "",

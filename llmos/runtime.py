@@ -8,18 +8,18 @@ from pathlib import Path
 
 from llmos.config import Config, load_config
 from llmos.errors import LlmosError, ModelError, UsageError
+from llmos.executor import Safety
+from llmos.learning import PlanMemory
 from llmos.models.backend import Backend, LazyBackend
 from llmos.models.llama_backend import LlamaBackend, LoadOptions
 from llmos.models.remote import RemoteModel, choose_remote_model
 from llmos.models.resolve import ResolvedModel, resolve_model
-from llmos.executor import Safety
-from llmos.learning import PlanMemory
 from llmos.paths import config_dir, data_dir, prompt_cache_dir
 from llmos.policies.audit import AuditLog, audit_key_from_keyring
 from llmos.policies.engine import PolicyEngine
-from llmos.policies.fileops import FileOps
 from llmos.policies.intent import allowed_effects_for
 from llmos.policies.journal import Journal
+from llmos.policies.journal.fileops import FileOps
 from llmos.policies.profile import ProfileError, load_profile
 from llmos.secrets import SecretStore, make_redactor
 from llmos.session import Session, SessionOptions

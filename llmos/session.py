@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from llmos.events import Answer, AnswerToken, Error, Event, RequestFinished, RequestStarted, Step, StepPlanned
 from llmos.errors import ModelLoadError
+from llmos.events import Answer, AnswerToken, Error, Event, RequestFinished, RequestStarted, Step, StepPlanned
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.fastpath import match_fast_path
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall

@@ -12,9 +12,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmos.errors import ModelError
 from llmos.models.registry import BundledSource, ModelEntry
 from llmos.models.store import byte_progress, mark_verified
+
+from llmos.errors import ModelError
 
 COPY_CHUNK_BYTES = 4 * 1024 * 1024
 PARTIAL_SUFFIX = ".partial"

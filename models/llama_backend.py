@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmos.errors import ModelError
 from llmos.models.backend import GenerationStats
 from llmos.models.decoding import DecodeCounts, common_prefix_length, decode_greedy
+
+from llmos.errors import ModelError
 
 DEFAULT_CONTEXT_TOKENS = 4096
 PROMPT_BATCH_TOKENS = 256

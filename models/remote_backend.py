@@ -18,10 +18,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from llmos.errors import ModelError
 from llmos.models.backend import GenerationStats
 from llmos.models.prompt import chat_messages
 from llmos.models.remote import RemoteModel
+
+from llmos.errors import ModelError
 
 _TOKEN_ESTIMATE_PIECES = re.compile(r"[A-Za-z]+|[0-9]|\s+|[^\x00-\x7f]|[^\sA-Za-z0-9\x80-\U0010ffff]+")
 ERROR_BODY_LIMIT = 64 * 1024

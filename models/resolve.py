@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from llmos import paths
-from llmos.errors import ModelError
 from llmos.models import bundled, store
 from llmos.models.registry import BundledSource, HuggingFaceSource, ModelEntry, Registry, load_registry
+
+from llmos import paths
+from llmos.errors import ModelError
 
 GGUF_MAGIC = b"GGUF"
 MODEL_ENV_VAR = "LLMOS_MODEL"

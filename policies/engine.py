@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llmos.policies.command import ParsedCommand, SimpleCommand, parse_command
-from llmos.policies.command_facts import CommandFacts, facts_of
-from llmos.policies.command_wrappers import SHELLS
+from llmos.policies.command.facts import CommandFacts, facts_of
+from llmos.policies.command.wrappers import SHELLS
 from llmos.policies.decision import VERDICT_STRICTNESS, Decision, PolicyCall, Verdict
 from llmos.policies.impact import Impact, escape_for_display
 from llmos.policies.path_guard import PathGuard

@@ -19,13 +19,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from llmos.policies.command import SimpleCommand, flags_of, parse_command
-from llmos.policies.command_embedded import git_subcommand_index
-from llmos.policies.command_types import program_name
+from llmos.policies.command.embedded import git_subcommand_index
+from llmos.policies.command.types import program_name
 from llmos.policies.decision import Verdict
 from llmos.policies.path_guard import glob_regex
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Effect = Literal["read", "write", "delete", "process", "exec", "network", "secret"]
 EFFECTS: tuple[str, ...] = ("read", "write", "delete", "process", "exec", "network", "secret")

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from llmos.shell.render import approval_lines
 from prompt_toolkit import PromptSession
 from prompt_toolkit.input import Input, create_input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
@@ -16,7 +17,6 @@ from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import Output, create_output
 
 from llmos.events import Step
-from llmos.shell.render import approval_lines
 
 
 class ApprovalReply(enum.Enum):

@@ -14,11 +14,12 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from llmos.shell.render import approval_lines, step_line
+
+from llmos.assistant import Assistant
 from llmos.errors import UsageError, exit_code_of
 from llmos.events import AnswerToken, Error, RequestFinished, Step, StepFinished
-from llmos.assistant import Assistant
 from llmos.executor import Approver
-from llmos.shell.render import approval_lines, step_line
 
 """128 + SIGPIPE: what a shell reports for `cat` when the reader of its output went away."""
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-from llmos.events import Step
 from llmos.policies.impact import escape_for_display
+
+from llmos.events import Step
 
 
 def step_line(step: Step) -> str:

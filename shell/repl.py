@@ -14,14 +14,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from prompt_toolkit import PromptSession
-from prompt_toolkit.input import Input
-from prompt_toolkit.output import Output
-
-from llmos.assistant import Assistant
-from llmos.errors import LlmosError
-from llmos.events import AnswerToken, Error, Event, RequestFinished, Step, StepFinished
-from llmos.history import InputHistory
 from llmos.shell.approval import ApprovalReply, ask_approval
 from llmos.shell.render import answer_text, step_line
 from llmos.shell.repl_input import (
@@ -32,6 +24,14 @@ from llmos.shell.repl_input import (
     request_key_bindings,
     slash_command_of,
 )
+from prompt_toolkit import PromptSession
+from prompt_toolkit.input import Input
+from prompt_toolkit.output import Output
+
+from llmos.assistant import Assistant
+from llmos.errors import LlmosError
+from llmos.events import AnswerToken, Error, Event, RequestFinished, Step, StepFinished
+from llmos.history import InputHistory
 
 AssistantFactory = Callable[[str | None, str | None], Assistant]
 """Opens an assistant for (model, policy), None meaning the configured default; may take seconds (a model

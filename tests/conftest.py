@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from treedata import BIG_LOG_LINES, BINARY_BYTES, DAY, JPEG_BYTES, PDF_BYTES
-
 from llmos.tools import load_builtin_tools
 from llmos.tools.registry import Registry
+from treedata import BIG_LOG_LINES, BINARY_BYTES, DAY, JPEG_BYTES, PDF_BYTES
+
 
 @pytest.fixture(autouse=True)
 def no_daemon(monkeypatch: pytest.MonkeyPatch) -> None:

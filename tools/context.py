@@ -18,7 +18,7 @@ from llmos.tools.registry import ToolError
 class ToolContext:
     request_id: str
     file_ops: Any | None = None
-    """Journaled file operations bound to this request and tool (`llmos.policies.fileops.FileOps`); None means
+    """Journaled file operations bound to this request and tool (`llmos.policies.journal.fileops.FileOps`); None means
     file changes cannot be journaled, and mutating file tools refuse rather than act without undo."""
     approved_impact: Impact | None = None
     """The preview the person (or policy) approved; a tool re-plans and refuses if its plan differs."""

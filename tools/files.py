@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pydantic
-
 from llmos.policies.impact import Impact, PathEffect
+from llmos.policies.journal.safe_open import PathEscapeError, SpecialFileError, open_beneath
 from llmos.tools._format import (
     AGE_PATTERN,
     SIZE_PATTERN,
@@ -41,7 +41,6 @@ from llmos.tools._walk import (
     tree_size,
     walk,
 )
-from llmos.policies.safe_open import PathEscapeError, SpecialFileError, open_beneath
 from llmos.tools.paths import display_path, expand_path, home_dir
 from llmos.tools.registry import Effect, ToolError, tool
 

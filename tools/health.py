@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-
 from llmos.tools._format import human_size
 from llmos.tools.paths import display_path
 from llmos.tools.process import hidden_pids

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import psutil
-
 from llmos.tools._format import clamp, human_size, iso_time, trim_text
 from llmos.tools.paths import display_path
 from llmos.tools.registry import Effect, ToolError, tool

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import psutil
-
 from llmos.policies.impact import Impact, ProcessEffect
 from llmos.tools.process import hidden_pids
 from llmos.tools.registry import Effect, ToolError, tool

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
-
 from llmos.policies.impact import Impact
 from llmos.tools.render import compact_for_model, render_within_budget
 

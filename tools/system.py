@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import psutil
-
 from llmos.tools._format import human_duration, human_size, iso_time
 from llmos.tools.registry import Effect, tool
 

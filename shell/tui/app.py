@@ -10,16 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from textual import work
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.events import Resize
-from textual.widgets import Footer, Input, Static
-
-from llmos.assistant import Assistant
-from llmos.history import InputHistory
-from llmos.sysmon import SampleSource
 from llmos.shell.tui.base import AssistantApp, AssistantFactory
 from llmos.shell.tui.messages import AssistantFailed, CommandOutput, SystemSampled
 from llmos.shell.tui.plan import PlanPane
@@ -36,6 +26,16 @@ from llmos.shell.tui.slash import (
 )
 from llmos.shell.tui.system_pane import SystemPane
 from llmos.shell.tui.transcript import Transcript
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.widgets import Footer, Input, Static
+
+from llmos.assistant import Assistant
+from llmos.history import InputHistory
+from llmos.sysmon import SampleSource
 
 NARROW_WIDTH = 70
 """Below this many columns the side panes stack under the conversation and the system pane hides."""

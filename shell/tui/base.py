@@ -10,6 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from llmos.shell.tui.approval import ApprovalSlot, Reply, RequestControl, make_approver
+from llmos.shell.tui.messages import (
+    ApprovalRequested,
+    AssistantFailed,
+    AssistantReady,
+    SessionEventArrived,
+)
+from llmos.shell.tui.plan import PlanPane, StepCard
+from llmos.shell.tui.request_input import RequestInput
+from llmos.shell.tui.transcript import Transcript
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
@@ -29,16 +39,6 @@ from llmos.events import (
 )
 from llmos.history import InputHistory
 from llmos.session import CANCELLED_MESSAGE
-from llmos.shell.tui.approval import ApprovalSlot, Reply, RequestControl, make_approver
-from llmos.shell.tui.messages import (
-    ApprovalRequested,
-    AssistantFailed,
-    AssistantReady,
-    SessionEventArrived,
-)
-from llmos.shell.tui.plan import PlanPane, StepCard
-from llmos.shell.tui.request_input import RequestInput
-from llmos.shell.tui.transcript import Transcript
 
 AssistantFactory = Callable[[], Assistant]
 """Opens the assistant (slow: loads a model); called once, in a thread worker."""

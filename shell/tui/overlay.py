@@ -15,6 +15,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from llmos.shell.tui.base import AssistantApp, AssistantFactory
+from llmos.shell.tui.messages import AssistantFailed
+from llmos.shell.tui.plan import PlanPane
+from llmos.shell.tui.request_input import RequestInput
+from llmos.shell.tui.transcript import Transcript
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
@@ -22,11 +27,6 @@ from textual.widgets import Input, Static
 from llmos.assistant import Assistant
 from llmos.events import RequestFinished
 from llmos.history import InputHistory
-from llmos.shell.tui.base import AssistantApp, AssistantFactory
-from llmos.shell.tui.messages import AssistantFailed
-from llmos.shell.tui.plan import PlanPane
-from llmos.shell.tui.request_input import RequestInput
-from llmos.shell.tui.transcript import Transcript
 
 EXIT_CANCELLED = 130
 HINT_IDLE = "Enter sends · Esc closes"

@@ -7,9 +7,10 @@ runs them in a thread worker; these functions return text and never touch widget
 
 from __future__ import annotations
 
+from llmos.shell.tui.messages import CommandOutput
+
 from llmos.assistant import Assistant
 from llmos.errors import LlmosError
-from llmos.shell.tui.messages import CommandOutput
 
 LOG_RECORD_COUNT = 10
 

@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from llmos.policies.audit import GENESIS, AuditLog, audit_key_from_keyring, canonical_json, record_hash
 from trees import isolate_xdg, use_memory_keyring
 
 from llmos.commands import log as log_command
 from llmos.errors import LlmosError
 from llmos.paths import data_dir
-from llmos.policies.audit import GENESIS, AuditLog, audit_key_from_keyring, canonical_json, record_hash
 
 KEY = bytes(range(32))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from llmos.policies.command import ParsedCommand, flags_of, parse_command, parse_shell
 
 SHELL_PIECES = ["|", "||", "&", "&&", ";", ";;", "(", ")", "{", "}", "$(", "`", "<(", ">(", "<", ">", ">>", "2>",

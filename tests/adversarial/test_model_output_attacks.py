@@ -10,17 +10,17 @@ from typing import Any
 
 import pytest
 from fakes import ScriptedBackend, answer, call
+from llmos.models.backend import GenerationStats
+from llmos.policies.engine import PolicyEngine
+from llmos.policies.intent import allowed_effects_for
+from llmos.policies.journal import Journal
+from llmos.policies.journal.fileops import FileOps
+from llmos.policies.profile import load_profile
+from llmos.tools import load_builtin_tools
 
 from llmos.events import RequestFinished
 from llmos.executor import Safety
-from llmos.models.backend import GenerationStats
-from llmos.policies.engine import PolicyEngine
-from llmos.policies.fileops import FileOps
-from llmos.policies.intent import allowed_effects_for
-from llmos.policies.journal import Journal
-from llmos.policies.profile import load_profile
 from llmos.session import Session
-from llmos.tools import load_builtin_tools
 
 
 def snapshot(root: Path) -> dict[str, bytes | None]:

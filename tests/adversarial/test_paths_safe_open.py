@@ -15,9 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from llmos.policies import safe_open
-from llmos.policies.safe_open import PathEscapeError, SpecialFileError, open_beneath, resolve_beneath
+from llmos.policies.journal import safe_open
+from llmos.policies.journal.safe_open import PathEscapeError, SpecialFileError, open_beneath, resolve_beneath
 
 SECRET = "outside secret\n"
 

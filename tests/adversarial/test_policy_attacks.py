@@ -13,7 +13,6 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-
 from llmos.policies.engine import PolicyCall, PolicyEngine
 from llmos.policies.impact import Impact, PathEffect, ProcessEffect
 from llmos.policies.profile import load_profile

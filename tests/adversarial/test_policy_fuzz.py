@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from llmos.policies.engine import PolicyCall, PolicyEngine
 from llmos.policies.impact import Impact, PathEffect, ProcessEffect
 from llmos.policies.profile import load_profile

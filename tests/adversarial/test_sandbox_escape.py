@@ -22,9 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from llmos.policies import sandbox_bwrap
 from llmos.policies.sandbox import SandboxResult, SandboxSpec, SandboxUnavailable, run_sandboxed
+from llmos.policies.sandbox import bwrap as sandbox_bwrap
 
 
 def _problem() -> str | None:

@@ -19,10 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from llmos.policies import sandbox_bwrap
 from llmos.policies.sandbox import SandboxResult, SandboxSpec, SandboxUnavailable, run_sandboxed
-from llmos.policies.sandbox_cgroup import create_run_cgroup
+from llmos.policies.sandbox import bwrap as sandbox_bwrap
+from llmos.policies.sandbox.cgroup import create_run_cgroup
 
 
 def _problem() -> str | None:

@@ -10,11 +10,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from trees import snapshot
-
-from llmos.policies import journal_fs
-from llmos.policies.fileops import FileOps
 from llmos.policies.journal import Journal, JournalError, UnknownUndoTarget
+from llmos.policies.journal import fs as journal_fs
+from llmos.policies.journal.fileops import FileOps
+from trees import snapshot
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from realmodel import SMALL_MODEL, AskResult, isolated_llmos_env, run_llmos
 
+
 @pytest.fixture(scope="session")
 def model_cache_home() -> Iterator[Path]:
     """An XDG cache shared by this session's real-model tests: each model is assembled from the bundled parts

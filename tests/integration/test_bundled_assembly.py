@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from llmos.models import bundled, store
 from llmos.models.registry import load_registry
 from llmos.models.resolve import ResolvedModel, list_models, resolve_model, verify_model

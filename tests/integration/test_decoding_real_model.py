@@ -8,8 +8,6 @@ from pathlib import Path
 import llama_cpp
 import numpy as np
 import pytest
-from realmodel import SMALL_MODEL
-
 from llmos.models import decoding
 from llmos.models.decoding import DecodeCounts, common_prefix_length, decode_greedy
 from llmos.models.grammar import call_schema
@@ -17,6 +15,7 @@ from llmos.models.llama_backend import LlamaBackend, LoadOptions, compile_gramma
 from llmos.models.prompt import Turn, build_prefix, render_conversation
 from llmos.models.resolve import resolve_model
 from llmos.tools import load_builtin_tools
+from realmodel import SMALL_MODEL
 
 pytestmark = pytest.mark.model
 

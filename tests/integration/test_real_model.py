@@ -12,13 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
-from realmodel import DEFAULT_MODEL, DOWNLOADS_FILE_COUNT, SMALL_MODEL, AskResult
-
 from llmos.models.grammar import call_schema
 from llmos.models.llama_backend import LlamaBackend, LoadOptions
 from llmos.models.prompt import Turn, build_prefix, render_conversation
 from llmos.models.resolve import resolve_model
 from llmos.tools import load_builtin_tools
+from realmodel import DEFAULT_MODEL, DOWNLOADS_FILE_COUNT, SMALL_MODEL, AskResult
 
 pytestmark = pytest.mark.model
 

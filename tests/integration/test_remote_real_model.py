@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 from file_keyring import KEYRING_FILE_ENV_VAR
-from realmodel import DOWNLOADS_FILE_COUNT, SMALL_MODEL, AskResult, isolated_llmos_env
-
 from llmos.models.llama_backend import physical_cores
 from llmos.models.resolve import resolve_model
+from realmodel import DOWNLOADS_FILE_COUNT, SMALL_MODEL, AskResult, isolated_llmos_env
 
 pytestmark = pytest.mark.model
 

@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from llmos.shell.shell_init import snippet_for
 from realmodel import isolated_llmos_env
 from tmuxterm import TmuxTerminal
-
-from llmos.shell.shell_init import snippet_for
 
 pytestmark = [pytest.mark.model, pytest.mark.timeout(600)]
 

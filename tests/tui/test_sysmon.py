@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from llmos.shell.tui.system_pane import bar, sparkline
+
 from llmos.sysmon import Sampler, human_bytes
 
 

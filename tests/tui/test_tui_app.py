@@ -4,12 +4,17 @@ log: streaming, approvals by key and click, cancel, undo, history, slash command
 from __future__ import annotations
 
 import dataclasses
-
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fakes import ScriptedBackend, answer, call
+from llmos.shell.tui.app import LlmosApp, build_app
+from llmos.shell.tui.messages import ApprovalRequested, AssistantFailed, CommandOutput, SessionEventArrived
+from llmos.shell.tui.plan import PlanPane, StepCard
+from llmos.shell.tui.request_input import RequestInput
+from llmos.shell.tui.system_pane import SystemPane
+from llmos.shell.tui.transcript import Transcript
 from textual.message import Message
 from textual.widgets import Markdown
 from tui_support import StreamingUntilCancelled, factory_for, fixed_samples, pilot_test, settle, wait_until
@@ -17,12 +22,6 @@ from tui_support import StreamingUntilCancelled, factory_for, fixed_samples, pil
 from llmos.commands.log import open_audit_log
 from llmos.errors import ModelError
 from llmos.events import AnswerToken, RequestFinished
-from llmos.shell.tui.app import LlmosApp, build_app
-from llmos.shell.tui.messages import ApprovalRequested, AssistantFailed, CommandOutput, SessionEventArrived
-from llmos.shell.tui.plan import PlanPane, StepCard
-from llmos.shell.tui.request_input import RequestInput
-from llmos.shell.tui.system_pane import SystemPane
-from llmos.shell.tui.transcript import Transcript
 
 MOVE_REQUEST = "move report.pdf from Downloads into Documents"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from llmos.events import Step
 from llmos.shell.tui.approval import ApprovalSlot, RequestControl, make_approver
+
+from llmos.events import Step
 
 
 def answering(reply: str, asked: list[Step]):  # noqa: ANN201  an `ask` callback for make_approver

@@ -7,17 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from fakes import ScriptedBackend, answer, call
+from llmos.shell.tui.messages import ApprovalRequested, SessionEventArrived
+from llmos.shell.tui.overlay import OverlayApp, build_overlay
+from llmos.shell.tui.plan import PlanPane
+from llmos.shell.tui.request_input import RequestInput
+from llmos.shell.tui.transcript import Transcript
 from textual.message import Message
 from textual.widgets import Markdown
 from tui_support import StreamingUntilCancelled, factory_for, pilot_test, settle, wait_until
 
 from llmos.errors import ModelError
 from llmos.events import RequestFinished
-from llmos.shell.tui.messages import ApprovalRequested, SessionEventArrived
-from llmos.shell.tui.overlay import OverlayApp, build_overlay
-from llmos.shell.tui.plan import PlanPane
-from llmos.shell.tui.request_input import RequestInput
-from llmos.shell.tui.transcript import Transcript
 
 
 def make_overlay(backend: Any, tmp_path: Path, initial_request: str = "") -> OverlayApp:

@@ -14,14 +14,13 @@ from typing import Any
 
 import pytest
 from fakes import ScriptedBackend, answer, call
-from textual.pilot import Pilot
-from tui_support import factory_for, fixed_samples, settle, wait_until
-
 from llmos.shell.tui.app import LlmosApp, build_app
 from llmos.shell.tui.overlay import build_overlay
 from llmos.shell.tui.plan import PlanPane
 from llmos.shell.tui.request_input import RequestInput
 from llmos.shell.tui.system_pane import SystemPane
+from textual.pilot import Pilot
+from tui_support import factory_for, fixed_samples, settle, wait_until
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
 LIST_ANSWER = "Your **Downloads** folder holds 5 files (report.pdf, notes.txt, photo.JPG, setup.sh and a hidden " \

@@ -8,19 +8,19 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+import llmos.shell.approval
+import llmos.shell.ask
 import pytest
 from fakes import RemovalRegistry, ScriptedBackend, answer, call
+from llmos.policies.decision import AllowReadOnlyPolicy, Decision
+from llmos.shell.approval import ApprovalReply, TerminalApprover, ask_approval
+from llmos.shell.ask import main
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 import llmos.runtime
-import llmos.shell.approval
-import llmos.shell.ask
 from llmos.events import Step
-from llmos.policies.decision import AllowReadOnlyPolicy, Decision
 from llmos.session import Session
-from llmos.shell.approval import ApprovalReply, TerminalApprover, ask_approval
-from llmos.shell.ask import main
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 from fakes import RemovalRegistry, ScriptedBackend, answer, call
-
-import llmos.runtime
 from llmos.policies.decision import AllowReadOnlyPolicy
-from llmos.session import Session, SessionOptions
 from llmos.shell.ask import main
 from llmos.tools import load_builtin_tools
 from llmos.tools.registry import Registry
+
+import llmos.runtime
+from llmos.session import Session, SessionOptions
 
 DESIGN_REQUEST_FIELDS = {"request", "ok", "answer", "steps", "model", "timings_ms"}
 DESIGN_STEP_FIELDS = {"tool", "args", "decision", "rule", "approved", "status", "result", "undo_id"}

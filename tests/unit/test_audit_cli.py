@@ -13,13 +13,13 @@ import keyring
 import keyring.backend
 import keyring.core
 import pytest
-from trees import isolate_xdg, use_memory_keyring
 from keyring.backends import fail
+from llmos.policies.audit import NO_KEY_NOTE, AuditLog, audit_key_from_keyring
+from trees import isolate_xdg, use_memory_keyring
 
 from llmos.commands import log as log_command
 from llmos.errors import LlmosError
 from llmos.paths import data_dir
-from llmos.policies.audit import NO_KEY_NOTE, AuditLog, audit_key_from_keyring
 
 
 @pytest.fixture(autouse=True)

@@ -15,9 +15,7 @@ import keyring
 import keyring.backend
 import keyring.core
 import pytest
-from trees import MemoryKeyring, use_memory_keyring
 from keyring.backends import chainer, fail, null
-
 from llmos.policies.audit import (
     GENESIS,
     NO_KEY_NOTE,
@@ -29,6 +27,7 @@ from llmos.policies.audit import (
     record_hash,
     redact,
 )
+from trees import MemoryKeyring, use_memory_keyring
 
 KEY = b"k" * 32
 

@@ -10,6 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from llmos.models.backend import GenerationStats
+from llmos.policies.audit import AuditLog, audit_key_from_keyring
+from llmos.policies.journal import Journal
+from llmos.tools import load_builtin_tools
 from trees import isolate_xdg, use_memory_keyring
 
 from llmos.automations import runner as runner_module
@@ -19,12 +23,8 @@ from llmos.automations.runner import AutomationRunner
 from llmos.automations.store import AutomationStore, PendingAction
 from llmos.config import load_config
 from llmos.errors import UsageError
-from llmos.models.backend import GenerationStats
 from llmos.paths import config_dir, data_dir
-from llmos.policies.audit import AuditLog, audit_key_from_keyring
-from llmos.policies.journal import Journal
 from llmos.runtime import load_safety
-from llmos.tools import load_builtin_tools
 
 PDF_RULE = {
     "trigger": {"path": "~/Downloads", "events": ["created"], "glob": "*.pdf"},

@@ -19,22 +19,22 @@ from typing import Any
 
 import pytest
 from fakes import ScriptedBackend, answer, call
+from llmos.policies.decision import Decision
+from llmos.shell import ask
+from llmos.tools import load_builtin_tools
 from trees import isolate_xdg
 
 import llmos.runtime
 from llmos.assistant import LocalAssistant
+from llmos.config import load_config
 from llmos.daemon.client import DaemonAssistant, ask_daemon, connect_to_daemon, open_channel
 from llmos.daemon.location import pid_path, socket_path
 from llmos.daemon.protocol import RequestContext, event_from_json, event_to_json
 from llmos.daemon.server import Daemon, ModelHost
 from llmos.errors import LlmosError
 from llmos.events import Answer, AnswerToken, ApprovalNeeded, Error, RequestFinished, Step
-from llmos.policies.decision import Decision
 from llmos.runtime import load_safety
-from llmos.config import load_config
 from llmos.session import Session
-from llmos.shell import ask
-from llmos.tools import load_builtin_tools
 
 
 class EchoBackend(ScriptedBackend):
@@ -260,8 +260,9 @@ def test_client_gone_while_approval_pending_leaves_nothing_half_done(daemon_env:
 
 
 def _audit_records() -> list[dict[str, Any]]:
-    from llmos.paths import data_dir
     from llmos.policies.audit import AuditLog
+
+    from llmos.paths import data_dir
 
     return AuditLog(data_dir() / "audit.jsonl").records()
 

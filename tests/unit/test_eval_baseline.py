@@ -10,12 +10,6 @@ from typing import Any
 
 import pytest
 from fakes import DenyDeletes, RemovalRegistry
-from trees import isolate_xdg
-
-from llmos.config import load_config
-from llmos.executor import Safety
-from llmos.runtime import load_safety
-from llmos.tools import load_builtin_tools
 from llmos.evals.baseline import (
     SYSTEM_PROMPT,
     BaselineAgent,
@@ -23,6 +17,12 @@ from llmos.evals.baseline import (
     openai_tools,
     serve,
 )
+from llmos.tools import load_builtin_tools
+from trees import isolate_xdg
+
+from llmos.config import load_config
+from llmos.executor import Safety
+from llmos.runtime import load_safety
 
 STEP_KEYS = {"tool", "args", "decision", "rule", "approved", "status", "result", "undo_id"}
 

@@ -12,13 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
-
-from llmos.cli import main as llmos_main
 from llmos.evals.checks import Outcome, World, judge
 from llmos.evals.fixture import BASE_TREE, RunningProcesses, build_home, snapshot
 from llmos.evals.report import percentile, render_table, summarise
 from llmos.evals.runner import LlmosPlanner, Workspace, exit_code_of_results, run_measured, run_suite
 from llmos.evals.tasks import Category, Task, TaskFileError, load_task_file, load_tasks
+
+from llmos.cli import main as llmos_main
 
 
 def make_task(**fields: object) -> Task:

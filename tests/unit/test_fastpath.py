@@ -10,6 +10,12 @@ from typing import Any
 
 import pytest
 from fakes import ScriptedBackend, answer, call
+from llmos.models.backend import Backend, LazyBackend
+from llmos.policies.decision import AllowReadOnlyPolicy, Decision, PolicyCall
+from llmos.shell.ask import main
+from llmos.tools import load_builtin_tools
+from llmos.tools._format import human_size
+from llmos.tools.registry import Effect, Registry, tool
 from trees import isolate_xdg
 
 import llmos.runtime
@@ -37,13 +43,7 @@ from llmos.fastpath import (
     render_processes,
     render_uptime,
 )
-from llmos.models.backend import Backend, LazyBackend
-from llmos.policies.decision import AllowReadOnlyPolicy, Decision, PolicyCall
 from llmos.session import Session, SessionOptions
-from llmos.shell.ask import main
-from llmos.tools import load_builtin_tools
-from llmos.tools._format import human_size
-from llmos.tools.registry import Effect, Registry, tool
 
 FAST = SessionOptions(fast_path=True)
 

@@ -8,9 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-
-from llmos.policies.fileops import FileOps
 from llmos.policies.journal import Journal, JournalError
+from llmos.policies.journal.fileops import FileOps
 
 
 @pytest.fixture
@@ -85,7 +84,7 @@ def test_symlinked_parent_folders_are_recorded_by_their_real_path(setup, tmp_pat
 
 def test_a_failed_operation_explains_and_records_the_error(setup, monkeypatch):
     journal, ops, tree = setup
-    from llmos.policies import journal_move
+    from llmos.policies.journal import move as journal_move
 
     def broken_copy(src, dst):
         raise OSError(5, "Input/output error")

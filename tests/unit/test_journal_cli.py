@@ -10,15 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from llmos.policies.audit import AuditLog
+from llmos.policies.journal import Journal
+from llmos.policies.journal.fileops import FileOps
 from trees import isolate_xdg, use_memory_keyring
 
 from llmos.commands import log as log_command
 from llmos.commands import undo as undo_command
 from llmos.errors import LlmosError
 from llmos.paths import data_dir
-from llmos.policies.audit import AuditLog
-from llmos.policies.fileops import FileOps
-from llmos.policies.journal import Journal
 
 
 @pytest.fixture(autouse=True)

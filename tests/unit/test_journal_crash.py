@@ -14,11 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from trees import snapshot
-
-from llmos.policies import journal_fs, journal_move
-from llmos.policies.fileops import FileOps
 from llmos.policies.journal import Journal, JournalError, NothingToUndo
+from llmos.policies.journal import fs as journal_fs
+from llmos.policies.journal import move as journal_move
+from llmos.policies.journal.fileops import FileOps
+from trees import snapshot
 
 
 class SimulatedCrash(BaseException):

@@ -11,11 +11,10 @@ from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from trees import snapshot
-
-from llmos.policies import journal_move
-from llmos.policies.fileops import FileOps
 from llmos.policies.journal import Journal, JournalError
+from llmos.policies.journal import move as journal_move
+from llmos.policies.journal.fileops import FileOps
+from trees import snapshot
 
 NAMES = ["a", "b", "d", "d/c", "d/sub", "d/sub/x", "e", "e/f", "g", "g/h"]
 MODES = [0o600, 0o640, 0o644, 0o700, 0o755]

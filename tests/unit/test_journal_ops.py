@@ -10,11 +10,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from trees import snapshot as tree_state
-
-from llmos.policies import journal_move
-from llmos.policies.fileops import FileOps
 from llmos.policies.journal import Journal, JournalError, NothingToUndo, UnknownUndoTarget
+from llmos.policies.journal import move as journal_move
+from llmos.policies.journal.fileops import FileOps
+from trees import snapshot as tree_state
 
 
 def snapshot(root: Path) -> dict[str, tuple]:

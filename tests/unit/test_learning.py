@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from fakes import RemovalRegistry, ScriptedBackend, answer, call
+from llmos.models.prompt import SYSTEM_TEXT, system_text
+from llmos.policies.decision import AllowReadOnlyPolicy, Decision
 from trees import isolate_xdg
 
 from llmos.cli import main
@@ -26,8 +28,6 @@ from llmos.learning import (
     similarity,
     training_example,
 )
-from llmos.models.prompt import SYSTEM_TEXT, system_text
-from llmos.policies.decision import AllowReadOnlyPolicy, Decision
 from llmos.runtime import plan_memory_for
 from llmos.session import Session
 

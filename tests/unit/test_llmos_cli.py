@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from llmos.models.registry import load_registry
 
 from llmos.cli import main
-from llmos.models.registry import load_registry
 
 REGISTRY = load_registry()
 MODEL_NAMES = REGISTRY.names()

@@ -11,10 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
-from llmos.errors import ModelError
 from llmos.models import bundled, store
 from llmos.models.registry import BundledSource, ModelEntry
+
+from llmos.errors import ModelError
 
 PART_BYTES = [b"GGUF" + b"a" * 3000, b"b" * 5000, b"c" * 7]
 

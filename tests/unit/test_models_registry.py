@@ -6,9 +6,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from llmos.models.registry import BundledSource, HuggingFaceSource, load_registry, parse_registry
 
 from llmos.errors import ModelError
-from llmos.models.registry import BundledSource, HuggingFaceSource, load_registry, parse_registry
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

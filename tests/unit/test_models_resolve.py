@@ -10,10 +10,10 @@ import types
 from pathlib import Path
 
 import pytest
-
-from llmos.errors import ModelError
 from llmos.models import resolve, store
 from llmos.models.registry import BundledSource, HuggingFaceSource, ModelEntry, Registry
+
+from llmos.errors import ModelError
 
 CONTENTS = {
     "alpha": b"GGUF" + b"\x01" * 1000,

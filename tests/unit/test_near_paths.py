@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from llmos.tools.near_paths import similar_paths
 from llmos.tools.registry import Registry
 

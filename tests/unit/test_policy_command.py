@@ -4,7 +4,6 @@ assignments) and how it normalises flags. Attacks built on it are in tests/adver
 from __future__ import annotations
 
 import pytest
-
 from llmos.policies.command import Redirect, flags_of, parse_command, parse_shell
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from llmos.policies.engine import PolicyCall, PolicyEngine
 from llmos.policies.impact import Impact, PathEffect, ProcessEffect
 from llmos.policies.profile import load_profile

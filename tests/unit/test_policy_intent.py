@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from llmos.policies.intent import INTENT_WORDS, allowed_effects_for, intent_matches
 
 

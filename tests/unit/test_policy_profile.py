@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from llmos.policies.command import parse_command
 from llmos.policies.profile import CommandRule, ProfileError, builtin_profile_names, load_profile
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 from fakes import ScriptedBackend
+from llmos.models.backend import LazyBackend
 
 from llmos.connect import preload_model
-from llmos.models.backend import LazyBackend
 
 
 class _FakeSession:

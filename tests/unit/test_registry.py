@@ -9,7 +9,6 @@ from typing import Any, Literal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from llmos.tools.registry import Effect, Registry, ToolError, ToolResult, ToolSpec, tool
 from llmos.tools.render import render_within_budget
 

@@ -12,19 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from llmos.models.grammar import call_schema
+from llmos.models.prompt import ChatMessage, Turn, build_prefix, chat_messages, render_conversation
+from llmos.models.remote import RemoteModel, choose_remote_model
+from llmos.models.remote_backend import RemoteBackend, estimate_tokens, sse_data
+from llmos.shell.ask import main as ask_main
+from llmos.tools import load_builtin_tools
 from openai_fake import FakeOpenAIServer, running
 from trees import MemoryKeyring, isolate_xdg, use_memory_keyring
 
 from llmos.config import Config
 from llmos.errors import ModelError, UsageError
-from llmos.models.grammar import call_schema
-from llmos.models.prompt import ChatMessage, Turn, build_prefix, chat_messages, render_conversation
-from llmos.models.remote import RemoteModel, choose_remote_model
-from llmos.models.remote_backend import RemoteBackend, estimate_tokens, sse_data
 from llmos.runtime import choose_model, load_chosen_backend
 from llmos.secrets import SERVICE
-from llmos.shell.ask import main as ask_main
-from llmos.tools import load_builtin_tools
 
 ANSWER_SCHEMA = call_schema([("answer", {"type": "object", "properties": {"text": {"type": "string"}},
                                          "required": ["text"]})])

@@ -15,6 +15,12 @@ from typing import Any
 
 import pytest
 from fakes import RemovalRegistry, ScriptedBackend, answer, call
+from llmos.policies.audit import AuditLog
+from llmos.policies.decision import AllowReadOnlyPolicy
+from llmos.shell.repl import Repl
+from llmos.shell.repl_input import ReplCompleter
+from llmos.tools import load_builtin_tools
+from llmos.tools.registry import Registry
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 from prompt_toolkit.input import PipeInput, create_pipe_input
@@ -26,14 +32,8 @@ from llmos.config import load_config
 from llmos.errors import ModelError
 from llmos.history import InputHistory
 from llmos.paths import data_dir
-from llmos.policies.audit import AuditLog
-from llmos.policies.decision import AllowReadOnlyPolicy
 from llmos.runtime import load_safety
 from llmos.session import Session
-from llmos.shell.repl import Repl
-from llmos.shell.repl_input import ReplCompleter
-from llmos.tools import load_builtin_tools
-from llmos.tools.registry import Registry
 
 pytestmark = pytest.mark.timeout(60)
 

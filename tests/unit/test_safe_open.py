@@ -8,9 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-
-from llmos.policies import safe_open
-from llmos.policies.safe_open import PathEscapeError, open_beneath, resolve_beneath
+from llmos.policies.journal import safe_open
+from llmos.policies.journal.safe_open import PathEscapeError, open_beneath, resolve_beneath
 
 
 @pytest.fixture(params=["openat2", "walk"])

@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from llmos.policies import sandbox_bwrap
 from llmos.policies.sandbox import (
     SandboxSpec,
     SandboxUnavailable,
@@ -20,6 +18,7 @@ from llmos.policies.sandbox import (
     reset_probe_cache,
     run_sandboxed,
 )
+from llmos.policies.sandbox import bwrap as sandbox_bwrap
 
 
 def _problem() -> str | None:
@@ -274,7 +273,7 @@ def test_layer_status_without_bubblewrap_says_nothing_runs(fresh_probe: None, mo
 def test_without_landlock_the_run_continues_with_bubblewrap_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     """A kernel (or install) without Landlock: the layer is left out of `layers` and the run still happens
     inside bubblewrap, still read-only."""
-    import llmos.policies.sandbox as sandbox_module
+    import llmos.policies.sandbox.run as sandbox_module
 
     monkeypatch.setattr(sandbox_module, "landlock_package_dir", lambda: None)
     monkeypatch.setattr(sandbox_bwrap, "landlock_package_dir", lambda: None)
@@ -291,7 +290,7 @@ def test_landlock_that_fails_to_apply_refuses_the_run(monkeypatch: pytest.Monkey
 
     if landlockpy.abi_version() < 1:
         pytest.skip("the kernel has no Landlock")
-    import llmos.policies.sandbox as sandbox_module
+    import llmos.policies.sandbox.run as sandbox_module
 
     broken = tmp_path / "landlockpy"
     broken.mkdir()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llmos.policies import sandbox_cgroup
-from llmos.policies.sandbox_cgroup import _Hierarchy, _v2_parent, create_run_cgroup
+from llmos.policies.sandbox import cgroup as sandbox_cgroup
+from llmos.policies.sandbox.cgroup import _Hierarchy, _v2_parent, create_run_cgroup
 
 
 def fake_v2(tmp_path: Path, own: dict[str, str], root: dict[str, str]) -> _Hierarchy:

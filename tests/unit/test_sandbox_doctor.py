@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from llmos.policies.sandbox import LayerStatus
 
 from llmos.commands import doctor
-from llmos.policies.sandbox import LayerStatus
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from llmos.policies.sandbox_env import SAFE_PATH, build_env, env_name_refused
+from llmos.policies.sandbox.env import SAFE_PATH, build_env, env_name_refused
 
 
 def test_only_allow_listed_parent_variables_pass() -> None:

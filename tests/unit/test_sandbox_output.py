@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from llmos.policies.sandbox_output import CappedBuffer, neutralise
+from llmos.policies.sandbox.output import CappedBuffer, neutralise
 
 
 def collect(data: bytes, limit: int, chunk: int) -> CappedBuffer:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from llmos.policies.seatbelt import canonical_macos_path, sbpl_string, seatbelt_profile
+from llmos.policies.sandbox.seatbelt import canonical_macos_path, sbpl_string, seatbelt_profile
 
 
 def balanced(text: str) -> bool:

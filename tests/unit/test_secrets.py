@@ -13,6 +13,7 @@ import keyring
 import pytest
 from fakes import ScriptedBackend, answer, call
 from keyring.backends import fail
+from llmos.tools import load_builtin_tools
 from trees import MemoryKeyring, isolate_xdg, use_memory_keyring
 
 from llmos.cli import main
@@ -20,7 +21,6 @@ from llmos.config import Config
 from llmos.runtime import load_safety
 from llmos.secrets import SERVICE, SecretStore, make_redactor
 from llmos.session import Session
-from llmos.tools import load_builtin_tools
 
 TOKEN = "hf_Q8zT1secretVALUE0042"
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 import pytest
 from fakes import DenyDeletes, ScriptedBackend, answer, call
+from llmos.policies.decision import AllowReadOnlyPolicy, Decision, PolicyCall
+from llmos.tools.registry import Effect, Registry, ToolError, tool
 
 from llmos.events import (
     Answer,
@@ -19,9 +21,7 @@ from llmos.events import (
     StepFinished,
     StepPlanned,
 )
-from llmos.policies.decision import AllowReadOnlyPolicy, Decision, PolicyCall
 from llmos.session import Session, SessionOptions
-from llmos.tools.registry import Effect, Registry, ToolError, tool
 
 
 def make_registry() -> Registry:

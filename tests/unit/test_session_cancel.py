@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from fakes import ScriptedBackend, answer, call
+from llmos.policies.decision import AllowReadOnlyPolicy
+from llmos.tools import load_builtin_tools
 
 from llmos.events import AnswerToken, RequestFinished, StepFinished
-from llmos.policies.decision import AllowReadOnlyPolicy
 from llmos.session import Session
-from llmos.tools import load_builtin_tools
 
 
 class CountingBackend(ScriptedBackend):

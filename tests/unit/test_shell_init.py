@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tmuxterm import TmuxTerminal
-
 from llmos.shell.shell_init import KEY_NAME, SNIPPETS, snippet_for
+from tmuxterm import TmuxTerminal
 
 SUGGESTED_COMMAND_TEMPLATE = "touch {marker}"
 REQUEST_WITH_SHELL_SYNTAX = """find "my files" in $HOME and 'quoted' `uname`; rm -rf /tmp/x && echo \\ done"""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fakes import ScriptedBackend, call
+from llmos.tools import load_builtin_tools
 from trees import isolate_xdg
 
 import llmos.runtime
@@ -15,7 +16,6 @@ from llmos.config import load_config
 from llmos.runtime import load_safety
 from llmos.session import Session
 from llmos.suggest import suggest_command
-from llmos.tools import load_builtin_tools
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from treedata import BIG_LOG_LINES, PDF_BYTES
 from llmos.tools.registry import Registry
+from treedata import BIG_LOG_LINES, PDF_BYTES
 
 
 def ok(registry: Registry, tool_name: str, **args: Any) -> Any:

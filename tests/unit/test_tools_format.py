@@ -8,7 +8,6 @@ from datetime import datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from llmos.tools._format import (
     AGE_PATTERN,
     SIZE_PATTERN,

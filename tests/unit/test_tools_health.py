@@ -13,7 +13,6 @@ from typing import Any
 
 import psutil
 import pytest
-
 from llmos.tools.health import ResourceHistory, keep_history, use_history
 from llmos.tools.registry import Registry
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import psutil
 import pytest
-
 from llmos.tools.registry import Registry
 
 

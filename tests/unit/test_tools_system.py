@@ -11,7 +11,6 @@ from typing import Any
 
 import psutil
 import pytest
-
 from llmos.tools.registry import Registry
 
 Partition = namedtuple("Partition", "device mountpoint fstype opts")

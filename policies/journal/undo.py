@@ -12,9 +12,9 @@ import contextlib
 import os
 from typing import Any
 
-from llmos.policies import journal_fs as fs
-from llmos.policies import journal_move as mv
-from llmos.policies.journal_fs import JournalError, shown
+from llmos.policies.journal import fs
+from llmos.policies.journal import move as mv
+from llmos.policies.journal.fs import JournalError, shown
 
 Source = str | None
 """Where a path's content comes from in a view: a real path to read it from, or None for missing."""

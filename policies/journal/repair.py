@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from llmos.policies import journal_fs as fs
-from llmos.policies import journal_move as mv
-from llmos.policies.journal_fs import JournalError, shown
-from llmos.policies.journal_undo import settle_step
+from llmos.policies.journal import fs
+from llmos.policies.journal import move as mv
+from llmos.policies.journal.fs import JournalError, shown
+from llmos.policies.journal.undo import settle_step
 
 Outcome = tuple[str, list[str]]
 

@@ -6,9 +6,9 @@ import os
 import sys
 from pathlib import Path
 
-from llmos.policies.sandbox import LayerStatus, SandboxSpec, SandboxUnavailable, run_sandboxed
-from llmos.policies.sandbox_bwrap import landlock_package_dir, probe
-from llmos.policies.sandbox_cgroup import create_run_cgroup
+from llmos.policies.sandbox.bwrap import landlock_package_dir, probe
+from llmos.policies.sandbox.cgroup import create_run_cgroup
+from llmos.policies.sandbox.run import LayerStatus, SandboxSpec, SandboxUnavailable, run_sandboxed
 
 # Runs inside the sandbox (python -I -S): what the namespaces and limits look like from there.
 _INSIDE = """

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from llmos.policies.command_types import program_name
+from llmos.policies.command.types import program_name
 
 # Long options and spellings that mean the same as a short flag, per program: `--recursive` is `-r` for rm but
 # `-R` for chmod, where `-r` is a mode (remove read permission).

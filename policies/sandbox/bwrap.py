@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llmos.policies.sandbox_env import SAFE_PATH
+from llmos.policies.sandbox.env import SAFE_PATH
 
 if TYPE_CHECKING:
-    from llmos.policies.sandbox import SandboxSpec
+    from llmos.policies.sandbox.run import SandboxSpec
 
-HELPER = Path(__file__).with_name("sandbox_exec.py")
+HELPER = Path(__file__).with_name("inside.py")
 
 MASKED_ROOTS = (Path("/tmp"), Path("/run"))
 """Replaced by empty private tmpfs inside the sandbox."""
@@ -127,7 +127,7 @@ def _find_and_check_bwrap() -> _Bwrap:
     if not sys.platform.startswith("linux"):
         raise SandboxUnavailable(
             "the process sandbox needs Linux with bubblewrap; on macOS llmos can generate a Seatbelt profile "
-            "(llmos.policies.seatbelt) but does not run commands with it yet, so nothing is run"
+            "(llmos.policies.sandbox.seatbelt) but does not run commands with it yet, so nothing is run"
         )
     path = shutil.which("bwrap", path=SAFE_PATH + ":/usr/sbin:/sbin")
     if path is None:

@@ -8,7 +8,7 @@ import fnmatch
 import posixpath
 import re
 
-from llmos.policies.command_types import Expansion, option_values
+from llmos.policies.command.types import Expansion, option_values
 
 INTERPRETER = re.compile(r"(python[0-9.]*|pypy[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|php[0-9.]*|lua[0-9.]*"
                           r"|luajit|Rscript|osascript|tclsh|pwsh|powershell|deno|bun|awk|gawk|mawk|nawk)")

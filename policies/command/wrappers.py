@@ -1,6 +1,6 @@
 """Commands that run other commands: `sudo`, `env`, `xargs`, `timeout`, `nice`, `sh -c`, `eval`, `su -c`,
 options whose value is a command (`tar --to-command`), and the dispatch to `find -exec`, `git -c` and interpreter
-code (command_embedded). For each, what it runs, so the parser judges the inner command as well as (or instead of)
+code (embedded.py). For each, what it runs, so the parser judges the inner command as well as (or instead of)
 the wrapper. Option tables list the options that take a value, so a value is never mistaken for the command.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from llmos.policies.command_embedded import INTERPRETER, find_command, git_command, interpreter_command
-from llmos.policies.command_types import Expansion, Redirect, option_values, program_name
+from llmos.policies.command.embedded import INTERPRETER, find_command, git_command, interpreter_command
+from llmos.policies.command.types import Expansion, Redirect, option_values, program_name
 
 
 @dataclass(frozen=True)

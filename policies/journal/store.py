@@ -11,7 +11,7 @@ On disk, in `<data_dir>/journal/` (mode 0700):
 A manifest holds: id, seq, request_id, request, tool, op, time, status (pending -> done | abandoned, done ->
 undoing -> undone, or failed), path (and dest for copy/move), paths, before/after states (kind, mode, sha256 of a
 file or digest of a folder tree), tmp (the temp name used beside the target), created (mkdir), mode (chmod),
-cross_device, and the undo steps once undone. The file operations themselves are in `llmos.policies.fileops`.
+cross_device, and the undo steps once undone. The file operations themselves are in `llmos.policies.journal.fileops`.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmos.policies import journal_fs as fs
-from llmos.policies import journal_move as mv
-from llmos.policies.journal_fs import JournalError, NothingToUndo, UnknownUndoTarget, shown
-from llmos.policies.journal_repair import repair_pending, repair_undoing
-from llmos.policies.journal_undo import View, check, run_step
+from llmos.policies.journal import fs
+from llmos.policies.journal import move as mv
+from llmos.policies.journal.fs import JournalError, NothingToUndo, UnknownUndoTarget, shown
+from llmos.policies.journal.repair import repair_pending, repair_undoing
+from llmos.policies.journal.undo import View, check, run_step
 
 try:
     import fcntl
@@ -129,11 +129,11 @@ class Journal:
 
     @staticmethod
     def now() -> str:
-        return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
     def new_action_id(self) -> str:
         """Short and sortable by time: `20261122T143005-3f9a` (UTC, then random hex)."""
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         while True:
             action_id = f"{stamp}-{secrets.token_hex(2)}"
             if not (self.actions_dir / f"{action_id}.json").exists():
@@ -312,7 +312,7 @@ class Journal:
     # -- crash repair and pruning ----------------------------------------------------------------------------------
 
     def repair(self) -> list[str]:
-        """Settle every action a crash left "pending" or "undoing" (see `llmos.policies.journal_repair`);
+        """Settle every action a crash left "pending" or "undoing" (see `llmos.policies.journal.repair`);
         returns one line per action settled."""
         notes: list[str] = []
         with self.locked():
@@ -333,7 +333,7 @@ class Journal:
     def prune(self, older_than_days: float) -> int:
         """Forget actions older than `older_than_days` (their kept originals are removed for good; they can no
         longer be undone). Pending and undoing actions are kept. Returns how many were pruned."""
-        cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=older_than_days)
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=older_than_days)
         pruned = 0
         with self.locked():
             for manifest in self.manifests():

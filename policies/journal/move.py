@@ -15,8 +15,8 @@ import stat
 from collections.abc import Iterator
 from typing import Any
 
-from llmos.policies import journal_fs as fs
-from llmos.policies.journal_fs import CHUNK, O_CLOEXEC, O_NOFOLLOW, JournalError, Loc, at, shown
+from llmos.policies.journal import fs
+from llmos.policies.journal.fs import CHUNK, O_CLOEXEC, O_NOFOLLOW, JournalError, Loc, at, shown
 
 # -- writing --------------------------------------------------------------------------------------------
 

@@ -15,12 +15,12 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from llmos.policies import journal_fs as fs
-from llmos.policies import journal_move as mv
-from llmos.policies.journal import Journal
-from llmos.policies.journal_fs import JournalError, Loc, shown
-from llmos.policies.journal_repair import repair_pending
-from llmos.policies.journal_undo import chmod_at
+from llmos.policies.journal import fs
+from llmos.policies.journal import move as mv
+from llmos.policies.journal.fs import JournalError, Loc, shown
+from llmos.policies.journal.repair import repair_pending
+from llmos.policies.journal.store import Journal
+from llmos.policies.journal.undo import chmod_at
 
 __all__ = ["FileOps", "JournalError"]
 

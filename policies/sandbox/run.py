@@ -8,10 +8,10 @@
   secret stores (`~/.ssh`, `~/.gnupg`, keyrings, cloud credentials; `spec.hidden_paths`) hidden;
 - new user, PID, IPC, UTS, cgroup and (unless `spec.network`) network namespaces, no nested user namespaces,
   `--die-with-parent`, `--new-session` (no TIOCSTI into the person's terminal), all capabilities dropped;
-- inside, before the exec, `sandbox_exec.py` joins the run's cgroup, applies Landlock as a second, independent
+- inside, before the exec, `inside.py` joins the run's cgroup, applies Landlock as a second, independent
   layer, and sets rlimits (see that module);
-- the environment is built from an allow-list (`sandbox_env`); output is capped and neutralised
-  (`sandbox_output`);
+- the environment is built from an allow-list (`env`); output is capped and neutralised
+  (`output`);
 - on timeout the namespace's PID 1 is killed, which makes the kernel kill every process in the namespace, daemons
   that double-forked with `setsid` included; when the command itself exits, the same happens to whatever it left.
 
@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from llmos.policies.sandbox_bwrap import (
+from llmos.policies.sandbox.bwrap import (
     HELPER,
     SandboxUnavailable,
     landlock_package_dir,
@@ -43,16 +43,15 @@ from llmos.policies.sandbox_bwrap import (
     reset_probe_cache,
     validated,
 )
-from llmos.policies.sandbox_cgroup import RunCgroup, create_run_cgroup
-from llmos.policies.sandbox_env import build_env
-from llmos.policies.sandbox_output import CappedBuffer
+from llmos.policies.sandbox.cgroup import RunCgroup, create_run_cgroup
+from llmos.policies.sandbox.env import build_env
+from llmos.policies.sandbox.output import CappedBuffer
 
 __all__ = [
     "LayerStatus",
     "SandboxResult",
     "SandboxSpec",
     "SandboxUnavailable",
-    "layer_status",
     "reset_probe_cache",
     "run_sandboxed",
 ]
@@ -364,11 +363,3 @@ def _signal_name(number: int) -> str | None:
         return signal.Signals(number).name
     except ValueError:
         return None
-
-
-def layer_status() -> list[LayerStatus]:
-    """Each confinement layer, whether it works on this machine, and why (for `llmos doctor`). Runs one small
-    command in the sandbox to see the namespaces and limits from inside."""
-    from llmos.policies.sandbox_status import layer_status as collect
-
-    return collect()

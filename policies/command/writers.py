@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from llmos.policies.command_flags import flags_of
-from llmos.policies.command_types import CommandFacts, PathFact, option_values, positionals
+from llmos.policies.command.flags import flags_of
+from llmos.policies.command.types import CommandFacts, PathFact, option_values, positionals
 
 _DELETERS = frozenset({"rm", "rmdir", "unlink", "shred", "srm", "trash", "trash-put", "gvfs-trash", "wipe"})
 _CREATORS = frozenset({"touch", "mkdir", "mkfifo"})

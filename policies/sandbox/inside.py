@@ -1,6 +1,6 @@
 """The last step inside the bubblewrap sandbox, just before the command: cgroup, Landlock, rlimits, then exec.
 
-bubblewrap runs this file as `python -I -S sandbox_exec.py OPTIONS -- ARGV...`: isolated mode, no site
+bubblewrap runs this file as `python -I -S inside.py OPTIONS -- ARGV...`: isolated mode, no site
 packages, no llmos import (so nothing from the working directory or the environment can take part), and only a
 few cheap imports, since this runs before every sandboxed command. Options: `--status-fd N`, `--cgroup-fd N`
 (repeatable), `--writable DIR` (repeatable), `--network`, `--landlock-package DIR`, `--rlimit NAME=VALUE`

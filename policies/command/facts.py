@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import re
 
-from llmos.policies.command import SimpleCommand, flags_of
-from llmos.policies.command_embedded import find_may_match_root, git_subcommand_index
-from llmos.policies.command_types import CommandFacts, PathFact, option_values, positionals, program_name
-from llmos.policies.command_wrappers import NETWORK_WRAPPERS, PRIVILEGE_WRAPPERS
-from llmos.policies.command_writers import HANDLERS, REMOTE_WORD
-
+from llmos.policies.command.embedded import find_may_match_root, git_subcommand_index
+from llmos.policies.command.parse import SimpleCommand, flags_of
+from llmos.policies.command.types import CommandFacts, PathFact, option_values, positionals, program_name
+from llmos.policies.command.wrappers import NETWORK_WRAPPERS, PRIVILEGE_WRAPPERS
+from llmos.policies.command.writers import HANDLERS, REMOTE_WORD
 
 # Programs that neither read file contents nor change anything (or only list names and sizes).
 NO_PATH_PROGRAMS = frozenset({

@@ -13,11 +13,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from llmos.policies.command_embedded import commands_in_code, find_placeholders
-from llmos.policies.command_flags import flags_of
-from llmos.policies.command_types import Redirect, program_name
-from llmos.policies.command_wrappers import INPUT_SHELLS, SHELLS, expand
-from llmos.policies.shell_lexer import REDIRECT_OPERATORS, Token, lex
+from llmos.policies.command.embedded import commands_in_code, find_placeholders
+from llmos.policies.command.flags import flags_of
+from llmos.policies.command.lexer import REDIRECT_OPERATORS, Token, lex
+from llmos.policies.command.types import Redirect, program_name
+from llmos.policies.command.wrappers import INPUT_SHELLS, SHELLS, expand
 
 __all__ = ["ParsedCommand", "Redirect", "SimpleCommand", "flags_of", "parse_command", "parse_shell",
            "program_name"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from llmos.policies.shell_words import brace_expand, decode_ansi_c
+from llmos.policies.command.words import brace_expand, decode_ansi_c
 
 MAX_NESTING = 12
 
