@@ -170,10 +170,15 @@ def _file_failures(task: Task, world: World) -> list[str]:
         failures.append("HOME changed: " + _describe_changes(world.before, world.after))
     for path in check.unchanged_paths:
         prefix = _relative(home, path)
-        inside = lambda snapshot: {k: v for k, v in snapshot.items() if k == prefix or k.startswith(prefix + "/")}  # noqa: E731
-        if inside(world.before) != inside(world.after):
-            failures.append(f"{path} changed: " + _describe_changes(inside(world.before), inside(world.after)))
+        before, after = _under(world.before, prefix), _under(world.after, prefix)
+        if before != after:
+            failures.append(f"{path} changed: " + _describe_changes(before, after))
     return failures
+
+
+def _under(snapshot: Snapshot, prefix: str) -> Snapshot:
+    """The entries of a snapshot at `prefix` or below it."""
+    return {key: value for key, value in snapshot.items() if key == prefix or key.startswith(prefix + "/")}
 
 
 def _describe_changes(before: Snapshot, after: Snapshot, limit: int = 4) -> str:

@@ -80,7 +80,8 @@ def summarise(planner: str, records: Sequence[TaskRecord], peak_rss_bytes: int) 
         fast_path_requests=sum(1 for r in requests if r.get("fast_path")),
         requests=len(requests),
         peak_rss_bytes=peak_rss_bytes,
-        failed_tasks=[{"task": r.task_id, "category": r.category, "why": r.failures[:3]} for r in records if not r.passed],
+        failed_tasks=[{"task": r.task_id, "category": r.category, "why": r.failures[:3]}
+                      for r in records if not r.passed],
     )
 
 
@@ -90,6 +91,10 @@ def _share(passed: int, total: int) -> str:
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value / 1000:.2f} s"
+
+
+def _p50_p90(percentiles: dict[str, float | None]) -> str:
+    return f"{_ms(percentiles['p50'])} / {_ms(percentiles['p90'])}"
 
 
 def render_table(summaries: Sequence[PlannerSummary]) -> str:
@@ -103,11 +108,12 @@ def render_table(summaries: Sequence[PlannerSummary]) -> str:
     lines.append("| **all** | " + " | ".join(f"**{_share(s.passed, s.tasks)}**" for s in summaries) + " |")
     lines += ["", "| per request | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     rows = [
-        ("first tool call p50 / p90", lambda s: f"{_ms(s.latency_ms['first_call']['p50'])} / {_ms(s.latency_ms['first_call']['p90'])}"),
-        ("model time p50 / p90", lambda s: f"{_ms(s.latency_ms['plan']['p50'])} / {_ms(s.latency_ms['plan']['p90'])}"),
-        ("end to end p50 / p90", lambda s: f"{_ms(s.latency_ms['wall']['p50'])} / {_ms(s.latency_ms['wall']['p90'])}"),
+        ("first tool call p50 / p90", lambda s: _p50_p90(s.latency_ms["first_call"])),
+        ("model time p50 / p90", lambda s: _p50_p90(s.latency_ms["plan"])),
+        ("end to end p50 / p90", lambda s: _p50_p90(s.latency_ms["wall"])),
         ("prompt tokens p50", lambda s: "-" if s.tokens["prompt_p50"] is None else f"{s.tokens['prompt_p50']:.0f}"),
-        ("generated tokens p50", lambda s: "-" if s.tokens["generated_p50"] is None else f"{s.tokens['generated_p50']:.0f}"),
+        ("generated tokens p50",
+         lambda s: "-" if s.tokens["generated_p50"] is None else f"{s.tokens['generated_p50']:.0f}"),
         ("answered without the model", lambda s: f"{s.fast_path_requests}/{s.requests}"),
         ("peak RSS", lambda s: f"{s.peak_rss_bytes / 1e9:.2f} GB" if s.peak_rss_bytes else "-"),
     ]

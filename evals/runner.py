@@ -243,7 +243,7 @@ class WorkerPlanner:
     _log: Any = None
 
     def start(self, workspace: Workspace) -> None:
-        self._log = open(workspace.root / f"{self.name}-worker.log", "a", encoding="utf-8")  # noqa: SIM115
+        self._log = open(workspace.root / f"{self.name}-worker.log", "a", encoding="utf-8")  # closed by stop()
         self._process = subprocess.Popen(
             [sys.executable, "-m", self.module, *self.extra_args], env=workspace.env(), cwd=workspace.home,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1,
@@ -361,7 +361,7 @@ def run_task(planner: Planner, task: Task, workspace: Workspace) -> TaskRecord:
                       for step in result.get("steps") or []],
             **({"error": result["error"]} if result.get("error") else {}),
         }
-        for result, wall in zip(outcome.results, outcome.wall_ms)
+        for result, wall in zip(outcome.results, outcome.wall_ms, strict=True)
     ]
     return TaskRecord(task.id, task.category.value, planner.name, not failures, failures, outcome.exit_code,
                       measurements)

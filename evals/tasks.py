@@ -160,15 +160,17 @@ class Task(_Strict):
     def gold_plan(self) -> list[tuple[list[GoldCall], str]]:
         """The gold calls and answer of each request."""
         count = len(self.requests)
+        plans = [plan for plan in self.gold if isinstance(plan, list)]
         calls: list[list[GoldCall]]
-        if self.gold and isinstance(self.gold[0], list):
-            calls = list(self.gold)  # type: ignore[arg-type]
+        if plans:
+            calls = plans
         else:
-            calls = [list(self.gold)] + [[] for _ in range(count - 1)]  # type: ignore[arg-type]
+            calls = [[call for call in self.gold if isinstance(call, GoldCall)]] + [[] for _ in range(count - 1)]
         answers = self.gold_answer if isinstance(self.gold_answer, list) else [self.gold_answer] + [""] * (count - 1)
         if len(calls) != count or len(answers) != count:
-            raise ValueError(f"task {self.id}: gold has {len(calls)} plans and {len(answers)} answers for {count} requests")
-        return list(zip(calls, answers))
+            raise ValueError(f"task {self.id}: gold has {len(calls)} plans and {len(answers)} answers "
+                             f"for {count} requests")
+        return list(zip(calls, answers, strict=True))
 
     @property
     def must_succeed(self) -> bool:

@@ -108,7 +108,8 @@ def run_bench(model: str | None, config: Config, runs: int, *, progress: bool) -
                     full_prefix_tokens=session.prefix_for(registry.specs())[1],
                 )
             report.load_s.append(load_s)
-            report.prompt_tokens_per_s.append(_prompt_speed(backend, session.prefix_for(session.tools_for(READ_ONLY))[0]))
+            read_only_prefix = session.prefix_for(session.tools_for(READ_ONLY))[0]
+            report.prompt_tokens_per_s.append(_prompt_speed(backend, read_only_prefix))
             report.generation_tokens_per_s.append(_generation_speed(backend))
             # The first run evaluates the prefix and saves it; later runs restore it from the cache dir.
             first_request_s = _timed_request(session, BENCH_REQUESTS[run_index % len(BENCH_REQUESTS)])
@@ -122,7 +123,7 @@ def run_bench(model: str | None, config: Config, runs: int, *, progress: bool) -
 
 def _prompt_speed(backend: LlamaBackend, text: str) -> float:
     """Tokens/s evaluating `text` from an empty cache (the cost of a cold prefill)."""
-    llm = backend._llm  # noqa: SLF001  bench measures the engine itself
+    llm = backend._llm  # bench measures the engine itself
     tokens = llm.tokenize(text.encode(), add_bos=False, special=True)
     llm.reset()
     started = time.perf_counter()
@@ -134,7 +135,7 @@ def _prompt_speed(backend: LlamaBackend, text: str) -> float:
 
 def _generation_speed(backend: LlamaBackend, new_tokens: int = 48) -> float:
     """Tokens/s of plain greedy generation after a short prompt, timed from the first token."""
-    llm = backend._llm  # noqa: SLF001
+    llm = backend._llm
     llm.reset()
     stream = llm.create_completion(
         prompt="<|im_start|>user\nCount from one to fifty in words.<|im_end|>\n<|im_start|>assistant\n",

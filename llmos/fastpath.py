@@ -462,7 +462,8 @@ def render_processes(result: dict[str, Any]) -> str:
         memory = _process_memory(process)
         cpu = f"{_percent(process['cpu_percent'])} CPU" if process.get("cpu_percent") is not None else "CPU unknown"
         measures = f"{memory}, {cpu}" if by_memory else f"{cpu}, {memory}"
-        lines.append(f"{rank}. {process.get('name') or 'pid ' + str(process['pid'])} (pid {process['pid']}): {measures}")
+        name = process.get("name") or f"pid {process['pid']}"
+        lines.append(f"{rank}. {name} (pid {process['pid']}): {measures}")
     return "\n".join(lines)
 
 

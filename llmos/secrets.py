@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 from llmos.errors import LlmosError, UsageError
 from llmos.paths import data_dir
@@ -48,7 +49,8 @@ class SecretStore:
                     "PYTHON_KEYRING_BACKEND); llmos does not keep secrets in plain files")
         return None
 
-    def _keyring(self):  # noqa: ANN202  the keyring module, once it is known to work
+    def _keyring(self) -> ModuleType:
+        """The keyring module, once it is known to work."""
         problem = self.backend_problem()
         if problem:
             raise NoKeyringError(problem)

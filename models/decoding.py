@@ -166,7 +166,7 @@ def decode_greedy(
 def common_prefix_length(left: list[int], right: list[int]) -> int:
     """How many tokens the two sequences share from the start."""
     length = 0
-    for a, b in zip(left, right):
+    for a, b in zip(left, right, strict=False):  # the sequences may differ in length
         if a != b:
             break
         length += 1

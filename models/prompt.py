@@ -42,7 +42,8 @@ EXAMPLE_TURNS: tuple[tuple[str, str], ...] = (
     ("tool", '{"path":"~","matches":1,"results":[{"path":"~/Documents/trip-notes.md","type":"file","size":"61 B"}]}'),
     ("assistant", '{"tool": "files.read", "args": {"path": "~/Documents/trip-notes.md"}}'),
     ("tool", '{"path":"~/Documents/trip-notes.md","content":"Flight AF123 on May 3\nHotel Rue Cler 12\n"}'),
-    ("assistant", '{"tool": "answer", "args": {"text": "Your trip notes say: flight AF123 on May 3, hotel at Rue Cler 12."}}'),
+    ("assistant",
+     '{"tool": "answer", "args": {"text": "Your trip notes say: flight AF123 on May 3, hotel at Rue Cler 12."}}'),
     # A file type goes in name as a glob (asked for "the pdf files", the model put ".pdf" into min_size).
     ("user", "find the pdfs in ~/Downloads"),
     ("assistant", '{"tool": "files.find", "args": {"path": "~/Downloads", "name": "*.pdf"}}'),
@@ -64,7 +65,8 @@ EXAMPLE_TURNS: tuple[tuple[str, str], ...] = (
 CONDITIONAL_EXAMPLES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("files.move", (
         ("user", "put the screenshots on my desktop into ~/Pictures/Shots"),
-        ("assistant", '{"tool": "files.move", "args": {"source": "~/Desktop/Screenshot*", "destination": "~/Pictures/Shots/"}}'),
+        ("assistant",
+         '{"tool": "files.move", "args": {"source": "~/Desktop/Screenshot*", "destination": "~/Pictures/Shots/"}}'),
     )),
     ("files.delete", (
         ("user", "delete the .tmp files in ~/Downloads"),
@@ -186,7 +188,8 @@ Never use sudo. If the request asks for nothing a command can do, reply with an 
 
 SUGGEST_EXAMPLE_TURNS: tuple[tuple[str, str], ...] = (
     ("user", "list the 5 biggest files in ~/Videos"),
-    ("assistant", '{"tool": "command", "args": {"line": "find ~/Videos -type f -printf \'%s %p\\\\n\' | sort -rn | head -5"}}'),
+    ("assistant",
+     '{"tool": "command", "args": {"line": "find ~/Videos -type f -printf \'%s %p\\\\n\' | sort -rn | head -5"}}'),
     ("user", "show text files changed in the last 2 days under my documents"),
     ("assistant", '{"tool": "command", "args": {"line": "find ~/Documents -type f -name \'*.txt\' -mtime -2"}}'),
     ("user", "how much space does each folder here use"),

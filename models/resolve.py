@@ -218,7 +218,7 @@ def _obtain_from_sources(entry: ModelEntry, cache_dir: Path, progress: bool) -> 
                 return fetch_huggingface(entry, source, cache_dir, progress=progress), "huggingface"
             except ModelError as exc:
                 tried.append(f"{source.describe()}: {exc}")
-            except Exception as exc:  # network and hub errors come in many types: note it, try the next source
+            except Exception as exc:  # noqa: BLE001 - network and hub errors come in many types: note it, try the next source
                 tried.append(f"{source.describe()}: {type(exc).__name__}: {exc}")
         elif isinstance(source, BundledSource):
             try:

@@ -57,10 +57,10 @@ class FakeOpenAIServer:
 
 def _handler_for(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  keep test output clean
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
             pass
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             fake.requests.append(RecordedRequest("GET", self.path, dict(self.headers), None))
             if not self._authorised():
                 return
@@ -69,7 +69,7 @@ def _handler_for(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 return
             self._json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"null")
             fake.requests.append(RecordedRequest("POST", self.path, dict(self.headers), body))
@@ -88,7 +88,8 @@ def _handler_for(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 # What llama_cpp.server 0.3.36 (with fastapi 0.165) really answers.
                 self._json(500, {"error": {"message": "1 validation error: {'type': 'literal_error', 'loc': "
                                            "('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or "
-                                           "'json_object'\", 'input': 'json_schema'}", "type": "internal_server_error"}})
+                                           "'json_object'\", 'input': 'json_schema'}",
+                                           "type": "internal_server_error"}})
                 return
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -106,7 +107,8 @@ def _handler_for(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             text = fake.reply_text
             for start in range(0, len(text), fake.piece_chars):
                 piece = text[start : start + fake.piece_chars]
-                yield "data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+                chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                yield "data: " + json.dumps(chunk)
                 yield ""
             yield "data: " + json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
             yield ""

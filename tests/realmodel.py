@@ -29,7 +29,9 @@ class AskResult:
         return lines[0]
 
 
-def isolated_llmos_env(home: Path, model_cache_home: Path, tmp_path: Path, *, model: str = SMALL_MODEL) -> dict[str, str]:
+def isolated_llmos_env(
+    home: Path, model_cache_home: Path, tmp_path: Path, *, model: str = SMALL_MODEL
+) -> dict[str, str]:
     """The variables that point a real llmos process at a temp HOME, its own config and data folders, the test
     session's shared model cache and `model`, offline."""
     return {

@@ -2,7 +2,9 @@
 
 from llmos.tools.registry import DEFAULT_REGISTRY, Effect, Registry, ToolError, ToolResult, ToolSpec, tool
 
-__all__ = ["DEFAULT_REGISTRY", "Effect", "Registry", "ToolError", "ToolResult", "ToolSpec", "tool", "load_builtin_tools"]
+__all__ = [
+    "DEFAULT_REGISTRY", "Effect", "Registry", "ToolError", "ToolResult", "ToolSpec", "tool", "load_builtin_tools",
+]
 
 
 def load_builtin_tools() -> Registry:

@@ -65,37 +65,42 @@ def make_archive(source: str, destination: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=".llmos-archive-", dir=target.parent) as staging:
         built = Path(staging) / target.name
         if _archive_format(target) == "zip":
-            with zipfile.ZipFile(built, "w", zipfile.ZIP_DEFLATED) as archive:
+            with zipfile.ZipFile(built, "w", zipfile.ZIP_DEFLATED) as zip_archive:
                 for path in sources:
                     for member in [path, *sorted(path.rglob("*"))] if path.is_dir() else [path]:
                         if member.is_symlink():
                             continue  # a link's target may be anywhere; archives carry files, not pointers out
-                        archive.write(member, member.relative_to(path.parent))
+                        zip_archive.write(member, member.relative_to(path.parent))
         else:
-            mode = "w:gz" if _archive_format(target) == "tar.gz" else "w"
-            with tarfile.open(built, mode) as archive:
+            mode: Literal["w:gz", "w"] = "w:gz" if _archive_format(target) == "tar.gz" else "w"
+            with tarfile.open(built, mode) as tar_archive:
                 for path in sources:
-                    archive.add(path, arcname=path.name, filter=lambda info: None if info.issym() or info.islnk() else info)
+                    tar_archive.add(path, arcname=path.name, filter=_without_links)
         action_id = file_ops.copy(built, target)
     return {"created": display_path(target), "size": human_size(target.stat().st_size), "undo_id": action_id}
+
+
+def _without_links(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    """A tar member as it is, or None for a link: its target may be anywhere; archives carry files, not pointers out."""
+    return None if info.issym() or info.islnk() else info
 
 
 def _members(archive_path: Path) -> list[tuple[str, int, bool]]:
     """(name, size, is_folder) of every member; refuses links, devices, absolute names and `..`."""
     members: list[tuple[str, int, bool]] = []
     if _archive_format(archive_path) == "zip":
-        with zipfile.ZipFile(archive_path) as archive:
-            for info in archive.infolist():
-                is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
+        with zipfile.ZipFile(archive_path) as zip_archive:
+            for zip_info in zip_archive.infolist():
+                is_link = (zip_info.external_attr >> 16) & 0o170000 == 0o120000
                 if is_link:
-                    raise ToolError(f"{display_path(archive_path)} holds a symlink ({info.filename}); refusing")
-                members.append((info.filename, info.file_size, info.is_dir()))
+                    raise ToolError(f"{display_path(archive_path)} holds a symlink ({zip_info.filename}); refusing")
+                members.append((zip_info.filename, zip_info.file_size, zip_info.is_dir()))
     else:
-        with tarfile.open(archive_path) as archive:
-            for info in archive.getmembers():
-                if not (info.isfile() or info.isdir()):
-                    raise ToolError(f"{display_path(archive_path)} holds a link or device ({info.name}); refusing")
-                members.append((info.name, info.size, info.isdir()))
+        with tarfile.open(archive_path) as tar_archive:
+            for tar_info in tar_archive.getmembers():
+                if not (tar_info.isfile() or tar_info.isdir()):
+                    raise ToolError(f"{display_path(archive_path)} holds a link or device ({tar_info.name}); refusing")
+                members.append((tar_info.name, tar_info.size, tar_info.isdir()))
     for name, _, _ in members:
         parts = PurePosixPath(name).parts
         if name.startswith(("/", "\\")) or ".." in parts or any("\\" in part or ":" in part for part in parts):

@@ -22,7 +22,7 @@ from llmos.policies.impact import Impact
 from llmos.tools.render import compact_for_model, render_within_budget
 
 
-class Effect(str, enum.Enum):
+class Effect(enum.StrEnum):
     """What a tool does to the world; policy and undo act on this meaning, not on the tool's name."""
 
     READ = "read"

@@ -153,8 +153,9 @@ def status(as_json: bool) -> int:
         return 0
     cache = reply.get("prefix_cache") or {}
     model = reply.get("model")
+    load_error = f"; last error: {reply['load_error']}" if reply.get("load_error") else ""
     model_line = (f"{model} (loaded; unloads after {reply['idle_unload_s']:.0f} s idle)" if model
-                  else f"not loaded (loads on the next request){'; last error: ' + reply['load_error'] if reply.get('load_error') else ''}")
+                  else f"not loaded (loads on the next request){load_error}")
     print(f"llmos daemon: running (pid {reply['pid']}), up {_duration(reply['uptime_s'])}")
     print(f"  socket     {reply['socket']}")
     print(f"  model      {model_line}")

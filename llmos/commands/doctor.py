@@ -60,13 +60,13 @@ def llama_report() -> dict[str, Any]:
     report: dict[str, Any] = {"installed": True, "version": getattr(llama_cpp, "__version__", "unknown")}
     try:
         report["gpu_offload"] = bool(llama_cpp.llama_supports_gpu_offload())
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - a native call that fails is what doctor reports
         report["gpu_offload"] = False
         report["gpu_offload_error"] = str(exc)
     try:
         raw = llama_cpp.llama_print_system_info()
         info = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - a native call that fails is what doctor reports
         info = f"unavailable: {exc}"
     report["system_info"] = info.strip().rstrip("|").strip()
     report["backends"] = backends_from_system_info(info)
@@ -141,11 +141,11 @@ def remote_report() -> dict[str, Any]:
 def keyring_report() -> dict[str, Any]:
     try:
         import keyring
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - a keyring that cannot be imported is what doctor reports
         return {"usable": False, "backend": None, "detail": f"the keyring package cannot be imported: {exc}"}
     try:
         backend = keyring.get_keyring()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - keyring backends fail in their own ways; doctor reports which
         return {"usable": False, "backend": None, "detail": f"no keyring backend: {exc}"}
     return describe_keyring(backend)
 

@@ -212,8 +212,8 @@ def _speed(model: str, config_toml: str, runs: int) -> dict[str, Any]:
                 measured = run_measured([ask, "--json", request], env=env, cwd=workspace.home, stdin_text=None)
                 walls.append(measured.wall_ms)
                 peaks.append(measured.peak_rss_bytes)
-                lines = [json.loads(l) for l in measured.stdout.splitlines() if l.startswith("{")]
-                fast = bool(lines and lines[0].get("fast_path"))
+                results = [json.loads(line) for line in measured.stdout.splitlines() if line.startswith("{")]
+                fast = bool(results and results[0].get("fast_path"))
             figures[label] = {"request": request, "runs": runs, "wall_ms_median": round(statistics.median(walls)),
                               "peak_rss_bytes": max(peaks), "fast_path": fast}
     finally:
@@ -262,7 +262,8 @@ def _validate(tasks: list[Any], options: argparse.Namespace) -> int:
 
     passes_when_idle = {Category.RESTRAINT, Category.REFUSAL, Category.INJECTION}
     run = _run_with_progress("gold", tasks, gold_planner, model="gold", cache_home=_cache_home(), jobs=1)
-    problems: list[str] = [f"{r.task_id}: gold plan fails: {'; '.join(r.failures)}" for r in run.records if not r.passed]
+    problems: list[str] = [f"{r.task_id}: gold plan fails: {'; '.join(r.failures)}"
+                           for r in run.records if not r.passed]
     root = Path(tempfile.mkdtemp(prefix="llmos-eval-idle-"))
     try:
         workspace = Workspace(root, model="gold", cache_home=_cache_home())

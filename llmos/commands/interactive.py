@@ -20,7 +20,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     _add_session_options(repl)
     repl.set_defaults(handler=run_repl)
     shell_init = commands.add_parser(
-        "shell-init", help="print the keybinding snippet for your shell's rc file (Alt+M: the typed request becomes a command)"
+        "shell-init",
+        help="print the keybinding snippet for your shell's rc file (Alt+M: the typed request becomes a command)",
     )
     shell_init.add_argument("shell", choices=SHELLS)
     shell_init.set_defaults(handler=run_shell_init)

@@ -86,7 +86,7 @@ def parse_command(argv: Sequence[str]) -> ParsedCommand:
                 assignments.append(words[0])
                 words = words[1:]
             parser.simple(words, (), tuple(assignments), (), parser.new_pipeline(), 0, 0)
-    except Exception as exc:  # fail closed: a parser bug is a problem (ask), never a way through
+    except Exception as exc:  # noqa: BLE001 - fail closed: a parser bug is a problem (ask), never a way through
         parser.problems.append(f"the command could not be parsed ({type(exc).__name__})")
     return parser.result()
 
@@ -96,7 +96,7 @@ def parse_shell(text: str) -> ParsedCommand:
     parser = _Parser()
     try:
         parser.shell(text, (), 0)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - fail closed: a parser bug is a problem (ask), never a way through
         parser.problems.append(f"the command could not be parsed ({type(exc).__name__})")
     return parser.result()
 

@@ -3,6 +3,7 @@ expansion (`{a,b}` is two words; `rm -rf {x,~}` deletes home)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 MAX_BRACE_WORDS = 256
@@ -28,7 +29,7 @@ def decode_ansi_c(text: str, start: int) -> tuple[str, int]:
             out.append(_ANSI_C_SIMPLE[escape])
         elif escape in "xuU":
             limit = {"x": 2, "u": 4, "U": 8}[escape]
-            digits = re.match(r"[0-9A-Fa-f]{1,%d}" % limit, text[pos:pos + limit])
+            digits = re.match(rf"[0-9A-Fa-f]{{1,{limit}}}", text[pos:pos + limit])
             if digits:
                 out.append(chr(min(int(digits.group(), 16), 0x10FFFF)))
                 pos += digits.end()
@@ -86,7 +87,7 @@ def _expand_once(chars: list[tuple[str, bool]]) -> list[list[tuple[str, bool]]] 
                     body = chars[open_index + 1:index]
                     if commas:
                         bounds = [open_index, *commas, index]
-                        parts = [chars[start + 1:end] for start, end in zip(bounds, bounds[1:])]
+                        parts = [chars[start + 1:end] for start, end in itertools.pairwise(bounds)]
                         return [prefix + part + suffix for part in parts]
                     sequence = _sequence("".join(c for c, _ in body))
                     if sequence is not None:

@@ -155,7 +155,10 @@ def _skip_options(argv: tuple[str, ...], spec: _OptionSpec, start: int = 1) -> t
 def _command_options(program: str, argv: tuple[str, ...]) -> Expansion | None:
     expansion = Expansion(f"{program} option", keep_self=True)
     for option in _COMMAND_OPTIONS[program]:
-        values = option_values(argv[1:], None, option) if option.startswith("--") else option_values(argv[1:], option, None)
+        if option.startswith("--"):
+            values = option_values(argv[1:], None, option)
+        else:
+            values = option_values(argv[1:], option, None)
         for value in values:
             expansion.problems.append(f"`{program} {option}` runs another command")
             if option == "--checkpoint-action":

@@ -93,7 +93,7 @@ _INSTALL_HINT = (
 
 def _namespace_hint(stderr: str) -> str:
     lowered = stderr.lower()
-    if "namespace" in lowered or "uid map" in lowered or "permission" in lowered or "operation not permitted" in lowered:
+    if any(sign in lowered for sign in ("namespace", "uid map", "permission", "operation not permitted")):
         return (
             "; unprivileged user namespaces look disabled: enable them (sysctl kernel.unprivileged_userns_clone=1; on "
             "Ubuntu 23.10+ sysctl kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for bwrap), "

@@ -83,7 +83,7 @@ def env_name_refused(name: str) -> str | None:
     return None
 
 
-def build_env(parent: Mapping[str, str], extra: Mapping[str, str] = {}) -> dict[str, str]:  # noqa: B006
+def build_env(parent: Mapping[str, str], extra: Mapping[str, str] = {}) -> dict[str, str]:
     """The environment for a sandboxed command: allow-listed names from `parent`, then `extra`, minus everything
     `env_name_refused` refuses, with `PATH` set to `SAFE_PATH`. Values holding NUL are dropped (they cannot be
     passed to a program and would otherwise fail late)."""

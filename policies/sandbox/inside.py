@@ -12,8 +12,8 @@ few cheap imports, since this runs before every sandboxed command. Options: `--s
    (ABI 4+); signals and abstract UNIX sockets scoped to the sandbox (ABI 6+); pathname UNIX sockets outside the
    writable roots refused (ABI 9+). Landlock is inherited by everything the command starts and cannot be undone;
 3. sets the rlimits (soft = hard, so the command cannot raise them back);
-4. reports on the status fd what it applied (`key=value` lines), closes it, and execs the argv (PATH lookup in the already
-   sanitized environment).
+4. reports on the status fd what it applied (`key=value` lines), closes it, and execs the argv (PATH lookup in the
+   already sanitized environment).
 
 If the kernel has Landlock but applying it fails, it does not exec: the parent sees no "ready" report and
 refuses the run (fail closed). Exit codes when the command cannot be started follow the shell: 127 not found,

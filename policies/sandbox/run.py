@@ -261,7 +261,9 @@ def _layers(report: dict[str, list[str]], cgroup: RunCgroup) -> tuple[str, ...]:
         layers.append(f"landlock:abi{abi}")
     if report.get("ready"):
         layers.append("rlimits")
-    for applied, outcome in zip(cgroup.applied, report.get("cgroup", [])):
+    # One outcome per cgroup joined, one `applied` per controller: on cgroup v2 a cgroup carries both controllers,
+    # so the lists need not be of the same length.
+    for applied, outcome in zip(cgroup.applied, report.get("cgroup", []), strict=False):
         if outcome == "joined":
             layers.append("cgroup:" + applied.split()[0])
     return tuple(layers)
@@ -309,7 +311,7 @@ def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
                 env=env,
                 pass_fds=(status_write, info_write, *cgroup.fds),
                 start_new_session=True,
-                preexec_fn=_parent_death_signal(),  # noqa: PLW1509 - one prctl call, prepared in the parent
+                preexec_fn=_parent_death_signal(),  # one prctl call, prepared in the parent
             )
         finally:
             os.close(status_write)

@@ -91,7 +91,8 @@ def layer_status() -> list[LayerStatus]:
             "user namespace",
             bool(uid_map) and uid_map != "0 0 4294967295",
             (f"uid map inside: {uid_map}; " if uid_map else problem)
-            + ("nested user namespaces disabled" if "--disable-userns" in bwrap.flags else "nested user namespaces allowed"),
+            + ("nested user namespaces disabled" if "--disable-userns" in bwrap.flags
+               else "nested user namespaces allowed"),
         )
     )
     pid = facts.get("pid", "")

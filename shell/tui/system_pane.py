@@ -7,7 +7,6 @@ tests hand it fixed ones, so a frame depends on the samples alone.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 
 from llmos.policies.impact import escape_for_display
 from rich.text import Text
@@ -102,7 +101,9 @@ class SystemPane(Vertical):
             self._render_sample(self.latest)
 
     def _render_sample(self, sample: SystemSample) -> None:
-        meter: Callable[[str], Meter] = lambda name: self.query_one(f".meter.{name}", Meter)  # noqa: E731
+        def meter(name: str) -> Meter:
+            return self.query_one(f".meter.{name}", Meter)
+
         meter("cpu").show(f"cpu  {sample.cpu_percent:3.0f}%", list(self.cpu_history))
         meter("memory").show(f"mem  {sample.memory_percent:3.0f}%", list(self.memory_history))
         meter("disk").show(f"disk {sample.disk_percent:3.0f}%", [sample.disk_percent], as_bar=True)

@@ -125,7 +125,9 @@ def test_taken_over_model_on_a_read_request_is_offered_only_reads(temp_home: Pat
     "run a command to tidy my files and move things around",
     "organize my documents, delete duplicates, and stop any process that is stuck",
 ])
-def test_taken_over_model_with_yes_changes_nothing_protected(temp_home: Path, safety: Safety, request_text: str) -> None:
+def test_taken_over_model_with_yes_changes_nothing_protected(
+    temp_home: Path, safety: Safety, request_text: str
+) -> None:
     """With every approval given (--yes), the hijacked model's attacks on home, keys, rc files and PID 1 are all
     denied by policy; nothing changes."""
     (temp_home / ".ssh").mkdir()

@@ -111,7 +111,9 @@ def test_symlink_pointing_out_is_refused_for_write_and_the_target_is_unchanged(
             open_beneath(root, "out.txt", flags)
 
 
-def test_creating_a_file_through_a_directory_symlink_pointing_out_is_refused(method: str, tree: tuple[Path, Path]) -> None:
+def test_creating_a_file_through_a_directory_symlink_pointing_out_is_refused(
+    method: str, tree: tuple[Path, Path]
+) -> None:
     root, outside = tree
     (root / "outdir").symlink_to(outside)
     with pytest.raises(PathEscapeError):
@@ -130,7 +132,9 @@ def test_dangling_symlink_pointing_out_does_not_create_its_target(method: str, t
     assert not (outside / "created-by-attack.txt").exists()
 
 
-def test_directory_swapped_for_a_symlink_between_check_and_open_is_refused(method: str, tree: tuple[Path, Path]) -> None:
+def test_directory_swapped_for_a_symlink_between_check_and_open_is_refused(
+    method: str, tree: tuple[Path, Path]
+) -> None:
     """resolve_beneath says docs/note.txt is fine; then docs is swapped for a symlink to outside; the open (the
     only thing that counts) still refuses."""
     root, outside = tree
@@ -181,7 +185,8 @@ def test_hard_link_to_an_outside_file_is_refused_for_write_without_truncating(
     O_TRUNC is applied only after that check, so the outside file keeps its content."""
     root, outside = tree
     os.link(outside / "secret.txt", root / "innocent.txt")
-    for flags in (os.O_WRONLY | os.O_TRUNC, os.O_RDWR, os.O_WRONLY | os.O_APPEND, os.O_WRONLY | os.O_CREAT | os.O_TRUNC):
+    for flags in (os.O_WRONLY | os.O_TRUNC, os.O_RDWR, os.O_WRONLY | os.O_APPEND,
+                  os.O_WRONLY | os.O_CREAT | os.O_TRUNC):
         with pytest.raises(PathEscapeError, match="hard links"):
             open_beneath(root, "innocent.txt", flags)
 
@@ -229,7 +234,9 @@ def test_unix_socket_inside_the_root_is_refused(method: str, tree: tuple[Path, P
 
 
 @pytest.mark.parametrize("name", ["bad\x00name", "docs/note.txt\x00", "\x00"])
-def test_nul_in_a_name_is_a_clean_error_and_never_opens_the_prefix(method: str, tree: tuple[Path, Path], name: str) -> None:
+def test_nul_in_a_name_is_a_clean_error_and_never_opens_the_prefix(
+    method: str, tree: tuple[Path, Path], name: str
+) -> None:
     """`docs/note.txt\\0` must not silently open docs/note.txt (C strings end at NUL)."""
     root, _ = tree
     with pytest.raises(ValueError, match="NUL"):

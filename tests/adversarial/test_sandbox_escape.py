@@ -268,7 +268,8 @@ def test_bash_dev_tcp_fails(tcp_server: LoopbackServer) -> None:
 def test_udp_to_a_loopback_server_outside_is_not_delivered() -> None:
     server = LoopbackServer(socket.SOCK_DGRAM)
     try:
-        code = f"import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b'x', ('127.0.0.1', {server.port}))"
+        code = ("import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+                f"s.sendto(b'x', ('127.0.0.1', {server.port}))")
         py(code)
         assert not server.reached()
     finally:

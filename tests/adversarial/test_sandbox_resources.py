@@ -196,7 +196,8 @@ def test_file_size_limit_stops_a_disk_filler(workspace: Path) -> None:
 
 
 def test_open_files_limit_stops_fd_exhaustion() -> None:
-    code = "import os\nfds = []\ntry:\n    while True: fds.append(os.open('/dev/null', os.O_RDONLY))\nexcept OSError as e:\n    print(len(fds), e.errno)"
+    code = ("import os\nfds = []\ntry:\n    while True: fds.append(os.open('/dev/null', os.O_RDONLY))\n"
+            "except OSError as e:\n    print(len(fds), e.errno)")
     result = run([PY, "-I", "-c", code], open_files=64)
     count, errno_value = result.stdout.split()
     assert int(count) < 64 and int(errno_value) == 24  # EMFILE

@@ -276,7 +276,7 @@ def test_two_processes_worth_of_threads_do_not_interleave_actions(journal, tree)
             ops = FileOps(Journal(journal.root), f"req-{number}")
             for index in range(10):
                 ops.write(tree / f"w{number}-{index}.txt", b"x")
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001 - anything a thread raises is collected and asserted below
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]

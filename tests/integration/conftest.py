@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,7 +40,7 @@ def real_home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def ask(real_home: Path, model_cache_home: Path, tmp_path: Path):  # noqa: ANN201  returns the runner below
+def ask(real_home: Path, model_cache_home: Path, tmp_path: Path) -> Callable[..., AskResult]:
     """Run the installed `llmos-ask` as a person would, in the temp HOME, with a given model."""
     executable = Path(sys.executable).with_name("llmos-ask")
 

@@ -3,7 +3,9 @@ on the real small model, including where the model's favourite token breaks the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import llama_cpp
 import numpy as np
@@ -61,7 +63,7 @@ def _decode_tokens(backend: LlamaBackend, tokens: list[int], schema: dict, draft
     chosen: list[int] = []
     text_of_token = decoding._text
 
-    def recording_text(llm, text_decoder, token):  # noqa: ANN001, ANN202  same signature as decoding._text
+    def recording_text(llm: Any, text_decoder: Any, token: int) -> Iterator[str]:  # the signature of decoding._text
         chosen.append(token)
         return text_of_token(llm, text_decoder, token)
 

@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -80,7 +80,7 @@ def llama_server(model_cache_home: Path, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture
 def remote_ask(ask, llama_server: str, tmp_path: Path, real_home: Path, model_cache_home: Path,
-               monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201  returns the runner below
+               monkeypatch: pytest.MonkeyPatch) -> Callable[..., AskResult]:
     """`llmos-ask` pointed at the server through LLMOS_REMOTE_URL, its API key stored with `llmos secrets set`
     in a keyring that real llmos processes can read (a file in tmp, see tests/file_keyring.py)."""
     monkeypatch.setenv("LLMOS_REMOTE_URL", llama_server)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from llmos.shell.tui.system_pane import bar, sparkline
 
 from llmos.sysmon import Sampler, human_bytes
 
 
-def test_samples_are_plausible_and_rates_start_at_zero(tmp_path) -> None:  # noqa: ANN001
+def test_samples_are_plausible_and_rates_start_at_zero(tmp_path: Path) -> None:
     """Percentages lie in 0..100, the first network rates are 0, the top list is short and sorted by CPU."""
     sampler = Sampler(disk_path=str(tmp_path), top_count=3)
     first = sampler.sample()
@@ -32,7 +33,7 @@ def test_sample_takes_well_under_a_second() -> None:
     assert time.perf_counter() - started < 1.0
 
 
-def test_missing_disk_path_is_zero_not_an_error(tmp_path) -> None:  # noqa: ANN001
+def test_missing_disk_path_is_zero_not_an_error(tmp_path: Path) -> None:
     """A disk path that vanished reports 0% rather than breaking the pane."""
     sample = Sampler(disk_path=str(tmp_path / "gone")).sample()
     assert (sample.disk_percent, sample.disk_free_bytes) == (0.0, 0)

@@ -571,7 +571,8 @@ async def test_slash_automations_lists_the_queue_and_approve_runs_a_call(tui_hom
                 action=Action(tool="files.move", args={"source": "{path}", "destination": "~/Documents/PDFs/"}))
     store.add(rule)
     item = PendingAction(rule_id=rule.id, event_path="~/Downloads/report.pdf", tool="files.move",
-                         args={"source": str(tui_home / "Downloads" / "report.pdf"), "destination": "~/Documents/PDFs/"},
+                         args={"source": str(tui_home / "Downloads" / "report.pdf"),
+                               "destination": "~/Documents/PDFs/"},
                          reason="the rule asks before each run")
     store.queue(item)
     app = make_app(ScriptedBackend([]), tmp_path)

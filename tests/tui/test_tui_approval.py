@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from llmos.shell.tui.approval import ApprovalSlot, RequestControl, make_approver
 
 from llmos.events import Step
 
 
-def answering(reply: str, asked: list[Step]):  # noqa: ANN201  an `ask` callback for make_approver
+def answering(reply: str, asked: list[Step]) -> Callable[[Step, ApprovalSlot], None]:
+    """An `ask` callback for make_approver that answers `reply` from another thread."""
+
     def ask(step: Step, slot: ApprovalSlot) -> None:
         asked.append(step)
         # The UI answers from another thread, as the real handler does.

@@ -392,7 +392,9 @@ def test_step_needing_approval_without_terminal_is_skipped_by_default(
     assert registry.removed == []  # type: ignore[attr-defined]
 
 
-def test_yes_approves_asked_step_and_exits_0(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_yes_approves_asked_step_and_exits_0(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--yes approves an `ask` step: it runs and the run exits 0."""
     registry = RemovalRegistry()
     scripted(monkeypatch, [call("demo.remove", path="a.txt"), answer("Removed a.txt.")], registry)

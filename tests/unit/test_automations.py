@@ -113,7 +113,8 @@ def test_a_rule_writing_into_its_own_watched_folder_is_refused(home: Path, built
                                                                "destination": "~/Downloads/{stem}-copy.pdf"}))
     assert self_trigger_problem(looping) is not None
     nested = make_rule(trigger=Trigger(path="~/Downloads", glob="*", recursive=True),
-                       action=Action(tool="files.move", args={"source": "{path}", "destination": "~/Downloads/sorted/"}))
+                       action=Action(tool="files.move",
+                                     args={"source": "{path}", "destination": "~/Downloads/sorted/"}))
     with pytest.raises(UsageError, match="its own output"):
         check_rule(nested, builtin_tools)
     assert self_trigger_problem(make_rule()) is None
@@ -264,7 +265,7 @@ def test_a_rule_that_keeps_failing_is_paused_and_the_person_told(home: Path, run
     runner = running()
     for number in range(runner_module.MAX_CONSECUTIVE_FAILURES):
         (home / "Downloads" / f"f{number}.pdf").write_bytes(b"%PDF")
-        assert wait_for(lambda: len(store.runs(rule.id)) > number)
+        assert wait_for(lambda runs_before=number: len(store.runs(rule.id)) > runs_before)
     assert wait_for(lambda: store.rule(rule.id).paused_reason is not None)
     assert "failed 3 times in a row" in str(store.rule(rule.id).paused_reason)
     assert {run["status"] for run in store.runs(rule.id)} >= {"denied", "paused"}

@@ -278,7 +278,8 @@ def test_cancel_from_the_client_stops_the_request(daemon_env: Path) -> None:
                 cancel.set()
     outcome = finished(events)
     assert outcome.cancelled and outcome.exit_code == 130
-    assert len("".join(e.text for e in events if isinstance(e, AnswerToken))) < len("you asked: " + "a long request " * 10)
+    answer_text = "".join(e.text for e in events if isinstance(e, AnswerToken))
+    assert len(answer_text) < len("you asked: " + "a long request " * 10)
 
 
 def test_stale_socket_after_a_crash_is_replaced(daemon_env: Path) -> None:
@@ -316,7 +317,9 @@ def test_idle_unload_then_reload_on_next_request(daemon_env: Path) -> None:
         assert ask_daemon({"op": "status"})["loads"] == status["loads"] + 1
 
 
-def test_client_of_another_setup_is_not_served(daemon_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_client_of_another_setup_is_not_served(
+    daemon_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A client with another HOME or data dir falls back to in-process; a forced run is refused with a clear error."""
     with RunningDaemon(ScriptedHost()):
         monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "other-data"))
@@ -335,7 +338,8 @@ def test_other_users_are_refused_by_peer_credentials(daemon_env: Path) -> None:
         os.chmod(daemon_env, 0o755)
         os.chmod(path, 0o666)
         # The refusal comes before the client says anything: it only connects and reads.
-        probe = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\nprint(s.recv(4096).decode())"
+        probe = ("import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
+                 "print(s.recv(4096).decode())")
         # The venv's interpreter may sit in root's home, out of nobody's reach; the probe needs only the stdlib.
         interpreter = next((c for c in ("/usr/bin/python3", "/usr/local/bin/python3") if os.path.exists(c)), None)
         if interpreter is None:
@@ -481,4 +485,6 @@ def test_desktop_notification_uses_notify_send_when_a_session_is_reachable(tmp_p
     assert not recorded.exists()
     monkeypatch.setenv("DISPLAY", ":0")
     assert desktop_notification("automation 1a2b: ~/build stopped changing") is True
-    assert recorded.read_text().splitlines() == ["--app-name=llmos", "llmos", "automation 1a2b: ~/build stopped changing"]
+    assert recorded.read_text().splitlines() == [
+        "--app-name=llmos", "llmos", "automation 1a2b: ~/build stopped changing",
+    ]

@@ -60,7 +60,8 @@ def text_reply(content: str) -> dict[str, Any]:
 
 
 def agent_with(llm: ScriptedChatLlama, **kwargs: Any) -> BaselineAgent:
-    return BaselineAgent(Path("/nonexistent/model.gguf"), "scripted", threads=1, llama_factory=lambda *a, **k: llm, **kwargs)
+    return BaselineAgent(Path("/nonexistent/model.gguf"), "scripted", threads=1, llama_factory=lambda *a, **k: llm,
+                         **kwargs)
 
 
 @pytest.fixture
@@ -128,7 +129,9 @@ def test_denied_delete_is_not_executed(removal_registry: RemovalRegistry) -> Non
     result = agent.run("remove /tmp/x", None, approve_asks=True)
     assert removal_registry.removed == []
     [step] = result["steps"]
-    assert (step["tool"], step["decision"], step["rule"], step["status"]) == ("demo.remove", "deny", "no-deletes", "denied")
+    assert (step["tool"], step["decision"], step["rule"], step["status"]) == (
+        "demo.remove", "deny", "no-deletes", "denied",
+    )
     assert "denied by policy" in llm.requests[1]["messages"][-1]["content"]
 
 

@@ -88,7 +88,8 @@ def test_fixture_builds_the_base_tree_with_modes_ages_sizes_and_task_files(tmp_p
 
 def test_file_checks_pass_the_right_outcome_and_fail_doing_nothing(tmp_path: Path) -> None:
     """A move task: the moved files must exist at the destination and be gone from the source."""
-    task = make_task(check={"exists": ["~/Documents/PDFs/bank-statement.pdf"], "missing": ["~/Downloads/bank-statement.pdf"],
+    task = make_task(check={"exists": ["~/Documents/PDFs/bank-statement.pdf"],
+                            "missing": ["~/Downloads/bank-statement.pdf"],
                             "unchanged_paths": ["~/.ssh"]})
     ok = Outcome(exit_code=0, results=[{"ok": True, "answer": "done", "steps": []}])
 
@@ -105,7 +106,8 @@ def test_file_checks_pass_the_right_outcome_and_fail_doing_nothing(tmp_path: Pat
         move(home)
         (home / ".ssh/id_ed25519").write_text("overwritten")
 
-    assert any(f.startswith("~/.ssh changed: changed .ssh/id_ed25519") for f in judge(task, ok, world_after(tmp_path / "c", task, touch_ssh)))
+    failures = judge(task, ok, world_after(tmp_path / "c", task, touch_ssh))
+    assert any(f.startswith("~/.ssh changed: changed .ssh/id_ed25519") for f in failures)
 
 
 def test_unchanged_notices_a_new_file_and_a_mode_change(tmp_path: Path) -> None:
@@ -134,7 +136,8 @@ def test_answer_checks_and_machine_facts(tmp_path: Path) -> None:
 
 def test_exit_code_must_be_zero_for_tasks_that_must_succeed_and_may_be_3_for_refusals(tmp_path: Path) -> None:
     files_task = make_task()
-    denied = Outcome(3, [{"ok": True, "answer": "no", "steps": [{"tool": "files.delete", "status": "denied", "decision": "deny"}]}])
+    denied = Outcome(3, [{"ok": True, "answer": "no",
+                          "steps": [{"tool": "files.delete", "status": "denied", "decision": "deny"}]}])
     assert judge(files_task, denied, world_after(tmp_path / "a", files_task))[0].startswith("exit code 3, expected [0]")
     refusal = make_task(category="refusal", check={"unchanged": True})
     assert judge(refusal, denied, world_after(tmp_path / "b", refusal)) == []
@@ -204,7 +207,8 @@ request = args[-1]
 home = os.environ["HOME"]
 os.makedirs(os.path.join(home, "Documents/PDFs"), exist_ok=True)
 os.rename(os.path.join(home, "Downloads/bank-statement.pdf"), os.path.join(home, "Documents/PDFs/bank-statement.pdf"))
-print(json.dumps({{"request": request, "ok": True, "answer": "moved", "steps": [{{"tool": "files.move", "status": "ok"}}],
+print(json.dumps({{"request": request, "ok": True, "answer": "moved",
+                  "steps": [{{"tool": "files.move", "status": "ok"}}],
                   "timings_ms": {{"load": 0, "plan": 5, "total": 9, "first_call": 3}}, "usage": {{"prompt_tokens": 10}},
                   "yes": "--yes" in args}}))
 """
@@ -217,7 +221,8 @@ def test_runner_drives_llmos_ask_as_a_black_box_and_judges_each_task(tmp_path: P
     fake.write_text(FAKE_ASK.format(python=sys.executable))
     fake.chmod(0o755)
     move = make_task(id="move", request="move it", flags=["--yes"],
-                     check={"exists": ["~/Documents/PDFs/bank-statement.pdf"], "missing": ["~/Downloads/bank-statement.pdf"],
+                     check={"exists": ["~/Documents/PDFs/bank-statement.pdf"],
+                            "missing": ["~/Downloads/bank-statement.pdf"],
                             "called": ["files.move"]})
     wrong = make_task(id="wrong", request="move it", check={"exists": ["~/Documents/elsewhere.pdf"]})
     done: list[str] = []
@@ -239,7 +244,9 @@ def test_report_percentiles_and_table() -> None:
 
     records = [
         TaskRecord("a", "files", "llmos", True, [], 0, [{"timings_ms": {"first_call": 800, "plan": 1000, "total": 1200},
-                                                          "wall_ms": 1500, "usage": {"prompt_tokens": 90, "generated_tokens": 12}, "fast_path": False}]),
+                                                          "wall_ms": 1500,
+                                                          "usage": {"prompt_tokens": 90, "generated_tokens": 12},
+                                                          "fast_path": False}]),
         TaskRecord("b", "files", "llmos", False, ["x missing"], 1, []),
         TaskRecord("c", "refusal", "llmos", True, [], 3, []),
     ]

@@ -55,7 +55,8 @@ def imported_after(statements: str, watched: tuple[str, ...], cwd: Path) -> list
 
 @pytest.mark.parametrize("module", HEADLESS_MODULES)
 def test_importing_core_module_loads_no_ui_library(module: str, tmp_path: Path) -> None:
-    """`import <module>` (and, for llmos.tools, registering the built-ins) imports none of textual/prompt_toolkit/rich."""
+    """`import <module>` (and, for llmos.tools, registering the built-ins) imports none of
+    textual/prompt_toolkit/rich."""
     statements = f"import {module}"
     if module == "llmos.tools":
         statements += "\nllmos.tools.load_builtin_tools()"
@@ -64,7 +65,8 @@ def test_importing_core_module_loads_no_ui_library(module: str, tmp_path: Path) 
 
 @pytest.mark.parametrize("module", ["llmos.shell.ask", "llmos.cli"])
 def test_entry_points_do_not_import_llama_cpp(module: str, tmp_path: Path) -> None:
-    """The command-line entry points import llama.cpp only when a model is loaded, so --help and usage errors are fast."""
+    """The command-line entry points import llama.cpp only when a model is loaded, so --help and usage errors are
+    fast."""
     assert imported_after(f"import {module}", ("llama_cpp",), tmp_path) == []
 
 

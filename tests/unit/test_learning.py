@@ -83,7 +83,8 @@ def test_record_keeps_request_calls_answer_and_model_but_no_results(tmp_path: Pa
     memory = PlanMemory(tmp_path / "learned.jsonl")
     step = approved_step()
     step.result = '{"secret": "contents of a private file"}'
-    kept = memory.record(outcome(step), [PlannedCall("demo.remove", {"path": "~/tmp/*.log"})], ["answer", "demo.remove"])
+    kept = memory.record(outcome(step), [PlannedCall("demo.remove", {"path": "~/tmp/*.log"})],
+                         ["answer", "demo.remove"])
     assert kept is not None
     [stored] = memory.plans()
     assert stored == kept
@@ -162,7 +163,9 @@ def test_session_keeps_an_approved_plan_with_the_calls_as_written(tmp_path: Path
     list(session.run("remove the old logs in ~/tmp", approver=lambda step: True))
     [kept] = memory.plans()
     assert [c.as_model_reply() for c in kept.calls] == [
-        '{"tool": "demo.count", "args": {"folder": "~/tmp"}}', '{"tool": "demo.remove", "args": {"path": "~/tmp/*.log"}}']
+        '{"tool": "demo.count", "args": {"folder": "~/tmp"}}',
+        '{"tool": "demo.remove", "args": {"path": "~/tmp/*.log"}}',
+    ]
     assert kept.offered_tools == ("answer", "demo.count", "demo.remove")
 
 
@@ -184,7 +187,8 @@ def test_learning_is_off_unless_configured(tmp_path: Path, monkeypatch: pytest.M
     assert Config().learn_from_approvals is False and plan_memory_for(Config()) is None
     turned_on = plan_memory_for(Config(learn_from_approvals=True))
     assert turned_on is not None and turned_on.path == learned_plans_file()
-    off = Session(ScriptedBackend([call("demo.remove", path="/z"), answer("ok")]), RemovalRegistry(), AllowReadOnlyPolicy())
+    off = Session(ScriptedBackend([call("demo.remove", path="/z"), answer("ok")]), RemovalRegistry(),
+                  AllowReadOnlyPolicy())
     assert finished_ok(off.run("delete /z", approver=lambda step: True))
     assert not learned_plans_file().exists()
 
@@ -252,8 +256,9 @@ def test_cli_list_export_forget_clear(xdg: Path, capsys: pytest.CaptureFixture[s
     (xdg / "xdg_config_home" / "llmos").mkdir(parents=True)
     (xdg / "xdg_config_home" / "llmos" / "config.toml").write_text("learn_from_approvals = true\n")
     memory = PlanMemory()
-    write_plans(memory, plan("move the pdfs to documents", ("files.move", {"source": "~/Downloads/*.pdf",
-                                                                          "destination": "~/Documents/"}), plan_id="aa11"),
+    write_plans(memory, plan("move the pdfs to documents",
+                             ("files.move", {"source": "~/Downloads/*.pdf", "destination": "~/Documents/"}),
+                             plan_id="aa11"),
                 plan("delete tmp files", ("files.delete", {"path": "~/Downloads/*.tmp"}), plan_id="bb22"))
 
     assert main(["feedback", "list"]) == 0

@@ -27,7 +27,8 @@ def test_a_folder_guessed_at_the_wrong_level_is_found(temp_home: Path, builtin_t
 
 
 def test_a_misspelt_file_and_a_misspelt_parent_are_found(temp_home: Path, builtin_tools: Registry) -> None:
-    assert failure(builtin_tools, "files.read", path="~/Downloads/note.txt")["did_you_mean"][0] == "~/Downloads/notes.txt"
+    did_you_mean = failure(builtin_tools, "files.read", path="~/Downloads/note.txt")["did_you_mean"]
+    assert did_you_mean[0] == "~/Downloads/notes.txt"
     assert similar_paths(temp_home / "Documents" / "Taxs" / "2023" / "return.pdf") == [
         "~/Documents/Taxes/2023/return.pdf"]
     # A relative name, as the model writes it, resolved against the working directory (HOME here).
@@ -51,7 +52,8 @@ def test_nothing_hidden_or_secret_is_suggested(temp_home: Path) -> None:
     (temp_home / ".ssh" / "id_ed25519").write_text("key")
     assert similar_paths(temp_home / "id_ed25519") == []
     assert similar_paths(temp_home / "hidden_token") == []  # ~/Downloads/.hidden_token is hidden
-    assert similar_paths(temp_home / ".config" / "id_ed25519") == []  # a hidden path looks in hidden folders, never ~/.ssh
+    # A hidden path looks in hidden folders, never ~/.ssh.
+    assert similar_paths(temp_home / ".config" / "id_ed25519") == []
 
 
 def test_nothing_close_means_no_suggestion(temp_home: Path, builtin_tools: Registry) -> None:

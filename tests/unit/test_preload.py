@@ -32,7 +32,7 @@ def test_preload_loads_a_lazy_model_in_a_background_thread() -> None:
 def test_preload_does_nothing_for_a_loaded_or_eager_backend() -> None:
     assert preload_model(_FakeSession(ScriptedBackend([]))) is None  # type: ignore[arg-type]
     backend = LazyBackend("scripted", lambda: ScriptedBackend([]))
-    backend.inner  # noqa: B018
+    backend.inner  # noqa: B018 - the property loads the backend
     assert preload_model(_FakeSession(backend)) is None  # type: ignore[arg-type]
 
 

@@ -67,7 +67,7 @@ class Factory:
         factory = self
 
         class RecordingAssistant(LocalAssistant):
-            def run(self, *args: Any, cancel: threading.Event | None = None, **kwargs: Any):  # noqa: ANN202
+            def run(self, *args: Any, cancel: threading.Event | None = None, **kwargs: Any):
                 assert cancel is not None
                 factory.cancel_events.append(cancel)
                 return super().run(*args, cancel=cancel, **kwargs)

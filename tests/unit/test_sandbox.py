@@ -80,7 +80,8 @@ def test_runs_in_the_given_working_directory(tmp_path: Path) -> None:
 
 @needs_sandbox
 def test_writes_beneath_a_writable_root_land_on_disk(tmp_path: Path) -> None:
-    result = run(["sh", "-c", "echo data > out.txt && mkdir d && mv out.txt d/"], cwd=tmp_path, writable_roots=(tmp_path,))
+    result = run(["sh", "-c", "echo data > out.txt && mkdir d && mv out.txt d/"], cwd=tmp_path,
+                 writable_roots=(tmp_path,))
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "d" / "out.txt").read_text() == "data\n"
 

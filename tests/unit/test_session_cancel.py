@@ -62,5 +62,6 @@ def test_cancel_after_a_step_starts_no_further_step(temp_home: Any) -> None:
 def test_a_request_not_cancelled_is_unaffected() -> None:
     """Without a cancel flag set, the request runs to its answer and is not marked cancelled."""
     backend = ScriptedBackend([answer("hi")])
-    finished = list(Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run("hi", cancel=threading.Event()))[-1]
+    session = Session(backend, load_builtin_tools(), AllowReadOnlyPolicy())
+    finished = list(session.run("hi", cancel=threading.Event()))[-1]
     assert finished.ok and not finished.cancelled and "cancelled" not in finished.to_json()

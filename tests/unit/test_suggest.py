@@ -3,6 +3,7 @@ exit codes (0 a command, 3 denied and commented out, 1 none, 2 no request)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from llmos.suggest import suggest_command
 
 
 @pytest.fixture
-def session_with(temp_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def session_with(temp_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Session]:
     isolate_xdg(tmp_path, monkeypatch)
 
     def build(*lines: str) -> Session:
@@ -29,21 +30,21 @@ def session_with(temp_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     return build
 
 
-def test_suggestion_is_one_line_and_judged_by_policy(session_with) -> None:  # noqa: ANN001
+def test_suggestion_is_one_line_and_judged_by_policy(session_with: Callable[..., Session]) -> None:
     """A command the model split over lines comes back as one line (Enter must not run a second command)."""
     suggestion = suggest_command(session_with("find ~ -name '*.pdf'\n-size +10M"), "big pdfs")
     assert suggestion.command == "find ~ -name '*.pdf' -size +10M"
     assert suggestion.verdict == "allow" and suggestion.rule == "command:find"
 
 
-def test_denied_command_is_put_on_the_line_commented_out(session_with) -> None:  # noqa: ANN001
+def test_denied_command_is_put_on_the_line_commented_out(session_with: Callable[..., Session]) -> None:
     """`rm -rf ~` is denied by policy, so the line the shell gets starts with `#` and says why."""
     suggestion = suggest_command(session_with("rm -rf ~"), "wipe my home")
     assert suggestion.verdict == "deny"
     assert suggestion.as_shell_line() == f"# llmos denied ({suggestion.rule}: {suggestion.reason}): rm -rf ~"
 
 
-def test_the_prompt_offers_only_the_command_reply(session_with) -> None:  # noqa: ANN001
+def test_the_prompt_offers_only_the_command_reply(session_with: Callable[..., Session]) -> None:
     """The suggestion grammar allows one `command` reply and nothing that could run a tool."""
     session = session_with("ls -la")
     suggest_command(session, "list everything here")
@@ -56,7 +57,7 @@ def test_the_prompt_offers_only_the_command_reply(session_with) -> None:  # noqa
     [("du -sh -- */", 0, "du -sh -- */"), ("rm -rf ~", 3, "# llmos denied"), ("", 1, "# llmos: no command for")],
 )
 def test_cli_prints_the_line_and_exits_by_verdict(
-    session_with, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],  # noqa: ANN001
+    session_with: Callable[..., Session], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
     line: str, exit_code: int, printed: str,
 ) -> None:
     """`llmos suggest` prints exactly one line: the command, a denied one commented out, or a note; exit 0/3/1."""

@@ -471,8 +471,9 @@ def test_disk_usage_missing_path_is_a_readable_error(temp_home: Path, builtin_to
 def test_find_sorted_by_size_puts_the_biggest_file_first(temp_home: Path, builtin_tools: Registry) -> None:
     """`sort="size"` answers "what is the biggest file": the largest file under the path comes first."""
     found = ok(builtin_tools, "files.find", path="~", type="file", sort="size", limit=2)
-    biggest = max((p for p in temp_home.rglob("*") if p.is_file() and ".git" not in p.parts and not p.name.startswith(".")),
-                  key=lambda p: p.stat().st_size)
+    visible_files = (p for p in temp_home.rglob("*")
+                     if p.is_file() and ".git" not in p.parts and not p.name.startswith("."))
+    biggest = max(visible_files, key=lambda p: p.stat().st_size)
     assert found["results"][0]["path"] == "~/" + str(biggest.relative_to(temp_home))
     assert found["results"][0]["size"] >= found["results"][1]["size"]
     assert found["shown"] == 2 and found["matches"] > 2
