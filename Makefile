@@ -12,7 +12,7 @@ NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 export CMAKE_ARGS ?= -DCMAKE_C_FLAGS="$(NO_AMX)" -DCMAKE_CXX_FLAGS="$(NO_AMX)"
 endif
 
-.PHONY: demo test test-unit bench eval clean
+.PHONY: demo lint test test-unit bench eval clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,21 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 demo: $(VENV)/.installed-bundled
 	$(VENV)/bin/llmos-ask "$(DEMO_REQUEST)"
 
-test: $(VENV)/.installed-dev
+# mypy and import-linter need the folder mapping of setup.py as one `llmos` package on disk: a link farm in
+# build/lint holds llmos/'s entries with shell/, tools/, policies/, models/ and evals/ linked in beside them.
+LINT_FARM := build/lint
+MAPPED_FOLDERS := shell tools policies models evals
+
+lint: $(VENV)/.installed-dev
+	$(PY) -m ruff check .
+	rm -rf $(LINT_FARM)/llmos && mkdir -p $(LINT_FARM)/llmos
+	for entry in llmos/* $(MAPPED_FOLDERS); do \
+		ln -s "$(CURDIR)/$$entry" "$(LINT_FARM)/llmos/$$(basename $$entry)"; \
+	done
+	cd $(LINT_FARM) && $(abspath $(PY)) -m mypy --config-file $(CURDIR)/pyproject.toml -p llmos
+	! grep -q '^\[tool.importlinter\]' pyproject.toml || PYTHONPATH=$(LINT_FARM) $(VENV)/bin/lint-imports
+
+test: lint
 	$(PY) -m pytest
 
 test-unit: $(VENV)/.installed-dev

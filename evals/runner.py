@@ -251,7 +251,8 @@ class WorkerPlanner:
         )
 
     def run(self, task: Task, workspace: Workspace) -> Outcome:
-        assert self._process is not None and self._process.stdin is not None and self._process.stdout is not None
+        process = self._process
+        assert process is not None and process.stdin is not None and process.stdout is not None
         results: list[dict[str, Any]] = []
         walls: list[float] = []
         for index, request in enumerate(task.requests):
@@ -259,12 +260,12 @@ class WorkerPlanner:
                 "request": request, "stdin": task.stdin, "yes": "--yes" in task.flags, "max_steps": 6,
             }
             started = time.perf_counter()
-            killer = threading.Timer(REQUEST_TIMEOUT_S, lambda: _kill_group(self._process.pid))  # type: ignore[union-attr]
+            killer = threading.Timer(REQUEST_TIMEOUT_S, lambda: _kill_group(process.pid))
             killer.start()
             try:
-                self._process.stdin.write(json.dumps(line) + "\n")
-                self._process.stdin.flush()
-                reply = self._process.stdout.readline()
+                process.stdin.write(json.dumps(line) + "\n")
+                process.stdin.flush()
+                reply = process.stdout.readline()
             except BrokenPipeError:
                 reply = ""
             finally:

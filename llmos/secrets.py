@@ -12,6 +12,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -146,11 +147,19 @@ def _check_name(name: str) -> None:
 Redactor = Callable[[str], str]
 
 
+@dataclass
+class _StoredValues:
+    """The secret values a redactor last read, and the stamp of the name index they were read at."""
+
+    stamp: object = None
+    values: dict[str, str] = field(default_factory=dict)
+
+
 def make_redactor(store: SecretStore | None = None) -> Redactor:
     """A function that replaces every stored secret's value in a text with `[secret NAME]`. The values are read
     again when the list of names changes, so a secret set while the daemon runs is redacted from then on."""
     store = store or SecretStore()
-    cache: dict[str, object] = {"stamp": None, "values": {}}
+    cache = _StoredValues()
 
     def stamp() -> object:
         try:
@@ -163,12 +172,11 @@ def make_redactor(store: SecretStore | None = None) -> Redactor:
         current = stamp()
         if current is None:
             return text
-        if current != cache["stamp"]:
-            cache["values"] = store.values()
-            cache["stamp"] = current
-        values: dict[str, str] = cache["values"]  # type: ignore[assignment]
+        if current != cache.stamp:
+            cache.values = store.values()
+            cache.stamp = current
         # Longest first, so a secret that contains another is replaced whole.
-        for name, value in sorted(values.items(), key=lambda item: -len(item[1])):
+        for name, value in sorted(cache.values.items(), key=lambda item: -len(item[1])):
             if len(value) < MIN_REDACTED_LENGTH:
                 continue
             # Tool results are JSON text: a value with quotes or backslashes appears escaped there.

@@ -42,9 +42,9 @@ class AnswerStreamer:
         if end is not None:
             body = body[:end]
             self._closed = True
-        elif _ESCAPE_START.search(body):
+        elif cut_escape := _ESCAPE_START.search(body):
             # An escape sequence is cut in two: wait for the rest of it.
-            body = body[: _ESCAPE_START.search(body).start()]  # type: ignore[union-attr]
+            body = body[: cut_escape.start()]
         decoded = _decode_json_fragment(body)
         self._emitted_raw_len += len(body)
         self.text += decoded

@@ -78,7 +78,7 @@ class GrammarGreedyDecoder:
             self._sampler = None
 
     def _allows(self, token: int, logit: float) -> bool:
-        self._one_token[0].id = token
+        self._one_token[0].id = token  # type: ignore[assignment]  # llama_cpp types the field c_int32; it takes an int
         self._one_token[0].logit = logit
         self._one_token[0].p = 0.0
         self._apply(ctypes.cast(self._one_token, ctypes.POINTER(self._llama_cpp.llama_token_data)), 1)

@@ -31,7 +31,7 @@ Tools:
 # Few-shot turns: (role, text). They show the call format, a two-step plan (find, then read), choosing the right
 # tool for common requests, and an answer grounded in the result, with results in the same table form tools
 # really return (see tools/render.py).
-EXAMPLE_TURNS: tuple[tuple[str, str], ...] = (
+EXAMPLE_TURNS: tuple[tuple[Role, str], ...] = (
     ("user", "how many files are in ~/Music?"),
     ("assistant", '{"tool": "files.list", "args": {"path": "~/Music"}}'),
     ("tool", '{"path":"~/Music","files":2,"folders":1,"entries":{"columns":["name","type","size"],'
@@ -62,7 +62,7 @@ EXAMPLE_TURNS: tuple[tuple[str, str], ...] = (
 
 # Examples for tools that only some requests are offered: each is included only when its tool is in the
 # prompt's tool list, so a read-only request's prompt never shows a delete.
-CONDITIONAL_EXAMPLES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+CONDITIONAL_EXAMPLES: tuple[tuple[str, tuple[tuple[Role, str], ...]], ...] = (
     ("files.move", (
         ("user", "put the screenshots on my desktop into ~/Pictures/Shots"),
         ("assistant",
@@ -112,7 +112,7 @@ def build_prefix(tool_lines: Sequence[str]) -> str:
             turns.extend(example)
     rendered = [_message("system", system)]
     for role, text in turns:
-        rendered.append(_render_turn(Turn(role=role, text=text)))  # type: ignore[arg-type]
+        rendered.append(_render_turn(Turn(role=role, text=text)))
     return "".join(rendered)
 
 
@@ -147,7 +147,10 @@ def chat_messages(prompt: str) -> list[ChatMessage]:
         match = _CHATML_MESSAGE.match(turns, position)
         if match is None:
             raise ValueError(f"not a ChatML turn at character {position}: {turns[position:position + 40]!r}")
-        messages.append(ChatMessage(role=match.group(1), content=match.group(2)))  # type: ignore[arg-type]
+        messages.append(ChatMessage(
+            role=match.group(1),  # type: ignore[arg-type]  # the pattern admits only system, user and assistant
+            content=match.group(2),
+        ))
         position = match.end()
     return messages
 
@@ -186,7 +189,7 @@ Reply with one JSON object: {"tool": "command", "args": {"line": COMMAND}}.
 Prefer simple, standard commands (find, du, df, ls, grep, ps, tar, git). Write paths with ~ for the home folder.
 Never use sudo. If the request asks for nothing a command can do, reply with an empty line."""
 
-SUGGEST_EXAMPLE_TURNS: tuple[tuple[str, str], ...] = (
+SUGGEST_EXAMPLE_TURNS: tuple[tuple[Role, str], ...] = (
     ("user", "list the 5 biggest files in ~/Videos"),
     ("assistant",
      '{"tool": "command", "args": {"line": "find ~/Videos -type f -printf \'%s %p\\\\n\' | sort -rn | head -5"}}'),
@@ -200,5 +203,5 @@ SUGGEST_EXAMPLE_TURNS: tuple[tuple[str, str], ...] = (
 def build_suggest_prefix() -> str:
     """The static prompt start for turning a request into a command line (the shell keybinding)."""
     rendered = [_message("system", SUGGEST_SYSTEM_TEXT)]
-    rendered.extend(_render_turn(Turn(role=role, text=text)) for role, text in SUGGEST_EXAMPLE_TURNS)  # type: ignore[arg-type]
+    rendered.extend(_render_turn(Turn(role=role, text=text)) for role, text in SUGGEST_EXAMPLE_TURNS)
     return "".join(rendered)

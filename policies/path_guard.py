@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from llmos.policies.decision import Decision
+from llmos.policies.decision import Decision, Verdict
 from llmos.policies.impact import escape_for_display
 
 WRITE_ACTIONS = frozenset({"create", "modify", "delete", "move_from", "move_to", "chmod"})
@@ -187,7 +187,7 @@ class PathGuard:
             if unknown_program:
                 return None if action not in WRITE_ACTIONS else Decision(
                     "ask", "path-unknown", f"{escape_for_display(str(word))} is only known when the command runs")
-            verdict = "deny" if action in ("read", "execute") else "ask"
+            verdict: Verdict = "deny" if action in ("read", "execute") else "ask"
             return Decision(verdict, "path-unknown", f"{escape_for_display(str(word))} is only known when the command "
                                                      f"runs, so llmos cannot check it is not a secret or protected")
         candidates = list(dict.fromkeys([lexical, self.resolved(lexical)]))

@@ -12,8 +12,8 @@ from llmos.events import Step
 
 def step_line(step: Step) -> str:
     """`  · tool key="value" -> status [verdict: rule]`; the verdict only when policy did not simply allow."""
-    shows_verdict = step.decision is not None and step.decision.verdict != "allow"
-    verdict = f" [{step.decision.verdict}: {step.decision.rule}]" if shows_verdict else ""
+    decision = step.decision
+    verdict = f" [{decision.verdict}: {decision.rule}]" if decision and decision.verdict != "allow" else ""
     # Arguments come from the model, which may have read hostile content: a terminal escape in them must show
     # as text, not act on the terminal.
     return escape_for_display(f"  · {step.tool} {_args_text(step)} -> {step.status}{verdict}")

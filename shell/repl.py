@@ -156,13 +156,13 @@ class Repl:
                             self._error("cancelling... (a step already running finishes first)")
                             cancel_reported = True
                         continue
-                    if item is _WORKER_DONE:
+                    if isinstance(item, _WorkerDone):
                         break
                     if isinstance(item, _PendingApproval):
                         view.end_line()
                         self._answer_approval(running, item)
                     else:
-                        view.show(item)  # type: ignore[arg-type]
+                        view.show(item)
         finally:
             self._running_request = None
         worker.join()
@@ -296,7 +296,11 @@ def _ctrl_c_cancels(cancel: threading.Event) -> Iterator[None]:
 # -- the worker and what it hands to the loop -------------------------------------------------------------------
 
 
-_WORKER_DONE = object()
+class _WorkerDone:
+    """The worker's last item: the request has ended."""
+
+
+_WORKER_DONE = _WorkerDone()
 
 
 @dataclass
@@ -321,7 +325,7 @@ class _WorkerFailed:
 class _RunningRequest:
     request: str
     cancel: threading.Event = field(default_factory=threading.Event)
-    inbox: queue.Queue[object] = field(default_factory=queue.Queue)
+    inbox: queue.Queue[Event | _WorkerFailed | _PendingApproval | _WorkerDone] = field(default_factory=queue.Queue)
     approves_all: bool = False
     """`a` was answered: later steps of this request that policy asks about are approved without asking."""
 

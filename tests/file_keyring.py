@@ -14,7 +14,7 @@ KEYRING_FILE_ENV_VAR = "LLMOS_TEST_KEYRING_FILE"
 
 
 class FileKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     @property
     def path(self) -> Path:

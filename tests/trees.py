@@ -37,7 +37,7 @@ def snapshot(root: Path, *, include_root: bool = False) -> dict[str, tuple]:
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring that lives in a dict, for tests."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()

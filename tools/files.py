@@ -48,7 +48,7 @@ try:  # Unix only; elsewhere owner and group are reported as ids.
     import grp
     import pwd
 except ImportError:  # pragma: no cover
-    grp = pwd = None  # type: ignore[assignment]
+    grp = pwd = None  # type: ignore[assignment]  # not on this system: each use checks for None
 
 SEARCH_MAX_FILE_BYTES = 5 * 1024 * 1024
 SEARCH_LINE_CHARS = 200

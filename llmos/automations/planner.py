@@ -20,7 +20,7 @@ from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
 from llmos.models.prompt import IM_END, IM_START, Turn, render_conversation
 from llmos.policies.decision import Decision, Policy, PolicyCall
-from llmos.policies.impact import Impact, PathEffect
+from llmos.policies.impact import Impact, PathAction, PathEffect
 from llmos.tools.paths import display_path, expand_path
 from llmos.tools.registry import Registry, ToolError
 
@@ -157,10 +157,13 @@ class _NotifyArgs(pydantic.BaseModel):
     text: str
 
 
-SOURCE_ACTIONS = {"files.move": "move_from", "files.copy": "read", "files.delete": "delete", "files.chmod": "chmod",
-                  "files.archive": "read", "files.extract": "read"}
-OUTPUT_ACTIONS = {"files.move": "move_to", "files.copy": "create", "files.archive": "create",
-                  "files.extract": "create"}
+SOURCE_ACTIONS: dict[str, PathAction] = {
+    "files.move": "move_from", "files.copy": "read", "files.delete": "delete", "files.chmod": "chmod",
+    "files.archive": "read", "files.extract": "read",
+}
+OUTPUT_ACTIONS: dict[str, PathAction] = {
+    "files.move": "move_to", "files.copy": "create", "files.archive": "create", "files.extract": "create",
+}
 
 
 def policy_refusal(rule: Rule, registry: Registry, policy: Policy) -> Decision | None:
@@ -171,9 +174,9 @@ def policy_refusal(rule: Rule, registry: Registry, policy: Policy) -> Decision |
     if spec is None or rule.action.tool not in SOURCE_ACTIONS:
         return None
     sample = rule.trigger.folder() / rule.trigger.sample_name()
-    effects = [PathEffect(sample, SOURCE_ACTIONS[rule.action.tool])]  # type: ignore[arg-type]
+    effects = [PathEffect(sample, SOURCE_ACTIONS[rule.action.tool])]
     if rule.action.tool in OUTPUT_ACTIONS:
-        effects += [PathEffect(root / sample.name, OUTPUT_ACTIONS[rule.action.tool])  # type: ignore[arg-type]
+        effects += [PathEffect(root / sample.name, OUTPUT_ACTIONS[rule.action.tool])
                     for root in rule.approved_roots()]
     call = PolicyCall(tool=spec.name, effect=spec.effect.value, args=rule.action.for_event(sample),
                       impact=Impact(paths=tuple(effects)), allowed_effects=frozenset({spec.effect.value}))

@@ -32,6 +32,10 @@ PLACEHOLDER = re.compile(r"\{(path|name|stem|ext|folder)\}")
 DEFAULT_DEBOUNCE_S = 0.5
 
 
+def _created_only() -> list[EventKind]:
+    return ["created"]
+
+
 class Trigger(pydantic.BaseModel):
     """Which file events start the rule."""
 
@@ -39,7 +43,7 @@ class Trigger(pydantic.BaseModel):
 
     path: str = pydantic.Field(min_length=1)
     """The folder watched (`~` allowed)."""
-    events: list[EventKind] = pydantic.Field(default_factory=lambda: ["created"], min_length=1)
+    events: list[EventKind] = pydantic.Field(default_factory=_created_only, min_length=1)
     """`created` includes a file renamed or moved into the folder (browsers download to a temp name first)."""
     glob: str = "*"
     """File names that count, matched case-insensitively (`*.pdf` matches `Report.PDF`)."""

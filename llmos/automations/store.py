@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -177,7 +177,7 @@ class AutomationStore:
             raise UsageError(f"{path} is damaged: it has no {key!r} list")
         return items
 
-    def _write_list(self, file_name: str, key: str, items: list[pydantic.BaseModel]) -> None:
+    def _write_list(self, file_name: str, key: str, items: Sequence[pydantic.BaseModel]) -> None:
         text = json.dumps({key: [item.model_dump(mode="json") for item in items]}, indent=2) + "\n"
         self._replace(self.folder / file_name, text)
 

@@ -24,7 +24,7 @@ from llmos.tools.paths import display_path
 EXIT_NOT_APPROVED = 3
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("automations", help="rules the daemon runs on file events: add, list, pending, ...")
     actions = parser.add_subparsers(dest="automations_command", metavar="ACTION", required=True)
     adding = actions.add_parser("add", help='make a rule from a request ("whenever a PDF lands in ~/Downloads, '

@@ -22,7 +22,7 @@ START_TIMEOUT_S = 600.0
 """Long enough to assemble the bundled model on first use (minutes on a slow disk), then load it."""
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("daemon", help="start, stop or inspect the resident model daemon")
     actions = parser.add_subparsers(dest="daemon_command", metavar="ACTION", required=True)
     start = actions.add_parser("start", help="start the daemon in the background; returns when the model is ready")

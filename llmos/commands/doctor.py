@@ -24,7 +24,7 @@ _UNUSABLE_KEYRINGS = {
 }
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "doctor",
         help="sandbox layers, model, GPU offload, keyring: what works here and what does not",
@@ -180,17 +180,19 @@ def automations_report() -> dict[str, Any]:
     from llmos.daemon.client import daemon_status
     from llmos.errors import LlmosError
 
+    # watchdog types Observer as a factory; on every system it is the observer class it picked.
+    observer_name = Observer.__name__ if isinstance(Observer, type) else type(Observer).__name__
     store = AutomationStore()
     try:
         rules, waiting = store.rules(), len(store.pending())
     except LlmosError as exc:
-        return {"ok": False, "observer": Observer.__name__, "detail": str(exc)}
+        return {"ok": False, "observer": observer_name, "detail": str(exc)}
     daemon_running = daemon_status() is not None
     active = sum(rule.active for rule in rules)
-    detail = f"{Observer.__name__}; {len(rules)} rule(s), {active} active, {waiting} call(s) waiting for approval"
+    detail = f"{observer_name}; {len(rules)} rule(s), {active} active, {waiting} call(s) waiting for approval"
     if rules and not daemon_running:
         detail += "; the daemon is not running, so no rule runs (llmos daemon start)"
-    return {"ok": not rules or daemon_running, "observer": Observer.__name__, "rules": len(rules),
+    return {"ok": not rules or daemon_running, "observer": observer_name, "rules": len(rules),
             "active": active, "pending": waiting, "daemon_running": daemon_running, "detail": detail}
 
 

@@ -14,12 +14,15 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmos.errors import UsageError
 
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("eval", help="measure NL-to-action success and latency on the task suite")
     parser.add_argument("--model", metavar="NAME|PATH", help="model (default: the configured one)")
     parser.add_argument("--category", action="append", metavar="C", help="only this category (repeatable)")
@@ -71,7 +74,7 @@ def _cache_home() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
-def _progress(label: str, total: int):  # type: ignore[no-untyped-def]
+def _progress(label: str, total: int) -> Progress | None:
     """A rich progress bar on a terminal; a line per task otherwise (CI logs)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -139,7 +142,7 @@ def _evaluate(tasks: list[Any], options: argparse.Namespace) -> int:
                                               **common)
     summaries = [summarise(name, run.records, run.peak_rss_bytes) for name, run in runs.items()]
     speed = _speed(model, config_toml, options.speed_runs) if options.speed_runs > 0 else {}
-    report = {
+    report: dict[str, Any] = {
         "model": model,
         "date": time.strftime("%Y-%m-%d %H:%M", time.localtime(started)),
         "machine": _machine(),
@@ -194,7 +197,7 @@ def _speed(model: str, config_toml: str, runs: int) -> dict[str, Any]:
 
     from llmos.evals.fixture import build_home, clear_folder
     from llmos.evals.runner import Workspace, run_measured
-    from llmos.evals.tasks import Checks, Task
+    from llmos.evals.tasks import Category, Checks, Task
 
     root = Path(tempfile.mkdtemp(prefix="llmos-eval-speed-"))
     workspace = Workspace(root, model=model, cache_home=_cache_home(), config_toml=config_toml)
@@ -204,7 +207,7 @@ def _speed(model: str, config_toml: str, runs: int) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     try:
         for label, request in SPEED_REQUESTS.items():
-            build_home(workspace.home, Task(id="speed", category="information", request=request, check=Checks()))
+            build_home(workspace.home, Task(id="speed", category=Category.INFORMATION, request=request, check=Checks()))
             # One run first so the prompt cache holds this prefix, as it does on any machine after first use.
             run_measured([ask, "--json", request], env=env, cwd=workspace.home, stdin_text=None)
             walls, peaks, fast = [], [], False

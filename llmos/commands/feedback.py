@@ -16,7 +16,7 @@ from llmos.errors import LlmosError, UsageError
 from llmos.learning import LearnedPlan, PlanMemory, training_example
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     feedback = commands.add_parser("feedback", help="plans kept from your approvals: list, export, forget, clear")
     actions = feedback.add_subparsers(dest="feedback_command", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="kept plans: id, date, request, tools")

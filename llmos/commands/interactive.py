@@ -8,7 +8,7 @@ import argparse
 SHELLS = ("bash", "zsh", "fish")
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     tui = commands.add_parser("tui", help="the interactive TUI (also what `llmos` alone runs)")
     _add_session_options(tui)
     tui.set_defaults(handler=run_tui)

@@ -24,7 +24,7 @@ def open_audit_log(*, create_key: bool = True) -> AuditLog:
     return AuditLog(audit_path(), key=audit_key_from_keyring(create=create_key))
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("log", help="show the audit log; --verify checks its hash chain")
     parser.add_argument("--verify", action="store_true",
                         help="check the chain and the head; exit 0 if intact, 1 if broken")

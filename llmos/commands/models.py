@@ -10,7 +10,7 @@ from typing import Any
 from llmos.errors import UsageError
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     models = commands.add_parser("models", help="list, verify or benchmark models")
     model_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     listing = model_commands.add_parser("list", help="models in the registry and whether they are ready")
@@ -61,8 +61,8 @@ def run(options: argparse.Namespace) -> int:
 
         if options.runs < 1:
             raise UsageError("--runs must be at least 1")
-        report = run_bench(options.model, load_config(), options.runs, progress=sys.stderr.isatty())
-        medians = report.medians()
+        bench_report = run_bench(options.model, load_config(), options.runs, progress=sys.stderr.isatty())
+        medians = bench_report.medians()
         if options.json:
             print(json.dumps(medians, indent=2))
         else:

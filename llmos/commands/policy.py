@@ -14,7 +14,7 @@ EXIT_DENIED = 3
 EXIT_INVALID = 2
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     policy = commands.add_parser("policy", help="show, check or explain the policy profile")
     actions = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
     show = actions.add_parser("show", help="the effective profile: roots, protected paths, decisions, rules")

@@ -14,7 +14,7 @@ from llmos.errors import UsageError
 from llmos.secrets import SecretStore
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     secrets = commands.add_parser("secrets", help="API keys and tokens in the OS keyring: set, get, list, delete")
     actions = secrets.add_subparsers(dest="secrets_command", metavar="ACTION", required=True)
     setting = actions.add_parser("set", help="store a secret (the value is typed without echo, or piped in)")

@@ -10,7 +10,7 @@ import sys
 from llmos.errors import UsageError
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("suggest", help="print a shell command for a request (used by shell-init)")
     parser.add_argument("query", nargs="*", help="the request, in plain language")
     parser.add_argument("--model", metavar="NAME|PATH", help="model registry name or GGUF path")

@@ -21,7 +21,7 @@ def journal_root() -> Path:
     return data_dir() / "journal"
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("undo", help="reverse the last (or the given) journaled request or action")
     parser.add_argument("id", nargs="?", metavar="ID", help="an action id or a request id (default: the last request)")
     parser.add_argument("--list", action="store_true", help="show journaled actions, newest first")

@@ -34,8 +34,8 @@ def _hierarchies() -> list[_Hierarchy]:
     own: dict[str, str] = {}
     try:
         for line in Path("/proc/self/cgroup").read_text().splitlines():
-            number, controllers, path = line.split(":", 2)
-            own[controllers if number != "0" else ""] = path
+            number, controller_names, path = line.split(":", 2)
+            own[controller_names if number != "0" else ""] = path
     except (OSError, ValueError):
         return []
     found: list[_Hierarchy] = []

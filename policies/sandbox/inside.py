@@ -36,7 +36,7 @@ _RLIMITS = {
 }
 
 
-def _import_landlock(package_dir: str) -> types.ModuleType:
+def _import_landlock(package_dir: str) -> types.SimpleNamespace:
     """landlockpy's ruleset and flags, without its package `__init__` (which imports a testing helper: ~50 ms)
     and without `ctypes.util.find_library` (which runs a subprocess): landlockpy then opens libc as
     `ctypes.CDLL(None)`, the C library python itself is linked against. This process execs right after."""
@@ -45,9 +45,9 @@ def _import_landlock(package_dir: str) -> types.ModuleType:
 
     if "ctypes.util" not in sys.modules:
         util = types.ModuleType("ctypes.util")
-        util.find_library = lambda name: None  # type: ignore[attr-defined]
+        util.find_library = lambda name: None  # type: ignore[attr-defined]  # a stand-in module built here
         sys.modules["ctypes.util"] = util
-        ctypes.util = util  # type: ignore[attr-defined]
+        ctypes.util = util  # type: ignore[attr-defined]  # the submodule attribute an import would have set
     if "landlockpy" not in sys.modules:
         package = types.ModuleType("landlockpy")
         package.__path__ = [package_dir]

@@ -214,7 +214,8 @@ class _Run:
                         pending = pending[:0]
                     if not pending:
                         selector.unregister(fd)
-                        process.stdin.close()  # type: ignore[union-attr]
+                        assert process.stdin is not None  # stdin_fd is set only for the stdin pipe
+                        process.stdin.close()
                         stdin_fd = -1
                     continue
                 try:

@@ -112,5 +112,5 @@ def test_an_error_inside_the_engine_is_a_deny(monkeypatch: pytest.MonkeyPatch) -
 
 def test_a_malformed_call_is_not_allowed() -> None:
     """A call whose impact is not an Impact and whose argv is not a list is not allowed."""
-    call = PolicyCall("shell.run", "exec", {"argv": "rm -rf ~"}, impact=None)  # type: ignore[arg-type]
+    call = PolicyCall("shell.run", "exec", {"argv": "rm -rf ~"}, impact=None)  # type: ignore[arg-type]  # the malformed call is the point
     assert ENGINE.decide(call).verdict in ("ask", "deny")

@@ -40,7 +40,7 @@ PY = sys.executable
 
 
 def run(argv: list[str], cwd: Path | None = None, **options: object) -> SandboxResult:
-    return run_sandboxed(SandboxSpec(argv=tuple(argv), cwd=cwd or Path("/"), timeout_s=10.0, **options))  # type: ignore[arg-type]
+    return run_sandboxed(SandboxSpec(argv=tuple(argv), cwd=cwd or Path("/"), timeout_s=10.0, **options))  # type: ignore[arg-type]  # callers pass SandboxSpec's own fields
 
 
 def py(code: str, **options: object) -> SandboxResult:

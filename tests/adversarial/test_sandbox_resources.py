@@ -39,7 +39,7 @@ PY = sys.executable
 
 def run(argv: list[str], cwd: Path | None = None, **options: object) -> SandboxResult:
     options.setdefault("timeout_s", 10.0)
-    return run_sandboxed(SandboxSpec(argv=tuple(argv), cwd=cwd or Path("/"), **options))  # type: ignore[arg-type]
+    return run_sandboxed(SandboxSpec(argv=tuple(argv), cwd=cwd or Path("/"), **options))  # type: ignore[arg-type]  # callers pass SandboxSpec's own fields
 
 
 def processes_with(token: str) -> list[int]:

@@ -191,7 +191,7 @@ def test_dry_run_plans_a_change_without_running_it_and_exits_0(
     code = main(["--dry-run", "--json", "remove a.txt"])
     (payload,) = json_lines(capsys.readouterr().out)
     assert code == 0
-    assert registry.removed == []  # type: ignore[attr-defined]
+    assert registry.removed == []
     assert payload["steps"][0]["status"] == "skipped"
     assert "dry run" in payload["steps"][0]["result"]
 
@@ -309,7 +309,7 @@ def test_script_mode_worst_exit_code_wins(monkeypatch: pytest.MonkeyPatch, capsy
     payloads = json_lines(capsys.readouterr().out)
     assert code == 3
     assert len(payloads) == 3
-    assert registry.removed == []  # type: ignore[attr-defined]
+    assert registry.removed == []
 
 
 def test_script_mode_failed_line_gives_exit_1_even_after_clean_lines(
@@ -376,7 +376,7 @@ def test_step_needing_approval_with_no_input_is_skipped_and_exits_3(
     code = main(["--json", "--no-input", "remove a.txt"])
     (payload,) = json_lines(capsys.readouterr().out)
     assert code == 3
-    assert registry.removed == []  # type: ignore[attr-defined]
+    assert registry.removed == []
     step = payload["steps"][0]
     assert (step["decision"], step["approved"], step["status"]) == ("ask", False, "skipped")
 
@@ -389,7 +389,7 @@ def test_step_needing_approval_without_terminal_is_skipped_by_default(
     scripted(monkeypatch, [call("demo.remove", path="a.txt"), answer("Not removed.")], registry)
     monkeypatch.setattr("sys.stdin", FakeTerminal(reply="y\n"))
     assert main(["remove a.txt"]) == 3
-    assert registry.removed == []  # type: ignore[attr-defined]
+    assert registry.removed == []
 
 
 def test_yes_approves_asked_step_and_exits_0(
@@ -402,7 +402,7 @@ def test_yes_approves_asked_step_and_exits_0(
     code = main(["--json", "--yes", "--no-input", "remove a.txt"])
     (payload,) = json_lines(capsys.readouterr().out)
     assert code == 0
-    assert registry.removed == ["a.txt"]  # type: ignore[attr-defined]
+    assert registry.removed == ["a.txt"]
     assert (payload["steps"][0]["approved"], payload["steps"][0]["status"]) == (True, "ok")
 
 
@@ -417,7 +417,7 @@ def test_interactive_terminal_prompt_approves_on_yes(
     code = main(["remove a.txt"])
     err = capsys.readouterr().err
     assert code == 0
-    assert registry.removed == ["a.txt"]  # type: ignore[attr-defined]
+    assert registry.removed == ["a.txt"]
     assert "llmos wants to run demo.remove" in err and "Allow? [y/N]" in err
 
 
@@ -430,7 +430,7 @@ def test_interactive_terminal_prompt_declines_on_empty_reply(
     monkeypatch.setattr("sys.stdin", FakeTerminal(reply="\n"))
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
     assert main(["remove a.txt"]) == 3
-    assert registry.removed == []  # type: ignore[attr-defined]
+    assert registry.removed == []
 
 
 def test_keyboard_interrupt_during_run_exits_130_with_one_line(

@@ -63,7 +63,7 @@ def running(home: Path) -> Iterator[Callable[..., AutomationRunner]]:
         config = load_config()
         runner = AutomationRunner(AutomationStore(), load_builtin_tools(), lambda: load_safety(None, config),
                                   watch_for_policy_changes=config_dir(), notify=notices.append)
-        runner.notices = notices  # type: ignore[attr-defined]
+        runner.notices = notices  # type: ignore[attr-defined]  # the tests read the notices off the runner
         runner.start()
         started.append(runner)
         return runner

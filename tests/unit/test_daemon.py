@@ -445,7 +445,7 @@ class RuleWritingBackend(ScriptedBackend):
             "action": {"tool": "files.move", "args": {"source": "{path}", "destination": "~/Documents/PDFs/"}}}
 
     def generate(self, prefix: str, conversation: str, schema: dict[str, Any], max_tokens: int) -> Iterator[str]:
-        self.calls.append(conversation)  # type: ignore[arg-type]
+        self.calls.append(conversation)  # type: ignore[arg-type]  # only the conversation is checked
         yield json.dumps(self.RULE)
 
 

@@ -9,6 +9,7 @@ import stat
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def make_task(**fields: object) -> Task:
     return Task.model_validate(base)
 
 
-def world_after(tmp_path: Path, task: Task, change=lambda home: None) -> World:  # type: ignore[no-untyped-def]
+def world_after(tmp_path: Path, task: Task, change: Callable[[Path], None] = lambda home: None) -> World:
     home = tmp_path / "home"
     build_home(home, task)
     before = snapshot(home)

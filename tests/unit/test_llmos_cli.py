@@ -5,6 +5,7 @@ Every test runs with XDG folders in tmp and no LLMOS_MODEL, so nothing of this m
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -41,12 +42,12 @@ def test_no_arguments_opens_the_tui(monkeypatch: pytest.MonkeyPatch) -> None:
     """Bare `llmos` runs the interactive TUI with the configured model and policy, and returns its exit code."""
     from llmos.commands import interactive
 
-    opened: list[object] = []
+    opened: list[argparse.Namespace] = []
     monkeypatch.setattr(interactive, "run_tui", lambda options: opened.append(options) or 7)
     monkeypatch.setattr("llmos.cli._on_terminal", lambda: True)
     assert main([]) == 7
     assert len(opened) == 1
-    assert opened[0].model is None and opened[0].policy is None  # type: ignore[attr-defined]
+    assert opened[0].model is None and opened[0].policy is None
 
 
 def test_no_arguments_off_a_terminal_prints_help(capsys: pytest.CaptureFixture[str]) -> None:

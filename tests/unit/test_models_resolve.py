@@ -234,7 +234,7 @@ def _fake_huggingface_hub(monkeypatch: pytest.MonkeyPatch, served: bytes) -> lis
 
     module = types.ModuleType("huggingface_hub")
     module.__spec__ = importlib.machinery.ModuleSpec("huggingface_hub", None)
-    module.hf_hub_download = hf_hub_download  # type: ignore[attr-defined]
+    module.hf_hub_download = hf_hub_download  # type: ignore[attr-defined]  # a stand-in module built here
     monkeypatch.setitem(sys.modules, "huggingface_hub", module)
     monkeypatch.delenv("HF_HUB_OFFLINE")
     return requested

@@ -76,7 +76,7 @@ def test_a_short_name_inside_the_wanted_one_is_not_suggested(temp_home: Path) ->
 def _step(index: int, tool: str, status: str, result: str | None = None, **args: Any) -> Any:
     from llmos.events import Step
 
-    return Step(index=index, tool=tool, args=args, status=status, result=result)  # type: ignore[arg-type]
+    return Step(index=index, tool=tool, args=args, status=status, result=result)  # type: ignore[arg-type]  # the tests name any status
 
 
 @pytest.mark.parametrize(("steps", "exit_code"), [

@@ -177,7 +177,7 @@ def test_tool_without_docstring_or_type_hint_or_with_varargs_is_refused() -> Non
     with pytest.raises(ValueError, match="has no type hint"):
 
         @tool("demo.nohint", Effect.READ, registry)
-        def nohint(path) -> None:  # type: ignore[no-untyped-def]
+        def nohint(path) -> None:  # the missing hint is the point
             """No hint."""
 
     with pytest.raises(ValueError, match=r"\*args/\*\*kwargs"):

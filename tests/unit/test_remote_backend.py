@@ -164,7 +164,7 @@ def test_json_schema_refused_falls_back_to_json_object_once_and_remembers(fake: 
     backend = backend_for(fake)
     assert generate(backend) == fake.reply_text
     assert generate(backend) == fake.reply_text
-    formats = [request.body["response_format"] for request in fake.chat_requests()]  # type: ignore[index]
+    formats = [request.body["response_format"] for request in fake.chat_requests()]  # type: ignore[index]  # a chat request always has a JSON body
     assert [form["type"] for form in formats] == ["json_schema", "json_object", "json_object"]
     assert formats[1] == {"type": "json_object", "schema": ANSWER_SCHEMA}
 
@@ -177,8 +177,8 @@ def test_a_refused_repeat_penalty_is_dropped_and_not_sent_again(fake: FakeOpenAI
     assert generate(backend) == fake.reply_text
     assert generate(backend) == fake.reply_text
     sent = [request.body for request in fake.chat_requests()]
-    assert ["repeat_penalty" in body for body in sent] == [True, False, False]  # type: ignore[operator]
-    assert all(body["response_format"]["type"] == "json_schema" for body in sent)  # type: ignore[index]
+    assert ["repeat_penalty" in body for body in sent] == [True, False, False]  # type: ignore[operator]  # a chat request always has a JSON body
+    assert all(body["response_format"]["type"] == "json_schema" for body in sent)  # type: ignore[index]  # a chat request always has a JSON body
 
 
 def test_other_bad_requests_are_not_retried(fake: FakeOpenAIServer) -> None:
@@ -211,7 +211,7 @@ def test_api_key_from_the_keyring_is_sent_as_bearer_token(
     monkeypatch.setenv("LLMOS_REMOTE_URL", fake.base_url)
     config = Config()
     backend = load_chosen_backend(choose_model("remote:fake-model", config, progress=False), config)
-    assert generate(backend) == fake.reply_text  # type: ignore[arg-type]
+    assert generate(backend) == fake.reply_text  # type: ignore[arg-type]  # a RemoteBackend for a remote: model
     assert [request.headers.get("Authorization") for request in fake.requests] == [f"Bearer {API_KEY}"] * 2
     assert API_KEY not in repr(backend)
 
@@ -224,7 +224,7 @@ def test_without_the_secret_no_authorization_header_is_sent(
     config = Config(remote_api_key_secret="team-key")
     memory_keyring.store[(SERVICE, "remote-api-key")] = API_KEY  # another name's secret is not sent
     backend = load_chosen_backend(choose_model("remote:fake-model", config, progress=False), config)
-    generate(backend)  # type: ignore[arg-type]
+    generate(backend)  # type: ignore[arg-type]  # a RemoteBackend for a remote: model
     assert all("Authorization" not in request.headers for request in fake.requests)
 
 
@@ -290,7 +290,8 @@ def test_remote_setting_from_argument_env_or_config(monkeypatch: pytest.MonkeyPa
     chosen = choose_remote_model("remote:qwen2.5-coder-7b", config)
     assert chosen == RemoteModel("qwen2.5-coder-7b", "http://gpu-server:8000/v1", "remote-api-key", 32768, 30)
     assert choose_remote_model("0.5b", config) is None
-    assert choose_remote_model(None, config.model_copy(update={"model": "remote:big"})).name == "big"  # type: ignore[union-attr]
+    from_config = choose_remote_model(None, config.model_copy(update={"model": "remote:big"}))
+    assert from_config is not None and from_config.name == "big"
     monkeypatch.setenv("LLMOS_MODEL", "remote:from-env")
     monkeypatch.setenv("LLMOS_REMOTE_URL", "https://team.example:8443/v1")
     chosen = choose_remote_model(None, config)

@@ -131,7 +131,7 @@ def test_step_approved_with_y_runs_and_its_step_line_is_shown(keys: PipeInput) -
     """`y` at the approval prompt runs the step; the prompt showed tool, rule and reason; the step line says ok."""
     factory = scripted_factory([call("demo.remove", path="a.txt"), answer("Removed.")])
     outcome = run_repl(keys, f"remove a.txt\ry{CTRL_D}", factory)
-    assert factory.session.registry.removed == ["a.txt"]  # type: ignore[attr-defined]
+    assert factory.session.registry.removed == ["a.txt"]  # type: ignore[attr-defined]  # a RemovalRegistry in these tests
     assert "llmos wants to run demo.remove (effect:delete:" in outcome.out
     assert '  · demo.remove path="a.txt" -> ok [ask: effect:delete]' in outcome.out
     assert "Removed." in outcome.out
@@ -141,7 +141,7 @@ def test_step_denied_with_n_is_skipped(keys: PipeInput) -> None:
     """`n` declines: the tool does not run and its step line says skipped."""
     factory = scripted_factory([call("demo.remove", path="a.txt"), answer("Not removed.")])
     outcome = run_repl(keys, f"remove a.txt\rn{CTRL_D}", factory)
-    assert factory.session.registry.removed == []  # type: ignore[attr-defined]
+    assert factory.session.registry.removed == []  # type: ignore[attr-defined]  # a RemovalRegistry in these tests
     assert '  · demo.remove path="a.txt" -> skipped [ask: effect:delete]' in outcome.out
 
 
@@ -152,7 +152,7 @@ def test_a_approves_every_remaining_step_of_the_request_only(keys: PipeInput) ->
         call("demo.remove", path="c.txt"), answer("Not this one."),
     ])
     outcome = run_repl(keys, f"remove a and b\ra" f"remove c\rn{CTRL_D}", factory)
-    assert factory.session.registry.removed == ["a.txt", "b.txt"]  # type: ignore[attr-defined]
+    assert factory.session.registry.removed == ["a.txt", "b.txt"]  # type: ignore[attr-defined]  # a RemovalRegistry in these tests
     assert outcome.out.count("llmos wants to run demo.remove") == 2  # a.txt, then c.txt in the next request
 
 
@@ -359,6 +359,6 @@ def test_ctrl_c_at_the_approval_prompt_declines_and_cancels_the_request(keys: Pi
     factory = scripted_factory([call("demo.remove", path="a.txt"), answer("Not removed.")])
     outcome = run_repl(keys, f"remove a.txt\r{CTRL_C}{CTRL_D}", factory)
     assert outcome.exit_code == 0
-    assert factory.session.registry.removed == []  # type: ignore[attr-defined]
+    assert factory.session.registry.removed == []  # type: ignore[attr-defined]  # a RemovalRegistry in these tests
     assert factory.cancel_events[0].is_set()
     assert not any(thread.name == "llmos-request" for thread in threading.enumerate())

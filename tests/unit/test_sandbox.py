@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from llmos.policies.sandbox import (
+    SandboxResult,
     SandboxSpec,
     SandboxUnavailable,
     layer_status,
@@ -32,8 +33,8 @@ def _problem() -> str | None:
 needs_sandbox = pytest.mark.skipif(_problem() is not None, reason=f"sandbox unavailable here: {_problem()}")
 
 
-def run(argv: list[str], cwd: Path | None = None, **options: object):  # type: ignore[no-untyped-def]
-    return run_sandboxed(SandboxSpec(argv=tuple(argv), cwd=cwd or Path("/"), **options))  # type: ignore[arg-type]
+def run(argv: list[str], cwd: Path | None = None, **options: object) -> SandboxResult:
+    return run_sandboxed(SandboxSpec(argv=tuple(argv), cwd=cwd or Path("/"), **options))  # type: ignore[arg-type]  # callers pass SandboxSpec's own fields
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from llmos.policies.sandbox import cgroup as sandbox_cgroup
 from llmos.policies.sandbox.cgroup import _Hierarchy, _v2_parent, create_run_cgroup
 
@@ -53,7 +54,7 @@ def test_v2_without_the_controllers_anywhere_says_why(tmp_path: Path) -> None:
     assert problems and "pids not available" in problems[0]
 
 
-def test_no_cgroup_file_system_is_reported_not_fatal(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_no_cgroup_file_system_is_reported_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox_cgroup, "_hierarchies", lambda: [])
     run = create_run_cgroup(64, 1 << 30)
     assert run.applied == [] and run.fds == []

@@ -51,7 +51,7 @@ def make_registry() -> Registry:
         return "removed"
 
     removed: list[str] = []
-    registry.removed = removed  # type: ignore[attr-defined]
+    registry.removed = removed  # type: ignore[attr-defined]  # the tests read what demo.remove removed
     return registry
 
 
@@ -161,7 +161,7 @@ def test_deny_is_not_executed_and_exits_3() -> None:
     backend = ScriptedBackend([call("demo.remove", path="/x"), answer("I may not delete that.")])
     session = Session(backend, registry, DenyDeletes())
     outcome = finished(run(session, "delete /x", approver=lambda step: True))
-    assert registry.removed == []  # type: ignore[attr-defined]
+    assert registry.removed == []  # type: ignore[attr-defined]  # make_registry sets it
     assert outcome.steps[0].status == "denied" and outcome.steps[0].decision.rule == "no-deletes"
     assert "denied by policy" in backend.calls[1].conversation
     assert outcome.exit_code == 3
@@ -174,7 +174,7 @@ def test_ask_without_approver_is_skipped() -> None:
     events = run(Session(backend, registry, AllowReadOnlyPolicy()), "delete /x")
     assert any(isinstance(e, ApprovalNeeded) for e in events)
     outcome = finished(events)
-    assert registry.removed == []  # type: ignore[attr-defined]
+    assert registry.removed == []  # type: ignore[attr-defined]  # make_registry sets it
     assert (outcome.steps[0].status, outcome.steps[0].approved) == ("skipped", False)
     assert outcome.exit_code == 3
 
@@ -187,7 +187,7 @@ def test_ask_with_approval_runs() -> None:
     outcome = finished(run(Session(backend, registry, AllowReadOnlyPolicy()), "delete /x",
                            approver=lambda step: seen.append(step.tool) or True))
     assert seen == ["demo.remove"]
-    assert registry.removed == ["/x"]  # type: ignore[attr-defined]
+    assert registry.removed == ["/x"]  # type: ignore[attr-defined]  # make_registry sets it
     assert (outcome.steps[0].status, outcome.steps[0].approved, outcome.exit_code) == ("ok", True, 0)
 
 
@@ -198,7 +198,7 @@ def test_dry_run_runs_reads_but_skips_changes() -> None:
     session = Session(backend, registry, AllowReadOnlyPolicy(), SessionOptions(dry_run=True))
     outcome = finished(run(session, "clean up", approver=lambda step: True))
     assert [s.status for s in outcome.steps] == ["ok", "skipped"]
-    assert registry.removed == []  # type: ignore[attr-defined]
+    assert registry.removed == []  # type: ignore[attr-defined]  # make_registry sets it
     assert outcome.exit_code == 0
 
 
@@ -231,7 +231,7 @@ def test_backend_exception_becomes_error_event() -> None:
     """A crash inside the model layer is reported as an Error event and ok=false, not raised."""
 
     class Exploding(ScriptedBackend):
-        def generate(self, *args: Any, **kwargs: Any):  # type: ignore[override]
+        def generate(self, *args: Any, **kwargs: Any):
             raise RuntimeError("out of memory")
 
     outcome = finished(run(Session(Exploding(), make_registry(), AllowReadOnlyPolicy()), "hi"))
@@ -275,7 +275,7 @@ def test_a_policy_that_raises_denies() -> None:
     registry = make_registry()
     backend = ScriptedBackend([call("demo.remove", path="/x"), answer("could not")])
     outcome = finished(run(Session(backend, registry, Broken()), "delete /x", approver=lambda step: True))
-    assert registry.removed == []  # type: ignore[attr-defined]
+    assert registry.removed == []  # type: ignore[attr-defined]  # make_registry sets it
     assert (outcome.steps[0].status, outcome.steps[0].decision.rule) == ("denied", "policy-error")
 
 
