@@ -189,6 +189,8 @@ def _seccomp_status(applied: bool, problem: str) -> LayerStatus:
 
 
 def _seccomp_status_without_bubblewrap() -> LayerStatus:
+    if not sys.platform.startswith("linux"):
+        return LayerStatus("seccomp", False, "seccomp is Linux only")
     try:
         compiled_filter()
     except SandboxUnavailable as exc:

@@ -102,7 +102,8 @@ def _binding() -> types.ModuleType:
             f"the seccomp layer needs libseccomp, which cannot be loaded ({exc}): apt install libseccomp2 "
             "(Debian/Ubuntu), dnf install libseccomp (Fedora), pacman -S libseccomp (Arch); nothing is run without it"
         ) from None
-    return pyseccomp
+    binding: types.ModuleType = pyseccomp
+    return binding
 
 
 def _syscall_number(seccomp: types.ModuleType, name: str) -> int:
@@ -140,8 +141,9 @@ def build_filter() -> Any:
 
 def _add_partial_rules(seccomp: types.ModuleType, syscall_filter: Any, refuse: int) -> None:
     """The calls refused only with some arguments. libseccomp compares full 64-bit registers while the kernel
-    reads these arguments as 32-bit ints, so comparisons look at the low 32 bits (CVE-2019-10063: TIOCSTI with a
-    high bit set passed a filter that compared all 64)."""
+    reads ioctl's request and personality's value as 32-bit ints, so a match ignores the high half
+    (CVE-2019-10063: TIOCSTI with a high bit set passed a filter that compared all 64), and the personality rule
+    refuses any value with high bits set."""
     masked, greater = seccomp.MASKED_EQ, seccomp.GT
     # clone creating a namespace; s390 passes clone's flags second.
     flags_argument = 1 if seccomp.system_arch() in (seccomp.Arch.S390, seccomp.Arch.S390X) else 0
