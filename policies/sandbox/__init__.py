@@ -1,6 +1,8 @@
-"""Run a command confined: bubblewrap namespaces, Landlock, rlimits, a per-run cgroup, a wall-clock timeout.
+"""Run a command confined: bubblewrap namespaces, a seccomp filter, Landlock, rlimits, a per-run cgroup, a
+wall-clock timeout.
 
 Modules: `run` (run_sandboxed and the spec/result records), `bwrap` (the bubblewrap command line and its probe),
+`syscall_filter` (the seccomp filter bubblewrap loads),
 `inside` (the helper that runs inside bubblewrap before the command: cgroup, Landlock, rlimits), `env` (the
 allow-listed environment), `output` (capped, neutralised output), `cgroup` (per-run cgroups), `status` (what works
 here, for `llmos doctor`), `seatbelt` (macOS).

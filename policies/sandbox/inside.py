@@ -4,20 +4,23 @@ bubblewrap runs this file as `python -I -S inside.py OPTIONS -- ARGV...`: isolat
 packages, no llmos import (so nothing from the working directory or the environment can take part), and only a
 few cheap imports, since this runs before every sandboxed command. Options: `--status-fd N`, `--cgroup-fd N`
 (repeatable), `--writable DIR` (repeatable), `--network`, `--landlock-package DIR`, `--rlimit NAME=VALUE`
-(repeatable). It
+(repeatable), `--seccomp-filters-above N`. It
 
-1. moves itself into the per-run cgroups whose `cgroup.procs` files the parent opened and passed as fds;
-2. restricts itself with Landlock (when the kernel has it): read and execute everywhere, write only beneath the
+1. checks that the seccomp filter bubblewrap was given is in force: more filters on this process than the N that
+   llmos itself has (N = -1, the default: the kernel does not count them; then seccomp mode 2, "filter", is
+   enough);
+2. moves itself into the per-run cgroups whose `cgroup.procs` files the parent opened and passed as fds;
+3. restricts itself with Landlock (when the kernel has it): read and execute everywhere, write only beneath the
    writable roots and the sandbox's private /tmp and /dev/shm; TCP bind/connect denied when network is off
    (ABI 4+); signals and abstract UNIX sockets scoped to the sandbox (ABI 6+); pathname UNIX sockets outside the
    writable roots refused (ABI 9+). Landlock is inherited by everything the command starts and cannot be undone;
-3. sets the rlimits (soft = hard, so the command cannot raise them back);
-4. reports on the status fd what it applied (`key=value` lines), closes it, and execs the argv (PATH lookup in the
+4. sets the rlimits (soft = hard, so the command cannot raise them back);
+5. reports on the status fd what it applied (`key=value` lines), closes it, and execs the argv (PATH lookup in the
    already sanitized environment).
 
-If the kernel has Landlock but applying it fails, it does not exec: the parent sees no "ready" report and
-refuses the run (fail closed). Exit codes when the command cannot be started follow the shell: 127 not found,
-126 not executable.
+If the seccomp filter is not in force, or the kernel has Landlock but applying it fails, it does not exec: the
+parent sees no "ready" report and refuses the run (fail closed). Exit codes when the command cannot be started
+follow the shell: 127 not found, 126 not executable.
 """
 
 from __future__ import annotations
@@ -98,6 +101,20 @@ def apply_landlock(config: Config) -> str:
     return "applied: " + ", ".join(parts)
 
 
+def seccomp_state(filters_above: int) -> str:
+    """'applied: ...' when this process has more seccomp filters than `filters_above`, else 'missing: ...'."""
+    fields: dict[str, str] = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("Seccomp", "Seccomp_filters"):
+                fields[key] = value.strip()
+    mode, count = fields.get("Seccomp", "?"), fields.get("Seccomp_filters")
+    if mode == "2" and (filters_above < 0 or (count is not None and int(count) > filters_above)):
+        return f"applied: mode 2, {count or 'uncounted'} filter(s)"
+    return f"missing: seccomp mode {mode}, {count or 'uncounted'} filter(s), more than {filters_above} expected"
+
+
 def apply_rlimits(limits: dict[str, int]) -> None:
     for name, value in limits.items():
         kind = _RLIMITS[name]
@@ -119,6 +136,7 @@ class Config:
         self.network = False
         self.landlock_package = ""
         self.rlimits: dict[str, int] = {}
+        self.seccomp_filters_above = -1
         self.argv: list[str] = []
         index = 0
         while index < len(args):
@@ -139,6 +157,8 @@ class Config:
                 self.writable.append(value)
             elif option == "--landlock-package":
                 self.landlock_package = value
+            elif option == "--seccomp-filters-above":
+                self.seccomp_filters_above = int(value)
             elif option == "--rlimit":
                 name, _, number = value.partition("=")
                 self.rlimits[name] = int(number)
@@ -154,6 +174,14 @@ def _report(fd: int, key: str, value: str) -> None:
 def main(args: list[str]) -> int:
     config = Config(args)
     status = config.status_fd
+    try:
+        seccomp = seccomp_state(config.seccomp_filters_above)
+    except (OSError, ValueError) as exc:
+        seccomp = f"missing: cannot read /proc/self/status ({exc})"
+    _report(status, "seccomp", seccomp)
+    if not seccomp.startswith("applied"):
+        _report(status, "error", f"the seccomp filter is not in force ({seccomp})")
+        return 125
     for fd in config.cgroup_fds:
         try:
             os.write(fd, b"0")

@@ -8,6 +8,9 @@
   secret stores (`~/.ssh`, `~/.gnupg`, keyrings, cloud credentials; `spec.hidden_paths`) hidden;
 - new user, PID, IPC, UTS, cgroup and (unless `spec.network`) network namespaces, no nested user namespaces,
   `--die-with-parent`, `--new-session` (no TIOCSTI into the person's terminal), all capabilities dropped;
+- a seccomp filter (`syscall_filter`) that bubblewrap loads before the in-sandbox helper: io_uring, bpf, mounts,
+  namespaces, ptrace, the keyring, kernel modules and other machine-wide controls fail with EPERM, and only the
+  native ABI is let through;
 - inside, before the exec, `inside.py` joins the run's cgroup, applies Landlock as a second, independent
   layer, and sets rlimits (see that module);
 - the environment is built from an allow-list (`env`); output is capped and neutralised
@@ -15,8 +18,9 @@
 - on timeout the namespace's PID 1 is killed, which makes the kernel kill every process in the namespace, daemons
   that double-forked with `setsid` included; when the command itself exits, the same happens to whatever it left.
 
-Fail closed: if bubblewrap is missing or cannot create its namespaces here (checked once, then cached), or the
-in-sandbox helper cannot apply Landlock on a kernel that has it, `SandboxUnavailable` is raised and nothing runs.
+Fail closed: if bubblewrap is missing or cannot create its namespaces here (checked once, then cached), the seccomp
+filter cannot be built (pyseccomp or libseccomp missing) or was not in force when the helper ran, or the in-sandbox
+helper cannot apply Landlock on a kernel that has it, `SandboxUnavailable` is raised and nothing runs.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from llmos.policies.sandbox.bwrap import (
 from llmos.policies.sandbox.cgroup import RunCgroup, create_run_cgroup
 from llmos.policies.sandbox.env import build_env
 from llmos.policies.sandbox.output import CappedBuffer
+from llmos.policies.sandbox.syscall_filter import filter_fd
 
 __all__ = [
     "LayerStatus",
@@ -89,7 +94,8 @@ class SandboxResult:
     timed_out: bool
     output_truncated: bool
     layers: tuple[str, ...]
-    """The layers that were applied to this run, e.g. ("bubblewrap", "landlock:abi7", "rlimits", "cgroup:pids")."""
+    """The layers that were applied to this run, e.g. ("bubblewrap", "seccomp", "landlock:abi7", "rlimits",
+    "cgroup:pids")."""
     signal: str | None = None
 
 
@@ -256,6 +262,8 @@ def _parse_report(raw: bytes) -> dict[str, list[str]]:
 
 def _layers(report: dict[str, list[str]], cgroup: RunCgroup) -> tuple[str, ...]:
     layers = ["bubblewrap"]
+    if _seccomp_in_force(report):
+        layers.append("seccomp")
     landlock = report.get("landlock", [""])[0]
     if landlock.startswith("applied"):
         abi = landlock.split("ABI ", 1)[1].split(",", 1)[0] if "ABI " in landlock else "?"
@@ -270,18 +278,38 @@ def _layers(report: dict[str, list[str]], cgroup: RunCgroup) -> tuple[str, ...]:
     return tuple(layers)
 
 
+def _seccomp_in_force(report: dict[str, list[str]]) -> bool:
+    """The helper found more seccomp filters on itself than llmos has (it does not exec otherwise)."""
+    return report.get("seccomp", [""])[0].startswith("applied")
+
+
+def _own_seccomp_filters() -> int:
+    """How many seccomp filters this process already has (a container's, say): the helper must see more."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Seccomp_filters:"):
+                    return int(line.split(":", 1)[1])
+                if line.startswith("Seccomp:") and line.split(":", 1)[1].strip() == "0":
+                    return 0
+    except (OSError, ValueError):
+        pass
+    return -1  # unknown (a kernel before 5.9 without a filter count): the helper then checks the mode alone
+
+
 def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
     """Run `spec.argv` in the sandbox and return what happened. Raises `SandboxUnavailable` (nothing was run)
     when the sandbox cannot be applied, `ValueError` for a spec that cannot be honoured."""
     cwd, roots = validated(spec)
     bwrap = probe()
+    seccomp_fd = filter_fd()
     env = build_env(os.environ, spec.extra_env)
     mounts = mount_args(spec, cwd, roots, os.environ.get("HOME"))
     network = () if spec.network else ("--unshare-net",)
     cgroup = create_run_cgroup(spec.max_processes, spec.memory_bytes)
     status_read, status_write = os.pipe2(os.O_CLOEXEC)
     info_read, info_write = os.pipe2(os.O_CLOEXEC)
-    helper_args = ["--status-fd", str(status_write)]
+    helper_args = ["--status-fd", str(status_write), "--seccomp-filters-above", str(_own_seccomp_filters())]
     for fd in cgroup.fds:
         helper_args += ["--cgroup-fd", str(fd)]
     for root in roots:
@@ -300,7 +328,8 @@ def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
     }
     for name, value in limits.items():
         helper_args += ["--rlimit", f"{name}={int(value)}"]
-    command = [bwrap.path, *bwrap.flags, *network, *mounts, "--info-fd", str(info_write), "--"]
+    command = [bwrap.path, *bwrap.flags, *network, *mounts, "--info-fd", str(info_write)]
+    command += ["--seccomp", str(seccomp_fd), "--"]
     command += [sys.executable, "-I", "-S", str(HELPER), *helper_args, "--", *spec.argv]
     try:
         try:
@@ -310,13 +339,14 @@ def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 env=env,
-                pass_fds=(status_write, info_write, *cgroup.fds),
+                pass_fds=(status_write, info_write, seccomp_fd, *cgroup.fds),
                 start_new_session=True,
                 preexec_fn=_parent_death_signal(),  # one prctl call, prepared in the parent
             )
         finally:
             os.close(status_write)
             os.close(info_write)
+            os.close(seccomp_fd)
             cgroup.close_fds()
         run = _Run(process, spec, status_read, info_read)
         try:
@@ -342,6 +372,7 @@ def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
     if not report.get("ready") and not run.timed_out:
         problem = run.stderr.text().strip() or f"bubblewrap exit status {process.returncode}"
         raise SandboxUnavailable(f"the sandbox could not be set up, so nothing was run: {problem}")
+
     code = process.returncode
     signal_name = None
     if run.timed_out:

@@ -9,6 +9,7 @@ from pathlib import Path
 from llmos.policies.sandbox.bwrap import landlock_package_dir, probe
 from llmos.policies.sandbox.cgroup import create_run_cgroup
 from llmos.policies.sandbox.run import LayerStatus, SandboxSpec, SandboxUnavailable, run_sandboxed
+from llmos.policies.sandbox.syscall_filter import REFUSED_SYSCALLS, compiled_filter
 
 # Runs inside the sandbox (python -I -S): what the namespaces and limits look like from there.
 _INSIDE = """
@@ -54,7 +55,7 @@ def layer_status() -> list[LayerStatus]:
         statuses.append(LayerStatus("landlock", False, f"{detail}; not applied: it runs inside the bubblewrap sandbox"))
         statuses.append(LayerStatus("rlimits", False, "not applied: they are set inside the bubblewrap sandbox"))
         statuses.append(_cgroup_status())
-        statuses.append(_seccomp_status())
+        statuses.append(_seccomp_status_without_bubblewrap())
         return statuses
     facts: dict[str, str] = {}
     limits: dict[str, str] = {}
@@ -80,7 +81,8 @@ def layer_status() -> list[LayerStatus]:
     statuses.append(
         LayerStatus(
             "bubblewrap",
-            facts.get("rootwrite", "") != "allowed",
+            # Working only when the probe command ran: a run refused for any reason means commands are refused.
+            "rootwrite" in facts and facts["rootwrite"] != "allowed",
             f"{bwrap.version} at {bwrap.path}: read-only root, private /tmp and /run, writable roots only, "
             f"capabilities dropped, new session{notes}",
         )
@@ -143,7 +145,7 @@ def layer_status() -> list[LayerStatus]:
         )
     )
     statuses.append(_cgroup_status())
-    statuses.append(_seccomp_status())
+    statuses.append(_seccomp_status("seccomp" in layers, problem))
     return statuses
 
 
@@ -166,10 +168,28 @@ def _cgroup_status() -> LayerStatus:
         run.close()
 
 
-def _seccomp_status() -> LayerStatus:
-    return LayerStatus(
-        "seccomp",
-        False,
-        "not implemented: no system-call filter is installed; the namespaces, Landlock, rlimits and cgroup are the "
-        "layers",
-    )
+_SECCOMP_SUMMARY = (
+    "{count} system calls fail with EPERM (io_uring, bpf, userfaultfd, perf events, the keyring, mounts, "
+    "namespaces, ptrace and other processes' memory, kernel modules, kexec, reboot, clock, swap, quotas), as do "
+    "namespace flags to clone, personality flags and terminal input injection; only the native ABI is let through"
+)
+
+
+def _seccomp_summary() -> str:
+    return _SECCOMP_SUMMARY.format(count=sum(len(names) for _why, names in REFUSED_SYSCALLS))
+
+
+def _seccomp_status(applied: bool, problem: str) -> LayerStatus:
+    if applied:
+        return LayerStatus("seccomp", True, f"libseccomp filter loaded by bubblewrap: {_seccomp_summary()}")
+    return LayerStatus("seccomp", False, f"{problem or 'not in force'}; commands are refused (fail closed)")
+
+
+def _seccomp_status_without_bubblewrap() -> LayerStatus:
+    if not sys.platform.startswith("linux"):
+        return LayerStatus("seccomp", False, "seccomp is Linux only")
+    try:
+        compiled_filter()
+    except SandboxUnavailable as exc:
+        return LayerStatus("seccomp", False, str(exc))
+    return LayerStatus("seccomp", False, f"built, but not applied: bubblewrap loads it ({_seccomp_summary()})")

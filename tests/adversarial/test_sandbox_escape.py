@@ -428,3 +428,146 @@ def test_pathname_unix_socket_elsewhere_needs_landlock_abi_9() -> None:
     finally:
         server.close()
         shutil.rmtree(directory)
+
+
+# --- system calls (seccomp) -----------------------------------------------------------------------------------
+
+# Calls each (number, args) through libc's syscall() and prints {name: errno or 0}.
+_CALL_EACH = """
+import ctypes, json, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+answers = {}
+for name, (number, args) in json.loads(sys.argv[1]).items():
+    ctypes.set_errno(0)
+    returned = libc.syscall(ctypes.c_long(number), *[ctypes.c_long(arg) for arg in args])
+    answers[name] = ctypes.get_errno() if returned == -1 else 0
+print(json.dumps(answers))
+"""
+
+
+def _number(name: str) -> int:
+    import pyseccomp
+
+    return int(pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name))
+
+
+def _errnos(calls: dict[str, tuple[int, list[int]]]) -> dict[str, int]:
+    """Makes every call in one sandboxed python and returns the errno each got (0: it succeeded)."""
+    import json
+
+    result = run([PY, "-I", "-S", "-c", _CALL_EACH, json.dumps(calls)])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+_O_CLOEXEC = 0o2000000
+_CLONE_NEWUSER, _CLONE_FS = 0x10000000, 0x200
+_TIOCSTI = 0x5412
+_X32_SYSCALL_BIT = 0x40000000
+
+
+def _refused_probes() -> dict[str, tuple[str, list[int]]]:
+    """Each with arguments under which the call, unfiltered, succeeds or fails with another errno than EPERM
+    here (so EPERM is the filter's answer, not the kernel's capability check)."""
+    return {
+        "io_uring_setup": ("io_uring_setup", [0, 0]),  # EFAULT
+        "io_uring_enter": ("io_uring_enter", [-1, 0, 0, 0, 0, 0]),  # EBADF
+        "io_uring_register": ("io_uring_register", [-1, 0, 0, 0]),  # EBADF
+        "bpf": ("bpf", [0, 0, 1 << 20]),  # E2BIG
+        "userfaultfd": ("userfaultfd", [1 | _O_CLOEXEC]),  # UFFD_USER_MODE_ONLY: a descriptor
+        "keyctl": ("keyctl", [0, -3, 0]),  # KEYCTL_GET_KEYRING_ID of the session keyring: an id
+        "add_key": ("add_key", [0, 0, 0, 0, 0]),  # EFAULT
+        "request_key": ("request_key", [0, 0, 0, 0]),  # EFAULT
+        "perf_event_open": ("perf_event_open", [0, 0, -1, -1, 0]),  # EFAULT
+        "unshare": ("unshare", [0]),  # succeeds
+        "setns": ("setns", [-1, 0]),  # EBADF
+        "mount": ("mount", [0, 0, 0, 0, 0]),  # EFAULT
+        "umount2": ("umount2", [0, 0xFFFF]),  # EINVAL
+        "ptrace(PTRACE_TRACEME)": ("ptrace", [0, 0, 0, 0]),  # succeeds
+        "process_vm_readv": ("process_vm_readv", [1, 0, 0, 0, 0, 0]),  # succeeds (nothing to read)
+        "process_vm_writev": ("process_vm_writev", [1, 0, 0, 0, 0, 0]),  # succeeds
+        "pidfd_getfd": ("pidfd_getfd", [-1, 0, 0]),  # EBADF
+        "clone(CLONE_NEWUSER)": ("clone", [_CLONE_NEWUSER | _CLONE_FS, 0, 0, 0, 0]),  # EINVAL (flag mix)
+        "personality(MMAP_PAGE_ZERO)": ("personality", [0x0100000]),  # succeeds
+        "ioctl(TIOCSTI)": ("ioctl", [0, _TIOCSTI, 0]),  # ENOTTY
+        "ioctl(TIOCSTI, high bits set)": ("ioctl", [0, (1 << 32) | _TIOCSTI, 0]),  # ENOTTY: the kernel drops them
+    }
+
+
+@pytest.fixture(scope="module")
+def refused_errnos() -> dict[str, int]:
+    calls = {label: (_number(name), args) for label, (name, args) in _refused_probes().items()}
+    return _errnos(calls)
+
+
+@pytest.mark.parametrize("label", sorted(_refused_probes()))
+def test_dangerous_system_calls_fail_with_eperm(label: str, refused_errnos: dict[str, int]) -> None:
+    """io_uring, bpf, userfaultfd, the keyring, perf events, namespaces, mounts, ptrace and other processes'
+    memory, namespace flags to clone, unsafe personality flags and TIOCSTI (however spelt) are refused by the
+    seccomp filter with EPERM, so the command goes on (a kill would break programs that probe)."""
+    import errno
+
+    assert refused_errnos[label] == errno.EPERM, f"{label}: errno {refused_errnos[label]}"
+
+
+def test_every_system_call_the_filter_lists_fails_with_eperm() -> None:
+    """The whole list, not examples: each refused call (null arguments; harmless unfiltered, with no
+    capabilities in the sandbox) answers EPERM inside, including those newer than the installed libseccomp."""
+    import errno
+
+    from llmos.policies.sandbox.syscall_filter import REFUSED_SYSCALLS, build_filter
+
+    build_filter()  # fails if any name cannot be resolved
+    calls: dict[str, tuple[int, list[int]]] = {}
+    for _why, names in REFUSED_SYSCALLS:
+        for name in names:
+            number = _number(name)
+            if name == "open_tree_attr" and number == -1:
+                number = 467  # Linux 6.15; the common number, as the filter uses it
+            if number >= 0:  # negative: this architecture has no such call
+                calls[name] = (number, [0, 0, 0, 0, 0, 0])
+    answers = _errnos(calls)
+    assert {name: code for name, code in answers.items() if code != errno.EPERM} == {}
+
+
+def test_clone3_answers_enosys_so_libc_falls_back_to_clone() -> None:
+    """clone3 keeps its flags in memory where the filter cannot see them: it answers ENOSYS (libc then uses clone,
+    whose namespace flags the filter checks), not EPERM, which would break every thread and fork."""
+    import errno
+
+    assert _errnos({"clone3": (_number("clone3"), [0, 0])})["clone3"] == errno.ENOSYS
+
+
+needs_x86_64 = pytest.mark.skipif(os.uname().machine != "x86_64", reason="the compat ABIs tested are x86-64's")
+
+
+@needs_x86_64
+def test_x32_system_calls_are_refused() -> None:
+    """A native call number with the x32 bit set (here getpid) is another ABI: refused with EPERM."""
+    import errno
+
+    answers = _errnos({"x32 getpid": (_X32_SYSCALL_BIT | _number("getpid"), [])})
+    assert answers["x32 getpid"] == errno.EPERM
+
+
+# i386 getpid through int 0x80 from a 64-bit process: mov eax, 20; int 0x80; ret. Prints eax (a pid, or -errno).
+_INT_0X80_GETPID = """
+import ctypes, mmap
+page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+page.write(bytes([0xB8, 20, 0, 0, 0, 0xCD, 0x80, 0xC3]))
+print(ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(page)))())
+"""
+
+
+@needs_x86_64
+def test_32_bit_int_0x80_system_calls_are_refused() -> None:
+    """The 32-bit table has other numbers for the same calls; a filter that looked only at numbers could be
+    passed through it. The filter admits the native ABI only: an `int 0x80` call gets EPERM."""
+    import errno
+
+    result = py(_INT_0X80_GETPID)
+    if result.signal == "SIGSEGV":
+        pytest.skip("this kernel has no 32-bit emulation (int 0x80 faults)")
+    assert result.exit_code == 0, result.stderr
+    assert int(result.stdout) == -errno.EPERM

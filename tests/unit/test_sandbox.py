@@ -126,6 +126,31 @@ def test_layers_name_what_was_applied() -> None:
         assert any(layer.startswith("landlock:abi") for layer in result.layers)
 
 
+_ORDINARY_PYTHON = (
+    "import ctypes, subprocess, threading; "
+    "threading.Thread(target=print, args=('thread',)).start(); "
+    "print(subprocess.run(['echo', 'child'], capture_output=True, text=True).stdout.strip()); "
+    "print('personality', ctypes.CDLL(None).personality(0))"
+)
+
+
+@needs_sandbox
+def test_ordinary_commands_work_under_the_seccomp_filter(tmp_path: Path) -> None:
+    """The system-call filter refuses only what commands have no use for: ls, cat, grep, tar, git status and
+    python (threads through clone3's fallback, a child process, personality(PER_LINUX)) all work."""
+    (tmp_path / "notes.txt").write_text("alpha\nbeta\n")
+    script = (
+        "set -e; ls; cat notes.txt; grep beta notes.txt; tar -cf /tmp/notes.tar notes.txt; tar -tf /tmp/notes.tar; "
+        "git init -q repo; git -C repo status --short; echo git-ok; " + f"{sys.executable} -c \"{_ORDINARY_PYTHON}\""
+    )
+    result = run(["sh", "-c", script], cwd=tmp_path, writable_roots=(tmp_path,))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.split() == [
+        "notes.txt", "alpha", "beta", "beta", "notes.txt", "git-ok", "thread", "child", "personality", "0",
+    ]
+    assert "seccomp" in result.layers
+
+
 @needs_sandbox
 def test_rlimits_are_set_inside() -> None:
     result = run(
@@ -251,15 +276,15 @@ def test_bubblewrap_without_namespaces_refuses_and_the_check_is_cached(
 
 @needs_sandbox
 def test_layer_status_reports_every_layer_honestly() -> None:
-    """Each layer appears with a reason; seccomp is said to be not implemented."""
+    """Each layer appears with a reason; seccomp is reported working, with what it refuses."""
     statuses = {status.name: status for status in layer_status()}
     assert set(statuses) == {
         "bubblewrap", "user namespace", "pid namespace", "network namespace", "landlock", "rlimits", "cgroup",
         "seccomp",
     }
-    for name in ("bubblewrap", "user namespace", "pid namespace", "network namespace", "rlimits"):
+    for name in ("bubblewrap", "user namespace", "pid namespace", "network namespace", "rlimits", "seccomp"):
         assert statuses[name].working, statuses[name]
-    assert not statuses["seccomp"].working and "not implemented" in statuses["seccomp"].detail
+    assert "EPERM" in statuses["seccomp"].detail and "io_uring" in statuses["seccomp"].detail
     assert all(status.detail for status in statuses.values())
 
 
@@ -269,6 +294,23 @@ def test_layer_status_without_bubblewrap_says_nothing_runs(fresh_probe: None, mo
     assert not statuses["bubblewrap"].working
     assert "apt install bubblewrap" in statuses["bubblewrap"].detail and "refused" in statuses["bubblewrap"].detail
     assert not statuses["pid namespace"].working
+    assert not statuses["seccomp"].working and "bubblewrap" in statuses["seccomp"].detail
+
+
+@needs_sandbox
+def test_layer_status_without_the_seccomp_binding_says_nothing_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the filter cannot be built, every run is refused: doctor shows bubblewrap and seccomp as not working
+    (so it exits 1) and names what to install."""
+    from llmos.policies.sandbox import syscall_filter
+
+    monkeypatch.setitem(sys.modules, "pyseccomp", None)
+    syscall_filter.reset_filter_cache()
+    try:
+        statuses = {status.name: status for status in layer_status()}
+    finally:
+        syscall_filter.reset_filter_cache()
+    assert not statuses["bubblewrap"].working and not statuses["seccomp"].working
+    assert "pip install pyseccomp" in statuses["seccomp"].detail and "fail closed" in statuses["seccomp"].detail
 
 
 @needs_sandbox
