@@ -18,9 +18,11 @@ from llmos.policies.command import ParsedCommand, SimpleCommand, parse_command
 from llmos.policies.command.facts import CommandFacts, facts_of
 from llmos.policies.command.wrappers import SHELLS
 from llmos.policies.decision import VERDICT_STRICTNESS, Decision, PolicyCall, Verdict
-from llmos.policies.impact import Impact, escape_for_display
+from llmos.policies.impact import Impact
 from llmos.policies.path_guard import PathGuard
 from llmos.policies.profile import EFFECTS, CommandRule, Profile
+
+from llmos.display import escape_for_display
 
 __all__ = ["CommandExplanation", "CommandJudgement", "PolicyCall", "PolicyEngine", "strictest"]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 
-from llmos.policies.impact import escape_for_display
-
+from llmos.display import escape_for_display
 from llmos.events import Step
 
 
 def step_line(step: Step) -> str:
     """`  · tool key="value" -> status [verdict: rule]`; the verdict only when policy did not simply allow."""
-    verdict = f" [{step.decision.verdict}: {step.decision.rule}]" if step.decision and step.decision.verdict != "allow" else ""
+    decision = step.decision
+    verdict = f" [{decision.verdict}: {decision.rule}]" if decision and decision.verdict != "allow" else ""
     # Arguments come from the model, which may have read hostile content: a terminal escape in them must show
     # as text, not act on the terminal.
     return escape_for_display(f"  · {step.tool} {_args_text(step)} -> {step.status}{verdict}")
