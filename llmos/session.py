@@ -41,7 +41,9 @@ Y"). The intent table's words are broader on purpose (safety gating): "which fil
 the permissions on x" use change words without asking for a change, and their look may be answered at once."""
 CHANGE_EFFECTS = frozenset({Effect.WRITE, Effect.DELETE})
 """Effects a request's words can ask for that the model must not claim without a call (see `_change_still_owed`)."""
-OMITTED_RESULT = json.dumps({"note": "this earlier result was dropped to fit the context; call the tool again if needed"})
+OMITTED_RESULT = json.dumps(
+    {"note": "this earlier result was dropped to fit the context; call the tool again if needed"}
+)
 
 @dataclass(frozen=True)
 class SessionOptions:

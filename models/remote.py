@@ -105,7 +105,8 @@ def check_base_url(base_url: str, setting: str) -> str:
     cleaned = base_url.strip().rstrip("/")
     parts = urlsplit(cleaned)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{setting} must be an http:// or https:// URL such as http://127.0.0.1:8000/v1, not {base_url!r}")
+        raise UsageError(f"{setting} must be an http:// or https:// URL such as http://127.0.0.1:8000/v1, "
+                         f"not {base_url!r}")
     try:
         parts.port  # noqa: B018  a port that is not a number raises here, not when connecting
     except ValueError:

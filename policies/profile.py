@@ -64,7 +64,7 @@ class CommandRule(BaseModel):
         if len(words) < len(self.prefix):
             return False
         pattern_words = [program_name(self.prefix[0]), *self.prefix[1:]]
-        for word, pattern in zip(words, pattern_words):
+        for word, pattern in zip(words, pattern_words, strict=False):
             if not (fnmatch.fnmatchcase(word, pattern) if _GLOB & set(pattern) else word == pattern):
                 return False
         if self.flags and not flags_of((words[0], *self.flags)) <= flags_of(words):

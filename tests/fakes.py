@@ -54,7 +54,8 @@ class ScriptedBackend:
         if isinstance(reply, dict) and reply.get("tool") not in offered:
             raise AssertionError(f"scripted reply uses {reply.get('tool')!r}, but only {offered} were offered")
         self.last_stats = GenerationStats(
-            prompt_tokens=len(prefix + conversation) // 4, cached_tokens=len(prefix) // 4, generated_tokens=len(text) // 4
+            prompt_tokens=len(prefix + conversation) // 4, cached_tokens=len(prefix) // 4,
+            generated_tokens=len(text) // 4,
         )
         for start in range(0, len(text), 5):
             yield text[start : start + 5]

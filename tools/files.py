@@ -441,7 +441,8 @@ def _stat_or_error(target: Path, follow_symlinks: bool) -> os.stat_result:
 def _describe_entry(
     entry: os.DirEntry[str], name_only: bool = False, info: os.stat_result | None = None
 ) -> dict[str, Any]:
-    """`{name|path, type, size, size_human, modified, modified_human}`; folders carry no size (their own size means nothing)."""
+    """`{name|path, type, size, size_human, modified, modified_human}`; folders carry no size (their own size means
+    nothing)."""
     kind = entry_kind(entry)
     described: dict[str, Any] = {"name": entry.name} if name_only else {"path": display_path(Path(entry.path))}
     described["type"] = kind

@@ -77,7 +77,8 @@ def make_archive(source: str, destination: str) -> dict[str, Any]:
             mode = "w:gz" if _archive_format(target) == "tar.gz" else "w"
             with tarfile.open(built, mode) as archive:
                 for path in sources:
-                    archive.add(path, arcname=path.name, filter=lambda info: None if info.issym() or info.islnk() else info)
+                    archive.add(path, arcname=path.name,
+                                filter=lambda info: None if info.issym() or info.islnk() else info)
         action_id = file_ops.copy(built, target)
     return {"created": display_path(target), "size": human_size(target.stat().st_size), "undo_id": action_id}
 

@@ -222,7 +222,8 @@ def _edited_text(path: str, mode: str, start: int, end: int | None, text: str) -
     last = end if end is not None else start
     if start < 1 or last < start or (mode != "insert" and last > len(lines)) or start > len(lines) + 1:
         raise ToolError(f"lines {start}-{last} are outside {display_path(target)} ({len(lines)} lines)")
-    new_lines = [line if line.endswith("\n") else line + "\n" for line in text.splitlines(keepends=True)] if text else []
+    new_lines = ([line if line.endswith("\n") else line + "\n" for line in text.splitlines(keepends=True)]
+                 if text else [])
     if mode == "insert":
         lines[start - 1 : start - 1] = new_lines
     elif mode == "replace":

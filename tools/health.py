@@ -87,9 +87,10 @@ class ResourceHistory:
             series = [memory[pid][1] for _, memory in samples if pid in memory]
             if len(series) < GROWTH_MIN_SAMPLES:
                 continue
-            rises = sum(1 for before, after in zip(series, series[1:]) if after > before)
+            rises = sum(1 for before, after in zip(series, series[1:], strict=False) if after > before)
             first = series[0]
-            if rises * 4 >= (len(series) - 1) * 3 and last - first >= GROWTH_MIN_BYTES and last >= first * GROWTH_MIN_RATIO:
+            rising = rises * 4 >= (len(series) - 1) * 3
+            if rising and last - first >= GROWTH_MIN_BYTES and last >= first * GROWTH_MIN_RATIO:
                 found.append((pid, name, first, last, (samples[-1][0] - samples[0][0]) / 60))
         return sorted(found, key=lambda item: item[2] - item[3])
 

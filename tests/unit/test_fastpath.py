@@ -182,7 +182,8 @@ def test_disk_answer_has_each_disks_free_and_total_space() -> None:
     text = render_disk(result_text)
     assert text is not None
     disks = json.loads(result_text)["disk"]
-    rows = disks if isinstance(disks, list) else [dict(zip(disks["columns"], row)) for row in disks["rows"]]
+    rows = disks if isinstance(disks, list) else [dict(zip(disks["columns"], row, strict=True))
+                                                  for row in disks["rows"]]
     for disk in rows:
         assert disk["mount"] in text and human_size(disk["free"]) in text and human_size(disk["total"]) in text
 
@@ -224,9 +225,9 @@ def test_process_answer_lists_top_names_with_their_memory() -> None:
     lines = text.splitlines()
     assert lines[0].startswith("Top ") and "by memory" in lines[0]
     processes = json.loads(result_text)["processes"]
-    rows = [dict(zip(processes["columns"], row)) for row in processes["rows"]]
+    rows = [dict(zip(processes["columns"], row, strict=True)) for row in processes["rows"]]
     assert len(lines) == 1 + len(rows)
-    for line, row in zip(lines[1:], rows):
+    for line, row in zip(lines[1:], rows, strict=True):
         assert f"(pid {row['pid']})" in line and str(row["rss"]) in line
         if row["name"]:
             assert row["name"] in line

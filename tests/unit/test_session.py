@@ -344,13 +344,14 @@ def test_oldest_results_are_dropped_to_fit_the_context() -> None:
     stays, and the request still completes."""
     backend = ScriptedBackend([call("demo.big"), call("demo.count", folder="a"), answer("done")])
     session = Session(backend, make_registry(), AllowReadOnlyPolicy(), SessionOptions(result_budget_chars=2000))
-    backend.n_ctx = session.prefix_for(session.registry.specs())[1] + session.options.max_tokens + 400  # room for ~1600 chars
+    prefix_tokens = session.prefix_for(session.registry.specs())[1]
+    backend.n_ctx = prefix_tokens + session.options.max_tokens + 400  # room for ~1600 chars
     outcome = finished(run(session, "big then count"))
     assert outcome.ok
     last_prompt = backend.calls[2].conversation
     assert "item-0000" not in last_prompt and "dropped to fit the context" in last_prompt
     assert '"count":3' in last_prompt
-    assert backend.count_tokens(last_prompt) <= backend.n_ctx - session.options.max_tokens - session.prefix_for(session.registry.specs())[1]
+    assert backend.count_tokens(last_prompt) <= backend.n_ctx - session.options.max_tokens - prefix_tokens
 
 
 def test_first_call_timing_only_when_a_tool_was_called() -> None:
@@ -379,9 +380,11 @@ def test_a_change_asked_for_is_not_answered_from_a_look_alone() -> None:
 
     # A look that failed, or a request that asks for no change, may be answered at once.
     for request, intent, first in (("remove the files in missing", delete_intent, call("demo.count", folder="missing")),
-                                   ("count the files in tmp", lambda r: frozenset({"read"}), call("demo.count", folder="tmp")),
+                                   ("count the files in tmp", lambda r: frozenset({"read"}),
+                                    call("demo.count", folder="tmp")),
                                    # Change words that do not tell llmos to change anything.
-                                   ("which files in tmp were removed?", delete_intent, call("demo.count", folder="tmp")),
+                                   ("which files in tmp were removed?", delete_intent,
+                                    call("demo.count", folder="tmp")),
                                    ("list the files in tmp that were modified today", delete_intent,
                                     call("demo.count", folder="tmp"))):
         backend = ScriptedBackend([first, answer("that is all")])
