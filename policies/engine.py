@@ -161,7 +161,9 @@ class PolicyEngine:
         """Deny a class the request's words did not ask for; a name no class has (`str`) is never asked for."""
         if allowed_effects is None or effect == Effect.READ or effect in allowed_effects:
             return None
-        return Decision("deny", f"intent:{effect}", f"the request did not ask to {_EFFECT_WORDS.get(effect, effect)}, "
+        known = parse_effect(effect)
+        what = _EFFECT_WORDS[known] if known is not None else effect
+        return Decision("deny", f"intent:{effect}", f"the request did not ask to {what}, "
                                                     f"so nothing it read can make llmos do it")
 
     def _process_findings(self, impact: Impact) -> list[Decision]:
