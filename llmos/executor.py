@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from llmos.effects import Effect
 from llmos.events import ApprovalNeeded, Event, Step, StepDecided, StepFinished
 from llmos.policies.decision import Decision, Policy, PolicyCall
 from llmos.policies.impact import Impact, describe_impact
 from llmos.tools.context import ToolContext, using_context
 from llmos.tools.paths import home_dir
-from llmos.tools.registry import Effect, ToolError, ToolSpec
+from llmos.tools.registry import ToolError, ToolSpec
 
 Approver = Callable[[Step], bool]
 
@@ -37,7 +38,7 @@ class Safety:
     policy: Policy
     file_ops: FileOpsFactory | None = None
     audit: AuditLike | None = None
-    intent: Callable[[str], frozenset[str]] | None = None
+    intent: Callable[[str], frozenset[Effect]] | None = None
     """The effect classes a request's own words allow; None allows every class (tests only)."""
     writable_roots: tuple[Path, ...] = ()
     """Where sandboxed commands may write; none by default, as their writes cannot be journaled."""
@@ -58,7 +59,7 @@ class StepRunner:
         *,
         request_id: str,
         request: str,
-        allowed_effects: frozenset[str] | None,
+        allowed_effects: frozenset[Effect] | None,
         approver: Approver | None,
         dry_run: bool,
         result_budget_chars: int,
@@ -86,7 +87,7 @@ class StepRunner:
                 return
         step.preview = describe_impact(impact, home_dir())
         call = PolicyCall(
-            tool=spec.name, effect=spec.effect.value, args=step.args, impact=impact,
+            tool=spec.name, effect=spec.effect, args=step.args, impact=impact,
             allowed_effects=self.allowed_effects,
         )
         step.decision = self._decide(call)

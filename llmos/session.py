@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from llmos.effects import Effect
 from llmos.errors import ModelLoadError
 from llmos.events import Answer, AnswerToken, Error, Event, RequestFinished, RequestStarted, Step, StepPlanned
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
@@ -38,9 +39,11 @@ CHANGE_CLAUSE = re.compile(
 """A clause that tells llmos to make a change ("archive X, then delete it", "count them and write the number to
 Y"). The intent table's words are broader on purpose (safety gating): "which files were modified" or "what are
 the permissions on x" use change words without asking for a change, and their look may be answered at once."""
-CHANGE_EFFECTS = frozenset({"write", "delete"})
+CHANGE_EFFECTS = frozenset({Effect.WRITE, Effect.DELETE})
 """Effects a request's words can ask for that the model must not claim without a call (see `_change_still_owed`)."""
-OMITTED_RESULT = json.dumps({"note": "this earlier result was dropped to fit the context; call the tool again if needed"})
+OMITTED_RESULT = json.dumps(
+    {"note": "this earlier result was dropped to fit the context; call the tool again if needed"}
+)
 
 @dataclass(frozen=True)
 class SessionOptions:
@@ -79,12 +82,12 @@ class Session:
         """A lazily loaded backend reports its load time once loaded: on the request that paid for it."""
         self._prefixes: dict[tuple[str, ...], tuple[str, int]] = {}
 
-    def tools_for(self, allowed_effects: frozenset[str] | None) -> list[ToolSpec]:
+    def tools_for(self, allowed_effects: frozenset[Effect] | None) -> list[ToolSpec]:
         """The tools a request may use: `answer` and those of the effect classes its words asked for."""
         specs = self.registry.specs()
         if allowed_effects is None:
             return specs
-        return [spec for spec in specs if spec.name == ANSWER_TOOL or spec.effect.value in allowed_effects]
+        return [spec for spec in specs if spec.name == ANSWER_TOOL or spec.effect in allowed_effects]
 
     def prefix_for(self, tools: list[ToolSpec]) -> tuple[str, int]:
         """The static prompt prefix listing `tools`, and its token count. There is one prefix per tool set
@@ -330,7 +333,7 @@ class _RequestRun:
         if not self.tells_a_change or self.change_nudged or not self.steps or self.steps[-1].status != "ok":
             return False
         effects = [self.session.registry.get(step.tool) for step in self.steps]
-        if any(spec is None or spec.effect.value != "read" for spec in effects):
+        if any(spec is None or spec.effect is not Effect.READ for spec in effects):
             return False
         self.change_nudged = True
         return True

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from llmos.errors import UsageError
-
-if TYPE_CHECKING:
-    from llmos.config import Config
 
 REMOTE_PREFIX = "remote:"
 REMOTE_URL_ENV_VAR = "LLMOS_REMOTE_URL"
@@ -44,6 +41,26 @@ class RemoteModel:
         return f"{REMOTE_PREFIX}{self.name}"
 
 
+class RemoteSettings(Protocol):
+    """The settings that choose and reach a remote model. The core's `Config` has them; a protocol, so that
+    models imports nothing of the core that reads config.toml."""
+
+    @property
+    def model(self) -> str | None: ...
+
+    @property
+    def remote_url(self) -> str | None: ...
+
+    @property
+    def remote_api_key_secret(self) -> str: ...
+
+    @property
+    def remote_context_tokens(self) -> int: ...
+
+    @property
+    def remote_timeout_s(self) -> float: ...
+
+
 def remote_model_name(model_setting: str) -> str | None:
     """NAME when a model setting is `remote:NAME`, else None (a registry name or a GGUF path)."""
     if not model_setting.startswith(REMOTE_PREFIX):
@@ -54,7 +71,7 @@ def remote_model_name(model_setting: str) -> str | None:
     return name
 
 
-def choose_remote_model(requested: str | None, config: Config) -> RemoteModel | None:
+def choose_remote_model(requested: str | None, config: RemoteSettings) -> RemoteModel | None:
     """The remote model when the winning model setting (`--model`, `LLMOS_MODEL`, config) is `remote:NAME`,
     else None. A remote model without a server URL is a UsageError saying what to set."""
     from llmos.models.registry import load_registry

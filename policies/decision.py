@@ -9,6 +9,8 @@ from typing import Any, Literal, Protocol
 
 from llmos.policies.impact import Impact
 
+from llmos.effects import Effect
+
 Verdict = Literal["allow", "ask", "deny"]
 
 # deny beats ask beats allow: when several rules match, the strictest wins.
@@ -29,10 +31,10 @@ class PolicyCall:
     """Everything a decision may depend on, fixed before any untrusted content could influence it."""
 
     tool: str
-    effect: str
+    effect: Effect
     args: Mapping[str, Any]
     impact: Impact = field(default_factory=Impact)
-    allowed_effects: frozenset[str] | None = None
+    allowed_effects: frozenset[Effect] | None = None
     """The effect classes the request's own words allow; a call outside them is denied. None: no limit."""
     cwd: Path | None = None
     """Where relative paths in a command are resolved (default: the current directory)."""
@@ -58,6 +60,6 @@ class AllowReadOnlyPolicy:
     def decide(self, call: PolicyCall) -> Decision:
         if call.allowed_effects is not None and call.effect not in call.allowed_effects:
             return Decision("deny", f"intent:{call.effect}", f"the request did not ask for {call.effect} actions")
-        if call.effect == "read":
+        if call.effect == Effect.READ:
             return Decision("allow", "effect:read", "reading changes nothing")
         return Decision("ask", f"effect:{call.effect}", f"{call.effect} actions need approval")

@@ -18,19 +18,23 @@ from llmos.policies.command import ParsedCommand, SimpleCommand, parse_command
 from llmos.policies.command.facts import CommandFacts, facts_of
 from llmos.policies.command.wrappers import SHELLS
 from llmos.policies.decision import VERDICT_STRICTNESS, Decision, PolicyCall, Verdict
-from llmos.policies.impact import Impact, escape_for_display
+from llmos.policies.impact import Impact
 from llmos.policies.path_guard import PathGuard
-from llmos.policies.profile import EFFECTS, CommandRule, Profile
+from llmos.policies.profile import CommandRule, Profile
+
+from llmos.display import escape_for_display
+from llmos.effects import Effect, parse_effect
 
 __all__ = ["CommandExplanation", "CommandJudgement", "PolicyCall", "PolicyEngine", "strictest"]
 
 COMMAND_TOOLS = frozenset({"shell.run", "process.start"})
 # Which effect class a path action belongs to, for the profile's effect decisions and the request's intent.
-ACTION_EFFECT = {"create": "write", "modify": "write", "move_from": "write", "move_to": "write", "chmod": "write",
-                 "delete": "delete"}
-_EFFECT_WORDS = {"read": "only read (files, processes, system state)", "write": "change files",
-                 "delete": "delete files", "process": "control processes", "exec": "run commands",
-                 "network": "use the network", "secret": "use secrets"}
+ACTION_EFFECT: dict[str, Effect] = {"create": Effect.WRITE, "modify": Effect.WRITE, "move_from": Effect.WRITE,
+                                     "move_to": Effect.WRITE, "chmod": Effect.WRITE, "delete": Effect.DELETE}
+_EFFECT_WORDS: dict[Effect, str] = {
+    Effect.READ: "only read (files, processes, system state)", Effect.WRITE: "change files",
+    Effect.DELETE: "delete files", Effect.PROCESS: "control processes", Effect.EXEC: "run commands",
+    Effect.NETWORK: "use the network", Effect.SECRET: "use secrets"}
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ class PolicyEngine:
     def _decide(self, call: PolicyCall) -> Decision:
         cwd = call.cwd if call.cwd is not None else _current_dir(self.home)
         impact = call.impact if isinstance(call.impact, Impact) else Impact()
+        # None: the call names an effect class the engine does not know (asked about below, never allowed).
+        declared_effect = parse_effect(call.effect)
         findings: list[Decision] = []
         for effect in impact.paths:
             action = "read" if effect.action == "execute" else effect.action
@@ -111,25 +117,25 @@ class PolicyEngine:
             if not isinstance(argv, (list, tuple)) or not argv:
                 findings.append(Decision("ask", "parse", "no command to judge was given"))
             else:
-                explanation = self.explain_command(argv, effect=call.effect, cwd=cwd,
+                explanation = self.explain_command(argv, effect=declared_effect or Effect.EXEC, cwd=cwd,
                                                    allowed_effects=call.allowed_effects)
                 findings.append(explanation.decision)
         elif impact.network:
-            findings.append(self._effect_decision("network", "the call uses the network"))
+            findings.append(self._effect_decision(Effect.NETWORK, "the call uses the network"))
         intent = self._intent(call.effect, call.allowed_effects)
         if intent is not None:
             findings.append(intent)
-        if call.effect not in EFFECTS:
+        if declared_effect is None:
             findings.append(Decision("ask", "unknown-effect", f"{call.tool} declares an unknown effect "
                                                               f"{escape_for_display(call.effect)!r}"))
         if self.known_tools is not None and call.tool not in self.known_tools:
             findings.append(Decision("ask", "unknown-tool", f"{escape_for_display(call.tool)} is not a known tool"))
-        base = self._base_decision(call.tool, call.effect, is_command)
+        base = self._base_decision(call.tool, declared_effect, is_command)
         if base is not None:
             findings.append(base)
         return strictest(findings, Decision("ask", "unknown-tool", f"nothing in the profile covers {call.tool}"))
 
-    def _base_decision(self, tool: str, effect: str, is_command: bool) -> Decision | None:
+    def _base_decision(self, tool: str, effect: Effect | None, is_command: bool) -> Decision | None:
         tool_verdict = self.profile.tools.get(tool)
         if tool_verdict is not None:
             return Decision(tool_verdict, f"tool:{tool}", f"the {self.profile.name} profile says {tool_verdict} for "
@@ -138,11 +144,11 @@ class PolicyEngine:
             # Each command is judged by the rules, with the effect's decision as the fallback; a tool entry of
             # "allow" does not allow commands no rule covers.
             return None
-        if effect not in EFFECTS:
+        if effect is None:
             return None
         return self._effect_decision(effect, f"{tool} can {_EFFECT_WORDS[effect]}")
 
-    def _effect_decision(self, effect: str, what: str) -> Decision:
+    def _effect_decision(self, effect: Effect, what: str) -> Decision:
         verdict = self.profile.effects.get(effect)
         if verdict is None:
             return Decision("ask", f"effect:{effect}", f"{what}; the {self.profile.name} profile does not say "
@@ -151,10 +157,13 @@ class PolicyEngine:
         return Decision(verdict, f"effect:{effect}", f"{what}; the {self.profile.name} profile {wording} that")
 
     @staticmethod
-    def _intent(effect: str, allowed_effects: frozenset[str] | None) -> Decision | None:
-        if allowed_effects is None or effect == "read" or effect in allowed_effects:
+    def _intent(effect: Effect | str, allowed_effects: frozenset[Effect] | None) -> Decision | None:
+        """Deny a class the request's words did not ask for; a name no class has (`str`) is never asked for."""
+        if allowed_effects is None or effect == Effect.READ or effect in allowed_effects:
             return None
-        return Decision("deny", f"intent:{effect}", f"the request did not ask to {_EFFECT_WORDS.get(effect, effect)}, "
+        known = parse_effect(effect)
+        what = _EFFECT_WORDS[known] if known is not None else effect
+        return Decision("deny", f"intent:{effect}", f"the request did not ask to {what}, "
                                                     f"so nothing it read can make llmos do it")
 
     def _process_findings(self, impact: Impact) -> list[Decision]:
@@ -179,8 +188,8 @@ class PolicyEngine:
 
     # -- commands ----------------------------------------------------------------------------------------------------
 
-    def explain_command(self, argv: Sequence[str], *, effect: str = "exec", cwd: Path | None = None,
-                        allowed_effects: frozenset[str] | None = None) -> CommandExplanation:
+    def explain_command(self, argv: Sequence[str], *, effect: Effect = Effect.EXEC, cwd: Path | None = None,
+                        allowed_effects: frozenset[Effect] | None = None) -> CommandExplanation:
         """Each simple command of `argv` with its decision, and the decision for the whole."""
         cwd_now: Path | None = cwd if cwd is not None else _current_dir(self.home)
         parsed = parse_command(list(argv))
@@ -206,8 +215,8 @@ class PolicyEngine:
         overall = strictest(decisions, Decision("ask", "parse", "no command was found to judge"))
         return CommandExplanation(parsed, judgements, overall, network_used and overall.verdict != "deny")
 
-    def _judge_simple(self, command: SimpleCommand, facts: CommandFacts, effect: str, cwd: Path | None,
-                      allowed_effects: frozenset[str] | None) -> Decision:
+    def _judge_simple(self, command: SimpleCommand, facts: CommandFacts, effect: Effect, cwd: Path | None,
+                      allowed_effects: frozenset[Effect] | None) -> Decision:
         """One command: its matching rules first, then what its facts show, then the effect's fallback."""
         shown = escape_for_display(" ".join(command.argv))[:120] or escape_for_display(
             " ".join(f"{r.op} {r.target}" for r in command.redirects))
@@ -221,27 +230,26 @@ class PolicyEngine:
             found.append(Decision("ask", "exec:code", f"{facts.runs_code}; llmos cannot judge what that code does"))
         classes = self._path_findings(facts, cwd, found)
         if facts.process_targets or facts.process_users or facts.all_processes:
-            classes.add("process")
+            classes.add(Effect.PROCESS)
             found.extend(self._signal_findings(facts))
         if facts.network is not None:
-            classes.add("network")
+            classes.add(Effect.NETWORK)
             if not any(rule.network for rule in matching):  # a matching network rule decides through its verdict
-                found.append(self._effect_decision("network", facts.network))
+                found.append(self._effect_decision(Effect.NETWORK, facts.network))
         for effect_class in sorted(classes):
             intent = self._intent(effect_class, allowed_effects)
             if intent is not None:
                 found.append(intent)
-            if effect_class in ("write", "delete", "process"):
+            if effect_class in (Effect.WRITE, Effect.DELETE, Effect.PROCESS):
                 found.append(self._effect_decision(effect_class, f"`{shown}` can {_EFFECT_WORDS[effect_class]}"))
         if rule_decision is None and command.argv:
-            found.append(self._effect_decision(effect if effect in EFFECTS else "exec",
-                                               f"no command rule covers `{shown}`"))
+            found.append(self._effect_decision(effect, f"no command rule covers `{shown}`"))
         return strictest([*([rule_decision] if rule_decision else []), *found],
                          Decision("allow", "command:redirect-only", "only redirects, which are judged above"))
 
-    def _path_findings(self, facts: CommandFacts, cwd: Path | None, found: list[Decision]) -> set[str]:
+    def _path_findings(self, facts: CommandFacts, cwd: Path | None, found: list[Decision]) -> set[Effect]:
         """Judge each path the command touches (adding to `found`); returns the effect classes they need."""
-        classes: set[str] = set()
+        classes: set[Effect] = set()
         for fact in facts.paths:
             if fact.word == "-":
                 continue
@@ -303,7 +311,7 @@ class PolicyEngine:
         if not argv:
             return False
         try:
-            return self.explain_command(argv, effect=call.effect, cwd=call.cwd,
+            return self.explain_command(argv, effect=parse_effect(call.effect) or Effect.EXEC, cwd=call.cwd,
                                         allowed_effects=call.allowed_effects).network
         except Exception:  # noqa: BLE001 - fail closed
             return False

@@ -7,10 +7,11 @@ decides on these facts, not on the model's words, and what is shown is what runs
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from llmos.display import escape_for_display
 
 PathAction = Literal["read", "create", "modify", "delete", "move_from", "move_to", "chmod", "execute"]
 
@@ -52,22 +53,6 @@ class Impact:
     @property
     def is_empty(self) -> bool:
         return not (self.paths or self.processes or self.argv or self.network or self.all_processes)
-
-
-# Control characters, C1 controls, zero-width and bidirectional marks: anything that could make a preview show
-# something other than what runs (a reversed extension, a hidden newline, a terminal escape).
-_HIDDEN_OR_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-
-
-def escape_for_display(text: str) -> str:
-    """`text` with every control, zero-width and bidi character shown as a visible escape (`\\u202e`, `\\n`)."""
-
-    def visible(match: re.Match[str]) -> str:
-        char = match.group()
-        named = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
-        return named.get(char, f"\\u{ord(char):04x}" if ord(char) > 0xFF else f"\\x{ord(char):02x}")
-
-    return _HIDDEN_OR_CONTROL.sub(visible, text)
 
 
 def describe_impact(impact: Impact, home: Path | None = None) -> list[str]:

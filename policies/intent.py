@@ -16,11 +16,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-ALWAYS_ALLOWED = frozenset({"read"})
+from llmos.effects import Effect
+
+ALWAYS_ALLOWED = frozenset({Effect.READ})
 
 # effect class -> words and phrases that ask for it. Phrases match their words in order with any spacing.
-INTENT_WORDS: dict[str, tuple[str, ...]] = {
-    "write": (
+INTENT_WORDS: dict[Effect, tuple[str, ...]] = {
+    Effect.WRITE: (
         "create", "write", "save", "edit", "modify", "update", "append", "insert", "rename", "move", "copy",
         "duplicate", "organize", "organise", "sort into", "tidy", "make a folder", "make a directory",
         "make folder", "make directory", "new folder", "new directory", "compress", "archive",
@@ -29,23 +31,23 @@ INTENT_WORDS: dict[str, tuple[str, ...]] = {
         "convert", "add a line", "add line", "prepend", "change the permission", "change permission",
         "wipe the contents", "clear the contents", "empty the file", "truncate", "blank out",
     ),
-    "delete": (
+    Effect.DELETE: (
         "delete", "remove", "erase", "clean up", "cleanup", "clean out", "clear out", "trash", "purge", "wipe",
         "get rid of", "empty the", "empty out", "prune", "uninstall", "destroy", "discard", "nuke", "blow away",
         # The deleting programs' names, typed as the request ("rm -rf ~/build"), ask for a delete: the typed,
         # journaled files.delete does it (and the engine still refuses the home folder or a system path).
         "rm", "rmdir", "unlink", "shred",
     ),
-    "process": (
+    Effect.PROCESS: (
         "kill", "stop", "terminate", "end the process", "end process", "end task", "end the program", "quit",
         "close", "start", "launch", "open", "restart", "renice", "priority", "prioritize", "prioritise",
         "suspend", "pause", "resume", "freeze", "unfreeze", "signal",
     ),
-    "exec": (
+    Effect.EXEC: (
         "run", "execute", "command", "shell", "script", "install", "build", "compile", "git", "invoke", "test",
         "lint", "benchmark", "bash", "python", "npm", "pip", "cargo", "make target", "terminal",
     ),
-    "network": (
+    Effect.NETWORK: (
         "download", "fetch", "upload", "url", "http", "https", "curl", "wget", "ping", "internet", "online",
         "website", "web page", "webpage", "web", "install", "clone", "pull", "push", "ssh", "scp", "rsync",
         "api", "dns", "host", "server",
@@ -76,14 +78,14 @@ def _pattern(phrase: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _compiled() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+def _compiled() -> dict[Effect, list[tuple[str, re.Pattern[str]]]]:
     return {effect: [(phrase, re.compile(_pattern(phrase), re.IGNORECASE)) for phrase in phrases]
             for effect, phrases in INTENT_WORDS.items()}
 
 
-def intent_matches(request: str) -> dict[str, list[str]]:
+def intent_matches(request: str) -> dict[Effect, list[str]]:
     """For each effect class, the words of the table the request uses (negated uses left out)."""
-    found: dict[str, list[str]] = {}
+    found: dict[Effect, list[str]] = {}
     words = _NOT_WORDS.sub(" ", request)
     for effect, patterns in _compiled().items():
         for phrase, pattern in patterns:
@@ -92,10 +94,10 @@ def intent_matches(request: str) -> dict[str, list[str]]:
                     found.setdefault(effect, []).append(phrase)
                     break
     if _URL.search(request):
-        found.setdefault("network", []).append("a URL")
+        found.setdefault(Effect.NETWORK, []).append("a URL")
     return found
 
 
-def allowed_effects_for(request: str) -> frozenset[str]:
+def allowed_effects_for(request: str) -> frozenset[Effect]:
     """The effect classes a request's own words allow: always read, never secret."""
     return ALWAYS_ALLOWED | frozenset(intent_matches(request))

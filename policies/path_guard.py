@@ -17,7 +17,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from llmos.policies.decision import Decision, Verdict
-from llmos.policies.impact import escape_for_display
+
+from llmos.display import escape_for_display
 
 WRITE_ACTIONS = frozenset({"create", "modify", "delete", "move_from", "move_to", "chmod"})
 DESTRUCTIVE_ACTIONS = frozenset({"delete", "move_from", "move_to", "chmod"})

@@ -17,7 +17,6 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Literal
 
 from llmos.policies.command import SimpleCommand, flags_of, parse_command
 from llmos.policies.command.embedded import git_subcommand_index
@@ -26,8 +25,8 @@ from llmos.policies.decision import Verdict
 from llmos.policies.path_guard import glob_regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-Effect = Literal["read", "write", "delete", "process", "exec", "network", "secret"]
-EFFECTS: tuple[str, ...] = ("read", "write", "delete", "process", "exec", "network", "secret")
+from llmos.effects import Effect
+
 USER_PROFILE_FILE = "policy.toml"
 DEFAULT_PROFILE = "default"
 _GLOB = frozenset("*?[")
@@ -112,6 +111,8 @@ class ProfileFile(BaseModel):
     denied_paths: list[str] = Field(default_factory=list)
     secret_paths: list[str] = Field(default_factory=list)
     effects: dict[Effect, Verdict] = Field(default_factory=dict)
+    """The TOML's effect names become `Effect` members here, where the file loads; a name that is no effect class
+    is a ProfileError naming the key and the known classes."""
     tools: dict[str, Verdict] = Field(default_factory=dict)
     commands: list[CommandRule] = Field(default_factory=list)
 
@@ -129,7 +130,7 @@ class Profile(BaseModel):
     writable_roots: list[str] = Field(default_factory=list)
     denied_paths: list[str] = Field(default_factory=list)
     secret_paths: list[str] = Field(default_factory=list)
-    effects: dict[str, Verdict] = Field(default_factory=dict)
+    effects: dict[Effect, Verdict] = Field(default_factory=dict)
     tools: dict[str, Verdict] = Field(default_factory=dict)
     commands: list[CommandRule] = Field(default_factory=list)
 
@@ -202,7 +203,7 @@ def _merge(parent: Profile | None, written: ProfileFile, name: str, source: str)
         return Profile(name=name, sources=[source], description=written.description,
                        readable_roots=written.readable_roots or [], writable_roots=written.writable_roots or [],
                        denied_paths=written.denied_paths, secret_paths=written.secret_paths,
-                       effects=_effects(written), tools=dict(written.tools), commands=written.commands)
+                       effects=dict(written.effects), tools=dict(written.tools), commands=written.commands)
     return Profile(
         name=name,
         sources=[*parent.sources, source],
@@ -211,14 +212,10 @@ def _merge(parent: Profile | None, written: ProfileFile, name: str, source: str)
         writable_roots=parent.writable_roots if written.writable_roots is None else written.writable_roots,
         denied_paths=list(dict.fromkeys([*parent.denied_paths, *written.denied_paths])),
         secret_paths=list(dict.fromkeys([*parent.secret_paths, *written.secret_paths])),
-        effects={**parent.effects, **_effects(written)},
+        effects={**parent.effects, **written.effects},
         tools={**parent.tools, **written.tools},
         commands=[*parent.commands, *written.commands],
     )
-
-
-def _effects(written: ProfileFile) -> dict[str, Verdict]:
-    return {str(effect): verdict for effect, verdict in written.effects.items()}
 
 
 def _check_examples(rules: list[CommandRule], source: str) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from llmos.policies.impact import escape_for_display
-
+from llmos.display import escape_for_display
 from llmos.events import Step
 
 

@@ -13,7 +13,9 @@ from typing import Any
 
 from llmos.models.backend import GenerationStats
 from llmos.policies.decision import Decision, PolicyCall
-from llmos.tools.registry import Effect, Registry, tool
+from llmos.tools.registry import Registry, tool
+
+from llmos.effects import Effect
 
 
 @dataclass

@@ -1,10 +1,8 @@
 """Typed tools the model may call, and their registry. Importing this package registers the built-in tools."""
 
-from llmos.tools.registry import DEFAULT_REGISTRY, Effect, Registry, ToolError, ToolResult, ToolSpec, tool
+from llmos.tools.registry import DEFAULT_REGISTRY, Registry, ToolError, ToolResult, ToolSpec, tool
 
-__all__ = [
-    "DEFAULT_REGISTRY", "Effect", "Registry", "ToolError", "ToolResult", "ToolSpec", "tool", "load_builtin_tools",
-]
+__all__ = ["DEFAULT_REGISTRY", "Registry", "ToolError", "ToolResult", "ToolSpec", "tool", "load_builtin_tools"]
 
 
 def load_builtin_tools() -> Registry:

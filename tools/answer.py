@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from llmos.tools.registry import Effect, tool
+from llmos.tools.registry import tool
+
+from llmos.effects import Effect
 
 
 @tool("answer", Effect.READ)

@@ -42,7 +42,9 @@ from llmos.tools._walk import (
     walk,
 )
 from llmos.tools.paths import display_path, expand_path, home_dir
-from llmos.tools.registry import Effect, ToolError, tool
+from llmos.tools.registry import ToolError, tool
+
+from llmos.effects import Effect
 
 try:  # Unix only; elsewhere owner and group are reported as ids.
     import grp

@@ -17,7 +17,9 @@ from llmos.tools.context import confirm_impact, current_context
 from llmos.tools.files import preview_read_path
 from llmos.tools.files_change import expand_sources
 from llmos.tools.paths import display_path, expand_path
-from llmos.tools.registry import Effect, ToolError, tool
+from llmos.tools.registry import ToolError, tool
+
+from llmos.effects import Effect
 
 MAX_EXTRACT_BYTES = 2 * 1024**3
 MAX_EXTRACT_MEMBERS = 20_000

@@ -25,7 +25,9 @@ import psutil
 from llmos.tools._format import human_size
 from llmos.tools.paths import display_path
 from llmos.tools.process import hidden_pids
-from llmos.tools.registry import Effect, tool
+from llmos.tools.registry import tool
+
+from llmos.effects import Effect
 
 SAMPLE_SECONDS = 0.5
 """CPU shares are measured between two readings this far apart."""

@@ -14,7 +14,9 @@ from typing import Any, Literal
 import psutil
 from llmos.tools._format import clamp, human_size, iso_time, trim_text
 from llmos.tools.paths import display_path
-from llmos.tools.registry import Effect, ToolError, tool
+from llmos.tools.registry import ToolError, tool
+
+from llmos.effects import Effect
 
 COMMAND_LINE_CHARS = 120
 # Per-process CPU percent is the CPU time used between two samples; this is the gap between them.

@@ -13,7 +13,9 @@ from typing import Any, Literal
 import psutil
 from llmos.policies.impact import Impact, ProcessEffect
 from llmos.tools.process import hidden_pids
-from llmos.tools.registry import Effect, ToolError, tool
+from llmos.tools.registry import ToolError, tool
+
+from llmos.effects import Effect
 
 SignalName = Literal["terminate", "kill", "suspend", "resume"]
 _SIGNALS: dict[str, signals.Signals] = {

@@ -21,17 +21,7 @@ import pydantic
 from llmos.policies.impact import Impact
 from llmos.tools.render import compact_for_model, render_within_budget
 
-
-class Effect(enum.StrEnum):
-    """What a tool does to the world; policy and undo act on this meaning, not on the tool's name."""
-
-    READ = "read"
-    WRITE = "write"
-    DELETE = "delete"
-    PROCESS = "process"
-    EXEC = "exec"
-    NETWORK = "network"
-    SECRET = "secret"
+from llmos.effects import Effect
 
 
 class ToolError(Exception):

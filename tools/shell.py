@@ -10,7 +10,9 @@ from typing import Any
 from llmos.policies.impact import Impact
 from llmos.policies.sandbox import SandboxSpec, SandboxUnavailable, run_sandboxed
 from llmos.tools.context import current_context
-from llmos.tools.registry import Effect, ToolError, tool
+from llmos.tools.registry import ToolError, tool
+
+from llmos.effects import Effect
 
 MAX_TIMEOUT_S = 300
 

@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 import psutil
 from llmos.tools._format import human_duration, human_size, iso_time
-from llmos.tools.registry import Effect, tool
+from llmos.tools.registry import tool
+
+from llmos.effects import Effect
 
 NOT_AVAILABLE = "not available"
 CPU_SAMPLE_SECONDS = 0.2

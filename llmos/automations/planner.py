@@ -178,7 +178,7 @@ def policy_refusal(rule: Rule, registry: Registry, policy: Policy) -> Decision |
     if rule.action.tool in OUTPUT_ACTIONS:
         effects += [PathEffect(root / sample.name, OUTPUT_ACTIONS[rule.action.tool])
                     for root in rule.approved_roots()]
-    call = PolicyCall(tool=spec.name, effect=spec.effect.value, args=rule.action.for_event(sample),
-                      impact=Impact(paths=tuple(effects)), allowed_effects=frozenset({spec.effect.value}))
+    call = PolicyCall(tool=spec.name, effect=spec.effect, args=rule.action.for_event(sample),
+                      impact=Impact(paths=tuple(effects)), allowed_effects=frozenset({spec.effect}))
     decision = policy.decide(call)
     return decision if decision.verdict == "deny" else None

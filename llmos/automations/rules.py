@@ -21,12 +21,13 @@ from typing import Any, Literal
 
 import pydantic
 
+from llmos.effects import Effect
 from llmos.tools.paths import display_path, expand_path
 
 EventKind = Literal["created", "modified", "deleted"]
 NOTIFY_TOOL = "notify"
 """The action that only tells the person (a notice in `llmos automations log` and the TUI): no tool, no effect."""
-UNDOABLE_EFFECTS = frozenset({"write", "delete"})
+UNDOABLE_EFFECTS = frozenset({Effect.WRITE, Effect.DELETE})
 """Effects the journal can reverse: the only ones a rule's approval may cover without asking at each run."""
 PLACEHOLDER = re.compile(r"\{(path|name|stem|ext|folder)\}")
 DEFAULT_DEBOUNCE_S = 0.5

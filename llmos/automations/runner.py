@@ -28,6 +28,7 @@ from watchdog.observers import Observer
 
 from llmos.automations.rules import NOTIFY_TOOL, UNDOABLE_EFFECTS, EventKind, Rule
 from llmos.automations.store import RUN_LOG_KEEP, AutomationStore, PendingAction
+from llmos.effects import Effect
 from llmos.errors import LlmosError
 from llmos.events import Step
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
@@ -279,7 +280,7 @@ class AutomationRunner:
             impact = spec.impact(args)
         except ToolError as exc:
             return RunOutcome(rule.id, _shown(event_path), "error", str(exc))
-        problem = self._outside_approval(rule, spec.effect.value, impact, event_path)
+        problem = self._outside_approval(rule, spec.effect, impact, event_path)
         queued: list[PendingAction] = []
 
         def approver(step: Step) -> bool:
@@ -301,7 +302,7 @@ class AutomationRunner:
             return RunOutcome(rule.id, _shown(event_path), "pending", f"queued as {queued[0].id}: {problem}")
         return RunOutcome(rule.id, _shown(event_path), step.status or "error", step.result or "", step.undo_id)
 
-    def _outside_approval(self, rule: Rule, effect: str, impact: Impact, event_path: Path | None) -> str | None:
+    def _outside_approval(self, rule: Rule, effect: Effect, impact: Impact, event_path: Path | None) -> str | None:
         """Why a call the policy asks about is not covered by the rule's approval, or None when it is."""
         if rule.confirm_each:
             return "the rule asks before each run"
@@ -394,7 +395,7 @@ def run_call(safety: Safety, spec: ToolSpec, args: dict[str, Any], rule: Rule, a
         request_id=new_request_id(),
         request=f"automation {rule.id}: {rule.description or rule.describe()}",
         # The person's approval of the rule stands for the words of a request: its own effect is allowed.
-        allowed_effects=frozenset({spec.effect.value}),
+        allowed_effects=frozenset({spec.effect}),
         approver=approver,
         dry_run=False,
         result_budget_chars=RESULT_BUDGET_CHARS,

@@ -140,7 +140,7 @@ def approval_scope(rule: Rule, registry: Any) -> str:
     if rule.action.tool == NOTIFY_TOOL:
         return "it only tells you (llmos automations log, the TUI)"
     spec = registry.get(rule.action.tool)
-    if rule.confirm_each or spec is None or spec.effect.value not in UNDOABLE_EFFECTS:
+    if rule.confirm_each or spec is None or spec.effect not in UNDOABLE_EFFECTS:
         return "every run waits for you in llmos automations pending"
     roots = ", ".join(display_path(root) for root in rule.approved_roots())
     into = f", putting results in {roots}" if roots else ""

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from llmos.display import escape_for_display
 from llmos.errors import UsageError
 from llmos.policies.audit import AuditLog, audit_key_from_keyring
-from llmos.policies.impact import escape_for_display
 
 
 def audit_path() -> Path:

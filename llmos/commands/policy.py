@@ -117,7 +117,7 @@ def _engine(profile: Any) -> Any:
 
 
 def _explain(profile: Any, argv: list[str], as_json: bool) -> int:
-    from llmos.policies.impact import escape_for_display
+    from llmos.display import escape_for_display
 
     if argv and argv[0] == "--":
         argv = argv[1:]

@@ -10,8 +10,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmos.display import escape_for_display
 from llmos.errors import LlmosError, UsageError
-from llmos.policies.impact import escape_for_display
 from llmos.policies.journal import Journal, JournalEntry, NothingToUndo, UndoReport, UnknownUndoTarget
 
 

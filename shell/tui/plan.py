@@ -13,13 +13,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from llmos.policies.impact import escape_for_display
 from llmos.shell.tui.approval import Reply
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Static
 
+from llmos.display import escape_for_display
 from llmos.events import Step
 
 MAX_PREVIEW_LINES = 8

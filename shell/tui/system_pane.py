@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections import deque
 
-from llmos.policies.impact import escape_for_display
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
+from llmos.display import escape_for_display
 from llmos.sysmon import SystemSample, human_bytes
 
 HISTORY_LENGTH = 120

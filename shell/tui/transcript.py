@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from llmos.policies.impact import escape_for_display
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
+
+from llmos.display import escape_for_display
 
 NoticeKind = Literal["info", "error", "output"]
 

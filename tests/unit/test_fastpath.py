@@ -15,10 +15,11 @@ from llmos.policies.decision import AllowReadOnlyPolicy, Decision, PolicyCall
 from llmos.shell.ask import main
 from llmos.tools import load_builtin_tools
 from llmos.tools._format import human_size
-from llmos.tools.registry import Effect, Registry, tool
+from llmos.tools.registry import Registry, tool
 from trees import isolate_xdg
 
 import llmos.runtime
+from llmos.effects import Effect
 from llmos.errors import ModelError, ModelLoadError
 from llmos.events import (
     Answer,

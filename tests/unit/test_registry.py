@@ -9,8 +9,10 @@ from typing import Any, Literal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from llmos.tools.registry import Effect, Registry, ToolError, ToolResult, ToolSpec, tool
+from llmos.tools.registry import Registry, ToolError, ToolResult, ToolSpec, tool
 from llmos.tools.render import render_within_budget
+
+from llmos.effects import Effect
 
 
 def make_registry() -> Registry:
@@ -295,7 +297,9 @@ def test_builtin_tools_are_listed_in_one_fixed_order_whatever_the_import_order()
 
 
 def test_a_registry_lists_unordered_tools_after_ordered_ones_in_registration_order() -> None:
-    from llmos.tools.registry import Effect, Registry, build_spec
+    from llmos.tools.registry import Registry, build_spec
+
+    from llmos.effects import Effect
 
     def first() -> str:
         """First."""

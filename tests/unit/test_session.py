@@ -8,8 +8,9 @@ from typing import Any, Literal
 import pytest
 from fakes import DenyDeletes, ScriptedBackend, answer, call
 from llmos.policies.decision import AllowReadOnlyPolicy, Decision, PolicyCall
-from llmos.tools.registry import Effect, Registry, ToolError, tool
+from llmos.tools.registry import Registry, ToolError, tool
 
+from llmos.effects import Effect
 from llmos.events import (
     Answer,
     AnswerToken,
