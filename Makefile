@@ -41,7 +41,7 @@ lint: $(VENV)/.installed-dev
 		ln -s "$(CURDIR)/$$entry" "$(LINT_FARM)/llmos/$$(basename $$entry)"; \
 	done
 	cd $(LINT_FARM) && $(abspath $(PY)) -m mypy --config-file $(CURDIR)/pyproject.toml -p llmos
-	! grep -q '^\[tool.importlinter\]' pyproject.toml || PYTHONPATH=$(LINT_FARM) $(VENV)/bin/lint-imports
+	cd $(LINT_FARM) && $(abspath $(VENV))/bin/lint-imports --config $(CURDIR)/pyproject.toml
 
 test: lint
 	$(PY) -m pytest
