@@ -12,6 +12,7 @@ from typing import Any
 import psutil
 
 from llmos.config import Config
+from llmos.effects import Effect
 from llmos.errors import UsageError
 from llmos.executor import Safety
 from llmos.models.llama_backend import LlamaBackend, LoadOptions
@@ -22,7 +23,7 @@ from llmos.runtime import load_policy
 from llmos.session import Session
 from llmos.tools import load_builtin_tools
 
-READ_ONLY = frozenset({"read"})
+READ_ONLY = frozenset({Effect.READ})
 BENCH_REQUESTS = (
     "how much memory is free?",
     "list the files in the current folder",
