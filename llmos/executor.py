@@ -144,11 +144,8 @@ class StepRunner:
 
     def _grants_network(self, call: PolicyCall) -> bool:
         """Only a policy rule for this very command opens the sandbox's network; anything else keeps it shut."""
-        grants = getattr(self.safety.policy, "grants_network", None)
-        if grants is None:
-            return False
         try:
-            return bool(grants(call))
+            return self.safety.policy.grants_network(call)
         except Exception:  # noqa: BLE001  fail closed
             return False
 

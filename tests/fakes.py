@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from llmos.models.backend import GenerationStats
-from llmos.policies.decision import Decision, PolicyCall
+from llmos.policies.decision import Decision, Policy, PolicyCall
 from llmos.tools.registry import Effect, Registry, tool
 
 
@@ -52,13 +52,20 @@ class ScriptedBackend:
         if isinstance(reply, dict) and reply.get("tool") not in offered:
             raise AssertionError(f"scripted reply uses {reply.get('tool')!r}, but only {offered} were offered")
         self.last_stats = GenerationStats(
-            prompt_tokens=len(prefix + conversation) // 4, cached_tokens=len(prefix) // 4, generated_tokens=len(text) // 4
+            prompt_tokens=len(prefix + conversation) // 4, cached_tokens=len(prefix) // 4,
+            generated_tokens=len(text) // 4,
         )
         for start in range(0, len(text), 5):
             yield text[start : start + 5]
 
     def count_tokens(self, text: str) -> int:
         return len(text) // 4
+
+    def warm(self, prefix: str) -> None:
+        """Nothing to evaluate ahead: a scripted reply needs no prompt."""
+
+    def close(self) -> None:
+        """Nothing to free."""
 
 
 def call(tool: str, **args: Any) -> dict[str, Any]:
@@ -95,7 +102,7 @@ class RemovalRegistry(Registry):
             return "removed"
 
 
-class DenyDeletes:
+class DenyDeletes(Policy):
     """A policy that denies every delete and allows everything else."""
 
     name = "deny-deletes"

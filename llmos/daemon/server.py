@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmos.config import Config, load_config
 from llmos.daemon.location import pid_path, socket_path
@@ -29,6 +29,12 @@ from llmos.daemon.protocol import LineChannel, ProtocolError, RequestContext, ev
 from llmos.errors import LlmosError
 from llmos.events import ApprovalNeeded, Step
 from llmos.paths import config_dir
+
+if TYPE_CHECKING:
+    from llmos.models.backend import Backend
+    from llmos.models.remote import RemoteModel
+    from llmos.models.resolve import ResolvedModel
+    from llmos.session import Session
 
 APPROVAL_TIMEOUT_S = 600.0
 """A person who never answers must not hold the model forever: the step is then not approved."""
@@ -40,24 +46,25 @@ class ModelHost:
 
     def __init__(self, idle_unload_s: float | None = None) -> None:
         self.lock = threading.Lock()
-        self.backend: Any | None = None
-        self.loaded_model: Any | None = None
+        self.backend: Backend | None = None
+        self.loaded_model: ResolvedModel | RemoteModel | None = None
         self.idle_unload_s_override = idle_unload_s
         self.last_used = time.monotonic()
         self.loads = 0
         self.unloads = 0
-        self._sessions: dict[tuple[str | None, tuple[tuple[str, int], ...]], Any] = {}
+        self._sessions: dict[tuple[str | None, tuple[tuple[str, int], ...]], Session] = {}
 
-    def session_for(self, model: str | None, policy: str | None) -> Any:
+    def session_for(self, model: str | None, policy: str | None) -> Session:
         from llmos.runtime import load_safety, plan_memory_for
         from llmos.session import Session, SessionOptions
         from llmos.tools import load_builtin_tools
 
         config = load_config()
         resolved = self._resolve(model, config)
-        if self.backend is None or self.loaded_model != resolved:
+        backend = self.backend
+        if backend is None or self.loaded_model != resolved:
             self.unload()
-            self.backend = self._load(resolved, config)
+            backend = self.backend = self._load(resolved, config)
             self.loaded_model = resolved
             self.loads += 1
         # A changed config or policy file takes effect on the next request, as it would in a fresh process.
@@ -65,20 +72,20 @@ class ModelHost:
         session = self._sessions.get(key)
         if session is None:
             self._sessions = {k: v for k, v in self._sessions.items() if k[0] != policy}
-            session = Session(self.backend, load_builtin_tools(), load_safety(policy, config),
+            session = Session(backend, load_builtin_tools(), load_safety(policy, config),
                               SessionOptions(max_steps=config.max_steps, fast_path=config.fast_path),
                               memory=plan_memory_for(config))
             self._sessions[key] = session
         return session
 
-    def _resolve(self, model: str | None, config: Config) -> Any:
+    def _resolve(self, model: str | None, config: Config) -> ResolvedModel | RemoteModel:
         """The verified model file, or the remote server, a request names (its identity decides whether the
         loaded one serves)."""
         from llmos.runtime import choose_model
 
         return choose_model(model, config, progress=False)
 
-    def _load(self, resolved: Any, config: Config) -> Any:
+    def _load(self, resolved: ResolvedModel | RemoteModel, config: Config) -> Backend:
         from llmos.runtime import load_chosen_backend
 
         return load_chosen_backend(resolved, config)
@@ -87,16 +94,12 @@ class ModelHost:
         """Load the model and evaluate the prefix most requests use (read-only tools), so the first request is fast."""
         session = self.session_for(model, None)
         tools = session.tools_for(frozenset({"read"}))
-        warm = getattr(self.backend, "warm", None)
-        if warm is not None:
-            warm(session.prefix_for(tools)[0])
+        session.backend.warm(session.prefix_for(tools)[0])
 
     def unload(self) -> None:
         if self.backend is None:
             return
-        close = getattr(self.backend, "close", None)
-        if close is not None:
-            close()
+        self.backend.close()
         self.backend = None
         self.loaded_model = None
         self._sessions.clear()
