@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -114,7 +114,7 @@ class StepRunner:
         except Exception as exc:  # noqa: BLE001  a policy that fails must refuse, never allow (fail closed)
             return Decision("deny", "policy-error", f"the policy could not decide: {exc}")
 
-    def _approve(self, step: Step) -> Iterator[Event]:
+    def _approve(self, step: Step) -> Generator[Event, None, bool]:
         """Ask the front end; no approver (a script, `--no-input`) means not approved."""
         yield ApprovalNeeded(step)
         return self.approver is not None and bool(self.approver(step))

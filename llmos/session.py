@@ -10,7 +10,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,11 @@ Y"). The intent table's words are broader on purpose (safety gating): "which fil
 the permissions on x" use change words without asking for a change, and their look may be answered at once."""
 CHANGE_EFFECTS = frozenset({"write", "delete"})
 """Effects a request's words can ask for that the model must not claim without a call (see `_change_still_owed`)."""
-OMITTED_RESULT = json.dumps({"note": "this earlier result was dropped to fit the context; call the tool again if needed"})
+OMITTED_RESULT = json.dumps(
+    {"note": "this earlier result was dropped to fit the context; call the tool again if needed"}
+)
+GeneratedCall = tuple[str, dict[str, Any], str]
+"""One model reply made a call: (tool name, validated args, the reply text exactly as generated)."""
 
 @dataclass(frozen=True)
 class SessionOptions:
@@ -268,7 +272,7 @@ class _RequestRun:
             force_answer = call_key == last_call
             last_call = call_key
 
-    def _fast_path(self) -> Iterator[Event]:
+    def _fast_path(self) -> Generator[Event, None, bool]:
         """Plan the call without the model when the request is a fast-path intent, run it as any planned step,
         and answer from its result. Returns True when answered. Otherwise the model takes over, with a step that
         ran (denied, failed, or a result the renderer cannot word) already in the conversation, exactly as if it
@@ -335,7 +339,7 @@ class _RequestRun:
         self.change_nudged = True
         return True
 
-    def _generate(self, offered: list[ToolSpec]) -> Iterator[Event]:
+    def _generate(self, offered: list[ToolSpec]) -> Generator[Event, None, GeneratedCall | None]:
         """Ask the model for one call among `offered`; stream answer text as it comes.
 
         Returns (tool, validated args, the raw reply), or None when the model failed."""
