@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from llmos.events import ApprovalNeeded, Event, Step, StepDecided, StepFinished
+from llmos.events import ApprovalNeeded, Event, Step, StepDecided, StepFinished, StepInProgress
 from llmos.policies.decision import Decision, Policy, PolicyCall
 from llmos.policies.impact import Impact, describe_impact
 from llmos.tools.context import ToolContext, using_context
@@ -71,7 +71,7 @@ class StepRunner:
         self.dry_run = dry_run
         self.result_budget_chars = result_budget_chars
 
-    def run(self, spec: ToolSpec, step: Step, impact: Impact | None = None) -> Iterator[Event]:
+    def run(self, spec: ToolSpec, step: StepInProgress, impact: Impact | None = None) -> Iterator[Event]:
         """`impact`: the preview a caller already judged the call on (an automation's scope check); it is the one
         decided, approved and run, never recomputed from files that may have changed since."""
         if impact is None:
@@ -82,7 +82,7 @@ class StepRunner:
                 step.status = "error"
                 step.result = json.dumps(exc.payload())
                 self._audit(step)
-                yield StepFinished(step)
+                yield StepFinished(step.snapshot())
                 return
         step.preview = describe_impact(impact, home_dir())
         call = PolicyCall(
@@ -90,7 +90,7 @@ class StepRunner:
             allowed_effects=self.allowed_effects,
         )
         step.decision = self._decide(call)
-        yield StepDecided(step)
+        yield StepDecided(step.snapshot())
         if step.decision.verdict == "deny":
             step.approved = False
             step.status = "denied"
@@ -106,7 +106,7 @@ class StepRunner:
             step.approved = True
             self._execute(spec, step, call)
         self._audit(step)
-        yield StepFinished(step)
+        yield StepFinished(step.snapshot())
 
     def _decide(self, call: PolicyCall) -> Decision:
         try:
@@ -114,12 +114,13 @@ class StepRunner:
         except Exception as exc:  # noqa: BLE001  a policy that fails must refuse, never allow (fail closed)
             return Decision("deny", "policy-error", f"the policy could not decide: {exc}")
 
-    def _approve(self, step: Step) -> Generator[Event, None, bool]:
+    def _approve(self, step: StepInProgress) -> Generator[Event, None, bool]:
         """Ask the front end; no approver (a script, `--no-input`) means not approved."""
-        yield ApprovalNeeded(step)
-        return self.approver is not None and bool(self.approver(step))
+        asked = step.snapshot()
+        yield ApprovalNeeded(asked)
+        return self.approver is not None and bool(self.approver(asked))
 
-    def _execute(self, spec: ToolSpec, step: Step, call: PolicyCall) -> None:
+    def _execute(self, spec: ToolSpec, step: StepInProgress, call: PolicyCall) -> None:
         impact = call.impact
         recorder = _RecordingFileOps(
             self.safety.file_ops(self.request_id, self.request, spec.name) if self.safety.file_ops else None
@@ -149,7 +150,7 @@ class StepRunner:
         except Exception:  # noqa: BLE001  fail closed
             return False
 
-    def _audit(self, step: Step) -> None:
+    def _audit(self, step: StepInProgress) -> None:
         if self.safety.audit is None:
             return
         self.safety.audit.append(

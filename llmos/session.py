@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmos.errors import ModelLoadError
-from llmos.events import Answer, AnswerToken, Error, Event, RequestFinished, RequestStarted, Step, StepPlanned
+from llmos.events import Answer, AnswerToken, Error, Event, RequestFinished, RequestStarted, StepInProgress, StepPlanned
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.fastpath import match_fast_path
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
@@ -149,7 +149,7 @@ class Session:
             request=request,
             ok=error is None and run.answer is not None and not run.failed,
             answer=run.answer,
-            steps=run.steps,
+            steps=[step.snapshot() for step in run.steps],
             model=self.backend.name,
             timings_ms=timings,
             usage=run.usage,
@@ -213,7 +213,7 @@ class _RequestRun:
         self.turns.append(Turn("user", user_request(request, _clip_stdin(stdin_data, self.options))))
         self.generated_calls: list[PlannedCall] = []
         """Each step's call as the model wrote it (before defaults were filled in), for learning."""
-        self.steps: list[Step] = []
+        self.steps: list[StepInProgress] = []
         self.answer: str | None = None
         self.failed = False
         self.failure_message: str | None = None
@@ -256,12 +256,12 @@ class _RequestRun:
                 return
             spec = self.session.registry.get(tool_name)
             assert spec is not None  # the grammar only offers registered tools
-            step = Step(index=len(self.steps), tool=tool_name, args=args)
+            step = StepInProgress(index=len(self.steps), tool=tool_name, args=args)
             if self.first_call_at is None:
                 self.first_call_at = time.perf_counter()
             self.steps.append(step)
             self.generated_calls.append(_written_call(raw_text) or PlannedCall(tool_name, args))
-            yield StepPlanned(step)
+            yield StepPlanned(step.snapshot())
             yield from self.steps_runner.run(spec, step)
             # The reply exactly as generated, so the KV cache already holds it and the next turn reuses it.
             self.turns.append(Turn("assistant", raw_text))
@@ -292,10 +292,10 @@ class _RequestRun:
             raise _Cancelled
         self.plan_ms += (time.perf_counter() - started) * 1000
         self.first_call_at = time.perf_counter()
-        step = Step(index=len(self.steps), tool=spec.name, args=args)
+        step = StepInProgress(index=len(self.steps), tool=spec.name, args=args)
         self.steps.append(step)
         self.generated_calls.append(PlannedCall(spec.name, plan.args))
-        yield StepPlanned(step)
+        yield StepPlanned(step.snapshot())
         yield from self.steps_runner.run(spec, step)
         self.turns.append(Turn("assistant", json.dumps({"tool": spec.name, "args": plan.args})))
         self.turns.append(Turn("tool", step.result or "", tool_name=spec.name))
