@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from llmos.events import ApprovalNeeded, Event, Step, StepDecided, StepFinished, StepInProgress
+from llmos.policies.audit import AuditEntry
 from llmos.policies.decision import Decision, Policy, PolicyCall
 from llmos.policies.impact import Impact, describe_impact
 from llmos.tools.context import ToolContext, using_context
@@ -26,7 +27,7 @@ FileOpsFactory = Callable[[str, str, str], Any]
 
 
 class AuditLike(Protocol):
-    def append(self, record: Mapping[str, Any]) -> Any: ...
+    def append(self, entry: AuditEntry) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -154,18 +155,18 @@ class StepRunner:
         if self.safety.audit is None:
             return
         self.safety.audit.append(
-            {
-                "request_id": self.request_id,
-                "request": self.request,
-                "tool": step.tool,
-                "args": step.args,
-                "decision": step.decision.verdict if step.decision else None,
-                "rule": step.decision.rule if step.decision else None,
-                "reason": step.decision.reason if step.decision else None,
-                "approved": step.approved,
-                "status": step.status,
-                "undo_id": step.undo_id,
-            }
+            AuditEntry(
+                request_id=self.request_id,
+                request=self.request,
+                tool=step.tool,
+                args=step.args,
+                decision=step.decision.verdict if step.decision else None,
+                rule=step.decision.rule if step.decision else None,
+                reason=step.decision.reason if step.decision else None,
+                approved=step.approved,
+                status=step.status,
+                undo_id=step.undo_id,
+            )
         )
 
 
