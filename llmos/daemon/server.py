@@ -25,7 +25,21 @@ from typing import TYPE_CHECKING, Any
 
 from llmos.config import Config, load_config
 from llmos.daemon.location import pid_path, socket_path
-from llmos.daemon.protocol import LineChannel, ProtocolError, RequestContext, event_to_json
+from llmos.daemon.protocol import (
+    ApproveMessage,
+    CancelMessage,
+    LineChannel,
+    PlanRuleRequest,
+    ProtocolError,
+    RequestContext,
+    RunRequest,
+    StatusRequest,
+    StopRequest,
+    SuggestRequest,
+    event_to_json,
+    parse_request,
+    parse_run_message,
+)
 from llmos.errors import LlmosError
 from llmos.events import ApprovalNeeded, Step
 from llmos.paths import config_dir
@@ -272,52 +286,47 @@ class Daemon:
         message = channel.receive()
         if message is None:
             return
-        op = message.get("op")
-        if op == "status":
+        request = parse_request(message)
+        if isinstance(request, StatusRequest):
             channel.send(self.status())
             return
-        if op == "stop":
+        if isinstance(request, StopRequest):
             channel.send({"type": "stopping"})
             self.request_stop()
             return
-        if op not in ("run", "suggest", "plan_rule"):
-            raise ProtocolError(f"unknown op {op!r}")
-        context = RequestContext.from_json(message.get("context"))
-        mismatch = context.mismatch_with(self.context)
+        mismatch = request.context.mismatch_with(self.context)
         if mismatch is not None:
             channel.send({"type": "error", "message": f"the daemon serves another setup: {mismatch}", "exit_code": 2})
             return
-        if op == "suggest":
-            self._suggest(channel, message, context)
-        elif op == "plan_rule":
-            self._plan_rule(channel, message, context)
+        if isinstance(request, SuggestRequest):
+            self._suggest(channel, request)
+        elif isinstance(request, PlanRuleRequest):
+            self._plan_rule(channel, request)
         else:
-            self._run(channel, message, context, peer_pid)
+            self._run(channel, request, peer_pid)
 
-    def _suggest(self, channel: LineChannel, message: dict[str, Any], context: RequestContext) -> None:
+    def _suggest(self, channel: LineChannel, request: SuggestRequest) -> None:
         from llmos.suggest import suggest_command
 
-        with self._model_turn(context):
-            session = self.host.session_for(message.get("model"), message.get("policy"))
-            suggestion = suggest_command(session, str(message.get("request", "")))
+        with self._model_turn(request.context):
+            session = self.host.session_for(request.model, request.policy)
+            suggestion = suggest_command(session, request.request)
         channel.send({"type": "suggestion", "command": suggestion.command, "verdict": suggestion.verdict,
                       "rule": suggestion.rule, "reason": suggestion.reason})
 
-    def _plan_rule(self, channel: LineChannel, message: dict[str, Any], context: RequestContext) -> None:
+    def _plan_rule(self, channel: LineChannel, request: PlanRuleRequest) -> None:
         """`llmos automations add` with the resident model: the rule only; storing it is the client's (after the
         person approves)."""
         from llmos.automations.planner import plan_rule
 
-        with self._model_turn(context):
-            session = self.host.session_for(message.get("model"), message.get("policy"))
-            rule = plan_rule(session.backend, session.registry, str(message.get("request", "")))
+        with self._model_turn(request.context):
+            session = self.host.session_for(request.model, request.policy)
+            rule = plan_rule(session.backend, session.registry, request.request)
         channel.send({"type": "rule", "rule": rule.model_dump(mode="json")})
 
-    def _run(self, channel: LineChannel, message: dict[str, Any], context: RequestContext, peer_pid: int) -> None:
+    def _run(self, channel: LineChannel, request: RunRequest, peer_pid: int) -> None:
         from llmos.session import SessionOptions
 
-        request = str(message.get("request", ""))
-        stdin_data = message.get("stdin_data")
         client = _ClientLink(channel)
         client.start_reading()
         self.stats.count("requests_running")
@@ -326,16 +335,16 @@ class Daemon:
         if self.stopping.is_set():
             client.cancel.set()
         try:
-            with self._model_turn(context):
-                session = self.host.session_for(message.get("model"), message.get("policy"))
+            with self._model_turn(request.context):
+                session = self.host.session_for(request.model, request.policy)
                 options = SessionOptions(
-                    max_steps=int(message.get("max_steps") or session.options.max_steps),
-                    dry_run=bool(message.get("dry_run")),
+                    max_steps=request.max_steps or session.options.max_steps,
+                    dry_run=request.dry_run,
                     fast_path=session.options.fast_path,
                 )
                 with _protecting_client(session, peer_pid):
-                    events = session.run(request, stdin_data if isinstance(stdin_data, str) else None,
-                                         client.approver, cancel=client.cancel, options=options)
+                    events = session.run(request.request, request.stdin_data, client.approver, cancel=client.cancel,
+                                         options=options)
                     for event in events:
                         client.send({"type": "event", "event": event_to_json(event)})
                         if isinstance(event, ApprovalNeeded):
@@ -386,10 +395,11 @@ class _ClientLink:
                 message = self.channel.receive()
                 if message is None:
                     break
-                if message.get("op") == "cancel":
+                received = parse_run_message(message)
+                if isinstance(received, CancelMessage):
                     self.cancel.set()
-                elif message.get("op") == "approve":
-                    self._approvals.put((int(message.get("index", -1)), message.get("approved") is True))
+                elif isinstance(received, ApproveMessage):
+                    self._approvals.put((received.index, received.approved))
         except (OSError, ProtocolError, ValueError):
             pass
         self._went_away()
