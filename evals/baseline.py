@@ -38,7 +38,7 @@ from typing import Any, TextIO
 import pydantic
 from llmos.tools.registry import Registry, ToolError, ToolSpec
 
-from llmos.events import Step
+from llmos.events import StepInProgress
 from llmos.executor import Safety, StepRunner, new_request_id
 
 ANSWER_TOOL = "answer"
@@ -198,7 +198,7 @@ class _BaselineRun:
             result_budget_chars=RESULT_BUDGET_CHARS,
         )
         self.messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM_PROMPT}]
-        self.steps: list[Step] = []
+        self.steps: list[StepInProgress] = []
         self.answer: str | None = None
         self.plan_ms = 0.0
         self.first_call_at: float | None = None
@@ -250,7 +250,7 @@ class _BaselineRun:
         openai_name = str(function.get("name"))
         llmos_name = self.agent.tool_names.get(openai_name)
         spec = self.agent.registry.get(llmos_name) if llmos_name else None
-        step = Step(index=len(self.steps), tool=llmos_name or openai_name, args={})
+        step = StepInProgress(index=len(self.steps), tool=llmos_name or openai_name, args={})
         self.steps.append(step)
         if spec is None:
             return _failed(step, f"unknown tool {openai_name!r}")
@@ -271,7 +271,7 @@ class _BaselineRun:
         return step.result or ""
 
 
-def _failed(step: Step, reason: str) -> str:
+def _failed(step: StepInProgress, reason: str) -> str:
     """A call that never reached the policy: malformed, so nothing was decided or run."""
     step.status = "error"
     step.result = json.dumps({"error": reason})

@@ -22,7 +22,7 @@ from llmos.tools import load_builtin_tools
 from llmos.tools.registry import Registry
 
 from llmos.config import load_config
-from llmos.events import RequestFinished, Step
+from llmos.events import RequestFinished, StepInProgress
 from llmos.executor import Safety, StepRunner, new_request_id
 from llmos.runtime import load_safety
 
@@ -58,7 +58,7 @@ def run_gold(registry: Registry, safety: Safety, line: dict[str, Any]) -> Reques
         safety, request_id=new_request_id(), request=request, allowed_effects=None,
         approver=(lambda step: yes), dry_run=False, result_budget_chars=2000,
     )
-    steps: list[Step] = []
+    steps: list[StepInProgress] = []
     error: str | None = None
     for index, call in enumerate(line.get("calls") or []):
         spec = registry.get(call["tool"])
@@ -71,13 +71,14 @@ def run_gold(registry: Registry, safety: Safety, line: dict[str, Any]) -> Reques
         except Exception as exc:  # noqa: BLE001  a wrong gold plan is reported, not a crash
             error = f"gold call {call['tool']} has bad args: {exc}"
             break
-        step = Step(index=index, tool=spec.name, args=args)
+        step = StepInProgress(index=index, tool=spec.name, args=args)
         steps.append(step)
         for _ in runner.run(spec, step):
             pass
     answer = str(_with_pids(str(line.get("answer") or "")))
     return RequestFinished(
-        request=request, ok=error is None and bool(answer or steps), answer=answer, steps=steps, model="gold",
+        request=request, ok=error is None and bool(answer or steps), answer=answer,
+        steps=[step.snapshot() for step in steps], model="gold",
         timings_ms={"load": 0, "plan": 0, "total": round((time.perf_counter() - started) * 1000)}, error=error,
     )
 

@@ -104,7 +104,5 @@ class LocalAssistant:
         return plan_rule(self.session.backend, self.session.registry, request)
 
     def close(self) -> None:
-        close = getattr(self.session.backend, "close", None)
-        if close is not None:
-            close()
+        self.session.backend.close()
 

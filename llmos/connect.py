@@ -8,6 +8,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from llmos.assistant import Assistant, LocalAssistant
+from llmos.models.backend import LazyBackend
 
 if TYPE_CHECKING:
     from llmos.session import Session
@@ -44,13 +45,13 @@ def preload_model(session: Session) -> threading.Thread | None:
     the REPL): the person is still typing the first request, which then need not wait for the load. A one-shot
     stays lazy, so a request the fast path answers never loads the model. A load that fails here is left for
     the first request that needs the model to report."""
-    inner = getattr(type(session.backend), "inner", None)
-    if inner is None or getattr(session.backend, "loaded", True):
+    backend = session.backend
+    if not isinstance(backend, LazyBackend) or backend.loaded:
         return None
 
     def load() -> None:
         try:
-            session.backend.inner  # noqa: B018  the property loads, under the backend's own lock
+            backend.inner  # noqa: B018  the property loads, under the backend's own lock
         except Exception:  # noqa: BLE001  reported by the request that needs the model
             pass
 

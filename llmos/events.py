@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -11,9 +12,10 @@ from llmos.policies.decision import Decision
 StepStatus = Literal["ok", "error", "denied", "skipped"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Step:
-    """One planned tool call and what became of it; the `--json` output lists these."""
+    """One planned tool call and what became of it, as it stood when an event carried it; the `--json` output
+    lists these. Frozen: a front end that renders an event later still sees what was true when it was emitted."""
 
     index: int
     tool: str
@@ -39,6 +41,33 @@ class Step:
             "reason": self.decision.reason if self.decision else None,
             "preview": self.preview,
         }
+
+
+@dataclass
+class StepInProgress:
+    """A step while the session and the step runner fill it in (decision, approval, status, result). Events
+    never carry it: each carries a `snapshot()`, as the worker goes on changing this one."""
+
+    index: int
+    tool: str
+    args: dict[str, Any]
+    decision: Decision | None = None
+    approved: bool | None = None
+    status: StepStatus | None = None
+    result: str | None = None
+    undo_id: str | None = None
+    preview: list[str] = field(default_factory=list)
+
+    def snapshot(self) -> Step:
+        """What is true of the step now, sharing nothing the worker could change later."""
+        return Step(
+            index=self.index, tool=self.tool, args=copy.deepcopy(self.args), decision=self.decision,
+            approved=self.approved, status=self.status, result=self.result, undo_id=self.undo_id,
+            preview=list(self.preview),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return self.snapshot().to_json()
 
 
 @dataclass(frozen=True)

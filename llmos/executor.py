@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from llmos.effects import Effect
-from llmos.events import ApprovalNeeded, Event, Step, StepDecided, StepFinished
+from llmos.events import ApprovalNeeded, Event, Step, StepDecided, StepFinished, StepInProgress
+from llmos.policies.audit import AuditEntry
 from llmos.policies.decision import Decision, Policy, PolicyCall
 from llmos.policies.impact import Impact, describe_impact
 from llmos.tools.context import ToolContext, using_context
@@ -27,7 +28,7 @@ FileOpsFactory = Callable[[str, str, str], Any]
 
 
 class AuditLike(Protocol):
-    def append(self, record: Mapping[str, Any]) -> Any: ...
+    def append(self, entry: AuditEntry) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class StepRunner:
         self.dry_run = dry_run
         self.result_budget_chars = result_budget_chars
 
-    def run(self, spec: ToolSpec, step: Step, impact: Impact | None = None) -> Iterator[Event]:
+    def run(self, spec: ToolSpec, step: StepInProgress, impact: Impact | None = None) -> Iterator[Event]:
         """`impact`: the preview a caller already judged the call on (an automation's scope check); it is the one
         decided, approved and run, never recomputed from files that may have changed since."""
         if impact is None:
@@ -83,7 +84,7 @@ class StepRunner:
                 step.status = "error"
                 step.result = json.dumps(exc.payload())
                 self._audit(step)
-                yield StepFinished(step)
+                yield StepFinished(step.snapshot())
                 return
         step.preview = describe_impact(impact, home_dir())
         call = PolicyCall(
@@ -91,7 +92,7 @@ class StepRunner:
             allowed_effects=self.allowed_effects,
         )
         step.decision = self._decide(call)
-        yield StepDecided(step)
+        yield StepDecided(step.snapshot())
         if step.decision.verdict == "deny":
             step.approved = False
             step.status = "denied"
@@ -107,7 +108,7 @@ class StepRunner:
             step.approved = True
             self._execute(spec, step, call)
         self._audit(step)
-        yield StepFinished(step)
+        yield StepFinished(step.snapshot())
 
     def _decide(self, call: PolicyCall) -> Decision:
         try:
@@ -115,12 +116,13 @@ class StepRunner:
         except Exception as exc:  # noqa: BLE001  a policy that fails must refuse, never allow (fail closed)
             return Decision("deny", "policy-error", f"the policy could not decide: {exc}")
 
-    def _approve(self, step: Step) -> Iterator[Event]:
+    def _approve(self, step: StepInProgress) -> Generator[Event, None, bool]:
         """Ask the front end; no approver (a script, `--no-input`) means not approved."""
-        yield ApprovalNeeded(step)
-        return self.approver is not None and bool(self.approver(step))
+        asked = step.snapshot()
+        yield ApprovalNeeded(asked)
+        return self.approver is not None and bool(self.approver(asked))
 
-    def _execute(self, spec: ToolSpec, step: Step, call: PolicyCall) -> None:
+    def _execute(self, spec: ToolSpec, step: StepInProgress, call: PolicyCall) -> None:
         impact = call.impact
         recorder = _RecordingFileOps(
             self.safety.file_ops(self.request_id, self.request, spec.name) if self.safety.file_ops else None
@@ -145,30 +147,27 @@ class StepRunner:
 
     def _grants_network(self, call: PolicyCall) -> bool:
         """Only a policy rule for this very command opens the sandbox's network; anything else keeps it shut."""
-        grants = getattr(self.safety.policy, "grants_network", None)
-        if grants is None:
-            return False
         try:
-            return bool(grants(call))
+            return self.safety.policy.grants_network(call)
         except Exception:  # noqa: BLE001  fail closed
             return False
 
-    def _audit(self, step: Step) -> None:
+    def _audit(self, step: StepInProgress) -> None:
         if self.safety.audit is None:
             return
         self.safety.audit.append(
-            {
-                "request_id": self.request_id,
-                "request": self.request,
-                "tool": step.tool,
-                "args": step.args,
-                "decision": step.decision.verdict if step.decision else None,
-                "rule": step.decision.rule if step.decision else None,
-                "reason": step.decision.reason if step.decision else None,
-                "approved": step.approved,
-                "status": step.status,
-                "undo_id": step.undo_id,
-            }
+            AuditEntry(
+                request_id=self.request_id,
+                request=self.request,
+                tool=step.tool,
+                args=step.args,
+                decision=step.decision.verdict if step.decision else None,
+                rule=step.decision.rule if step.decision else None,
+                reason=step.decision.reason if step.decision else None,
+                approved=step.approved,
+                status=step.status,
+                undo_id=step.undo_id,
+            )
         )
 
 

@@ -10,13 +10,13 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from llmos.effects import Effect
 from llmos.errors import ModelLoadError
-from llmos.events import Answer, AnswerToken, Error, Event, RequestFinished, RequestStarted, Step, StepPlanned
+from llmos.events import Answer, AnswerToken, Error, Event, RequestFinished, RequestStarted, StepInProgress, StepPlanned
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.fastpath import match_fast_path
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
@@ -44,6 +44,8 @@ CHANGE_EFFECTS = frozenset({Effect.WRITE, Effect.DELETE})
 OMITTED_RESULT = json.dumps(
     {"note": "this earlier result was dropped to fit the context; call the tool again if needed"}
 )
+GeneratedCall = tuple[str, dict[str, Any], str]
+"""One model reply made a call: (tool name, validated args, the reply text exactly as generated)."""
 
 @dataclass(frozen=True)
 class SessionOptions:
@@ -148,7 +150,7 @@ class Session:
             request=request,
             ok=error is None and run.answer is not None and not run.failed,
             answer=run.answer,
-            steps=run.steps,
+            steps=[step.snapshot() for step in run.steps],
             model=self.backend.name,
             timings_ms=timings,
             usage=run.usage,
@@ -212,7 +214,7 @@ class _RequestRun:
         self.turns.append(Turn("user", user_request(request, _clip_stdin(stdin_data, self.options))))
         self.generated_calls: list[PlannedCall] = []
         """Each step's call as the model wrote it (before defaults were filled in), for learning."""
-        self.steps: list[Step] = []
+        self.steps: list[StepInProgress] = []
         self.answer: str | None = None
         self.failed = False
         self.failure_message: str | None = None
@@ -255,12 +257,12 @@ class _RequestRun:
                 return
             spec = self.session.registry.get(tool_name)
             assert spec is not None  # the grammar only offers registered tools
-            step = Step(index=len(self.steps), tool=tool_name, args=args)
+            step = StepInProgress(index=len(self.steps), tool=tool_name, args=args)
             if self.first_call_at is None:
                 self.first_call_at = time.perf_counter()
             self.steps.append(step)
             self.generated_calls.append(_written_call(raw_text) or PlannedCall(tool_name, args))
-            yield StepPlanned(step)
+            yield StepPlanned(step.snapshot())
             yield from self.steps_runner.run(spec, step)
             # The reply exactly as generated, so the KV cache already holds it and the next turn reuses it.
             self.turns.append(Turn("assistant", raw_text))
@@ -271,7 +273,7 @@ class _RequestRun:
             force_answer = call_key == last_call
             last_call = call_key
 
-    def _fast_path(self) -> Iterator[Event]:
+    def _fast_path(self) -> Generator[Event, None, bool]:
         """Plan the call without the model when the request is a fast-path intent, run it as any planned step,
         and answer from its result. Returns True when answered. Otherwise the model takes over, with a step that
         ran (denied, failed, or a result the renderer cannot word) already in the conversation, exactly as if it
@@ -291,10 +293,10 @@ class _RequestRun:
             raise _Cancelled
         self.plan_ms += (time.perf_counter() - started) * 1000
         self.first_call_at = time.perf_counter()
-        step = Step(index=len(self.steps), tool=spec.name, args=args)
+        step = StepInProgress(index=len(self.steps), tool=spec.name, args=args)
         self.steps.append(step)
         self.generated_calls.append(PlannedCall(spec.name, plan.args))
-        yield StepPlanned(step)
+        yield StepPlanned(step.snapshot())
         yield from self.steps_runner.run(spec, step)
         self.turns.append(Turn("assistant", json.dumps({"tool": spec.name, "args": plan.args})))
         self.turns.append(Turn("tool", step.result or "", tool_name=spec.name))
@@ -338,7 +340,7 @@ class _RequestRun:
         self.change_nudged = True
         return True
 
-    def _generate(self, offered: list[ToolSpec]) -> Iterator[Event]:
+    def _generate(self, offered: list[ToolSpec]) -> Generator[Event, None, GeneratedCall | None]:
         """Ask the model for one call among `offered`; stream answer text as it comes.
 
         Returns (tool, validated args, the raw reply), or None when the model failed."""

@@ -26,11 +26,8 @@ def suggest_command(session: Session, request: str) -> CommandSuggestion:
     command = _command_of(raw)
     if not command:
         return CommandSuggestion(request, "", "ask", "no-command", "the model suggested no command")
-    explain = getattr(session.safety.policy, "explain_command", None)
-    if explain is None:
-        return CommandSuggestion(request, command, "ask", "unchecked", "this policy cannot judge commands")
     # As `shell.run` would see it: the line is shell syntax, so policy parses it through `bash -c`.
-    decision = explain(["bash", "-c", command]).decision
+    decision = session.safety.policy.decide_command(["bash", "-c", command])
     return CommandSuggestion(request, command, decision.verdict, decision.rule, decision.reason)
 
 

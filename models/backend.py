@@ -31,15 +31,37 @@ class Backend(Protocol):
     and reuses its state. `conversation` is the rest, ending where the assistant's reply begins.
     """
 
-    name: str
-    load_ms: float
-    last_stats: GenerationStats
-    n_ctx: int
-    """Context length in tokens: prompt and reply together must fit."""
+    # Read-only here: callers only read them, and a lazy backend computes them (`LazyBackend`).
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def load_ms(self) -> float:
+        """What loading the model took (0 until a lazy backend has loaded)."""
+        ...
+
+    @property
+    def last_stats(self) -> GenerationStats:
+        """The counts of the latest `generate` call."""
+        ...
+
+    @property
+    def n_ctx(self) -> int:
+        """Context length in tokens: prompt and reply together must fit."""
+        ...
 
     def generate(self, prefix: str, conversation: str, schema: dict[str, Any], max_tokens: int) -> Iterator[str]: ...
 
     def count_tokens(self, text: str) -> int: ...
+
+    def warm(self, prefix: str) -> None:
+        """Evaluate `prefix` now, so the first request does not wait for it; a backend that caches nothing
+        (a remote server keeps its own cache) does nothing."""
+        ...
+
+    def close(self) -> None:
+        """Free the model now; a backend that holds nothing does nothing."""
+        ...
 
 
 class LazyBackend:
@@ -87,14 +109,11 @@ class LazyBackend:
         return self.inner.count_tokens(text)
 
     def warm(self, prefix: str) -> None:
-        warm = getattr(self.inner, "warm", None)
-        if warm is not None:
-            warm(prefix)
+        self.inner.warm(prefix)
 
     def close(self) -> None:
         """Free the model if it was ever loaded; one never loaded costs nothing to close."""
         with self._lock:
             loaded, self._loaded = self._loaded, None
-        close = getattr(loaded, "close", None)
-        if close is not None:
-            close()
+        if loaded is not None:
+            loaded.close()

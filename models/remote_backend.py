@@ -100,6 +100,12 @@ class RemoteBackend:
         stats.prompt_ms = (first_piece_at - started) * 1000
         stats.generate_ms = (finished - first_piece_at) * 1000
 
+    def warm(self, prefix: str) -> None:
+        """Nothing to do: the server keeps its own prompt cache."""
+
+    def close(self) -> None:
+        """Nothing to free: each request opens (and closes) its own connection."""
+
     # -- requests ---------------------------------------------------------------------------------------------
 
     def request_body(

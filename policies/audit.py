@@ -32,13 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["AuditLog", "AuditVerification", "GENESIS", "NO_KEY_NOTE", "REDACTED", "audit_key_from_keyring",
-           "canonical_json", "record_hash", "redact"]
+__all__ = ["AuditEntry", "AuditLog", "AuditRecord", "AuditVerification", "GENESIS", "NO_KEY_NOTE", "REDACTED",
+           "audit_key_from_keyring", "canonical_json", "record_hash", "redact"]
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 GENESIS = "0" * 64
@@ -132,6 +134,64 @@ def _redact_text(text: str, known: list[str]) -> str:
     return _URL_PASSWORD.sub(lambda m: m.group(1) + REDACTED + m.group(3), text)
 
 
+# -- the records ---------------------------------------------------------------------------------------------------
+
+
+class AuditEntry(BaseModel):
+    """What one step (or `llmos undo`) appends. Only the fields given are written (a step always gives all ten;
+    an undo adds `undone` and `refused` and gives no `reason`), so the canonical JSON each hash covers is what
+    the dict-based log wrote."""
+
+    # Other keys a caller adds are kept and chained; values are checked for shape, never converted.
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+
+    request_id: str | None = None
+    request: str | None = None
+    tool: str | None = None
+    args: dict[str, Any] | None = None
+    decision: str | None = None
+    rule: str | None = None
+    reason: str | None = None
+    approved: bool | None = None
+    status: str | None = None
+    undo_id: str | None = None
+    undone: list[str] | None = None
+    """`llmos undo`: the actions it reversed."""
+    refused: list[str] | None = None
+    """`llmos undo`: why it refused (empty when it refused nothing)."""
+
+    def body(self) -> dict[str, Any]:
+        """The fields given, as the caller gave them (redaction and chaining happen in `AuditLog.append`)."""
+        return self.model_dump(exclude_unset=True)
+
+
+class AuditRecord(AuditEntry):
+    """A record as stored: the entry (redacted) with its place in the chain. `as_json()` is the stored object
+    itself, exactly as read (the hash covers it; `llmos log --json` prints it)."""
+
+    model_config = ConfigDict(strict=False)
+
+    seq: int
+    time: str
+    prev: str
+    hash: str
+    _stored: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> AuditRecord | None:
+        """The record for a stored object already checked by `_parse`; None when a known field has the wrong
+        type (the chain check still covers it, from the stored object)."""
+        try:
+            record = cls.model_validate(stored)
+        except ValidationError:
+            return None
+        record._stored = stored
+        return record
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self._stored)
+
+
 # -- the log -------------------------------------------------------------------------------------------------------
 
 
@@ -165,9 +225,10 @@ class AuditLog:
 
     # -- appending -------------------------------------------------------------------------------------------------
 
-    def append(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """Redact, chain and append one record; returns it as written (with seq, time, prev, hash)."""
-        cleaned = redact({k: v for k, v in record.items() if k not in _CHAIN_FIELDS}, self.redact_values)
+    def append(self, entry: AuditEntry) -> AuditRecord:
+        """Redact, chain and append one entry; returns the record as written (with seq, time, prev, hash)."""
+        body = entry.body()
+        cleaned = redact({k: v for k, v in body.items() if k not in _CHAIN_FIELDS}, self.redact_values)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | _O_NOFOLLOW, 0o600)
         if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -178,23 +239,25 @@ class AuditLog:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX)
             seq, prev, extra = self._chain_start()
-            entry = {**cleaned, "seq": seq + 1, "time": _now(), "prev": prev}
-            entry["hash"] = record_hash(entry)
-            line = (canonical_json(entry) + "\n").encode("ascii")
+            stored = {**cleaned, "seq": seq + 1, "time": _now(), "prev": prev}
+            stored["hash"] = record_hash(stored)
+            line = (canonical_json(stored) + "\n").encode("ascii")
             if not _ends_with_newline(self.path, os.fstat(fd).st_size):
                 line = b"\n" + line  # a torn last line (a crash mid-write) stays malformed, but alone on its line
             # The head names the record before it is written: a crash between the two leaves a head that
             # accounts for it, while a record added by anyone else is never accounted for.
-            self._write_head({**extra, "seq": seq, "hash": prev, "pending": {"seq": entry["seq"],
-                                                                            "hash": entry["hash"]}})
+            self._write_head({**extra, "seq": seq, "hash": prev, "pending": {"seq": stored["seq"],
+                                                                            "hash": stored["hash"]}})
             view = memoryview(line)
             while view:
                 view = view[os.write(fd, view):]
             os.fsync(fd)
-            self._write_head({**extra, "seq": entry["seq"], "hash": entry["hash"]})
+            self._write_head({**extra, "seq": stored["seq"], "hash": stored["hash"]})
         finally:
             os.close(fd)  # releases the flock
-        return entry
+        written = AuditRecord.from_stored(stored)
+        assert written is not None  # redaction keeps each field's type (text stays text, args a dict)
+        return written
 
     def _chain_start(self) -> tuple[int, str, dict[str, Any]]:
         """(seq, hash) to chain the next record to, and what the next head must carry forward. The head is the
@@ -206,7 +269,7 @@ class AuditLog:
                 return 0, GENESIS, {}
             return int(last["seq"]), str(last["hash"]), {"broken": {
                 "since_seq": int(last["seq"]) + 1, "reason": "the head file was missing or unreadable"}}
-        extra = {key: head[key] for key in ("broken", "signed_since") if key in head}
+        extra: dict[str, Any] = {key: head[key] for key in ("broken", "signed_since") if key in head}
         if self.key is not None:
             if "hmac" not in head:
                 extra.setdefault("signed_since", int(head["seq"]) + 1)
@@ -261,7 +324,7 @@ class AuditLog:
 
     def _lines(self) -> Iterator[tuple[int, bytes]]:
         try:
-            handle = open(self.path, "rb")  # noqa: SIM115
+            handle = open(self.path, "rb")
         except FileNotFoundError:
             return
         with handle:
@@ -272,7 +335,7 @@ class AuditLog:
     def _last_record(self) -> dict[str, Any] | None:
         """The last well-formed record, read from the end of the file."""
         try:
-            handle = open(self.path, "rb")  # noqa: SIM115
+            handle = open(self.path, "rb")
         except FileNotFoundError:
             return None
         with handle:
@@ -290,11 +353,12 @@ class AuditLog:
                         return record
         return None
 
-    def records(self, *, last: int | None = None) -> list[dict[str, Any]]:
+    def records(self, *, last: int | None = None) -> list[AuditRecord]:
         """The well-formed records, oldest first (only the last `last` when given)."""
-        kept: deque[dict[str, Any]] = deque(maxlen=last if last and last > 0 else None)
+        kept: deque[AuditRecord] = deque(maxlen=last if last and last > 0 else None)
         for _, raw in self._lines():
-            record = _parse(raw)
+            stored = _parse(raw)
+            record = AuditRecord.from_stored(stored) if stored is not None else None
             if record is not None:
                 kept.append(record)
         return list(kept)

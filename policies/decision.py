@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -41,14 +41,25 @@ class PolicyCall:
 
 
 class Policy(Protocol):
-    """A pure function of the call -> Decision. The model cannot argue with it."""
+    """A pure function of the call -> Decision. The model cannot argue with it.
+
+    A policy that judges only tool calls subclasses this to take the defaults of the other methods: commands
+    it cannot judge are asked about, and the sandbox's network stays shut."""
 
     name: str
 
     def decide(self, call: PolicyCall) -> Decision: ...
 
+    def decide_command(self, argv: Sequence[str]) -> Decision:
+        """How running `argv` as a command would be judged (`llmos suggest` shows it before anything runs)."""
+        return Decision("ask", "unchecked", "this policy cannot judge commands")
 
-class AllowReadOnlyPolicy:
+    def grants_network(self, call: PolicyCall) -> bool:
+        """Whether the sandbox may open the network for this command call; only a rule for it may say so."""
+        return False
+
+
+class AllowReadOnlyPolicy(Policy):
     """The foundation's policy until profiles land: read tools run, anything that changes the system is asked.
 
     Only read-only tools exist so far, so in practice every call is allowed; a future mutating tool is not

@@ -305,6 +305,9 @@ class PolicyEngine:
     def _own_pids(self) -> frozenset[int]:
         return self.protected_pids | {os.getpid(), os.getppid()}
 
+    def decide_command(self, argv: Sequence[str]) -> Decision:
+        return self.explain_command(argv).decision
+
     def grants_network(self, call: PolicyCall) -> bool:
         """Whether the sandbox may open the network for this command (a rule or the profile lets it use it)."""
         argv = call.impact.argv if call.impact.argv is not None else call.args.get("argv")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from llmos.models.backend import GenerationStats
-from llmos.policies.decision import Decision, PolicyCall
+from llmos.policies.decision import Decision, Policy, PolicyCall
 from llmos.tools.registry import Registry, tool
 
 from llmos.effects import Effect
@@ -63,6 +63,12 @@ class ScriptedBackend:
     def count_tokens(self, text: str) -> int:
         return len(text) // 4
 
+    def warm(self, prefix: str) -> None:
+        """Nothing to evaluate ahead: a scripted reply needs no prompt."""
+
+    def close(self) -> None:
+        """Nothing to free."""
+
 
 def call(tool: str, **args: Any) -> dict[str, Any]:
     """A reply calling `tool` with `args`."""
@@ -98,7 +104,7 @@ class RemovalRegistry(Registry):
             return "removed"
 
 
-class DenyDeletes:
+class DenyDeletes(Policy):
     """A policy that denies every delete and allows everything else."""
 
     name = "deny-deletes"

@@ -30,7 +30,7 @@ from llmos.automations.rules import NOTIFY_TOOL, UNDOABLE_EFFECTS, EventKind, Ru
 from llmos.automations.store import RUN_LOG_KEEP, AutomationStore, PendingAction
 from llmos.effects import Effect
 from llmos.errors import LlmosError
-from llmos.events import Step
+from llmos.events import Step, StepInProgress
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.policies.impact import Impact
 from llmos.tools.paths import display_path
@@ -389,7 +389,7 @@ def run_call(safety: Safety, spec: ToolSpec, args: dict[str, Any], rule: Rule, a
              impact: Impact | None = None) -> Step:
     """One call of `rule` through policy, approval, the journal and the audit log, as a request's step runs;
     the audit names the rule as the request. `impact`: the preview the caller judged the call on, if any."""
-    step = Step(index=0, tool=spec.name, args=args)
+    step = StepInProgress(index=0, tool=spec.name, args=args)
     runner = StepRunner(
         safety,
         request_id=new_request_id(),
@@ -402,7 +402,7 @@ def run_call(safety: Safety, spec: ToolSpec, args: dict[str, Any], rule: Rule, a
     )
     for _event in runner.run(spec, step, impact):
         pass
-    return step
+    return step.snapshot()
 
 
 class _Forward(FileSystemEventHandler):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 from llmos.display import escape_for_display
 from llmos.errors import UsageError
-from llmos.policies.audit import AuditLog, audit_key_from_keyring
+from llmos.policies.audit import AuditLog, AuditRecord, audit_key_from_keyring
 
 
 def audit_path() -> Path:
@@ -54,7 +53,7 @@ def run(options: argparse.Namespace) -> int:
         return 0 if result.ok else 1
     records = log.records(last=options.n or None)
     if options.json:
-        print(json.dumps(records, indent=2))
+        print(json.dumps([record.as_json() for record in records], indent=2))
         return 0
     if not records:
         print(f"the audit log is empty ({log.path})")
@@ -66,24 +65,23 @@ def run(options: argparse.Namespace) -> int:
 COLUMNS = ("time", "request", "tool", "decision (rule)", "status", "undo id")
 
 
-def row(record: dict[str, Any]) -> list[str]:
-    time = str(record.get("time", ""))[:19].replace("T", " ")
-    decision = str(record.get("decision") or "-")
-    if record.get("rule"):
-        decision += f" ({record['rule']})"
-    status = str(record.get("status") or "-")
-    if record.get("approved") is False and status not in ("denied", "skipped"):
+def row(record: AuditRecord) -> list[str]:
+    time = record.time[:19].replace("T", " ")
+    decision = record.decision or "-"
+    if record.rule:
+        decision += f" ({record.rule})"
+    status = record.status or "-"
+    if record.approved is False and status not in ("denied", "skipped"):
         status += ", not approved"
-    return [time, _short(str(record.get("request") or ""), 40), str(record.get("tool") or "-"), decision, status,
-            str(record.get("undo_id") or "-")]
+    return [time, _short(record.request or "", 40), record.tool or "-", decision, status, record.undo_id or "-"]
 
 
-def print_table(records: list[dict[str, Any]]) -> None:
+def print_table(records: list[AuditRecord]) -> None:
     for line in table_lines(records):
         print(line)
 
 
-def table_lines(records: list[dict[str, Any]]) -> list[str]:
+def table_lines(records: list[AuditRecord]) -> list[str]:
     """The records as aligned text lines under a header, as `llmos log` prints them."""
     rows = [[escape_for_display(cell) for cell in row(record)] for record in records]
     widths = [max(len(header), *(len(r[index]) for r in rows)) for index, header in enumerate(COLUMNS)]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from llmos.display import escape_for_display
 from llmos.errors import LlmosError, UsageError
+from llmos.policies.audit import AuditEntry
 from llmos.policies.journal import Journal, JournalEntry, NothingToUndo, UndoReport, UnknownUndoTarget
 
 
@@ -121,12 +122,12 @@ def _audit(target: str | None, report: UndoReport) -> str | None:
     from llmos.commands.log import open_audit_log
 
     try:
-        open_audit_log().append({
-            "request_id": report.request_id, "request": f"llmos undo {target or ''}".strip(), "tool": "undo",
-            "args": {"target": target}, "decision": "allow", "rule": "user-command", "approved": True,
-            "status": "ok" if report.ok else "error", "undo_id": None,
-            "undone": [entry.id for entry in report.undone], "refused": report.refused,
-        })
+        open_audit_log().append(AuditEntry(
+            request_id=report.request_id, request=f"llmos undo {target or ''}".strip(), tool="undo",
+            args={"target": target}, decision="allow", rule="user-command", approved=True,
+            status="ok" if report.ok else "error", undo_id=None,
+            undone=[entry.id for entry in report.undone], refused=report.refused,
+        ))
     except OSError as exc:
         return f"could not write the audit log: {exc}"
     return None

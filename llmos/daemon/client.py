@@ -12,7 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 from llmos.assistant import CommandSuggestion
 from llmos.daemon.location import socket_path
-from llmos.daemon.protocol import LineChannel, ProtocolError, RequestContext, event_from_json
+from llmos.daemon.protocol import (
+    ApproveMessage,
+    CancelMessage,
+    LineChannel,
+    PlanRuleRequest,
+    ProtocolError,
+    Request,
+    RequestContext,
+    RunRequest,
+    StatusRequest,
+    SuggestRequest,
+    event_from_json,
+)
 from llmos.errors import LlmosError, UsageError
 from llmos.events import ApprovalNeeded, Error, Event, RequestFinished
 from llmos.executor import Approver
@@ -42,12 +54,14 @@ def open_channel(path: Path | None = None) -> LineChannel:
     return LineChannel(connection)
 
 
-def ask_daemon(message: dict[str, Any], path: Path | None = None, timeout_s: float | None = 10.0) -> dict[str, Any]:
-    """One op with one reply (status, stop, suggest); None for `timeout_s` waits as long as the op takes."""
+def ask_daemon(message: Request | dict[str, Any], path: Path | None = None,
+               timeout_s: float | None = 10.0) -> dict[str, Any]:
+    """One op with one reply (status, stop, suggest); None for `timeout_s` waits as long as the op takes.
+    `message` is a typed request, or its wire form as a dict."""
     channel = open_channel(path)
     try:
         channel.connection.settimeout(timeout_s)
-        channel.send(message)
+        channel.send(message if isinstance(message, dict) else message.to_json())
         reply = channel.receive()
     except (OSError, ProtocolError) as exc:
         raise DaemonUnavailable(f"the daemon did not answer: {exc}") from None
@@ -63,7 +77,7 @@ def ask_daemon(message: dict[str, Any], path: Path | None = None, timeout_s: flo
 def daemon_status(timeout_s: float = 2.0) -> dict[str, Any] | None:
     """The running daemon's status, or None when no daemon answers (or it answers with an error)."""
     try:
-        return ask_daemon({"op": "status"}, timeout_s=timeout_s)
+        return ask_daemon(StatusRequest(), timeout_s=timeout_s)
     except (DaemonUnavailable, LlmosError):
         return None
 
@@ -119,10 +133,10 @@ class DaemonAssistant:
     ) -> Iterator[Event]:
         channel = self._open()
         try:
-            channel.send({
-                "op": "run", "request": request, "stdin_data": stdin_data, "context": RequestContext.here().to_json(),
-                "model": self.model, "policy": self.policy, "max_steps": self.max_steps, "dry_run": self.dry_run,
-            })
+            channel.send(RunRequest(
+                request=request, stdin_data=stdin_data, context=RequestContext.here(), model=self.model,
+                policy=self.policy, max_steps=self.max_steps, dry_run=self.dry_run,
+            ).to_json())
             yield from self._events(channel, request, approver, cancel)
         finally:
             channel.connection.close()
@@ -133,7 +147,7 @@ class DaemonAssistant:
         cancel_sent = False
         while True:
             if cancel is not None and cancel.is_set() and not cancel_sent:
-                _send_quietly(channel, {"op": "cancel"})
+                _send_quietly(channel, CancelMessage().to_json())
                 cancel_sent = True
             try:
                 message = channel.receive()
@@ -162,24 +176,25 @@ class DaemonAssistant:
                 channel.connection.settimeout(None)
                 approved = bool(approver(event.step)) if approver is not None else False
                 channel.connection.settimeout(POLL_INTERVAL_S)
-                _send_quietly(channel, {"op": "approve", "index": event.step.index, "approved": approved})
+                _send_quietly(channel, ApproveMessage(index=event.step.index, approved=approved).to_json())
             if isinstance(event, RequestFinished):
                 return
 
     def suggest_command(self, request: str) -> CommandSuggestion:
-        reply = self._one_reply("suggest", request)
+        reply = self._one_reply(SuggestRequest(request=request, context=RequestContext.here(), model=self.model,
+                                               policy=self.policy))
         return CommandSuggestion(request, str(reply.get("command", "")), str(reply.get("verdict", "ask")),
                                  str(reply.get("rule", "")), str(reply.get("reason", "")))
 
     def plan_rule(self, request: str) -> Rule:
         from llmos.automations.rules import Rule
 
-        return Rule.model_validate(self._one_reply("plan_rule", request).get("rule"))
+        reply = self._one_reply(PlanRuleRequest(request=request, context=RequestContext.here(), model=self.model,
+                                                policy=self.policy))
+        return Rule.model_validate(reply.get("rule"))
 
-    def _one_reply(self, op: str, request: str) -> dict[str, Any]:
+    def _one_reply(self, message: SuggestRequest | PlanRuleRequest) -> dict[str, Any]:
         """An op on the resident model with one reply (no events), in this working directory and setup."""
-        message = {"op": op, "request": request, "context": RequestContext.here().to_json(),
-                   "model": self.model, "policy": self.policy}
         try:
             return ask_daemon(message, self.path, timeout_s=None)
         except DaemonUnavailable as exc:

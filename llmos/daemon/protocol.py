@@ -5,7 +5,8 @@ Client -> daemon, each line an object with an "op":
   {"op": "approve", "index": N, "approved": bool}     answers an approval_needed event of the running request
   {"op": "cancel"}                                    stops the running request
   {"op": "suggest", "request", "context", "model", "policy"}
-  {"op": "status"}   {"op": "stop"}
+  {"op": "status"}   {"op": "stop"}   {"op": "plan_rule", "request", "context", "model", "policy"}
+  Each is a typed message (`RunRequest`, `ApproveMessage`, ...), validated on receipt (`parse_request`).
 Daemon -> client, each line an object with a "type":
   {"type": "event", "event": {...}}     the Session's events, in order; the last is request_finished
   {"type": "suggestion", ...}  {"type": "status", ...}  {"type": "stopping"}
@@ -21,7 +22,9 @@ import json
 import os
 import socket
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from llmos.events import (
     Answer,
@@ -84,10 +87,119 @@ class RequestContext:
             raise ProtocolError(f"bad context: {exc}") from None
 
 
+# -- requests -----------------------------------------------------------------------------------------------
+# What a client sends, validated on receipt. Fields are read as leniently as the dict-based daemon read them
+# (a missing request is "", a non-text stdin is none, any value counts for dry_run), so a client's message
+# means what it meant before; what cannot be read is a protocol error.
+
+
+def _text(value: object) -> str:
+    return str(value)
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _context(value: object) -> RequestContext:
+    return value if isinstance(value, RequestContext) else RequestContext.from_json(value)
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class StatusRequest(_Message):
+    op: Literal["status"] = "status"
+
+
+class StopRequest(_Message):
+    op: Literal["stop"] = "stop"
+
+
+class _ModelRequest(_Message):
+    """An op served by the resident model, in the client's setup (`context`) and working directory."""
+
+    request: Annotated[str, BeforeValidator(_text)] = ""
+    # Checked even when missing, so a request without one is refused as the daemon always refused it.
+    context: Annotated[RequestContext, BeforeValidator(_context)] = Field(default=None, validate_default=True)
+    model: str | None = None
+    policy: str | None = None
+
+
+class RunRequest(_ModelRequest):
+    """Run one request; the daemon answers with its events, the last a request_finished."""
+
+    op: Literal["run"] = "run"
+    stdin_data: Annotated[str | None, BeforeValidator(_text_or_none)] = None
+    max_steps: int | None = None
+    dry_run: Annotated[bool, BeforeValidator(bool)] = False
+
+
+class SuggestRequest(_ModelRequest):
+    op: Literal["suggest"] = "suggest"
+
+
+class PlanRuleRequest(_ModelRequest):
+    op: Literal["plan_rule"] = "plan_rule"
+
+
+class ApproveMessage(_Message):
+    """The answer to the running request's approval_needed event for step `index`."""
+
+    op: Literal["approve"] = "approve"
+    index: int = -1
+    approved: Annotated[bool, BeforeValidator(lambda value: value is True)] = False
+
+
+class CancelMessage(_Message):
+    op: Literal["cancel"] = "cancel"
+
+
+MessageT = TypeVar("MessageT", bound=_Message)
+Request = StatusRequest | StopRequest | RunRequest | SuggestRequest | PlanRuleRequest
+"""What opens a connection (one op per connection)."""
+RunMessage = ApproveMessage | CancelMessage
+"""What a client sends while its request runs."""
+
+_REQUESTS: dict[str, type[Request]] = {"status": StatusRequest, "stop": StopRequest, "run": RunRequest,
+                                       "suggest": SuggestRequest, "plan_rule": PlanRuleRequest}
+_RUN_MESSAGES: dict[str, type[RunMessage]] = {"approve": ApproveMessage, "cancel": CancelMessage}
+
+
+def parse_request(message: dict[str, Any]) -> Request:
+    """The op a connection opens with; raises `ProtocolError` for an unknown op or one that cannot be read."""
+    op = message.get("op")
+    kind = _REQUESTS.get(op) if isinstance(op, str) else None
+    if kind is None:
+        raise ProtocolError(f"unknown op {op!r}")
+    return _validated(kind, message)
+
+
+def parse_run_message(message: dict[str, Any]) -> RunMessage | None:
+    """An approval or a cancel sent while a request runs; None for anything else (ignored, as before)."""
+    op = message.get("op")
+    kind = _RUN_MESSAGES.get(op) if isinstance(op, str) else None
+    return _validated(kind, message) if kind is not None else None
+
+
+def _validated(kind: type[MessageT], message: dict[str, Any]) -> MessageT:
+    try:
+        return kind.model_validate(message)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "message"
+        raise ProtocolError(f"bad {message.get('op')} message: {where}: {problem['msg']}") from None
+
+
 # -- events -------------------------------------------------------------------------------------------------
 
-_STEP_EVENTS = {"step_planned": StepPlanned, "step_decided": StepDecided, "approval_needed": ApprovalNeeded,
-                "step_finished": StepFinished}
+StepEvent = StepPlanned | StepDecided | ApprovalNeeded | StepFinished
+_STEP_EVENTS: dict[str, type[StepEvent]] = {"step_planned": StepPlanned, "step_decided": StepDecided,
+                                            "approval_needed": ApprovalNeeded, "step_finished": StepFinished}
 _STEP_EVENT_KINDS = {value: key for key, value in _STEP_EVENTS.items()}
 
 

@@ -21,14 +21,34 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmos.config import Config, load_config
 from llmos.daemon.location import pid_path, socket_path
-from llmos.daemon.protocol import LineChannel, ProtocolError, RequestContext, event_to_json
+from llmos.daemon.protocol import (
+    ApproveMessage,
+    CancelMessage,
+    LineChannel,
+    PlanRuleRequest,
+    ProtocolError,
+    RequestContext,
+    RunRequest,
+    StatusRequest,
+    StopRequest,
+    SuggestRequest,
+    event_to_json,
+    parse_request,
+    parse_run_message,
+)
 from llmos.errors import LlmosError
 from llmos.events import ApprovalNeeded, Step
 from llmos.paths import config_dir
+
+if TYPE_CHECKING:
+    from llmos.models.backend import Backend
+    from llmos.models.remote import RemoteModel
+    from llmos.models.resolve import ResolvedModel
+    from llmos.session import Session
 
 APPROVAL_TIMEOUT_S = 600.0
 """A person who never answers must not hold the model forever: the step is then not approved."""
@@ -40,24 +60,25 @@ class ModelHost:
 
     def __init__(self, idle_unload_s: float | None = None) -> None:
         self.lock = threading.Lock()
-        self.backend: Any | None = None
-        self.loaded_model: Any | None = None
+        self.backend: Backend | None = None
+        self.loaded_model: ResolvedModel | RemoteModel | None = None
         self.idle_unload_s_override = idle_unload_s
         self.last_used = time.monotonic()
         self.loads = 0
         self.unloads = 0
-        self._sessions: dict[tuple[str | None, tuple[tuple[str, int], ...]], Any] = {}
+        self._sessions: dict[tuple[str | None, tuple[tuple[str, int], ...]], Session] = {}
 
-    def session_for(self, model: str | None, policy: str | None) -> Any:
+    def session_for(self, model: str | None, policy: str | None) -> Session:
         from llmos.runtime import load_safety, plan_memory_for
         from llmos.session import Session, SessionOptions
         from llmos.tools import load_builtin_tools
 
         config = load_config()
         resolved = self._resolve(model, config)
-        if self.backend is None or self.loaded_model != resolved:
+        backend = self.backend
+        if backend is None or self.loaded_model != resolved:
             self.unload()
-            self.backend = self._load(resolved, config)
+            backend = self.backend = self._load(resolved, config)
             self.loaded_model = resolved
             self.loads += 1
         # A changed config or policy file takes effect on the next request, as it would in a fresh process.
@@ -65,20 +86,20 @@ class ModelHost:
         session = self._sessions.get(key)
         if session is None:
             self._sessions = {k: v for k, v in self._sessions.items() if k[0] != policy}
-            session = Session(self.backend, load_builtin_tools(), load_safety(policy, config),
+            session = Session(backend, load_builtin_tools(), load_safety(policy, config),
                               SessionOptions(max_steps=config.max_steps, fast_path=config.fast_path),
                               memory=plan_memory_for(config))
             self._sessions[key] = session
         return session
 
-    def _resolve(self, model: str | None, config: Config) -> Any:
+    def _resolve(self, model: str | None, config: Config) -> ResolvedModel | RemoteModel:
         """The verified model file, or the remote server, a request names (its identity decides whether the
         loaded one serves)."""
         from llmos.runtime import choose_model
 
         return choose_model(model, config, progress=False)
 
-    def _load(self, resolved: Any, config: Config) -> Any:
+    def _load(self, resolved: ResolvedModel | RemoteModel, config: Config) -> Backend:
         from llmos.runtime import load_chosen_backend
 
         return load_chosen_backend(resolved, config)
@@ -87,16 +108,12 @@ class ModelHost:
         """Load the model and evaluate the prefix most requests use (read-only tools), so the first request is fast."""
         session = self.session_for(model, None)
         tools = session.tools_for(frozenset({"read"}))
-        warm = getattr(self.backend, "warm", None)
-        if warm is not None:
-            warm(session.prefix_for(tools)[0])
+        session.backend.warm(session.prefix_for(tools)[0])
 
     def unload(self) -> None:
         if self.backend is None:
             return
-        close = getattr(self.backend, "close", None)
-        if close is not None:
-            close()
+        self.backend.close()
         self.backend = None
         self.loaded_model = None
         self._sessions.clear()
@@ -269,52 +286,47 @@ class Daemon:
         message = channel.receive()
         if message is None:
             return
-        op = message.get("op")
-        if op == "status":
+        request = parse_request(message)
+        if isinstance(request, StatusRequest):
             channel.send(self.status())
             return
-        if op == "stop":
+        if isinstance(request, StopRequest):
             channel.send({"type": "stopping"})
             self.request_stop()
             return
-        if op not in ("run", "suggest", "plan_rule"):
-            raise ProtocolError(f"unknown op {op!r}")
-        context = RequestContext.from_json(message.get("context"))
-        mismatch = context.mismatch_with(self.context)
+        mismatch = request.context.mismatch_with(self.context)
         if mismatch is not None:
             channel.send({"type": "error", "message": f"the daemon serves another setup: {mismatch}", "exit_code": 2})
             return
-        if op == "suggest":
-            self._suggest(channel, message, context)
-        elif op == "plan_rule":
-            self._plan_rule(channel, message, context)
+        if isinstance(request, SuggestRequest):
+            self._suggest(channel, request)
+        elif isinstance(request, PlanRuleRequest):
+            self._plan_rule(channel, request)
         else:
-            self._run(channel, message, context, peer_pid)
+            self._run(channel, request, peer_pid)
 
-    def _suggest(self, channel: LineChannel, message: dict[str, Any], context: RequestContext) -> None:
+    def _suggest(self, channel: LineChannel, request: SuggestRequest) -> None:
         from llmos.suggest import suggest_command
 
-        with self._model_turn(context):
-            session = self.host.session_for(message.get("model"), message.get("policy"))
-            suggestion = suggest_command(session, str(message.get("request", "")))
+        with self._model_turn(request.context):
+            session = self.host.session_for(request.model, request.policy)
+            suggestion = suggest_command(session, request.request)
         channel.send({"type": "suggestion", "command": suggestion.command, "verdict": suggestion.verdict,
                       "rule": suggestion.rule, "reason": suggestion.reason})
 
-    def _plan_rule(self, channel: LineChannel, message: dict[str, Any], context: RequestContext) -> None:
+    def _plan_rule(self, channel: LineChannel, request: PlanRuleRequest) -> None:
         """`llmos automations add` with the resident model: the rule only; storing it is the client's (after the
         person approves)."""
         from llmos.automations.planner import plan_rule
 
-        with self._model_turn(context):
-            session = self.host.session_for(message.get("model"), message.get("policy"))
-            rule = plan_rule(session.backend, session.registry, str(message.get("request", "")))
+        with self._model_turn(request.context):
+            session = self.host.session_for(request.model, request.policy)
+            rule = plan_rule(session.backend, session.registry, request.request)
         channel.send({"type": "rule", "rule": rule.model_dump(mode="json")})
 
-    def _run(self, channel: LineChannel, message: dict[str, Any], context: RequestContext, peer_pid: int) -> None:
+    def _run(self, channel: LineChannel, request: RunRequest, peer_pid: int) -> None:
         from llmos.session import SessionOptions
 
-        request = str(message.get("request", ""))
-        stdin_data = message.get("stdin_data")
         client = _ClientLink(channel)
         client.start_reading()
         self.stats.count("requests_running")
@@ -323,16 +335,16 @@ class Daemon:
         if self.stopping.is_set():
             client.cancel.set()
         try:
-            with self._model_turn(context):
-                session = self.host.session_for(message.get("model"), message.get("policy"))
+            with self._model_turn(request.context):
+                session = self.host.session_for(request.model, request.policy)
                 options = SessionOptions(
-                    max_steps=int(message.get("max_steps") or session.options.max_steps),
-                    dry_run=bool(message.get("dry_run")),
+                    max_steps=request.max_steps or session.options.max_steps,
+                    dry_run=request.dry_run,
                     fast_path=session.options.fast_path,
                 )
                 with _protecting_client(session, peer_pid):
-                    events = session.run(request, stdin_data if isinstance(stdin_data, str) else None,
-                                         client.approver, cancel=client.cancel, options=options)
+                    events = session.run(request.request, request.stdin_data, client.approver, cancel=client.cancel,
+                                         options=options)
                     for event in events:
                         client.send({"type": "event", "event": event_to_json(event)})
                         if isinstance(event, ApprovalNeeded):
@@ -344,7 +356,7 @@ class Daemon:
             self.stats.count("requests_running", -1)
 
     @contextlib.contextmanager
-    def _model_turn(self, context: RequestContext):  # noqa: ANN202  a context manager
+    def _model_turn(self, context: RequestContext):
         """Hold the model for one operation, in the client's working directory (tools resolve relative paths
         against it); the idle clock restarts when the turn ends."""
         with self.host.lock:
@@ -383,10 +395,11 @@ class _ClientLink:
                 message = self.channel.receive()
                 if message is None:
                     break
-                if message.get("op") == "cancel":
+                received = parse_run_message(message)
+                if isinstance(received, CancelMessage):
                     self.cancel.set()
-                elif message.get("op") == "approve":
-                    self._approvals.put((int(message.get("index", -1)), message.get("approved") is True))
+                elif isinstance(received, ApproveMessage):
+                    self._approvals.put((received.index, received.approved))
         except (OSError, ProtocolError, ValueError):
             pass
         self._went_away()
@@ -426,7 +439,7 @@ class _ClientLink:
 
 
 @contextlib.contextmanager
-def _protecting_client(session: Any, client_pid: int):  # noqa: ANN202  a context manager
+def _protecting_client(session: Any, client_pid: int):
     """The client and its parent (the person's shell) are never signalled, as llmos and its parent are
     in-process."""
     policy = session.safety.policy

@@ -18,6 +18,7 @@ from typing import Any
 from llmos.policies.journal import fs
 from llmos.policies.journal import move as mv
 from llmos.policies.journal.fs import JournalError, Loc, shown
+from llmos.policies.journal.manifest import Manifest, RecordedStates
 from llmos.policies.journal.repair import repair_pending
 from llmos.policies.journal.store import Journal
 from llmos.policies.journal.undo import chmod_at
@@ -79,11 +80,11 @@ class FileOps:
                 manifest = self._begin(op, target, None, {"path": before}, {"path": after})
                 try:
                     if existed:
-                        self._keep_original(loc, manifest["id"])
+                        self._keep_original(loc, manifest.id)
                         fs.checkpoint(f"{op}:aside")
                     info = loc.lstat() if existed else None
                     owner = (info.st_uid, info.st_gid) if info is not None else None
-                    temp = loc.sibling(manifest["tmp"])
+                    temp = loc.sibling(manifest.tmp)
                     mv.write_new(temp, chunks(loc), before.get("mode") if existed else None, owner=owner)
                     fs.checkpoint(f"{op}:temp")
                     if existed:
@@ -156,11 +157,11 @@ class FileOps:
                 manifest = self._begin("copy", source, target, {"path": fs.public_state(before_src),
                                                                   "dest": before_dst}, {"dest": expected})
                 try:
-                    temp = dst_loc.sibling(manifest["tmp"])
+                    temp = dst_loc.sibling(manifest.tmp)
                     mv.copy_entry(src_loc, temp)
                     fs.checkpoint("copy:copied")
                     if before_dst["kind"] != "missing":
-                        self._set_aside(target, manifest["id"], "dest")
+                        self._set_aside(target, manifest.id, "dest")
                         fs.checkpoint("copy:aside")
                     mv.rename_noreplace(temp, dst_loc)
                     fs.fsync_parent(dst_loc)
@@ -186,14 +187,14 @@ class FileOps:
                 try:
                     if not cross:
                         if before_dst["kind"] != "missing":
-                            self._set_aside(target, manifest["id"], "dest")
+                            self._set_aside(target, manifest.id, "dest")
                             fs.checkpoint("move:aside")
                         try:
                             mv.rename_noreplace(src_loc, dst_loc)
                         except OSError as exc:
                             if exc.errno != errno.EXDEV:  # a mount point between them
                                 raise
-                            cross = manifest["cross_device"] = True
+                            cross = manifest.cross_device = True
                             self.journal.write_manifest(manifest)
                         else:
                             fs.fsync_parent(dst_loc)
@@ -205,18 +206,18 @@ class FileOps:
                     self._failed(manifest, exc)
                 return self._done(manifest, {"path": fs.state_at(src_loc), "dest": fs.state_at(dst_loc)})
 
-    def _move_across(self, manifest: dict[str, Any], src_loc: Loc, dst_loc: Loc, target: str,
+    def _move_across(self, manifest: Manifest, src_loc: Loc, dst_loc: Loc, target: str,
                      before_dst: dict[str, Any]) -> None:
-        temp = dst_loc.sibling(manifest["tmp"])
+        temp = dst_loc.sibling(manifest.tmp)
         mv.copy_entry(src_loc, temp)
         fs.checkpoint("move:copied")
         if before_dst["kind"] != "missing" and fs.lexists(target):
-            self._set_aside(target, manifest["id"], "dest")
+            self._set_aside(target, manifest.id, "dest")
             fs.checkpoint("move:aside")
         mv.rename_noreplace(temp, dst_loc)
         fs.fsync_parent(dst_loc)
         fs.checkpoint("move:renamed")
-        self._set_aside(src_loc.path, manifest["id"], "path")
+        self._set_aside(src_loc.path, manifest.id, "path")
 
     def delete(self, path: str | os.PathLike[str]) -> str:
         """Delete a file, symlink or whole folder: it is moved into the journal (same inode on the same file
@@ -230,7 +231,7 @@ class FileOps:
                 _require_kind(target, before, ("file", "dir", "symlink"), "delete it")
                 manifest = self._begin("delete", target, None, {"path": before}, {"path": dict(fs.MISSING)})
                 try:
-                    manifest["cross_device"] = self._set_aside(target, manifest["id"], "path")
+                    manifest.cross_device = self._set_aside(target, manifest.id, "path")
                     fs.checkpoint("delete:moved")
                 except (Exception, KeyboardInterrupt) as exc:
                     self._failed(manifest, exc)
@@ -282,7 +283,7 @@ class FileOps:
         return mv.transfer(path, self.journal.object_path(action_id, slot), f".xfer-{slot}")
 
     def _begin(self, op: str, path: str, dest: str | None, before: dict[str, Any], after: dict[str, Any],
-               **extra: Any) -> dict[str, Any]:
+               **extra: Any) -> Manifest:
         fields = {
             "id": self.journal.new_action_id(), "request_id": self.request_id, "request": self.request,
             "tool": self.tool, "op": op, "path": path, "dest": dest,
@@ -294,21 +295,21 @@ class FileOps:
         fs.checkpoint(f"{op}:begun")  # the manifest is on disk; nothing has changed yet
         return manifest
 
-    def _done(self, manifest: dict[str, Any], after: dict[str, dict[str, Any]]) -> str:
-        manifest["after"] = {slot: fs.public_state(state) for slot, state in after.items()}
-        manifest["status"] = "done"
-        manifest["done_at"] = self.journal.now()
+    def _done(self, manifest: Manifest, after: dict[str, dict[str, Any]]) -> str:
+        manifest.after = RecordedStates.of({slot: fs.public_state(state) for slot, state in after.items()})
+        manifest.status = "done"
+        manifest.done_at = self.journal.now()
         self.journal.write_manifest(manifest)
-        return str(manifest["id"])
+        return manifest.id
 
-    def _failed(self, manifest: dict[str, Any], exc: BaseException) -> None:
+    def _failed(self, manifest: Manifest, exc: BaseException) -> None:
         """The operation failed part way: settle it as a crash would be settled, then say what happened."""
         repair_pending(self.journal, manifest)
-        what = f"{manifest['op']} {shown(manifest['path'])}"
+        what = f"{manifest.op} {shown(manifest.path)}"
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
-        outcome = "nothing was changed" if manifest["status"] == "abandoned" else \
-            f"the journal marked it {manifest['status']} (action {manifest['id']})"
-        manifest["error"] = reason
+        outcome = "nothing was changed" if manifest.status == "abandoned" else \
+            f"the journal marked it {manifest.status} (action {manifest.id})"
+        manifest.error = reason
         self.journal.write_manifest(manifest)
         if isinstance(exc, KeyboardInterrupt):
             raise exc

@@ -7,80 +7,89 @@ recorded as "done". A manifest left "undoing" is rolled forward from the step th
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from llmos.policies.journal import fs
 from llmos.policies.journal import move as mv
 from llmos.policies.journal.fs import JournalError, shown
+from llmos.policies.journal.manifest import Manifest, ManifestStatus, RecordedStates, UndoProgress
 from llmos.policies.journal.undo import settle_step
 
-Outcome = tuple[str, list[str]]
+if TYPE_CHECKING:
+    from llmos.policies.journal.store import Journal
+
+Outcome = tuple[ManifestStatus, list[str]]
 
 
-def repair_pending(journal: Any, manifest: dict[str, Any]) -> None:
+def repair_pending(journal: Journal, manifest: Manifest) -> None:
     """Settle one pending action and record the outcome in its manifest."""
-    repair = _REPAIRS.get(manifest["op"])
+    repair = _REPAIRS.get(manifest.op)
     try:
         if repair is None:
-            raise JournalError(f"unknown operation {manifest['op']!r}")
+            raise JournalError(f"unknown operation {manifest.op!r}")
         status, notes = repair(_Ctx(journal, manifest))
     except (JournalError, OSError) as exc:
         status, notes = "failed", [f"could not settle this interrupted action: {exc}"]
-    manifest["status"] = status
+    manifest.status = status
     if notes:
-        manifest["repair"] = notes
+        manifest.repair = notes
     if status == "done":
-        manifest["after"] = _states_now(manifest)
-    manifest["repaired_at"] = journal.now()
+        manifest.after = RecordedStates.of(_states_now(manifest))
+    manifest.repaired_at = journal.now()
     journal.write_manifest(manifest)
 
 
-def repair_undoing(journal: Any, manifest: dict[str, Any]) -> None:
+def repair_undoing(journal: Journal, manifest: Manifest) -> None:
     """Finish an undo that was interrupted: the steps before `next` are done; settle and run the rest."""
-    undo = manifest.get("undo", {})
-    steps = undo.get("steps", [])
+    undo = manifest.undo or UndoProgress()
+    steps = undo.steps
     notes: list[str] = []
-    status = "undone"
+    status: ManifestStatus = "undone"
     try:
-        for index in range(int(undo.get("next", 0)), len(steps)):
+        for index in range(undo.next, len(steps)):
             note = settle_step(steps[index])
             if note:
                 notes.append(note)
     except (JournalError, OSError) as exc:
         status = "failed"
         notes.append(f"could not finish the interrupted undo: {exc}")
-    manifest["status"] = status
+    manifest.status = status
     if status == "undone":
-        manifest["undone_at"] = journal.now()
+        manifest.undone_at = journal.now()
     if notes:
-        manifest["repair"] = notes
-    manifest["repaired_at"] = journal.now()
+        manifest.repair = notes
+    manifest.repaired_at = journal.now()
     journal.write_manifest(manifest)
 
 
-def _states_now(manifest: dict[str, Any]) -> dict[str, Any]:
-    if manifest["op"] == "mkdir":
-        return {"path": fs.public_state(fs.state_of(manifest["path"], shallow=True))}
-    if manifest["op"] == "chmod":
-        is_dir = manifest["before"]["path"].get("kind") == "dir"
-        return {"path": fs.public_state(fs.state_of(manifest["path"], shallow=is_dir))}
-    states = {"path": fs.public_state(fs.state_of(manifest["path"]))}
-    if manifest.get("dest"):
-        states["dest"] = fs.public_state(fs.state_of(manifest["dest"]))
+def _states_now(manifest: Manifest) -> dict[str, dict[str, Any]]:
+    if manifest.op == "mkdir":
+        return {"path": fs.public_state(fs.state_of(manifest.path, shallow=True))}
+    if manifest.op == "chmod":
+        is_dir = manifest.before.path is not None and manifest.before.path.kind == "dir"
+        return {"path": fs.public_state(fs.state_of(manifest.path, shallow=is_dir))}
+    states = {"path": fs.public_state(fs.state_of(manifest.path))}
+    if manifest.dest:
+        states["dest"] = fs.public_state(fs.state_of(manifest.dest))
     return states
 
 
 class _Ctx:
-    def __init__(self, journal: Any, manifest: dict[str, Any]) -> None:
+    def __init__(self, journal: Journal, manifest: Manifest) -> None:
         self.journal, self.m = journal, manifest
-        self.id = manifest["id"]
+        self.id = manifest.id
         self.notes: list[str] = []
 
     def obj(self, slot: str) -> str:
         return self.journal.object_path(self.id, slot)
 
     def tmp_beside(self, path: str) -> str:
-        return os.path.join(fs.split(path)[0], self.m["tmp"])
+        return os.path.join(fs.split(path)[0], self.m.tmp)
+
+    def destination(self) -> str:
+        if self.m.dest is None:
+            raise JournalError("the manifest records no destination")
+        return self.m.dest
 
     def remove_ours(self, path: str) -> bool:
         """Remove a temp file or partial copy that this action made; True if there was one."""
@@ -98,12 +107,13 @@ class _Ctx:
         if note:
             self.notes.append(note)
 
-    def existed(self, slot: str) -> bool:
-        return self.m["before"].get(slot, fs.MISSING)["kind"] != "missing"
+    def existed(self, slot: Literal["path", "dest"]) -> bool:
+        state = self.m.before.slot(slot)
+        return state is not None and not state.missing
 
 
 def _repair_write(ctx: _Ctx) -> Outcome:
-    path = ctx.m["path"]
+    path = ctx.m.path
     tmp_there = ctx.remove_ours(ctx.tmp_beside(path))  # a temp still there: the rename into place never happened
     current = fs.state_of(path)
     if not ctx.existed("path"):
@@ -118,7 +128,8 @@ def _repair_write(ctx: _Ctx) -> Outcome:
         ctx.restore("path", path)
         return "abandoned", ctx.notes
     same_inode = current.get("ino") is not None and current.get("ino") == kept.get("ino")
-    untouched = fs.same_state(current, ctx.m["before"]["path"])
+    before = ctx.m.before.path
+    untouched = before is not None and fs.same_state(current, before.as_state())
     if same_inode or untouched:
         ctx.remove_ours(obj)  # an extra link to, or a copy of, the original that is still in place
         return "abandoned", ctx.notes
@@ -129,7 +140,7 @@ def _repair_write(ctx: _Ctx) -> Outcome:
 
 
 def _repair_mkdir(ctx: _Ctx) -> Outcome:
-    created = ctx.m["created"]
+    created = ctx.m.created
     if all(fs.state_of(folder, shallow=True)["kind"] == "dir" for folder in created):
         return "done", ctx.notes
     for folder in reversed(created):
@@ -143,7 +154,7 @@ def _repair_mkdir(ctx: _Ctx) -> Outcome:
 
 
 def _repair_copy(ctx: _Ctx) -> Outcome:
-    dest = ctx.m["dest"]
+    dest = ctx.destination()
     if ctx.existed("dest"):
         ctx.settle(dest, "dest")
     tmp_there = ctx.remove_ours(ctx.tmp_beside(dest))
@@ -162,11 +173,11 @@ def _repair_copy(ctx: _Ctx) -> Outcome:
 
 
 def _repair_move(ctx: _Ctx) -> Outcome:
-    src, dest = ctx.m["path"], ctx.m["dest"]
+    src, dest = ctx.m.path, ctx.destination()
     aside = ctx.existed("dest")
     if aside:
         ctx.settle(dest, "dest")
-    if not ctx.m.get("cross_device"):
+    if not ctx.m.cross_device:
         src_there, dest_there = fs.lexists(src), fs.lexists(dest)
         if not src_there and dest_there:
             return "done", ctx.notes
@@ -191,7 +202,7 @@ def _repair_move(ctx: _Ctx) -> Outcome:
 
 
 def _repair_delete(ctx: _Ctx) -> Outcome:
-    path = ctx.m["path"]
+    path = ctx.m.path
     ctx.settle(path, "path")
     if fs.lexists(path):
         return "abandoned", ctx.notes
@@ -201,8 +212,8 @@ def _repair_delete(ctx: _Ctx) -> Outcome:
 
 
 def _repair_chmod(ctx: _Ctx) -> Outcome:
-    current = fs.state_of(ctx.m["path"], shallow=True)
-    return ("done" if current.get("mode") == ctx.m["mode"] else "abandoned"), ctx.notes
+    current = fs.state_of(ctx.m.path, shallow=True)
+    return ("done" if current.get("mode") == ctx.m.mode else "abandoned"), ctx.notes
 
 
 _REPAIRS = {

@@ -30,7 +30,7 @@ import os
 import platform
 import stat
 import threading
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 
 RESOLVE_NO_XDEV = 0x01
 RESOLVE_NO_MAGICLINKS = 0x02
@@ -105,7 +105,7 @@ def _openat2(dir_fd: int, path: str, flags: int, mode: int, resolve: int, close_
             os.close(dir_fd)
 
 
-def _relative_parts(root: Path, relative: Path | str) -> tuple[str, ...]:
+def _relative_parts(root: Path, relative: PurePath | str) -> tuple[str, ...]:
     """The components of `relative` beneath `root`, refusing NUL, `..`, and absolute paths outside `root`."""
     text = os.fspath(relative)
     if isinstance(text, bytes):
@@ -173,7 +173,7 @@ def _open_by_walking(root_fd: int, parts: tuple[str, ...], flags: int, mode: int
 
 def open_beneath(
     root: Path,
-    relative: Path | str,
+    relative: PurePath | str,
     flags: int,
     mode: int = 0o644,
     *,

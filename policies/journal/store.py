@@ -30,6 +30,15 @@ from typing import Any
 from llmos.policies.journal import fs
 from llmos.policies.journal import move as mv
 from llmos.policies.journal.fs import JournalError, NothingToUndo, UnknownUndoTarget, shown
+from llmos.policies.journal.manifest import (
+    MANIFEST_VERSION,
+    ChmodStep,
+    Manifest,
+    MoveStep,
+    RmdirStep,
+    UndoProgress,
+    UndoStep,
+)
 from llmos.policies.journal.repair import repair_pending, repair_undoing
 from llmos.policies.journal.undo import View, check, run_step
 
@@ -38,9 +47,7 @@ try:
 except ImportError:  # pragma: no cover  (not POSIX: one process at a time is then the caller's business)
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Journal", "JournalEntry", "JournalError", "NothingToUndo", "UndoReport", "UnknownUndoTarget"]
-
-MANIFEST_VERSION = 1
+__all__ = ["Journal", "JournalEntry", "JournalError", "Manifest", "NothingToUndo", "UndoReport", "UnknownUndoTarget"]
 
 
 @dataclass(frozen=True)
@@ -144,7 +151,7 @@ class Journal:
         try:
             last = int(counter.read_text().strip())
         except (OSError, ValueError):
-            last = max((int(m.get("seq", 0)) for m in self.manifests()), default=0)
+            last = max((m.seq for m in self.manifests()), default=0)
         self._write_atomic(counter, f"{last + 1}\n".encode())
         return last + 1
 
@@ -169,38 +176,33 @@ class Journal:
         os.replace(temp, target)
         fs.fsync_dir(str(target.parent))
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        data = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=True).encode("ascii")
-        self._write_atomic(self.actions_dir / f"{manifest['id']}.json", data + b"\n")
+    def write_manifest(self, manifest: Manifest) -> None:
+        data = json.dumps(manifest.to_json(), indent=1, sort_keys=True, ensure_ascii=True).encode("ascii")
+        self._write_atomic(self.actions_dir / f"{manifest.id}.json", data + b"\n")
 
-    def load(self, action_id: str) -> dict[str, Any] | None:
+    def load(self, action_id: str) -> Manifest | None:
+        """The action's manifest; None for no such action, or one unreadable or damaged."""
         if not action_id or "/" in action_id or "\0" in action_id or action_id.startswith("."):
             return None
-        try:
-            return json.loads((self.actions_dir / f"{action_id}.json").read_text(encoding="ascii"))
-        except (OSError, ValueError):
-            return None
+        return _read_manifest(self.actions_dir / f"{action_id}.json")
 
-    def manifests(self) -> list[dict[str, Any]]:
-        """Every readable manifest, oldest first."""
+    def manifests(self) -> list[Manifest]:
+        """Every readable manifest, oldest first (an unreadable or damaged one is skipped)."""
         found = []
         for path in self.actions_dir.glob("*.json"):
             if path.name.startswith("."):
                 continue
-            try:
-                manifest = json.loads(path.read_text(encoding="ascii"))
-            except (OSError, ValueError):
-                continue
-            if isinstance(manifest, dict) and "id" in manifest and "op" in manifest:
+            manifest = _read_manifest(path)
+            if manifest is not None:
                 found.append(manifest)
-        return sorted(found, key=lambda m: (int(m.get("seq", 0)), m["id"]))
+        return sorted(found, key=lambda m: (m.seq, m.id))
 
-    def begin(self, fields: dict[str, Any]) -> dict[str, Any]:
+    def begin(self, fields: dict[str, Any]) -> Manifest:
         """Record an action about to happen ("pending"); the caller holds the lock."""
-        manifest = {
+        manifest = Manifest.model_validate({
             "version": MANIFEST_VERSION, "seq": self.next_seq(), "time": self.now(), "status": "pending",
             "dest": None, "tmp": f".llmos-tmp-{fields['id']}", "cross_device": False, **fields,
-        }
+        })
         self.write_manifest(manifest)
         return manifest
 
@@ -220,7 +222,7 @@ class Journal:
             manifests = self.manifests()
             selected, request_id, single = self._select(target, manifests)
             report = UndoReport(target=target, request_id=request_id)
-            todo = [m for m in reversed(selected) if m["status"] == "done"]
+            todo = [m for m in reversed(selected) if m.status == "done"]
             if not todo:
                 report.refused.append(self._nothing_left(target, selected, single))
                 return report
@@ -239,7 +241,7 @@ class Journal:
                 try:
                     self._reverse(manifest, steps)
                 except (JournalError, OSError) as exc:
-                    report.refused.append(f"undoing action {manifest['id']} failed: {exc}")
+                    report.refused.append(f"undoing action {manifest.id} failed: {exc}")
                     break
                 report.undone.append(_entry(manifest))
             if report.refused and report.undone:
@@ -248,65 +250,64 @@ class Journal:
                 )
             return report
 
-    def _select(self, target: str | None, manifests: list[dict[str, Any]]
-                ) -> tuple[list[dict[str, Any]], str | None, bool]:
+    def _select(self, target: str | None, manifests: list[Manifest]) -> tuple[list[Manifest], str | None, bool]:
         if target is None:
-            done = [m for m in manifests if m["status"] == "done"]
+            done = [m for m in manifests if m.status == "done"]
             if not done:
                 raise NothingToUndo("nothing to undo: the journal has no action that can still be undone")
-            request_id = done[-1]["request_id"]
-            return [m for m in manifests if m["request_id"] == request_id], request_id, False
+            request_id = done[-1].request_id
+            return [m for m in manifests if m.request_id == request_id], request_id, False
         for manifest in manifests:
-            if manifest["id"] == target:
-                return [manifest], manifest["request_id"], True
-        selected = [m for m in manifests if m["request_id"] == target]
+            if manifest.id == target:
+                return [manifest], manifest.request_id, True
+        selected = [m for m in manifests if m.request_id == target]
         if not selected:
             raise UnknownUndoTarget(f"no action or request with id {shown(target)} in the journal "
                                     "(see `llmos undo --list`)")
         return selected, target, False
 
     @staticmethod
-    def _nothing_left(target: str | None, selected: list[dict[str, Any]], single: bool) -> str:
+    def _nothing_left(target: str | None, selected: list[Manifest], single: bool) -> str:
         if single:
             manifest = selected[0]
-            if manifest["status"] == "undone":
-                return f"action {manifest['id']} was already undone ({manifest.get('undone_at', '?')}); " \
-                       "an action is undone once"
-            return f"action {manifest['id']} cannot be undone: it is {manifest['status']}"
+            if manifest.status == "undone":
+                undone_at = manifest.undone_at if "undone_at" in manifest.model_fields_set else "?"
+                return f"action {manifest.id} was already undone ({undone_at}); an action is undone once"
+            return f"action {manifest.id} cannot be undone: it is {manifest.status}"
         counts: dict[str, int] = {}
         for manifest in selected:
-            counts[manifest["status"]] = counts.get(manifest["status"], 0) + 1
+            counts[manifest.status] = counts.get(manifest.status, 0) + 1
         summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
         return f"request {target} has nothing left to undo ({summary})"
 
-    def _reverse(self, manifest: dict[str, Any], steps: list[dict[str, Any]]) -> None:
-        self.object_dir(manifest["id"])
-        manifest["status"] = "undoing"
-        manifest["undo"] = {"steps": steps, "next": 0, "started": self.now()}
+    def _reverse(self, manifest: Manifest, steps: list[UndoStep]) -> None:
+        self.object_dir(manifest.id)
+        manifest.status = "undoing"
+        undo = manifest.undo = UndoProgress(steps=steps, next=0, started=self.now())
         self.write_manifest(manifest)
         for index, step in enumerate(steps):
             if index:
-                manifest["undo"]["next"] = index
+                undo.next = index
                 self.write_manifest(manifest)
             try:
                 run_step(step)
             except (JournalError, OSError) as exc:
                 if index == 0 and _untouched(step):
                     # Nothing moved yet: the action stays done, and the undo can be tried again.
-                    manifest["status"] = "done"
-                    manifest.pop("undo", None)
-                    manifest["error"] = f"an undo failed before changing anything: {exc}"
+                    manifest.status = "done"
+                    manifest.drop_undo()
+                    manifest.error = f"an undo failed before changing anything: {exc}"
                     self.write_manifest(manifest)
                     raise
                 # Finish what can be finished (a step is a rename or a copy + remove); record the outcome.
-                manifest["undo"]["next"] = index
+                undo.next = index
                 repair_undoing(self, manifest)
-                if manifest["status"] == "undone":
+                if manifest.status == "undone":
                     return
                 raise
-        manifest["status"] = "undone"
-        manifest["undone_at"] = self.now()
-        manifest["undo"]["next"] = len(steps)
+        manifest.status = "undone"
+        manifest.undone_at = self.now()
+        undo.next = len(steps)
         self.write_manifest(manifest)
 
     # -- crash repair and pruning ----------------------------------------------------------------------------------
@@ -320,14 +321,14 @@ class Journal:
                 with contextlib.suppress(OSError):
                     leftover.unlink()
             for manifest in self.manifests():
-                if manifest["status"] == "pending":
+                if manifest.status == "pending":
                     repair_pending(self, manifest)
-                elif manifest["status"] == "undoing":
+                elif manifest.status == "undoing":
                     repair_undoing(self, manifest)
                 else:
                     continue
-                line = f"{manifest['id']} ({manifest['op']} {shown(manifest['path'])}): {manifest['status']}"
-                notes.extend([line, *manifest.get("repair", [])])
+                line = f"{manifest.id} ({manifest.op} {shown(manifest.path)}): {manifest.status}"
+                notes.extend([line, *manifest.repair])
         return notes
 
     def prune(self, older_than_days: float) -> int:
@@ -337,43 +338,52 @@ class Journal:
         pruned = 0
         with self.locked():
             for manifest in self.manifests():
-                if manifest["status"] in ("pending", "undoing"):
+                if manifest.status in ("pending", "undoing"):
                     continue
                 try:
-                    when = dt.datetime.fromisoformat(manifest["time"].replace("Z", "+00:00"))
-                except (KeyError, ValueError):
+                    when = dt.datetime.fromisoformat(manifest.time.replace("Z", "+00:00"))
+                except ValueError:
                     continue
                 if when >= cutoff:
                     continue
-                objects = self.objects_dir / manifest["id"]
+                objects = self.objects_dir / manifest.id
                 if objects.exists():
                     with fs.at(str(objects)) as loc:
                         mv.remove_tree(loc)
-                (self.actions_dir / f"{manifest['id']}.json").unlink()
+                (self.actions_dir / f"{manifest.id}.json").unlink()
                 pruned += 1
             fs.fsync_dir(str(self.actions_dir))
         return pruned
 
 
-def _untouched(step: dict[str, Any]) -> bool:
+def _untouched(step: UndoStep) -> bool:
     """Whether a failed first step left everything as it was (a partial copy of a move is cleared first)."""
     try:
-        if step["do"] == "move":
-            mv.settle_transfer(step["from"], step["to"], step["tmp"])
-            return fs.lexists(step["from"]) and not fs.lexists(step["to"])
-        if step["do"] == "rmdir":
-            return fs.lexists(step["path"])
+        if isinstance(step, MoveStep):
+            mv.settle_transfer(step.source, step.to, step.tmp)
+            return fs.lexists(step.source) and not fs.lexists(step.to)
+        if isinstance(step, RmdirStep):
+            return fs.lexists(step.path)
     except (JournalError, OSError):
         return False
-    return step["do"] == "chmod"
+    return isinstance(step, ChmodStep)
 
 
-def _entry(manifest: dict[str, Any]) -> JournalEntry:
-    notes = manifest.get("repair") or []
+def _read_manifest(path: Path) -> Manifest | None:
+    """The manifest in the file at `path`; None when it cannot be read or is not a manifest."""
+    try:
+        raw = json.loads(path.read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return None
+    return Manifest.parse(raw)
+
+
+def _entry(manifest: Manifest) -> JournalEntry:
+    notes = manifest.repair
     return JournalEntry(
-        id=manifest["id"], request_id=manifest.get("request_id", ""), request=manifest.get("request", ""),
-        time=manifest.get("time", ""), tool=manifest.get("tool", ""), op=manifest["op"],
-        paths=tuple(manifest.get("paths") or [manifest["path"]]), status=manifest["status"],
-        seq=int(manifest.get("seq", 0)), undone_at=manifest.get("undone_at"),
-        note="; ".join(notes) if notes else manifest.get("error"),
+        id=manifest.id, request_id=manifest.request_id, request=manifest.request,
+        time=manifest.time, tool=manifest.tool, op=manifest.op,
+        paths=tuple(manifest.paths or [manifest.path]), status=manifest.status,
+        seq=manifest.seq, undone_at=manifest.undone_at,
+        note="; ".join(notes) if notes else manifest.error,
     )

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from llmos.policies.journal import fs
 from llmos.policies.journal import move as mv
 from llmos.policies.journal.fs import JournalError, shown
+from llmos.policies.journal.manifest import ChmodStep, Manifest, MoveStep, RecordedState, RmdirStep, UndoStep
+
+if TYPE_CHECKING:
+    from llmos.policies.journal.store import Journal
 
 Source = str | None
 """Where a path's content comes from in a view: a real path to read it from, or None for missing."""
@@ -80,12 +84,14 @@ class View:
     def move(self, src: str, dst: str) -> None:
         """What is at `src` (with its pending overlays) will be at `dst`; the caller then sets `src`."""
         _, real = self._base(src)
-        carried = [(dst + key[len(src):], table, table[key]) for table in (self.sources, self.modes)
-                   for key in list(table) if key != src and fs.is_within(key, src)]
+        carried_sources = {dst + key[len(src):]: source for key, source in self.sources.items()
+                           if key != src and fs.is_within(key, src)}
+        carried_modes = {dst + key[len(src):]: kept for key, kept in self.modes.items()
+                         if key != src and fs.is_within(key, src)}
         mode = self.modes.get(src)
         self.set(dst, real)
-        for key, table, value in carried:
-            table[key] = value  # type: ignore[index]
+        self.sources.update(carried_sources)
+        self.modes.update(carried_modes)
         if mode is not None:
             self.modes[dst] = mode
 
@@ -104,73 +110,88 @@ def _entry(state: dict[str, Any]) -> list[Any]:
 # -- checks and steps per operation --------------------------------------------------------------------------------
 
 
-def check(journal: Any, manifest: dict[str, Any], view: View) -> tuple[list[str], list[dict[str, Any]]]:
+def check(journal: Journal, manifest: Manifest, view: View) -> tuple[list[str], list[UndoStep]]:
     """Problems that forbid undoing `manifest` in `view` (empty when it may go ahead), and the steps that reverse
     it. The view is updated to the state after those steps."""
-    op = manifest["op"]
+    op = manifest.op
     checker = _CHECKS.get(op)
     if checker is None:
-        return [f"action {manifest['id']}: unknown operation {op!r}; cannot undo it"], []
+        return [f"action {manifest.id}: unknown operation {op!r}; cannot undo it"], []
     problems: list[str] = []
-    steps: list[dict[str, Any]] = []
+    steps: list[UndoStep] = []
     try:
         checker(_Plan(journal, manifest, view, problems, steps))
     except JournalError as exc:
-        problems.append(f"refusing to undo action {manifest['id']} ({op}): {exc}")
+        problems.append(f"refusing to undo action {manifest.id} ({op}): {exc}")
     except OSError as exc:
-        problems.append(f"refusing to undo action {manifest['id']} ({op}): {exc.strerror or exc}")
+        problems.append(f"refusing to undo action {manifest.id} ({op}): {exc.strerror or exc}")
     return problems, steps
 
 
 class _Plan:
-    def __init__(self, journal: Any, manifest: dict[str, Any], view: View, problems: list[str],
-                 steps: list[dict[str, Any]]) -> None:
+    def __init__(self, journal: Journal, manifest: Manifest, view: View, problems: list[str],
+                 steps: list[UndoStep]) -> None:
         self.journal, self.m, self.view, self.problems, self.steps = journal, manifest, view, problems, steps
-        self.id = manifest["id"]
+        self.id = manifest.id
 
     def obj(self, slot: str) -> str:
         return self.journal.object_path(self.id, slot)
 
-    def expect(self, path: str, expected: dict[str, Any], *, shallow: bool = False, check_mode: bool = True) -> None:
+    def recorded(self, states: Literal["before", "after"], slot: Literal["path", "dest"]) -> RecordedState:
+        """The state the manifest recorded (`before` or `after`) for `slot`; one it lacks is a damaged manifest."""
+        state = (self.m.before if states == "before" else self.m.after).slot(slot)
+        if state is None:
+            raise JournalError(f"the manifest records no {states} state for its {slot}")
+        return state
+
+    def expect(self, path: str, expected: RecordedState | dict[str, Any], *, shallow: bool = False,
+               check_mode: bool = True) -> None:
+        expected_state = expected.as_state() if isinstance(expected, RecordedState) else expected
         current = self.view.state(path, shallow=shallow)
-        if not fs.same_state(current, expected, check_mode=check_mode):
+        if not fs.same_state(current, expected_state, check_mode=check_mode):
             self.problems.append(
-                f"refusing to undo action {self.id} ({self.m['op']}): {shown(path)} changed since the action "
-                f"({fs.describe_change(current, expected)})"
+                f"refusing to undo action {self.id} ({self.m.op}): {shown(path)} changed since the action "
+                f"({fs.describe_change(current, expected_state)})"
             )
 
     def expect_missing(self, path: str) -> None:
         if self.view.state(path, shallow=True)["kind"] != "missing":
             self.problems.append(
-                f"refusing to undo action {self.id} ({self.m['op']}): {shown(path)} exists again since the action; "
+                f"refusing to undo action {self.id} ({self.m.op}): {shown(path)} exists again since the action; "
                 "move it away first"
             )
 
-    def expect_object(self, slot: str, expected: dict[str, Any]) -> None:
+    def expect_object(self, slot: str, expected: RecordedState) -> None:
         current = fs.state_of(self.obj(slot))
-        if not fs.same_state(current, expected):
+        if not fs.same_state(current, expected.as_state()):
             self.problems.append(
-                f"refusing to undo action {self.id} ({self.m['op']}): the journal's copy of "
-                f"{shown(self.m['path'] if slot == 'path' else self.m['dest'])} is missing or was changed"
+                f"refusing to undo action {self.id} ({self.m.op}): the journal's copy of "
+                f"{shown(self.m.path if slot == 'path' else self.destination())} is missing or was changed"
             )
 
+    def destination(self) -> str:
+        """A copy's or move's destination; one the manifest lacks is a damaged manifest."""
+        if self.m.dest is None:
+            raise JournalError("the manifest records no destination")
+        return self.m.dest
+
     def move(self, src: str, dst: str) -> None:
-        self.steps.append({"do": "move", "from": src, "to": dst, "tmp": f".llmos-xfer-{self.id}-u{len(self.steps)}"})
+        self.steps.append(MoveStep(do="move", source=src, to=dst, tmp=f".llmos-xfer-{self.id}-u{len(self.steps)}"))
 
 
 def _check_write(plan: _Plan) -> None:
-    path, before, after = plan.m["path"], plan.m["before"]["path"], plan.m["after"]["path"]
+    path, before, after = plan.m.path, plan.recorded("before", "path"), plan.recorded("after", "path")
     plan.expect(path, after)
-    if before["kind"] != "missing":
+    if not before.missing:
         plan.expect_object("path", before)
     plan.move(path, plan.obj("undone-path"))
-    if before["kind"] != "missing":
+    if not before.missing:
         plan.move(plan.obj("path"), path)
-    plan.view.set(path, plan.obj("path") if before["kind"] != "missing" else None)
+    plan.view.set(path, plan.obj("path") if not before.missing else None)
 
 
 def _check_mkdir(plan: _Plan) -> None:
-    for folder in reversed(plan.m["created"]):
+    for folder in reversed(plan.m.created):
         current = plan.view.state(folder)
         if current["kind"] != "dir":
             plan.problems.append(f"refusing to undo action {plan.id} (mkdir): {shown(folder)} is no longer a folder")
@@ -179,55 +200,57 @@ def _check_mkdir(plan: _Plan) -> None:
                 f"refusing to undo action {plan.id} (mkdir): {shown(folder)} is not empty any more; "
                 "a folder is removed only while empty"
             )
-        plan.steps.append({"do": "rmdir", "path": folder})
+        plan.steps.append(RmdirStep(do="rmdir", path=folder))
         plan.view.set(folder, None)
 
 
 def _check_copy(plan: _Plan) -> None:
-    dest, before = plan.m["dest"], plan.m["before"]["dest"]
-    plan.expect(dest, plan.m["after"]["dest"])
-    if before["kind"] != "missing":
+    dest, before = plan.destination(), plan.recorded("before", "dest")
+    plan.expect(dest, plan.recorded("after", "dest"))
+    if not before.missing:
         plan.expect_object("dest", before)
     plan.move(dest, plan.obj("undone-dest"))
-    if before["kind"] != "missing":
+    if not before.missing:
         plan.move(plan.obj("dest"), dest)
-    plan.view.set(dest, plan.obj("dest") if before["kind"] != "missing" else None)
+    plan.view.set(dest, plan.obj("dest") if not before.missing else None)
 
 
 def _check_move(plan: _Plan) -> None:
-    src, dest = plan.m["path"], plan.m["dest"]
-    before_dest = plan.m["before"]["dest"]
+    src, dest = plan.m.path, plan.destination()
+    before_dest = plan.recorded("before", "dest")
     plan.expect_missing(src)
-    plan.expect(dest, plan.m["after"]["dest"])
-    if before_dest["kind"] != "missing":
+    plan.expect(dest, plan.recorded("after", "dest"))
+    if not before_dest.missing:
         plan.expect_object("dest", before_dest)
-    if plan.m.get("cross_device"):
-        plan.expect_object("path", plan.m["before"]["path"])
+    if plan.m.cross_device:
+        plan.expect_object("path", plan.recorded("before", "path"))
         plan.move(dest, plan.obj("undone-dest"))
         plan.move(plan.obj("path"), src)
         plan.view.set(src, plan.obj("path"))
     else:
         plan.move(dest, src)
         plan.view.move(dest, src)
-    if before_dest["kind"] != "missing":
+    if not before_dest.missing:
         plan.move(plan.obj("dest"), dest)
-    plan.view.set(dest, plan.obj("dest") if before_dest["kind"] != "missing" else None)
+    plan.view.set(dest, plan.obj("dest") if not before_dest.missing else None)
 
 
 def _check_delete(plan: _Plan) -> None:
-    path = plan.m["path"]
+    path = plan.m.path
     plan.expect_missing(path)
-    plan.expect_object("path", plan.m["before"]["path"])
+    plan.expect_object("path", plan.recorded("before", "path"))
     plan.move(plan.obj("path"), path)
     plan.view.set(path, plan.obj("path"))
 
 
 def _check_chmod(plan: _Plan) -> None:
-    path, before, after = plan.m["path"], plan.m["before"]["path"], plan.m["after"]["path"]
+    path, before, after = plan.m.path, plan.recorded("before", "path"), plan.recorded("after", "path")
+    if before.mode is None:
+        raise JournalError("the manifest records no mode to restore")
     # A file's content must also be what the action left; a folder's contents may have changed meanwhile.
-    plan.expect(path, {key: after.get(key) for key in ("kind", "mode", "sha256")}, shallow=after["kind"] != "file")
-    plan.steps.append({"do": "chmod", "path": path, "mode": before["mode"]})
-    plan.view.set_mode(path, before["mode"])
+    plan.expect(path, {"kind": after.kind, "mode": after.mode, "sha256": after.sha256}, shallow=after.kind != "file")
+    plan.steps.append(ChmodStep(do="chmod", path=path, mode=before.mode))
+    plan.view.set_mode(path, before.mode)
 
 
 _CHECKS = {
@@ -239,17 +262,15 @@ _CHECKS = {
 # -- carrying out steps --------------------------------------------------------------------------------------------
 
 
-def run_step(step: dict[str, Any]) -> None:
-    if step["do"] == "move":
-        mv.transfer(step["from"], step["to"], step["tmp"])
-    elif step["do"] == "rmdir":
-        with fs.at(step["path"]) as loc:
+def run_step(step: UndoStep) -> None:
+    if isinstance(step, MoveStep):
+        mv.transfer(step.source, step.to, step.tmp)
+    elif isinstance(step, RmdirStep):
+        with fs.at(step.path) as loc:
             os.rmdir(loc.name, dir_fd=loc.dir_fd)
-    elif step["do"] == "chmod":
-        chmod_at(step["path"], step["mode"])
     else:
-        raise JournalError(f"unknown undo step {step['do']!r}")
-    fs.checkpoint(f"undo:{step['do']}")
+        chmod_at(step.path, step.mode)
+    fs.checkpoint(f"undo:{step.do}")
 
 
 def chmod_at(path: str, mode: int) -> None:
@@ -274,26 +295,25 @@ def chmod_at(path: str, mode: int) -> None:
             os.close(fd)
 
 
-def settle_step(step: dict[str, Any]) -> str | None:
+def settle_step(step: UndoStep) -> str | None:
     """Finish one step of an interrupted undo (idempotent); returns a note when it could not."""
-    if step["do"] == "move":
-        note = mv.settle_transfer(step["from"], step["to"], step["tmp"])
+    if isinstance(step, MoveStep):
+        note = mv.settle_transfer(step.source, step.to, step.tmp)
         if note:
             return note
-        src_there, dst_there = fs.lexists(step["from"]), fs.lexists(step["to"])
+        src_there, dst_there = fs.lexists(step.source), fs.lexists(step.to)
         if src_there and not dst_there:
-            mv.transfer(step["from"], step["to"], step["tmp"])
+            mv.transfer(step.source, step.to, step.tmp)
         elif not src_there and not dst_there:
-            return f"neither {shown(step['from'])} nor {shown(step['to'])} exists"
+            return f"neither {shown(step.source)} nor {shown(step.to)} exists"
         return None
-    if step["do"] == "rmdir":
-        with fs.at(step["path"]) as loc:
+    if isinstance(step, RmdirStep):
+        with fs.at(step.path) as loc:
             if loc.exists():
                 with contextlib.suppress(OSError):
                     os.rmdir(loc.name, dir_fd=loc.dir_fd)
                 if loc.exists():
-                    return f"{shown(step['path'])} was left in place: it is not empty"
+                    return f"{shown(step.path)} was left in place: it is not empty"
         return None
-    if step["do"] == "chmod":
-        chmod_at(step["path"], step["mode"])
+    chmod_at(step.path, step.mode)
     return None

@@ -80,7 +80,7 @@ def short_result(step: Step) -> str | None:
 
 
 class StepCard(Vertical):
-    """One step. `refresh_step` re-renders it from the (mutable) Step the session updates."""
+    """One step. `refresh_step` re-renders it from `step`, the latest snapshot an event brought."""
 
     @dataclass
     class Answered(Message):

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from llmos.policies.audit import GENESIS, AuditLog, audit_key_from_keyring, canonical_json, record_hash
+from llmos.policies.audit import GENESIS, AuditEntry, AuditLog, audit_key_from_keyring, canonical_json, record_hash
 from trees import isolate_xdg, use_memory_keyring
 
 from llmos.commands import log as log_command
@@ -31,10 +31,10 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def steps(log: AuditLog, count: int) -> AuditLog:
     for number in range(1, count + 1):
         decision = "deny" if number == 2 else "allow"
-        log.append({"request_id": f"r{number}", "request": f"request {number}", "tool": "files.delete",
-                    "args": {"path": f"~/file{number}"}, "decision": decision, "rule": f"rule-{number}",
-                    "approved": decision == "allow", "status": "denied" if decision == "deny" else "ok",
-                    "undo_id": f"u{number}"})
+        log.append(AuditEntry(request_id=f"r{number}", request=f"request {number}", tool="files.delete",
+                              args={"path": f"~/file{number}"}, decision=decision, rule=f"rule-{number}",
+                              approved=decision == "allow", status="denied" if decision == "deny" else "ok",
+                              undo_id=f"u{number}"))
     return log
 
 
@@ -201,7 +201,7 @@ def test_the_log_is_not_written_through_a_planted_symlink(tmp_path):
     victim.write_text("alias ls='ls --color'\n")
     os.symlink(victim, tmp_path / "audit.jsonl")
     with pytest.raises(OSError):
-        AuditLog(tmp_path / "audit.jsonl").append({"request": "x"})
+        AuditLog(tmp_path / "audit.jsonl").append(AuditEntry(request="x"))
     assert victim.read_text() == "alias ls='ls --color'\n"
 
 
@@ -209,7 +209,7 @@ def test_the_head_is_not_written_through_a_planted_symlink(tmp_path):
     victim = tmp_path / "victim"
     victim.write_text("keep me\n")
     os.symlink(victim, tmp_path / ".audit.head.tmp")
-    AuditLog(tmp_path / "audit.jsonl").append({"request": "x"})
+    AuditLog(tmp_path / "audit.jsonl").append(AuditEntry(request="x"))
     assert victim.read_text() == "keep me\n"
     assert AuditLog(tmp_path / "audit.jsonl").verify().ok
 
@@ -217,10 +217,11 @@ def test_the_head_is_not_written_through_a_planted_symlink(tmp_path):
 def test_secrets_in_requests_and_arguments_never_reach_the_log(tmp_path):
     keyring_secret = "s3cret-from-the-keyring-0001"
     log = AuditLog(tmp_path / "audit.jsonl", redact_values={keyring_secret})
-    log.append({"request": f"set my token to ghp_{'x' * 36} and use {keyring_secret}", "tool": "shell.run",
-                "args": {"argv": ["mysql", "--password=hunter2hunter2", "-e", "select 1"],
-                         "env": {"AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG"}, "api_key": "sk-" + "y" * 40},
-                "result": f"AKIAIOSFODNN7EXAMPLE {keyring_secret}"})
+    log.append(AuditEntry.model_validate({
+        "request": f"set my token to ghp_{'x' * 36} and use {keyring_secret}", "tool": "shell.run",
+        "args": {"argv": ["mysql", "--password=hunter2hunter2", "-e", "select 1"],
+                 "env": {"AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG"}, "api_key": "sk-" + "y" * 40},
+        "result": f"AKIAIOSFODNN7EXAMPLE {keyring_secret}"}))
     raw = log.path.read_bytes()
     for secret in (b"ghp_xxxx", keyring_secret.encode(), b"hunter2hunter2", b"wJalrXUtnFEMI", b"sk-yyyy",
                    b"AKIAIOSFODNN7EXAMPLE"):
@@ -241,8 +242,8 @@ def run_log(argv: list[str]) -> int:
 
 def test_terminal_escapes_in_records_are_shown_escaped_by_llmos_log(capsys):
     log = AuditLog(data_dir() / "audit.jsonl", key=audit_key_from_keyring())
-    log.append({"request": "innocent\x1b]0;pwned\x07\x1b[2J\u202eexe.txt\nrm -rf ~", "tool": "files.read\x1b[31m",
-                "decision": "allow", "rule": "r\u200b", "status": "ok", "undo_id": "\x9b31m"})
+    log.append(AuditEntry(request="innocent\x1b]0;pwned\x07\x1b[2J\u202eexe.txt\nrm -rf ~", tool="files.read\x1b[31m",
+                          decision="allow", rule="r\u200b", status="ok", undo_id="\x9b31m"))
     assert run_log(["log"]) == 0
     out = capsys.readouterr().out
     for raw in ("\x1b", "\x07", "\u202e", "\u200b", "\x9b"):

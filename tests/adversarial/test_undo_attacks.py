@@ -286,8 +286,8 @@ def test_two_processes_worth_of_threads_do_not_interleave_actions(journal, tree)
         thread.join()
     assert not errors
     manifests = journal.manifests()
-    assert len(manifests) == 40 and all(m["status"] == "done" for m in manifests)
-    assert len({m["seq"] for m in manifests}) == 40
+    assert len(manifests) == 40 and all(m.status == "done" for m in manifests)
+    assert len({m.seq for m in manifests}) == 40
     for number in range(4):
         assert journal.undo(f"req-{number}").ok
     assert not list(tree.glob("w*.txt"))

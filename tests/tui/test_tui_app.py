@@ -213,8 +213,8 @@ async def test_ctrl_z_undoes_the_last_request_and_audits_it(tui_home: Path, tmp_
         assert "undone: move" in transcript_text(app)
     assert (tui_home / "Downloads/report.pdf").exists() and not (tui_home / "Documents/report.pdf").exists()
     records = open_audit_log(create_key=False).records()
-    assert [r["tool"] for r in records] == ["files.move", "undo"]
-    assert records[-1]["status"] == "ok" and records[-1]["undone"]
+    assert [r.tool for r in records] == ["files.move", "undo"]
+    assert records[-1].status == "ok" and records[-1].undone
 
 
 @pilot_test

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import llmos.shell.approval
@@ -81,13 +82,11 @@ def test_shows_tool_rule_reason_and_preview_before_asking(keys: PipeInput) -> No
 def test_control_characters_in_the_shown_lines_are_escaped(keys: PipeInput) -> None:
     """An escape sequence in a reason or in the call's arguments is shown as text, never sent to the terminal;
     the already-escaped preview is not escaped twice."""
-    step = delete_step(reason="evil \x1b[2J reason\u202e")
-    step.preview = []
-    step.args = {"path": "~/a\x1b]0;title\x07"}
+    step = replace(delete_step(reason="evil \x1b[2J reason\u202e"), preview=[], args={"path": "~/a\x1b]0;title\x07"})
     _, shown = reply_to(step, "n", keys)
     assert "\x1b" not in shown and "\u202e" not in shown and "\x07" not in shown
     assert "evil \\x1b[2J reason\\u202e" in shown
-    step.preview = ["move ~/a\\x1b (1 bytes)"]
+    step = replace(step, preview=["move ~/a\\x1b (1 bytes)"])
     _, shown = reply_to(step, "n", keys)
     assert "    move ~/a\\x1b (1 bytes)" in shown.splitlines()
 

@@ -14,7 +14,7 @@ import keyring.backend
 import keyring.core
 import pytest
 from keyring.backends import fail
-from llmos.policies.audit import NO_KEY_NOTE, AuditLog, audit_key_from_keyring
+from llmos.policies.audit import NO_KEY_NOTE, AuditEntry, AuditLog, audit_key_from_keyring
 from trees import isolate_xdg, use_memory_keyring
 
 from llmos.commands import log as log_command
@@ -43,9 +43,9 @@ def session_log(count: int) -> AuditLog:
     """A log as a session writes it (key from the keyring, created on first use)."""
     log = AuditLog(data_dir() / "audit.jsonl", key=audit_key_from_keyring())
     for number in range(1, count + 1):
-        log.append({"request_id": f"r{number}", "request": f"move the PDFs {number}", "tool": "files.move",
-                    "args": {"path": "~/Downloads/*.pdf"}, "decision": "allow", "rule": "default-write",
-                    "approved": True, "status": "ok", "undo_id": f"r{number}"})
+        log.append(AuditEntry(request_id=f"r{number}", request=f"move the PDFs {number}", tool="files.move",
+                              args={"path": "~/Downloads/*.pdf"}, decision="allow", rule="default-write",
+                              approved=True, status="ok", undo_id=f"r{number}"))
     return log
 
 

@@ -20,6 +20,7 @@ from llmos.policies.audit import (
     GENESIS,
     NO_KEY_NOTE,
     REDACTED,
+    AuditEntry,
     AuditLog,
     audit_key_from_keyring,
     canonical_json,
@@ -43,10 +44,14 @@ def step(number: int, **extra: object) -> dict[str, object]:
             "undo_id": f"20260101T000000-{number:04x}", **extra}
 
 
+def entry(number: int, **extra: object) -> AuditEntry:
+    return AuditEntry.model_validate(step(number, **extra))
+
+
 def write_log(path: Path, count: int, key: bytes | None = None) -> AuditLog:
     log = AuditLog(path, key=key)
     for number in range(1, count + 1):
-        log.append(step(number))
+        log.append(entry(number))
     return log
 
 
@@ -63,8 +68,8 @@ def set_lines(path: Path, content: list[str]) -> None:
 
 def test_append_adds_seq_time_prev_and_hash_chained_from_genesis(tmp_path):
     log = AuditLog(tmp_path / "audit.jsonl")
-    first = log.append(step(1))
-    second = log.append(step(2))
+    first = log.append(entry(1)).as_json()
+    second = log.append(entry(2)).as_json()
     assert (first["seq"], second["seq"]) == (1, 2)
     assert first["prev"] == GENESIS and second["prev"] == first["hash"]
     assert first["time"].endswith("Z") and "T" in first["time"]
@@ -83,7 +88,8 @@ def test_lines_are_canonical_json(tmp_path):
 
 def test_chain_fields_in_the_input_are_replaced(tmp_path):
     log = AuditLog(tmp_path / "audit.jsonl")
-    record = log.append({**step(1), "seq": 99, "prev": "forged", "hash": "forged", "time": "then"})
+    record = log.append(AuditEntry.model_validate(
+        {**step(1), "seq": 99, "prev": "forged", "hash": "forged", "time": "then"})).as_json()
     assert record["seq"] == 1 and record["prev"] == GENESIS and record["hash"] != "forged"
     assert log.verify().ok
 
@@ -109,8 +115,8 @@ def test_head_holds_seq_hash_and_hmac_with_a_key(tmp_path):
 
 def test_records_returns_the_last_n(tmp_path):
     log = write_log(tmp_path / "audit.jsonl", 5)
-    assert [r["seq"] for r in log.records()] == [1, 2, 3, 4, 5]
-    assert [r["seq"] for r in log.records(last=2)] == [4, 5]
+    assert [r.seq for r in log.records()] == [1, 2, 3, 4, 5]
+    assert [r.seq for r in log.records(last=2)] == [4, 5]
     assert AuditLog(tmp_path / "none.jsonl").records() == []
 
 
@@ -119,7 +125,7 @@ def test_concurrent_appends_keep_one_chain(tmp_path):
 
     def worker(number: int) -> None:
         for index in range(20):
-            AuditLog(log.path, key=KEY).append(step(number * 100 + index))
+            AuditLog(log.path, key=KEY).append(entry(number * 100 + index))
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
     for thread in threads:
@@ -128,7 +134,7 @@ def test_concurrent_appends_keep_one_chain(tmp_path):
         thread.join()
     result = log.verify()
     assert result.ok, result.problems
-    assert result.records == 80 and [r["seq"] for r in log.records()] == list(range(1, 81))
+    assert result.records == 80 and [r.seq for r in log.records()] == list(range(1, 81))
 
 
 # -- verification --------------------------------------------------------------------------------------------------
@@ -274,7 +280,7 @@ def test_malformed_lines_are_detected(tmp_path):
 def test_append_after_truncation_does_not_hide_it(tmp_path):
     log = write_log(tmp_path / "audit.jsonl", 5, key=KEY)
     set_lines(log.path, lines(log.path)[:3])
-    log.append(step(6))
+    log.append(entry(6))
     result = log.verify()
     assert not result.ok and any("removed" in p for p in result.problems)
 
@@ -284,8 +290,8 @@ def test_append_over_a_forged_head_marks_it_for_good(tmp_path):
     head = json.loads(log.head_path.read_text())
     head["hmac"] = "0" * 64
     log.head_path.write_text(json.dumps(head))
-    log.append(step(4))
-    log.append(step(5))
+    log.append(entry(4))
+    log.append(entry(5))
     result = log.verify()
     assert not result.ok and any("tampered" in p for p in result.problems)
 
@@ -312,12 +318,12 @@ def test_a_crash_after_the_record_is_written_is_accounted_for(tmp_path, monkeypa
     log = write_log(tmp_path / "audit.jsonl", 2, key=KEY)
     crash_on_head_write(monkeypatch, 2)
     with pytest.raises(SimulatedCrash):
-        log.append(step(3))
+        log.append(entry(3))
     monkeypatch.undo()
     result = log.verify()
     assert result.ok and result.records == 3, result.problems
     assert any("interrupted after the record was written" in note for note in result.notes)
-    log.append(step(4))
+    log.append(entry(4))
     result = log.verify()
     assert result.ok and result.records == 4 and not result.notes
 
@@ -326,16 +332,16 @@ def test_a_crash_before_the_record_is_written_is_accounted_for(tmp_path, monkeyp
     log = write_log(tmp_path / "audit.jsonl", 2, key=KEY)
     crash_on_head_write(monkeypatch, 1)
     with pytest.raises(SimulatedCrash):
-        log.append(step(3))
+        log.append(entry(3))
     crash_on_head_write(monkeypatch, 2)
     with pytest.raises(SimulatedCrash):
-        log.append(step(3))  # this time the head named record 3, and then the process died
+        log.append(entry(3))  # this time the head named record 3, and then the process died
     monkeypatch.undo()
     assert len(lines(log.path)) == 3
     log.path.write_text("".join(line + "\n" for line in lines(log.path)[:2]))  # as if the write never landed
     result = log.verify()
     assert result.ok and any("interrupted before the record was written" in n for n in result.notes)
-    log.append(step(3))
+    log.append(entry(3))
     result = log.verify()
     assert result.ok and result.records == 3
 
@@ -344,7 +350,7 @@ def test_a_torn_last_line_does_not_swallow_the_next_record(tmp_path):
     log = write_log(tmp_path / "audit.jsonl", 2)
     with open(log.path, "ab") as handle:
         handle.write(b'{"seq": 3, "ti')
-    log.append(step(3))
+    log.append(entry(3))
     result = log.verify()
     assert result.records == 3 and sum("malformed" in p for p in result.problems) == 1
 
@@ -367,7 +373,7 @@ def test_ordinary_keys_are_not_secret(name):
 def test_secret_values_never_reach_the_file(tmp_path):
     secret = "correct-horse-battery-staple"
     log = AuditLog(tmp_path / "audit.jsonl", redact_values={secret})
-    record = log.append({
+    record = log.append(AuditEntry.model_validate({
         "request": f"log in with {secret} please",
         "tool": "secrets.get",
         "args": {"name": "github", "password": "hunter2hunter2", "nested": [{"token": "t0k3n-value"}],
@@ -375,7 +381,7 @@ def test_secret_values_never_reach_the_file(tmp_path):
                  "url": "https://user:pa55word@example.com/x", "text": "ghp_" + "a" * 36,
                  "value": secret},
         "result": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----",
-    })
+    })).as_json()
     raw = log.path.read_text()
     for leaked in (secret, "hunter2hunter2", "t0k3n-value", "abc123def456", "abcdefghijklmnop", "pa55word",
                    "ghp_aaaa", "b3BlbnNzaC1rZXk"):
@@ -389,7 +395,7 @@ def test_secret_values_never_reach_the_file(tmp_path):
 def test_redact_values_added_later_apply_to_later_records(tmp_path):
     log = AuditLog(tmp_path / "audit.jsonl")
     log.add_redact_values(["s3cr3t-value"])
-    assert "s3cr3t-value" not in json.dumps(log.append({"request": "use s3cr3t-value"}))
+    assert "s3cr3t-value" not in json.dumps(log.append(AuditEntry(request="use s3cr3t-value")).as_json())
 
 
 def test_redact_makes_any_value_json_safe():
@@ -447,5 +453,5 @@ def test_os_level_append_uses_o_append(tmp_path, monkeypatch):
         return real_open(path, flags, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", spy)
-    AuditLog(tmp_path / "audit.jsonl").append(step(1))
+    AuditLog(tmp_path / "audit.jsonl").append(entry(1))
     assert flags_seen and all(flags & os.O_APPEND for flags in flags_seen)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from fakes import ScriptedBackend, answer, call
+from llmos.policies.audit import AuditRecord
 from llmos.policies.decision import Decision
 from llmos.shell import ask
 from llmos.tools import load_builtin_tools
@@ -255,11 +256,11 @@ def test_client_gone_while_approval_pending_leaves_nothing_half_done(daemon_env:
         while ask_daemon({"op": "status"})["requests_running"] and time.monotonic() < deadline:
             time.sleep(0.05)
     assert (temp_home / "Downloads" / "notes.txt").exists()
-    moves = [record for record in _audit_records() if record.get("tool") == "files.move"]
-    assert moves and moves[-1]["approved"] is False and moves[-1]["status"] == "skipped"
+    moves = [record for record in _audit_records() if record.tool == "files.move"]
+    assert moves and moves[-1].approved is False and moves[-1].status == "skipped"
 
 
-def _audit_records() -> list[dict[str, Any]]:
+def _audit_records() -> list[AuditRecord]:
     from llmos.policies.audit import AuditLog
 
     from llmos.paths import data_dir

@@ -63,7 +63,7 @@ def test_refusals_change_nothing_and_read_as_one_line(setup, what, call, message
 def test_operations_return_the_action_id_as_text(setup):
     journal, ops, tree = setup
     action = ops.write(tree / "new.txt", "text is encoded as UTF-8: é")
-    assert isinstance(action, str) and journal.load(action)["status"] == "done"
+    assert isinstance(action, str) and journal.load(action).status == "done"
     assert (tree / "new.txt").read_bytes() == "text is encoded as UTF-8: é".encode()
 
 
@@ -71,14 +71,14 @@ def test_relative_paths_are_resolved_against_the_working_folder(setup, monkeypat
     journal, ops, tree = setup
     monkeypatch.chdir(tree)
     action = ops.write("relative.txt", b"r")
-    assert journal.load(action)["path"] == str(tree / "relative.txt")
+    assert journal.load(action).path == str(tree / "relative.txt")
 
 
 def test_symlinked_parent_folders_are_recorded_by_their_real_path(setup, tmp_path):
     journal, ops, tree = setup
     os.symlink(tree / "folder", tmp_path / "shortcut")
     action = ops.write(tmp_path / "shortcut" / "f.txt", b"x")
-    assert journal.load(action)["path"] == str(tree / "folder" / "f.txt")
+    assert journal.load(action).path == str(tree / "folder" / "f.txt")
     assert journal.undo(action).ok
 
 
@@ -93,5 +93,5 @@ def test_a_failed_operation_explains_and_records_the_error(setup, monkeypatch):
     with pytest.raises(JournalError, match="could not copy .*Input/output error; nothing was changed"):
         ops.copy(tree / "folder", tree / "copy")
     [manifest] = journal.manifests()
-    assert manifest["status"] == "abandoned" and manifest["error"] == "Input/output error"
+    assert manifest.status == "abandoned" and manifest.error == "Input/output error"
     assert not (tree / "copy").exists()

@@ -70,8 +70,8 @@ def test_undo_is_recorded_in_the_audit_log(isolated, capsys):
     FileOps(journal(), "req-a", "x").write(isolated / "a.txt", b"a")
     assert run_cli(["undo", "req-a"]) == 0
     [record] = AuditLog(data_dir() / "audit.jsonl").records()
-    assert record["tool"] == "undo" and record["args"] == {"target": "req-a"} and record["status"] == "ok"
-    assert record["request_id"] == "req-a" and len(record["undone"]) == 1
+    assert record.tool == "undo" and record.args == {"target": "req-a"} and record.status == "ok"
+    assert record.request_id == "req-a" and record.undone is not None and len(record.undone) == 1
 
 
 def test_unknown_id_is_a_one_line_error_with_exit_2(capsys):

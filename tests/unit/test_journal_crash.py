@@ -107,14 +107,14 @@ def test_crash_during_an_action_is_settled_by_the_next_journal(tmp_path, monkeyp
         op(FileOps(Journal(root), "req", "crash test"), tree)
     monkeypatch.setattr(journal_fs, "checkpoint", lambda name: None)
 
-    pending = [m for m in Journal(root, repair=False).manifests() if m["status"] == "pending"]
+    pending = [m for m in Journal(root, repair=False).manifests() if m.status == "pending"]
     assert len(pending) == 1, "the crash left the manifest pending"
     journal = Journal(root)  # the next start repairs
     [manifest] = journal.manifests()
-    assert manifest["status"] in ("done", "abandoned"), manifest
-    assert journal.repair_notes and manifest["status"] in journal.repair_notes[0]
+    assert manifest.status in ("done", "abandoned"), manifest
+    assert journal.repair_notes and manifest.status in journal.repair_notes[0]
     assert leftovers(tree) == []
-    if manifest["status"] == "abandoned":
+    if manifest.status == "abandoned":
         assert snapshot(tree) == original
         with pytest.raises(NothingToUndo):
             journal.undo()
@@ -133,7 +133,7 @@ def test_crash_before_the_action_changed_anything_is_abandoned(tmp_path, monkeyp
         FileOps(Journal(tmp_path / "j"), "req").write(tree / "notes.txt", b"never written")
     monkeypatch.setattr(journal_fs, "checkpoint", lambda name: None)
     journal = Journal(tmp_path / "j")
-    assert journal.manifests()[0]["status"] == "abandoned"
+    assert journal.manifests()[0].status == "abandoned"
     assert snapshot(tree) == original
 
 
@@ -145,8 +145,8 @@ def test_crash_after_the_rename_is_recorded_as_done_with_the_hash_after(tmp_path
     monkeypatch.setattr(journal_fs, "checkpoint", lambda name: None)
     journal = Journal(tmp_path / "j")
     manifest = journal.manifests()[0]
-    assert manifest["status"] == "done"
-    assert manifest["after"]["path"]["sha256"] == hashlib.sha256(b"written").hexdigest()
+    assert manifest.status == "done"
+    assert manifest.after.path.sha256 == hashlib.sha256(b"written").hexdigest()
     assert (tree / "notes.txt").read_bytes() == b"written"
 
 
@@ -174,7 +174,7 @@ def test_partly_removed_source_after_a_complete_cross_device_copy_is_finished(tm
     monkeypatch.setattr(journal_fs, "checkpoint", lambda name: None)
     (tree / "docs" / "deep" / "b.txt").unlink()  # the removal had got this far
     journal = Journal(tmp_path / "j")
-    assert journal.manifests()[0]["status"] == "done"
+    assert journal.manifests()[0].status == "done"
     assert not (tree / "docs").exists()
     assert journal.undo().ok
     assert snapshot(tree) == original
@@ -194,7 +194,7 @@ def test_failure_mid_action_rolls_back_and_says_nothing_changed(tmp_path, monkey
         FileOps(journal, "req").write(tree / "notes.txt", b"x")
     assert snapshot(tree) == original
     manifest = journal.manifests()[0]
-    assert manifest["status"] == "abandoned" and "No space" in manifest["error"]
+    assert manifest.status == "abandoned" and "No space" in manifest.error
     assert not list(Path(journal.objects_dir).rglob("path")), "the extra link to the original was dropped"
 
 
@@ -224,9 +224,9 @@ def test_crash_during_an_undo_is_rolled_forward(tmp_path, monkeypatch, name, op,
     with pytest.raises(SimulatedCrash):
         Journal(root).undo()
     monkeypatch.setattr(journal_fs, "checkpoint", lambda name: None)
-    assert Journal(root, repair=False).manifests()[0]["status"] == "undoing"
+    assert Journal(root, repair=False).manifests()[0].status == "undoing"
     journal = Journal(root)
-    assert journal.manifests()[0]["status"] == "undone"
+    assert journal.manifests()[0].status == "undone"
     assert snapshot(tree) == original
     assert leftovers(tree) == []
 
@@ -243,7 +243,7 @@ def test_a_failed_first_undo_step_leaves_the_action_undoable(tmp_path, monkeypat
     monkeypatch.setattr(journal_move, "transfer", refuse)
     report = journal.undo(action)
     assert not report.ok and "Permission denied" in report.refused[0]
-    assert journal.load(action)["status"] == "done"
+    assert journal.load(action).status == "done"
     monkeypatch.setattr(journal_move, "transfer", real)
     assert journal.undo(action).ok
     assert (tree / "notes.txt").read_bytes() == b"original notes\n"
@@ -279,9 +279,9 @@ def test_crash_when_the_original_was_copied_not_linked(tmp_path, monkeypatch, po
     journal = Journal(tmp_path / "j")
     manifest = journal.manifests()[0]
     if point == "write:renamed":
-        assert manifest["status"] == "done" and (tree / "notes.txt").read_bytes() == b"new content"
+        assert manifest.status == "done" and (tree / "notes.txt").read_bytes() == b"new content"
         assert journal.undo().ok
     else:
-        assert manifest["status"] == "abandoned"
-        assert not Path(journal.object_path(manifest["id"], "path")).exists(), "the spare copy was dropped"
+        assert manifest.status == "abandoned"
+        assert not Path(journal.object_path(manifest.id, "path")).exists(), "the spare copy was dropped"
     assert snapshot(tree) == original

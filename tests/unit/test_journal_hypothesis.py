@@ -134,7 +134,7 @@ def test_undo_in_any_order_either_succeeds_or_changes_nothing(steps, order):
             if not report.ok:
                 assert not report.undone and snapshot(root) == before
         for action_id in reversed(done):
-            if journal.load(action_id)["status"] == "done":
+            if journal.load(action_id).status == "done":
                 before = snapshot(root)
                 report = journal.undo(action_id)
                 if not report.ok:

@@ -217,7 +217,7 @@ def test_chmod_file_and_folder_and_undo(journal, ops, tree):
     second = ops.chmod(tree / "docs" / "deep", 0o700)
     assert stat.S_IMODE((tree / "notes.txt").stat().st_mode) == 0o600
     manifest = journal.load(first)
-    assert manifest["before"]["path"]["mode"] == 0o640 and manifest["mode"] == 0o600
+    assert manifest.before.path.mode == 0o640 and manifest.mode == 0o600
     undo_ok(journal, second)
     undo_ok(journal, first)
     assert snapshot(tree) == before
@@ -268,7 +268,7 @@ def test_undo_refuses_after_an_outside_edit_and_changes_nothing(journal, ops, tr
     message = " ".join(report.refused)
     assert "notes.txt" in message and "changed since" in message
     assert snapshot(tree) == after_edit
-    assert journal.load(action)["status"] == "done", "a refused undo leaves the action undoable later"
+    assert journal.load(action).status == "done", "a refused undo leaves the action undoable later"
 
 
 def test_request_undo_refuses_as_a_whole_before_changing_anything(journal, tree):
@@ -342,21 +342,21 @@ def test_action_ids_are_short_and_sortable_by_time(journal, ops, tree):
         assert len(stamp) == 15 and stamp[8] == "T" and len(suffix) == 4
     stamps = [action_id.split("-")[0] for action_id in ids]
     assert stamps == sorted(stamps), "later actions never sort before earlier ones"
-    seqs = [journal.load(i)["seq"] for i in ids]
+    seqs = [journal.load(i).seq for i in ids]
     assert seqs == sorted(seqs) and len(set(seqs)) == 5
 
 
 def test_manifest_records_hashes_modes_and_where_the_original_went(journal, ops, tree):
     action = ops.write(tree / "notes.txt", b"new")
     manifest = journal.load(action)
-    assert manifest["status"] == "done" and manifest["op"] == "write"
-    assert manifest["request_id"] == "req-1" and manifest["request"] == "tidy up" and manifest["tool"] == "files.test"
-    assert manifest["before"]["path"]["mode"] == 0o640
-    assert manifest["before"]["path"]["sha256"] != manifest["after"]["path"]["sha256"]
+    assert manifest.status == "done" and manifest.op == "write"
+    assert manifest.request_id == "req-1" and manifest.request == "tidy up" and manifest.tool == "files.test"
+    assert manifest.before.path.mode == 0o640
+    assert manifest.before.path.sha256 != manifest.after.path.sha256
     kept = Path(journal.object_path(action, "path"))
     assert kept.read_bytes() == b"first line\nsecond line\n"
     raw = (journal.actions_dir / f"{action}.json").read_text()
-    assert json.loads(raw) == manifest
+    assert json.loads(raw) == manifest.to_json()
 
 
 def test_journal_folders_are_private(journal):
@@ -368,7 +368,7 @@ def test_prune_forgets_old_actions_and_their_objects(journal, ops, tree):
     action = ops.delete(tree / "notes.txt")
     assert journal.prune(older_than_days=1) == 0
     manifest = journal.load(action)
-    manifest["time"] = "2000-01-01T00:00:00Z"
+    manifest.time = "2000-01-01T00:00:00Z"
     journal.write_manifest(manifest)
     assert journal.prune(older_than_days=1) == 1
     assert journal.load(action) is None and not Path(journal.object_path(action, "path")).exists()
@@ -382,7 +382,7 @@ def test_delete_across_file_systems_copies_then_removes_and_says_so(journal, ops
     before = snapshot(tree)
     action = ops.delete(tree / "docs")
     manifest = journal.load(action)
-    assert manifest["cross_device"] is True
+    assert manifest.cross_device is True
     assert not (tree / "docs").exists()
     assert (Path(journal.object_path(action, "path")) / "deep" / "b.bin").read_bytes() == bytes(range(256))
     undo_ok(journal, action)
@@ -396,7 +396,7 @@ def test_move_across_file_systems_copies_then_journal_deletes_the_source(journal
     before = snapshot(tree)
     action = ops.move(tree / "docs", tree / "dest" / "x.txt", overwrite=True)
     manifest = journal.load(action)
-    assert manifest["cross_device"] is True
+    assert manifest.cross_device is True
     assert (tree / "dest" / "x.txt" / "a.pdf").exists() and not (tree / "docs").exists()
     assert Path(journal.object_path(action, "path")).is_dir(), "the source went to the journal"
     undo_ok(journal, action)
@@ -414,7 +414,7 @@ def test_rename_failing_with_exdev_falls_back_to_copy(journal, ops, tree, monkey
     monkeypatch.setattr(journal_move, "rename_noreplace", no_cross_rename)
     before = snapshot(tree)
     action = ops.move(tree / "notes.txt", tree / "docs" / "notes.txt")
-    assert journal.load(action)["cross_device"] is True
+    assert journal.load(action).cross_device is True
     assert (tree / "docs" / "notes.txt").read_bytes() == b"first line\nsecond line\n"
     monkeypatch.setattr(journal_move, "rename_noreplace", real)
     undo_ok(journal, action)

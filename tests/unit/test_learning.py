@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +72,7 @@ def test_kept_only_when_a_person_approved_and_every_step_ended_ok() -> None:
     assert approved_by_a_person(outcome(read_step(0), approved_step(1)))
     assert not approved_by_a_person(outcome(read_step()))
     assert not approved_by_a_person(outcome(approved_step(), ok=False))
-    failed = approved_step(1)
-    failed.status = "error"
+    failed = replace(approved_step(1), status="error")
     assert not approved_by_a_person(outcome(read_step(0), failed))
     refused = Step(index=0, tool="demo.remove", args={}, decision=ASK, approved=False, status="skipped")
     assert not approved_by_a_person(outcome(refused))
@@ -81,8 +81,7 @@ def test_kept_only_when_a_person_approved_and_every_step_ended_ok() -> None:
 def test_record_keeps_request_calls_answer_and_model_but_no_results(tmp_path: Path) -> None:
     """A kept plan holds the request, the calls as written, the answer, time and model; never a tool result."""
     memory = PlanMemory(tmp_path / "learned.jsonl")
-    step = approved_step()
-    step.result = '{"secret": "contents of a private file"}'
+    step = replace(approved_step(), result='{"secret": "contents of a private file"}')
     kept = memory.record(outcome(step), [PlannedCall("demo.remove", {"path": "~/tmp/*.log"})],
                          ["answer", "demo.remove"])
     assert kept is not None

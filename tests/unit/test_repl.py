@@ -340,7 +340,7 @@ def test_undo_restores_a_moved_file_and_is_audited(
     assert (temp_home / "Downloads" / "notes.txt").read_text() == "hello world\nTODO: buy milk\n"
     assert not (temp_home / "Documents" / "notes.txt").exists()
     assert "undone: move ~/Downloads/notes.txt -> ~/Documents/notes.txt" in outcome.out
-    tools_audited = [record["tool"] for record in AuditLog(data_dir() / "audit.jsonl").records()]
+    tools_audited = [record.tool for record in AuditLog(data_dir() / "audit.jsonl").records()]
     assert tools_audited[-1] == "undo" and "files.move" in tools_audited
     log_lines = outcome.out.split("undone: ", 1)[1].splitlines()
     assert any("files.move" in line for line in log_lines) and any(" undo " in line for line in log_lines)
