@@ -40,6 +40,7 @@ from llmos.daemon.protocol import (
     parse_request,
     parse_run_message,
 )
+from llmos.effects import Effect
 from llmos.errors import LlmosError
 from llmos.events import ApprovalNeeded, Step
 from llmos.paths import config_dir
@@ -107,7 +108,7 @@ class ModelHost:
     def warm(self, model: str | None) -> None:
         """Load the model and evaluate the prefix most requests use (read-only tools), so the first request is fast."""
         session = self.session_for(model, None)
-        tools = session.tools_for(frozenset({"read"}))
+        tools = session.tools_for(frozenset({Effect.READ}))
         session.backend.warm(session.prefix_for(tools)[0])
 
     def unload(self) -> None:

@@ -93,7 +93,7 @@ class FileOps:
                         mv.rename_noreplace(temp, loc)
                     fs.fsync_parent(loc)
                     fs.checkpoint(f"{op}:renamed")
-                except (Exception, KeyboardInterrupt) as exc:
+                except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - repaired in _failed, then re-raised
                     self._failed(manifest, exc)
                 return self._done(manifest, {"path": fs.state_at(loc)})
 
@@ -135,7 +135,7 @@ class FileOps:
                         os.mkdir(loc.name, 0o777, dir_fd=loc.dir_fd)
                         fs.fsync_parent(loc)
                     fs.checkpoint(f"mkdir:{index}")
-            except (Exception, KeyboardInterrupt) as exc:
+            except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - repaired in _failed, then re-raised
                 self._failed(manifest, exc)
             return self._done(manifest, {"path": fs.state_of(target, shallow=True)})
 
@@ -166,7 +166,7 @@ class FileOps:
                     mv.rename_noreplace(temp, dst_loc)
                     fs.fsync_parent(dst_loc)
                     fs.checkpoint("copy:renamed")
-                except (Exception, KeyboardInterrupt) as exc:
+                except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - repaired in _failed, then re-raised
                     self._failed(manifest, exc)
                 return self._done(manifest, {"dest": fs.state_at(dst_loc)})
 
@@ -202,7 +202,7 @@ class FileOps:
                     if cross:
                         self._move_across(manifest, src_loc, dst_loc, target, before_dst)
                     fs.checkpoint("move:moved")
-                except (Exception, KeyboardInterrupt) as exc:
+                except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - repaired in _failed, then re-raised
                     self._failed(manifest, exc)
                 return self._done(manifest, {"path": fs.state_at(src_loc), "dest": fs.state_at(dst_loc)})
 
@@ -233,7 +233,7 @@ class FileOps:
                 try:
                     manifest.cross_device = self._set_aside(target, manifest.id, "path")
                     fs.checkpoint("delete:moved")
-                except (Exception, KeyboardInterrupt) as exc:
+                except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - repaired in _failed, then re-raised
                     self._failed(manifest, exc)
                 return self._done(manifest, {"path": fs.state_at(loc)})
 
@@ -255,7 +255,7 @@ class FileOps:
                 try:
                     chmod_at(target, mode)
                     fs.checkpoint("chmod:done")
-                except (Exception, KeyboardInterrupt) as exc:
+                except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - repaired in _failed, then re-raised
                     self._failed(manifest, exc)
                 return self._done(manifest, {"path": fs.state_at(loc, shallow=before["kind"] == "dir")})
 

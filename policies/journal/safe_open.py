@@ -78,7 +78,8 @@ def openat2_available() -> bool:
                 _libc = ctypes.CDLL(None, use_errno=True)
                 _libc.syscall.restype = ctypes.c_long
                 try:
-                    fd = _openat2(os.open("/", os.O_PATH | os.O_CLOEXEC), ".", os.O_PATH, 0, RESOLVE_BENEATH, close_dir=True)
+                    root_fd = os.open("/", os.O_PATH | os.O_CLOEXEC)
+                    fd = _openat2(root_fd, ".", os.O_PATH, 0, RESOLVE_BENEATH, close_dir=True)
                     os.close(fd)
                     _openat2_state = True
                 except OSError:
@@ -117,7 +118,8 @@ def _relative_parts(root: Path, relative: PurePath | str) -> tuple[str, ...]:
         root_parts = PurePosixPath(os.fspath(root)).parts
         if path.parts[: len(root_parts)] != root_parts:
             raise PathEscapeError(errno.EXDEV, f"absolute path is not beneath {str(root)!r}", text)
-        path = PurePosixPath(*path.parts[len(root_parts) :]) if len(path.parts) > len(root_parts) else PurePosixPath(".")
+        beneath = path.parts[len(root_parts) :]
+        path = PurePosixPath(*beneath) if beneath else PurePosixPath(".")
     parts = tuple(part for part in path.parts if part != ".")
     if ".." in parts:
         raise PathEscapeError(errno.EXDEV, f"'..' is not allowed in a path beneath {str(root)!r}", text)
