@@ -21,7 +21,7 @@ from llmos.fastpath import match_fast_path
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
-from llmos.models.prompt import Turn, build_prefix, render_conversation, user_request
+from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
 from llmos.policies.decision import Policy
 from llmos.streaming import AnswerStreamer
 from llmos.tools.registry import Registry, ToolSpec
@@ -40,7 +40,7 @@ Y"). The intent table's words are broader on purpose (safety gating): "which fil
 the permissions on x" use change words without asking for a change, and their look may be answered at once."""
 CHANGE_EFFECTS = frozenset({"write", "delete"})
 """Effects a request's words can ask for that the model must not claim without a call (see `_change_still_owed`)."""
-OMITTED_RESULT = json.dumps({"note": "this earlier result was dropped to fit the context; call the tool again if needed"})
+
 
 @dataclass(frozen=True)
 class SessionOptions:
