@@ -22,6 +22,7 @@ from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
 from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
+from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
 from llmos.streaming import AnswerStreamer
 from llmos.tools.registry import Registry, ToolSpec
@@ -30,9 +31,7 @@ ANSWER_TOOL = "answer"
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
 CHANGE_CLAUSE = re.compile(
-    r"(?:^|[,;.]|\b(?:and|then|please))\s*(?:then\s+|please\s+)?(?:move|copy|write|save|delete|remove|archive|zip|"
-    r"compress|extract|unzip|rename|append|add|put|make|create|chmod|edit|change|update|replace|back\s+up|tidy|"
-    r"organi[sz]e|clean|empty|wipe|trash|erase|purge|overwrite|fix)\b",
+    r"(?:^|[,;.]|\b(?:and|then|please))\s*(?:then\s+|please\s+)?" + words_pattern(CLAUSE_CHANGE_VERBS) + r"\b",
     re.IGNORECASE,
 )
 """A clause that tells llmos to make a change ("archive X, then delete it", "count them and write the number to
