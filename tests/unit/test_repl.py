@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import RemovalRegistry, ScriptedBackend, answer, call
+from fakes import AllowReadOnlyPolicy, RemovalRegistry, ScriptedBackend, answer, call
 from llmos.policies.audit import AuditLog
-from llmos.policies.decision import AllowReadOnlyPolicy
 from llmos.shell.repl import Repl
 from llmos.shell.repl_input import ReplCompleter
 from llmos.tools import load_builtin_tools
