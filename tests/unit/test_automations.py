@@ -395,7 +395,7 @@ def test_the_rule_schema_compiles_to_a_grammar(builtin_tools) -> None:
 
 
 def test_the_tui_sampler_notes_pending_calls_and_paused_rules(home: Path) -> None:
-    from llmos.sysmon import attention_notes
+    from llmos.shell.sysmon import attention_notes
 
     assert attention_notes() == ()
     store = AutomationStore()
