@@ -16,6 +16,7 @@ from llmos.effects import Effect
 from llmos.errors import UsageError
 from llmos.executor import Safety
 from llmos.models.llama_backend import LlamaBackend, LoadOptions
+from llmos.models.prompt import Turn, render_conversation
 from llmos.models.remote import choose_remote_model
 from llmos.models.resolve import resolve_model
 from llmos.policies.intent import allowed_effects_for
@@ -139,7 +140,7 @@ def _generation_speed(backend: LlamaBackend, new_tokens: int = 48) -> float:
     llm = backend._llm
     llm.reset()
     stream = llm.create_completion(
-        prompt="<|im_start|>user\nCount from one to fifty in words.<|im_end|>\n<|im_start|>assistant\n",
+        prompt=render_conversation([Turn("user", "Count from one to fifty in words.")]),
         max_tokens=new_tokens,
         temperature=0.0,
         stream=True,

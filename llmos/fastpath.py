@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from llmos.policies.change_words import FAST_PATH_CHANGE_WORDS, words_pattern
 from llmos.tools._format import human_size
 
 FOLDER_NAMES_SHOWN = 10
@@ -60,11 +61,7 @@ _POLITE_ENDINGS = re.compile(r"\s+(?:please|for me|right now|now)$", re.IGNORECA
 # More than one clause ("list ~/Downloads and delete the zips", "free memory; then top"): the model's job.
 _MULTI_CLAUSE = re.compile(r"[;,&|\n]|\b(?:and|then|also|plus|after|afterwards|before|but)\b", re.IGNORECASE)
 # Belt and braces: none of the patterns contain these, but a request that says one asks for a change.
-_CHANGE_WORDS = re.compile(
-    r"\b(?:kill|terminate|stop|end|quit|close|delete|remove|erase|trash|move|copy|rename|create|make|write|edit"
-    r"|change|set|install|uninstall|clean|clear|free up|reduce|fix|restart|shut|sort out|empty)\b",
-    re.IGNORECASE,
-)
+_CHANGE_WORDS = re.compile(r"\b" + words_pattern(FAST_PATH_CHANGE_WORDS) + r"\b", re.IGNORECASE)
 
 
 def normalise(request: str) -> str:

@@ -22,7 +22,8 @@ from llmos.fastpath import match_fast_path
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
-from llmos.models.prompt import Turn, build_prefix, render_conversation, user_request
+from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
+from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
 from llmos.streaming import AnswerStreamer
 from llmos.tools.registry import Registry, ToolSpec
@@ -31,9 +32,7 @@ ANSWER_TOOL = "answer"
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
 CHANGE_CLAUSE = re.compile(
-    r"(?:^|[,;.]|\b(?:and|then|please))\s*(?:then\s+|please\s+)?(?:move|copy|write|save|delete|remove|archive|zip|"
-    r"compress|extract|unzip|rename|append|add|put|make|create|chmod|edit|change|update|replace|back\s+up|tidy|"
-    r"organi[sz]e|clean|empty|wipe|trash|erase|purge|overwrite|fix)\b",
+    r"(?:^|[,;.]|\b(?:and|then|please))\s*(?:then\s+|please\s+)?" + words_pattern(CLAUSE_CHANGE_VERBS) + r"\b",
     re.IGNORECASE,
 )
 """A clause that tells llmos to make a change ("archive X, then delete it", "count them and write the number to
@@ -41,9 +40,6 @@ Y"). The intent table's words are broader on purpose (safety gating): "which fil
 the permissions on x" use change words without asking for a change, and their look may be answered at once."""
 CHANGE_EFFECTS = frozenset({Effect.WRITE, Effect.DELETE})
 """Effects a request's words can ask for that the model must not claim without a call (see `_change_still_owed`)."""
-OMITTED_RESULT = json.dumps(
-    {"note": "this earlier result was dropped to fit the context; call the tool again if needed"}
-)
 GeneratedCall = tuple[str, dict[str, Any], str]
 """One model reply made a call: (tool name, validated args, the reply text exactly as generated)."""
 

@@ -7,10 +7,11 @@ CPU, so every line here is paid for in latency: keep it lean and measure it (`ll
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 IM_START = "<|im_start|>"
 IM_END = "<|im_end|>"
@@ -83,6 +84,11 @@ CONDITIONAL_EXAMPLES: tuple[tuple[str, tuple[tuple[Role, str], ...]], ...] = (
         ("assistant", '{"tool": "shell.run", "args": {"argv": ["git", "log", "--oneline", "-3"]}}'),
     )),
 )
+
+OMITTED_RESULT = json.dumps(
+    {"note": "this earlier result was dropped to fit the context; call the tool again if needed"}
+)
+"""What the model reads in place of an old tool result dropped to fit the context."""
 
 Role = Literal["user", "assistant", "tool"]
 
@@ -204,4 +210,46 @@ def build_suggest_prefix() -> str:
     """The static prompt start for turning a request into a command line (the shell keybinding)."""
     rendered = [_message("system", SUGGEST_SYSTEM_TEXT)]
     rendered.extend(_render_turn(Turn(role=role, text=text)) for role, text in SUGGEST_EXAMPLE_TURNS)
+    return "".join(rendered)
+
+
+RULE_SYSTEM_TEXT = """\
+You turn a request for an automation into one JSON rule that watches a folder and runs one tool call per event.
+trigger.path: the folder to watch. trigger.glob: the file names that count, like "*.pdf"; "*" for any file.
+Most rules act on each new file: events ["created"], recursive false, batch false, debounce_s 0.5.
+Only a request about the folder as a whole ("when it stops changing", "when it is done") is a batch rule:
+batch true, events ["created", "modified", "deleted"], and debounce_s the quiet time in seconds.
+action: one tool call. In its args, {path} is the file the event is about and {name} its file name.
+Tools:
+{tool_lines}
+notify(text): tell the person something."""
+
+# Few-shot (request, rule) pairs for the automation planner. The batch example comes first: the model copies the
+# last examples most, and most rules act on each new file.
+RULE_EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("let me know when ~/renders stops changing", {
+        "trigger": {"path": "~/renders", "events": ["created", "modified", "deleted"], "glob": "*",
+                    "recursive": True, "batch": True, "debounce_s": 30},
+        "action": {"tool": "notify", "args": {"text": "~/renders stopped changing"}},
+    }),
+    ("copy every new mp3 in ~/Music/incoming to ~/Backup/Music", {
+        "trigger": {"path": "~/Music/incoming", "events": ["created"], "glob": "*.mp3", "recursive": False,
+                    "batch": False, "debounce_s": 0.5},
+        "action": {"tool": "files.copy", "args": {"source": "{path}", "destination": "~/Backup/Music/"}},
+    }),
+    ("whenever a zip file shows up on my desktop, move it into ~/Archives", {
+        "trigger": {"path": "~/Desktop", "events": ["created"], "glob": "*.zip", "recursive": False,
+                    "batch": False, "debounce_s": 0.5},
+        "action": {"tool": "files.move", "args": {"source": "{path}", "destination": "~/Archives/"}},
+    }),
+)
+
+
+def build_rule_prefix(tool_lines: Sequence[str]) -> str:
+    """The static prompt start for turning a request into an automation rule, listing the rule tools
+    `tool_lines`; each example reply is the rule as JSON."""
+    rendered = [_message("system", RULE_SYSTEM_TEXT.replace("{tool_lines}", "\n".join(tool_lines)))]
+    for request, rule in RULE_EXAMPLES:
+        rendered.append(_message("user", request))
+        rendered.append(_message("assistant", json.dumps(rule)))
     return "".join(rendered)

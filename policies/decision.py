@@ -57,20 +57,3 @@ class Policy(Protocol):
     def grants_network(self, call: PolicyCall) -> bool:
         """Whether the sandbox may open the network for this command call; only a rule for it may say so."""
         return False
-
-
-class AllowReadOnlyPolicy(Policy):
-    """The foundation's policy until profiles land: read tools run, anything that changes the system is asked.
-
-    Only read-only tools exist so far, so in practice every call is allowed; a future mutating tool is not
-    silently allowed by this fallback (fail closed).
-    """
-
-    name = "read-only-foundation"
-
-    def decide(self, call: PolicyCall) -> Decision:
-        if call.allowed_effects is not None and call.effect not in call.allowed_effects:
-            return Decision("deny", f"intent:{call.effect}", f"the request did not ask for {call.effect} actions")
-        if call.effect == Effect.READ:
-            return Decision("allow", "effect:read", "reading changes nothing")
-        return Decision("ask", f"effect:{call.effect}", f"{call.effect} actions need approval")

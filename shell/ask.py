@@ -21,8 +21,6 @@ from llmos.errors import UsageError, exit_code_of
 from llmos.events import AnswerToken, Error, RequestFinished, Step, StepFinished
 from llmos.executor import Approver
 
-"""128 + SIGPIPE: what a shell reports for `cat` when the reader of its output went away."""
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from llmos.shell.approval import ApprovalReply, ask_approval
+from llmos.shell.history import InputHistory
 from llmos.shell.render import answer_text, step_line
 from llmos.shell.repl_input import (
     SLASH_COMMAND_NAMES,
@@ -31,7 +32,6 @@ from prompt_toolkit.output import Output
 from llmos.assistant import Assistant
 from llmos.errors import LlmosError
 from llmos.events import AnswerToken, Error, Event, RequestFinished, Step, StepFinished
-from llmos.history import InputHistory
 
 AssistantFactory = Callable[[str | None, str | None], Assistant]
 """Opens an assistant for (model, policy), None meaning the configured default; may take seconds (a model

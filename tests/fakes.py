@@ -115,6 +115,20 @@ class DenyDeletes(Policy):
         return Decision("allow", "default", "fine")
 
 
+class AllowReadOnlyPolicy(Policy):
+    """A stand-in policy for tests that need no profile: a call outside the effect classes the request's words
+    allow is denied, a read is allowed, and any other call is asked about."""
+
+    name = "read-only-foundation"
+
+    def decide(self, call: PolicyCall) -> Decision:
+        if call.allowed_effects is not None and call.effect not in call.allowed_effects:
+            return Decision("deny", f"intent:{call.effect}", f"the request did not ask for {call.effect} actions")
+        if call.effect == Effect.READ:
+            return Decision("allow", "effect:read", "reading changes nothing")
+        return Decision("ask", f"effect:{call.effect}", f"{call.effect} actions need approval")
+
+
 @contextlib.contextmanager
 def busy_process(directory: Path, name: str) -> Iterator[subprocess.Popen[bytes]]:
     """A process named `name` keeping one core busy until the block ends: a copy of sh in a loop (the kernel

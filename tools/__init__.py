@@ -1,22 +1,14 @@
-"""Typed tools the model may call, and their registry. Importing this package registers the built-in tools."""
+"""Typed tools the model may call, and their registry. `load_builtin_tools` builds the registry of the built-in
+tools from their one list (`llmos.tools.builtin`)."""
 
-from llmos.tools.registry import DEFAULT_REGISTRY, Registry, ToolError, ToolResult, ToolSpec, tool
+from llmos.tools.registry import Registry, ToolError, ToolResult, ToolSpec, tool
 
-__all__ = ["DEFAULT_REGISTRY", "Registry", "ToolError", "ToolResult", "ToolSpec", "tool", "load_builtin_tools"]
+__all__ = ["Registry", "ToolError", "ToolResult", "ToolSpec", "tool", "load_builtin_tools"]
 
 
 def load_builtin_tools() -> Registry:
-    """Import the built-in tool modules (each registers itself) and return the default registry."""
-    from llmos.tools import (  # noqa: F401  (registration is the import's effect)
-        answer,
-        files,
-        files_archive,
-        files_change,
-        health,
-        process,
-        process_control,
-        shell,
-        system,
-    )
+    """A registry of the built-in tools, in the order the model sees them (`llmos.tools.builtin.BUILTIN_TOOLS`)."""
+    # Imported here: the tool modules import llmos.tools.registry, which runs this package first.
+    from llmos.tools.builtin import builtin_registry
 
-    return DEFAULT_REGISTRY
+    return builtin_registry()

@@ -142,27 +142,11 @@ class ToolSpec:
             return ToolResult(ok=False, error=f"{self.name} failed unexpectedly: {type(exc).__name__}: {exc}")
 
 
-BUILTIN_TOOL_ORDER: tuple[str, ...] = (
-    "answer",
-    "files.list", "files.find", "files.read", "files.stat", "files.search", "files.disk_usage", "files.hash",
-    "files.write", "files.append", "files.edit", "files.mkdir", "files.copy", "files.move", "files.delete",
-    "files.chmod", "files.archive", "files.extract",
-    "process.list", "process.info", "process.signal", "process.renice", "system.info", "system.health",
-    "shell.run",
-)
-"""The order tools are listed in the prompt. Fixed here, not left to registration order: that follows module
-import order, which differs between entry points (the daemon, llmos-ask, the TUI import the tool modules in
-different orders), and the small model's choices change with the order of its tool list: with the process
-tools first, the 1.5B model answered file requests by listing ~/.local/share folders; this order (answer, the
-file tools, then the rest) planned 12 of 14 sampled eval requests sensibly against 9 of 14."""
-
-
 class Registry:
-    """Tools by name, in `order` (names not in it after, in registration order)."""
+    """Tools by name, listed in the order they were registered (the order the model sees them)."""
 
-    def __init__(self, order: tuple[str, ...] = ()) -> None:
+    def __init__(self) -> None:
         self._tools: dict[str, ToolSpec] = {}
-        self._rank = {name: index for index, name in enumerate(order)}
 
     def register(self, spec: ToolSpec) -> None:
         if spec.name in self._tools:
@@ -176,21 +160,14 @@ class Registry:
         return name in self._tools
 
     def names(self) -> list[str]:
-        return [spec.name for spec in self._ordered()]
+        return list(self._tools)
 
     def specs(self, effects: Iterable[Effect] | None = None) -> list[ToolSpec]:
         """All tools, or those whose effect class is in `effects`."""
         if effects is None:
-            return self._ordered()
+            return list(self._tools.values())
         allowed = set(effects)
-        return [spec for spec in self._ordered() if spec.effect in allowed]
-
-    def _ordered(self) -> list[ToolSpec]:
-        unranked = len(self._rank)
-        return sorted(self._tools.values(), key=lambda spec: self._rank.get(spec.name, unranked))
-
-
-DEFAULT_REGISTRY = Registry(order=BUILTIN_TOOL_ORDER)
+        return [spec for spec in self._tools.values() if spec.effect in allowed]
 
 
 def tool(
@@ -200,17 +177,32 @@ def tool(
     *,
     preview: Callable[..., Impact] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a typed function as a tool. Its docstring's first line is the description the model sees;
-    an `Args:` section documents parameters. A tool that is not a read must give `preview`."""
+    """Make a typed function a tool: its spec is built now and kept with the function (`spec_of`), and registered
+    in `registry` when one is given (the built-in tools are registered from one list, `llmos.tools.builtin`). Its
+    docstring's first line is the description the model sees; an `Args:` section documents parameters. A tool that
+    is not a read must give `preview`."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         spec = build_spec(func, name, effect)
         if preview is not None:
             spec = dataclasses.replace(spec, preview=preview)
-        (registry or DEFAULT_REGISTRY).register(spec)
+        setattr(func, _SPEC_ATTRIBUTE, spec)
+        if registry is not None:
+            registry.register(spec)
         return func
 
     return decorate
+
+
+_SPEC_ATTRIBUTE = "__llmos_tool_spec__"
+
+
+def spec_of(func: Callable[..., Any]) -> ToolSpec:
+    """The spec `@tool` built for `func`; a ValueError for a function that is no tool."""
+    spec = getattr(func, _SPEC_ATTRIBUTE, None)
+    if not isinstance(spec, ToolSpec):
+        raise ValueError(f"{func!r} is not a tool (it has no @tool)")
+    return spec
 
 
 def build_spec(func: Callable[..., Any], name: str, effect: Effect) -> ToolSpec:

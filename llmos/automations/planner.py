@@ -18,7 +18,7 @@ from llmos.automations.rules import NOTIFY_TOOL, Action, Rule, Trigger, self_tri
 from llmos.errors import UsageError
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
-from llmos.models.prompt import IM_END, IM_START, Turn, render_conversation
+from llmos.models.prompt import Turn, build_rule_prefix, render_conversation
 from llmos.policies.decision import Decision, Policy, PolicyCall
 from llmos.policies.impact import Impact, PathAction, PathEffect
 from llmos.tools.paths import display_path, expand_path
@@ -33,36 +33,6 @@ NOTIFY_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 MAX_RULE_TOKENS = 300
-
-SYSTEM_TEXT = """\
-You turn a request for an automation into one JSON rule that watches a folder and runs one tool call per event.
-trigger.path: the folder to watch. trigger.glob: the file names that count, like "*.pdf"; "*" for any file.
-Most rules act on each new file: events ["created"], recursive false, batch false, debounce_s 0.5.
-Only a request about the folder as a whole ("when it stops changing", "when it is done") is a batch rule:
-batch true, events ["created", "modified", "deleted"], and debounce_s the quiet time in seconds.
-action: one tool call. In its args, {path} is the file the event is about and {name} its file name.
-Tools:
-{tool_lines}
-notify(text): tell the person something."""
-
-# The batch example comes first: the model copies the last examples most, and most rules act on each new file.
-EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("let me know when ~/renders stops changing", {
-        "trigger": {"path": "~/renders", "events": ["created", "modified", "deleted"], "glob": "*",
-                    "recursive": True, "batch": True, "debounce_s": 30},
-        "action": {"tool": "notify", "args": {"text": "~/renders stopped changing"}},
-    }),
-    ("copy every new mp3 in ~/Music/incoming to ~/Backup/Music", {
-        "trigger": {"path": "~/Music/incoming", "events": ["created"], "glob": "*.mp3", "recursive": False,
-                    "batch": False, "debounce_s": 0.5},
-        "action": {"tool": "files.copy", "args": {"source": "{path}", "destination": "~/Backup/Music/"}},
-    }),
-    ("whenever a zip file shows up on my desktop, move it into ~/Archives", {
-        "trigger": {"path": "~/Desktop", "events": ["created"], "glob": "*.zip", "recursive": False,
-                    "batch": False, "debounce_s": 0.5},
-        "action": {"tool": "files.move", "args": {"source": "{path}", "destination": "~/Archives/"}},
-    }),
-)
 
 
 def rule_schema(registry: Registry) -> dict[str, Any]:
@@ -91,11 +61,8 @@ def rule_schema(registry: Registry) -> dict[str, Any]:
 
 
 def rule_prefix(registry: Registry) -> str:
-    lines = [spec.signature_line() for name in RULE_TOOLS if (spec := registry.get(name))]
-    text = f"{IM_START}system\n{SYSTEM_TEXT.replace('{tool_lines}', chr(10).join(lines))}{IM_END}\n"
-    for request, reply in EXAMPLES:
-        text += render_conversation([Turn(role="user", text=request)]) + json.dumps(reply) + f"{IM_END}\n"
-    return text
+    """The static prompt start for a rule: the rule tools this registry has, listed (`build_rule_prefix`)."""
+    return build_rule_prefix([spec.signature_line() for name in RULE_TOOLS if (spec := registry.get(name))])
 
 
 def plan_rule(backend: Backend, registry: Registry, request: str) -> Rule:

@@ -3,7 +3,6 @@ same approvals, same cancel), with the model resident in the daemon instead of l
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -80,29 +79,6 @@ def daemon_status(timeout_s: float = 2.0) -> dict[str, Any] | None:
         return ask_daemon(StatusRequest(), timeout_s=timeout_s)
     except (DaemonUnavailable, LlmosError):
         return None
-
-
-def connect_to_daemon(
-    *, model: str | None, policy: str | None, max_steps: int | None, dry_run: bool
-) -> DaemonAssistant | None:
-    """A `DaemonAssistant` when a daemon runs and serves this setup (same HOME, data and config dirs), else None."""
-    status = daemon_status()
-    if status is None:
-        return None
-    context = RequestContext.here()
-    try:
-        daemon_context = RequestContext.from_json(status.get("context"))
-    except ProtocolError:
-        return None
-    if context.mismatch_with(daemon_context) is not None:
-        return None
-    return DaemonAssistant(
-        model=model or os.environ.get("LLMOS_MODEL"),
-        policy=_absolute_if_path(policy),
-        max_steps=max_steps,
-        dry_run=dry_run,
-        loaded_model=status.get("model"),
-    )
 
 
 class DaemonAssistant:
@@ -226,10 +202,3 @@ def _send_quietly(channel: LineChannel, message: dict[str, Any]) -> None:
         channel.send(message)
     except OSError:
         pass  # the daemon went away; the next read says so
-
-
-def _absolute_if_path(policy: str | None) -> str | None:
-    """A policy given as a relative path means the client's directory, not the daemon's."""
-    if policy and ("/" in policy or policy.endswith(".toml")):
-        return str(Path(policy).expanduser().resolve())
-    return policy

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from llmos.shell.history import InputHistory
+from llmos.shell.sysmon import SampleSource
 from llmos.shell.tui.base import AssistantApp, AssistantFactory
 from llmos.shell.tui.messages import AssistantFailed, CommandOutput, SystemSampled
 from llmos.shell.tui.plan import PlanPane
@@ -34,8 +36,6 @@ from textual.events import Resize
 from textual.widgets import Footer, Input, Static
 
 from llmos.assistant import Assistant
-from llmos.history import InputHistory
-from llmos.sysmon import SampleSource
 
 NARROW_WIDTH = 70
 """Below this many columns the side panes stack under the conversation and the system pane hides."""
@@ -205,8 +205,9 @@ def build_app(
 
 def run_app(model: str | None, policy: str | None) -> int:
     """`llmos` / `llmos tui`: the real assistant (daemon or in-process) and live system samples."""
+    from llmos.shell.sysmon import Sampler
+
     from llmos.connect import open_assistant
-    from llmos.sysmon import Sampler
 
     def open_real_assistant() -> Assistant:
         return open_assistant(model=model, policy=policy, progress=False, preload=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from llmos.shell.history import InputHistory
 from llmos.shell.tui.approval import ApprovalSlot, Reply, RequestControl, make_approver
 from llmos.shell.tui.messages import (
     ApprovalRequested,
@@ -37,7 +38,6 @@ from llmos.events import (
     StepFinished,
     StepPlanned,
 )
-from llmos.history import InputHistory
 from llmos.session import CANCELLED_MESSAGE
 
 AssistantFactory = Callable[[], Assistant]

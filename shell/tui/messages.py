@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from llmos.shell.sysmon import SystemSample
 from llmos.shell.tui.approval import ApprovalSlot
 from textual.message import Message
 
 from llmos.assistant import Assistant
 from llmos.events import Event, Step
-from llmos.sysmon import SystemSample
 
 
 @dataclass

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from llmos.shell.history import InputHistory
 from llmos.shell.tui.base import AssistantApp, AssistantFactory
 from llmos.shell.tui.messages import AssistantFailed
 from llmos.shell.tui.plan import PlanPane
@@ -26,7 +27,6 @@ from textual.widgets import Input, Static
 
 from llmos.assistant import Assistant
 from llmos.events import RequestFinished
-from llmos.history import InputHistory
 
 EXIT_CANCELLED = 130
 HINT_IDLE = "Enter sends · Esc closes"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from llmos.shell.history import InputHistory
 from textual.binding import Binding
 from textual.widgets import Input
-
-from llmos.history import InputHistory
 
 
 class RequestInput(Input):

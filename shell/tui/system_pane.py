@@ -1,6 +1,6 @@
 """The live system pane: CPU, memory and network as sparklines, disk as a bar, and the busiest processes.
 
-It only renders `SystemSample`s handed to it; the app takes them off the UI thread (see `llmos.sysmon`), and
+It only renders `SystemSample`s handed to it; the app takes them off the UI thread (see `llmos.shell.sysmon`), and
 tests hand it fixed ones, so a frame depends on the samples alone.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from llmos.shell.sysmon import SystemSample, human_bytes
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -15,7 +16,6 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from llmos.display import escape_for_display
-from llmos.sysmon import SystemSample, human_bytes
 
 HISTORY_LENGTH = 120
 SPARK_BLOCKS = " ▁▂▃▄▅▆▇█"

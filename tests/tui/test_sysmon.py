@@ -1,13 +1,12 @@
-"""llmos.sysmon samples the real machine cheaply and headlessly; the system pane's graphs scale absolutely."""
+"""llmos.shell.sysmon samples the real machine cheaply and headlessly; the system pane's graphs scale absolutely."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+from llmos.shell.sysmon import Sampler, human_bytes
 from llmos.shell.tui.system_pane import bar, sparkline
-
-from llmos.sysmon import Sampler, human_bytes
 
 
 def test_samples_are_plausible_and_rates_start_at_zero(tmp_path: Path) -> None:

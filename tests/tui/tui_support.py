@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fakes import ScriptedBackend
+from llmos.shell.sysmon import ProcessLoad, SystemSample
 from llmos.tools import load_builtin_tools
 
 from llmos.assistant import LocalAssistant
 from llmos.config import Config
 from llmos.runtime import load_safety
 from llmos.session import Session
-from llmos.sysmon import ProcessLoad, SystemSample
 
 
 def scripted_assistant(backend: Any) -> LocalAssistant:

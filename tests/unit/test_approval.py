@@ -12,8 +12,8 @@ from typing import Any
 import llmos.shell.approval
 import llmos.shell.ask
 import pytest
-from fakes import RemovalRegistry, ScriptedBackend, answer, call
-from llmos.policies.decision import AllowReadOnlyPolicy, Decision
+from fakes import AllowReadOnlyPolicy, RemovalRegistry, ScriptedBackend, answer, call
+from llmos.policies.decision import Decision
 from llmos.shell.approval import ApprovalReply, TerminalApprover, ask_approval
 from llmos.shell.ask import main
 from prompt_toolkit.input import PipeInput, create_pipe_input

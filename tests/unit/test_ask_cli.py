@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import RemovalRegistry, ScriptedBackend, answer, call
-from llmos.policies.decision import AllowReadOnlyPolicy
+from fakes import AllowReadOnlyPolicy, RemovalRegistry, ScriptedBackend, answer, call
 from llmos.shell.ask import main
 from llmos.tools import load_builtin_tools
 from llmos.tools.registry import Registry
@@ -623,9 +622,8 @@ def test_gguf_magic_followed_by_garbage_fails_in_llama_loader_as_usage_error(
 BROKEN_PIPE_SCRIPT = """
 import sys
 sys.path.insert(0, sys.argv[1])
-from fakes import ScriptedBackend, answer
+from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer
 import llmos.runtime
-from llmos.policies.decision import AllowReadOnlyPolicy
 from llmos.session import Session
 from llmos.shell.ask import main
 from llmos.tools import load_builtin_tools

@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from llmos.models.backend import GenerationStats
+from llmos.models.prompt import RULE_EXAMPLES
 from llmos.policies.audit import AuditLog, audit_key_from_keyring
 from llmos.policies.journal import Journal
 from llmos.tools import load_builtin_tools
 from trees import isolate_xdg, use_memory_keyring
 
 from llmos.automations import runner as runner_module
-from llmos.automations.planner import EXAMPLES, check_rule, plan_rule, rule_prefix, rule_schema
+from llmos.automations.planner import check_rule, plan_rule, rule_prefix, rule_schema
 from llmos.automations.rules import Action, Rule, Trigger, self_trigger_problem
 from llmos.automations.runner import AutomationRunner
 from llmos.automations.store import AutomationStore, PendingAction
@@ -391,11 +392,11 @@ def test_the_rule_schema_compiles_to_a_grammar(builtin_tools) -> None:
     from llmos.models.llama_backend import compile_grammar
 
     assert compile_grammar(rule_schema(builtin_tools)) is not None
-    assert rule_prefix(builtin_tools).count("<|im_start|>user") == len(EXAMPLES)
+    assert rule_prefix(builtin_tools).count("<|im_start|>user") == len(RULE_EXAMPLES)
 
 
 def test_the_tui_sampler_notes_pending_calls_and_paused_rules(home: Path) -> None:
-    from llmos.sysmon import attention_notes
+    from llmos.shell.sysmon import attention_notes
 
     assert attention_notes() == ()
     store = AutomationStore()

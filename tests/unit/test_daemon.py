@@ -28,7 +28,8 @@ from trees import isolate_xdg
 import llmos.runtime
 from llmos.assistant import LocalAssistant
 from llmos.config import load_config
-from llmos.daemon.client import DaemonAssistant, ask_daemon, connect_to_daemon, open_channel
+from llmos.connect import connect_to_daemon
+from llmos.daemon.client import DaemonAssistant, ask_daemon, open_channel
 from llmos.daemon.location import pid_path, socket_path
 from llmos.daemon.protocol import RequestContext, event_from_json, event_to_json
 from llmos.daemon.server import Daemon, ModelHost

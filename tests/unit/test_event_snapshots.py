@@ -6,8 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from fakes import RemovalRegistry, ScriptedBackend, answer, call
-from llmos.policies.decision import AllowReadOnlyPolicy
+from fakes import AllowReadOnlyPolicy, RemovalRegistry, ScriptedBackend, answer, call
 
 from llmos.events import ApprovalNeeded, RequestFinished, StepDecided, StepFinished, StepInProgress, StepPlanned
 from llmos.session import Session

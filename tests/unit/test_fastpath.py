@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import ScriptedBackend, answer, call
+from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
 from llmos.models.backend import Backend, LazyBackend
-from llmos.policies.decision import AllowReadOnlyPolicy, Decision, PolicyCall
+from llmos.policies.decision import Decision, PolicyCall
 from llmos.shell.ask import main
 from llmos.tools import load_builtin_tools
 from llmos.tools._format import human_size

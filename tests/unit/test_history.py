@@ -10,9 +10,8 @@ import keyring
 import pytest
 from cryptography.fernet import Fernet
 from keyring.backends import fail
+from llmos.shell.history import KEYRING_SERVICE, KEYRING_USER, MAX_HISTORY_ENTRIES, InputHistory
 from trees import MemoryKeyring, use_memory_keyring
-
-from llmos.history import KEYRING_SERVICE, KEYRING_USER, MAX_HISTORY_ENTRIES, InputHistory
 
 REQUEST = "move the invoices from ~/Downloads to ~/Documents/Tax 2026"
 

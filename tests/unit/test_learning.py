@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import RemovalRegistry, ScriptedBackend, answer, call
+from fakes import AllowReadOnlyPolicy, RemovalRegistry, ScriptedBackend, answer, call
 from llmos.models.prompt import SYSTEM_TEXT, system_text
-from llmos.policies.decision import AllowReadOnlyPolicy, Decision
+from llmos.policies.decision import Decision
 from trees import isolate_xdg
 
 from llmos.cli import main

@@ -287,16 +287,25 @@ def test_builtin_tools_are_registered_with_short_one_line_descriptions(builtin_t
         assert spec.parameters_schema["additionalProperties"] is False
 
 
+BUILTIN_TOOL_ORDER = (
+    "answer",
+    "files.list", "files.find", "files.read", "files.stat", "files.search", "files.disk_usage", "files.hash",
+    "files.write", "files.append", "files.edit", "files.mkdir", "files.copy", "files.move", "files.delete",
+    "files.chmod", "files.archive", "files.extract",
+    "process.list", "process.info", "process.signal", "process.renice", "system.info", "system.health",
+    "shell.run",
+)
+
+
 def test_builtin_tools_are_listed_in_one_fixed_order_whatever_the_import_order() -> None:
-    """The prompt's tool list must not depend on which entry point imported which tool module first: the small
-    model's choices change with the order."""
+    """The prompt's tool list is the order of the one built-in list (`llmos.tools.builtin`), not the order in
+    which an entry point happened to import the tool modules: the small model's choices change with the order."""
     from llmos.tools import load_builtin_tools
-    from llmos.tools.registry import BUILTIN_TOOL_ORDER
 
     assert tuple(spec.name for spec in load_builtin_tools().specs()) == BUILTIN_TOOL_ORDER
 
 
-def test_a_registry_lists_unordered_tools_after_ordered_ones_in_registration_order() -> None:
+def test_a_registry_lists_tools_in_registration_order() -> None:
     from llmos.tools.registry import Registry, build_spec
 
     from llmos.effects import Effect
@@ -305,7 +314,28 @@ def test_a_registry_lists_unordered_tools_after_ordered_ones_in_registration_ord
         """First."""
         return ""
 
-    registry = Registry(order=("c", "a"))
+    registry = Registry()
     for name in ("b", "a", "d", "c"):
         registry.register(build_spec(first, name, Effect.READ))
-    assert registry.names() == ["c", "a", "b", "d"]
+    assert registry.names() == ["b", "a", "d", "c"]
+
+
+def test_a_tool_without_a_registry_is_registered_nowhere_until_a_registry_is_built_from_it() -> None:
+    """@tool keeps the spec with the function; no registry gains a tool as a side effect of an import."""
+    from llmos.tools.registry import Registry, spec_of
+
+    from llmos.effects import Effect
+
+    @tool("demo.unlisted", Effect.READ)
+    def unlisted() -> str:
+        """Unlisted."""
+        return ""
+
+    from llmos.tools import load_builtin_tools
+
+    assert "demo.unlisted" not in load_builtin_tools()
+    registry = Registry()
+    registry.register(spec_of(unlisted))
+    assert registry.names() == ["demo.unlisted"]
+    with pytest.raises(ValueError, match="not a tool"):
+        spec_of(make_registry)

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import RemovalRegistry, ScriptedBackend, answer, call
+from fakes import AllowReadOnlyPolicy, RemovalRegistry, ScriptedBackend, answer, call
 from llmos.policies.audit import AuditLog
-from llmos.policies.decision import AllowReadOnlyPolicy
+from llmos.shell.history import InputHistory
 from llmos.shell.repl import Repl
 from llmos.shell.repl_input import ReplCompleter
 from llmos.tools import load_builtin_tools
@@ -30,7 +30,6 @@ from trees import isolate_xdg, use_memory_keyring
 from llmos.assistant import Assistant, LocalAssistant
 from llmos.config import load_config
 from llmos.errors import ModelError
-from llmos.history import InputHistory
 from llmos.paths import data_dir
 from llmos.runtime import load_safety
 from llmos.session import Session

@@ -6,8 +6,8 @@ import json
 from typing import Any, Literal
 
 import pytest
-from fakes import DenyDeletes, ScriptedBackend, answer, call
-from llmos.policies.decision import AllowReadOnlyPolicy, Decision, PolicyCall
+from fakes import AllowReadOnlyPolicy, DenyDeletes, ScriptedBackend, answer, call
+from llmos.policies.decision import Decision, PolicyCall
 from llmos.tools.registry import Registry, ToolError, tool
 
 from llmos.effects import Effect

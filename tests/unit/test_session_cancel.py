@@ -7,8 +7,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from fakes import ScriptedBackend, answer, call
-from llmos.policies.decision import AllowReadOnlyPolicy
+from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
 from llmos.tools import load_builtin_tools
 
 from llmos.events import AnswerToken, RequestFinished, StepFinished

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 from fakes import busy_process
+from llmos.shell.sysmon import ProcessLoad, Sampler, anomalies
 from llmos.tools import process as process_tools
-
-from llmos.sysmon import ProcessLoad, Sampler, anomalies
 
 
 @pytest.fixture

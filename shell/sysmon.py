@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psutil
-
 from llmos.tools.health import DISK_FULL_PERCENT, HOG_CORE_PERCENT, MEMORY_PRESSURE_PERCENT
 from llmos.tools.process import hidden_pids
 
