@@ -64,7 +64,9 @@ def make_archive(source: str, destination: str) -> dict[str, Any]:
     confirm_impact(preview_archive(source, destination))
     sources, target = _plan_archive(source, destination)
     file_ops = current_context().journaled_file_ops()
-    with tempfile.TemporaryDirectory(prefix=".llmos-archive-", dir=target.parent) as staging:
+    # Staged in a private temporary folder, never beside the target: nothing is written where the decision did not
+    # look, and the journal's copy puts it in place through the folder that was decided on.
+    with tempfile.TemporaryDirectory(prefix="llmos-archive-") as staging:
         built = Path(staging) / target.name
         if _archive_format(target) == "zip":
             with zipfile.ZipFile(built, "w", zipfile.ZIP_DEFLATED) as zip_archive:
@@ -128,8 +130,9 @@ def _plan_extract(archive: str, destination: str) -> tuple[Path, Path, list[tupl
 def preview_extract(archive: str, destination: str) -> Impact:
     archive_path, target, members = _plan_extract(archive, destination)
     total = sum(size for _, size, _ in members)
+    parent = () if target.parent.exists() else (PathEffect(target.parent, "create"),)
     return Impact(
-        paths=(PathEffect(archive_path, "read"), PathEffect(target, "create", total, True)),
+        paths=(PathEffect(archive_path, "read"), *parent, PathEffect(target, "create", total, True)),
         notes=(f"{len(members)} member(s), {human_size(total)}",),
     )
 
@@ -147,7 +150,7 @@ def extract_archive(archive: str, destination: str) -> dict[str, Any]:
     file_ops = current_context().journaled_file_ops()
     if not target.parent.exists():
         file_ops.mkdir(target.parent)
-    with tempfile.TemporaryDirectory(prefix=".llmos-extract-", dir=target.parent) as staging:
+    with tempfile.TemporaryDirectory(prefix="llmos-extract-") as staging:  # private, as in make_archive
         unpacked = Path(staging) / "out"
         unpacked.mkdir()
         if _archive_format(archive_path) == "zip":
