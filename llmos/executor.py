@@ -152,6 +152,7 @@ class StepRunner:
             approved_impact=impact if not impact.is_empty else None,
             writable_roots=self.safety.writable_roots,
             network=self._grants_network(call),
+            is_secret=self._is_secret,
         )
         with using_context(context):
             result = spec.call(step.args)
@@ -170,6 +171,15 @@ class StepRunner:
             return self.safety.policy.grants_network(call)
         except Exception:  # noqa: BLE001  fail closed
             return False
+
+    def _is_secret(self, path: Path) -> bool | None:
+        """The policy's secret rule for the files a tool walks; a policy that fails calls it a secret."""
+        try:
+            return self.safety.policy.is_secret(path)
+        except AttributeError:
+            return None  # a policy without the rule: the tools apply the default profile's
+        except Exception:  # noqa: BLE001  fail closed
+            return True
 
     def _audit(self, step: StepInProgress) -> None:
         if self.safety.audit is None:
