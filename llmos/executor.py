@@ -5,17 +5,19 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
-from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from llmos.effects import Effect
 from llmos.events import ApprovalNeeded, Event, Step, StepDecided, StepFinished, StepInProgress
 from llmos.policies.audit import AuditEntry
-from llmos.policies.decision import Decision, Policy, PolicyCall
+from llmos.policies.decision import VERDICT_STRICTNESS, Decision, Policy, PolicyCall
 from llmos.policies.impact import Impact, describe_impact
+from llmos.policies.journal.pin import PathPin, pin_change, pin_path
 from llmos.tools.context import ToolContext, using_context
 from llmos.tools.paths import home_dir
 from llmos.tools.registry import ToolError, ToolSpec
@@ -87,11 +89,14 @@ class StepRunner:
                 yield StepFinished(step.snapshot())
                 return
         step.preview = describe_impact(impact, home_dir())
+        # Pinned as decided: execution checks them again and acts on these physical paths, never on what the
+        # paths lead to later (a folder swapped for a symlink while the approval is pending).
+        pins = {str(effect.path): pin_path(effect.path) for effect in impact.paths}
         call = PolicyCall(
             tool=spec.name, effect=spec.effect, args=step.args, impact=impact,
             allowed_effects=self.allowed_effects,
         )
-        step.decision = self._decide(call)
+        step.decision = self._decide(call, pins)
         yield StepDecided(step.snapshot())
         if step.decision.verdict == "deny":
             step.approved = False
@@ -106,13 +111,22 @@ class StepRunner:
             step.result = _not_run("the user did not approve this step")
         else:
             step.approved = True
-            self._execute(spec, step, call)
+            self._execute(spec, step, call, pins)
         self._audit(step)
         yield StepFinished(step.snapshot())
 
-    def _decide(self, call: PolicyCall) -> Decision:
+    def _decide(self, call: PolicyCall, pins: Mapping[str, PathPin]) -> Decision:
+        """The policy's decision on the call, and also on the pinned physical paths where they differ from the
+        paths as named: what runs is the pinned path, so it is judged itself (the stricter decision wins)."""
         try:
-            return self.safety.policy.decide(call)
+            decision = self.safety.policy.decide(call)
+            physical = tuple(replace(effect, path=Path(pin.physical)) if pin.physical is not None else effect
+                             for effect in call.impact.paths
+                             for pin in [pins[str(effect.path)]])
+            if physical == call.impact.paths:
+                return decision
+            on_physical = self.safety.policy.decide(replace(call, impact=replace(call.impact, paths=physical)))
+            return max(decision, on_physical, key=lambda each: VERDICT_STRICTNESS[each.verdict])
         except Exception as exc:  # noqa: BLE001  a policy that fails must refuse, never allow (fail closed)
             return Decision("deny", "policy-error", f"the policy could not decide: {exc}")
 
@@ -122,10 +136,15 @@ class StepRunner:
         yield ApprovalNeeded(asked)
         return self.approver is not None and bool(self.approver(asked))
 
-    def _execute(self, spec: ToolSpec, step: StepInProgress, call: PolicyCall) -> None:
+    def _execute(self, spec: ToolSpec, step: StepInProgress, call: PolicyCall, pins: Mapping[str, PathPin]) -> None:
         impact = call.impact
+        changed = next((reason for pin in pins.values() if (reason := pin_change(pin)) is not None), None)
+        if changed is not None:
+            step.status = "error"
+            step.result = json.dumps(ToolError(f"{changed}; nothing was done, ask again").payload())
+            return
         recorder = _RecordingFileOps(
-            self.safety.file_ops(self.request_id, self.request, spec.name) if self.safety.file_ops else None
+            self.safety.file_ops(self.request_id, self.request, spec.name) if self.safety.file_ops else None, pins
         )
         context = ToolContext(
             request_id=self.request_id,
@@ -133,6 +152,7 @@ class StepRunner:
             approved_impact=impact if not impact.is_empty else None,
             writable_roots=self.safety.writable_roots,
             network=self._grants_network(call),
+            is_secret=self._is_secret,
         )
         with using_context(context):
             result = spec.call(step.args)
@@ -151,6 +171,15 @@ class StepRunner:
             return self.safety.policy.grants_network(call)
         except Exception:  # noqa: BLE001  fail closed
             return False
+
+    def _is_secret(self, path: Path) -> bool | None:
+        """The policy's secret rule for the files a tool walks; a policy that fails calls it a secret."""
+        try:
+            return self.safety.policy.is_secret(path)
+        except AttributeError:
+            return None  # a policy without the rule: the tools apply the default profile's
+        except Exception:  # noqa: BLE001  fail closed
+            return True
 
     def _audit(self, step: StepInProgress) -> None:
         if self.safety.audit is None:
@@ -172,17 +201,40 @@ class StepRunner:
 
 
 class _RecordingFileOps:
-    """Passes every operation to the journal's FileOps and keeps the action ids it returns (for undo_id)."""
+    """Passes every operation to the journal's FileOps and keeps the action ids it returns (for undo_id). Each
+    path the operation changes goes as the pin made when the call was decided, so the journal acts on the
+    physical path that was decided on; a path changed that was not decided on is refused (fail closed). A copy's
+    source may be unpinned: a tool's own staging (an archive built in a temporary folder)."""
 
-    def __init__(self, inner: Any | None) -> None:
+    def __init__(self, inner: Any | None, pins: Mapping[str, PathPin]) -> None:
         self.inner = inner
+        self.pins = pins
         self.action_ids: list[str] = []
+
+    def _pinned(self, operation: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        names = ("src", "dst") if operation in ("copy", "move") else ("path",)
+        values = list(args)
+        for index, name in enumerate(names):
+            if index < len(values):
+                values[index] = self._pin(operation, index, values[index])
+            elif name in kwargs:
+                kwargs[name] = self._pin(operation, index, kwargs[name])
+        return tuple(values)
+
+    def _pin(self, operation: str, index: int, value: Any) -> Any:
+        pin = self.pins.get(os.path.normpath(os.fspath(value))) if isinstance(value, (str, os.PathLike)) else None
+        if pin is not None:
+            return pin
+        if operation == "copy" and index == 0:
+            return value
+        named = os.fspath(value) if isinstance(value, (str, os.PathLike)) else repr(value)
+        raise ToolError(f"{named} is not among the paths that were decided on; nothing was done")
 
     def __getattr__(self, name: str) -> Any:
         operation = getattr(self.inner, name)
 
         def recorded(*args: Any, **kwargs: Any) -> Any:
-            action_id = operation(*args, **kwargs)
+            action_id = operation(*self._pinned(name, args, kwargs), **kwargs)
             if isinstance(action_id, str):
                 self.action_ids.append(action_id)
             return action_id

@@ -57,3 +57,9 @@ class Policy(Protocol):
     def grants_network(self, call: PolicyCall) -> bool:
         """Whether the sandbox may open the network for this command call; only a rule for it may say so."""
         return False
+
+    def is_secret(self, path: Path) -> bool | None:
+        """Whether `path` is a secret whose content (and, for a folder, listing) llmos never returns; tools skip
+        such files in the folders they walk. None: this policy does not say, and the default profile's rules
+        apply (never "not a secret" by default)."""
+        return None

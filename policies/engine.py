@@ -89,6 +89,12 @@ class PolicyEngine:
     def writable_roots(self) -> tuple[Path, ...]:
         return tuple(Path(root) for root in self.guard.writable_roots)
 
+    def is_secret(self, path: Path) -> bool:
+        """Whether reading `path` (as named, or where its symlinks lead) is refused as a secret: the rule that
+        refuses `files.read`, for tools to skip such files inside the folders they walk."""
+        decision = self.guard.check(path, "read", cwd=self.home)
+        return decision is not None and decision.rule == "secret-path"
+
     # -- calls -------------------------------------------------------------------------------------------------------
 
     def decide(self, call: PolicyCall) -> Decision:

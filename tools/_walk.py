@@ -23,6 +23,8 @@ class WalkTally:
 
     skipped: int = 0
     incomplete: bool = False
+    secret: int = 0
+    """Secret files left unread and secret folders left unentered (`llmos.tools.secret_files`)."""
 
 
 @dataclass
@@ -47,10 +49,11 @@ class UsageTally:
         return info.st_size
 
 
-def walk(root: Path, include_hidden: bool, tally: WalkTally) -> Iterator[os.DirEntry[str]]:
+def walk(root: Path, include_hidden: bool, tally: WalkTally,
+         is_secret: Callable[[Path], bool] | None = None) -> Iterator[os.DirEntry[str]]:
     """Every entry below `root`, depth-first in name order. Unreadable folders are counted in `tally.skipped`,
     hidden names are left out unless asked for, and symlinked folders (and /proc, /sys, /dev) are listed but
-    never entered."""
+    never entered; nor are secret folders (`is_secret`, counted in `tally.secret`), whose listing policy refuses."""
     pending = [str(root)]
     visited = 0
     while pending:
@@ -71,6 +74,9 @@ def walk(root: Path, include_hidden: bool, tally: WalkTally) -> Iterator[os.DirE
                 return
             yield entry
             if entry_kind(entry) == "folder" and entry.path not in _KERNEL_VIEWS:
+                if is_secret is not None and is_secret(Path(entry.path)):
+                    tally.secret += 1
+                    continue
                 subfolders.append(entry.path)
         pending.extend(reversed(subfolders))
 

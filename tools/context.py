@@ -4,7 +4,7 @@ changes undoable, and the sandbox settings for anything it runs. The session set
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +26,8 @@ class ToolContext:
     """Where sandboxed commands may write (bound read-write); everything else is read-only to them."""
     network: bool = False
     """Whether a sandboxed command may use the network (a policy rule for that command allowed it)."""
+    is_secret: Callable[[Path], bool | None] | None = None
+    """The policy's secret rule (`Policy.is_secret`); tools reach it through `llmos.tools.secret_files`."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def journaled_file_ops(self) -> Any:
@@ -35,6 +37,11 @@ class ToolContext:
 
 
 _current_context: ContextVar[ToolContext | None] = ContextVar("llmos_tool_context", default=None)
+
+
+def active_context() -> ToolContext | None:
+    """The context of the call running now, or None outside a session (read tools still work there)."""
+    return _current_context.get()
 
 
 def current_context() -> ToolContext:

@@ -43,6 +43,7 @@ from llmos.tools._walk import (
 )
 from llmos.tools.paths import display_path, expand_path, home_dir
 from llmos.tools.registry import ToolError, tool
+from llmos.tools.secret_files import refuse_secret, secret_note, secret_rule
 
 from llmos.effects import Effect
 
@@ -160,7 +161,7 @@ def find_files(
     shown: list[dict[str, Any]] = []
     # For size/newest the best `shown_limit` matches are kept in a bounded heap, so a huge tree costs no memory.
     ranked: list[tuple[float, int, os.DirEntry[str], os.stat_result]] = []
-    for entry in walk(root, targets_hidden(name), tally):
+    for entry in walk(root, targets_hidden(name), tally, secret_rule()):
         kind = entry_kind(entry)
         if (type == "file" and kind == "folder") or (type == "folder" and kind != "folder"):
             continue
@@ -209,6 +210,7 @@ def read_file(path: str, max_bytes: int = 20000) -> dict[str, Any]:
     """
     target = expand_path(path)
     info = _stat_or_error(target, follow_symlinks=True)
+    refuse_secret(target)
     if stat.S_ISDIR(info.st_mode):
         raise ToolError(f"{display_path(target)} is a folder: use files.list to see what it holds")
     if not stat.S_ISREG(info.st_mode):
@@ -293,6 +295,8 @@ def search_text(
         raise ToolError("text to search for is empty")
     root = expand_path(path)
     _stat_or_error(root, follow_symlinks=True)
+    refuse_secret(root)
+    is_secret = secret_rule()
     needle = text.casefold() if ignore_case else text
     shown_limit = clamp(limit, 1, 1000)
     tally = WalkTally()
@@ -301,7 +305,7 @@ def search_text(
         include_hidden = targets_hidden(name)
         candidates: Iterator[str] = (
             entry.path
-            for entry in walk(root, include_hidden, tally)
+            for entry in walk(root, include_hidden, tally, is_secret)
             if entry_kind(entry) == "file" and name_matches(entry.name)
         )
     else:
@@ -309,6 +313,9 @@ def search_text(
     total = files_scanned = files_matched = 0
     shown: list[dict[str, Any]] = []
     for file_path in candidates:
+        if is_secret(Path(file_path)):
+            tally.secret += 1
+            continue
         lines = _text_lines(file_path, tally)
         if lines is None:
             continue
@@ -412,6 +419,9 @@ def _with_walk_tally(result: dict[str, Any], tally: WalkTally) -> dict[str, Any]
     """Add what a walk missed, before the (possibly long) result list so a budget cut keeps it."""
     listed = {key: result.pop(key) for key in ("shown", "results")}
     result["skipped"] = tally.skipped
+    if tally.secret:
+        result["skipped_secret"] = tally.secret
+        result["note"] = secret_note(tally.secret)
     if tally.incomplete:
         result["incomplete"] = True
     result.update(listed)

@@ -8,6 +8,7 @@ import shutil
 import tarfile
 import tempfile
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ from llmos.tools.files import preview_read_path
 from llmos.tools.files_change import expand_sources
 from llmos.tools.paths import display_path, expand_path
 from llmos.tools.registry import ToolError, tool
+from llmos.tools.secret_files import refuse_secret, secret_note, secret_rule
 
 from llmos.effects import Effect
 
@@ -64,22 +66,55 @@ def make_archive(source: str, destination: str) -> dict[str, Any]:
     confirm_impact(preview_archive(source, destination))
     sources, target = _plan_archive(source, destination)
     file_ops = current_context().journaled_file_ops()
-    with tempfile.TemporaryDirectory(prefix=".llmos-archive-", dir=target.parent) as staging:
+    # Staged in a private temporary folder, never beside the target: nothing is written where the decision did not
+    # look, and the journal's copy puts it in place through the folder that was decided on.
+    with tempfile.TemporaryDirectory(prefix="llmos-archive-") as staging:
         built = Path(staging) / target.name
+        members = _archive_members(sources)
         if _archive_format(target) == "zip":
             with zipfile.ZipFile(built, "w", zipfile.ZIP_DEFLATED) as zip_archive:
-                for path in sources:
-                    for member in [path, *sorted(path.rglob("*"))] if path.is_dir() else [path]:
-                        if member.is_symlink():
-                            continue  # a link's target may be anywhere; archives carry files, not pointers out
-                        zip_archive.write(member, member.relative_to(path.parent))
+                for member, name in members.packed:
+                    zip_archive.write(member, name)
         else:
             mode: Literal["w:gz", "w"] = "w:gz" if _archive_format(target) == "tar.gz" else "w"
             with tarfile.open(built, mode) as tar_archive:
-                for path in sources:
-                    tar_archive.add(path, arcname=path.name, filter=_without_links)
+                for member, name in members.packed:
+                    tar_archive.add(member, arcname=name, recursive=False, filter=_without_links)
         action_id = file_ops.copy(built, target)
-    return {"created": display_path(target), "size": human_size(target.stat().st_size), "undo_id": action_id}
+    result: dict[str, Any] = {"created": display_path(target), "size": human_size(target.stat().st_size),
+                              "undo_id": action_id}
+    if members.secret:
+        result.update(skipped_secret=members.secret, note=secret_note(members.secret))
+    return result
+
+
+@dataclass
+class _Members:
+    packed: list[tuple[Path, str]] = field(default_factory=list)
+    """(file or folder, name inside the archive), folders before what they hold"""
+    secret: int = 0
+
+
+def _archive_members(sources: list[Path]) -> _Members:
+    """What goes into an archive: every file and folder below the sources, links left out (their target may be
+    anywhere), and secret files and folders left out and counted (an archive must not carry a key out under a
+    name the secret rules no longer recognise)."""
+    is_secret = secret_rule()
+    members = _Members()
+    for source in sources:
+        refuse_secret(source)
+        pending = [source]
+        while pending:
+            member = pending.pop()
+            if member.is_symlink():
+                continue
+            if member != source and is_secret(member):
+                members.secret += 1
+                continue
+            members.packed.append((member, str(member.relative_to(source.parent))))
+            if member.is_dir():
+                pending.extend(sorted(member.iterdir(), reverse=True))
+    return members
 
 
 def _without_links(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
@@ -128,8 +163,9 @@ def _plan_extract(archive: str, destination: str) -> tuple[Path, Path, list[tupl
 def preview_extract(archive: str, destination: str) -> Impact:
     archive_path, target, members = _plan_extract(archive, destination)
     total = sum(size for _, size, _ in members)
+    parent = () if target.parent.exists() else (PathEffect(target.parent, "create"),)
     return Impact(
-        paths=(PathEffect(archive_path, "read"), PathEffect(target, "create", total, True)),
+        paths=(PathEffect(archive_path, "read"), *parent, PathEffect(target, "create", total, True)),
         notes=(f"{len(members)} member(s), {human_size(total)}",),
     )
 
@@ -147,7 +183,7 @@ def extract_archive(archive: str, destination: str) -> dict[str, Any]:
     file_ops = current_context().journaled_file_ops()
     if not target.parent.exists():
         file_ops.mkdir(target.parent)
-    with tempfile.TemporaryDirectory(prefix=".llmos-extract-", dir=target.parent) as staging:
+    with tempfile.TemporaryDirectory(prefix="llmos-extract-") as staging:  # private, as in make_archive
         unpacked = Path(staging) / "out"
         unpacked.mkdir()
         if _archive_format(archive_path) == "zip":
@@ -172,6 +208,7 @@ def hash_file(path: str, algorithm: Literal["sha256", "sha1", "md5"] = "sha256")
     target = expand_path(path)
     if not target.is_file():
         raise ToolError(f"no such file: {display_path(target)}", missing=target)
+    refuse_secret(target)  # a hash of a short secret confirms a guess of it
     digest = hashlib.new(algorithm)
     with target.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from llmos.policies.journal import fs
 from llmos.policies.journal import move as mv
 from llmos.policies.journal.fs import JournalError, Loc, shown
 from llmos.policies.journal.manifest import Manifest, RecordedStates
+from llmos.policies.journal.pin import PathPin, check_held_folder
 from llmos.policies.journal.repair import repair_pending
 from llmos.policies.journal.store import Journal
 from llmos.policies.journal.undo import chmod_at
@@ -68,6 +70,7 @@ class FileOps:
         with self.journal.locked():
             target = self._target(path)
             with fs.at(target) as loc:
+                _hold(path, loc)
                 before = fs.state_at(loc)
                 existed = before["kind"] != "missing"
                 if existed:
@@ -132,6 +135,8 @@ class FileOps:
             try:
                 for index, folder in enumerate(created):
                     with fs.at(folder) as loc:
+                        if index == 0:
+                            _hold(path, loc)
                         os.mkdir(loc.name, 0o777, dir_fd=loc.dir_fd)
                         fs.fsync_parent(loc)
                     fs.checkpoint(f"mkdir:{index}")
@@ -146,6 +151,8 @@ class FileOps:
             source, target = self._target(src), self._target(dst)
             _refuse_nesting(source, target, "copy")
             with fs.at(source) as src_loc, fs.at(target) as dst_loc:
+                _hold(src, src_loc)
+                _hold(dst, dst_loc)
                 before_src = fs.state_at(src_loc, keep_listing=True)
                 _require_kind(source, before_src, ("file", "dir"), "copy it")
                 special = [name for name, entry in before_src.get("listing", {}).items() if entry[0] == "other"]
@@ -177,6 +184,8 @@ class FileOps:
             source, target = self._target(src), self._target(dst)
             _refuse_nesting(source, target, "move")
             with fs.at(source) as src_loc, fs.at(target) as dst_loc:
+                _hold(src, src_loc)
+                _hold(dst, dst_loc)
                 before_src = fs.state_at(src_loc)
                 _require_kind(source, before_src, ("file", "dir", "symlink"), "move it")
                 before_dst = self._destination(target, dst_loc, overwrite)
@@ -225,6 +234,7 @@ class FileOps:
         with self.journal.locked():
             target = self._target(path)
             with fs.at(target) as loc:
+                _hold(path, loc)
                 before = fs.state_at(loc)
                 if before["kind"] == "missing":
                     raise JournalError(f"{shown(target)} does not exist")
@@ -244,6 +254,7 @@ class FileOps:
         with self.journal.locked():
             target = self._target(path)
             with fs.at(target) as loc:
+                _hold(path, loc)
                 before = fs.state_at(loc, shallow=True)
                 if before["kind"] == "missing":
                     raise JournalError(f"{shown(target)} does not exist")
@@ -262,7 +273,13 @@ class FileOps:
     # -- shared steps ----------------------------------------------------------------------------------------------
 
     def _target(self, path: str | os.PathLike[str]) -> str:
-        target = fs.canonical(path)
+        if isinstance(path, PathPin):
+            # Decided on: act on the physical path pinned then, never on what the path resolves to now.
+            if path.physical is None:
+                raise JournalError(f"{shown(path.path)} could not be resolved when it was decided; refusing")
+            target = path.physical
+        else:
+            target = fs.canonical(path)
         root = str(self.journal.root)
         if fs.is_within(target, root) or fs.is_within(root, target):
             raise JournalError(f"{shown(target)} is llmos's undo journal or holds it; refusing to touch it")
@@ -314,6 +331,17 @@ class FileOps:
         if isinstance(exc, KeyboardInterrupt):
             raise exc
         raise JournalError(f"could not {what}: {reason}; {outcome}") from exc
+
+
+def _hold(path: str | os.PathLike[str], loc: Loc) -> None:
+    """For a pinned path: the folder held open is the one that was decided on, and what is in it is what was."""
+    if not isinstance(path, PathPin):
+        return
+    check_held_folder(path, loc.parent, loc.dir_fd)
+    info = loc.lstat()
+    now = None if info is None else (info.st_dev, info.st_ino, stat.S_IFMT(info.st_mode))
+    if now != path.leaf_id:
+        raise JournalError(f"{shown(path.path)} was replaced, removed or created after it was decided; refusing")
 
 
 def _require_kind(path: str, state: dict[str, Any], allowed: tuple[str, ...], doing: str) -> None:
