@@ -255,6 +255,12 @@ class PolicyEngine:
             if fact.word == "-":
                 continue
             word = self._destination(fact.word, fact.into, cwd)
+            if fact.only_if_secret:
+                if self.guard.names_existing_file(word, cwd):
+                    decision = self.guard.check(word, "read", cwd=cwd, unknown_program=True)
+                    if decision is not None:
+                        found.append(decision)
+                continue
             if cwd is None and not word.startswith(("/", "~")):
                 verdict: Verdict = "deny" if fact.action == "read" and not fact.unknown_program else "ask"
                 found.append(Decision(verdict, "cwd-unknown", f"`{escape_for_display(word)}` is relative to a folder "

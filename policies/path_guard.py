@@ -189,6 +189,19 @@ class PathGuard:
             found.append(physical_path(matched, working))
         return found
 
+    def names_existing_file(self, word: str, cwd: Path | str | None) -> bool:
+        """Whether `word` names something that exists now and is not a folder, as written or physically (a path
+        that cannot be resolved counts, so that it is judged)."""
+        absolute = self.absolute(word, cwd)
+        if absolute is None:
+            return False
+        try:
+            paths = [_collapse(absolute), *self.physical(absolute, cwd)]
+        except UnresolvablePath:
+            return True
+        return any(os.path.lexists(path) and not os.path.isdir(path) for path in paths
+                   if not GLOB_CHARS.search(path))
+
     def working_folder(self, word: str, cwd: Path | str | None) -> str | None:
         """The folder `cd WORD` leads to, or None when it is not known before the command runs: also when `cd -L`
         (`..` after a link, as written) and `cd -P` (physically) would differ."""
