@@ -83,7 +83,8 @@ class PolicyEngine:
             self.user_name = str(self.uid)
         self.guard = PathGuard(home=self.home, llmos_paths=protected_paths, denied=profile.denied_paths,
                                secrets=profile.secret_paths, readable_roots=profile.readable_roots,
-                               writable_roots=profile.writable_roots, case_insensitive=case_insensitive)
+                               writable_roots=profile.writable_roots, case_insensitive=case_insensitive,
+                               user_name=self.user_name)
 
     @property
     def writable_roots(self) -> tuple[Path, ...]:
@@ -212,7 +213,7 @@ class PolicyEngine:
             judgements.append(CommandJudgement(command, decision))
             network_used = network_used or facts.network is not None
             if facts.new_cwd is not None:
-                new_dir = self.guard.expand(facts.new_cwd, cwd_now) if cwd_now is not None else None
+                new_dir = self.guard.working_folder(facts.new_cwd, cwd_now)
                 cwd_now = Path(new_dir) if new_dir is not None else None
         download_and_run = _download_and_run(all_facts)
         if download_and_run is not None:
@@ -260,12 +261,18 @@ class PolicyEngine:
             if fact.word == "-":
                 continue
             word = self._destination(fact.word, fact.into, cwd)
+            if fact.only_if_secret:
+                if self.guard.names_existing_file(word, cwd):
+                    decision = self.guard.check(word, "read", cwd=cwd, unknown_program=True)
+                    if decision is not None:
+                        found.append(decision)
+                continue
             if cwd is None and not word.startswith(("/", "~")):
                 verdict: Verdict = "deny" if fact.action == "read" and not fact.unknown_program else "ask"
                 found.append(Decision(verdict, "cwd-unknown", f"`{escape_for_display(word)}` is relative to a folder "
                                                               f"only known when the command runs"))
                 continue
-            decision = self.guard.check(word, fact.action, cwd=cwd or self.home, recursive=fact.recursive,
+            decision = self.guard.check(word, fact.action, cwd=cwd, recursive=fact.recursive,
                                         files_only=fact.files_only, unknown_program=fact.unknown_program)
             if decision is not None:
                 found.append(decision)

@@ -1,15 +1,20 @@
 """Which paths a call may read, write, delete, move or chmod: secrets, protected paths, system paths, and the
 profile's readable and writable roots.
 
-A path is judged as written (`..` collapsed) and as resolved through symlinks, so neither a traversal nor a
-symlink inside home leads somewhere protected. Names compare in Unicode NFC form, so an NFD spelling of a
-protected folder is the same folder; case-insensitively only where the file system is.
+A path is judged as written (`..` collapsed) and as the physical path it leads to (symlinks followed before `..`
+applies, `/proc/self/cwd` as the command's folder; see physical_path.py), and the stricter decision wins, so
+neither a traversal, a symlink nor a /proc link leads somewhere protected; a glob is also judged by what it matches
+now. Names compare in Unicode NFC form, so an NFD spelling of a protected folder is the same folder;
+case-insensitively only where the file system is.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import glob
+import itertools
 import os
+import pwd
 import re
 import sys
 import unicodedata
@@ -17,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from llmos.policies.decision import Decision, Verdict
+from llmos.policies.physical_path import UnresolvablePath, physical_path
 
 from llmos.display import escape_for_display
 
@@ -40,6 +46,8 @@ BUILTIN_SECRETS = ("~/.ssh", "~/.gnupg", "~/.local/share/keyrings", "~/.password
 HARMLESS_DEVICES = re.compile(r"^/dev/(null|zero|full|random|urandom|stdin|stdout|stderr|tty|fd/\d+)$"
                               r"|^/proc/self/fd/\d+$")
 GLOB_CHARS = re.compile(r"[*?\[]")
+# A glob is judged by its current matches too (their physical paths); past this many, by its pattern alone.
+GLOB_MATCH_LIMIT = 2000
 
 
 def glob_regex(pattern: str, beneath: bool) -> re.Pattern[str]:
@@ -80,8 +88,11 @@ class PathGuard:
 
     def __init__(self, *, home: Path, llmos_paths: Sequence[Path] = (), denied: Iterable[str] = (),
                  secrets: Iterable[str] = (), readable_roots: Iterable[str] = ("~",),
-                 writable_roots: Iterable[str] = ("~",), case_insensitive: bool | None = None) -> None:
+                 writable_roots: Iterable[str] = ("~",), case_insensitive: bool | None = None,
+                 user_name: str | None = None) -> None:
         self.home = os.path.normpath(str(home))
+        self.user_name = user_name
+        """`~NAME` for this user is the home given here."""
         self.case_insensitive = sys.platform in ("darwin", "win32") if case_insensitive is None else case_insensitive
         self.readable_roots = self._roots(readable_roots)
         self.writable_roots = self._roots(writable_roots)
@@ -122,27 +133,89 @@ class PathGuard:
             expanded.append(os.path.normpath(path))
         return list(dict.fromkeys(expanded))
 
-    def expand(self, word: str | Path, cwd: Path | str) -> str | None:
-        """The absolute, `..`-collapsed path a word names; None when only known at run time (`$X`, `~user`)."""
+    def absolute(self, word: str | Path, cwd: Path | str | None) -> str | None:
+        """The absolute path a word names, `..` and links still in it (`~`, `~+`, `~NAME` expanded; relative to
+        `cwd`); None when only known at run time (`$X`, `~-`, a relative word where `cwd` is unknown)."""
         text = str(word)
-        if "$" in text or "\x00" in text or (text.startswith("~") and text != "~" and not text.startswith("~/")):
+        if "$" in text or "\x00" in text:
             return None
         if text.startswith("~"):
-            text = self.home + text[1:]
-        elif not text.startswith("/"):
+            name, slash, rest = text[1:].partition("/")
+            if name == "":
+                text = self.home + slash + rest
+            elif name == "+":
+                text = f"{cwd}{slash}{rest}" if cwd is not None else ""
+            elif name == "-":
+                return None  # $OLDPWD
+            else:
+                user_home = self._user_home(name)
+                if user_home is not None:
+                    text = user_home + slash + rest
+        if not text:
+            return None
+        if not text.startswith("/"):
+            if cwd is None:
+                return None
             text = os.path.join(str(cwd), text)
-        if text.startswith("//"):
-            text = "/" + text.lstrip("/")
-        return os.path.normpath(text)
+        return text
 
-    def resolved(self, path: str) -> str:
-        """`path` through symlinks; for a glob, its literal directory part resolved and the rest kept."""
-        match = GLOB_CHARS.search(path)
+    def _user_home(self, name: str) -> str | None:
+        """`~NAME`'s folder: this home for the user llmos runs as, else the account's; None for no such account (the
+        shell then keeps the word as written, a relative path)."""
+        if name == self.user_name:
+            return self.home
+        try:
+            return os.path.normpath(pwd.getpwnam(name).pw_dir)
+        except (KeyError, ValueError):
+            return None
+
+    def expand(self, word: str | Path, cwd: Path | str | None) -> str | None:
+        """The absolute, `..`-collapsed path a word names as written; None when only known at run time."""
+        text = self.absolute(word, cwd)
+        return _collapse(text) if text is not None else None
+
+    def physical(self, absolute: str, cwd: Path | str | None) -> list[str]:
+        """The physical paths an absolute path (from `absolute`) leads to: one for a plain path; for a glob, its
+        literal folder part resolved with the pattern kept, and each current match resolved. Raises
+        UnresolvablePath."""
+        working = str(cwd) if cwd is not None else None
+        match = GLOB_CHARS.search(absolute)
         if match is None:
-            return os.path.realpath(path)
-        literal_dir = path[:match.start()].rsplit("/", 1)[0] or "/"
-        rest = path[len(literal_dir):]
-        return os.path.realpath(literal_dir).rstrip("/") + rest
+            return [physical_path(absolute, working)]
+        lexical = _collapse(absolute)
+        literal_dir, pattern = _split_glob(lexical)
+        found = [physical_path(literal_dir, working).rstrip("/") + pattern]
+        for matched in itertools.islice(glob.iglob(absolute), GLOB_MATCH_LIMIT):
+            found.append(physical_path(matched, working))
+        return found
+
+    def names_existing_file(self, word: str, cwd: Path | str | None) -> bool:
+        """Whether `word` names something that exists now and is not a folder, as written or physically (a path
+        that cannot be resolved counts, so that it is judged)."""
+        absolute = self.absolute(word, cwd)
+        if absolute is None:
+            return False
+        try:
+            paths = [_collapse(absolute), *self.physical(absolute, cwd)]
+        except UnresolvablePath:
+            return True
+        return any(os.path.lexists(path) and not os.path.isdir(path) for path in paths
+                   if not GLOB_CHARS.search(path))
+
+    def working_folder(self, word: str, cwd: Path | str | None) -> str | None:
+        """The folder `cd WORD` leads to, or None when it is not known before the command runs: also when `cd -L`
+        (`..` after a link, as written) and `cd -P` (physically) would differ."""
+        absolute = self.absolute(word, cwd)
+        if absolute is None or GLOB_CHARS.search(absolute):
+            return None
+        lexical = _collapse(absolute)
+        try:
+            physical = physical_path(absolute, str(cwd) if cwd is not None else None)
+            if physical_path(lexical, str(cwd) if cwd is not None else None) != physical:
+                return None
+        except UnresolvablePath:
+            return None
+        return lexical if not lexical.startswith(("/proc/", "/dev/")) else physical
 
     def display(self, path: str) -> str:
         if path == self.home or path.startswith(self.home + "/"):
@@ -179,10 +252,11 @@ class PathGuard:
 
     # -- judgement -------------------------------------------------------------------------------------------------
 
-    def check(self, word: str | Path, action: str, *, cwd: Path | str, recursive: bool = False,
+    def check(self, word: str | Path, action: str, *, cwd: Path | str | None, recursive: bool = False,
               files_only: bool = False, unknown_program: bool = False) -> Decision | None:
-        lexical = self.expand(word, cwd)
-        if lexical is None:
+        """`cwd`: the folder the command runs in (None: not known, so relative words are unknown)."""
+        absolute = self.absolute(word, cwd)
+        if absolute is None:
             # A read of a path known only at run time could be a secret, and the sandbox does not stop reads: deny.
             # A write is asked about: the sandbox keeps writes inside the writable roots.
             if unknown_program:
@@ -191,7 +265,13 @@ class PathGuard:
             verdict: Verdict = "deny" if action in ("read", "execute") else "ask"
             return Decision(verdict, "path-unknown", f"{escape_for_display(str(word))} is only known when the command "
                                                      f"runs, so llmos cannot check it is not a secret or protected")
-        candidates = list(dict.fromkeys([lexical, self.resolved(lexical)]))
+        lexical = _collapse(absolute)
+        try:
+            physical = self.physical(absolute, cwd)
+        except UnresolvablePath as exc:
+            return Decision("deny", "path-unresolvable", f"{escape_for_display(str(word))} {exc}, so llmos cannot "
+                                                         f"check it is not a secret or protected")
+        candidates = list(dict.fromkeys([lexical, *physical]))
         for candidate in candidates:
             decision = self._check_one(candidate, lexical, action, recursive, files_only, unknown_program)
             if decision is not None:
@@ -264,6 +344,22 @@ class PathGuard:
         if any(part in pattern for part in ("rc", "profile", "config.fish", "inputrc", "zshenv", "bash_login")):
             return f"{name} is a shell startup file"
         return name
+
+
+def _collapse(path: str) -> str:
+    """`..` and `.` collapsed as written (the path's lexical form); `//` at the start is `/` on Linux."""
+    if path.startswith("//"):
+        path = "/" + path.lstrip("/")
+    return os.path.normpath(path)
+
+
+def _split_glob(path: str) -> tuple[str, str]:
+    """A glob's literal folder (everything before the component with the first glob character) and the rest."""
+    match = GLOB_CHARS.search(path)
+    if match is None:
+        return path, ""
+    literal_dir = path[:match.start()].rsplit("/", 1)[0] or "/"
+    return literal_dir, path[len(literal_dir):] if literal_dir != "/" else path
 
 
 def _glob_meets(pattern: list[str], target: list[str], recursive: bool, beneath: bool) -> bool:

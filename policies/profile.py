@@ -20,6 +20,7 @@ from pathlib import Path
 
 from llmos.policies.command import SimpleCommand, flags_of, parse_command
 from llmos.policies.command.embedded import git_subcommand_index
+from llmos.policies.command.file_options import FileOptionsError, file_options_table
 from llmos.policies.command.types import program_name
 from llmos.policies.decision import Verdict
 from llmos.policies.path_guard import glob_regex
@@ -142,7 +143,12 @@ def builtin_profile_names() -> list[str]:
 
 def load_profile(name_or_path: str | Path | None = None, user_config_dir: Path | None = None) -> Profile:
     """The effective profile: a built-in name, a TOML path, or (None) the user's `policy.toml` when there is one,
-    else `default`. Raises ProfileError with the file and the reason when it cannot be loaded."""
+    else `default`. Raises ProfileError with the file and the reason when it cannot be loaded (also when the table
+    of file-reading options, which every profile relies on, fails its examples)."""
+    try:
+        file_options_table()
+    except FileOptionsError as exc:
+        raise ProfileError(str(exc)) from None
     if name_or_path is None or name_or_path == "":
         user_file = user_config_dir / USER_PROFILE_FILE if user_config_dir is not None else None
         if user_file is not None and user_file.is_file():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from llmos.policies.command.embedded import find_may_match_root, git_subcommand_index
+from llmos.policies.command.file_options import files_read_by_options, option_values_read_if_secret
 from llmos.policies.command.parse import SimpleCommand, flags_of
 from llmos.policies.command.types import CommandFacts, PathFact, option_values, positionals, program_name
 from llmos.policies.command.wrappers import NETWORK_WRAPPERS, PRIVILEGE_WRAPPERS
@@ -88,6 +89,10 @@ def facts_of(command: SimpleCommand) -> CommandFacts:
     _network_fact(program, argv, command, facts)
     if any(_DEV_NET.match(word) for word in argv):
         facts.network = "uses a /dev/tcp or /dev/udp connection"
+    # Files read through options (`wc --files0-from=F`, `grep -f F`, `gcc @F`) are reads like `cat F`, whatever
+    # else the program's handler says; any other option value is refused when it names an existing secret.
+    facts.paths.extend(PathFact(word, "read") for word in files_read_by_options(argv))
+    facts.paths.extend(PathFact(word, "read", only_if_secret=True) for word in option_values_read_if_secret(argv))
     handler = HANDLERS.get(program)
     if handler is not None:
         handler(program, argv, facts)

@@ -170,6 +170,9 @@ class _Parser:
             return
         self.problems.extend(expansion.problems)
         inner_via = (*via, expansion.label)
+        if expansion.file_reads:  # what the wrapper reads itself, as reads (`xargs -a F` reads F)
+            self.commands.append(SimpleCommand((), tuple(Redirect("<", word) for word in expansion.file_reads),
+                                               inner_via, pipeline=pipeline, stage=stage))
         redirects_used = False
         if expansion.inner_argv:
             self.simple(expansion.inner_argv, redirects + expansion.redirects, assignments + expansion.assignments,

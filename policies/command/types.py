@@ -32,6 +32,8 @@ class Expansion:
     code: str | None = None
     code_from_stdin: bool = False
     problems: list[str] = field(default_factory=list)
+    file_reads: list[str] = field(default_factory=list)
+    """Files the wrapper itself reads through its options (`xargs -a F`), judged even when it is looked through."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class PathFact:
     unknown_program: bool = False
     into: str | None = None
     """For a destination: the source name it gets when the destination is an existing folder (mv a dir/)."""
+    only_if_secret: bool = False
+    """A value the program may read (`--opt=VALUE`): refused when it names an existing secret file, else ignored."""
 
 
 @dataclass

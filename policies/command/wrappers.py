@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from llmos.policies.command.embedded import INTERPRETER, find_command, git_command, interpreter_command
+from llmos.policies.command.file_options import files_read_by_options
 from llmos.policies.command.types import Expansion, Redirect, option_values, program_name
 
 
@@ -190,7 +191,7 @@ def _argv_wrapper(program: str, argv: tuple[str, ...]) -> Expansion:
     if program == "sudo" and any(word in ("-e", "--edit") for word in argv[1:index]):
         return Expansion("sudo -e", inner_argv=("sudoedit", *argv[index:]))
     return Expansion(program, inner_argv=argv[index:], args_from_input=program == "xargs", redirects=redirects,
-                     problems=problems)
+                     problems=problems, file_reads=files_read_by_options(argv[:index]))
 
 
 def _env(argv: tuple[str, ...]) -> Expansion:
@@ -243,7 +244,8 @@ def _shell(program: str, argv: tuple[str, ...]) -> Expansion:
             elif word == "--command" or word.startswith("--command="):
                 command_flag = True
                 if "=" in word:
-                    return Expansion(f"{program} -c", shell_sources=[(f"{program} -c", word.split("=", 1)[1])])
+                    return Expansion(f"{program} -c", shell_sources=[(f"{program} -c", word.split("=", 1)[1])],
+                                     file_reads=files_read_by_options(argv[:index]))
             index += 1
             continue
         if not word.startswith(("-", "+")) or len(word) == 1:
@@ -256,7 +258,8 @@ def _shell(program: str, argv: tuple[str, ...]) -> Expansion:
     if command_flag:
         if index >= len(argv):
             return Expansion(label, keep_self=True, problems=[f"`{program} -c` without a command string"])
-        expansion = Expansion(label, shell_sources=[(label, argv[index])])
+        expansion = Expansion(label, shell_sources=[(label, argv[index])],
+                              file_reads=files_read_by_options(argv[:index]))
         if len(argv) > index + 1 and re.search(r"\$[0-9@*{]", argv[index]):
             expansion.problems.append(f"`{label}` uses positional arguments given after its command string")
         return expansion
