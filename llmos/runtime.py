@@ -50,7 +50,7 @@ def load_policy(name: str | None, config: Config) -> PolicyEngine:
 
 def load_safety(policy: str | None, config: Config) -> Safety:
     engine = load_policy(policy, config)
-    journal = Journal(data_dir() / "journal")
+    journal = Journal.authenticated(data_dir() / "journal")
     audit = keyring_audit_log(data_dir() / "audit.jsonl")
     return Safety(
         policy=engine,
