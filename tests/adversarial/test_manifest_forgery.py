@@ -119,15 +119,16 @@ def test_a_tampered_manifest_is_refused_even_with_trust_unsigned(home, capsys):
 
 @pytest.mark.parametrize("keep_inner_id", [True, False])
 def test_a_valid_manifest_replayed_under_a_new_id_is_refused(home, capsys, keep_inner_id):
-    """A signed manifest copied to another file name (its id changed inside or not) does not verify there."""
+    """A signed manifest (and its trash) copied to another file name before its undo, its id changed inside or
+    not, does not verify there: the undo is not replayed after the person removed the file again."""
     action, stored = genuine_delete(home)
-    assert main(["undo", action]) == 0  # the genuine undo: notes.txt is back
-    (home / "docs" / "notes.txt").unlink()
     new_id = "20990101T000000-cafe"
     replayed = dict(stored) if keep_inner_id else {**stored, "id": new_id, "request_id": "req-2"}
     plant(new_id, replayed, action)
+    assert main(["undo", action]) == 0  # the genuine undo: notes.txt is back
+    (home / "docs" / "notes.txt").unlink()  # and the person removes it again
     capsys.readouterr()
-    code = main(["undo", new_id if not keep_inner_id else "req-1"])
+    code = main(["undo", new_id])
     assert code in (1, 2)
     assert not (home / "docs" / "notes.txt").exists()
 
