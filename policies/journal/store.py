@@ -337,7 +337,8 @@ class Journal:
                 raise NothingToUndo("nothing to undo: the journal has no action that can still be undone")
             request_id = done[-1].request_id
             return [m for m in manifests if m.request_id == request_id], request_id, False
-        for manifest in manifests:
+        # A copy of a manifest under another file name keeps its id: the authentic one is the one meant.
+        for manifest in sorted(manifests, key=lambda m: not m.trusted):
             if manifest.id == target:
                 return [manifest], manifest.request_id, True
         selected = [m for m in manifests if m.request_id == target]
