@@ -51,13 +51,15 @@ def load_policy(name: str | None, config: Config) -> PolicyEngine:
 def load_safety(policy: str | None, config: Config) -> Safety:
     engine = load_policy(policy, config)
     journal = Journal.authenticated(data_dir() / "journal")
-    audit = keyring_audit_log(data_dir() / "audit.jsonl")
+    redactor = make_redactor()
+    # The step runner redacts every entry first; the log also blanks the secrets stored now (defence in depth).
+    audit = keyring_audit_log(data_dir() / "audit.jsonl", redact_values=redactor.values())
     return Safety(
         policy=engine,
         file_ops=lambda request_id, request, tool: FileOps(journal, request_id, request, tool),
         audit=audit,
         intent=allowed_effects_for,
-        redact=make_redactor(),
+        redact=redactor,
     )
 
 

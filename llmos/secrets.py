@@ -199,6 +199,10 @@ class SecretRedactor:
                 text = text.replace(form, f"[secret {name}]")
         return text
 
+    def values(self) -> list[str]:
+        """Every form the stored secrets take now (for a log that redacts them itself as well)."""
+        return [form for form, _ in self._forms()]
+
     def longest(self) -> int:
         """The length of the longest form a secret can take in a text (0: nothing to redact)."""
         return max((len(form) for form, _ in self._forms()), default=0)
