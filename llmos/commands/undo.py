@@ -76,7 +76,7 @@ def run(options: argparse.Namespace) -> int:
         return 0
     if options.id is not None and not options.id.strip():
         raise UsageError("the ID is empty")
-    outcome = undo(options.id, trust_unsigned=options.trust_unsigned)
+    outcome = undo(options.id, trust_unsigned=getattr(options, "trust_unsigned", False))
     if outcome.audit_warning:
         print(f"llmos: warning: {outcome.audit_warning}", file=sys.stderr)
     report = outcome.report
