@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -57,13 +59,20 @@ class StepInProgress:
     result: str | None = None
     undo_id: str | None = None
     preview: list[str] = field(default_factory=list)
+    redact: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
+    """The session's redaction step: a snapshot (what every front end, the history and the daemon's clients
+    see) shows the arguments, preview, reason and result with stored secrets blanked; `args` stays what runs."""
 
     def snapshot(self) -> Step:
         """What is true of the step now, sharing nothing the worker could change later."""
+        shown = self.redact or (lambda value: value)
+        decision = self.decision
+        if decision is not None and self.redact is not None:
+            decision = dataclasses.replace(decision, reason=shown(decision.reason))
         return Step(
-            index=self.index, tool=self.tool, args=copy.deepcopy(self.args), decision=self.decision,
-            approved=self.approved, status=self.status, result=self.result, undo_id=self.undo_id,
-            preview=list(self.preview),
+            index=self.index, tool=self.tool, args=copy.deepcopy(shown(self.args)), decision=decision,
+            approved=self.approved, status=self.status, result=shown(self.result), undo_id=self.undo_id,
+            preview=list(shown(self.preview)),
         )
 
     def to_json(self) -> dict[str, Any]:

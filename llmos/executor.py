@@ -18,6 +18,7 @@ from llmos.policies.audit import AuditEntry
 from llmos.policies.decision import VERDICT_STRICTNESS, Decision, Policy, PolicyCall
 from llmos.policies.impact import Impact, describe_impact
 from llmos.policies.journal.pin import PathPin, pin_change, pin_path
+from llmos.secrets import SecretRedactor
 from llmos.tools.context import ToolContext, using_context
 from llmos.tools.paths import home_dir
 from llmos.tools.registry import ToolError, ToolSpec
@@ -45,8 +46,16 @@ class Safety:
     """The effect classes a request's own words allow; None allows every class (tests only)."""
     writable_roots: tuple[Path, ...] = ()
     """Where sandboxed commands may write; none by default, as their writes cannot be journaled."""
-    redact: Callable[[str], str] | None = None
-    """Blanks stored secrets out of each tool result before the model, the audit log or the history sees it."""
+    redact: SecretRedactor | None = None
+    """The one redaction step (`llmos.secrets.SecretRedactor`): blanks stored secrets out of each call's arguments
+    and result, before any budget cuts it and before the audit log, the journal, the model or a front end sees
+    it."""
+
+    def redact_text(self, text: str) -> str:
+        return self.redact(text) if self.redact is not None else text
+
+    def redact_value(self, value: Any) -> Any:
+        return self.redact.redact_value(value) if self.redact is not None else value
 
 
 def new_request_id() -> str:
@@ -84,7 +93,7 @@ class StepRunner:
             except ToolError as exc:
                 # The call cannot even be previewed (no such file, bad glob): nothing is decided or run.
                 step.status = "error"
-                step.result = json.dumps(exc.payload())
+                step.result = self.safety.redact_text(json.dumps(exc.payload()))
                 self._audit(step)
                 yield StepFinished(step.snapshot())
                 return
@@ -144,7 +153,9 @@ class StepRunner:
             step.result = json.dumps(ToolError(f"{changed}; nothing was done, ask again").payload())
             return
         recorder = _RecordingFileOps(
-            self.safety.file_ops(self.request_id, self.request, spec.name) if self.safety.file_ops else None, pins
+            self.safety.file_ops(self.request_id, self.safety.redact_text(self.request), spec.name)
+            if self.safety.file_ops else None,
+            pins,
         )
         context = ToolContext(
             request_id=self.request_id,
@@ -157,9 +168,9 @@ class StepRunner:
         with using_context(context):
             result = spec.call(step.args)
         step.status = "ok" if result.ok else "error"
-        step.result = result.for_model(self.result_budget_chars)
-        if self.safety.redact is not None:
-            step.result = self.safety.redact(step.result)
+        # Redacted before the budget cuts it: a cut never leaves part of a secret readable.
+        step.result = self.safety.redact_text(
+            result.for_model(self.result_budget_chars, redact=self.safety.redact_value))
         if len(recorder.action_ids) == 1:
             step.undo_id = recorder.action_ids[0]
         elif recorder.action_ids:
@@ -187,12 +198,12 @@ class StepRunner:
         self.safety.audit.append(
             AuditEntry(
                 request_id=self.request_id,
-                request=self.request,
+                request=self.safety.redact_text(self.request),
                 tool=step.tool,
-                args=step.args,
+                args=self.safety.redact_value(step.args),
                 decision=step.decision.verdict if step.decision else None,
                 rule=step.decision.rule if step.decision else None,
-                reason=step.decision.reason if step.decision else None,
+                reason=self.safety.redact_text(step.decision.reason) if step.decision else None,
                 approved=step.approved,
                 status=step.status,
                 undo_id=step.undo_id,

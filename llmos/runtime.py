@@ -15,7 +15,7 @@ from llmos.models.llama_backend import LlamaBackend, LoadOptions
 from llmos.models.remote import RemoteModel, choose_remote_model
 from llmos.models.resolve import ResolvedModel, resolve_model
 from llmos.paths import config_dir, data_dir, prompt_cache_dir
-from llmos.policies.audit import AuditLog, audit_key_from_keyring
+from llmos.policies.audit import keyring_audit_log
 from llmos.policies.engine import PolicyEngine
 from llmos.policies.intent import allowed_effects_for
 from llmos.policies.journal import Journal
@@ -50,14 +50,16 @@ def load_policy(name: str | None, config: Config) -> PolicyEngine:
 
 def load_safety(policy: str | None, config: Config) -> Safety:
     engine = load_policy(policy, config)
-    journal = Journal(data_dir() / "journal")
-    audit = AuditLog(data_dir() / "audit.jsonl", key=audit_key_from_keyring())
+    journal = Journal.authenticated(data_dir() / "journal")
+    redactor = make_redactor()
+    # The step runner redacts every entry first; the log also blanks the secrets stored now (defence in depth).
+    audit = keyring_audit_log(data_dir() / "audit.jsonl", redact_values=redactor.values())
     return Safety(
         policy=engine,
         file_ops=lambda request_id, request, tool: FileOps(journal, request_id, request, tool),
         audit=audit,
         intent=allowed_effects_for,
-        redact=make_redactor(),
+        redact=redactor,
     )
 
 

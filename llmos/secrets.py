@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from llmos.errors import LlmosError, UsageError
 from llmos.paths import data_dir
+from llmos.tools.render import cut_outside_markers
 
 SERVICE = "llmos-secrets"
 """Apart from the service `llmos`, where the audit log keeps its HMAC key: no name a person picks can clash."""
@@ -155,34 +157,94 @@ class _StoredValues:
     values: dict[str, str] = field(default_factory=dict)
 
 
-def make_redactor(store: SecretStore | None = None) -> Redactor:
-    """A function that replaces every stored secret's value in a text with `[secret NAME]`. The values are read
-    again when the list of names changes, so a secret set while the daemon runs is redacted from then on."""
-    store = store or SecretStore()
-    cache = _StoredValues()
+class SecretRedactor:
+    """The one redaction step: replaces every stored secret's value in a text with `[secret NAME]` (`redact(text)`),
+    in every string of a JSON-like value (`redact_value`), and in a stream (`stream()`). Everything a tool call
+    brings in or out (its arguments, its result, piped stdin) passes through it before it is budgeted or cut, and
+    before the audit log, the journal, the model or a front end sees it. The values are read again when the list
+    of names changes, so a secret set while the daemon runs is redacted from then on."""
 
-    def stamp() -> object:
+    def __init__(self, store: SecretStore | None = None) -> None:
+        self.store = store or SecretStore()
+        self._cache = _StoredValues()
+
+    def _stamp(self) -> object:
         try:
-            info = store.index_path.stat()
+            info = self.store.index_path.stat()
         except OSError:
             return None
         return (info.st_mtime_ns, info.st_size)
 
-    def redact(text: str) -> str:
-        current = stamp()
+    def _forms(self) -> list[tuple[str, str]]:
+        """(form, name) for each stored secret as it may appear (raw, JSON-escaped), longest first."""
+        current = self._stamp()
         if current is None:
-            return text
-        if current != cache.stamp:
-            cache.values = store.values()
-            cache.stamp = current
-        # Longest first, so a secret that contains another is replaced whole.
-        for name, value in sorted(cache.values.items(), key=lambda item: -len(item[1])):
+            return []
+        if current != self._cache.stamp:
+            self._cache.values = self.store.values()
+            self._cache.stamp = current
+        forms: dict[str, str] = {}
+        for name, value in self._cache.values.items():
             if len(value) < MIN_REDACTED_LENGTH:
                 continue
             # Tool results are JSON text: a value with quotes or backslashes appears escaped there.
-            for form in {value, json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1]}:
-                if form in text:
-                    text = text.replace(form, f"[secret {name}]")
+            for form in (value, json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1]):
+                forms.setdefault(form, name)
+        # Longest first, so a secret that contains another is replaced whole.
+        return sorted(forms.items(), key=lambda item: -len(item[0]))
+
+    def __call__(self, text: str) -> str:
+        for form, name in self._forms():
+            if form in text:
+                text = text.replace(form, f"[secret {name}]")
         return text
 
-    return redact
+    def values(self) -> list[str]:
+        """Every form the stored secrets take now (for a log that redacts them itself as well)."""
+        return [form for form, _ in self._forms()]
+
+    def longest(self) -> int:
+        """The length of the longest form a secret can take in a text (0: nothing to redact)."""
+        return max((len(form) for form, _ in self._forms()), default=0)
+
+    def redact_value(self, value: Any) -> Any:
+        """A copy of a JSON-like value with every string (keys too) redacted."""
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, dict):
+            return {self(str(key)) if isinstance(key, str) else key: self.redact_value(item)
+                    for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.redact_value(item) for item in value]
+        return value
+
+    def stream(self) -> StreamRedactor:
+        return StreamRedactor(self)
+
+
+class StreamRedactor:
+    """Redacts text that arrives in pieces: what could still be the start of a secret is held back until the
+    next piece (or `flush`) shows it is not, so no piece ever carries part of one."""
+
+    def __init__(self, redactor: SecretRedactor) -> None:
+        self.redactor = redactor
+        self.pending = ""
+
+    def feed(self, piece: str) -> str:
+        hold = self.redactor.longest() - 1
+        text = self.redactor(self.pending + piece)
+        if hold <= 0:
+            self.pending = ""
+            return text
+        cut = cut_outside_markers(text, max(0, len(text) - hold))
+        self.pending = text[cut:]
+        return text[:cut]
+
+    def flush(self) -> str:
+        text, self.pending = self.redactor(self.pending), ""
+        return text
+
+
+def make_redactor(store: SecretStore | None = None) -> SecretRedactor:
+    """The redactor of the stored secrets (see `SecretRedactor`)."""
+    return SecretRedactor(store)

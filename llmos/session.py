@@ -10,7 +10,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
 from llmos.streaming import AnswerStreamer
 from llmos.tools.registry import Registry, ToolSpec
+from llmos.tools.render import REDACTION_MARKER_START, cut_outside_markers
 
 ANSWER_TOOL = "answer"
 CANCELLED_MESSAGE = "cancelled"
@@ -207,7 +208,9 @@ class _RequestRun:
         # A kept plan for a similar request goes after the static prefix, so the prefix's cached KV stays valid.
         self.example: LearnedPlan | None = self._similar_plan(request)
         self.turns: list[Turn] = self.example.example_turns() if self.example else []
-        self.turns.append(Turn("user", user_request(request, _clip_stdin(stdin_data, self.options))))
+        # Piped data is redacted before it is clipped to its budget, so a cut never leaves part of a secret.
+        piped = safety.redact_text(stdin_data) if stdin_data is not None else None
+        self.turns.append(Turn("user", user_request(request, _clip_stdin(piped, self.options))))
         self.generated_calls: list[PlannedCall] = []
         """Each step's call as the model wrote it (before defaults were filled in), for learning."""
         self.steps: list[StepInProgress] = []
@@ -248,20 +251,21 @@ class _RequestRun:
                 return
             tool_name, args, raw_text = raw_call
             if tool_name == ANSWER_TOOL:
-                self.answer = str(args.get("text", "")).strip()
+                self.answer = self.session.safety.redact_text(str(args.get("text", ""))).strip()
                 yield Answer(self.answer)
                 return
             spec = self.session.registry.get(tool_name)
             assert spec is not None  # the grammar only offers registered tools
-            step = StepInProgress(index=len(self.steps), tool=tool_name, args=args)
+            step = StepInProgress(index=len(self.steps), tool=tool_name, args=args, redact=self._redact)
             if self.first_call_at is None:
                 self.first_call_at = time.perf_counter()
             self.steps.append(step)
             self.generated_calls.append(_written_call(raw_text) or PlannedCall(tool_name, args))
             yield StepPlanned(step.snapshot())
             yield from self.steps_runner.run(spec, step)
-            # The reply exactly as generated, so the KV cache already holds it and the next turn reuses it.
-            self.turns.append(Turn("assistant", raw_text))
+            # The reply exactly as generated, so the KV cache already holds it and the next turn reuses it (unless
+            # it holds a stored secret: the model never reads one back).
+            self.turns.append(Turn("assistant", self.session.safety.redact_text(raw_text)))
             self.turns.append(Turn("tool", step.result or "", tool_name=tool_name))
             # Small models sometimes repeat a call verbatim; a second identical call adds nothing, so the next
             # turn must answer from what is known.
@@ -289,7 +293,7 @@ class _RequestRun:
             raise _Cancelled
         self.plan_ms += (time.perf_counter() - started) * 1000
         self.first_call_at = time.perf_counter()
-        step = StepInProgress(index=len(self.steps), tool=spec.name, args=args)
+        step = StepInProgress(index=len(self.steps), tool=spec.name, args=args, redact=self._redact)
         self.steps.append(step)
         self.generated_calls.append(PlannedCall(spec.name, plan.args))
         yield StepPlanned(step.snapshot())
@@ -304,6 +308,11 @@ class _RequestRun:
         yield AnswerToken(answer)
         yield Answer(answer)
         return True
+
+    @property
+    def _redact(self) -> Callable[[Any], Any] | None:
+        safety = self.session.safety
+        return safety.redact_value if safety.redact is not None else None
 
     def _similar_plan(self, request: str) -> LearnedPlan | None:
         """The kept plan most like this request whose tools this request may all use (a read-only request is
@@ -346,6 +355,8 @@ class _RequestRun:
         max_tokens = self.options.max_tokens
         backend = self.session.backend
         streamer = AnswerStreamer(ANSWER_TOOL)
+        redactor = self.session.safety.redact
+        shown = redactor.stream() if redactor is not None else None
         pieces: list[str] = []
         started = time.perf_counter()
         for piece in backend.generate(self.prefix, conversation, schema, max_tokens):
@@ -354,8 +365,13 @@ class _RequestRun:
                 raise _Cancelled
             pieces.append(piece)
             new_answer_text = streamer.feed(piece)
+            if new_answer_text and shown is not None:
+                new_answer_text = shown.feed(new_answer_text)
             if new_answer_text:
                 yield AnswerToken(new_answer_text)
+        rest = shown.flush() if shown is not None else ""
+        if rest:
+            yield AnswerToken(rest)
         self.plan_ms += (time.perf_counter() - started) * 1000
         stats = backend.last_stats
         self.usage["prompt_tokens"] += stats.prompt_tokens
@@ -421,5 +437,10 @@ def _clip_stdin(stdin_data: str | None, options: SessionOptions) -> str | None:
     if stdin_data is None or len(stdin_data) <= options.stdin_budget_chars:
         return stdin_data
     half = options.stdin_budget_chars // 2
-    cut = len(stdin_data) - 2 * half
-    return f"{stdin_data[:half]}\n[... {cut} characters cut ...]\n{stdin_data[-half:]}"
+    head_end = cut_outside_markers(stdin_data, half)
+    tail_start = len(stdin_data) - half
+    marker = stdin_data.rfind(REDACTION_MARKER_START, 0, tail_start)
+    if marker != -1 and stdin_data.find("]", marker) >= tail_start:
+        tail_start = stdin_data.find("]", marker) + 1  # never start inside a redaction marker either
+    cut = tail_start - head_end
+    return f"{stdin_data[:head_end]}\n[... {cut} characters cut ...]\n{stdin_data[tail_start:]}"

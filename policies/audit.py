@@ -11,6 +11,14 @@ flock and fsync'd. Secret-looking values never reach the file (see `redact`).
 record) and, with the key, a forged head. Without a key the head itself could be rewritten along with a truncation;
 the verification says so. (Anyone who can read the user's keyring can also sign a head: the HMAC protects against
 edits made without the key, not against the same user with full access.)
+
+The head lives beside the log, so deleting both, or truncating the log and putting back an earlier signed head,
+leaves a consistent pair. Against that, a high-water mark (`AuditMark`, kept in the keyring beside the key, signed
+with it) records the seq and hash of the last record written; each append raises it, and it never goes back:
+`verify` reports a log with fewer records than the mark, another record at the mark's seq, or no log at all under
+a mark above 0. An append that finds the log below its mark chains on, but marks the head and the mark broken, so
+the evidence stays. Records are parsed with NaN and Infinity refused (they have no canonical JSON), so a corrupt
+record is reported by its line number, never a traceback.
 """
 
 from __future__ import annotations
@@ -39,8 +47,9 @@ try:
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["AuditEntry", "AuditLog", "AuditRecord", "AuditVerification", "GENESIS", "NO_KEY_NOTE", "REDACTED",
-           "audit_key_from_keyring", "canonical_json", "record_hash", "redact"]
+__all__ = ["AuditEntry", "AuditLog", "AuditMark", "AuditRecord", "AuditVerification", "GENESIS", "NO_KEY_NOTE",
+           "REDACTED", "KeyringAuditMark", "audit_key_from_keyring", "canonical_json", "keyring_audit_log",
+           "loads_strict", "record_hash", "redact"]
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 GENESIS = "0" * 64
@@ -51,6 +60,26 @@ _CHAIN_FIELDS = ("seq", "time", "prev", "hash")
 
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def loads_strict(raw: str | bytes) -> Any:
+    """json.loads that refuses NaN, Infinity and numbers that overflow to them (no canonical JSON exists for
+    them), and nesting too deep to parse: all raise ValueError."""
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def record_hash(record: Mapping[str, Any]) -> str:
@@ -169,7 +198,8 @@ class AuditRecord(AuditEntry):
     """A record as stored: the entry (redacted) with its place in the chain. `as_json()` is the stored object
     itself, exactly as read (the hash covers it; `llmos log --json` prints it)."""
 
-    model_config = ConfigDict(strict=False)
+    # Strict as the entry is: a stored "approved": "yes" is a corrupt record, not an approval.
+    model_config = ConfigDict(strict=True)
 
     seq: int
     time: str
@@ -214,11 +244,14 @@ class AuditLog:
     """The audit log at `path` (its head beside it, `<stem>.head`). `key`: the HMAC key for the head (None: the
     head is kept unsigned). `redact_values`: secret strings that must never appear (more can be added later)."""
 
-    def __init__(self, path: Path, *, key: bytes | None = None, redact_values: Iterable[str] = ()) -> None:
+    def __init__(self, path: Path, *, key: bytes | None = None, redact_values: Iterable[str] = (),
+                 mark: AuditMark | None = None) -> None:
         self.path = Path(path)
         self.head_path = self.path.with_suffix(".head")
         self.key = key
         self.redact_values: set[str] = set(redact_values)
+        self.mark = mark
+        """Where the high-water mark is kept (None: no mark, deletion and rollback go unseen)."""
 
     def add_redact_values(self, values: Iterable[str]) -> None:
         self.redact_values.update(v for v in values if v)
@@ -239,6 +272,10 @@ class AuditLog:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX)
             seq, prev, extra = self._chain_start()
+            mark = self._read_mark()
+            mark_broken = self._mark_broken_by(mark, seq, prev)
+            if mark_broken is not None:
+                extra.setdefault("broken", {"since_seq": seq + 1, "reason": mark_broken})
             stored = {**cleaned, "seq": seq + 1, "time": _now(), "prev": prev}
             stored["hash"] = record_hash(stored)
             line = (canonical_json(stored) + "\n").encode("ascii")
@@ -253,6 +290,7 @@ class AuditLog:
                 view = view[os.write(fd, view):]
             os.fsync(fd)
             self._write_head({**extra, "seq": stored["seq"], "hash": stored["hash"]})
+            self._raise_mark(mark, stored["seq"], stored["hash"], mark_broken)
         finally:
             os.close(fd)  # releases the flock
         written = AuditRecord.from_stored(stored)
@@ -282,6 +320,84 @@ class AuditLog:
             # An append was interrupted after its record was written: the head had named it, continue after it.
             return int(last["seq"]), str(last["hash"]), extra
         return int(head["seq"]), str(head["hash"]), extra
+
+    # -- the high-water mark ----------------------------------------------------------------------------------------
+
+    def _read_mark(self) -> dict[str, Any] | None:
+        """The mark as stored ({seq, hash, maybe broken, hmac}); {"forged": True} when it is not one or fails its
+        signature; None when there is no mark (none kept, or none written yet)."""
+        if self.mark is None:
+            return None
+        raw = self.mark.read()
+        if raw is None:
+            return None
+        try:
+            mark = loads_strict(raw)
+        except ValueError:
+            return {"forged": True}
+        if not isinstance(mark, dict) or not isinstance(mark.get("seq"), int) or isinstance(mark.get("seq"), bool) \
+                or not isinstance(mark.get("hash"), str):
+            return {"forged": True}
+        if self.key is not None and not hmac.compare_digest(str(mark.get("hmac", "")), self._sign(mark)):
+            return {**mark, "forged": True}
+        return mark
+
+    @staticmethod
+    def _mark_broken_by(mark: dict[str, Any] | None, seq: int, prev: str) -> str | None:
+        """Why chaining a record after (seq, prev) would hide tampering the mark reveals, or None."""
+        if mark is None:
+            return None
+        if mark.get("forged"):
+            return "the keyring's high-water mark was not one llmos signed"
+        if isinstance(mark.get("broken"), str):
+            return str(mark["broken"])
+        if mark["seq"] > seq:
+            return (f"the log held {seq} record(s) but the keyring's high-water mark says {mark['seq']} were written "
+                    "(the log was truncated, rolled back or deleted)")
+        if mark["seq"] == seq and mark["hash"] != prev:
+            return f"record {seq} is not the one written (the log was rolled back or rewritten)"
+        return None
+
+    def _raise_mark(self, mark: dict[str, Any] | None, seq: int, record_hash_: str, broken: str | None) -> None:
+        """Move the mark up to the record just written; a mark already further up (rollback) is never lowered
+        in what it proves: its breakage is kept."""
+        if self.mark is None:
+            return
+        new: dict[str, Any] = {"seq": seq, "hash": record_hash_}
+        if broken is not None:
+            new["broken"] = broken
+        if self.key is not None:
+            new["hmac"] = self._sign(new)
+        with contextlib.suppress(Exception):  # a keyring that fails now: verify then says the mark lags the log
+            self.mark.write(canonical_json(new))
+
+    def _verify_mark(self, mark: dict[str, Any] | None, last: dict[str, Any] | None, hash_at_mark: str | None,
+                     log_exists: bool, problems: list[str], notes: list[str]) -> None:
+        if self.mark is None:
+            return
+        last_seq = int(last["seq"]) if last else 0
+        if mark is None:
+            if last is not None:
+                notes.append("no high-water mark in the keyring yet (it is set by the next append)")
+            return
+        if mark.get("forged"):
+            problems.append("the keyring's high-water mark was not signed with the audit key: it was forged")
+            return
+        if isinstance(mark.get("broken"), str):
+            problems.append(f"the keyring's high-water mark records earlier tampering: {mark['broken']}")
+        mark_seq = int(mark["seq"])
+        if mark_seq > 0 and not log_exists:
+            problems.append(f"the audit log was deleted: the keyring's high-water mark says {mark_seq} record(s) were "
+                            "written")
+        elif last_seq < mark_seq:
+            problems.append(f"the log was truncated or rolled back: the keyring's high-water mark says {mark_seq} "
+                            f"record(s), the log ends at seq {last_seq}")
+        elif hash_at_mark is not None and hash_at_mark != mark["hash"]:
+            problems.append(f"record {mark_seq} is not the one written (the keyring's high-water mark holds another "
+                            "hash): the log was rolled back or rewritten")
+        elif last_seq > mark_seq:
+            notes.append(f"the keyring's high-water mark is {last_seq - mark_seq} record(s) behind the log (an append "
+                         "could not update it)")
 
     # -- the head --------------------------------------------------------------------------------------------------
 
@@ -313,7 +429,7 @@ class AuditLog:
 
     def _read_head(self) -> dict[str, Any] | None:
         try:
-            head = json.loads(self.head_path.read_text(encoding="ascii"))
+            head = loads_strict(self.head_path.read_text(encoding="ascii"))
         except (OSError, ValueError):
             return None
         if not isinstance(head, dict) or not isinstance(head.get("seq"), int) or not isinstance(head.get("hash"), str):
@@ -355,13 +471,24 @@ class AuditLog:
 
     def records(self, *, last: int | None = None) -> list[AuditRecord]:
         """The well-formed records, oldest first (only the last `last` when given)."""
+        return self.read(last=last)[0]
+
+    def read(self, *, last: int | None = None) -> tuple[list[AuditRecord], list[str]]:
+        """The well-formed records, oldest first (only the last `last` when given), and one line per corrupt one
+        (invalid JSON, NaN or Infinity, a field of the wrong type), naming its line."""
         kept: deque[AuditRecord] = deque(maxlen=last if last and last > 0 else None)
-        for _, raw in self._lines():
+        corrupt: list[str] = []
+        for number, raw in self._lines():
+            if not raw.strip():
+                continue
             stored = _parse(raw)
             record = AuditRecord.from_stored(stored) if stored is not None else None
-            if record is not None:
+            if record is None:
+                corrupt.append(f"line {number}: corrupt record (not a JSON object with seq, time, prev and hash of "
+                               "the right types)")
+            else:
                 kept.append(record)
-        return list(kept)
+        return list(kept), corrupt
 
     # -- verifying -------------------------------------------------------------------------------------------------
 
@@ -371,6 +498,10 @@ class AuditLog:
         notes: list[str] = []
         count, prev_seq, prev_hash = 0, 0, GENESIS
         last: dict[str, Any] | None = None
+        mark = self._read_mark()
+        mark_seq = mark.get("seq") if mark is not None and not mark.get("forged") else None
+        hash_at_mark: str | None = None
+        log_exists = os.path.lexists(self.path)
         for number, raw in self._lines():
             record = _parse(raw)
             if record is None:
@@ -387,8 +518,11 @@ class AuditLog:
             if record["prev"] != prev_hash:
                 problems.append(f"line {number} (seq {seq}): does not chain to the record before it (prev hash "
                                 "mismatch: a record was removed, reordered or edited)")
+            if seq == mark_seq:
+                hash_at_mark = record["hash"]
             count, prev_seq, prev_hash, last = count + 1, seq, record["hash"], record
         signed = self._verify_head(last, problems, notes)
+        self._verify_mark(mark, last, hash_at_mark, log_exists, problems, notes)
         return AuditVerification(ok=not problems, records=count, problems=problems, notes=notes, signed=signed)
 
     def _verify_head(self, last: dict[str, Any] | None, problems: list[str], notes: list[str]) -> bool:
@@ -442,7 +576,7 @@ class AuditLog:
 
 def _parse(raw: bytes) -> dict[str, Any] | None:
     try:
-        record = json.loads(raw)
+        record = loads_strict(raw)
     except ValueError:
         return None
     if not isinstance(record, dict):
@@ -526,3 +660,50 @@ def keyring_usable(backend: Any) -> bool:
         return float(backend.priority) > 0
     except Exception:  # noqa: BLE001
         return True
+
+
+class AuditMark:
+    """Where an audit log's high-water mark is kept: read() gives the stored text or None, write() replaces it."""
+
+    def read(self) -> str | None:
+        raise NotImplementedError
+
+    def write(self, value: str) -> None:
+        raise NotImplementedError
+
+
+class KeyringAuditMark(AuditMark):
+    """The high-water mark of the log at `log_path`, in the OS keyring beside the audit key (one entry per log,
+    named after its resolved path, so logs in different data folders do not share a mark)."""
+
+    def __init__(self, log_path: Path, service: str = "llmos") -> None:
+        digest = hashlib.sha256(os.path.realpath(log_path).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        self.service = service
+        self.username = f"audit-mark-{digest}"
+
+    def read(self) -> str | None:
+        try:
+            import keyring
+
+            backend = keyring.get_keyring()
+            if not keyring_usable(backend):
+                return None
+            value = backend.get_password(self.service, self.username)
+        except Exception:  # noqa: BLE001  no keyring here: no mark, and verify says nothing of it
+            return None
+        return value if isinstance(value, str) else None
+
+    def write(self, value: str) -> None:
+        import keyring
+
+        backend = keyring.get_keyring()
+        if keyring_usable(backend):
+            backend.set_password(self.service, self.username, value)
+
+
+def keyring_audit_log(path: Path, *, create_key: bool = True, redact_values: Iterable[str] = ()) -> AuditLog:
+    """The audit log at `path` with its head signed by the keyring's audit key and its high-water mark kept in
+    the keyring (both only where a keyring works). Reading and verifying pass create_key=False: a key made now
+    would make an existing head look forged."""
+    key = audit_key_from_keyring(create=create_key)
+    return AuditLog(path, key=key, redact_values=redact_values, mark=KeyringAuditMark(path))

@@ -58,11 +58,14 @@ class ToolResult:
     error_payload: dict[str, Any] | None = field(default=None, compare=False)
     """A failure with more than its message (`ToolError.payload`: a hint, similar paths)."""
 
-    def for_model(self, budget_chars: int) -> str:
-        """Compact JSON for the model, shrunk to `budget_chars` with the truncation said."""
-        if not self.ok:
-            return render_within_budget(self.error_payload or {"error": self.error}, budget_chars)
-        return render_within_budget(compact_for_model(self.data), budget_chars)
+    def for_model(self, budget_chars: int, redact: Callable[[Any], Any] | None = None) -> str:
+        """Compact JSON for the model, shrunk to `budget_chars` with the truncation said. `redact` (a value ->
+        the value with secrets blanked) runs first: a secret is never cut in half by the budget and left
+        partly readable."""
+        data = (self.error_payload or {"error": self.error}) if not self.ok else compact_for_model(self.data)
+        if redact is not None:
+            data = redact(data)
+        return render_within_budget(data, budget_chars)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,18 @@ def compact_for_model(data: Any) -> Any:
     return data
 
 
+REDACTION_MARKER_START = "[secret "
+"""How a redaction marker (`[secret NAME]`, `llmos.secrets`) begins: a hard cut never falls inside one."""
+
+
+def cut_outside_markers(text: str, cut: int) -> int:
+    """`cut`, moved back to the start of a redaction marker it would fall inside."""
+    start = text.rfind(REDACTION_MARKER_START, 0, cut)
+    if start != -1 and text.find("]", start) >= cut:
+        return start
+    return cut
+
+
 def render_within_budget(data: Any, budget_chars: int) -> str:
     """Compact JSON no longer than `budget_chars`. The longest lists are halved first, each cut noted beside
     it (`entries_note: "showing 20 of 312"`), so the model always knows what it is not seeing; a hard cut with
@@ -60,8 +72,8 @@ def render_within_budget(data: Any, budget_chars: int) -> str:
             return text
     note = f"... [truncated: {len(text)} chars cut to {budget_chars}]"
     if len(note) > budget_chars:
-        return text[:budget_chars]
-    return text[: budget_chars - len(note)] + note
+        return text[:cut_outside_markers(text, budget_chars)]
+    return text[:cut_outside_markers(text, budget_chars - len(note))] + note
 
 
 def _dumps(data: Any) -> str:

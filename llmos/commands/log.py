@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from llmos.display import escape_for_display
 from llmos.errors import UsageError
-from llmos.policies.audit import AuditLog, AuditRecord, audit_key_from_keyring
+from llmos.policies.audit import AuditLog, AuditRecord, keyring_audit_log
 
 
 def audit_path() -> Path:
@@ -18,9 +19,10 @@ def audit_path() -> Path:
 
 
 def open_audit_log(*, create_key: bool = True) -> AuditLog:
-    """The user's audit log, its head signed with the keyring key where a keyring works. Reading and verifying
-    never create a key (`create_key=False`): a key made now would make the existing head look forged."""
-    return AuditLog(audit_path(), key=audit_key_from_keyring(create=create_key))
+    """The user's audit log, its head signed with the keyring key and its high-water mark kept in the keyring
+    where a keyring works. Reading and verifying never create a key (`create_key=False`): a key made now would
+    make the existing head look forged."""
+    return keyring_audit_log(audit_path(), create_key=create_key)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,15 +53,16 @@ def run(options: argparse.Namespace) -> int:
             for note in result.notes:
                 print(f"note: {escape_for_display(note)}")
         return 0 if result.ok else 1
-    records = log.records(last=options.n or None)
+    records, corrupt = log.read(last=options.n or None)
     if options.json:
         print(json.dumps([record.as_json() for record in records], indent=2))
-        return 0
-    if not records:
+    elif not records and not corrupt:
         print(f"the audit log is empty ({log.path})")
-        return 0
-    print_table(records)
-    return 0
+    elif records:
+        print_table(records)
+    for problem in corrupt:
+        print(f"llmos: {log.path}: {escape_for_display(problem)}", file=sys.stderr)
+    return 1 if corrupt else 0
 
 
 COLUMNS = ("time", "request", "tool", "decision (rule)", "status", "undo id")

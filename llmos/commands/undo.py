@@ -1,5 +1,7 @@
 """`llmos undo [ID] [--list] [--json]`: reverse the last request's journaled actions, or the request or action
-ID names; --list shows the journal. A file changed since its action is never overwritten: the undo is refused."""
+ID names; --list shows the journal. A file changed since its action is never overwritten: the undo is refused. A
+manifest that fails its MAC is never acted on, and undo never changes a protected, persistence or secret path,
+whatever a manifest says (the policy's path guard judges every path an undo would change)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +25,36 @@ def journal_root() -> Path:
     return data_dir() / "journal"
 
 
+def open_journal(*, repair: bool = True) -> Journal:
+    """The person's journal, its manifests authenticated with their journal key."""
+    return Journal.authenticated(journal_root(), repair=repair)
+
+
+def undo_guard() -> Callable[[str, str], str | None]:
+    """The path guard of the person's policy, as undo asks it: why a path must not be changed, or None. Where a
+    file goes is the undo's business, not the writable roots' (they may have changed since), so only protected,
+    persistence, secret, system and llmos's own paths are refused."""
+    from llmos.config import load_config
+    from llmos.runtime import load_policy
+
+    guard = load_policy(None, load_config()).guard
+
+    def check(path: str, action: str) -> str | None:
+        decision = guard.check(path, action, cwd="/")
+        if decision is None or decision.rule == "outside-writable-roots":
+            return None
+        return decision.reason
+
+    return check
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("undo", help="reverse the last (or the given) journaled request or action")
     parser.add_argument("id", nargs="?", metavar="ID", help="an action id or a request id (default: the last request)")
     parser.add_argument("--list", action="store_true", help="show journaled actions, newest first")
     parser.add_argument("--json", action="store_true", help="output as JSON")
+    parser.add_argument("--trust-unsigned", action="store_true",
+                        help="also undo actions whose manifest has no MAC (written outside llmos or before MACs)")
     parser.add_argument("-n", type=int, default=30, metavar="N", help="with --list: the newest N (default 30; 0: all)")
     parser.set_defaults(handler=run)
 
@@ -37,7 +65,7 @@ def run(options: argparse.Namespace) -> int:
             raise UsageError("--list takes no ID")
         if options.n < 0:
             raise UsageError("-n must be 0 or more")
-        entries = Journal(journal_root()).entries()
+        entries = open_journal().entries()
         entries = entries[: options.n] if options.n else entries
         if options.json:
             print(json.dumps([entry.as_dict() for entry in entries], indent=2))
@@ -48,7 +76,7 @@ def run(options: argparse.Namespace) -> int:
         return 0
     if options.id is not None and not options.id.strip():
         raise UsageError("the ID is empty")
-    outcome = undo(options.id)
+    outcome = undo(options.id, trust_unsigned=getattr(options, "trust_unsigned", False))
     if outcome.audit_warning:
         print(f"llmos: warning: {outcome.audit_warning}", file=sys.stderr)
     report = outcome.report
@@ -77,12 +105,13 @@ class UndoOutcome:
         return [escape_for_display(line) for line in self.report.refused]
 
 
-def undo(target: str | None = None) -> UndoOutcome:
+def undo(target: str | None = None, *, trust_unsigned: bool = False) -> UndoOutcome:
     """Reverse the last request's journaled actions (or the request or action `target` names) and audit the undo.
     Raises UsageError for an unknown target and LlmosError when there is nothing to undo."""
-    journal = Journal(journal_root())
+    guard = undo_guard()
+    journal = open_journal()
     try:
-        report = journal.undo(target)
+        report = journal.undo(target, guard=guard, trust_unsigned=trust_unsigned)
     except UnknownUndoTarget as exc:
         raise UsageError(str(exc)) from None
     except NothingToUndo as exc:
@@ -105,7 +134,7 @@ def print_entries(entries: list[JournalEntry]) -> None:
     rows = []
     for entry in entries:
         time = entry.time[:19].replace("T", " ")
-        status = entry.status + (" *" if entry.undoable else "")
+        status = entry.status + (" *" if entry.undoable else "") + ("" if entry.verified else " (unverified)")
         request = escape_for_display(" ".join(entry.request.split()))
         request = request if len(request) <= 32 else request[:31] + "…"
         rows.append((entry.id, time, status, f"{request} [{entry.request_id}]", describe(entry).rsplit(" (", 1)[0]))

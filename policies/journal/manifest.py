@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 MANIFEST_VERSION = 1
 
@@ -128,6 +128,17 @@ class Manifest(_Record):
     repair: list[str] = Field(default_factory=list)
     """What crash repair noted while settling the action."""
     repaired_at: str | None = None
+    _seal: str = PrivateAttr(default="none")
+    """Not stored: whether the file's MAC checked out (`llmos.policies.journal.seal.Seal`)."""
+
+    @property
+    def seal(self) -> str:
+        return self._seal
+
+    @property
+    def trusted(self) -> bool:
+        """Whether undo and repair may act on it: its MAC matched, or the journal checks none (no key)."""
+        return self._seal in ("verified", "none")
 
     @classmethod
     def parse(cls, raw: object) -> Manifest | None:

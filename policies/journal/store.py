@@ -22,11 +22,12 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmos.policies.audit import loads_strict
 from llmos.policies.journal import fs
 from llmos.policies.journal import move as mv
 from llmos.policies.journal.fs import JournalError, NothingToUndo, UnknownUndoTarget, shown
@@ -40,7 +41,12 @@ from llmos.policies.journal.manifest import (
     UndoStep,
 )
 from llmos.policies.journal.repair import repair_pending, repair_undoing
+from llmos.policies.journal.seal import MAC_FIELD, journal_key, manifest_mac, seal_of
 from llmos.policies.journal.undo import View, check, run_step
+
+PathGuard = Callable[[str, str], str | None]
+"""(a path undo would change, the action: "delete", "move_from", "move_to" or "chmod") -> why it must not, or
+None. The same guard tool writes go through: protected, persistence and secret paths, llmos's own files."""
 
 try:
     import fcntl
@@ -65,16 +71,23 @@ class JournalEntry:
     seq: int = 0
     undone_at: str | None = None
     note: str | None = None
+    seal: str = "none"
+    """verified, unsigned, forged, or none (see `llmos.policies.journal.seal`)."""
+
+    @property
+    def verified(self) -> bool:
+        return self.seal in ("verified", "none")
 
     @property
     def undoable(self) -> bool:
-        return self.status == "done"
+        return self.status == "done" and self.verified
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "request_id": self.request_id, "request": self.request, "time": self.time,
             "tool": self.tool, "op": self.op, "paths": list(self.paths), "status": self.status,
             "undoable": self.undoable, "undone_at": self.undone_at, "note": self.note,
+            "verified": self.verified,
         }
 
 
@@ -97,9 +110,12 @@ class UndoReport:
 
 
 class Journal:
-    """The journal in `root`; constructing it repairs what a crash left half done (see `repair`)."""
+    """The journal in `root`; constructing it repairs what a crash left half done (see `repair`). With a `key`,
+    each manifest is written with a MAC and one whose MAC is missing or wrong is never acted on (see
+    `llmos.policies.journal.seal`; `Journal.authenticated` gets the person's key)."""
 
-    def __init__(self, root: Path, *, repair: bool = True) -> None:
+    def __init__(self, root: Path, *, repair: bool = True, key: bytes | None = None) -> None:
+        self.key = key
         os.makedirs(root, mode=0o700, exist_ok=True)
         self.root = Path(os.path.realpath(root))
         self.actions_dir = self.root / "actions"
@@ -113,6 +129,29 @@ class Journal:
         self._depth = 0
         self._lock_fd: int | None = None
         self.repair_notes: list[str] = self.repair() if repair else []
+
+    @classmethod
+    def authenticated(cls, root: Path, *, repair: bool = True) -> Journal:
+        """The journal in `root` with the person's journal key. When the key is created now, the manifests
+        already there (written before manifests had MACs) are signed: only they are adopted."""
+        os.makedirs(root, mode=0o700, exist_ok=True)
+        key, created = journal_key(Path(os.path.realpath(root)))
+        journal = cls(root, repair=False, key=key)
+        if created:
+            journal.adopt_unsigned()
+        if repair:
+            journal.repair_notes = journal.repair()
+        return journal
+
+    def adopt_unsigned(self) -> int:
+        """Sign every manifest that has no MAC (never one whose MAC is wrong); returns how many."""
+        adopted = 0
+        with self.locked():
+            for manifest in self.manifests():
+                if manifest.seal == "unsigned":
+                    self.write_manifest(manifest)
+                    adopted += 1
+        return adopted
 
     # -- locking, ids, manifests -----------------------------------------------------------------------------------
 
@@ -177,14 +216,20 @@ class Journal:
         fs.fsync_dir(str(target.parent))
 
     def write_manifest(self, manifest: Manifest) -> None:
-        data = json.dumps(manifest.to_json(), indent=1, sort_keys=True, ensure_ascii=True).encode("ascii")
+        if not _plain_name(manifest.id):
+            raise JournalError(f"invalid action id {shown(manifest.id)}")
+        stored = manifest.to_json()
+        if self.key is not None:
+            stored = {**stored, MAC_FIELD: manifest_mac(self.key, manifest.id, stored)}
+            manifest._seal = "verified"
+        data = json.dumps(stored, indent=1, sort_keys=True, ensure_ascii=True).encode("ascii")
         self._write_atomic(self.actions_dir / f"{manifest.id}.json", data + b"\n")
 
     def load(self, action_id: str) -> Manifest | None:
         """The action's manifest; None for no such action, or one unreadable or damaged."""
-        if not action_id or "/" in action_id or "\0" in action_id or action_id.startswith("."):
+        if not _plain_name(action_id):
             return None
-        return _read_manifest(self.actions_dir / f"{action_id}.json")
+        return _read_manifest(self.actions_dir / f"{action_id}.json", self.key)
 
     def manifests(self) -> list[Manifest]:
         """Every readable manifest, oldest first (an unreadable or damaged one is skipped)."""
@@ -192,7 +237,7 @@ class Journal:
         for path in self.actions_dir.glob("*.json"):
             if path.name.startswith("."):
                 continue
-            manifest = _read_manifest(path)
+            manifest = _read_manifest(path, self.key)
             if manifest is not None:
                 found.append(manifest)
         return sorted(found, key=lambda m: (m.seq, m.id))
@@ -214,10 +259,13 @@ class Journal:
 
     # -- undo ------------------------------------------------------------------------------------------------------
 
-    def undo(self, target: str | None = None) -> UndoReport:
+    def undo(self, target: str | None = None, *, guard: PathGuard | None = None,
+             trust_unsigned: bool = False) -> UndoReport:
         """Reverse the last request that has undoable actions (target None), a whole request (its id: its
         actions in reverse order), or one action (its id). Every action is checked against the files first; if
-        any file changed since its action, nothing is changed and the report says which file and why."""
+        any file changed since its action, nothing is changed and the report says which file and why. An action
+        whose manifest is not authenticated is refused (one without a MAC only unless `trust_unsigned`), and so
+        is any step that would change a path `guard` objects to, whatever the manifest says."""
         with self.locked(), fs.hash_cache():
             manifests = self.manifests()
             selected, request_id, single = self._select(target, manifests)
@@ -228,13 +276,17 @@ class Journal:
                 return report
             view = View()
             for manifest in todo:
-                problems, _ = check(self, manifest, view)
-                report.refused.extend(problems)
+                if not (manifest.trusted or trust_unsigned and manifest.seal == "unsigned"):
+                    report.refused.append(_unverified(manifest))
+                    continue
+                problems, steps = check(self, manifest, view)
+                report.refused.extend(problems or self._guarded(manifest, steps, guard))
             if report.refused:
                 report.refused.append("nothing was undone")
                 return report
             for manifest in todo:
                 problems, steps = check(self, manifest, View())  # again on the real files, just before acting
+                problems = problems or self._guarded(manifest, steps, guard)
                 if problems:
                     report.refused.extend(problems)
                     break
@@ -250,6 +302,34 @@ class Journal:
                 )
             return report
 
+    def _guarded(self, manifest: Manifest, steps: list[UndoStep], guard: PathGuard | None) -> list[str]:
+        """Why the steps must not run: a path outside the journal that the guard protects (judged where it
+        physically leads, so a folder swapped for a symlink into ~/.ssh is seen for what it is)."""
+        if guard is None:
+            return []
+        touched: list[tuple[str, str]] = []
+        for step in steps:
+            if isinstance(step, MoveStep):
+                touched += [(step.source, "move_from"), (step.to, "move_to")]
+            elif isinstance(step, RmdirStep):
+                touched.append((step.path, "delete"))
+            else:
+                touched.append((step.path, "chmod"))
+        problems = []
+        for path, action in touched:
+            if self._inside(path):
+                continue
+            reason = guard(path, action)
+            if reason is not None:
+                problems.append(f"refusing to undo action {manifest.id} ({manifest.op}): {reason}")
+        return problems
+
+    def _inside(self, path: str) -> bool:
+        """Whether `path` is in the journal's own folder, as written and as it physically is."""
+        parent, name = os.path.split(path)
+        physical = os.path.join(os.path.realpath(parent or "."), name)
+        return all(fs.is_within(candidate, str(self.root)) for candidate in (os.path.normpath(path), physical))
+
     def _select(self, target: str | None, manifests: list[Manifest]) -> tuple[list[Manifest], str | None, bool]:
         if target is None:
             done = [m for m in manifests if m.status == "done"]
@@ -257,7 +337,8 @@ class Journal:
                 raise NothingToUndo("nothing to undo: the journal has no action that can still be undone")
             request_id = done[-1].request_id
             return [m for m in manifests if m.request_id == request_id], request_id, False
-        for manifest in manifests:
+        # A copy of a manifest under another file name keeps its id: the authentic one is the one meant.
+        for manifest in sorted(manifests, key=lambda m: not m.trusted):
             if manifest.id == target:
                 return [manifest], manifest.request_id, True
         selected = [m for m in manifests if m.request_id == target]
@@ -321,6 +402,9 @@ class Journal:
                 with contextlib.suppress(OSError):
                     leftover.unlink()
             for manifest in self.manifests():
+                if not manifest.trusted and manifest.status in ("pending", "undoing"):
+                    notes.append(_unverified(manifest) + "; left as it is")
+                    continue
                 if manifest.status == "pending":
                     repair_pending(self, manifest)
                 elif manifest.status == "undoing":
@@ -338,7 +422,7 @@ class Journal:
         pruned = 0
         with self.locked():
             for manifest in self.manifests():
-                if manifest.status in ("pending", "undoing"):
+                if manifest.status in ("pending", "undoing") or not manifest.trusted:
                     continue
                 try:
                     when = dt.datetime.fromisoformat(manifest.time.replace("Z", "+00:00"))
@@ -369,13 +453,31 @@ def _untouched(step: UndoStep) -> bool:
     return isinstance(step, ChmodStep)
 
 
-def _read_manifest(path: Path) -> Manifest | None:
-    """The manifest in the file at `path`; None when it cannot be read or is not a manifest."""
+def _plain_name(action_id: str) -> bool:
+    return bool(action_id) and "/" not in action_id and "\0" not in action_id and not action_id.startswith(".")
+
+
+def _unverified(manifest: Manifest) -> str:
+    if manifest.seal == "unsigned":
+        return (f"refusing to undo action {manifest.id}: its manifest is unverified (it has no MAC: written outside "
+                "llmos, or by a version before MACs; `llmos undo --trust-unsigned ID` if you know it is yours)")
+    return (f"refusing to undo action {manifest.id}: its manifest is unverified (its MAC does not match: it was "
+            "forged, changed or copied outside llmos)")
+
+
+def _read_manifest(path: Path, key: bytes | None = None) -> Manifest | None:
+    """The manifest in the file at `path` with its seal; None when it cannot be read or is not a manifest."""
     try:
-        raw = json.loads(path.read_text(encoding="ascii"))
+        raw = loads_strict(path.read_text(encoding="ascii"))
     except (OSError, ValueError):
         return None
-    return Manifest.parse(raw)
+    if not isinstance(raw, dict):
+        return None
+    mac = raw.pop(MAC_FIELD, None)
+    manifest = Manifest.parse(raw)
+    if manifest is not None:
+        manifest._seal = seal_of(key, path.stem, raw, mac)
+    return manifest
 
 
 def _entry(manifest: Manifest) -> JournalEntry:
@@ -385,5 +487,5 @@ def _entry(manifest: Manifest) -> JournalEntry:
         time=manifest.time, tool=manifest.tool, op=manifest.op,
         paths=tuple(manifest.paths or [manifest.path]), status=manifest.status,
         seq=manifest.seq, undone_at=manifest.undone_at,
-        note="; ".join(notes) if notes else manifest.error,
+        note="; ".join(notes) if notes else manifest.error, seal=manifest.seal,
     )
