@@ -16,6 +16,7 @@ from llmos.events import ApprovalNeeded, Event, Step, StepDecided, StepFinished,
 from llmos.policies.audit import AuditEntry
 from llmos.policies.decision import Decision, Policy, PolicyCall
 from llmos.policies.impact import Impact, describe_impact
+from llmos.policies.sandbox.confine import Confinement
 from llmos.tools.context import ToolContext, using_context
 from llmos.tools.paths import home_dir
 from llmos.tools.registry import ToolError, ToolSpec
@@ -133,6 +134,7 @@ class StepRunner:
             approved_impact=impact if not impact.is_empty else None,
             writable_roots=self.safety.writable_roots,
             network=self._grants_network(call),
+            confinement=self._confinement(),
         )
         with using_context(context):
             result = spec.call(step.args)
@@ -151,6 +153,15 @@ class StepRunner:
             return self.safety.policy.grants_network(call)
         except Exception:  # noqa: BLE001  fail closed
             return False
+
+    def _confinement(self) -> Confinement | None:
+        """The active profile's secrets and protected paths, for the sandbox to hide and keep read-only; a policy
+        without them leaves the sandbox to the default profile's (never to nothing)."""
+        confinement = getattr(self.safety.policy, "sandbox_confinement", None)
+        try:
+            return confinement() if callable(confinement) else None
+        except Exception:  # noqa: BLE001  the default profile's confinement then applies, never none
+            return None
 
     def _audit(self, step: StepInProgress) -> None:
         if self.safety.audit is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from llmos.policies.impact import Impact
+from llmos.policies.sandbox.confine import Confinement
 from llmos.tools.registry import ToolError
 
 
@@ -26,6 +27,8 @@ class ToolContext:
     """Where sandboxed commands may write (bound read-write); everything else is read-only to them."""
     network: bool = False
     """Whether a sandboxed command may use the network (a policy rule for that command allowed it)."""
+    confinement: Confinement | None = None
+    """What sandboxed commands may not see or change, from the active profile; None: the default profile's."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def journaled_file_ops(self) -> Any:

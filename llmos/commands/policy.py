@@ -110,10 +110,10 @@ def effective_profile(name_or_path: str | None) -> Any:
 
 
 def _engine(profile: Any) -> Any:
-    from llmos.paths import config_dir, data_dir
+    from llmos.paths import config_dir, data_dir, runtime_dir
     from llmos.policies.engine import PolicyEngine
 
-    return PolicyEngine(profile, home=Path.home(), protected_paths=[config_dir(), data_dir()])
+    return PolicyEngine(profile, home=Path.home(), protected_paths=[config_dir(), data_dir(), runtime_dir()])
 
 
 def _explain(profile: Any, argv: list[str], as_json: bool) -> int:
