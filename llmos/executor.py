@@ -18,6 +18,7 @@ from llmos.policies.audit import AuditEntry
 from llmos.policies.decision import VERDICT_STRICTNESS, Decision, Policy, PolicyCall
 from llmos.policies.impact import Impact, describe_impact
 from llmos.policies.journal.pin import PathPin, pin_change, pin_path
+from llmos.policies.sandbox.confine import Confinement
 from llmos.secrets import SecretRedactor
 from llmos.tools.context import ToolContext, using_context
 from llmos.tools.paths import home_dir
@@ -164,6 +165,7 @@ class StepRunner:
             writable_roots=self.safety.writable_roots,
             network=self._grants_network(call),
             is_secret=self._is_secret,
+            confinement=self._confinement(),
         )
         with using_context(context):
             result = spec.call(step.args)
@@ -191,6 +193,14 @@ class StepRunner:
             return None  # a policy without the rule: the tools apply the default profile's
         except Exception:  # noqa: BLE001  fail closed
             return True
+
+    def _confinement(self) -> Confinement | None:
+        """The active profile's secrets and protected paths, for the sandbox to hide and keep read-only; a policy
+        without them leaves the sandbox to the default profile's (never to nothing)."""
+        try:
+            return self.safety.policy.sandbox_confinement()
+        except Exception:  # noqa: BLE001  the default profile's confinement then applies, never none
+            return None
 
     def _audit(self, step: StepInProgress) -> None:
         if self.safety.audit is None:

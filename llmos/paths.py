@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import platformdirs
@@ -17,6 +18,15 @@ def config_dir() -> Path:
 def data_dir() -> Path:
     """`$XDG_DATA_HOME/llmos`: audit log, journal, history."""
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def runtime_dir() -> Path:
+    """Where the daemon's socket, pid lock and log live: `$XDG_RUNTIME_DIR/llmos/` when the variable names a
+    folder (tmpfs, private to the user, gone at logout), else the data dir."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and Path(runtime).is_dir():
+        return Path(runtime) / APP_NAME
+    return data_dir()
 
 
 def cache_dir() -> Path:

@@ -14,7 +14,7 @@ from llmos.models.backend import Backend, LazyBackend
 from llmos.models.llama_backend import LlamaBackend, LoadOptions
 from llmos.models.remote import RemoteModel, choose_remote_model
 from llmos.models.resolve import ResolvedModel, resolve_model
-from llmos.paths import config_dir, data_dir, prompt_cache_dir
+from llmos.paths import config_dir, data_dir, prompt_cache_dir, runtime_dir
 from llmos.policies.audit import keyring_audit_log
 from llmos.policies.engine import PolicyEngine
 from llmos.policies.intent import allowed_effects_for
@@ -29,8 +29,9 @@ from llmos.tools.process import hide_from_listings
 
 
 def llmos_protected_paths() -> tuple[Path, ...]:
-    """llmos's own config, policy, audit and journal: no tool may change them, whatever the model asks."""
-    return (config_dir(), data_dir())
+    """llmos's own config, policy, automations, audit and journal, and the daemon's socket: no tool may change
+    them, whatever the model asks, and sandboxed commands do not see them."""
+    return tuple(dict.fromkeys((config_dir(), data_dir(), runtime_dir())))
 
 
 def load_policy(name: str | None, config: Config) -> PolicyEngine:

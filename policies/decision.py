@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from llmos.policies.impact import Impact
 
 from llmos.effects import Effect
+
+if TYPE_CHECKING:
+    from llmos.policies.sandbox.confine import Confinement
 
 Verdict = Literal["allow", "ask", "deny"]
 
@@ -62,4 +65,9 @@ class Policy(Protocol):
         """Whether `path` is a secret whose content (and, for a folder, listing) llmos never returns; tools skip
         such files in the folders they walk. None: this policy does not say, and the default profile's rules
         apply (never "not a secret" by default)."""
+        return None
+
+    def sandbox_confinement(self) -> Confinement | None:
+        """What sandboxed commands must not see or change, from this policy's secret and protected paths. None:
+        this policy does not say, and the sandbox applies the default profile's (never nothing)."""
         return None

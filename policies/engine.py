@@ -8,6 +8,7 @@ allowed effect classes, and for commands every simple command the parser finds, 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pwd
 from collections.abc import Collection, Sequence
@@ -19,8 +20,10 @@ from llmos.policies.command.facts import CommandFacts, facts_of
 from llmos.policies.command.wrappers import SHELLS
 from llmos.policies.decision import VERDICT_STRICTNESS, Decision, PolicyCall, Verdict
 from llmos.policies.impact import Impact
-from llmos.policies.path_guard import PathGuard
+from llmos.policies.path_guard import WRITE_ACTIONS, PathGuard, glob_regex
+from llmos.policies.physical_path import UnresolvablePath
 from llmos.policies.profile import CommandRule, Profile
+from llmos.policies.sandbox.confine import Confinement, confinement_of
 
 from llmos.display import escape_for_display
 from llmos.effects import Effect, parse_effect
@@ -85,6 +88,48 @@ class PolicyEngine:
                                secrets=profile.secret_paths, readable_roots=profile.readable_roots,
                                writable_roots=profile.writable_roots, case_insensitive=case_insensitive,
                                user_name=self.user_name)
+        self.asked = [(pattern, glob_regex(self.guard.key(pattern), beneath=True))
+                      for pattern in dict.fromkeys(self._expand_pattern(p) for p in profile.asked_paths)]
+
+    def _expand_pattern(self, pattern: str) -> str:
+        """A profile path pattern made absolute the way the path guard reads it (`~` is home; a bare name is
+        anywhere)."""
+        if pattern == "~" or pattern.startswith("~/"):
+            return str(self.home) + pattern[1:]
+        return pattern if pattern.startswith(("/", "**")) else "**/" + pattern
+
+    def sandbox_confinement(self) -> Confinement:
+        """What sandboxed commands must not see (the secrets and llmos's own folders) or change (the protected and
+        asked paths), from the same patterns this engine judges paths by."""
+        confinement = confinement_of(self.guard)
+        return dataclasses.replace(confinement, protected_patterns=(
+            *confinement.protected_patterns, *(pattern for pattern, _ in self.asked)))
+
+    def _asked_finding(self, word: str | Path, action: str, cwd: Path, recursive: bool) -> Decision | None:
+        """Ask before changing a path the profile's `asked_paths` names (or, recursively, holds), whatever the
+        effect decisions say."""
+        if action not in WRITE_ACTIONS or not self.asked:
+            return None
+        absolute = self.guard.absolute(word, cwd)
+        lexical = self.guard.expand(word, cwd)
+        if absolute is None or lexical is None:
+            return None
+        try:
+            physical = self.guard.physical(absolute, cwd)
+        except UnresolvablePath:
+            physical = []  # the path guard denies what cannot be resolved; nothing to ask about here
+        for candidate in dict.fromkeys([lexical, *physical]):
+            key = self.guard.key(candidate)
+            hit = next((pattern for pattern, regex in self.asked if regex.match(key)), None)
+            if hit is None and recursive:
+                hit = next((pattern for pattern, _ in self.asked
+                            if self.guard.key(pattern).startswith(key.rstrip("/") + "/")), None)
+            if hit is not None:
+                return Decision("ask", "asked-path",
+                                f"{self.guard.display(candidate)} is among the paths the {self.profile.name} "
+                                f"profile always asks about ({self.guard.display(hit)}); llmos never changes it "
+                                f"without asking")
+        return None
 
     @property
     def writable_roots(self) -> tuple[Path, ...]:
@@ -117,6 +162,9 @@ class PolicyEngine:
             decision = self.guard.check(effect.path, action, cwd=cwd, recursive=effect.recursive)
             if decision is not None:
                 findings.append(decision)
+            asked = self._asked_finding(effect.path, action, cwd, effect.recursive)
+            if asked is not None:
+                findings.append(asked)
         findings.extend(self._process_findings(impact))
         is_command = call.tool in COMMAND_TOOLS or impact.argv is not None
         if is_command:
@@ -276,6 +324,9 @@ class PolicyEngine:
                                         files_only=fact.files_only, unknown_program=fact.unknown_program)
             if decision is not None:
                 found.append(decision)
+            asked = self._asked_finding(word, fact.action, cwd or self.home, fact.recursive)
+            if asked is not None:
+                found.append(asked)
             if fact.action in ACTION_EFFECT and not fact.unknown_program:
                 classes.add(ACTION_EFFECT[fact.action])
         return classes

@@ -2,8 +2,8 @@
 tool, and argv prefix rules for commands that carry their own `match` / `not_match` examples.
 
 Built-in profiles live in `policies/profiles/*.toml`. A user file (`<config dir>/policy.toml`, or a path given)
-extends one (`extends = "default"` unless it says otherwise). Extending adds: denied and secret paths and command
-rules accumulate, effect and tool decisions are overridden key by key, roots are replaced when given. Since the
+extends one (`extends = "default"` unless it says otherwise). Extending adds: denied, secret and asked paths and
+command rules accumulate, effect and tool decisions are overridden key by key, roots are replaced when given. Since the
 strictest matching rule wins, a user file can add and tighten rules but never loosen a built-in deny.
 
 Every rule's examples are checked when a profile loads; a profile whose examples fail does not load.
@@ -111,6 +111,9 @@ class ProfileFile(BaseModel):
     writable_roots: list[str] | None = None
     denied_paths: list[str] = Field(default_factory=list)
     secret_paths: list[str] = Field(default_factory=list)
+    asked_paths: list[str] = Field(default_factory=list)
+    """Changing these is always asked about, whatever the effect decisions say (never allowed silently); the
+    sandbox keeps them read-only, since it cannot ask in the middle of a command."""
     effects: dict[Effect, Verdict] = Field(default_factory=dict)
     """The TOML's effect names become `Effect` members here, where the file loads; a name that is no effect class
     is a ProfileError naming the key and the known classes."""
@@ -131,6 +134,7 @@ class Profile(BaseModel):
     writable_roots: list[str] = Field(default_factory=list)
     denied_paths: list[str] = Field(default_factory=list)
     secret_paths: list[str] = Field(default_factory=list)
+    asked_paths: list[str] = Field(default_factory=list)
     effects: dict[Effect, Verdict] = Field(default_factory=dict)
     tools: dict[str, Verdict] = Field(default_factory=dict)
     commands: list[CommandRule] = Field(default_factory=list)
@@ -209,6 +213,7 @@ def _merge(parent: Profile | None, written: ProfileFile, name: str, source: str)
         return Profile(name=name, sources=[source], description=written.description,
                        readable_roots=written.readable_roots or [], writable_roots=written.writable_roots or [],
                        denied_paths=written.denied_paths, secret_paths=written.secret_paths,
+                       asked_paths=written.asked_paths,
                        effects=dict(written.effects), tools=dict(written.tools), commands=written.commands)
     return Profile(
         name=name,
@@ -218,6 +223,7 @@ def _merge(parent: Profile | None, written: ProfileFile, name: str, source: str)
         writable_roots=parent.writable_roots if written.writable_roots is None else written.writable_roots,
         denied_paths=list(dict.fromkeys([*parent.denied_paths, *written.denied_paths])),
         secret_paths=list(dict.fromkeys([*parent.secret_paths, *written.secret_paths])),
+        asked_paths=list(dict.fromkeys([*parent.asked_paths, *written.asked_paths])),
         effects={**parent.effects, **written.effects},
         tools={**parent.tools, **written.tools},
         commands=[*parent.commands, *written.commands],

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from llmos.policies.impact import Impact
+from llmos.policies.sandbox.confine import Confinement
 from llmos.tools.registry import ToolError
 
 
@@ -28,6 +29,8 @@ class ToolContext:
     """Whether a sandboxed command may use the network (a policy rule for that command allowed it)."""
     is_secret: Callable[[Path], bool | None] | None = None
     """The policy's secret rule (`Policy.is_secret`); tools reach it through `llmos.tools.secret_files`."""
+    confinement: Confinement | None = None
+    """What sandboxed commands may not see or change, from the active profile; None: the default profile's."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def journaled_file_ops(self) -> Any:

@@ -38,6 +38,7 @@ def run_command(argv: list[str], timeout: int = 30) -> dict[str, Any]:
         cwd=Path.cwd(),
         writable_roots=context.writable_roots,
         network=context.network,
+        confinement=context.confinement,
         timeout_s=float(max(1, min(timeout, MAX_TIMEOUT_S))),
     )
     try:

@@ -21,6 +21,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     show.add_argument("--profile", metavar="NAME|PATH", help="a built-in name or a TOML path (default: your "
                                                              "policy.toml if there is one, else `default`)")
     show.add_argument("--json", action="store_true")
+    show.add_argument("--protected", action="store_true",
+                      help="only the paths never changed (and read-only to sandboxed commands), the paths always "
+                           "asked about, and the secrets never read (and hidden from sandboxed commands)")
     check = actions.add_parser("check", help="load and validate a profile, its rule examples included; exit 0 when "
                                              "it loads, 2 with the failing example when it does not")
     check.add_argument("profile", nargs="?", metavar="PATH|NAME",
@@ -41,7 +44,10 @@ def run(options: argparse.Namespace) -> int:
         return _check(options.profile)
     profile = _load(options.profile)
     if options.policy_command == "show":
-        _show(profile, options.json)
+        if options.protected:
+            print("\n".join(protected_lines(profile)))
+        else:
+            _show(profile, options.json)
         return 0
     if options.policy_command == "explain":
         return _explain(profile, list(options.argv), options.json)
@@ -101,6 +107,27 @@ def profile_summary_lines(profile: Any) -> list[str]:
     return lines
 
 
+def protected_lines(profile: Any) -> list[str]:
+    """What a profile protects, as `llmos policy show --protected` prints it and the README quotes it."""
+
+    def wrapped(title: str, paths: list[str]) -> list[str]:
+        lines, line = [title], " "
+        for path in paths:
+            if len(line) + len(path) + 2 > 100:
+                lines.append(line.rstrip())
+                line = " "
+            line += f" {path},"
+        lines.append(line.rstrip(","))
+        return lines
+
+    return [
+        *wrapped("never changed, read-only to sandboxed commands (besides llmos's own config, data and runtime "
+                 "folders, and system paths):", profile.denied_paths),
+        *wrapped("always asked about before a change, read-only to sandboxed commands:", profile.asked_paths),
+        *wrapped("never read, hidden from sandboxed commands:", profile.secret_paths),
+    ]
+
+
 def effective_profile(name_or_path: str | None) -> Any:
     """The profile a session started with `--policy name_or_path` uses: that one, else the config's, else the
     user's policy.toml, else `default`; a profile that does not load is a UsageError."""
@@ -110,10 +137,10 @@ def effective_profile(name_or_path: str | None) -> Any:
 
 
 def _engine(profile: Any) -> Any:
-    from llmos.paths import config_dir, data_dir
+    from llmos.paths import config_dir, data_dir, runtime_dir
     from llmos.policies.engine import PolicyEngine
 
-    return PolicyEngine(profile, home=Path.home(), protected_paths=[config_dir(), data_dir()])
+    return PolicyEngine(profile, home=Path.home(), protected_paths=[config_dir(), data_dir(), runtime_dir()])
 
 
 def _explain(profile: Any, argv: list[str], as_json: bool) -> int:

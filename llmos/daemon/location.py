@@ -7,17 +7,12 @@ import os
 from pathlib import Path
 
 from llmos.errors import UsageError
-from llmos.paths import data_dir
+from llmos.paths import data_dir, runtime_dir
+
+__all__ = ["MAX_SOCKET_PATH_BYTES", "log_path", "pid_path", "runtime_dir", "socket_path"]
 
 # sockaddr_un holds 108 bytes with the terminating NUL; a longer path cannot be bound at all.
 MAX_SOCKET_PATH_BYTES = 107
-
-
-def runtime_dir() -> Path:
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and Path(runtime).is_dir():
-        return Path(runtime) / "llmos"
-    return data_dir()
 
 
 def socket_path() -> Path:

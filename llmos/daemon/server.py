@@ -53,6 +53,11 @@ if TYPE_CHECKING:
 
 APPROVAL_TIMEOUT_S = 600.0
 """A person who never answers must not hold the model forever: the step is then not approved."""
+MAX_CONNECTIONS = 16
+"""Open connections at once; one more is refused with a one-line error, so a flood cannot pile up threads."""
+PEER_NAMESPACES = ("user", "pid", "mnt", "net")
+"""A client must share each of these with the daemon: a sandboxed command (own user, pid and mount namespaces)
+that somehow reached the socket is refused, whatever its uid looks like from here."""
 
 
 class ModelHost:
@@ -174,6 +179,7 @@ class Daemon:
         self._server: _Server | None = None
         self._pid_lock_fd: int | None = None
         self._running_clients: set[_ClientLink] = set()
+        self.connection_slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._clients_lock = threading.Lock()
         self.automations: Any | None = None
         """The automation runner (llmos.automations.runner), started with the server."""
@@ -470,12 +476,25 @@ class _Handler(socketserver.BaseRequestHandler):
         daemon: Daemon = self.server.daemon  # type: ignore[attr-defined]
         connection: socket.socket = self.request
         channel = LineChannel(connection)
+        if not daemon.connection_slots.acquire(blocking=False):
+            _refuse(channel, f"refused: the daemon already has {MAX_CONNECTIONS} open connections; try again")
+            return
+        try:
+            self._serve_peer(daemon, connection, channel)
+        finally:
+            daemon.connection_slots.release()
+
+    def _serve_peer(self, daemon: Daemon, connection: socket.socket, channel: LineChannel) -> None:
         peer_pid, peer_uid = _peer_credentials(connection)
         if peer_uid != os.getuid():
             # The socket's mode already keeps others out; the peer check holds even if the mode were changed.
-            with contextlib.suppress(OSError):
-                channel.send({"type": "error", "message": "refused: the daemon serves only its own user",
-                              "exit_code": 2})
+            _refuse(channel, "refused: the daemon serves only its own user")
+            return
+        foreign = foreign_namespace(peer_pid)
+        if foreign is not None:
+            _log(f"refused a client (pid {peer_pid}): {foreign}")
+            _refuse(channel, f"refused: the client {foreign}; the daemon serves only processes of its own session, "
+                             f"never a sandboxed command")
             return
         daemon.stats.count("clients_connected")
         try:
@@ -494,6 +513,27 @@ class _Handler(socketserver.BaseRequestHandler):
                 channel.send({"type": "error", "message": f"the daemon failed: {exc}", "exit_code": 1})
         finally:
             daemon.stats.count("clients_connected", -1)
+
+
+def _refuse(channel: LineChannel, message: str) -> None:
+    with contextlib.suppress(OSError):
+        channel.send({"type": "error", "message": message, "exit_code": 2})
+
+
+def foreign_namespace(peer_pid: int) -> str | None:
+    """Why the process `peer_pid` is not in the daemon's own user, pid, mount and network namespaces, or None when
+    it is. A namespace that cannot be read counts as foreign (fail closed)."""
+    if peer_pid <= 0:
+        return "cannot be identified (no process id)"
+    for kind in PEER_NAMESPACES:
+        try:
+            own = os.readlink(f"/proc/self/ns/{kind}")
+            theirs = os.readlink(f"/proc/{peer_pid}/ns/{kind}")
+        except OSError:
+            return f"cannot be checked (its {kind} namespace is unreadable)"
+        if own != theirs:
+            return f"runs in another {kind} namespace"
+    return None
 
 
 def _peer_credentials(connection: socket.socket) -> tuple[int, int]:

@@ -3,14 +3,14 @@
 The mounts: the whole file system read-only, a fresh `/dev` and `/proc` with `/proc/sys` bound read-only (as root
 it would otherwise stay writable even with every capability dropped: bubblewrap only covers `/proc/sys` when the
 directory itself is writable), empty private `/tmp` and `/run` (the host's UNIX sockets there, D-Bus, Docker,
-ssh-agent, `$XDG_RUNTIME_DIR`, cannot be reached), the writable roots bound read-write, and the secret stores
-hidden (an empty read-only tmpfs over a directory, `/dev/null` over a file).
+ssh-agent, `$XDG_RUNTIME_DIR`, cannot be reached), the writable roots bound read-write, the protected paths
+inside them bound read-only again, and the secrets and llmos's own folders hidden (an empty read-only tmpfs over
+a directory, `/dev/null` over a file); `confine` finds which paths those are from the profile's patterns.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmos.policies.sandbox.confine import default_confinement, mounts_for
 from llmos.policies.sandbox.env import SAFE_PATH
 
 if TYPE_CHECKING:
@@ -28,26 +29,6 @@ HELPER = Path(__file__).with_name("inside.py")
 
 MASKED_ROOTS = (Path("/tmp"), Path("/run"))
 """Replaced by empty private tmpfs inside the sandbox."""
-
-SECRET_STORES = (
-    ".ssh",
-    ".gnupg",
-    ".aws",
-    ".azure",
-    ".kube",
-    ".docker",
-    ".netrc",
-    ".password-store",
-    ".pki",
-    ".mozilla",
-    ".local/share/keyrings",
-    ".config/gcloud",
-    ".config/gh",
-    ".config/google-chrome",
-    ".config/chromium",
-    ".config/BraveSoftware",
-)
-"""Beneath `$HOME`: hidden from sandboxed commands unless the caller passes its own `hidden_paths`."""
 
 _FORBIDDEN_WRITABLE = (Path("/"), Path("/proc"), Path("/sys"), Path("/dev"))
 
@@ -178,13 +159,6 @@ def _beneath(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def default_hidden_paths(home: str | None = None) -> tuple[Path, ...]:
-    home = home if home is not None else os.environ.get("HOME", "")
-    if not home:
-        return ()
-    return tuple(Path(home) / relative for relative in SECRET_STORES)
-
-
 def validated(spec: SandboxSpec) -> tuple[Path, tuple[Path, ...]]:
     if not spec.argv or not isinstance(spec.argv[0], str) or not spec.argv[0]:
         raise ValueError("argv must name a program")
@@ -240,12 +214,13 @@ def mount_args(spec: SandboxSpec, cwd: Path, roots: tuple[Path, ...], env_home: 
         if path.exists() and under_mask(path):
             args += ["--ro-bind", str(path), str(path)]
             rebound.append(path)
-    hidden = spec.hidden_paths if spec.hidden_paths is not None else default_hidden_paths(env_home)
-    for path in hidden:
-        path = Path(path)
-        if not path.exists() and not path.is_symlink():
-            continue
-        target = path.resolve()
+    confinement = spec.confinement if spec.confinement is not None else default_confinement(env_home)
+    kept = [path.resolve() for path in needed if path != cwd]
+    mounts = mounts_for(confinement, roots, kept, cwd, extra_hidden=spec.hidden_paths)
+    # Read-only binds first: a hidden path inside a protected folder is then mounted over that bind, not under it.
+    for target in mounts.read_only:
+        args += ["--ro-bind", str(target), str(target)]
+    for target in mounts.hidden:
         if _beneath(cwd, target):
             raise ValueError(f"the working directory is inside a path hidden from sandboxed commands: {str(target)!r}")
         if target.is_dir():

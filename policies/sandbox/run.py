@@ -4,8 +4,10 @@
 
 - the whole file system read-only (`--ro-bind / /`), a fresh `/dev` and `/proc` (with `/proc/sys` read-only: as
   root it would otherwise be writable even without capabilities), private empty `/tmp` and `/run` (so the host's
-  UNIX sockets there, e.g. D-Bus, Docker, ssh-agent, cannot be reached), the writable roots bound read-write,
-  secret stores (`~/.ssh`, `~/.gnupg`, keyrings, cloud credentials; `spec.hidden_paths`) hidden;
+  UNIX sockets there, e.g. D-Bus, Docker, ssh-agent, cannot be reached), the writable roots bound read-write
+  with the protected paths inside them read-only again, and every secret the profile names (`~/.ssh`, keyrings,
+  cloud and browser credentials, `*.key` files, `/etc/shadow`) and llmos's own folders (audit log, journal,
+  daemon socket) hidden: `spec.confinement`, see `confine`;
 - new user, PID, IPC, UTS, cgroup and (unless `spec.network`) network namespaces, no nested user namespaces,
   `--die-with-parent`, `--new-session` (no TIOCSTI into the person's terminal), all capabilities dropped;
 - a seccomp filter (`syscall_filter`) that bubblewrap loads before the in-sandbox helper: io_uring, bpf, mounts,
@@ -48,6 +50,7 @@ from llmos.policies.sandbox.bwrap import (
     validated,
 )
 from llmos.policies.sandbox.cgroup import RunCgroup, create_run_cgroup
+from llmos.policies.sandbox.confine import Confinement
 from llmos.policies.sandbox.env import build_env
 from llmos.policies.sandbox.output import CappedBuffer
 from llmos.policies.sandbox.syscall_filter import filter_fd
@@ -80,8 +83,11 @@ class SandboxSpec:
     """Per stream: stdout and stderr each keep at most this many bytes (head and tail)."""
     extra_env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     stdin: bytes | None = None
-    hidden_paths: tuple[Path, ...] | None = None
-    """Paths made invisible (empty) inside the sandbox; None means the secret stores beneath `$HOME`."""
+    confinement: Confinement | None = None
+    """The secret, protected and llmos paths to hide or keep read-only (the active profile's, from
+    `PolicyEngine.sandbox_confinement`); None means the default profile's, with `$HOME` as home."""
+    hidden_paths: tuple[Path, ...] = ()
+    """More paths made invisible (empty) inside the sandbox, besides what the confinement hides."""
 
 
 @dataclass(frozen=True)
