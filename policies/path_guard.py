@@ -39,6 +39,10 @@ SYSTEM_ROOTS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/l
 BUILTIN_DENIED = ("~/.ssh", "~/.gnupg", "~/.local/share/keyrings", "~/.password-store", "~/.pki", "~/.bashrc",
                   "~/.bash_profile", "~/.bash_login", "~/.profile", "~/.zshrc", "~/.zshenv", "~/.zprofile",
                   "~/.config/fish/config.fish", "~/.inputrc", "**/.git/hooks",
+                  # A repository's `.git` as a unit, folder or `gitdir:` file: what is inside names the programs
+                  # git runs (hooks, config, info/attributes), so neither it nor anything in it is created,
+                  # changed, moved or deleted; moving it away and back or pointing it elsewhere is refused too.
+                  "**/.git",
                   # Read by the usual .bashrc and by fish at start: as good as an rc file to an attacker.
                   "~/.bash_aliases", "~/.config/fish/functions")
 BUILTIN_SECRETS = ("~/.ssh", "~/.gnupg", "~/.local/share/keyrings", "~/.password-store", "~/.pki", "/home/*/.ssh",
@@ -339,6 +343,8 @@ class PathGuard:
         name = self.display(pattern)
         if pattern.endswith("/.git/hooks"):
             return "git hooks run code on every commit"
+        if pattern.endswith("/.git"):
+            return "a repository's .git folder (or gitdir file) decides which programs git runs"
         if pattern.endswith(("/.git/config", "/.gitconfig", "/git/config")):
             return "git settings can make git run programs"
         if any(part in pattern for part in ("rc", "profile", "config.fish", "inputrc", "zshenv", "bash_login")):

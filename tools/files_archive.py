@@ -142,6 +142,10 @@ def _members(archive_path: Path) -> list[tuple[str, int, bool]]:
         parts = PurePosixPath(name).parts
         if name.startswith(("/", "\\")) or ".." in parts or any("\\" in part or ":" in part for part in parts):
             raise ToolError(f"{display_path(archive_path)}: member {name!r} would land outside the destination")
+        if any(part.casefold() == ".git" for part in parts):
+            # A repository arriving in an archive brings its own hooks and settings: git would run them.
+            raise ToolError(f"{display_path(archive_path)} holds a git repository's .git ({name!r}); llmos never "
+                            f"creates one, as git runs the programs it names")
     if len(members) > MAX_EXTRACT_MEMBERS or sum(size for _, size, _ in members) > MAX_EXTRACT_BYTES:
         raise ToolError(f"{display_path(archive_path)} is too big to extract here (size or member count)")
     return members

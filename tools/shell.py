@@ -11,6 +11,7 @@ from llmos.policies.impact import Impact
 from llmos.policies.sandbox import SandboxSpec, SandboxUnavailable, run_sandboxed
 from llmos.tools.context import current_context
 from llmos.tools.registry import ToolError, tool
+from llmos.tools.shell_git import repository_git_settings, with_diff_programs_off
 
 from llmos.effects import Effect
 
@@ -33,13 +34,21 @@ def run_command(argv: list[str], timeout: int = 30) -> dict[str, Any]:
     """
     preview_run(argv, timeout)
     context = current_context()
+    cwd = Path.cwd()
+    try:
+        # Programs a repository's git settings name never run: fixed settings for every command, and the
+        # repository-named ones (aliases, diff and filter drivers, ...) found in each repository git runs in.
+        git_settings = repository_git_settings(argv, cwd)
+    except SandboxUnavailable as exc:
+        raise ToolError(f"refused: the sandbox is not available, so nothing was run ({exc})") from None
     spec = SandboxSpec(
-        argv=tuple(argv),
-        cwd=Path.cwd(),
+        argv=tuple(with_diff_programs_off(argv)),
+        cwd=cwd,
         writable_roots=context.writable_roots,
         network=context.network,
         confinement=context.confinement,
         timeout_s=float(max(1, min(timeout, MAX_TIMEOUT_S))),
+        git_settings=git_settings,
     )
     try:
         result = run_sandboxed(spec)

@@ -210,6 +210,10 @@ def _env(argv: tuple[str, ...]) -> Expansion:
             break
         if word in ("-C", "--chdir") or word.startswith("--chdir="):
             problems.append("`env --chdir` runs the command in another folder")
+        if word in ("-", "--ignore-environment", "--unset") or word.startswith("--unset=") \
+                or (word.startswith("-") and not word.startswith("--") and ("i" in word or "u" in word)):
+            problems.append("`env` clears or unsets variables that llmos sets to keep programs (git) from running "
+                            "what a repository's settings name")
         if word in ("-u", "-C", "--unset", "--chdir", "-P"):
             index += 2
         elif word.startswith("-") and word != "-":

@@ -15,8 +15,8 @@
   native ABI is let through;
 - inside, before the exec, `inside.py` joins the run's cgroup, applies Landlock as a second, independent
   layer, and sets rlimits (see that module);
-- the environment is built from an allow-list (`env`); output is capped and neutralised
-  (`output`);
+- the environment is built from an allow-list (`env`), plus the git settings that keep git from running any
+  program a repository's configuration names (`git_env`); output is capped and neutralised (`output`);
 - on timeout the namespace's PID 1 is killed, which makes the kernel kill every process in the namespace, daemons
   that double-forked with `setsid` included; when the command itself exits, the same happens to whatever it left.
 
@@ -52,6 +52,7 @@ from llmos.policies.sandbox.bwrap import (
 from llmos.policies.sandbox.cgroup import RunCgroup, create_run_cgroup
 from llmos.policies.sandbox.confine import Confinement
 from llmos.policies.sandbox.env import build_env
+from llmos.policies.sandbox.git_env import git_environment
 from llmos.policies.sandbox.output import CappedBuffer
 from llmos.policies.sandbox.syscall_filter import filter_fd
 
@@ -88,6 +89,9 @@ class SandboxSpec:
     `PolicyEngine.sandbox_confinement`); None means the default profile's, with `$HOME` as home."""
     hidden_paths: tuple[Path, ...] = ()
     """More paths made invisible (empty) inside the sandbox, besides what the confinement hides."""
+    git_settings: tuple[tuple[str, str], ...] = ()
+    """Overrides for repository-named git settings that run programs (`git_env.settings_to_neutralise`), on top of
+    the fixed ones every run gets."""
 
 
 @dataclass(frozen=True)
@@ -310,6 +314,7 @@ def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
     bwrap = probe()
     seccomp_fd = filter_fd()
     env = build_env(os.environ, spec.extra_env)
+    env.update(git_environment(spec.git_settings))  # after build_env: nothing a caller passes can undo it
     mounts = mount_args(spec, cwd, roots, os.environ.get("HOME"))
     network = () if spec.network else ("--unshare-net",)
     cgroup = create_run_cgroup(spec.max_processes, spec.memory_bytes)
