@@ -87,9 +87,20 @@ def confinement_of(guard: PathGuard) -> Confinement:
     return Confinement(
         home=Path(guard.home),
         secret_patterns=tuple(pattern for pattern, _ in guard.secrets),
-        protected_patterns=tuple(pattern for pattern, _ in guard.denied),
+        protected_patterns=tuple(dict.fromkeys(
+            narrowed for pattern, _ in guard.denied for narrowed in _inside_the_sandbox(pattern))),
         llmos_paths=tuple(Path(path) for path in guard.llmos_paths),
     )
+
+
+def _inside_the_sandbox(pattern: str) -> tuple[str, ...]:
+    """What of a protected pattern the sandbox keeps read-only. A repository's `.git` is protected as a unit by
+    policy (no command or tool may move, replace or write it), but an approved `git commit` or `git add` inside the
+    sandbox must still write its objects and index: read-only there are the parts that name programs git runs
+    (hooks, config). They are mount points, so a `.git` renamed away by a sandboxed program keeps them read-only."""
+    if pattern.endswith("/.git") or pattern == ".git":
+        return (f"{pattern}/hooks", f"{pattern}/config")
+    return (pattern,)
 
 
 def _beneath(path: Path, root: Path) -> bool:

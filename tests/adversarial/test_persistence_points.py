@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -126,3 +127,31 @@ def test_the_readme_lists_what_the_default_profile_protects() -> None:
     """README's Safety section quotes `llmos policy show --protected` for the default profile, line for line."""
     rendered = "\n".join("  " + line for line in protected_lines(load_profile("default")))
     assert rendered in README.read_text(encoding="utf-8")
+
+
+@needs_sandbox
+def test_a_git_folder_renamed_away_inside_the_sandbox_keeps_its_hooks_and_config_read_only(home: Path) -> None:
+    """Inside a writable repository a sandboxed program may write git's objects (an approved `git commit` must
+    work), but the parts of `.git` that name programs stay read-only even when the program renames `.git` away,
+    writes into the moved copy and renames it back (the red-team's pre-commit hook)."""
+    repo = home / "project"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    code = (
+        "import os, json\n"
+        "results = {}\n"
+        "try:\n    os.rename('.git', 'moved')\n    base = 'moved'\nexcept OSError:\n    base = '.git'\n"
+        "for name in ('hooks/pre-commit', 'config'):\n"
+        "    try:\n        open(os.path.join(base, name), 'a').write('\\n#!/bin/sh\\ntouch pwned\\n')\n"
+        "        results[name] = 'written'\n"
+        "    except OSError as exc:\n        results[name] = exc.strerror\n"
+        "open(os.path.join(base, 'objects', 'probe'), 'w').write('x')\n"
+        "if base == 'moved':\n    os.rename('moved', '.git')\n"
+        "print(json.dumps(results))"
+    )
+    result = run_sandboxed(SandboxSpec(argv=(sys.executable, "-I", "-c", code), cwd=repo, writable_roots=(repo,),
+                                       timeout_s=60.0, confinement=engine("default", home).sandbox_confinement()))
+    assert result.exit_code == 0, result.stderr
+    assert "written" not in json.loads(result.stdout).values()
+    assert not (repo / ".git" / "hooks" / "pre-commit").exists()
+    assert "pwned" not in (repo / ".git" / "config").read_text()
+    assert (repo / ".git" / "objects" / "probe").exists()
