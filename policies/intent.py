@@ -136,7 +136,7 @@ def _plural(word: str) -> str:
 def _pattern(phrase: str, form: str) -> str:
     """`phrase` with its first word `inflected`, as a `plural`, or `base` (as written); the rest as written."""
     first, *rest = phrase.split()
-    head = {"inflected": _inflected, "plural": _plural, "base": re.escape}[form](first)
+    head = _inflected(first) if form == "inflected" else _plural(first) if form == "plural" else re.escape(first)
     last = [_plural(rest[-1])] if rest and form != "base" else [re.escape(word) for word in rest[-1:]]
     return r"\b" + r"\s+".join([head, *(re.escape(word) for word in rest[:-1]), *last]) + r"\b"
 
