@@ -4,8 +4,9 @@ The vocabulary is the intent table's write, delete and process words (`policies/
 that table files in no change class. Each reader chooses its set from it, explicitly, because they want
 different things:
 
-- intent gates which effect classes a request may use. It is broad on purpose (safety): a word that may ask for
-  a write allows writes, inflected ("moved", "deleting") or as a noun ("permission", "backup").
+- intent gates which effect classes a request may use. It takes the whole table, but a word counts only where
+  it tells llmos to act (a verb starting a clause; a word after "make", "set", ...), never as a noun or a
+  participle in a question ("which files were moved?", "my backup folder"): those allow read only.
 - the session's look-then-change nudge (`CLAUSE_CHANGE_VERBS`) fires only on a clause that starts with a change
   verb ("archive X, then delete it"). It is narrow on purpose: with the broad words, "what are the permissions on
   x?" lost its answer to a nudge to change something.

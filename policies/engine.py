@@ -12,7 +12,7 @@ import dataclasses
 import os
 import pwd
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from llmos.policies.command import ParsedCommand, SimpleCommand, parse_command
@@ -268,7 +268,40 @@ class PolicyEngine:
             judgements.append(CommandJudgement(None, Decision("deny", "download-and-run", download_and_run)))
         decisions = [judgement.decision for judgement in judgements]
         overall = strictest(decisions, Decision("ask", "parse", "no command was found to judge"))
-        return CommandExplanation(parsed, judgements, overall, network_used and overall.verdict != "deny")
+        if not network_used or overall.verdict == "deny":
+            return CommandExplanation(parsed, judgements, overall, False)
+        shut_because = self._network_not_granted(parsed, all_facts, judgements)
+        if shut_because is not None:
+            overall = replace(overall, reason=f"{overall.reason}; the network stays shut for this run: "
+                                                          f"{shut_because}")
+        return CommandExplanation(parsed, judgements, overall, shut_because is None)
+
+    def _network_not_granted(self, parsed: ParsedCommand, all_facts: list[tuple[SimpleCommand, CommandFacts]],
+                             judgements: list[CommandJudgement]) -> str | None:
+        """Why the sandbox's network stays shut for a command line that uses it, or None when it may open.
+
+        The sandbox opens the network for the whole run, so it opens only when every simple command in the line
+        (through pipes, lists, substitutions and wrappers) is a network program that a network rule, or the
+        profile's network decision, covers: `curl URL; python3 -c ...` would hand the grant to python3 too."""
+        if parsed.problems:
+            return "part of the command could not be fully understood"
+        decided = {id(judgement.command): judgement.decision for judgement in judgements if judgement.command}
+        network_verdict = self.profile.effects.get(Effect.NETWORK)
+        for command, facts in all_facts:
+            shown = escape_for_display(" ".join(command.argv))[:80] or "a redirection"
+            decision = decided.get(id(command))
+            if facts.network is None:
+                return f"`{shown}` runs in the same command line and is not a network command the grant covers"
+            if facts.runs_code is not None or command.code_from_stdin or command.args_from_input:
+                return f"`{shown}` runs code or arguments not spelled out, which no network grant covers"
+            if decision is None or decision.verdict == "deny":
+                return f"`{shown}` is refused"
+            matching = [rule for rule in self.profile.commands if rule.matches(command)]
+            if any(rule.network for rule in matching):
+                continue
+            if network_verdict is None or network_verdict == "deny":
+                return f"no network rule covers `{shown}`"
+        return None
 
     def _judge_simple(self, command: SimpleCommand, facts: CommandFacts, effect: Effect, cwd: Path | None,
                       allowed_effects: frozenset[Effect] | None) -> Decision:

@@ -3,12 +3,16 @@
 make llmos write, delete, kill or reach the network, even with --yes.
 
 Reading is always allowed; `secret` never is (secrets are managed by `llmos secrets`, not by the model). The table
-below is the whole of it: word stems per effect class, matched case-insensitively on word boundaries, with
-simple inflections (delete, deletes, deleted, deleting, deletion). A word right after a negation ("don't delete",
-"without deleting") does not count. Program names are not words for effects ("run rm -rf ~" asks only to run a
-command): a command's own deletes and writes then need the request to ask for them, which steers changes to the
-typed, journaled tools. The deleting programs are the exception: "rm -rf ~/build" asks for a delete as plainly as
-"delete ~/build" does.
+below holds the words per effect class, matched case-insensitively on word boundaries, and a word counts only
+where it tells llmos to act: as the verb that starts a clause ("delete ~/x", "please move it", "can you zip it",
+"list them, then remove them"), after a plain action verb ("make a copy", "lower the priority", "ask it to quit"),
+or in a clause that says what should be done ("x shouldn't be executable", "the logs must be deleted"). As a noun
+or a participle, or anywhere in a question or a read ("summarize the project I downloaded", "which files were
+modified today", "show my backup folder"), it asks for nothing: such a request allows read only. A word right
+after a negation ("don't delete", "without deleting") does not count. Program names are not words for effects in
+a question, and elsewhere count where they stand ("run rm -rf ~" asks to run a command and to delete; "fetch the
+changes with git" asks to run git): a command's own deletes and writes then need the request to ask for them,
+which steers changes to the typed, journaled tools.
 """
 
 from __future__ import annotations
@@ -58,6 +62,57 @@ _URL = re.compile(r"\b(?:https?|ftp)://|\bwww\.", re.IGNORECASE)
 # Paths and folder names are not requests: "~/.ssh" does not ask for ssh, "my Downloads" does not ask to download.
 _NOT_WORDS = re.compile(r"\S*[/~]\S*|\bdownloads\b", re.IGNORECASE)
 
+# -- how a request tells llmos to act ------------------------------------------------------------------------
+# A change word asks for its class only where it tells llmos to act: as the verb that starts a clause (after
+# "please", "can you", "I want you to", ...), not as a noun or participle ("the project I downloaded", "which files
+# were modified", "my backup folder", "a copy of"). A question or a read ("what", "which", "how many", "show",
+# "list", "summarize", ...) asks for read only, unless another clause of the request tells llmos to act.
+
+PROGRAM_WORDS = frozenset({"rm", "rmdir", "unlink", "shred", "git", "python", "bash", "npm", "pip", "cargo", "curl",
+                           "wget", "ssh", "scp", "rsync"})
+"""Table words that are program names, not English: outside a question they ask for their class wherever they
+stand ("run rm -rf ~/build", "fetch the changes with git")."""
+ACTION_VERBS = ("make", "change", "set", "turn", "give", "take", "lower", "raise", "bump", "mark", "let", "ask",
+                "tell", "switch", "apply", "allow", "grant", "revoke")
+"""Verbs that start an instruction but name no class by themselves: in a clause they start, the table's words ask
+for their class where they stand as words, not participles, and not after a preposition ("make a copy", "make it
+executable", "lower the priority", "ask it to quit"; not "make a list of the copies")."""
+QUESTION_STARTS = (
+    "what", "what's", "whats", "which", "who", "who's", "whom", "whose", "when", "when's", "where", "where's", "why",
+    "how", "how's", "hows", "is", "isn't", "are", "aren't", "was", "wasn't", "were", "am", "do", "does", "did",
+    "has", "hasn't", "had", "can i", "could i", "should i", "may i", "shall i", "will it", "would it", "show",
+    "list", "summarize", "summarise", "sum up", "find", "count", "print", "read", "explain", "describe", "display",
+    "search", "look", "locate", "tell me", "check", "compare", "any", "anything", "whether", "if", "i wonder",
+    "i'm curious", "tldr", "give me", "get me",
+)
+"""How a question or a read starts: such a clause asks for read only, whatever words follow."""
+_FILLERS = (
+    "please", "pls", "plz", "kindly", "can you", "could you", "would you", "will you", "can u", "could u",
+    "would you mind", "i want you to", "i'd like you to", "i would like you to", "i need you to", "i want to",
+    "i'd like to", "i would like to", "i need to", "i wanna", "help me to", "help me", "let's", "lets",
+    "go ahead and", "try to", "just", "now", "first", "then", "also", "quickly", "simply", "force", "forcefully",
+    "gently", "safely", "immediately", "ok", "okay", "hey", "hi", "llmos", "you should", "you can", "you may",
+    "and", "yes", "so", "actually", "finally", "next", "put differently", "put another way", "put simply",
+    "to put it differently", "to put it another way", "in other words", "that is", "i mean", "for me",
+)
+"""Words before the verb of an instruction (or discourse markers that start no instruction at all)."""
+_DIRECTIVE = re.compile(r"\b(?:should|shouldn'?t|must|mustn'?t|needs? to|has to|have to|ought to)\b")
+_CLAUSE_BREAK = re.compile(
+    r"[.;!?:,](?=\s|$)|[\n()\[\]\"“”]|\s[-–—]+\s|"
+    r"\b(?:and then|and|then|but|or|so|plus|after that|afterwards|once done)\b", re.IGNORECASE)
+
+
+def _alternatives(phrases: tuple[str, ...] | frozenset[str]) -> str:
+    ordered = sorted(phrases, key=len, reverse=True)  # the longest first: "can you" before "can"
+    return "(?:" + "|".join(r"\s+".join(re.escape(part) for part in phrase.split()) for phrase in ordered) + ")"
+
+
+_FILLER = re.compile(r"^\s*" + _alternatives(_FILLERS) + r"\b[\s,]*", re.IGNORECASE)
+_AFTER_PREPOSITION = re.compile(r"\b(?:of|in|from|about|on|at|for|with|by|into|than)\s+(?:\w+\s+)?$")
+_QUESTION = re.compile(r"^" + _alternatives(QUESTION_STARTS) + r"\b", re.IGNORECASE)
+_ACTION_VERB = re.compile(r"^" + _alternatives(ACTION_VERBS) + r"\b", re.IGNORECASE)
+_NEGATED_START = re.compile(r"^(?:don'?t|do not|never|no need to|not|no)\b", re.IGNORECASE)
+
 
 def _inflected(word: str) -> str:
     """A regex for `word` with simple inflections: -s, -es, -ed, -ing, -ion, -er; y -> ies; a final e dropped."""
@@ -71,28 +126,79 @@ def _inflected(word: str) -> str:
     return re.escape(base) + endings
 
 
-def _pattern(phrase: str) -> str:
-    """The first word inflected, the rest as written: "cleaning up", "getting rid of"."""
+def _plural(word: str) -> str:
+    """A regex for `word` as written or as a plural noun (copy, copies; permission, permissions)."""
+    if word.endswith("y") and len(word) > 2:
+        return re.escape(word[:-1]) + "(?:y|ies)"
+    return re.escape(word) + "(?:s|es)?"
+
+
+def _pattern(phrase: str, form: str) -> str:
+    """`phrase` with its first word `inflected`, as a `plural`, or `base` (as written); the rest as written."""
     first, *rest = phrase.split()
-    return r"\b" + r"\s+".join([_inflected(first), *(re.escape(word) for word in rest)]) + r"\b"
+    head = _inflected(first) if form == "inflected" else _plural(first) if form == "plural" else re.escape(first)
+    last = [_plural(rest[-1])] if rest and form != "base" else [re.escape(word) for word in rest[-1:]]
+    return r"\b" + r"\s+".join([head, *(re.escape(word) for word in rest[:-1]), *last]) + r"\b"
 
 
 @lru_cache(maxsize=1)
-def _compiled() -> dict[Effect, list[tuple[str, re.Pattern[str]]]]:
-    return {effect: [(phrase, re.compile(_pattern(phrase), re.IGNORECASE)) for phrase in phrases]
-            for effect, phrases in INTENT_WORDS.items()}
+def _compiled() -> dict[str, dict[Effect, list[tuple[str, re.Pattern[str]]]]]:
+    """Per form (`base` anchored at the clause start, `plural`, `inflected`): each class's phrases as regexes."""
+    forms: dict[str, dict[Effect, list[tuple[str, re.Pattern[str]]]]] = {}
+    for form in ("base", "plural", "inflected"):
+        anchor = "^" if form == "base" else ""
+        forms[form] = {effect: [(phrase, re.compile(anchor + _pattern(phrase, form), re.IGNORECASE))
+                                for phrase in phrases] for effect, phrases in INTENT_WORDS.items()}
+    return forms
+
+
+def _clauses(request: str) -> list[str]:
+    """The request's clauses, each with the words before its verb ("please", "can you", ...) taken off."""
+    clauses = []
+    for raw in _CLAUSE_BREAK.split(request):
+        text = " ".join(_NOT_WORDS.sub(" ", raw).split())
+        while (stripped := _FILLER.sub("", text, count=1)) != text:
+            text = stripped
+        if text:
+            clauses.append(text)
+    return clauses
+
+
+def _found(clause: str, form: str, found: dict[Effect, list[str]], *, programs_only: bool = False,
+           objects_only: bool = False) -> None:
+    """Add to `found` the phrases of the table `clause` uses in `form` (negated uses left out; with
+    `objects_only`, uses after a preposition too: "make a list of the copies" asks for no copy)."""
+    for effect, patterns in _compiled()[form].items():
+        for phrase, pattern in patterns:
+            if programs_only and phrase not in PROGRAM_WORDS:
+                continue
+            for match in pattern.finditer(clause):
+                before = clause[:match.start()].lower()[-40:]
+                if objects_only and _AFTER_PREPOSITION.search(before):
+                    continue
+                if not _NEGATION.search(before):
+                    if phrase not in found.get(effect, []):
+                        found.setdefault(effect, []).append(phrase)
+                    break
 
 
 def intent_matches(request: str) -> dict[Effect, list[str]]:
-    """For each effect class, the words of the table the request uses (negated uses left out)."""
+    """For each effect class, the words of the table by which the request tells llmos to act.
+
+    Per clause: one that starts as a question or a read asks for nothing beyond read; one that starts with a
+    table verb asks for its class; one that starts with a plain action verb ("make", "set", "lower") asks for the
+    classes of the table words in it, used as words (not participles); a clause that says what should be
+    ("x shouldn't be executable") asks for the classes its words name. Program names count outside questions."""
     found: dict[Effect, list[str]] = {}
-    words = _NOT_WORDS.sub(" ", request)
-    for effect, patterns in _compiled().items():
-        for phrase, pattern in patterns:
-            for match in pattern.finditer(words):
-                if not _NEGATION.search(words[:match.start()].lower()[-40:]):
-                    found.setdefault(effect, []).append(phrase)
-                    break
+    for clause in _clauses(request):
+        if _QUESTION.match(clause) or _NEGATED_START.match(clause):
+            continue
+        _found(clause, "base", found)
+        if _ACTION_VERB.match(clause):
+            _found(clause, "plural", found, objects_only=True)
+        elif _DIRECTIVE.search(clause):
+            _found(clause, "inflected", found)
+        _found(clause, "plural", found, programs_only=True)
     if _URL.search(request):
         found.setdefault(Effect.NETWORK, []).append("a URL")
     return found

@@ -55,7 +55,7 @@ def preview_archive(source: str, destination: str) -> Impact:
     return Impact(paths=(*reads, PathEffect(target, "create")), notes=(f"{len(sources)} item(s) into {target.name}",))
 
 
-@tool("files.archive", Effect.WRITE, preview=preview_archive)
+@tool("files.archive", Effect.WRITE, preview=preview_archive, patterns=("source",))
 def make_archive(source: str, destination: str) -> dict[str, Any]:
     """Pack files or folders into a .zip or .tar.gz archive.
 

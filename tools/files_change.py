@@ -283,7 +283,7 @@ def preview_copy(source: str, destination: str) -> Impact:
     return _impact_of(_plan_transfer("copy", source, destination))
 
 
-@tool("files.copy", Effect.WRITE, preview=preview_copy)
+@tool("files.copy", Effect.WRITE, preview=preview_copy, patterns=("source",))
 def copy_files(source: str, destination: str) -> dict[str, Any]:
     """Copy files or folders; source may be a glob like ~/Downloads/*.pdf.
 
@@ -299,7 +299,7 @@ def preview_move(source: str, destination: str) -> Impact:
     return _impact_of(_plan_transfer("move", source, destination))
 
 
-@tool("files.move", Effect.WRITE, preview=preview_move)
+@tool("files.move", Effect.WRITE, preview=preview_move, patterns=("source",))
 def move_files(source: str, destination: str) -> dict[str, Any]:
     """Move or rename files or folders; source may be a glob like ~/Downloads/*.pdf.
 
@@ -319,7 +319,7 @@ def preview_delete(path: str) -> Impact:
     return _impact_of(_plan_delete(path))
 
 
-@tool("files.delete", Effect.DELETE, preview=preview_delete)
+@tool("files.delete", Effect.DELETE, preview=preview_delete, patterns=("path",))
 def delete_files(path: str) -> dict[str, Any]:
     """Delete files or folders (kept in the undo journal); path may be a glob.
 
@@ -389,7 +389,7 @@ def preview_chmod(path: str, mode: str) -> Impact:
     return Impact(paths=impact.paths, notes=notes)
 
 
-@tool("files.chmod", Effect.WRITE, preview=preview_chmod)
+@tool("files.chmod", Effect.WRITE, preview=preview_chmod, patterns=("path",))
 def change_mode(path: str, mode: str) -> dict[str, Any]:
     """Change permissions, like 644 or u+x; path may be a glob.
 

@@ -80,6 +80,9 @@ class ToolSpec:
     param_docs: dict[str, str] = field(default_factory=dict)
     preview: Callable[..., Impact] | None = None
     """For tools that change things: the same signature as the tool, returns what the call would touch."""
+    pattern_args: frozenset[str] = frozenset()
+    """The arguments the tool expands as globs (`*`, `?`, `[`): a caller that means one literal path there passes
+    it through `glob.escape` (an automation's event file named `*.pdf` is that file, not every PDF)."""
 
     @property
     def parameters_schema(self) -> dict[str, Any]:
@@ -179,14 +182,19 @@ def tool(
     registry: Registry | None = None,
     *,
     preview: Callable[..., Impact] | None = None,
+    patterns: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Make a typed function a tool: its spec is built now and kept with the function (`spec_of`), and registered
     in `registry` when one is given (the built-in tools are registered from one list, `llmos.tools.builtin`). Its
     docstring's first line is the description the model sees; an `Args:` section documents parameters. A tool that
-    is not a read must give `preview`."""
+    is not a read must give `preview`; `patterns` names the arguments it expands as globs."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         spec = build_spec(func, name, effect)
+        unknown = set(patterns) - set(spec.args_model.model_fields)
+        if unknown:
+            raise ValueError(f"tool {name!r}: patterns names no parameter {sorted(unknown)}")
+        spec = dataclasses.replace(spec, pattern_args=frozenset(patterns))
         if preview is not None:
             spec = dataclasses.replace(spec, preview=preview)
         setattr(func, _SPEC_ATTRIBUTE, spec)

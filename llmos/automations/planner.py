@@ -14,7 +14,15 @@ from typing import Any
 
 import pydantic
 
-from llmos.automations.rules import NOTIFY_TOOL, Action, Rule, Trigger, self_trigger_problem
+from llmos.automations.rules import (
+    NOTIFY_TOOL,
+    Action,
+    Rule,
+    Trigger,
+    placement_problem,
+    self_trigger_problem,
+)
+from llmos.effects import Effect
 from llmos.errors import UsageError
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
@@ -97,9 +105,12 @@ def check_rule(rule: Rule, registry: Registry) -> Rule:
         if checked.action.tool not in RULE_TOOLS or (spec := registry.get(checked.action.tool)) is None:
             raise UsageError(f"an automation cannot use {checked.action.tool!r}; it may use "
                              f"{', '.join((*RULE_TOOLS, NOTIFY_TOOL))}")
+        placement = placement_problem(checked.action)
+        if placement:
+            raise UsageError(f"this rule is refused: {placement}")
         sample = folder / checked.trigger.sample_name()
         try:
-            spec.validate(checked.action.for_event(sample))
+            spec.validate(checked.action.for_event(sample, spec.pattern_args))
         except ToolError as exc:
             raise UsageError(str(exc)) from None
         if checked.trigger.batch and checked.action.uses_event_path():
@@ -145,7 +156,37 @@ def policy_refusal(rule: Rule, registry: Registry, policy: Policy) -> Decision |
     if rule.action.tool in OUTPUT_ACTIONS:
         effects += [PathEffect(root / sample.name, OUTPUT_ACTIONS[rule.action.tool])
                     for root in rule.approved_roots()]
-    call = PolicyCall(tool=spec.name, effect=spec.effect, args=rule.action.for_event(sample),
+    call = PolicyCall(tool=spec.name, effect=spec.effect, args=rule.action.for_event(sample, spec.pattern_args),
                       impact=Impact(paths=tuple(effects)), allowed_effects=frozenset({spec.effect}))
     decision = policy.decide(call)
     return decision if decision.verdict == "deny" else None
+
+
+PROTECTION_RULES = frozenset({"secret-path", "protected-path", "llmos-files", "recursive-protected", "policy-error"})
+"""The policy's rules for secret and protected paths (and its own failure): a rule near one of them is refused."""
+
+
+def protected_folder_problem(rule: Rule, policy: Policy) -> str | None:
+    """Why the rule watches or names a secret or protected folder, or None. Any tool, notify included: watching
+    ~/.ssh tells when keys change, and a rule in ~/.config/autostart acts where programs start from. The watched
+    folder is judged as read (with everything beneath it, for a recursive watch) and as a place a file appears;
+    each folder the arguments name, likewise. Checked when a rule is added and again when the daemon loads it."""
+    sample_name = rule.trigger.sample_name()
+    places = [(rule.trigger.folder(), rule.trigger.recursive), *((root, False) for root in rule.approved_roots())]
+    for folder, recursive in places:
+        for effect in (PathEffect(folder, "read", None, recursive), PathEffect(folder / sample_name, "create")):
+            decision = policy.decide(PolicyCall(tool=rule.action.tool, effect=Effect.READ, args={},
+                                                impact=Impact(paths=(effect,))))
+            if decision.verdict == "deny" and decision.rule in PROTECTION_RULES:
+                return f"it reaches {display_path(folder)}, which is secret or protected ({decision.reason})"
+    return None
+
+
+def load_problem(rule: Rule, registry: Registry, policy: Policy) -> str | None:
+    """Why a stored rule may not run, or None: the checks it passed when it was added (`check_rule`,
+    `protected_folder_problem`), made again on what the rules file says now (it may have been edited by hand)."""
+    try:
+        check_rule(rule, registry)
+    except UsageError as exc:
+        return str(exc)
+    return protected_folder_problem(rule, policy)

@@ -2,7 +2,9 @@
 
 A rule is made from a person's words once (by the model, `llmos.automations.planner`), shown, approved, and from
 then on run by the daemon deterministically, without the model. Its action's string arguments may name the
-event's file through placeholders; nothing else in them varies.
+event's file through placeholders; nothing else in them varies. A placeholder is filled in literally: the event's
+file is that one file, never a glob (its `*?[` escaped where the tool expands globs), and a name the file tools
+would read as something else (`$VAR`, `.`/`..`) is refused.
 
 Approving a rule approves its action for the files its trigger matches, and nothing wider: at each run, a call
 that the policy would ask about runs under that standing approval only when everything it touches is the
@@ -13,14 +15,18 @@ every call whose effect cannot be undone (processes, commands), waits for a pers
 from __future__ import annotations
 
 import fnmatch
+import glob
+import os
 import re
 import secrets
 import time
+from collections.abc import Collection
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 import pydantic
 
+from llmos.display import escape_for_display
 from llmos.effects import Effect
 from llmos.tools.paths import display_path, expand_path
 
@@ -31,6 +37,8 @@ UNDOABLE_EFFECTS = frozenset({Effect.WRITE, Effect.DELETE})
 """Effects the journal can reverse: the only ones a rule's approval may cover without asking at each run."""
 PLACEHOLDER = re.compile(r"\{(path|name|stem|ext|folder)\}")
 DEFAULT_DEBOUNCE_S = 0.5
+MAX_FILLED_BYTES = 4096
+"""The longest argument a filled-in event file may make (PATH_MAX): longer is no path any tool can take."""
 
 
 def _created_only() -> list[EventKind]:
@@ -88,9 +96,13 @@ class Action(pydantic.BaseModel):
     tool: str = pydantic.Field(min_length=1)
     args: dict[str, Any] = pydantic.Field(default_factory=dict)
 
-    def for_event(self, path: Path | None) -> dict[str, Any]:
-        """The arguments with the event's file filled in (a batch run has no single file: its folder is used)."""
-        return {name: _fill(value, path) for name, value in self.args.items()}
+    def for_event(self, path: Path | None, patterns: Collection[str] = ()) -> dict[str, Any]:
+        """The arguments with the event's file filled in (a batch run has no single file: its folder is used).
+
+        A filled-in value means exactly the event's file: in `patterns` (the arguments the tool expands as globs)
+        its glob characters are escaped, so a file named `*.pdf` is that file, not every PDF. A name the tools
+        cannot take literally (`UnsafeEventName`) is refused rather than filled in."""
+        return {name: _fill(value, path, escape_globs=name in patterns) for name, value in self.args.items()}
 
     def uses_event_path(self) -> bool:
         return any(PLACEHOLDER.search(value) for value in _strings(self.args))
@@ -141,6 +153,19 @@ class Rule(pydantic.BaseModel):
         return f"{when}: {self.action.tool}({args})"
 
 
+def placement_problem(action: Action) -> str | None:
+    """Why the action's arguments cannot take the event's file as a path, or None: an argument that names the
+    event's file must start from a folder (`{path}`, `{folder}`, `/...`, `~/...`). One that starts with the file's
+    name would be read against the daemon's working folder, as `~user` after a `~`, or as an option from `-`."""
+    if action.tool == NOTIFY_TOOL:
+        return None
+    for value in _strings(action.args):
+        if PLACEHOLDER.search(value) and not value.startswith(("{path}", "{folder}", "/", "~/")):
+            return (f"the argument {value!r} names the event's file but does not start from a folder; start it "
+                    "with {path}, {folder}, ~/ or /")
+    return None
+
+
 def self_trigger_problem(rule: Rule) -> str | None:
     """Why the rule would trigger on its own output, or None: a rule whose action writes files the trigger
     itself watches would run again on every file it produces."""
@@ -154,18 +179,43 @@ def self_trigger_problem(rule: Rule) -> str | None:
     return None
 
 
-def _fill(value: Any, path: Path | None) -> Any:
+class UnsafeEventName(ValueError):
+    """The event's file has a name the file tools would not take literally: a run on it is refused."""
+
+
+def _fill(value: Any, path: Path | None, *, escape_globs: bool = False) -> Any:
     if isinstance(value, str):
-        if path is None:
+        if path is None or not PLACEHOLDER.search(value):
             return value
         fields = {"path": str(path), "name": path.name, "stem": path.stem, "ext": path.suffix,
                   "folder": str(path.parent)}
-        return PLACEHOLDER.sub(lambda match: fields[match.group(1)], value)
+
+        def literal(match: re.Match[str]) -> str:
+            field = fields[match.group(1)]
+            problem = _unsafe_value(match.group(1), field)
+            if problem is not None:
+                raise UnsafeEventName(f"{escape_for_display(display_path(path))} is not acted on: {problem}")
+            return glob.escape(field) if escape_globs else field
+
+        filled = PLACEHOLDER.sub(literal, value)
+        if len(os.fsencode(filled)) > MAX_FILLED_BYTES:
+            raise UnsafeEventName(f"{escape_for_display(display_path(path))[:200]} is not acted on: its name makes "
+                                  "an argument longer than any path")
+        return filled
     if isinstance(value, list):
-        return [_fill(item, path) for item in value]
+        return [_fill(item, path, escape_globs=escape_globs) for item in value]
     if isinstance(value, dict):
-        return {key: _fill(item, path) for key, item in value.items()}
+        return {key: _fill(item, path, escape_globs=escape_globs) for key, item in value.items()}
     return value
+
+
+def _unsafe_value(field: str, value: str) -> str | None:
+    """Why the event's `field` (`name`, `stem`, ...) cannot stand in an argument as itself, or None."""
+    if field in ("name", "stem", "ext") and value in (".", ".."):
+        return f"its {field} is {value!r}, which names a folder, not the file"
+    if os.path.expandvars(value) != value:
+        return "it holds a `$VARIABLE`, which the file tools would expand into another path"
+    return None
 
 
 def _strings(value: Any) -> list[str]:

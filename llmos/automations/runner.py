@@ -18,20 +18,23 @@ import collections
 import contextlib
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from llmos.automations.rules import NOTIFY_TOOL, UNDOABLE_EFFECTS, EventKind, Rule
+from llmos.automations.planner import load_problem
+from llmos.automations.rules import NOTIFY_TOOL, UNDOABLE_EFFECTS, EventKind, Rule, UnsafeEventName
 from llmos.automations.store import RUN_LOG_KEEP, AutomationStore, PendingAction
+from llmos.display import escape_for_display
 from llmos.effects import Effect
 from llmos.errors import LlmosError
 from llmos.events import Step, StepInProgress
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
+from llmos.policies.decision import Decision, Policy, PolicyCall
 from llmos.policies.impact import Impact
 from llmos.tools.paths import display_path
 from llmos.tools.registry import Registry, ToolError, ToolSpec
@@ -138,7 +141,7 @@ class AutomationRunner:
         the scheduling thread. The observer's own lock is held while it calls our handlers, which take `_lock`:
         so the watches are changed outside `_lock`, never inside it (that order would deadlock)."""
         try:
-            rules = [rule for rule in self.store.rules() if rule.active]
+            rules = self._admitted([rule for rule in self.store.rules() if rule.active])
         except LlmosError as exc:
             self.notify(f"automations not reloaded: {exc}")
             return
@@ -161,6 +164,24 @@ class AutomationRunner:
             except OSError:
                 # Not created here: llmos makes no folders nobody asked for. Retried until it exists.
                 self._missing_folders.add(folder)
+
+    def _admitted(self, rules: list[Rule]) -> list[Rule]:
+        """The rules that pass, as stored now, the checks they passed when added (the rules file may have been
+        edited by hand); each other one is paused with the reason, and its folder is not watched."""
+        admitted = []
+        for rule in rules:
+            problem = self._load_problem(rule)
+            if problem is None:
+                admitted.append(rule)
+            else:
+                self._pause(rule, f"it is refused as stored: {problem}")
+        return admitted
+
+    def _load_problem(self, rule: Rule) -> str | None:
+        try:
+            return load_problem(rule, self.registry, self._current_safety().policy)
+        except Exception as exc:  # noqa: BLE001  a policy that does not load admits no rule (fail closed)
+            return f"the policy could not judge it ({type(exc).__name__}: {exc})"
 
     # -- events -----------------------------------------------------------------------------------------------
 
@@ -252,7 +273,13 @@ class AutomationRunner:
                               f"{SAME_FILE_WINDOW_S // 60:.0f} minutes: the file keeps coming back (two rules "
                               "moving it back and forth?)")
             return None
-        outcome = self._notify(rule, event_path) if rule.action.tool == NOTIFY_TOOL else self._call(rule, event_path)
+        problem = self._load_problem(rule)  # judged at each run too: the policy may have changed since it loaded
+        if problem is not None:
+            outcome = RunOutcome(rule.id, _shown(event_path), "denied", f"the rule is refused: {problem}")
+        elif rule.action.tool == NOTIFY_TOOL:
+            outcome = self._notify(rule, event_path)
+        else:
+            outcome = self._call(rule, event_path)
         self.runs_done += 1
         self.store.log_run(outcome.to_json())
         self._count(rule, outcome)
@@ -267,7 +294,12 @@ class AutomationRunner:
         return self.was_undone(str(earlier[-1]["undo_id"]))
 
     def _notify(self, rule: Rule, event_path: Path | None) -> RunOutcome:
-        text = str(rule.action.for_event(event_path).get("text") or rule.describe())
+        try:
+            filled = rule.action.for_event(event_path)
+        except UnsafeEventName as exc:
+            return RunOutcome(rule.id, _shown(event_path), "skipped", str(exc))
+        # A file name is data: a newline or a bidi override in it must not forge a line of the notice.
+        text = escape_for_display(str(filled.get("text") or rule.describe()))
         self.notify(f"automation {rule.id}: {text}")
         return RunOutcome(rule.id, _shown(event_path), "notice", text)
 
@@ -276,8 +308,10 @@ class AutomationRunner:
         if spec is None:
             return RunOutcome(rule.id, _shown(event_path), "error", f"no tool {rule.action.tool!r}")
         try:
-            args = spec.validate_as_json(rule.action.for_event(event_path))
+            args = spec.validate_as_json(rule.action.for_event(event_path, spec.pattern_args))
             impact = spec.impact(args)
+        except UnsafeEventName as exc:
+            return RunOutcome(rule.id, _shown(event_path), "skipped", str(exc))
         except ToolError as exc:
             return RunOutcome(rule.id, _shown(event_path), "error", str(exc))
         problem = self._outside_approval(rule, spec.effect, impact, event_path)
@@ -295,15 +329,21 @@ class AutomationRunner:
         if problem is None:
             # Known before the call, so the events its writes raise while it runs are already ignored.
             self._remember_outputs(rule, impact)
+        safety = self._current_safety()
+        if problem is not None:
+            # The rule's scope holds whatever the profile says: a call it does not cover waits for a person even
+            # where the policy would allow it (power-user allows writes; an event file must not widen the rule).
+            safety = replace(safety, policy=_AskBeyondTheRule(safety.policy, problem))
         # The impact the scope was judged on is the one decided and run (not a second preview of changed files).
-        step = run_call(self._current_safety(), spec, args, rule, approver, impact)
+        step = run_call(safety, spec, args, rule, approver, impact)
         if queued:
             self.notify(f"automation {rule.id} waits for approval: llmos automations pending ({queued[0].id})")
             return RunOutcome(rule.id, _shown(event_path), "pending", f"queued as {queued[0].id}: {problem}")
         return RunOutcome(rule.id, _shown(event_path), step.status or "error", step.result or "", step.undo_id)
 
     def _outside_approval(self, rule: Rule, effect: Effect, impact: Impact, event_path: Path | None) -> str | None:
-        """Why a call the policy asks about is not covered by the rule's approval, or None when it is."""
+        """Why a call is not covered by the rule's approval, or None when it is (then the policy alone decides;
+        otherwise the call waits for a person, whatever the policy's verdict short of deny)."""
         if rule.confirm_each:
             return "the rule asks before each run"
         if effect not in UNDOABLE_EFFECTS:
@@ -403,6 +443,26 @@ def run_call(safety: Safety, spec: ToolSpec, args: dict[str, Any], rule: Rule, a
     for _event in runner.run(spec, step, impact):
         pass
     return step.snapshot()
+
+
+class _AskBeyondTheRule:
+    """The policy, except that a call the policy would allow is asked about instead, for `problem` (why the rule's
+    approval does not cover it); deny and ask stand as the policy says."""
+
+    def __init__(self, policy: Policy, problem: str) -> None:
+        self.policy = policy
+        self.problem = problem
+        self.name = policy.name
+
+    def decide(self, call: PolicyCall) -> Decision:
+        decision = self.policy.decide(call)
+        return Decision("ask", "automation:scope", self.problem) if decision.verdict == "allow" else decision
+
+    def decide_command(self, argv: Sequence[str]) -> Decision:
+        return self.policy.decide_command(argv)
+
+    def grants_network(self, call: PolicyCall) -> bool:
+        return self.policy.grants_network(call)
 
 
 class _Forward(FileSystemEventHandler):

@@ -124,15 +124,20 @@ def add(options: argparse.Namespace, store: AutomationStore) -> int:
 
 
 def _refuse_what_policy_denies(rule: Rule, registry: Any) -> None:
-    """A rule every run of which the policy would deny is refused now, not paused after three failures."""
-    from llmos.automations.planner import policy_refusal
+    """A rule every run of which the policy would deny is refused now, not paused after three failures; so is one
+    that watches or names a secret or protected folder (whatever its tool, notify included)."""
+    from llmos.automations.planner import policy_refusal, protected_folder_problem
     from llmos.config import load_config
     from llmos.runtime import load_policy
 
     config = load_config()
-    denied = policy_refusal(rule, registry, load_policy(config.policy, config))
+    policy = load_policy(config.policy, config)
+    denied = policy_refusal(rule, registry, policy)
     if denied is not None:
         raise UsageError(f"this rule is refused: the policy would deny every run ({denied.rule}: {denied.reason})")
+    protected = protected_folder_problem(rule, policy)
+    if protected is not None:
+        raise UsageError(f"this rule is refused: {protected}")
 
 
 def approval_scope(rule: Rule, registry: Any) -> str:

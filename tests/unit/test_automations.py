@@ -260,8 +260,9 @@ def test_a_call_reaching_beyond_the_event_file_is_queued_not_run(home: Path, run
 
 def test_a_rule_that_keeps_failing_is_paused_and_the_person_told(home: Path, running) -> None:
     store = AutomationStore()
-    # Policy denies every write into ~/.ssh: each run is refused, and counts as a failure.
-    rule = make_rule(action=Action(tool="files.copy", args={"source": "{path}", "destination": "~/.ssh/"}))
+    # Policy denies every write into a system folder: each run is refused, and counts as a failure. (A rule
+    # naming ~/.ssh is refused as soon as it is loaded: tests/adversarial/test_automation_attacks.py.)
+    rule = make_rule(action=Action(tool="files.copy", args={"source": "{path}", "destination": "/usr/local/llmos/"}))
     store.add(rule)
     runner = running()
     for number in range(runner_module.MAX_CONSECUTIVE_FAILURES):
@@ -279,6 +280,7 @@ def test_a_rule_that_keeps_failing_is_paused_and_the_person_told(home: Path, run
 
 def test_a_rule_ignores_the_files_its_own_run_wrote(home: Path, running, monkeypatch: pytest.MonkeyPatch) -> None:
     """Even a rule that slipped past the check (written straight into the file) does not run on its own output."""
+    monkeypatch.setattr(runner_module, "load_problem", lambda *args: None)  # past the check at load too
     store = AutomationStore()
     rule = make_rule(trigger=Trigger(path="~/Downloads", glob="*.txt", recursive=True),
                      action=Action(tool="files.copy", args={"source": "{path}", "destination": "~/Downloads/copies/"}))

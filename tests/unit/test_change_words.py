@@ -1,7 +1,7 @@
 """Which requests each reader of the change words treats as asking for a change, pinned for many phrasings.
 
 Three readers take their words from one vocabulary (`llmos.policies.change_words`) and want different things from
-it: intent gates the effect classes a request may use (broad on purpose, with inflections); the session's
+it: intent gates the effect classes a request may use (the whole table, where a word tells llmos to act); the session's
 look-then-change nudge fires only on a clause that starts with a change verb (narrow on purpose: "what are the
 permissions on x?" must keep its answer); the fast path hands any request that says a change word to the model.
 """
@@ -16,8 +16,8 @@ from llmos.session import CHANGE_CLAUSE
 
 # (request, effect classes beyond read that intent allows, session nudges a change, fast path steps aside)
 PHRASINGS: list[tuple[str, set[str], bool, bool]] = [
-    ('what are the permissions on ~/notes.txt?', {'write'}, False, False),
-    ('which files were modified today?', {'write'}, False, False),
+    ('what are the permissions on ~/notes.txt?', set(), False, False),
+    ('which files were modified today?', set(), False, False),
     ('move the pdfs in ~/Downloads into ~/Documents/PDFs', {'write'}, True, True),
     ('archive ~/old, then delete it', {'delete', 'write'}, True, True),
     ('count the pdfs and write the number to ~/count.txt', {'write'}, True, True),
@@ -29,7 +29,7 @@ PHRASINGS: list[tuple[str, set[str], bool, bool]] = [
     ('empty the trash', {'delete'}, True, True),
     ('add a line to ~/todo.txt', {'write'}, True, False),
     ('make a folder called reports', {'write'}, True, True),
-    ('change the permissions of run.sh to executable', {'exec', 'write'}, True, True),
+    ('change the permissions of run.sh to executable', {'write'}, True, True),
     ('set the volume to 50', set(), False, True),
     ('install htop', {'exec', 'network'}, False, True),
     ('uninstall htop', {'delete'}, False, True),
@@ -44,12 +44,12 @@ PHRASINGS: list[tuple[str, set[str], bool, bool]] = [
     ('what is using the most cpu', set(), False, False),
     ('ls ~/Music', set(), False, False),
     ('rm -rf ~/build', {'delete'}, False, False),
-    ('restart the print server', {'network', 'process'}, False, True),
+    ('restart the print server', {'process'}, False, True),
     ('end the process 4242', {'process'}, False, True),
     ('stop', {'process'}, False, True),
     ('zip ~/photos', {'write'}, True, False),
-    ('find the files I copied yesterday', {'write'}, False, False),
-    ('show me the moved files', {'write'}, False, False),
+    ('find the files I copied yesterday', set(), False, False),
+    ('show me the moved files', set(), False, False),
     ('fix the typo in ~/notes.txt', {'write'}, True, True),
     ('clear the screen', set(), False, True),
     ('rename a.txt to b.txt and update the index', {'write'}, True, True),
@@ -63,11 +63,11 @@ PHRASINGS: list[tuple[str, set[str], bool, bool]] = [
     ('who painted the Mona Lisa?', set(), False, False),
     ('how big are the videos; then trash the biggest', {'delete'}, True, True),
     ('list ~/x, then   back   up ~/x', {'write'}, True, False),
-    ('was ~/x backed up?', {'write'}, False, False),
-    ('how many processes are running', {'exec'}, False, False),
+    ('was ~/x backed up?', set(), False, False),
+    ('how many processes are running', set(), False, False),
     ('Please Delete ~/a.tmp', {'delete'}, True, True),
     ('list the folders and make one called old', set(), True, True),
-    ('what would it take to compress ~/logs', {'write'}, False, False),
+    ('what would it take to compress ~/logs', set(), False, False),
 ]
 
 
