@@ -36,6 +36,7 @@ from llmos.events import Step, StepInProgress
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.policies.decision import Decision, Policy, PolicyCall
 from llmos.policies.impact import Impact
+from llmos.policies.sandbox.confine import Confinement
 from llmos.tools.paths import display_path
 from llmos.tools.registry import Registry, ToolError, ToolSpec
 
@@ -463,6 +464,12 @@ class _AskBeyondTheRule:
 
     def grants_network(self, call: PolicyCall) -> bool:
         return self.policy.grants_network(call)
+
+    def is_secret(self, path: Path) -> bool | None:
+        return self.policy.is_secret(path)
+
+    def sandbox_confinement(self) -> Confinement | None:
+        return self.policy.sandbox_confinement()
 
 
 class _Forward(FileSystemEventHandler):
