@@ -23,6 +23,9 @@ from llmos.evals.tasks import ProcessFixture, Task
 
 DAY_S = 86_400.0
 DEFAULT_AGE_DAYS = 2.0
+# How long `RunningProcesses.start` waits for its processes to reach their idle sleep: far longer than a loaded
+# machine needs, short enough that a process that never settles costs one task, not the run.
+PROCESS_SETTLE_TIMEOUT_S = 10.0
 
 
 def _zip_bytes(members: dict[str, str]) -> bytes:
@@ -195,6 +198,24 @@ class RunningProcesses:
             self.started[process.name] = subprocess.Popen(
                 [str(program), str(process.seconds)], stdin=subprocess.DEVNULL, start_new_session=True
             )
+        # Just after exec a `sleep` is still running (R) or paging itself in (D); a request and the judge that read
+        # process states must find each fixture process in its idle sleep (S), so start returns once they are there.
+        # A process that does not settle in time is left as it is: the judge then reports the state it finds.
+        deadline = time.monotonic() + PROCESS_SETTLE_TIMEOUT_S
+        for process in wanted:
+            self.wait_for_state(process.name, "S", max(0.0, deadline - time.monotonic()))
+
+    def wait_for_state(self, name: str, wanted_state: str, timeout_s: float) -> bool:
+        """Poll until the process is in `wanted_state` (one of `state`'s letters); false when `timeout_s` passes
+        first or the process is gone."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            current_state = self.state(name)
+            if current_state == wanted_state:
+                return True
+            if current_state is None or time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
 
     def running(self, name: str) -> bool:
         """The process still exists (running, sleeping or paused; not a zombie)."""

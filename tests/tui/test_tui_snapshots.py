@@ -1,6 +1,7 @@
 """SVG snapshots of the main screens at fixed sizes (pytest-textual-snapshot). Frames are deterministic: a
 scripted model, the fixed temp HOME of tests/conftest.py, fixed system samples fed directly (no timer), no clock,
-hostname or pid anywhere, and the cursor does not blink.
+hostname or pid anywhere, the cursor does not blink, and neither the theme nor colour depends on the environment
+(TEXTUAL_THEME, NO_COLOR).
 
 Regenerate after an intended change with `pytest tests/tui/test_tui_snapshots.py --snapshot-update` and look
 at the SVGs before committing them.
@@ -28,10 +29,21 @@ LIST_ANSWER = "Your **Downloads** folder holds 5 files (report.pdf, notes.txt, p
 MOVE_REQUEST = "move report.pdf from Downloads into Documents"
 
 PilotStep = Callable[[Pilot[Any]], Awaitable[None]]
+SNAPSHOT_THEME = "textual-dark"
+"""Textual's default theme comes from TEXTUAL_THEME when it is set, so every app here names its theme."""
+
+
+@pytest.fixture(autouse=True)
+def colour_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A NO_COLOR in the environment (some CI machines set it) would make every frame monochrome: Textual reads it
+    when an app is built."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
 
 
 def tui(backend: Any, tmp_path: Path) -> LlmosApp:
-    return build_app(factory_for(backend), history_path=tmp_path / "history.jsonl", sampler=None)
+    app = build_app(factory_for(backend), history_path=tmp_path / "history.jsonl", sampler=None)
+    app.theme = SNAPSHOT_THEME
+    return app
 
 
 async def steady(pilot: Pilot[Any]) -> None:
@@ -138,6 +150,7 @@ def test_overlay_answered(snap_compare: Any, tui_home: Path, tmp_path: Path) -> 
     backend = ScriptedBackend([call("files.move", source="~/Downloads/report.pdf", destination="~/Documents/"),
                                answer("Moved **report.pdf** into Documents.")])
     app = build_overlay(factory_for(backend), history_path=tmp_path / "history.jsonl", initial_request=MOVE_REQUEST)
+    app.theme = SNAPSHOT_THEME
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await wait_until(pilot, lambda: is_asking(app))
@@ -154,6 +167,7 @@ def test_overlay_approval_pending(snap_compare: Any, tui_home: Path, tmp_path: P
     """The overlay with a step waiting: the shared step card and buttons, and the running hint."""
     backend = ScriptedBackend([call("files.move", source="~/Downloads/report.pdf", destination="~/Documents/")])
     app = build_overlay(factory_for(backend), history_path=tmp_path / "history.jsonl", initial_request=MOVE_REQUEST)
+    app.theme = SNAPSHOT_THEME
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await wait_until(pilot, lambda: is_asking(app))

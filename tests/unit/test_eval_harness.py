@@ -17,7 +17,7 @@ from llmos.evals.checks import Outcome, World, judge
 from llmos.evals.fixture import BASE_TREE, RunningProcesses, build_home, snapshot
 from llmos.evals.report import percentile, render_table, summarise
 from llmos.evals.runner import LlmosPlanner, Workspace, exit_code_of_results, run_measured, run_suite
-from llmos.evals.tasks import Category, Task, TaskFileError, load_task_file, load_tasks
+from llmos.evals.tasks import Category, ProcessFixture, Task, TaskFileError, load_task_file, load_tasks
 
 from llmos.cli import main as llmos_main
 
@@ -341,6 +341,17 @@ def test_executable_mode_check_accepts_any_owner_executable_mode(tmp_path: Path)
         "~/projects/scripts/backup.sh has mode 644: not executable by its owner"]
 
 
+def test_started_fixture_processes_are_already_sleeping(tmp_path: Path) -> None:
+    """RunningProcesses.start returns only once each fixture process is in its idle sleep (state S), so a request
+    and the judge never see one still starting up."""
+    processes = RunningProcesses(tmp_path / "bin")
+    try:
+        processes.start([ProcessFixture(name="renderfarm"), ProcessFixture(name="encoder")])
+        assert [processes.state("renderfarm"), processes.state("encoder")] == ["S", "S"]
+    finally:
+        processes.stop_all()
+
+
 def test_paused_and_reniced_processes_and_pid_placeholders(tmp_path: Path) -> None:
     """process_stopped wants the stopped state, process_niced a niceness above 0, and {pid:NAME} in an answer
     check is the fixture process's real pid."""
@@ -360,10 +371,8 @@ def test_paused_and_reniced_processes_and_pid_placeholders(tmp_path: Path) -> No
         assert judge(task, said, World(home, state, state, processes)) == [
             "process renderfarm is not paused (state S)", "process encoder runs at niceness 0, expected lower priority"]
         os.kill(pid, signals.SIGSTOP)
-        for _ in range(100):
-            if processes.state("renderfarm") == "T":
-                break
-            time.sleep(0.01)
+        # The stop takes effect when the kernel next schedules the process, which a loaded machine can delay.
+        assert processes.wait_for_state("renderfarm", "T", timeout_s=10.0)
         os.setpriority(os.PRIO_PROCESS, processes.started["encoder"].pid, 10)
         assert judge(task, said, World(home, state, state, processes)) == []
         wrong_pid = Outcome(0, [{"ok": True, "answer": f"paused pid {pid + 100000}", "steps": []}])
