@@ -111,6 +111,8 @@ _FILLER = re.compile(r"^\s*" + _alternatives(_FILLERS) + r"\b[\s,]*", re.IGNOREC
 _AFTER_PREPOSITION = re.compile(r"\b(?:of|in|from|about|on|at|for|with|by|into|than)\s+(?:\w+\s+)?$")
 _QUESTION = re.compile(r"^" + _alternatives(QUESTION_STARTS) + r"\b", re.IGNORECASE)
 _ACTION_VERB = re.compile(r"^" + _alternatives(ACTION_VERBS) + r"\b", re.IGNORECASE)
+_USE = re.compile(r"^use\b", re.IGNORECASE)
+_PURPOSE = re.compile(r"\b(?:in order to|so as to|to)\s+", re.IGNORECASE)
 _NEGATED_START = re.compile(r"^(?:don'?t|do not|never|no need to|not|no)\b", re.IGNORECASE)
 
 
@@ -193,7 +195,14 @@ def intent_matches(request: str) -> dict[Effect, list[str]]:
     for clause in _clauses(request):
         if _QUESTION.match(clause) or _NEGATED_START.match(clause):
             continue
+        before_clause = sum(map(len, found.values()))
         _found(clause, "base", found)
+        if sum(map(len, found.values())) > before_clause or _USE.match(clause):
+            # A purpose the instruction states asks for its class too: "run git commit to update the project",
+            # "use sed to replace foo in notes.txt". Only in a clause whose own verb tells llmos to act ("how to
+            # delete" is a question and never gets here; "make a list of files to delete" names no action).
+            for purpose in _PURPOSE.finditer(clause):
+                _found(clause[purpose.end():], "base", found)
         if _ACTION_VERB.match(clause):
             _found(clause, "plural", found, objects_only=True)
         elif _DIRECTIVE.search(clause):

@@ -238,7 +238,8 @@ class Repl:
             return
         from llmos.commands import policy
 
-        self._run_subcommand(policy.run, argparse.Namespace(policy_command="show", profile=self.policy, json=False))
+        self._run_subcommand(policy.run, argparse.Namespace(policy_command="show", profile=self.policy, json=False,
+                                                            protected=False))
 
     def _model(self, argument_text: str) -> None:
         if argument_text:

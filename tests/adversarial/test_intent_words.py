@@ -13,6 +13,8 @@ import pytest
 from llmos.policies.intent import allowed_effects_for
 
 READ_ONLY_REQUESTS = [
+    "how to delete files?",
+    "tell me how to move a folder",
     "summarize the README of the project I downloaded",
     "which files were modified today",
     "show my backup folder",
@@ -74,6 +76,10 @@ READ_ONLY_REQUESTS = [
 
 CHANGE_REQUESTS: list[tuple[str, set[str]]] = [
     ("delete the empty folders in ~/tmp", {"delete"}),
+    # A purpose stated by an instruction ("run X to <verb>", "use X to <verb>") asks for the purpose's class.
+    ("run git commit to update the project", {"exec", "write"}),
+    ("use sed to replace foo with bar in notes.txt", {"write"}),
+    ("run the cleanup script in order to delete the old logs", {"exec", "delete"}),
     ("please move my screenshots into ~/Pictures/shots", {"write"}),
     ("can you copy notes.txt to ~/Backup", {"write"}),
     ("I want you to rename draft.md to final.md", {"write"}),
