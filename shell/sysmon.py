@@ -52,15 +52,53 @@ SampleSource = Callable[[], SystemSample]
 """What the TUI calls to get a sample; tests pass one that returns fixed samples."""
 
 
+@dataclass(frozen=True)
+class ProcessReading:
+    """One process as a sample read it; the pid decides whether it is llmos's own (never named as a hog)."""
+
+    pid: int
+    load: ProcessLoad
+
+
+ProcessSource = Callable[[], list[ProcessReading]]
+"""What a `Sampler` reads the processes with: a `ProcessReader`, or in tests one that returns known figures."""
+
+
+class ProcessReader:
+    """Reads every process's CPU share since the previous call, with its memory and name (the first call's
+    shares are zero)."""
+
+    def __init__(self) -> None:
+        # psutil measures a process's CPU share between two calls on the same Process object, so keep them.
+        self._processes: dict[int, psutil.Process] = {}
+
+    def __call__(self) -> list[ProcessReading]:
+        readings: list[ProcessReading] = []
+        alive: dict[int, psutil.Process] = {}
+        for process in psutil.process_iter():
+            known = self._processes.get(process.pid, process)
+            try:
+                with known.oneshot():
+                    cpu = known.cpu_percent(interval=None)
+                    memory = known.memory_info().rss
+                    name = known.name()
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+            alive[process.pid] = known
+            readings.append(ProcessReading(process.pid, ProcessLoad(name=name, cpu_percent=cpu, memory_bytes=memory)))
+        self._processes = alive
+        return readings
+
+
 class Sampler:
     """Takes samples; the first one's rates are zero (there is nothing to compare against yet)."""
 
-    def __init__(self, disk_path: str | None = None, top_count: int = TOP_PROCESS_COUNT) -> None:
+    def __init__(self, disk_path: str | None = None, top_count: int = TOP_PROCESS_COUNT,
+                 read_processes: ProcessSource | None = None) -> None:
         self.disk_path = disk_path or os.path.expanduser("~")
         self.top_count = top_count
+        self.read_processes = read_processes or ProcessReader()
         self._last_net: tuple[float, int, int] | None = None
-        # psutil measures a process's CPU share between two calls on the same Process object, so keep them.
-        self._processes: dict[int, psutil.Process] = {}
         psutil.cpu_percent(interval=None)  # primes the system-wide counter so the first sample is not 0 or 100
 
     def __call__(self) -> SystemSample:
@@ -112,26 +150,12 @@ class Sampler:
     def _top_processes(self) -> tuple[tuple[ProcessLoad, ...], list[ProcessLoad]]:
         """The busiest processes, and those of them (other than llmos) that hog a core."""
         own = {os.getpid(), *hidden_pids()}
-        hogs: list[ProcessLoad] = []
-        loads: list[ProcessLoad] = []
-        alive: dict[int, psutil.Process] = {}
-        for process in psutil.process_iter():
-            known = self._processes.get(process.pid, process)
-            try:
-                with known.oneshot():
-                    cpu = known.cpu_percent(interval=None)
-                    memory = known.memory_info().rss
-                    name = known.name()
-            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-                continue
-            alive[process.pid] = known
-            load = ProcessLoad(name=name, cpu_percent=cpu, memory_bytes=memory)
-            loads.append(load)
-            if cpu >= HOG_CORE_PERCENT and process.pid not in own:
-                hogs.append(load)
-        self._processes = alive
-        loads.sort(key=lambda load: (load.cpu_percent, load.memory_bytes), reverse=True)
-        hogs.sort(key=lambda load: load.cpu_percent, reverse=True)
+        readings = self.read_processes()
+        loads = sorted((reading.load for reading in readings),
+                       key=lambda load: (load.cpu_percent, load.memory_bytes), reverse=True)
+        hogs = sorted((reading.load for reading in readings
+                       if reading.load.cpu_percent >= HOG_CORE_PERCENT and reading.pid not in own),
+                      key=lambda load: load.cpu_percent, reverse=True)
         return tuple(loads[: self.top_count]), hogs
 
 

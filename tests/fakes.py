@@ -6,11 +6,13 @@ import contextlib
 import json
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 from llmos.models.backend import GenerationStats
 from llmos.policies.decision import Decision, Policy, PolicyCall
 from llmos.tools.registry import Registry, tool
@@ -142,3 +144,41 @@ def busy_process(directory: Path, name: str) -> Iterator[subprocess.Popen[bytes]
     finally:
         child.kill()
         child.wait()
+
+
+@dataclass(frozen=True)
+class CpuReading:
+    """A process's CPU time and the clock, read together by a test."""
+
+    cpu_s: float
+    """User plus system seconds: what psutil's `cpu_percent` counts."""
+    at: float
+    """`time.monotonic()`: the clock psutil's `cpu_percent` divides by."""
+
+
+def read_cpu(pid: int) -> CpuReading:
+    times = psutil.Process(pid).cpu_times()
+    return CpuReading(times.user + times.system, time.monotonic())
+
+
+def wait_until_it_ran(pid: int, seconds: float, timeout_s: float = 60.0) -> tuple[CpuReading, CpuReading]:
+    """Spend at least `seconds`, and longer until `pid` has had the CPU (however loaded the machine is): the
+    readings at the start and at the end."""
+    start = read_cpu(pid)
+    time.sleep(seconds)
+    deadline = time.monotonic() + timeout_s
+    while read_cpu(pid).cpu_s <= start.cpu_s and time.monotonic() < deadline:
+        time.sleep(0.01)
+    end = read_cpu(pid)
+    assert end.cpu_s > start.cpu_s, f"pid {pid} never got the CPU in {timeout_s} s"
+    return start, end
+
+
+def cpu_share_bounds(outer: tuple[CpuReading, CpuReading], inner: tuple[CpuReading, CpuReading]) -> tuple[float, float]:
+    """The least and the most percent of a core a process can have been measured at by two readings (psutil's
+    `cpu_percent` calls) taken after `outer[0]` and before `inner[0]`, then after `inner[1]` and before
+    `outer[1]`: at least the CPU time it used inside over the time outside, at most the CPU time outside over
+    the time inside. Exact whatever else loads the machine; psutil rounds to 0.1."""
+    least = 100 * (inner[1].cpu_s - inner[0].cpu_s) / (outer[1].at - outer[0].at)
+    most = 100 * (outer[1].cpu_s - outer[0].cpu_s) / (inner[1].at - inner[0].at)
+    return least - 0.05, most + 0.05

@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -211,9 +211,11 @@ def _row(use: ProcessUse) -> dict[str, Any]:
             "rss": human_size(use.rss)}
 
 
-def _sample_processes(seconds: float, own: Collection[int]) -> tuple[list[ProcessUse], float, float]:
+def _sample_processes(seconds: float, own: Collection[int], wait: Callable[[float], object] = time.sleep,
+                      ) -> tuple[list[ProcessUse], float, float]:
     """Every process's CPU share over `seconds`, with the whole CPU's busy and I/O-wait percents over the same
-    interval; the `own` pids (llmos itself and the processes front ends hid) are left out."""
+    interval; the `own` pids (llmos itself and the processes front ends hid) are left out. `wait` spends the
+    interval between the two readings (a test measures a process within it)."""
     tracked: list[psutil.Process] = []
     for process in psutil.process_iter():
         if process.pid in own:
@@ -222,7 +224,7 @@ def _sample_processes(seconds: float, own: Collection[int]) -> tuple[list[Proces
             process.cpu_percent(None)  # the first reading; the second, after the sleep, gives the share
             tracked.append(process)
     before = psutil.cpu_times()
-    time.sleep(seconds)
+    wait(seconds)
     after = psutil.cpu_times()
     uses: list[ProcessUse] = []
     for process in tracked:

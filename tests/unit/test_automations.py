@@ -414,7 +414,8 @@ def test_the_tui_sampler_notes_pending_calls_and_paused_rules(home: Path) -> Non
 def test_two_rules_handing_a_file_back_and_forth_are_stopped(home: Path, running,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Each rule ignores its own output, but A (Downloads -> Inbox) and B (Inbox -> Downloads) would ping-pong a
-    file for ever below the storm limit: a rule that keeps running on the same file is paused."""
+    file for ever below the storm limit: a rule about to run on the same file more than `SAME_FILE_RUNS` times
+    is paused instead, after exactly that many runs, and the file rests where nothing active watches for it."""
     monkeypatch.setattr(runner_module, "SAME_FILE_RUNS", 2)
     (home / "Inbox").mkdir()
     store = AutomationStore()
@@ -424,14 +425,19 @@ def test_two_rules_handing_a_file_back_and_forth_are_stopped(home: Path, running
                      action=Action(tool="files.move", args={"source": "{path}", "destination": "~/Downloads/"}))
     store.add(there)
     store.add(back)
-    running()
+    runner = running()
     (home / "Downloads" / "ball.pdf").write_bytes(b"%PDF")
-    assert wait_for(lambda: any(rule.paused_reason for rule in store.rules()), timeout_s=20)
-    paused = next(rule for rule in store.rules() if rule.paused_reason)
-    assert "keeps coming back" in str(paused.paused_reason)
-    runs_then = len(store.runs())
-    time.sleep(1.0)
-    assert len(store.runs()) == runs_then  # the loop has stopped
+    # The run log's "paused" record is the last thing a pause writes (after the rule's paused reason): waiting
+    # for it, not for the rule, means the pause is complete when the records are read.
+    assert wait_for(lambda: any(run["status"] == "paused" for run in store.runs()), timeout_s=60)
+    runs = [(run["rule_id"], run["status"]) for run in store.runs()]
+    assert runs == [(there.id, "ok"), (back.id, "ok"), (there.id, "ok"), (back.id, "ok"), (there.id, "paused")]
+    assert "keeps coming back" in str(store.rule(there.id).paused_reason)
+    assert store.rule(back.id).paused_reason is None
+    assert [rule.id for rule in runner.active_rules] == [back.id]
+    # The loop has stopped: the file lies in ~/Downloads, which only the paused rule watched.
+    assert (home / "Downloads" / "ball.pdf").exists() and not (home / "Inbox" / "ball.pdf").exists()
+    assert not wait_for(lambda: len(store.runs()) > len(runs), timeout_s=1.0)
 
 
 def test_a_policy_file_changed_while_running_governs_the_next_run(home: Path, running) -> None:

@@ -1,5 +1,6 @@
-"""system.health against the real machine: a process spinning on a core is named as the hog, with the calls that
-would help; llmos itself never is; the numbers are the machine's."""
+"""system.health: processes over half a core are named as hogs, busiest first, with the calls that would help
+(from known figures; a real spinning process is read with its real CPU share); llmos itself never is; the
+numbers are the machine's."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from typing import Any
 
 import psutil
 import pytest
-from llmos.tools.health import ResourceHistory, keep_history, use_history
+from fakes import CpuReading, cpu_share_bounds, read_cpu, wait_until_it_ran
+from llmos.tools import health as health_module
+from llmos.tools.health import SAMPLE_SECONDS, ProcessUse, ResourceHistory, keep_history, use_history
 from llmos.tools.registry import Registry
 
 
@@ -21,7 +24,6 @@ from llmos.tools.registry import Registry
 def cpu_hog() -> Iterator[subprocess.Popen[bytes]]:
     """A child process that keeps one core busy until the test ends it."""
     child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    time.sleep(0.3)  # let it start spinning
     try:
         yield child
     finally:
@@ -36,17 +38,43 @@ def health(registry: Registry) -> dict[str, Any]:
 
 
 def test_a_process_spinning_on_a_core_is_named_as_the_hog(builtin_tools: Registry,
-                                                            cpu_hog: subprocess.Popen[bytes]) -> None:
-    """The spinning child is a cpu_hog finding with its pid and name, a renice/suspend/terminate remedy naming its
-    pid, and it leads the top-CPU list."""
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fed a known sample with other processes busy too, each process at half a core or more is a cpu_hog
+    finding, busiest first, with its pid and name and a renice/suspend/terminate remedy naming its pid; one just
+    under is not; the busiest leads the verdict and the top-CPU list."""
+    sample = [ProcessUse(300, "editor", "ann", 49.9, 800), ProcessUse(100, "lmhog", "ann", 97.0, 1),
+              ProcessUse(400, "renderfarm", "bob", 180.0, 500), ProcessUse(200, "cc1plus", "ann", 64.0, 300),
+              ProcessUse(500, "sleepy", "ann", 0.0, 70)]
+    monkeypatch.setattr(health_module, "_sample_processes", lambda seconds, own: (sample, 40.0, 0.0))
     report = health(builtin_tools)
     hogs = [finding for finding in report["findings"] if finding["kind"] == "cpu_hog"]
-    assert cpu_hog.pid in [hog["pid"] for hog in hogs], report
-    hog = next(hog for hog in hogs if hog["pid"] == cpu_hog.pid)
-    assert hog["name"] == psutil.Process(cpu_hog.pid).name()
-    assert f"pid={cpu_hog.pid}" in hog["remedies"] and "process.renice" in hog["remedies"]
-    assert report["top_cpu"][0]["cpu_percent"] >= 50
-    assert cpu_hog.pid in [row["pid"] for row in report["top_cpu"]]
+    assert [(hog["pid"], hog["name"]) for hog in hogs] == [(400, "renderfarm"), (100, "lmhog"), (200, "cc1plus")]
+    assert hogs[1]["text"] == "lmhog (pid 100) is using 97% of a CPU core"
+    for hog in hogs:
+        assert f"process.renice pid={hog['pid']} " in hog["remedies"]
+        assert f"process.signal pid={hog['pid']} with signal=suspend" in hog["remedies"]
+    assert report["verdict"] == "renderfarm (pid 400) is using 180% of a CPU core"
+    assert [(row["pid"], row["cpu_percent"]) for row in report["top_cpu"]] == [(400, 180.0), (100, 97.0),
+                                                                              (200, 64.0)]
+
+
+def test_a_spinning_process_is_sampled_with_its_real_cpu_share(cpu_hog: subprocess.Popen[bytes]) -> None:
+    """The sampler reads a real spinning child with its pid, name, user and the share of a core it really had
+    over the sample: within what the test saw it use around and within the interval, however busy the machine."""
+    inner: list[CpuReading] = []
+
+    def wait(seconds: float) -> None:
+        inner.extend(wait_until_it_ran(cpu_hog.pid, seconds))
+
+    before = read_cpu(cpu_hog.pid)
+    uses, _busy, _io_wait = health_module._sample_processes(SAMPLE_SECONDS, {os.getpid()}, wait)
+    after = read_cpu(cpu_hog.pid)
+    use = next(use for use in uses if use.pid == cpu_hog.pid)
+    child = psutil.Process(cpu_hog.pid)
+    assert (use.name, use.user) == (child.name(), child.username())
+    least, most = cpu_share_bounds((before, after), (inner[0], inner[1]))
+    assert least <= use.cpu_percent <= most, (least, use.cpu_percent, most)
+    assert os.getpid() not in [use.pid for use in uses]
 
 
 def test_llmos_itself_is_never_the_cause(builtin_tools: Registry) -> None:
