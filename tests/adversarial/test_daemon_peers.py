@@ -22,24 +22,14 @@ import pytest
 from fakes import ScriptedBackend, answer
 from llmos.policies.engine import PolicyEngine
 from llmos.policies.profile import load_profile
-from llmos.policies.sandbox import SandboxSpec, SandboxUnavailable, run_sandboxed
+from llmos.policies.sandbox import SandboxSpec, run_sandboxed
 from llmos.policies.sandbox import bwrap as sandbox_bwrap
+from sandboxing import needs_sandbox
 
 from llmos.daemon.location import socket_path
 from llmos.daemon.server import MAX_CONNECTIONS, Daemon, ModelHost
 from llmos.paths import data_dir
 from llmos.runtime import llmos_protected_paths
-
-
-def _problem() -> str | None:
-    try:
-        sandbox_bwrap.probe()
-    except SandboxUnavailable as exc:
-        return str(exc)
-    return None
-
-
-needs_sandbox = pytest.mark.skipif(_problem() is not None, reason=f"sandbox unavailable here: {_problem()}")
 
 # Connects to the socket given, sends a status request, prints the reply (or the error connecting).
 PROBE = """

@@ -31,26 +31,15 @@ from llmos.policies.intent import allowed_effects_for
 from llmos.policies.journal import Journal
 from llmos.policies.journal.fileops import FileOps
 from llmos.policies.profile import load_profile
-from llmos.policies.sandbox import SandboxSpec, SandboxUnavailable, run_sandboxed
-from llmos.policies.sandbox import bwrap as sandbox_bwrap
+from llmos.policies.sandbox import SandboxSpec, run_sandboxed
 from llmos.tools import load_builtin_tools
 from llmos.tools.context import ToolContext, using_context
 from llmos.tools.shell import run_command
+from sandboxing import needs_sandbox
 
 from llmos.events import RequestFinished, Step
 from llmos.executor import Safety
 from llmos.session import Session
-
-
-def _problem() -> str | None:
-    try:
-        sandbox_bwrap.probe()
-    except SandboxUnavailable as exc:
-        return str(exc)
-    return None
-
-
-needs_sandbox = pytest.mark.skipif(_problem() is not None, reason=f"sandbox unavailable here: {_problem()}")
 
 GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_AUTHOR_NAME": "t",
            "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from llmos.policies.engine import PolicyEngine
 from llmos.policies.profile import builtin_profile_names, load_profile
-from llmos.policies.sandbox import SandboxSpec, SandboxUnavailable, run_sandboxed
-from llmos.policies.sandbox import bwrap as sandbox_bwrap
+from llmos.policies.sandbox import SandboxSpec, run_sandboxed
+from sandboxing import needs_sandbox
 
 from llmos.commands.policy import protected_lines
 
@@ -38,15 +38,6 @@ PERSISTENCE_WRITES = [
 ]
 
 
-def _problem() -> str | None:
-    try:
-        sandbox_bwrap.probe()
-    except SandboxUnavailable as exc:
-        return str(exc)
-    return None
-
-
-needs_sandbox = pytest.mark.skipif(_problem() is not None, reason=f"sandbox unavailable here: {_problem()}")
 
 
 @pytest.fixture

@@ -21,25 +21,16 @@ import pytest
 from fakes import ScriptedBackend, answer, call
 from llmos.policies.engine import PolicyEngine
 from llmos.policies.profile import builtin_profile_names, load_profile
-from llmos.policies.sandbox import SandboxResult, SandboxSpec, SandboxUnavailable, confine, run_sandboxed
-from llmos.policies.sandbox import bwrap as sandbox_bwrap
+from llmos.policies.sandbox import SandboxResult, SandboxSpec, confine, run_sandboxed
 from llmos.tools import load_builtin_tools
+from sandboxing import needs_sandbox
 
 from llmos.events import RequestFinished
 from llmos.executor import Safety
 from llmos.runtime import llmos_protected_paths
 from llmos.session import Session
 
-
-def _problem() -> str | None:
-    try:
-        sandbox_bwrap.probe()
-    except SandboxUnavailable as exc:
-        return str(exc)
-    return None
-
-
-pytestmark = pytest.mark.skipif(_problem() is not None, reason=f"sandbox unavailable here: {_problem()}")
+pytestmark = needs_sandbox
 
 # Prints what it could read of each path given: the secrets that leaked.
 READER = """

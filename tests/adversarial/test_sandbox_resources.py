@@ -19,20 +19,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from llmos.policies.sandbox import SandboxResult, SandboxSpec, SandboxUnavailable, run_sandboxed
-from llmos.policies.sandbox import bwrap as sandbox_bwrap
+from llmos.policies.sandbox import SandboxResult, SandboxSpec, run_sandboxed
 from llmos.policies.sandbox.cgroup import create_run_cgroup
+from sandboxing import needs_sandbox
 
-
-def _problem() -> str | None:
-    try:
-        sandbox_bwrap.probe()
-    except SandboxUnavailable as exc:
-        return str(exc)
-    return None
-
-
-pytestmark = pytest.mark.skipif(_problem() is not None, reason=f"sandbox unavailable here: {_problem()}")
+pytestmark = needs_sandbox
 
 PY = sys.executable
 

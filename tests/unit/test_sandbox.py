@@ -20,17 +20,7 @@ from llmos.policies.sandbox import (
     run_sandboxed,
 )
 from llmos.policies.sandbox import bwrap as sandbox_bwrap
-
-
-def _problem() -> str | None:
-    try:
-        sandbox_bwrap.probe()
-    except SandboxUnavailable as exc:
-        return str(exc)
-    return None
-
-
-needs_sandbox = pytest.mark.skipif(_problem() is not None, reason=f"sandbox unavailable here: {_problem()}")
+from sandboxing import needs_sandbox
 
 
 def run(argv: list[str], cwd: Path | None = None, **options: object) -> SandboxResult:

@@ -16,17 +16,7 @@ import pytest
 from llmos.policies.sandbox import SandboxSpec, SandboxUnavailable, run_sandboxed, syscall_filter
 from llmos.policies.sandbox import bwrap as sandbox_bwrap
 from llmos.policies.sandbox import run as sandbox_run
-
-
-def _problem() -> str | None:
-    try:
-        sandbox_bwrap.probe()
-    except SandboxUnavailable as exc:
-        return str(exc)
-    return None
-
-
-needs_sandbox = pytest.mark.skipif(_problem() is not None, reason=f"sandbox unavailable here: {_problem()}")
+from sandboxing import needs_sandbox
 
 
 @pytest.fixture
