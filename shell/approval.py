@@ -20,6 +20,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import Output, create_output
 
+from llmos.display import raw_stream
 from llmos.events import Step
 
 
@@ -102,7 +103,8 @@ def _reply_session(offer_all: bool, input: Input | None, output: Output | None) 
 def terminal_io(stream: TextIO) -> tuple[Input, Output]:
     """The terminal that `llmos-ask` prompts on: keys from stdin, the prompt drawn on `stream` (stderr), so a
     redirected stdout holds only the answer. Tests replace this with a pipe input and a dummy output."""
-    return create_input(sys.stdin), create_output(stdout=stream)
+    # prompt_toolkit draws with escape sequences of its own: it writes below the terminal writer, if any.
+    return create_input(sys.stdin), create_output(stdout=raw_stream(stream))
 
 
 class TerminalApprover:

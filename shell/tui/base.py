@@ -28,6 +28,7 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from llmos.assistant import Assistant
+from llmos.display import escape_for_display
 from llmos.errors import LlmosError, ModelError, UsageError
 from llmos.events import (
     AnswerToken,
@@ -127,7 +128,9 @@ class AssistantApp(App[int]):
         self.assistant_failure = message
         self.queued_request = None
         self.transcript.add_notice(f"The model could not be loaded: {message.message}\n{message.hint}", "error")
-        self.notify(message.message, title="llmos could not start", severity="error", timeout=10)
+        # A model's path or name is in the message: plain text, never markup.
+        self.notify(escape_for_display(message.message), title="llmos could not start", severity="error",
+                    timeout=10, markup=False)
 
     def assistant_opened(self, assistant: Assistant) -> None:
         """Hook: the assistant is ready."""
