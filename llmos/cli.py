@@ -22,6 +22,7 @@ from llmos.commands import (
     suggest,
     undo,
 )
+from llmos.display import escaped_standard_streams
 from llmos.errors import exit_code_of
 
 COMMAND_MODULES = (
@@ -47,16 +48,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
 
-    def run() -> int:
-        if options.command is None:
+    if options.command is None:
+
+        def run_without_command() -> int:
             if not _on_terminal():
                 # A full-screen app cannot run in a pipe or script: say what there is instead.
                 parser.print_help()
                 return 0
             return interactive.run_tui(argparse.Namespace(model=None, policy=None))
-        return options.handler(options)
 
-    return exit_code_of("llmos", run)
+        return exit_code_of("llmos", run_without_command)
+    if getattr(options, "draws_on_terminal", False):
+        # The TUI, overlay and REPL draw with escape sequences of their own and escape what they show.
+        return exit_code_of("llmos", lambda: options.handler(options))
+    # Every other command prints text that may hold names from outside (files, processes, audit records, rules):
+    # all of it passes one terminal writer, so an escape sequence in a name shows as text.
+    with escaped_standard_streams():
+        return exit_code_of("llmos", lambda: options.handler(options))
 
 
 def _on_terminal() -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llmos import paths
+from llmos.display import raw_stream
 
 ProgressCallback = Callable[[int], None]
 """Called with the number of bytes just processed."""
@@ -140,7 +141,8 @@ def byte_progress(description: str, total_bytes: int, enabled: bool = True) -> I
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        # Below any terminal writer: the bar draws with escape sequences of its own (its text is llmos's).
+        console=Console(file=raw_stream(sys.stderr)),
         transient=True,
     ) as bar:
         task_id = bar.add_task(description, total=total_bytes)

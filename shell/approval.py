@@ -1,11 +1,15 @@
 """The approval prompt on a terminal, shared by `llmos-ask` and the REPL: what the step would do (tool, rule,
-reason, preview), then a one-key answer. Only `y` (or `a`, where offered) approves: Enter, `n` and Ctrl+D
-decline, Ctrl+C cancels the request. Imports prompt_toolkit, so headless code imports this module lazily."""
+reason, preview), then a one-key answer. Only `y` (or `a`, where offered) approves: Enter, `n`, Esc and Ctrl+D
+decline, Ctrl+C cancels the request, every other key does nothing. Keys typed before the question was shown are
+dropped, so none of them can answer it. Imports prompt_toolkit, so headless code imports this module lazily."""
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import os
 import sys
+import termios
 from collections.abc import Callable
 from typing import TextIO
 
@@ -16,6 +20,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import Output, create_output
 
+from llmos.display import raw_stream
 from llmos.events import Step
 
 
@@ -40,12 +45,26 @@ def ask_approval(
     stream.write("\n".join(approval_lines(step)) + "\n")
     stream.flush()
     session = _reply_session(offer_all, input, output)
+    _drop_typed_ahead_keys(session.input)
     try:
-        return session.prompt()
+        reply = session.prompt()
     except KeyboardInterrupt:
         return ApprovalReply.CANCEL
     except EOFError:
         return ApprovalReply.NO
+    # prompt_toolkit's own bindings (Alt+Enter accepts the line) can end the prompt with text, not a reply:
+    # anything that is not one of ours declines.
+    return reply if isinstance(reply, ApprovalReply) else ApprovalReply.NO
+
+
+def _drop_typed_ahead_keys(input: Input) -> None:
+    """Discard what the terminal holds unread: keys typed while the request was running (a `y` meant for an
+    earlier question, Enter for the next request) must not answer a question the person has not seen yet. A
+    pipe (tests, scripts) is left alone."""
+    with contextlib.suppress(AttributeError, ValueError, OSError, NotImplementedError):
+        descriptor = input.fileno()
+        if os.isatty(descriptor):
+            termios.tcflush(descriptor, termios.TCIFLUSH)
 
 
 def _reply_session(offer_all: bool, input: Input | None, output: Output | None) -> PromptSession[ApprovalReply]:
@@ -65,6 +84,8 @@ def _reply_session(offer_all: bool, input: Input | None, output: Output | None) 
         bindings.add(key)(answer_with(ApprovalReply.YES, "y"))
     for key in ("n", "N", "enter"):
         bindings.add(key)(answer_with(ApprovalReply.NO, "n"))
+    # Eager: Esc declines at once instead of waiting to see whether it starts Alt+Enter (which would accept).
+    bindings.add("escape", eager=True)(answer_with(ApprovalReply.NO, "n"))
     if offer_all:
         for key in ("a", "A"):
             bindings.add(key)(answer_with(ApprovalReply.ALL, "a"))
@@ -82,7 +103,8 @@ def _reply_session(offer_all: bool, input: Input | None, output: Output | None) 
 def terminal_io(stream: TextIO) -> tuple[Input, Output]:
     """The terminal that `llmos-ask` prompts on: keys from stdin, the prompt drawn on `stream` (stderr), so a
     redirected stdout holds only the answer. Tests replace this with a pipe input and a dummy output."""
-    return create_input(sys.stdin), create_output(stdout=stream)
+    # prompt_toolkit draws with escape sequences of its own: it writes below the terminal writer, if any.
+    return create_input(sys.stdin), create_output(stdout=raw_stream(stream))
 
 
 class TerminalApprover:

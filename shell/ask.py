@@ -17,6 +17,7 @@ from typing import TextIO
 from llmos.shell.render import approval_lines, step_line
 
 from llmos.assistant import Assistant
+from llmos.display import escaped_standard_streams
 from llmos.errors import UsageError, exit_code_of
 from llmos.events import AnswerToken, Error, RequestFinished, Step, StepFinished
 from llmos.executor import Approver
@@ -40,8 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = build_parser().parse_args(argv)
-    # A reader that went away (`llmos-ask --json < requests.txt | head -1`) stops the run before more requests.
-    return exit_code_of("llmos-ask", lambda: _run(options))
+    # Everything printed (answers streamed or whole, step lines, errors, the approval question) passes through
+    # one terminal writer: a file name or a model's answer holding an escape sequence shows as text.
+    with escaped_standard_streams():
+        # A reader that went away (`llmos-ask --json < requests.txt | head -1`) stops the run before more requests.
+        return exit_code_of("llmos-ask", lambda: _run(options))
 
 
 def _run(options: argparse.Namespace) -> int:
@@ -101,7 +105,9 @@ def _run_one(
             finished = event
     assert finished is not None  # a session always ends with RequestFinished
     if as_json:
-        print(json.dumps(finished.to_json(), ensure_ascii=False), flush=True)
+        # ASCII-only JSON: every control, C1 and bidi character is a \u escape, so the data passes the terminal
+        # writer unchanged and a reader's terminal sees none of them raw.
+        print(json.dumps(finished.to_json()), flush=True)
     elif streamed_answer:
         print(flush=True)
     elif finished.answer:

@@ -30,6 +30,7 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 
 from llmos.assistant import Assistant
+from llmos.display import TerminalWriter
 from llmos.errors import LlmosError
 from llmos.events import AnswerToken, Error, Event, RequestFinished, Step, StepFinished
 
@@ -78,8 +79,10 @@ class Repl:
         self.open_assistant = open_assistant
         self.model = model
         self.policy = policy
-        self.stream = stream or sys.stdout
-        self.error_stream = error_stream or sys.stderr
+        # Everything the REPL prints (answers, step lines, errors, the approval question, the output of / commands)
+        # goes through these writers, which show escape sequences and other controls as text.
+        self.stream = TerminalWriter(stream or sys.stdout).as_text_stream()
+        self.error_stream = TerminalWriter(error_stream or sys.stderr).as_text_stream()
         self.assistant: Assistant | None = None
         self.prompt_session: PromptSession[str] = PromptSession(
             history=SharedHistory(history or InputHistory()),
@@ -238,8 +241,8 @@ class Repl:
             return
         from llmos.commands import policy
 
-        self._run_subcommand(policy.run, argparse.Namespace(policy_command="show", profile=self.policy, json=False,
-                                                            protected=False))
+        show_options = argparse.Namespace(policy_command="show", profile=self.policy, json=False, protected=False)
+        self._run_subcommand(policy.run, show_options)
 
     def _model(self, argument_text: str) -> None:
         if argument_text:

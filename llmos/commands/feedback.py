@@ -51,7 +51,8 @@ def run(options: argparse.Namespace) -> int:
 def _list(memory: PlanMemory, *, as_json: bool) -> int:
     plans = memory.plans()
     if as_json:
-        print(json.dumps([plan.to_json() for plan in plans], indent=2, ensure_ascii=False))
+        # ASCII-only JSON: controls, C1 and bidi characters stay \u escapes on the way to a terminal.
+        print(json.dumps([plan.to_json() for plan in plans], indent=2))
         return 0
     learning_on = _learning_on()
     if not plans:

@@ -11,14 +11,14 @@ SHELLS = ("bash", "zsh", "fish")
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     tui = commands.add_parser("tui", help="the interactive TUI (also what `llmos` alone runs)")
     _add_session_options(tui)
-    tui.set_defaults(handler=run_tui)
+    tui.set_defaults(handler=run_tui, draws_on_terminal=True)
     overlay = commands.add_parser("overlay", help="a compact inline prompt for a desktop hotkey; Esc closes it")
     _add_session_options(overlay)
     overlay.add_argument("query", nargs="*", help="start with this request already typed")
-    overlay.set_defaults(handler=run_overlay)
+    overlay.set_defaults(handler=run_overlay, draws_on_terminal=True)
     repl = commands.add_parser("repl", help="a plain-terminal prompt (ssh, no mouse): history, completion, y/n/a")
     _add_session_options(repl)
-    repl.set_defaults(handler=run_repl)
+    repl.set_defaults(handler=run_repl, draws_on_terminal=True)
     shell_init = commands.add_parser(
         "shell-init",
         help="print the keybinding snippet for your shell's rc file (Alt+M: the typed request becomes a command)",

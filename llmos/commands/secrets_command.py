@@ -10,6 +10,7 @@ import argparse
 import getpass
 import sys
 
+from llmos.display import raw_stream
 from llmos.errors import UsageError
 from llmos.secrets import SecretStore
 
@@ -35,7 +36,10 @@ def run(options: argparse.Namespace) -> int:
             print(name)
         return 0
     if action == "get":
-        print(store.get(options.name))
+        value = store.get(options.name)
+        # The value is data for `$(llmos secrets get NAME)`: exact in a pipe; escaped only on a terminal.
+        stdout = sys.stdout if sys.stdout.isatty() else raw_stream(sys.stdout)
+        print(value, file=stdout)
         return 0
     if action == "delete":
         store.delete(options.name)

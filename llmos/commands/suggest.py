@@ -32,7 +32,7 @@ def run(options: argparse.Namespace) -> int:
         assistant.close()
     if options.json:
         print(json.dumps({"request": request, "command": suggestion.command, "verdict": suggestion.verdict,
-                          "rule": suggestion.rule, "reason": suggestion.reason}, ensure_ascii=False))
+                          "rule": suggestion.rule, "reason": suggestion.reason}))
     else:
         print(suggestion.as_shell_line())
     if not suggestion.command:

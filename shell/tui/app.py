@@ -36,6 +36,7 @@ from textual.events import Resize
 from textual.widgets import Footer, Input, Static
 
 from llmos.assistant import Assistant
+from llmos.display import escape_for_display
 
 NARROW_WIDTH = 70
 """Below this many columns the side panes stack under the conversation and the system pane hides."""
@@ -116,7 +117,8 @@ class LlmosApp(AssistantApp):
 
     def show_activity(self, activity: str | None) -> None:
         assistant = self.assistant
-        title = f"llmos · {assistant.model_name} ({assistant.where})" if assistant else "llmos · loading the model…"
+        title = (f"llmos · {escape_for_display(assistant.model_name)} ({assistant.where})" if assistant
+                 else "llmos · loading the model…")
         self.query_one("#title", Static).update(f"{title} · {activity}" if activity else title)
 
     def on_assistant_failed(self, message: AssistantFailed) -> None:

@@ -1,6 +1,7 @@
 """What the TUI and the overlay share: opening the assistant off the UI thread, running each request in a thread
 worker that only posts messages, rendering the session's events into a `Transcript` and a `PlanPane`, and
-answering approvals from keys (y / n / a) and buttons. Ctrl+C cancels the running request.
+answering approvals from keys (y / n / a; Esc denies) and clicks on the buttons, which never take focus.
+Ctrl+C cancels the running request.
 
 Threading rule (harlequin's): worker bodies call the assistant and `post_message`, nothing else; the `on_*`
 handlers below run on the UI thread and own every change to widgets and to `self.control`.
@@ -27,6 +28,7 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from llmos.assistant import Assistant
+from llmos.display import escape_for_display
 from llmos.errors import LlmosError, ModelError, UsageError
 from llmos.events import (
     AnswerToken,
@@ -65,6 +67,7 @@ class AssistantApp(App[int]):
         Binding("ctrl+c", "cancel_request", "Cancel", priority=True),
         Binding("y", "answer('yes')", "Approve"),
         Binding("n", "answer('no')", "Deny"),
+        Binding("escape", "answer('no')", "Deny", show=False),
         Binding("a", "answer('all')", "Approve all"),
     ]
 
@@ -125,7 +128,9 @@ class AssistantApp(App[int]):
         self.assistant_failure = message
         self.queued_request = None
         self.transcript.add_notice(f"The model could not be loaded: {message.message}\n{message.hint}", "error")
-        self.notify(message.message, title="llmos could not start", severity="error", timeout=10)
+        # A model's path or name is in the message: plain text, never markup.
+        self.notify(escape_for_display(message.message), title="llmos could not start", severity="error",
+                    timeout=10, markup=False)
 
     def assistant_opened(self, assistant: Assistant) -> None:
         """Hook: the assistant is ready."""
@@ -238,6 +243,9 @@ class AssistantApp(App[int]):
         card = await self.plan.show_step(message.step)
         self.screen.add_class("asking")  # stylesheets may give the plan more room while a step waits
         card.ask()
+        # Focus goes to the plan, a neutral place: y / n / a / Esc reach the app's bindings there (the request
+        # line would take them as typing), arrows scroll the card, and Enter or space answer nothing.
+        self.plan.focus(scroll_visible=False)
         self.state_changed()
         # After the layout change (the card grew its buttons, the side column may have widened).
         self.call_after_refresh(self.plan.reveal, card)

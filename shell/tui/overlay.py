@@ -23,9 +23,11 @@ from llmos.shell.tui.request_input import RequestInput
 from llmos.shell.tui.transcript import Transcript
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.markup import escape as escape_markup
 from textual.widgets import Input, Static
 
 from llmos.assistant import Assistant
+from llmos.display import escape_for_display
 from llmos.events import RequestFinished
 
 EXIT_CANCELLED = 130
@@ -88,7 +90,8 @@ class OverlayApp(AssistantApp):
         self.action_close()
 
     def assistant_opened(self, assistant: Assistant) -> None:
-        self.transcript.border_title = f"{assistant.model_name} ({assistant.where})"
+        # A border title is markup: the model's name (a file name) is escaped for both markup and the terminal.
+        self.transcript.border_title = escape_markup(escape_for_display(f"{assistant.model_name} ({assistant.where})"))
         if self.queued_request is not None:
             self.query_one("#hint", Static).update(HINT_RUNNING)
 

@@ -79,6 +79,11 @@ def short_result(step: Step) -> str | None:
     return text if len(text) <= MAX_RESULT_CHARS else text[: MAX_RESULT_CHARS - 1] + "…"
 
 
+class ApprovalButton(Button, can_focus=False):
+    """A button that only a click presses. It never takes focus, so Enter or space (a key pressed for something
+    else, or typed ahead) can never approve a step; the keys that answer are the app's y / n / a / Esc."""
+
+
 class StepCard(Vertical):
     """One step. `refresh_step` re-renders it from `step`, the latest snapshot an event brought."""
 
@@ -105,10 +110,10 @@ class StepCard(Vertical):
         yield Static("", classes="step-result", markup=False)
         with Horizontal(classes="approval-buttons"):
             # Short labels fit a 30-column pane; the footer shows their keys (y, n, a).
-            yield Button("Approve", id="approve", variant="success", compact=True)
-            yield Button("Deny", id="deny", variant="error", compact=True)
-            yield Button("All", id="approve-all", variant="warning", compact=True,
-                         tooltip="approve this and every later step of this request")
+            yield ApprovalButton("Approve", id="approve", variant="success", compact=True)
+            yield ApprovalButton("Deny", id="deny", variant="error", compact=True)
+            yield ApprovalButton("All", id="approve-all", variant="warning", compact=True,
+                                 tooltip="approve this and every later step of this request")
 
     def on_mount(self) -> None:
         self.refresh_step()
@@ -144,11 +149,10 @@ class StepCard(Vertical):
         return self.has_class("asking")
 
     def ask(self) -> None:
-        """Show the approval buttons and put focus on Approve, so y / n / a and Enter answer it."""
+        """Show the approval buttons. Focus is the app's business: it must never land on a button."""
         self.reply = None
         self.add_class("asking")
         self.refresh_step()
-        self.query_one("#approve", Button).focus(scroll_visible=False)
 
     def settle(self, reply: Reply) -> None:
         """The question is answered (by a key, a click, or a cancel): hide the buttons and say what was chosen."""

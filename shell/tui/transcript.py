@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
-from llmos.display import escape_for_display
+from llmos.display import escape_for_display, escape_for_terminal
 
 NoticeKind = Literal["info", "error", "output"]
 
@@ -55,6 +55,9 @@ class Transcript(VerticalScroll):
             await self.mount(self._answer)
             self._stream = Markdown.get_stream(self._answer)
             self._streamed_text = ""
+        # The model may repeat what it read (a file name with an escape sequence): shown as text, never sent to
+        # the terminal. Escaping each piece is the same as escaping the whole (it works per character).
+        text = escape_for_terminal(text)
         self._streamed_text += text
         await self._stream.write(text)
         self.anchor()
@@ -74,7 +77,8 @@ class Transcript(VerticalScroll):
             # every append (they hold the widget's lock), then render the whole text once.
             async with self._answer.lock:
                 pass
-            await self._answer.update(final_text if final_text is not None else self._streamed_text)
+            shown = escape_for_terminal(final_text) if final_text is not None else self._streamed_text
+            await self._answer.update(shown)
         self._answer = None
         self._stream = None
         self._streamed_text = ""

@@ -5,6 +5,9 @@ prompt_toolkit's pipe input; nothing is drawn (DummyOutput)."""
 from __future__ import annotations
 
 import io
+import os
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -145,3 +148,72 @@ def test_llmos_ask_on_a_real_terminal_prompts_with_prompt_toolkit(
     assert main(["remove a.txt"]) == exit_code
     assert removed == (["a.txt"] if ran else [])
     assert "llmos wants to run demo.remove" in capsys.readouterr().err
+
+
+# -- keys that must never approve ------------------------------------------------------------------------------
+
+STRAY_KEYS = {
+    "enter": "\r", "ctrl-j": "\n", "space": " ", "tab-enter": "\t\r", "escape": "\x1b", "alt-enter": "\x1b\r",
+    "keypad-enter": "\x1bOM", "pasted-y": "\x1b[200~y\x1b[201~", "ctrl-space": "\x00", "tab": "\t",
+}
+
+
+@pytest.mark.parametrize("typed", list(STRAY_KEYS.values()), ids=list(STRAY_KEYS))
+def test_no_key_but_y_or_a_approves(typed: str, keys: PipeInput) -> None:
+    """Enter, Ctrl+J, space, Tab, Esc, Alt+Enter, keypad Enter, a pasted `y`: each declines or is ignored (the
+    following `n` then declines); the reply is always the No member, never text or an approval."""
+    reply, _ = reply_to(delete_step(), typed + "n", keys)
+    assert reply is ApprovalReply.NO
+
+
+@pytest.mark.parametrize("typed", ["\r", "\x1b", "\x1b\r"], ids=["enter", "escape", "alt-enter"])
+def test_enter_and_escape_alone_decline(typed: str, keys: PipeInput) -> None:
+    """Enter, Esc and Alt+Enter each end the question on their own, with No (the default is to deny)."""
+    assert reply_to(delete_step(), typed, keys)[0] is ApprovalReply.NO
+
+
+def test_keys_typed_before_the_question_are_dropped() -> None:
+    """On a terminal, a `y` typed while the request ran (before the question was drawn) does not answer it;
+    only a key pressed after the question counts (here `n`)."""
+    from prompt_toolkit.input import create_input
+
+    controller, terminal = os.openpty()
+    try:
+        with os.fdopen(os.dup(terminal), "r") as terminal_file:
+            os.write(controller, b"y")
+            time.sleep(0.1)
+            threading.Timer(0.5, lambda: os.write(controller, b"n")).start()
+            reply = ask_approval(delete_step(), offer_all=True, stream=io.StringIO(),
+                                 input=create_input(terminal_file), output=DummyOutput())
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert reply is ApprovalReply.NO
+
+
+@pytest.mark.parametrize("typed", ["\r", " \t\rn", "\x1b\r", "\x1b"], ids=["enter", "space-tab-enter", "alt-enter",
+                                                                       "escape"])
+def test_llmos_ask_stray_keys_never_run_a_delete(
+    typed: str, keys: PipeInput, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """llmos-ask at a terminal: Enter, space, Tab+Enter, Alt+Enter or Esc at the question leave the delete
+    unrun and the request exits 3."""
+    registry = RemovalRegistry()
+    backend = ScriptedBackend([call("demo.remove", path="a.txt"), answer("Done.")])
+    monkeypatch.setattr(llmos.runtime, "open_session",
+                        lambda **options: Session(backend, registry, AllowReadOnlyPolicy()))
+    monkeypatch.setattr(llmos.shell.ask, "_on_real_terminal", lambda: True)
+    monkeypatch.setattr(llmos.shell.approval, "terminal_io", lambda stream: (keys, DummyOutput()))
+    monkeypatch.setattr("sys.stdin", TerminalStdin())
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    keys.send_text(typed)
+    assert main(["remove a.txt"]) == 3
+    assert registry.removed == []
+
+
+@pytest.mark.parametrize("typed", ["", "\n", " \n", "no\n", "yes please\n", "a\n"],
+                         ids=["eof", "enter", "space", "no", "yes-please", "a"])
+def test_line_prompt_declines_all_but_y(typed: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """llmos-ask's line prompt (no prompt_toolkit): an empty line, EOF, or anything but y/yes declines."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(typed))
+    assert llmos.shell.ask._ask_by_line(delete_step(), io.StringIO()) is False

@@ -144,6 +144,16 @@ def test_step_denied_with_n_is_skipped(keys: PipeInput) -> None:
     assert '  · demo.remove path="a.txt" -> skipped [ask: effect:delete]' in outcome.out
 
 
+@pytest.mark.parametrize("typed", ["\r", "\n", " \t\r", ALT_ENTER, "\x1b"],
+                         ids=["enter", "ctrl-j", "space-tab-enter", "alt-enter", "escape"])
+def test_enter_or_escape_at_the_approval_prompt_declines(typed: str, keys: PipeInput) -> None:
+    """The REPL's default answer is No: Enter (an empty answer), Ctrl+J, Alt+Enter or Esc skips the delete."""
+    factory = scripted_factory([call("demo.remove", path="a.txt"), answer("Not removed.")])
+    outcome = run_repl(keys, f"remove a.txt\r{typed}{CTRL_D}", factory)
+    assert factory.session.registry.removed == []  # type: ignore[attr-defined]  # a RemovalRegistry in these tests
+    assert '  · demo.remove path="a.txt" -> skipped [ask: effect:delete]' in outcome.out
+
+
 def test_a_approves_every_remaining_step_of_the_request_only(keys: PipeInput) -> None:
     """`a` approves this step and the request's later ones without asking again; the next request asks anew."""
     factory = scripted_factory([
