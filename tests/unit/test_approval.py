@@ -128,15 +128,10 @@ class TerminalStdin:
         raise AssertionError("on a real terminal the prompt reads keys, not a line from stdin")
 
 
-@pytest.mark.parametrize(("typed", "exit_code", "ran"), [("y", 0, True), ("\r", 3, False)], ids=["y", "enter"])
-def test_llmos_ask_on_a_real_terminal_prompts_with_prompt_toolkit(
-    typed: str, exit_code: int, ran: bool, keys: PipeInput, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """llmos-ask with stdin and stderr on a terminal asks through the key prompt: y runs the step, Enter
-    declines it (exit 3); the question and the step's lines are on stderr."""
+def remove_at_a_terminal(typed: str, keys: PipeInput, monkeypatch: pytest.MonkeyPatch, exit_code: int) -> list[str]:
+    """`llmos-ask "remove a.txt"` on a real terminal with `typed` at its question: checks the exit code and returns
+    what the scripted delete removed."""
     registry = RemovalRegistry()
-    removed = registry.removed
     backend = ScriptedBackend([call("demo.remove", path="a.txt"), answer("Done.")])
     monkeypatch.setattr(llmos.runtime, "open_session",
                         lambda **options: Session(backend, registry, AllowReadOnlyPolicy()))
@@ -146,6 +141,17 @@ def test_llmos_ask_on_a_real_terminal_prompts_with_prompt_toolkit(
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
     keys.send_text(typed)
     assert main(["remove a.txt"]) == exit_code
+    return registry.removed
+
+
+@pytest.mark.parametrize(("typed", "exit_code", "ran"), [("y", 0, True), ("\r", 3, False)], ids=["y", "enter"])
+def test_llmos_ask_on_a_real_terminal_prompts_with_prompt_toolkit(
+    typed: str, exit_code: int, ran: bool, keys: PipeInput, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """llmos-ask with stdin and stderr on a terminal asks through the key prompt: y runs the step, Enter
+    declines it (exit 3); the question and the step's lines are on stderr."""
+    removed = remove_at_a_terminal(typed, keys, monkeypatch, exit_code)
     assert removed == (["a.txt"] if ran else [])
     assert "llmos wants to run demo.remove" in capsys.readouterr().err
 
@@ -198,17 +204,7 @@ def test_llmos_ask_stray_keys_never_run_a_delete(
 ) -> None:
     """llmos-ask at a terminal: Enter, space, Tab+Enter, Alt+Enter or Esc at the question leave the delete
     unrun and the request exits 3."""
-    registry = RemovalRegistry()
-    backend = ScriptedBackend([call("demo.remove", path="a.txt"), answer("Done.")])
-    monkeypatch.setattr(llmos.runtime, "open_session",
-                        lambda **options: Session(backend, registry, AllowReadOnlyPolicy()))
-    monkeypatch.setattr(llmos.shell.ask, "_on_real_terminal", lambda: True)
-    monkeypatch.setattr(llmos.shell.approval, "terminal_io", lambda stream: (keys, DummyOutput()))
-    monkeypatch.setattr("sys.stdin", TerminalStdin())
-    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
-    keys.send_text(typed)
-    assert main(["remove a.txt"]) == 3
-    assert registry.removed == []
+    assert remove_at_a_terminal(typed, keys, monkeypatch, 3) == []
 
 
 @pytest.mark.parametrize("typed", ["", "\n", " \n", "no\n", "yes please\n", "a\n"],
