@@ -179,15 +179,21 @@ class _Plan:
         self.steps.append(MoveStep(do="move", source=src, to=dst, tmp=f".llmos-xfer-{self.id}-u{len(self.steps)}"))
 
 
+def _replace_with_what_was_there(plan: _Plan, path: str, key: Literal["path", "dest"]) -> None:
+    """Undo what an action wrote at `path` (recorded under `key`): check it is still what the action left, move it
+    into the journal, and put back what was there before (kept as the `key` object), if anything was."""
+    before = plan.recorded("before", key)
+    plan.expect(path, plan.recorded("after", key))
+    if not before.missing:
+        plan.expect_object(key, before)
+    plan.move(path, plan.obj(f"undone-{key}"))
+    if not before.missing:
+        plan.move(plan.obj(key), path)
+    plan.view.set(path, plan.obj(key) if not before.missing else None)
+
+
 def _check_write(plan: _Plan) -> None:
-    path, before, after = plan.m.path, plan.recorded("before", "path"), plan.recorded("after", "path")
-    plan.expect(path, after)
-    if not before.missing:
-        plan.expect_object("path", before)
-    plan.move(path, plan.obj("undone-path"))
-    if not before.missing:
-        plan.move(plan.obj("path"), path)
-    plan.view.set(path, plan.obj("path") if not before.missing else None)
+    _replace_with_what_was_there(plan, plan.m.path, "path")
 
 
 def _check_mkdir(plan: _Plan) -> None:
@@ -205,14 +211,7 @@ def _check_mkdir(plan: _Plan) -> None:
 
 
 def _check_copy(plan: _Plan) -> None:
-    dest, before = plan.destination(), plan.recorded("before", "dest")
-    plan.expect(dest, plan.recorded("after", "dest"))
-    if not before.missing:
-        plan.expect_object("dest", before)
-    plan.move(dest, plan.obj("undone-dest"))
-    if not before.missing:
-        plan.move(plan.obj("dest"), dest)
-    plan.view.set(dest, plan.obj("dest") if not before.missing else None)
+    _replace_with_what_was_there(plan, plan.destination(), "dest")
 
 
 def _check_move(plan: _Plan) -> None:
