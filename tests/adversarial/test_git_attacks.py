@@ -66,6 +66,12 @@ class Lab:
     def marker(self) -> list[str]:
         return sorted(path.name for path in self.marks.iterdir())
 
+    def commit_attributes(self, text: str) -> None:
+        """Commit a `.gitattributes` holding `text`: attributes that name the repository's drivers."""
+        (self.repo / ".gitattributes").write_text(text)
+        git(self.repo, "add", ".gitattributes")
+        git(self.repo, "commit", "-q", "-m", "attributes")
+
     def config(self, *lines: str, repo: Path | None = None) -> None:
         with open((repo or self.repo) / ".git" / "config", "a") as handle:
             handle.write("\n".join(lines) + "\n")
@@ -169,9 +175,7 @@ def test_diff_external_does_not_run_and_the_diff_is_git_s_own(lab: Lab) -> None:
 def test_textconv_and_diff_driver_commands_do_not_run(lab: Lab, argv: list[str]) -> None:
     """A `diff=NAME` attribute with `diff.NAME.textconv` / `diff.NAME.command` in the repository's settings:
     neither program runs for the diff family, and the files' real lines are shown."""
-    (lab.repo / ".gitattributes").write_text("*.txt diff=evil\n")
-    git(lab.repo, "add", ".gitattributes")
-    git(lab.repo, "commit", "-q", "-m", "attributes")
+    lab.commit_attributes("*.txt diff=evil\n")
     lab.config('[diff "evil"]', f"\ttextconv = {lab.evil}", f"\tcommand = {lab.evil}")
     result = output(lab.run(argv))
     assert result["exit_code"] == 0, result
@@ -196,9 +200,7 @@ def test_filter_drivers_do_not_run_on_read_only_git_commands(lab: Lab, argv: lis
     """A `filter=NAME` attribute with `filter.NAME.clean/process`: git runs the clean filter when it re-reads a
     file whose time stamp changed, even for `git status`; with llmos it runs no filter (and a required filter
     does not make git fail)."""
-    (lab.repo / ".gitattributes").write_text("*.dat filter=evil\n")
-    git(lab.repo, "add", ".gitattributes")
-    git(lab.repo, "commit", "-q", "-m", "attributes")
+    lab.commit_attributes("*.dat filter=evil\n")
     lab.config('[filter "evil"]', f"\tclean = {lab.evil}", f"\tsmudge = {lab.evil}", "\trequired = true")
     os.utime(lab.repo / "a.dat", (1_000_000_000, 1_000_000_000))  # stat-dirty: git must look inside
     result = output(lab.run(argv))
@@ -210,9 +212,7 @@ def test_filter_drivers_do_not_run_on_read_only_git_commands(lab: Lab, argv: lis
 @needs_sandbox
 def test_filter_process_driver_does_not_run(lab: Lab) -> None:
     """`filter.NAME.process` (a long-running filter) is neutralised like clean and smudge."""
-    (lab.repo / ".gitattributes").write_text("*.dat filter=evil\n")
-    git(lab.repo, "add", ".gitattributes")
-    git(lab.repo, "commit", "-q", "-m", "attributes")
+    lab.commit_attributes("*.dat filter=evil\n")
     lab.config('[filter "evil"]', f"\tprocess = {lab.evil}")
     os.utime(lab.repo / "a.dat", (1_000_000_000, 1_000_000_000))
     output(lab.run(["git", "status", "--short"]))
