@@ -67,21 +67,38 @@ def journal_key(root: Path) -> tuple[bytes, bool]:
 
 
 def _file_key(path: Path) -> tuple[bytes, bool]:
+    """The key in `path`, or a new one put there. The file appears whole or not at all: the key is written to a
+    private temp file that is then hard-linked into place, so a process starting beside the one that creates the
+    key (the daemon and a one-shot, two automations) reads the finished key, never an empty file."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | _O_NOFOLLOW, 0o600)
-    except FileExistsError:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | _O_NOFOLLOW)
+        return _read_key(path), False
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    temp = path.with_name(f"{KEY_FILE}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | _O_NOFOLLOW, 0o600)
+    try:
         try:
-            key = os.read(fd, 4096)
+            os.write(fd, key)
+            os.fsync(fd)
         finally:
             os.close(fd)
-        if len(key) < 32:
-            raise OSError(f"the journal's key file {path} is damaged") from None
-        return key, False
-    key = secrets.token_bytes(32)
+        try:
+            os.link(temp, path, follow_symlinks=False)
+        except FileExistsError:  # another process put its key there first: everyone uses that one
+            return _read_key(path), False
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+    return key, True
+
+
+def _read_key(path: Path) -> bytes:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | _O_NOFOLLOW)
     try:
-        os.write(fd, key)
-        os.fsync(fd)
+        key = os.read(fd, 4096)
     finally:
         os.close(fd)
-    return key, True
+    if len(key) < 32:
+        raise OSError(f"the journal's key file {path} is damaged")
+    return key
