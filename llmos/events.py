@@ -12,6 +12,7 @@ from typing import Any, Literal
 from llmos.policies.decision import Decision
 
 StepStatus = Literal["ok", "error", "denied", "skipped"]
+AnswerSource = Literal["model", "rendered"]
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,14 @@ class StepFinished:
 
 
 @dataclass(frozen=True)
+class AnswerStarted:
+    """The model has begun to write its answer. Its words are checked against the step records before anyone
+    sees them, so they come later, whole, as `AnswerToken` and `Answer`; a front end can say it is answering."""
+
+
+@dataclass(frozen=True)
 class AnswerToken:
-    """A piece of the final answer as it is generated, for front ends that stream."""
+    """A piece of the final answer, for front ends that stream (today the whole checked answer, once)."""
 
     text: str
 
@@ -146,6 +153,11 @@ class RequestFinished:
     """The person cancelled the request before it finished."""
     fast_path: bool = False
     """Planned and answered without the model (`llmos.fastpath`)."""
+    answer_source: AnswerSource | None = None
+    """Who worded the answer: "model" (checked against the step records, and the tools' results) or "rendered"
+    (llmos itself, from the step records and results: the fast path, an outcome the model misstated)."""
+    ungrounded: list[str] = field(default_factory=list)
+    """Facts a model answer stated that no tool result held; such an answer was replaced by a rendered one."""
 
     @property
     def exit_code(self) -> int:
@@ -157,7 +169,7 @@ class RequestFinished:
             return 1
         if any(step.status == "denied" or (step.status == "skipped" and step.approved is False) for step in self.steps):
             return 3
-        if any(step.status == "error" and not _fixed_later(step, self.steps[index + 1:])
+        if any(step.status == "error" and not fixed_later(step, self.steps[index + 1:])
                for index, step in enumerate(self.steps)):
             return 1
         return 0
@@ -172,7 +184,10 @@ class RequestFinished:
             "timings_ms": self.timings_ms,
             "usage": self.usage,
             "fast_path": self.fast_path,
+            "answer_source": self.answer_source,
         }
+        if self.ungrounded:
+            payload["ungrounded"] = self.ungrounded
         if self.error:
             payload["error"] = self.error
         if self.cancelled:
@@ -181,12 +196,13 @@ class RequestFinished:
 
 
 Event = (
-    RequestStarted | StepPlanned | StepDecided | ApprovalNeeded | StepFinished | AnswerToken | Answer | Error
+    RequestStarted | StepPlanned | StepDecided | ApprovalNeeded | StepFinished | AnswerStarted | AnswerToken | Answer
+    | Error
     | RequestFinished
 )
 
 
-def _fixed_later(failed: Step, later_steps: list[Step]) -> bool:
+def fixed_later(failed: Step, later_steps: list[Step]) -> bool:
     """Whether the model fixed a failed call: a later call of the same tool succeeded on the same target (other
     arguments changed, like `overwrite`) or on a path the failure suggested (`did_you_mean`). Then the failure
     is not the request's: a guessed path corrected from the error is a request done. A later call on another

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from llmos.answers.outcomes import DECLINED_REASON, DRY_RUN_REASON, NOT_ASKED_REASON
 from llmos.effects import Effect
 from llmos.events import ApprovalNeeded, Event, Step, StepDecided, StepFinished, StepInProgress
 from llmos.policies.audit import AuditEntry
@@ -114,11 +115,11 @@ class StepRunner:
             step.result = _not_run(f"denied by policy ({step.decision.rule}): {step.decision.reason}")
         elif self.dry_run and spec.effect is not Effect.READ:
             step.status = "skipped"
-            step.result = _not_run("dry run: planned, not executed")
+            step.result = _not_run(DRY_RUN_REASON)
         elif step.decision.verdict == "ask" and not (yield from self._approve(step)):
             step.approved = False
             step.status = "skipped"
-            step.result = _not_run("the user did not approve this step")
+            step.result = _not_run(NOT_ASKED_REASON if self.approver is None else DECLINED_REASON)
         else:
             step.approved = True
             self._execute(spec, step, call, pins)

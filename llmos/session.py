@@ -14,9 +14,21 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from llmos.answers.outcomes import with_outcome
 from llmos.effects import Effect
 from llmos.errors import ModelLoadError
-from llmos.events import Answer, AnswerToken, Error, Event, RequestFinished, RequestStarted, StepInProgress, StepPlanned
+from llmos.events import (
+    Answer,
+    AnswerSource,
+    AnswerStarted,
+    AnswerToken,
+    Error,
+    Event,
+    RequestFinished,
+    RequestStarted,
+    StepInProgress,
+    StepPlanned,
+)
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.fastpath import match_fast_path
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
@@ -154,6 +166,7 @@ class Session:
             error=error or run.failure_message,
             cancelled=cancelled,
             fast_path=run.answered_by_fast_path,
+            answer_source=run.answer_source,
         )
         # Before the yield: a front end may stop iterating at the last event, and nothing after it would run.
         self._remember(outcome, run, stdin_data)
@@ -221,6 +234,7 @@ class _RequestRun:
         self.first_call_at: float | None = None
         self.usage = {"prompt_tokens": 0, "cached_tokens": 0, "generated_tokens": 0}
         self.answered_by_fast_path = False
+        self.answer_source: AnswerSource | None = None
         self.tells_a_change = bool(self.allowed_effects is not None and self.allowed_effects & CHANGE_EFFECTS
                                    and CHANGE_CLAUSE.search(request))
         """The request's words allow a change and one of its clauses starts with a change verb."""
@@ -251,8 +265,7 @@ class _RequestRun:
                 return
             tool_name, args, raw_text = raw_call
             if tool_name == ANSWER_TOOL:
-                self.answer = self.session.safety.redact_text(str(args.get("text", ""))).strip()
-                yield Answer(self.answer)
+                yield from self._finish(self.session.safety.redact_text(str(args.get("text", ""))).strip(), "model")
                 return
             spec = self.session.registry.get(tool_name)
             assert spec is not None  # the grammar only offers registered tools
@@ -303,11 +316,19 @@ class _RequestRun:
         answer = plan.render(step.result or "") if step.status == "ok" else None
         if answer is None:
             return False
-        self.answer = answer
         self.answered_by_fast_path = True
-        yield AnswerToken(answer)
-        yield Answer(answer)
+        yield from self._finish(answer, "rendered")
         return True
+
+    def _finish(self, text: str, source: AnswerSource) -> Iterator[Event]:
+        """Give the answer, with llmos's own account of any step that did not happen put first (and a model
+        answer that claims a change no step made left out). The answer is shown whole, once checked: a model's
+        words are never streamed to a person before llmos has checked them against the step records."""
+        shown, replaced = with_outcome(text, [step.snapshot() for step in self.steps])
+        self.answer = shown or ""
+        self.answer_source = "rendered" if replaced else source
+        yield AnswerToken(self.answer)
+        yield Answer(self.answer)
 
     @property
     def _redact(self) -> Callable[[Any], Any] | None:
@@ -355,8 +376,6 @@ class _RequestRun:
         max_tokens = self.options.max_tokens
         backend = self.session.backend
         streamer = AnswerStreamer(ANSWER_TOOL)
-        redactor = self.session.safety.redact
-        shown = redactor.stream() if redactor is not None else None
         pieces: list[str] = []
         started = time.perf_counter()
         for piece in backend.generate(self.prefix, conversation, schema, max_tokens):
@@ -364,14 +383,10 @@ class _RequestRun:
                 # Leaving the loop closes the backend's generator: llama.cpp stops after the token in hand.
                 raise _Cancelled
             pieces.append(piece)
-            new_answer_text = streamer.feed(piece)
-            if new_answer_text and shown is not None:
-                new_answer_text = shown.feed(new_answer_text)
-            if new_answer_text:
-                yield AnswerToken(new_answer_text)
-        rest = shown.flush() if shown is not None else ""
-        if rest:
-            yield AnswerToken(rest)
+            answering = streamer.started
+            streamer.feed(piece)  # the answer's text so far, kept should the reply run out of tokens
+            if streamer.started and not answering:
+                yield AnswerStarted()
         self.plan_ms += (time.perf_counter() - started) * 1000
         stats = backend.last_stats
         self.usage["prompt_tokens"] += stats.prompt_tokens

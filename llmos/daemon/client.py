@@ -111,7 +111,7 @@ class DaemonAssistant:
         try:
             channel.send(RunRequest(
                 request=request, stdin_data=stdin_data, context=RequestContext.here(), model=self.model,
-                policy=self.policy, max_steps=self.max_steps, dry_run=self.dry_run,
+                policy=self.policy, max_steps=self.max_steps, dry_run=self.dry_run, can_ask=approver is not None,
             ).to_json())
             yield from self._events(channel, request, approver, cancel)
         finally:

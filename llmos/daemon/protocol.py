@@ -1,7 +1,7 @@
 """The daemon's wire format: newline-delimited JSON objects, one per line, UTF-8.
 
 Client -> daemon, each line an object with an "op":
-  {"op": "run", "request", "stdin_data", "context", "model", "policy", "max_steps", "dry_run"}
+  {"op": "run", "request", "stdin_data", "context", "model", "policy", "max_steps", "dry_run", "can_ask"}
   {"op": "approve", "index": N, "approved": bool}     answers an approval_needed event of the running request
   {"op": "cancel"}                                    stops the running request
   {"op": "suggest", "request", "context", "model", "policy"}
@@ -28,6 +28,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from llmos.events import (
     Answer,
+    AnswerSource,
+    AnswerStarted,
     AnswerToken,
     ApprovalNeeded,
     Error,
@@ -137,6 +139,9 @@ class RunRequest(_ModelRequest):
     stdin_data: Annotated[str | None, BeforeValidator(_text_or_none)] = None
     max_steps: int | None = None
     dry_run: Annotated[bool, BeforeValidator(bool)] = False
+    can_ask: Annotated[bool, BeforeValidator(lambda value: value is not False)] = True
+    """Whether the client can put an approval to a person; when not (`--no-input`, a script), a step that needs
+    one is reported as not asked rather than as declined."""
 
 
 class SuggestRequest(_ModelRequest):
@@ -227,6 +232,8 @@ def event_to_json(event: Event) -> dict[str, Any]:
         return {"kind": "request_started", "request": event.request, "has_stdin_data": event.has_stdin_data}
     if isinstance(event, (StepPlanned, StepDecided, ApprovalNeeded, StepFinished)):
         return {"kind": _STEP_EVENT_KINDS[type(event)], "step": step_to_json(event.step)}
+    if isinstance(event, AnswerStarted):
+        return {"kind": "answer_started"}
     if isinstance(event, AnswerToken):
         return {"kind": "answer_token", "text": event.text}
     if isinstance(event, Answer):
@@ -238,7 +245,7 @@ def event_to_json(event: Event) -> dict[str, Any]:
             "kind": "request_finished", "request": event.request, "ok": event.ok, "answer": event.answer,
             "steps": [step_to_json(step) for step in event.steps], "model": event.model,
             "timings_ms": event.timings_ms, "usage": event.usage, "error": event.error, "cancelled": event.cancelled,
-            "fast_path": event.fast_path,
+            "fast_path": event.fast_path, "answer_source": event.answer_source, "ungrounded": event.ungrounded,
         }
     raise TypeError(f"not an event: {event!r}")
 
@@ -250,6 +257,8 @@ def event_from_json(raw: dict[str, Any]) -> Event:
             return RequestStarted(request=raw["request"], has_stdin_data=bool(raw["has_stdin_data"]))
         if kind in _STEP_EVENTS:
             return _STEP_EVENTS[kind](step_from_json(raw["step"]))
+        if kind == "answer_started":
+            return AnswerStarted()
         if kind == "answer_token":
             return AnswerToken(str(raw["text"]))
         if kind == "answer":
@@ -262,6 +271,8 @@ def event_from_json(raw: dict[str, Any]) -> Event:
                 steps=[step_from_json(step) for step in raw["steps"]], model=raw["model"],
                 timings_ms=dict(raw.get("timings_ms") or {}), usage=dict(raw.get("usage") or {}),
                 error=raw.get("error"), cancelled=bool(raw.get("cancelled")), fast_path=bool(raw.get("fast_path")),
+                answer_source=_answer_source(raw.get("answer_source")),
+                ungrounded=[str(fact) for fact in raw.get("ungrounded") or []],
             )
     except (KeyError, TypeError, ValueError) as exc:
         raise ProtocolError(f"bad event: {exc}") from None
@@ -298,3 +309,11 @@ class LineChannel:
         if not isinstance(message, dict):
             raise ProtocolError("a message must be a JSON object")
         return message
+
+
+def _answer_source(value: object) -> AnswerSource | None:
+    if value == "model":
+        return "model"
+    if value == "rendered":
+        return "rendered"
+    return None

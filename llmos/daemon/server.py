@@ -350,7 +350,8 @@ class Daemon:
                     fast_path=session.options.fast_path,
                 )
                 with _protecting_client(session, peer_pid):
-                    events = session.run(request.request, request.stdin_data, client.approver, cancel=client.cancel,
+                    approver = client.approver if request.can_ask else None
+                    events = session.run(request.request, request.stdin_data, approver, cancel=client.cancel,
                                          options=options)
                     for event in events:
                         client.send({"type": "event", "event": event_to_json(event)})

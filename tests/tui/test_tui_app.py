@@ -21,7 +21,7 @@ from tui_support import StreamingUntilCancelled, factory_for, fixed_samples, pil
 
 from llmos.commands.log import open_audit_log
 from llmos.errors import ModelError
-from llmos.events import AnswerToken, RequestFinished
+from llmos.events import AnswerStarted, AnswerToken, RequestFinished
 
 MOVE_REQUEST = "move report.pdf from Downloads into Documents"
 
@@ -76,8 +76,9 @@ async def ask_for_move(pilot: Any, app: Any, messages: list[Message]) -> None:
 
 
 @pilot_test
-async def test_answer_streams_into_the_conversation(tui_home: Path, tmp_path: Path) -> None:
-    """A request's answer arrives as several AnswerToken messages and ends as the whole answer in the pane."""
+async def test_answer_arrives_checked_into_the_conversation(tui_home: Path, tmp_path: Path) -> None:
+    """The model's answer reaches the TUI only once llmos has checked it: an AnswerStarted while the model
+    writes, then the whole answer as one AnswerToken, shown whole in the pane."""
     text = "Your Downloads folder holds **five** files and one folder, archive."
     app = make_app(ScriptedBackend([answer(text)]), tmp_path)
     messages: list[Message] = []
@@ -87,7 +88,8 @@ async def test_answer_streams_into_the_conversation(tui_home: Path, tmp_path: Pa
         await until_finished(pilot, messages)
         tokens = [m.event.text for m in messages
                   if isinstance(m, SessionEventArrived) and isinstance(m.event, AnswerToken)]
-        assert len(tokens) > 3 and "".join(tokens) == text
+        assert tokens == [text]
+        assert any(isinstance(m, SessionEventArrived) and isinstance(m.event, AnswerStarted) for m in messages)
         assert "› what is in my Downloads?" in transcript_text(app)
         assert text in transcript_text(app)
         assert app.query_one(PlanPane).has_class("empty")  # no steps: the plan says so

@@ -27,7 +27,7 @@ from llmos.tools.registry import Registry
 import llmos.runtime
 from llmos.session import Session, SessionOptions
 
-DESIGN_REQUEST_FIELDS = {"request", "ok", "answer", "steps", "model", "timings_ms"}
+DESIGN_REQUEST_FIELDS = {"request", "ok", "answer", "steps", "model", "timings_ms", "answer_source"}
 DESIGN_STEP_FIELDS = {"tool", "args", "decision", "rule", "approved", "status", "result", "undo_id"}
 
 
@@ -212,6 +212,7 @@ def test_json_prints_exactly_one_line_with_design_fields(
     assert DESIGN_REQUEST_FIELDS <= set(payload)
     assert set(payload) - DESIGN_REQUEST_FIELDS <= {"usage", "error", "fast_path"}
     assert payload["fast_path"] is False  # the model planned this request (fast path off in this session)
+    assert payload["answer_source"] == "model"  # the answer is the model's own words, checked
     assert payload["request"] == "what is in Downloads?"
     assert payload["ok"] is True
     assert payload["answer"] == "4 files."

@@ -34,7 +34,7 @@ from llmos.daemon.location import pid_path, socket_path
 from llmos.daemon.protocol import RequestContext, event_from_json, event_to_json
 from llmos.daemon.server import Daemon, ModelHost
 from llmos.errors import LlmosError
-from llmos.events import Answer, AnswerToken, ApprovalNeeded, Error, RequestFinished, Step
+from llmos.events import Answer, AnswerStarted, AnswerToken, ApprovalNeeded, Error, RequestFinished, Step
 from llmos.runtime import load_safety
 from llmos.session import Session
 
@@ -192,6 +192,19 @@ def test_approval_travels_back_to_the_client_that_asked(daemon_env: Path, temp_h
     assert (temp_home / "Downloads" / "notes.txt").exists()
 
 
+def test_a_client_that_cannot_ask_gets_not_asked_rather_than_declined(daemon_env: Path, temp_home: Path) -> None:
+    """A client with no approver (`--no-input`, a script) is never sent an approval to answer: the step is
+    skipped as "nobody could be asked", and the answer says so, as without the daemon."""
+    move = call("files.move", source="~/Downloads/notes.txt", destination="~/Documents/")
+    host = ScriptedHost(lambda: ScriptedBackend([move, answer("The user did not approve this step.")]))
+    with RunningDaemon(host):
+        outcome = finished(list(assistant().run("move notes.txt into Documents")))
+    step = outcome.steps[0]
+    assert (step.status, outcome.exit_code) == ("skipped", 3)
+    assert "nobody could be asked" in (step.result or "") and "nobody could be asked" in (outcome.answer or "")
+    assert (temp_home / "Downloads" / "notes.txt").exists()
+
+
 def test_two_concurrent_clients_get_only_their_own_streams(daemon_env: Path) -> None:
     """Two clients at once: requests take turns on the model, and each stream holds only its own request's events."""
     results: dict[str, list[Any]] = {}
@@ -216,12 +229,12 @@ LONG_REQUEST = "tell me a long story " * 10
 
 
 def long_request_streaming() -> Any:
-    """A raw connection whose long request is running: returned once its answer has begun to stream."""
+    """A raw connection whose long request is running: returned once the model has begun its answer."""
     channel = open_channel()
     channel.send({"op": "run", "request": LONG_REQUEST, "stdin_data": None,
                   "context": RequestContext.here().to_json(), "model": None, "policy": None,
                   "max_steps": None, "dry_run": False})
-    while (message := channel.receive()) is not None and message["event"]["kind"] != "answer_token":
+    while (message := channel.receive()) is not None and message["event"]["kind"] != "answer_started":
         pass
     return channel
 
@@ -270,18 +283,20 @@ def _audit_records() -> list[AuditRecord]:
 
 
 def test_cancel_from_the_client_stops_the_request(daemon_env: Path) -> None:
-    """Setting the client's cancel flag stops generation in the daemon; the request ends cancelled (exit 130)."""
+    """Setting the client's cancel flag stops generation in the daemon; the request ends cancelled (exit 130)
+    and none of the unfinished answer is shown."""
     cancel = threading.Event()
-    with RunningDaemon(ScriptedHost(lambda: EchoBackend(delay_s=0.05))):
+    host = ScriptedHost(lambda: EchoBackend(delay_s=0.05))
+    with RunningDaemon(host):
         events = []
         for event in assistant().run("a long request " * 10, cancel=cancel):
             events.append(event)
-            if isinstance(event, AnswerToken):
+            if isinstance(event, AnswerStarted):
                 cancel.set()
     outcome = finished(events)
     assert outcome.cancelled and outcome.exit_code == 130
-    answer_text = "".join(e.text for e in events if isinstance(e, AnswerToken))
-    assert len(answer_text) < len("you asked: " + "a long request " * 10)
+    assert not [event for event in events if isinstance(event, AnswerToken)]
+    assert host.backends[0].pieces_sent < len(json.dumps(answer("you asked: " + "a long request " * 10)))
 
 
 def test_stale_socket_after_a_crash_is_replaced(daemon_env: Path) -> None:

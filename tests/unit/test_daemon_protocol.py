@@ -26,7 +26,7 @@ def test_a_run_request_travels_as_the_same_json_object() -> None:
                       max_steps=3, dry_run=True)
     wire = sent.to_json()
     assert wire == {"op": "run", "request": "free space?", "stdin_data": None, "context": CONTEXT.to_json(),
-                    "model": None, "policy": "default", "max_steps": 3, "dry_run": True}
+                    "model": None, "policy": "default", "max_steps": 3, "dry_run": True, "can_ask": True}
     assert parse_request(wire) == sent
 
 

@@ -396,7 +396,8 @@ class DenySystemInfo:
 
 def test_a_denied_fast_step_is_not_run_and_the_model_answers_from_the_denial() -> None:
     """Policy denies the planned call: the tool never runs, the denial is audited, and the model (reading the
-    denial, as after its own call) gives the answer; exit 3 as for any denial."""
+    denial, as after its own call) gives the answer after llmos's own account of the denial; exit 3 as for any
+    denial."""
     calls: list[dict[str, Any]] = []
     backend = ScriptedBackend([answer("I am not allowed to read system facts here.")])
     audit = RecordingAudit()
@@ -407,19 +408,23 @@ def test_a_denied_fast_step_is_not_run_and_the_model_answers_from_the_denial() -
     assert step.status == "denied" and step.decision is not None and step.decision.rule == "tool:system.info"
     assert [record["status"] for record in audit.records] == ["denied"]
     assert len(backend.calls) == 1 and "denied by policy" in backend.calls[0].conversation
-    assert outcome.answer == "I am not allowed to read system facts here."
+    assert outcome.answer == ('Refused by policy (tool:system.info): system.info part="memory": system facts are off '
+                              'limits here.\nI am not allowed to read system facts here.')
     assert outcome.fast_path is False and outcome.exit_code == 3
 
 
 def test_a_failed_fast_step_hands_its_error_to_the_model(temp_home: Path) -> None:
-    """A folder that does not exist: the listing's error is in the model's conversation and the model answers."""
+    """A folder that does not exist: the listing's error is in the model's conversation and the model answers,
+    after llmos's own line saying the step failed."""
     backend = ScriptedBackend([answer("There is no ~/Nowhere folder.")])
     session = Session(backend, load_builtin_tools(), AllowReadOnlyPolicy(), FAST)
     outcome = finished(run(session, "ls ~/Nowhere"))
     (step,) = outcome.steps
     assert (step.tool, step.status) == ("files.list", "error")
     assert len(backend.calls) == 1 and "error" in backend.calls[0].conversation
-    assert outcome.answer == "There is no ~/Nowhere folder." and outcome.fast_path is False
+    assert outcome.answer == ("Failed: read ~/Nowhere: no such file or folder: ~/Nowhere.\n"
+                              "There is no ~/Nowhere folder.")
+    assert outcome.fast_path is False and outcome.answer_source == "model"
 
 
 def test_a_registry_without_the_tool_falls_through_to_the_model() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
 from llmos.tools import load_builtin_tools
 
-from llmos.events import AnswerToken, RequestFinished, StepFinished
+from llmos.events import AnswerStarted, RequestFinished, StepFinished
 from llmos.session import Session
 
 
@@ -26,14 +26,15 @@ class CountingBackend(ScriptedBackend):
 
 
 def test_cancel_during_the_answer_stops_generation() -> None:
-    """Set while the answer streams: no more pieces are drawn from the model and the request ends cancelled."""
+    """Set while the model writes its answer: no more pieces are drawn from the model and the request ends
+    cancelled."""
     long_answer = "word " * 200
     backend = CountingBackend([answer(long_answer)])
     cancel = threading.Event()
     events = []
     for event in Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run("talk", cancel=cancel):
         events.append(event)
-        if isinstance(event, AnswerToken):
+        if isinstance(event, AnswerStarted):
             cancel.set()
     finished = events[-1]
     assert isinstance(finished, RequestFinished)

@@ -1,0 +1,135 @@
+"""What became of a request's changes, said by llmos from the step records, never by the model.
+
+A small model reads `{"not_run": "dry run: planned, not executed"}` and still writes "The .tmp files have been
+deleted.". So whenever a step did not do what it was planned to do (a dry run skipped it, nobody approved it,
+policy denied it, it failed and was not fixed), llmos words that itself, and a model answer that claims a change
+no step made is dropped rather than shown beside the truth.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+
+from llmos.events import Step, fixed_later
+
+DRY_RUN_REASON = "dry run: planned, not executed"
+NOT_ASKED_REASON = "needs approval, and nobody could be asked (--no-input, or no terminal)"
+DECLINED_REASON = "the user did not approve this step"
+
+_CHANGE_VERBS = (
+    "deleted", "removed", "erased", "trashed", "moved", "renamed", "copied", "duplicated", "created",
+    "written", "wrote", "saved", "appended", "added", "edited", "modified", "changed", "updated", "replaced",
+    "killed", "terminated", "stopped", "paused", "suspended", "resumed", "restarted", "reniced", "archived",
+    "compressed", "zipped", "extracted", "unzipped", "unpacked", "cleaned", "cleared", "emptied", "freed",
+    "installed", "uninstalled", "chmod(?:ed)?", "organi[sz]ed", "sorted into", "transferred",
+)
+_CLAIM = re.compile(r"\b(?:" + "|".join(_CHANGE_VERBS) + r")\b", re.IGNORECASE)
+_NEGATION = re.compile(
+    r"\b(?:not|no|nothing|none|never|neither|nor|without|would|will|could|can|cannot|should|may|might|to be|"
+    r"if|once|whether|wasn't|weren't|hasn't|haven't|didn't|won't|isn't|aren't|can't|couldn't|wouldn't)\b|n't\b",
+    re.IGNORECASE,
+)
+_DESCRIBES = re.compile(r"\b(?:last|recently|first|most|least|when|which|that were|files? (?:you|I))\s*$",
+                        re.IGNORECASE)
+"""Words that make the verb describe a file rather than report an action ("last modified", "most recently
+created")."""
+_CONDITION_OR_TIME = re.compile(
+    r"\s*(?:if|when|once|date|time|(?:on|at|since|before|after|between|in|during)\s+(?:\d|yesterday|today|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|last|this))",
+    re.IGNORECASE,
+)
+_CLAUSE_BREAK = re.compile(r"[.;:!?\n]|,\s*(?:but|and|so)\b|\bbut\b")
+
+
+def claims_a_change(text: str) -> bool:
+    """Whether `text` says a change happened ("have been deleted", "I moved them"): a change verb in the past
+    that no negation or condition before it in its clause takes back ("nothing was deleted", "would be moved",
+    "was not removed" are not claims)."""
+    for match in _CLAIM.finditer(text):
+        clause_start = max((found.end() for found in _CLAUSE_BREAK.finditer(text, 0, match.start())), default=0)
+        before = text[clause_start:match.start()]
+        after = text[match.end():match.end() + 12]
+        if _NEGATION.search(before) or _DESCRIBES.search(before) or _CONDITION_OR_TIME.match(after):
+            continue
+        return True
+    return False
+
+
+def not_done_steps(steps: Sequence[Step]) -> list[Step]:
+    """The steps that did not do what was planned: denied, skipped (dry run or not approved), or failed and not
+    fixed by a later call."""
+    return [
+        step for index, step in enumerate(steps)
+        if step.status in ("denied", "skipped")
+        or (step.status == "error" and not fixed_later(step, list(steps[index + 1:])))
+    ]
+
+
+def outcome_statement(steps: Sequence[Step]) -> str | None:
+    """llmos's own account of the steps that did not happen, one sentence each; None when every step did."""
+    missed = not_done_steps(steps)
+    if not missed:
+        return None
+    sentences = [_sentence(step) for step in missed]
+    if any(step.status == "skipped" and _reason(step) == DRY_RUN_REASON for step in missed):
+        sentences.insert(0, "Dry run: nothing was changed.")
+    return " ".join(sentences)
+
+
+def with_outcome(answer: str | None, steps: Sequence[Step]) -> tuple[str | None, bool]:
+    """The answer to show and whether llmos replaced the model's words: the outcome statement first when a step
+    did not happen, then the model's answer unless it claims a change that no step made."""
+    statement = outcome_statement(steps)
+    if statement is None:
+        return answer, False
+    changed = any(step.status == "ok" and step.undo_id for step in steps)
+    keep_model = bool(answer) and (changed or not claims_a_change(answer or ""))
+    if keep_model and answer and answer.strip() and not _repeats(statement, answer):
+        return f"{statement}\n{answer.strip()}", False
+    return statement, True
+
+
+def _sentence(step: Step) -> str:
+    what = _what(step)
+    reason = _reason(step)
+    if step.status == "skipped" and reason == DRY_RUN_REASON:
+        return f"Planned, not run: {what}."
+    if step.status == "skipped" and reason == NOT_ASKED_REASON:
+        return f"Not done: {what} needs your approval, and nobody could be asked (--no-input, or no terminal)."
+    if step.status == "skipped":
+        return f"Not done: {what} was not approved."
+    if step.status == "denied":
+        rule = step.decision.rule if step.decision else "policy"
+        why = step.decision.reason if step.decision else ""
+        return f"Refused by policy ({rule}): {what}" + (f": {why}." if why else ".")
+    return f"Failed: {what}: {reason or 'the tool reported an error'}."
+
+
+def _what(step: Step) -> str:
+    """The step as a person reads it: its preview (`delete ~/Downloads/a.iso (4096 bytes)`), else the call."""
+    if step.preview:
+        shown = "; ".join(step.preview[:3])
+        more = len(step.preview) - 3
+        return shown + (f"; and {more} more" if more > 0 else "")
+    args = " ".join(f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in step.args.items()
+                    if value is not None)
+    return f"{step.tool} {args}".rstrip()
+
+
+def _reason(step: Step) -> str:
+    """The `not_run` reason or the `error` message the step's result carries."""
+    try:
+        result = json.loads(step.result or "{}")
+    except ValueError:
+        return (step.result or "").strip()
+    if isinstance(result, dict):
+        for key in ("not_run", "error"):
+            if isinstance(result.get(key), str):
+                return str(result[key])
+    return ""
+
+
+def _repeats(statement: str, answer: str) -> bool:
+    return answer.strip() in statement

@@ -1,0 +1,102 @@
+"""llmos states what became of a request's changes from the step records, whatever the model writes: a dry run,
+an approval nobody could give, a denial and an unfixed failure are each said in llmos's own words, first, and a
+model answer that claims a change no step made is never shown."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fakes import AllowReadOnlyPolicy, DenyDeletes, ScriptedBackend, answer, call
+from test_session import finished, make_registry, run
+
+from llmos.answers.outcomes import claims_a_change, outcome_statement, with_outcome
+from llmos.events import AnswerStarted, AnswerToken, RequestFinished, Step
+from llmos.session import Session, SessionOptions
+
+CLAIM = "The .tmp files in ~/Downloads have been deleted."
+
+
+@pytest.mark.parametrize("text", [
+    CLAIM, "I moved the PDFs into Documents.", "Done: 3 files were removed.", "Firefox was killed.",
+    "The archive is created at ~/backup.zip", "I've renamed it to notes-old.txt", "Saved the count to ~/n.txt.",
+])
+def test_a_change_said_to_have_happened_is_a_claim(text: str) -> None:
+    assert claims_a_change(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Nothing was deleted.", "The files were not moved.", "I would delete ~/a.iso and ~/b.iso.",
+    "These files can be removed if you approve.", "No file was changed; it was a dry run.",
+    "There are 3 PDF files in ~/Downloads.", "The file was last modified on 2024-03-01.", "It will be archived.",
+    "Nothing has been removed, but 2 files could be deleted.",
+])
+def test_negated_conditional_or_descriptive_words_are_not_claims(text: str) -> None:
+    assert not claims_a_change(text)
+
+
+def test_steps_that_all_happened_leave_the_model_answer_alone() -> None:
+    ok = Step(index=0, tool="files.delete", args={"path": "~/a"}, status="ok", result='{"deleted":1}', undo_id="x")
+    assert outcome_statement([ok]) is None
+    assert with_outcome("Deleted ~/a.", [ok]) == ("Deleted ~/a.", False)
+
+
+def test_dry_run_answer_says_nothing_changed_and_drops_the_claim() -> None:
+    """The issue's example: `--dry-run "delete the .iso file"`, and the model says files were deleted."""
+    registry = make_registry()
+    backend = ScriptedBackend([call("demo.remove", path="~/Downloads/ubuntu.iso"), answer(CLAIM)])
+    session = Session(backend, registry, AllowReadOnlyPolicy(), SessionOptions(dry_run=True))
+    outcome = finished(run(session, "delete the .iso file in ~/Downloads", approver=lambda step: True))
+    assert outcome.steps[0].status == "skipped"
+    assert outcome.answer is not None and outcome.answer.startswith("Dry run: nothing was changed. Planned, not run:")
+    assert "~/Downloads/ubuntu.iso" in outcome.answer and "deleted" not in outcome.answer
+    assert outcome.answer_source == "rendered" and outcome.to_json()["answer_source"] == "rendered"
+
+
+def test_no_input_says_nobody_was_asked_not_that_someone_declined() -> None:
+    """`--no-input` (no approver): the step needing approval is not run, and the answer says nobody could be
+    asked, never "the user did not approve"."""
+    backend = ScriptedBackend([call("demo.remove", path="/x"), answer("The user did not approve this step.")])
+    outcome = finished(run(Session(backend, make_registry(), AllowReadOnlyPolicy()), "remove /x"))
+    step = outcome.steps[0]
+    assert (step.status, outcome.exit_code) == ("skipped", 3)
+    assert "nobody could be asked" in json.loads(step.result or "{}")["not_run"]
+    assert outcome.answer is not None and "nobody could be asked (--no-input" in outcome.answer
+    assert "did not approve" not in outcome.answer.split("\n")[0]
+
+
+def test_a_person_who_declines_is_told_it_was_not_approved() -> None:
+    backend = ScriptedBackend([call("demo.remove", path="/x"), answer("OK, I left it.")])
+    outcome = finished(run(Session(backend, make_registry(), AllowReadOnlyPolicy()), "remove /x",
+                           approver=lambda step: False))
+    assert outcome.answer == 'Not done: demo.remove path="/x" was not approved.\nOK, I left it.'
+    assert outcome.answer_source == "model"
+
+
+def test_a_denied_step_is_said_with_its_rule_and_a_claim_after_it_is_dropped() -> None:
+    backend = ScriptedBackend([call("demo.remove", path="/x"), answer("I removed /x for you.")])
+    outcome = finished(run(Session(backend, make_registry(), DenyDeletes()), "remove /x"))
+    assert outcome.answer == 'Refused by policy (no-deletes): demo.remove path="/x": deleting is not allowed here.'
+    assert outcome.answer_source == "rendered"
+
+
+def test_an_unfixed_failure_is_said_and_a_fixed_one_is_not() -> None:
+    failed = Step(index=0, tool="files.read", args={"path": "~/a"}, status="error",
+                  result='{"error": "no such file: ~/a", "did_you_mean": ["~/b"]}', preview=["read ~/a"])
+    fixed = Step(index=1, tool="files.read", args={"path": "~/b"}, status="ok", result='{"text": "hi"}')
+    assert outcome_statement([failed]) == "Failed: read ~/a: no such file: ~/a."
+    assert outcome_statement([failed, fixed]) is None
+
+
+def test_the_answer_is_shown_once_checked_never_streamed_before() -> None:
+    """The model's words reach a front end only after the check: one AnswerStarted while it writes, then the
+    whole checked answer as a single AnswerToken."""
+    registry = make_registry()
+    backend = ScriptedBackend([call("demo.remove", path="/x"), answer(CLAIM)])
+    session = Session(backend, registry, AllowReadOnlyPolicy(), SessionOptions(dry_run=True))
+    events: list[Any] = run(session, "delete /x", approver=lambda step: True)
+    tokens = [event.text for event in events if isinstance(event, AnswerToken)]
+    assert sum(isinstance(event, AnswerStarted) for event in events) == 1
+    assert len(tokens) == 1 and tokens[0] == finished(events).answer and "deleted" not in tokens[0]
+    assert isinstance(events[-1], RequestFinished)
