@@ -26,8 +26,9 @@ KNOWN_FILE_TYPES = frozenset(
 def folder_answer(result: dict[str, Any]) -> str:
     """How many entries of each kind, their total size, and the first names (folders marked with a slash)."""
     path = result["path"]
-    counts = [(int(result.get(kind) or 0), word) for kind, word in (("files", "file"), ("folders", "folder"),
-                                                                    ("links", "link"))]
+    # A result without its counts is not guessed at as empty (a missing key answers None).
+    counts = [(int(result[kind]), word) for kind, word in (("files", "file"), ("folders", "folder"),
+                                                           ("links", "link"))]
     entry_count = sum(count for count, _ in counts)
     hidden = int(result.get("hidden_not_shown") or 0)
     hidden_note = f" ({hidden} hidden {'entry' if hidden == 1 else 'entries'} not shown)" if hidden else ""
