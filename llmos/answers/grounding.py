@@ -13,10 +13,12 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from llmos.answers._result import records
 from llmos.answers.file_answers import KNOWN_FILE_TYPES
 
 _SIZE_MULTIPLIERS = {
@@ -163,8 +165,11 @@ def _gather(request: str, results: Sequence[str]) -> _Evidence:
                 if key:
                     evidence.counts.setdefault(key, []).append(float(value))
             elif isinstance(value, (list, dict)):
+                # How many rows a list or table shows is a count an answer may state ("the top 5").
                 rows = value.get("rows") if isinstance(value, dict) and "columns" in value else value
-                numbers.append(float(len(rows)) if isinstance(rows, (list, dict)) else 0.0)
+                if isinstance(rows, list):
+                    numbers.append(float(len(rows)))
+                    numbers.extend(_rows_per_path(value))
                 if key == "files_by_type" and isinstance(value, dict):
                     evidence.counts_by_type.append({str(kind): int(count) for kind, count in value.items()})
     evidence.text = "\n".join(texts)
@@ -175,6 +180,15 @@ def _gather(request: str, results: Sequence[str]) -> _Evidence:
         evidence.size_ranges.append(_size_range(match))
     evidence.numbers = sorted(numbers)
     return evidence
+
+
+def _rows_per_path(listed: Any) -> list[float]:
+    """How many rows each path has in a list of matches (a search's lines per file): a count an answer may state."""
+    try:
+        paths = [str(row["path"]) for row in records(listed)]
+    except (ValueError, KeyError, TypeError):
+        return []
+    return [float(count) for count in Counter(paths).values()]
 
 
 def _walk(data: Any, key: str = "") -> Iterator[tuple[str, Any]]:
