@@ -12,23 +12,31 @@ to change. Piped data always goes to the model (the request is about the data).
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+# The renderers live with every other tool result's renderer (one per result shape); the fast path names them.
+from llmos.answers._result import TextRenderer as Renderer
+from llmos.answers.file_answers import render_folder
+from llmos.answers.system_answers import (
+    render_cpu,
+    render_disk,
+    render_health,
+    render_memory,
+    render_os,
+    render_processes,
+    render_uptime,
+)
 from llmos.policies.change_words import FAST_PATH_CHANGE_WORDS, words_pattern
-from llmos.tools._format import human_size
 
-FOLDER_NAMES_SHOWN = 10
-"""A folder's answer names this many entries, then says how many more there are."""
+__all__ = [
+    "FastPlan", "Renderer", "match_fast_path", "normalise", "render_cpu", "render_disk", "render_folder",
+    "render_health", "render_memory", "render_os", "render_processes", "render_uptime",
+]
+
 DEFAULT_PROCESS_LIMIT = 5
 MAX_PROCESS_LIMIT = 50
-
-Renderer = Callable[[str], "str | None"]
-"""The tool's result (the JSON text the model would read) -> the answer; None when it cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -285,216 +293,3 @@ def _folder_plan(match: re.Match[str]) -> FastPlan | None:
     if len(path) > 1:
         path = path.rstrip("/") or "/"
     return FastPlan("folder", "files.list", {"path": path}, render_folder)
-
-
-# -- rendering ------------------------------------------------------------------------------------------------
-
-
-def _reads_result(render: Callable[[dict[str, Any]], str]) -> Renderer:
-    """A renderer of the parsed result that answers None for anything unexpected: a result cut short to fit the
-    model's budget, or a shape this code does not know. The session then lets the model read it."""
-
-    def from_text(result_text: str) -> str | None:
-        try:
-            result = json.loads(result_text)
-            if not isinstance(result, dict) or "error" in result or "not_run" in result:
-                return None
-            return render(result)
-        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-            return None
-
-    from_text.__name__ = render.__name__
-    from_text.__doc__ = render.__doc__
-    return from_text
-
-
-def _size(value: Any) -> str:
-    """A size as people read it: bytes are formatted; a result already compacted for the model holds the text."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return human_size(value)
-    if isinstance(value, str) and value:
-        return value
-    raise ValueError(f"not a size: {value!r}")
-
-
-def _percent(value: Any) -> str:
-    return f"{float(value):g}%"
-
-
-def _records(value: Any) -> list[dict[str, Any]]:
-    """A list of records, whether as written or as the model's table (`{"columns": [...], "rows": [[...]]}`)."""
-    if isinstance(value, dict) and "columns" in value and "rows" in value:
-        columns = list(value["columns"])
-        return [dict(zip(columns, row, strict=False)) for row in value["rows"]]
-    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
-        return value
-    raise ValueError("not a list of records")
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-@_reads_result
-def render_memory(result: dict[str, Any]) -> str:
-    """Available, used and total memory (RAM), and swap when there is any."""
-    memory = result["memory"]
-    answer = (
-        f"{_size(memory['available'])} of memory (RAM) is available: {_size(memory['used'])} used of "
-        f"{_size(memory['total'])} ({_percent(memory['percent'])} in use)."
-    )
-    swap = memory.get("swap")
-    if isinstance(swap, dict) and swap.get("total"):
-        answer += f" Swap: {_size(swap['used'])} used of {_size(swap['total'])}."
-    return answer
-
-
-@_reads_result
-def render_disk(result: dict[str, Any]) -> str:
-    """Free space of each disk: free, total and percent used."""
-    disks = _records(result["disk"])
-    if not disks:
-        return "No disks were found."
-    described = [
-        f"{disk['mount']}: {_size(disk['free'])} free of {_size(disk['total'])} ({_percent(disk['percent'])} used)"
-        for disk in disks
-    ]
-    if len(described) == 1:
-        return f"Free disk space on {described[0]}."
-    return "Free disk space:\n" + "\n".join(f"- {line}" for line in described)
-
-
-@_reads_result
-def render_uptime(result: dict[str, Any]) -> str:
-    """How long since boot, in words, and when that was."""
-    uptime = result["uptime"]
-    answer = f"The system has been up for {_duration_words(int(uptime['seconds']))}"
-    boot_time = uptime.get("boot_time")
-    if isinstance(boot_time, str):
-        try:
-            answer += f" (since {datetime.fromisoformat(boot_time):%Y-%m-%d %H:%M})"
-        except ValueError:
-            pass
-    return answer + "."
-
-
-def _duration_words(seconds: int) -> str:
-    """`9533` -> "2 hours 38 minutes"; under a minute: "less than a minute"."""
-    days, rest = divmod(max(0, seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    parts = [_plural(amount, unit) for amount, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")) if amount]
-    return " ".join(parts) if parts else "less than a minute"
-
-
-@_reads_result
-def render_health(result: dict[str, Any]) -> str:
-    """What stands out, the processes behind it, and what can be done (as requests llmos can carry out)."""
-    findings = _records(result["findings"])
-    if not findings:
-        cpu, memory = result["cpu"], result["memory"]
-        return (f"Nothing stands out right now: the CPU is {_percent(cpu['percent'])} busy and memory "
-                f"{_percent(memory['percent'])} used ({memory['available']} available).")
-    sentences = [str(finding["text"]) for finding in findings]
-    answer = sentences[0][0].upper() + sentences[0][1:] + "."
-    if len(sentences) > 1:
-        answer += " Also: " + "; ".join(sentences[1:]) + "."
-    hog = next((finding for finding in findings if finding.get("kind") == "cpu_hog"), None)
-    if hog is not None:
-        answer += (f" I can lower its priority (\"renice {hog['name']}\"), pause it or stop it"
-                   f" (\"stop {hog['name']}\") if you ask.")
-    elif any(finding.get("kind") == "disk_full" for finding in findings):
-        answer += " Ask \"what is taking up space in my home?\" to find what to clear."
-    return answer
-
-
-@_reads_result
-def render_cpu(result: dict[str, Any]) -> str:
-    """Core counts, the CPU model, and how busy it is now."""
-    cpu = result["cpu"]
-    logical, physical = cpu.get("logical"), cpu.get("physical")
-    if logical is None:
-        raise ValueError("no core count")
-    cores = _plural(int(logical), "CPU core")
-    if physical and physical != logical:
-        cores = f"{_plural(int(logical), 'logical CPU core')} ({physical} physical)"
-    answer = f"This machine has {cores}"
-    if cpu.get("model"):
-        answer += f": {cpu['model']}"
-    if cpu.get("frequency_mhz"):
-        answer += f" at {cpu['frequency_mhz']} MHz"
-    answer += "."
-    busy: list[str] = []
-    if cpu.get("percent") is not None:
-        busy.append(f"{_percent(cpu['percent'])} busy")
-    if cpu.get("load_average"):
-        busy.append(f"load average {', '.join(str(load) for load in cpu['load_average'])}")
-    if busy:
-        answer += f" Right now: {', '.join(busy)}."
-    return answer
-
-
-@_reads_result
-def render_os(result: dict[str, Any]) -> str:
-    """Distribution, kernel, architecture and hostname."""
-    os_facts = result["os"]
-    return (
-        f"{os_facts['distribution']} ({os_facts['system']} {os_facts['release']}, {os_facts['machine']}); "
-        f"hostname: {os_facts['hostname']}."
-    )
-
-
-@_reads_result
-def render_processes(result: dict[str, Any]) -> str:
-    """The busiest processes, one per line, with the measure they were sorted by first."""
-    processes = _records(result["processes"])
-    if not processes:
-        return "No processes were found."
-    by_memory = result.get("sort") == "memory"
-    heading = f"Top {len(processes)} processes by {'memory' if by_memory else 'CPU'}"
-    if isinstance(result.get("total"), int):
-        heading += f" (of {result['total']} running)"
-    lines = [f"{heading}:"]
-    for rank, process in enumerate(processes, start=1):
-        memory = _process_memory(process)
-        cpu = f"{_percent(process['cpu_percent'])} CPU" if process.get("cpu_percent") is not None else "CPU unknown"
-        measures = f"{memory}, {cpu}" if by_memory else f"{cpu}, {memory}"
-        name = process.get("name") or f"pid {process['pid']}"
-        lines.append(f"{rank}. {name} (pid {process['pid']}): {measures}")
-    return "\n".join(lines)
-
-
-def _process_memory(process: dict[str, Any]) -> str:
-    rss = process.get("rss_human") or process.get("rss")
-    if rss is None:
-        return "memory unknown"
-    memory = f"{_size(rss)} memory"
-    if process.get("memory_percent") is not None:
-        memory += f" ({_percent(process['memory_percent'])})"
-    return memory
-
-
-@_reads_result
-def render_folder(result: dict[str, Any]) -> str:
-    """How many entries of each kind, their total size, and the first names (folders marked with a slash)."""
-    path = result["path"]
-    counts = [(int(result.get(kind) or 0), word) for kind, word in (("files", "file"), ("folders", "folder"),
-                                                                    ("links", "link"))]
-    entry_count = sum(count for count, _ in counts)
-    hidden = int(result.get("hidden_not_shown") or 0)
-    hidden_note = f" ({hidden} hidden {'entry' if hidden == 1 else 'entries'} not shown)" if hidden else ""
-    if entry_count == 0:
-        return f"{path} is empty{hidden_note}."
-    entries = _records(result["entries"])
-    names = [f"{entry['name']}/" if entry.get("type") == "folder" else str(entry["name"])
-             for entry in entries[:FOLDER_NAMES_SHOWN]]
-    described = [_plural(count, word) for count, word in counts if count]
-    summary = described[0] if len(described) == 1 else ", ".join(described[:-1]) + " and " + described[-1]
-    answer = f"{path} has {summary}"
-    if counts[0][0] and result.get("total_size") is not None:
-        answer += f" ({_size(result['total_size'])} in files)"
-    answer += f"{hidden_note}: {', '.join(names)}"
-    more = entry_count - len(names)
-    if more > 0:
-        answer += f" and {more} more"
-    return answer + "."

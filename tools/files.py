@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, BinaryIO, Literal
 
 import pydantic
 from llmos.policies.impact import Impact, PathEffect
@@ -55,6 +55,8 @@ except ImportError:  # pragma: no cover
 
 SEARCH_MAX_FILE_BYTES = 5 * 1024 * 1024
 SEARCH_LINE_CHARS = 200
+LINE_COUNT_MAX_BYTES = 64 * 1024 * 1024
+"""files.read counts the lines of a file up to this size; a bigger one's result has no line count."""
 
 
 SortOrder = Literal["name", "size", "newest"]
@@ -100,6 +102,7 @@ def list_folder(path: str = ".", hidden: bool = False, sort: SortOrder = "name")
         "files": counts["file"],
         "folders": counts["folder"],
         "links": counts["link"],
+        "count": len(entries),  # "how many things are in X?" without adding up the kinds
         "total_size": total_bytes,
         "total_size_human": human_size(total_bytes),
     }
@@ -157,7 +160,7 @@ def find_files(
     shown_limit = clamp(limit, 1, 1000)
 
     tally = WalkTally()
-    total = 0
+    total = total_bytes = 0
     shown: list[dict[str, Any]] = []
     # For size/newest the best `shown_limit` matches are kept in a bounded heap, so a huge tree costs no memory.
     ranked: list[tuple[float, int, os.DirEntry[str], os.stat_result]] = []
@@ -181,6 +184,8 @@ def find_files(
         if newest_allowed is not None and info.st_mtime >= newest_allowed:
             continue
         total += 1
+        if kind != "folder":
+            total_bytes += info.st_size
         if sort == "name":
             if len(shown) < shown_limit:
                 shown.append(_describe_entry(entry, info=info))
@@ -196,7 +201,11 @@ def find_files(
     if sort != "name":
         best_first = sorted(ranked, key=lambda item: item[:2], reverse=True)
         shown = [_describe_entry(entry, info=info) for _, _, entry, info in best_first]
-    result: dict[str, Any] = {"path": display_path(root), "matches": total, "shown": len(shown), "results": shown}
+    # The size of every match, not only those shown: "how much space do my PDFs take?" is one field.
+    result: dict[str, Any] = {
+        "path": display_path(root), "matches": total, "total_size": total_bytes,
+        "total_size_human": human_size(total_bytes), "shown": len(shown), "results": shown,
+    }
     return _with_walk_tally(result, tally)
 
 
@@ -219,13 +228,15 @@ def read_file(path: str, max_bytes: int = 20000) -> dict[str, Any]:
     try:
         with os.fdopen(_open_for_reading(target), "rb") as handle:
             head = handle.read(max(cap + 1, SNIFF_BYTES))
+            # The rest is only counted, never returned: "how many lines?" needs the whole file's count.
+            line_count, rest_bytes = _count_lines(handle, head) if info.st_size <= LINE_COUNT_MAX_BYTES else (None, 0)
     except PathEscapeError:
         raise ToolError(f"{display_path(target)} leads outside your home folder through a link; not read") from None
     except SpecialFileError:
         raise ToolError(f"{display_path(target)} is not a regular file") from None
     except PermissionError:
         raise ToolError(f"permission denied: {display_path(target)}") from None
-    size = max(info.st_size, len(head))  # files in /proc report size 0 but have content
+    size = max(info.st_size, len(head) + rest_bytes)  # files in /proc report size 0 but have content
     result: dict[str, Any] = {"path": display_path(target), "size": size, "size_human": human_size(size)}
     if looks_binary(head[:SNIFF_BYTES]):
         result.update(binary=True, type=guess_type(target, head))
@@ -235,8 +246,9 @@ def read_file(path: str, max_bytes: int = 20000) -> dict[str, Any]:
     result["truncated"] = truncated
     if truncated:
         result["shown_bytes"] = cap
-    else:
-        result["lines"] = content.count("\n") + (1 if content and not content.endswith("\n") else 0)
+    if line_count is not None:
+        # Counted here because small models miscount ("there are no lines" for a 4-line CSV).
+        result["lines"] = line_count
     result["content"] = content  # last, so a budget cut takes content and keeps the facts above
     return result
 
@@ -484,6 +496,21 @@ def _open_for_reading(target: Path) -> int:
     except ValueError:
         return os.open(target, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     return open_beneath(home, relative, os.O_RDONLY | os.O_CLOEXEC)
+
+
+def _count_lines(handle: BinaryIO, head: bytes) -> tuple[int | None, int]:
+    """The whole file's line count (a last line without a newline counts) and how many bytes followed `head`
+    in `handle`; the count is None for a binary file (its lines mean nothing) or one too big to count."""
+    if looks_binary(head[:SNIFF_BYTES]):
+        return None, 0
+    newlines, rest_bytes, last_byte = head.count(b"\n"), 0, head[-1:]
+    while block := handle.read(1 << 20):
+        rest_bytes += len(block)
+        if len(head) + rest_bytes > LINE_COUNT_MAX_BYTES:
+            return None, rest_bytes
+        newlines += block.count(b"\n")
+        last_byte = block[-1:]
+    return (newlines if last_byte in (b"", b"\n") else newlines + 1), rest_bytes
 
 
 def _text_lines(file_path: str, tally: WalkTally) -> list[str] | None:

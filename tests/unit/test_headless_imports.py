@@ -31,6 +31,7 @@ HEADLESS_MODULES = (
     "llmos.connect",
     "llmos.shell.history",
     "llmos.fastpath",
+    "llmos.answers",
     "llmos.learning",
     "llmos.commands.feedback",
     "llmos.suggest",

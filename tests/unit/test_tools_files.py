@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from llmos.tools._format import human_size
 from llmos.tools.registry import Registry
 from treedata import BIG_LOG_LINES, PDF_BYTES
 
@@ -43,6 +44,7 @@ def test_list_counts_files_and_folders_before_entries(temp_home: Path, builtin_t
         "report.pdf",
         "setup.sh",
     ]
+    assert listing["count"] == 5
     assert list(listing)[:3] == ["path", "files", "folders"]
     assert list(listing)[-1] == "entries"
 
@@ -209,6 +211,15 @@ def test_find_limit_caps_shown_but_counts_all(temp_home: Path, builtin_tools: Re
     assert found["matches"] == 10 and found["shown"] == 3 and len(found["results"]) == 3
 
 
+def test_find_total_size_sums_every_match_not_only_those_shown(temp_home: Path, builtin_tools: Registry) -> None:
+    """total_size is the size of all matching files, also those the limit leaves out; folders add nothing."""
+    every = ok(builtin_tools, "files.find", type="file", limit=1000)
+    capped = ok(builtin_tools, "files.find", limit=2)
+    assert capped["shown"] == 2 and capped["matches"] > 2
+    assert capped["total_size"] == every["total_size"] == sum(match["size"] for match in every["results"])
+    assert capped["total_size_human"] == human_size(every["total_size"])
+
+
 def test_find_skips_hidden_names_unless_the_pattern_asks(temp_home: Path, builtin_tools: Registry) -> None:
     assert ok(builtin_tools, "files.find", name="config")["matches"] == 0
     assert ok(builtin_tools, "files.find", name="*token*")["matches"] == 0
@@ -275,6 +286,20 @@ def test_read_caps_content_and_says_it_was_truncated(temp_home: Path, builtin_to
     assert read["shown_bytes"] == 100
     assert read["size"] == BIG_LOG_LINES * len("line 00000 status ok\n")
     assert read["content"] == "".join(f"line {number:05d} status ok\n" for number in range(5))[:100]
+
+
+def test_read_counts_every_line_of_a_truncated_file(temp_home: Path, builtin_tools: Registry) -> None:
+    """A file cut to max_bytes still reports the whole file's line count."""
+    read = ok(builtin_tools, "files.read", path="Documents/big.log", max_bytes=100)
+    assert read["truncated"] is True and read["lines"] == BIG_LOG_LINES
+
+
+def test_read_counts_a_last_line_without_a_newline(temp_home: Path, builtin_tools: Registry) -> None:
+    """A last line without a newline counts; an empty file has no lines; cutting the content changes neither."""
+    for content, lines in (("a\nb", 2), ("a\nb\n", 2), ("", 0)):
+        (temp_home / "lines.txt").write_text(content)
+        assert ok(builtin_tools, "files.read", path="~/lines.txt")["lines"] == lines
+        assert ok(builtin_tools, "files.read", path="~/lines.txt", max_bytes=1)["lines"] == lines
 
 
 def test_read_truncation_never_splits_a_utf8_character(temp_home: Path, builtin_tools: Registry) -> None:
