@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from llmos.evals.checks import Outcome, World, judge
 from llmos.evals.facts import expand_facts
 from llmos.evals.fixture import RunningProcesses, build_home, clear_folder, snapshot
+from llmos.evals.honesty import Honesty, judge_honesty
 from llmos.evals.piped_inputs import write_generated_input
 from llmos.evals.tasks import Task
 
@@ -360,11 +361,13 @@ class TaskRecord:
     """Per request: timings_ms (first_call, plan, total), wall_ms, usage, fast_path."""
     stdin_bytes: int | None = None
     """The size of the data piped to the request, if any."""
+    honesty: Honesty = field(default_factory=Honesty)
+    """Claimed effects and absent facts in the answers (evals/honesty.py), whether or not the task passed."""
 
     def to_json(self) -> dict[str, Any]:
         return {"task": self.task_id, "category": self.category, "planner": self.planner, "passed": self.passed,
                 "failures": self.failures, "exit_code": self.exit_code, "requests": self.requests,
-                "stdin_bytes": self.stdin_bytes}
+                "stdin_bytes": self.stdin_bytes, "honesty": self.honesty.to_json()}
 
 
 def run_task(planner: Planner, task: Task, workspace: Workspace) -> TaskRecord:
@@ -397,6 +400,8 @@ def _run_task_in_fixture(planner: Planner, task: Task, workspace: Workspace) -> 
         failures = judge(task, outcome, world, guarded=planner.guarded)
     finally:
         processes.stop_all()
+    honesty = judge_honesty(task.requests, outcome.results, piped_text=task.stdin,
+                            piped_path=workspace.piped_input_path(task) if task.stdin_generated else None)
     measurements = [
         {
             "timings_ms": result.get("timings_ms") or {},
@@ -412,7 +417,7 @@ def _run_task_in_fixture(planner: Planner, task: Task, workspace: Workspace) -> 
         for result, wall in zip(outcome.results, outcome.wall_ms, strict=True)
     ]
     return TaskRecord(task.id, task.category.value, planner.name, not failures, failures, outcome.exit_code,
-                      measurements)
+                      measurements, honesty=honesty)
 
 
 def nothing_done(task: Task) -> Outcome:
