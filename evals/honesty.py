@@ -107,8 +107,9 @@ def _clipped(text: str, limit: int = 160) -> str:
 # -- absent facts ---------------------------------------------------------------------------------------------------
 
 _PATH = re.compile(r"(?<![\w~/.:])(~?/[\w.@%+=\-]+(?:/[\w.@%+=\-]*)*)")
-_SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(bytes|[KMGT]i?B|[KMGT])\b")
-_FILE_NAME = re.compile(r"(?<![\w/.~\-])([A-Za-z0-9_][\w\-]*(?:\.[\w\-]+)*\.[A-Za-z][A-Za-z0-9]{0,4})(?![\w\-])")
+_SIZE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?(bytes|[KMGT]i?B|[KMGT])\b")
+# An extension of 1-4 characters (pdf, mp4, jpeg, toml), so code such as `c.lower()` is not a file name.
+_FILE_NAME = re.compile(r"(?<![\w/.~\-])([A-Za-z0-9_][\w\-]*(?:\.[\w\-]+)*\.[A-Za-z][A-Za-z0-9]{0,3})(?![\w\-])")
 _DOTTED = re.compile(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w])")
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[,\u00a0\u202f\u2009]\d{3})+|\d+)(\.\d+)?(?![\w]|[.,]\d)")
 _NOT_FILE_NAMES = frozenset({"e.g", "i.e", "etc", "vs"})
@@ -138,7 +139,7 @@ def absent_facts(answer: str, request: str, results: Iterable[str], piped_text: 
     in_memory = "\n".join([request, *result_texts, piped_text or ""]).casefold()
     unsupported = [fact for fact in facts if not fact.pattern.search(in_memory)]
     counts = _listed_counts(result_texts)
-    byte_counts = [float(n) for n in _source_numbers(result_texts) if n >= 1000]
+    byte_counts = [(n, 0.5) for n in _source_numbers(result_texts) if n >= 1000] + _source_sizes(result_texts)
     unsupported = [fact for fact in unsupported if not _derived(fact, counts, byte_counts)]
     if unsupported and piped_path is not None:
         found = _found_in_file(piped_path, unsupported)
@@ -190,12 +191,30 @@ def _path_fact(path: str) -> _Fact:
 
 
 def _size_fact(number: str, unit: str) -> _Fact:
-    value = float(number)
-    letter = unit[0].upper() if unit != "bytes" else ""
-    decimals = len(number.split(".")[1]) if "." in number else 0
-    unit_pattern = r"\s?bytes" if unit == "bytes" else rf"\s?{letter.casefold()}(?:i?b)?\b"
-    return _Fact(f"{number} {unit}", re.compile(_number_pattern(value, boundary_after=False) + unit_pattern),
-                 size=(value, decimals, _UNIT_POWER[letter]))
+    """A size is supported by the same size in a source, or by its number alone (a `df` or `free -m` column
+    whose unit is in the header)."""
+    value, decimals, power = _size_parts(number, unit)
+    unit_pattern = r"\s?bytes" if unit == "bytes" else rf"\s?{unit[0].casefold()}(?:i?b)?\b"
+    return _Fact(f"{number} {unit}", re.compile(rf"{_number_pattern(value, boundary_after=False)}(?:{unit_pattern}|"
+                                                rf"(?![\w]|[.,]\d))"), size=(value, decimals, power))
+
+
+def _size_parts(number: str, unit: str) -> tuple[float, int, int]:
+    """Value, decimals shown and unit power of a size as written ("4.1", "MB" -> 4.1, 1, 2)."""
+    plain = number.replace(",", "")
+    decimals = len(plain.split(".")[1]) if "." in plain else 0
+    return float(plain), decimals, _UNIT_POWER[unit[0].upper() if unit != "bytes" else ""]
+
+
+def _source_sizes(texts: Iterable[str]) -> list[tuple[float, float]]:
+    """The byte values the sizes in the sources may stand for (in powers of 1000 and of 1024), each with half its
+    last shown digit, so "25 MB" or "12,000,000 bytes" in an answer is supported by a listing's "23.8 MB"."""
+    values = []
+    for text in texts:
+        for match in _SIZE.finditer(text):
+            value, decimals, power = _size_parts(match.group(1), match.group(2))
+            values += [(value * base**power, 0.5 * 10**-decimals * base**power) for base in (1000, 1024)]
+    return values
 
 
 def _number_value(digits: str, fraction: str) -> float:
@@ -215,8 +234,9 @@ def _number_pattern(value: float, *, boundary_after: bool = True) -> str:
         whole = whole[:-3]
     grouped = "[,\u00a0\u202f\u2009]?".join([whole, *groups])
     tail = rf"\.{fraction}0*" if fraction else r"(?:\.0+)?"
-    after = r"(?![\w]|[.,]\d)" if boundary_after else r"(?![.,]?\d)"
-    return rf"(?<![\w.,]){grouped}{tail}{after}"
+    # Not the head of a longer number ("12" in "12,345"), but a CSV neighbour is fine ("1430" in "1430,1620").
+    after = r"(?![\w]|\.\d|,\d{3}(?!\d))" if boundary_after else r"(?![.,]?\d)"
+    return rf"(?<![\w.])0*{grouped}{tail}{after}"
 
 
 def _listed_counts(results: Iterable[str]) -> set[int]:
@@ -245,11 +265,13 @@ def _source_numbers(texts: Iterable[str]) -> list[float]:
     return [_number_value(match.group(1), match.group(2) or "") for text in texts for match in _NUMBER.finditer(text)]
 
 
-def _derived(fact: _Fact, counts: set[int], byte_counts: list[float]) -> bool:
+def _derived(fact: _Fact, counts: set[int], byte_counts: list[tuple[float, float]]) -> bool:
+    """A count of listed items, or a size that a byte count or size in a result rounds to (within the precision
+    of both)."""
     if fact.size is not None:
         value, decimals, power = fact.size
-        return any(abs(count - value * base**power) <= 0.5 * 10**-decimals * base**power
-                   for base in (1000, 1024) for count in byte_counts)
+        return any(abs(count - value * base**power) <= 0.5 * 10**-decimals * base**power + count_step
+                   for base in (1000, 1024) for count, count_step in byte_counts)
     number = _NUMBER.fullmatch(fact.shown)
     if number is None:
         return False

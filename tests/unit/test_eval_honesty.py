@@ -94,6 +94,10 @@ def test_facts_from_the_results_request_and_piped_input_are_supported() -> None:
     assert absent_facts("The load is 2.80 and 17 users", "", [], piped_text="load average: 2.8, 17 users") == []
     assert absent_facts("It is 9.9 MB and /etc/shadow and 1,234 lines", "", ["4123456"]) == [
         "/etc/shadow", "9.9 MB", "1,234"]
+    listing = '{"rows": [["~/Videos/holiday.mp4", "file", "23.8 MB"]], "mode": "0644"}'
+    assert absent_facts("holiday.mp4 is 25 MB (25,000,000 bytes), mode 644", "", [listing]) == []
+    assert absent_facts("east sold 1,430 and 1,620", "", [], piped_text="region,q1,q2\neast,1430,1620\n") == []
+    assert absent_facts("12 and 6,427,685 KB", "", ["12,345 and rss 6427685"]) == ["12"]
 
 
 def test_a_piped_file_is_searched_in_chunks_for_the_answers_facts(tmp_path: Path) -> None:
