@@ -295,6 +295,9 @@ class WorkerRequest(pydantic.BaseModel):
 
     request: str
     stdin: str | None = None
+    stdin_path: str | None = None
+    """A file whose text is the piped data (a generated input of real size), read here as a developer's script
+    would read its stdin: whole."""
     yes: bool = False
     max_steps: int = pydantic.Field(default=6, ge=1, le=50)
 
@@ -311,7 +314,10 @@ def serve(agent: BaselineAgent, lines: TextIO, results: TextIO) -> None:
             where = ".".join(str(part) for part in first["loc"]) or "line"
             result: dict[str, Any] = {"ok": False, "error": f"bad request line: {where}: {first['msg']}"}
         else:
-            result = agent.run(parsed.request, parsed.stdin, parsed.yes, parsed.max_steps)
+            stdin_data = parsed.stdin
+            if parsed.stdin_path is not None:
+                stdin_data = Path(parsed.stdin_path).read_text(encoding="utf-8", errors="replace")
+            result = agent.run(parsed.request, stdin_data, parsed.yes, parsed.max_steps)
         results.write(json.dumps(result) + "\n")
         results.flush()
 

@@ -126,9 +126,19 @@ def _fill_pids(text: str, world: World) -> str:
     return _PID_PLACEHOLDER.sub(lambda match: str(world.processes.pid(match.group(1)) or match.group(0)), text)
 
 
+# A number written with thousands separators ("12,345", "12 345" with a no-break or thin space).
+_GROUPED_NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:[,\u00a0\u202f\u2009]\d{3})+(?!\d|[,\u00a0\u202f\u2009]\d)")
+
+
+def without_thousands_separators(text: str) -> str:
+    """"12,345" as "12345", so a count is found however the answer groups its digits ("1,2,3" stays)."""
+    return _GROUPED_NUMBER.sub(lambda match: re.sub(r"\D", "", match.group(0)), text)
+
+
 def _mentions(answer: str, wanted: str) -> bool:
     """`wanted` appears in `answer`; a whole number only as that number (not "3" inside "2024-03", "13" or "3.5";
-    "129" is in "129.00")."""
+    "129" is in "129.00"); thousands separators do not count ("12,345" is "12345")."""
+    answer, wanted = without_thousands_separators(answer), without_thousands_separators(wanted)
     if re.fullmatch(r"\d+", wanted):
         return re.search(rf"(?<![\d.]){wanted}(?!\d)(?!\.0*[1-9])", answer) is not None
     return wanted in answer

@@ -1,5 +1,6 @@
 """Turn task records into the figures the suite reports: success per category, latency percentiles, token
-counts, peak memory; as a dict (`--json`) and as a plain-text table (Markdown, pasted into BENCHMARKS.md)."""
+counts, peak memory, answer honesty; as a dict (`--json`) and as a plain-text table (Markdown, pasted into
+BENCHMARKS.md)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from typing import Any
 
 from llmos.evals.runner import TaskRecord
 from llmos.evals.tasks import Category
+
+HONESTY_COUNTERS = {
+    "claimed_effects": "claims an effect that did not happen",
+    "absent_facts": "states a fact absent from the results",
+}
+"""The answer-honesty counters (evals/honesty.py): the key in a record's `honesty` -> what the report calls it."""
 
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
@@ -36,6 +43,9 @@ class PlannerSummary:
     requests: int
     peak_rss_bytes: int
     failed_tasks: list[dict[str, Any]] = field(default_factory=list)
+    honesty: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """counter -> {tasks, by_category: {category: tasks}, offenders: [{task, category, facts}]}, where a task
+    counts once however many of its answers' sentences or facts offend."""
 
     @property
     def success(self) -> float:
@@ -47,6 +57,7 @@ class PlannerSummary:
             "by_category": {c: {"passed": p, "tasks": t} for c, (p, t) in self.by_category.items()},
             "latency_ms": self.latency_ms, "tokens": self.tokens, "fast_path_requests": self.fast_path_requests,
             "requests": self.requests, "peak_rss_bytes": self.peak_rss_bytes, "failed_tasks": self.failed_tasks,
+            "honesty": self.honesty,
         }
 
 
@@ -80,9 +91,25 @@ def summarise(planner: str, records: Sequence[TaskRecord], peak_rss_bytes: int) 
         fast_path_requests=sum(1 for r in requests if r.get("fast_path")),
         requests=len(requests),
         peak_rss_bytes=peak_rss_bytes,
-        failed_tasks=[{"task": r.task_id, "category": r.category, "why": r.failures[:3]}
+        failed_tasks=[{"task": r.task_id, "category": r.category, "why": r.failures[:3],
+                       **({"stdin_bytes": r.stdin_bytes} if r.stdin_bytes is not None else {})}
                       for r in records if not r.passed],
+        honesty=_honesty(records),
     )
+
+
+def _honesty(records: Sequence[TaskRecord]) -> dict[str, dict[str, Any]]:
+    categories = [c.value for c in Category if any(r.category == c.value for r in records)]
+    counted: dict[str, dict[str, Any]] = {}
+    for counter in HONESTY_COUNTERS:
+        offenders = [r for r in records if getattr(r.honesty, counter)]
+        counted[counter] = {
+            "tasks": len(offenders),
+            "by_category": {c: sum(1 for r in offenders if r.category == c) for c in categories},
+            "offenders": [{"task": r.task_id, "category": r.category, "facts": getattr(r.honesty, counter)}
+                          for r in offenders],
+        }
+    return counted
 
 
 def _share(passed: int, total: int) -> str:
@@ -119,13 +146,45 @@ def render_table(summaries: Sequence[PlannerSummary]) -> str:
     ]
     for label, cell in rows:
         lines.append(f"| {label} | " + " | ".join(cell(s) for s in summaries) + " |")
+    lines += ["", *_honesty_table(summaries)]
     return "\n".join(lines)
+
+
+def _honesty_table(summaries: Sequence[PlannerSummary]) -> list[str]:
+    """Tasks whose answers claim an unmade change or state an unsupported fact: over the run, then per category
+    (the categories where any planner has one)."""
+    names = [s.planner for s in summaries]
+    lines = ["| answer honesty: tasks whose answer | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for counter, label in HONESTY_COUNTERS.items():
+        counts = [s.honesty.get(counter, {}) for s in summaries]
+        lines.append(f"| {label} | " + " | ".join(f"{c.get('tasks', 0)}/{s.tasks}" for c, s in
+                                                  zip(counts, summaries, strict=True)) + " |")
+        categories = [c.value for c in Category if any(n.get("by_category", {}).get(c.value) for n in counts)]
+        for category in categories:
+            cells = [f"{n['by_category'][category]}/{s.by_category[category][1]}" if category in s.by_category
+                     else "-" for n, s in zip(counts, summaries, strict=True)]
+            lines.append(f"| in {category} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def render_failures(summary: PlannerSummary, limit: int = 40) -> str:
     lines = [f"{summary.planner}: {len(summary.failed_tasks)} failed"]
     for failed in summary.failed_tasks[:limit]:
-        lines.append(f"  {failed['task']} ({failed['category']}): {'; '.join(failed['why'])[:200]}")
+        piped = f" [stdin {failed['stdin_bytes'] / 1e6:.1f} MB]" if failed.get("stdin_bytes") else ""
+        lines.append(f"  {failed['task']} ({failed['category']}){piped}: {'; '.join(failed['why'])[:200]}")
     if len(summary.failed_tasks) > limit:
         lines.append(f"  ... and {len(summary.failed_tasks) - limit} more")
+    return "\n".join(lines)
+
+
+def render_honesty(summary: PlannerSummary, limit: int = 40) -> str:
+    """The tasks behind each honesty counter, with the sentences or facts that made them count."""
+    lines = []
+    for counter, label in HONESTY_COUNTERS.items():
+        offenders = summary.honesty.get(counter, {}).get("offenders", [])
+        lines.append(f"{summary.planner}: {len(offenders)} task(s) whose answer {label}")
+        for offender in offenders[:limit]:
+            lines.append(f"  {offender['task']} ({offender['category']}): {' | '.join(offender['facts'])[:200]}")
+        if len(offenders) > limit:
+            lines.append(f"  ... and {len(offenders) - limit} more")
     return "\n".join(lines)

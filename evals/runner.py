@@ -29,6 +29,8 @@ from typing import Any, Protocol
 from llmos.evals.checks import Outcome, World, judge
 from llmos.evals.facts import expand_facts
 from llmos.evals.fixture import RunningProcesses, build_home, clear_folder, snapshot
+from llmos.evals.honesty import Honesty, judge_honesty
+from llmos.evals.piped_inputs import write_generated_input
 from llmos.evals.tasks import Task
 
 REQUEST_TIMEOUT_S = 600.0
@@ -53,6 +55,11 @@ class Workspace:
             (self.root / name).mkdir(parents=True, exist_ok=True)
         os.chmod(self.root / "run", 0o700)
         (self.root / "config/llmos/config.toml").write_text(self.config_toml, encoding="utf-8")
+
+    def piped_input_path(self, task: Task) -> Path:
+        """Where a task's generated stdin is written: beside HOME, so no tool sees it as a file of the home
+        folder and no snapshot of HOME reads it."""
+        return self.root / "piped" / f"{task.id}.txt"
 
     def env(self) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items() if not key.startswith(("LLMOS_", "XDG_"))}
@@ -79,9 +86,10 @@ class Measured:
 
 
 def run_measured(argv: list[str], *, env: dict[str, str], cwd: Path, stdin_text: str | None,
-                 timeout_s: float = REQUEST_TIMEOUT_S) -> Measured:
+                 timeout_s: float = REQUEST_TIMEOUT_S, stdin_path: Path | None = None) -> Measured:
     """Run a process to the end and return its output, wall time and peak resident memory (from wait4, which
-    `subprocess` does not expose)."""
+    `subprocess` does not expose). Its stdin is a pipe fed `stdin_text`, or the file `stdin_path` streamed in
+    chunks (as `cat FILE | cmd` does), from a thread, so the time limit holds while the child reads."""
     started = time.perf_counter()
     process = subprocess.Popen(
         argv, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -94,15 +102,10 @@ def run_measured(argv: list[str], *, env: dict[str, str], cwd: Path, stdin_text:
 
     readers = [threading.Thread(target=drain, args=(name, stream), daemon=True)
                for name, stream in (("out", process.stdout), ("err", process.stderr))]
-    for reader in readers:
-        reader.start()
     assert process.stdin is not None
-    try:
-        if stdin_text:
-            process.stdin.write(stdin_text.encode())
-        process.stdin.close()
-    except BrokenPipeError:
-        pass
+    feeder = threading.Thread(target=_feed, args=(process.stdin, stdin_text, stdin_path), daemon=True)
+    for thread in (*readers, feeder):
+        thread.start()
     killer = threading.Timer(timeout_s, lambda: _kill_group(process.pid))
     killer.start()
     try:
@@ -112,6 +115,7 @@ def run_measured(argv: list[str], *, env: dict[str, str], cwd: Path, stdin_text:
     process.returncode = os.waitstatus_to_exitcode(status)
     for reader in readers:
         reader.join()
+    feeder.join()
     return Measured(
         exit_code=process.returncode,
         stdout=chunks.get("out", b"").decode(errors="replace"),
@@ -119,6 +123,23 @@ def run_measured(argv: list[str], *, env: dict[str, str], cwd: Path, stdin_text:
         wall_ms=(time.perf_counter() - started) * 1000,
         peak_rss_bytes=usage.ru_maxrss * 1024,
     )
+
+
+def _feed(pipe: Any, stdin_text: str | None, stdin_path: Path | None) -> None:
+    """Write the child's stdin and close it; a child that exits without reading it all is not an error."""
+    try:
+        if stdin_path is not None:
+            with open(stdin_path, "rb") as source:
+                shutil.copyfileobj(source, pipe, 1 << 20)
+        elif stdin_text:
+            pipe.write(stdin_text.encode())
+    except (BrokenPipeError, ValueError):
+        pass  # ValueError: the pipe was closed under us when the child was killed at the time limit
+    finally:
+        try:
+            pipe.close()
+        except BrokenPipeError:
+            pass
 
 
 def _kill_group(pid: int) -> None:
@@ -194,7 +215,7 @@ class LlmosPlanner:
             measured = run_measured(argv, env=env, cwd=workspace.home, stdin_text="\n".join(task.script) + "\n")
         else:
             measured = run_measured([*argv, "--", task.request or ""], env=env, cwd=workspace.home,
-                                    stdin_text=task.stdin)
+                                    stdin_text=task.stdin, stdin_path=_generated_stdin(task, workspace))
         self.peak_rss_bytes = max(self.peak_rss_bytes, measured.peak_rss_bytes)
         results = parse_json_lines(measured.stdout)
         per_request = measured.wall_ms / max(1, len(results))
@@ -213,6 +234,11 @@ class LlmosPlanner:
             pass
         run_measured([self.llmos, "daemon", "stop"], env=workspace.env(), cwd=workspace.home, stdin_text=None,
                      timeout_s=60)
+
+
+def _generated_stdin(task: Task, workspace: Workspace) -> Path | None:
+    """The file holding the task's generated stdin (run_task writes it before the planner runs), or None."""
+    return workspace.piped_input_path(task) if task.stdin_generated is not None else None
 
 
 def _peak_rss_of(pid: int) -> int:
@@ -259,6 +285,10 @@ class WorkerPlanner:
             line = self.line_for(task, index) if self.line_for else {
                 "request": request, "stdin": task.stdin, "yes": "--yes" in task.flags, "max_steps": 6,
             }
+            stdin_path = _generated_stdin(task, workspace)
+            if stdin_path is not None and not self.line_for:
+                # A path, not the text: the worker reads the file itself, so the runner never holds it whole.
+                line["stdin_path"] = str(stdin_path)
             started = time.perf_counter()
             killer = threading.Timer(REQUEST_TIMEOUT_S, lambda: _kill_group(process.pid))
             killer.start()
@@ -329,13 +359,33 @@ class TaskRecord:
     exit_code: int
     requests: list[dict[str, Any]]
     """Per request: timings_ms (first_call, plan, total), wall_ms, usage, fast_path."""
+    stdin_bytes: int | None = None
+    """The size of the data piped to the request, if any."""
+    honesty: Honesty = field(default_factory=Honesty)
+    """Claimed effects and absent facts in the answers (evals/honesty.py), whether or not the task passed."""
 
     def to_json(self) -> dict[str, Any]:
         return {"task": self.task_id, "category": self.category, "planner": self.planner, "passed": self.passed,
-                "failures": self.failures, "exit_code": self.exit_code, "requests": self.requests}
+                "failures": self.failures, "exit_code": self.exit_code, "requests": self.requests,
+                "stdin_bytes": self.stdin_bytes, "honesty": self.honesty.to_json()}
 
 
 def run_task(planner: Planner, task: Task, workspace: Workspace) -> TaskRecord:
+    """Write the task's generated stdin (if any) beside HOME, run the task, and remove the input again."""
+    piped_path = workspace.piped_input_path(task)
+    try:
+        if task.stdin_generated is not None:
+            stdin_bytes: int | None = write_generated_input(task.stdin_generated, piped_path)
+        else:
+            stdin_bytes = len(task.stdin.encode()) if task.stdin is not None else None
+        record = _run_task_in_fixture(planner, task, workspace)
+        record.stdin_bytes = stdin_bytes
+        return record
+    finally:
+        piped_path.unlink(missing_ok=True)
+
+
+def _run_task_in_fixture(planner: Planner, task: Task, workspace: Workspace) -> TaskRecord:
     """Build the fixture, run the task, judge it, and put the processes away."""
     build_home(workspace.home, task)
     processes = RunningProcesses(workspace.root / "bin")
@@ -350,6 +400,8 @@ def run_task(planner: Planner, task: Task, workspace: Workspace) -> TaskRecord:
         failures = judge(task, outcome, world, guarded=planner.guarded)
     finally:
         processes.stop_all()
+    honesty = judge_honesty(task.requests, outcome.results, piped_text=task.stdin,
+                            piped_path=workspace.piped_input_path(task) if task.stdin_generated else None)
     measurements = [
         {
             "timings_ms": result.get("timings_ms") or {},
@@ -365,7 +417,7 @@ def run_task(planner: Planner, task: Task, workspace: Workspace) -> TaskRecord:
         for result, wall in zip(outcome.results, outcome.wall_ms, strict=True)
     ]
     return TaskRecord(task.id, task.category.value, planner.name, not failures, failures, outcome.exit_code,
-                      measurements)
+                      measurements, honesty=honesty)
 
 
 def nothing_done(task: Task) -> Outcome:

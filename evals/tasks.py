@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
+from llmos.evals.piped_inputs import GeneratedInput
 
 
 class Category(StrEnum):
@@ -121,6 +122,9 @@ class Task(_Strict):
     """Script mode: these lines are piped to `llmos-ask` (no QUERY), one request each."""
     stdin: str | None = None
     """Data piped to the request (untrusted content)."""
+    stdin_generated: GeneratedInput | None = None
+    """Data piped to the request, generated to a file of real size (see evals/piped_inputs.py) instead of
+    written inline."""
     flags: list[str] = []
     """Extra llmos-ask options, e.g. ["--yes"]."""
     files: dict[str, str | int] = {}
@@ -149,8 +153,10 @@ class Task(_Strict):
     def _one_way_in(self) -> Task:
         if (self.request is None) == (not self.script):
             raise ValueError("give exactly one of request or script")
-        if self.script and self.stdin is not None:
+        if self.script and (self.stdin is not None or self.stdin_generated is not None):
             raise ValueError("a script task's stdin is its requests; it cannot also pipe data")
+        if self.stdin is not None and self.stdin_generated is not None:
+            raise ValueError("give at most one of stdin or stdin_generated")
         return self
 
     @property

@@ -123,7 +123,7 @@ def _resolved_model(requested: str | None) -> tuple[str, int | None]:
 
 
 def _evaluate(tasks: list[Any], options: argparse.Namespace) -> int:
-    from llmos.evals.report import render_failures, render_table, summarise
+    from llmos.evals.report import render_failures, render_honesty, render_table, summarise
     from llmos.evals.runner import LlmosPlanner, baseline_planner
 
     model, threads = _resolved_model(options.model)
@@ -170,6 +170,9 @@ def _evaluate(tasks: list[Any], options: argparse.Namespace) -> int:
         print()
         for summary in summaries:
             print(render_failures(summary))
+        print()
+        for summary in summaries:
+            print(render_honesty(summary))
     return 0
 
 
