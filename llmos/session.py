@@ -14,6 +14,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from llmos.answers import grounded_answer
 from llmos.answers.outcomes import with_outcome
 from llmos.effects import Effect
 from llmos.errors import ModelLoadError
@@ -26,6 +27,7 @@ from llmos.events import (
     Event,
     RequestFinished,
     RequestStarted,
+    Step,
     StepInProgress,
     StepPlanned,
 )
@@ -167,6 +169,7 @@ class Session:
             cancelled=cancelled,
             fast_path=run.answered_by_fast_path,
             answer_source=run.answer_source,
+            ungrounded=run.ungrounded,
         )
         # Before the yield: a front end may stop iterating at the last event, and nothing after it would run.
         self._remember(outcome, run, stdin_data)
@@ -223,7 +226,9 @@ class _RequestRun:
         self.turns: list[Turn] = self.example.example_turns() if self.example else []
         # Piped data is redacted before it is clipped to its budget, so a cut never leaves part of a secret.
         piped = safety.redact_text(stdin_data) if stdin_data is not None else None
-        self.turns.append(Turn("user", user_request(request, _clip_stdin(piped, self.options))))
+        self.stdin_seen = _clip_stdin(piped, self.options)
+        """The piped data as the model read it: facts it states from there are grounded."""
+        self.turns.append(Turn("user", user_request(request, self.stdin_seen)))
         self.generated_calls: list[PlannedCall] = []
         """Each step's call as the model wrote it (before defaults were filled in), for learning."""
         self.steps: list[StepInProgress] = []
@@ -235,6 +240,7 @@ class _RequestRun:
         self.usage = {"prompt_tokens": 0, "cached_tokens": 0, "generated_tokens": 0}
         self.answered_by_fast_path = False
         self.answer_source: AnswerSource | None = None
+        self.ungrounded: list[str] = []
         self.tells_a_change = bool(self.allowed_effects is not None and self.allowed_effects & CHANGE_EFFECTS
                                    and CHANGE_CLAUSE.search(request))
         """The request's words allow a change and one of its clauses starts with a change verb."""
@@ -324,11 +330,26 @@ class _RequestRun:
         """Give the answer, with llmos's own account of any step that did not happen put first (and a model
         answer that claims a change no step made left out). The answer is shown whole, once checked: a model's
         words are never streamed to a person before llmos has checked them against the step records."""
-        shown, replaced = with_outcome(text, [step.snapshot() for step in self.steps])
+        steps = [step.snapshot() for step in self.steps]
+        if source == "model" and steps:
+            # Every fact the model states must be in what the tools returned (or the request, or the piped data
+            # it read); an answer that fails is replaced by one llmos renders from the results. With no step
+            # at all there is nothing to check against: the model answered from its own knowledge (restraint).
+            checked = grounded_answer(text, self.request, steps, extra_sources=self._fact_sources(steps))
+            text, source, self.ungrounded = checked.text, checked.source, checked.ungrounded
+        shown, replaced = with_outcome(text, steps)
         self.answer = shown or ""
         self.answer_source = "rendered" if replaced else source
         yield AnswerToken(self.answer)
         yield Answer(self.answer)
+
+    def _fact_sources(self, steps: list[Step]) -> list[str]:
+        """Besides successful results: the piped data the model read, what failed or skipped steps reported
+        (a `did_you_mean`, a denial's reason) and every call's arguments (the model may name what it planned)."""
+        sources = [self.stdin_seen] if self.stdin_seen else []
+        sources.extend(step.result for step in steps if step.status != "ok" and step.result)
+        sources.extend(json.dumps(step.args, ensure_ascii=False) for step in steps)
+        return sources
 
     @property
     def _redact(self) -> Callable[[Any], Any] | None:

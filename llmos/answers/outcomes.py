@@ -16,6 +16,8 @@ from llmos.events import Step, fixed_later
 
 DRY_RUN_REASON = "dry run: planned, not executed"
 NOT_ASKED_REASON = "needs approval, and nobody could be asked (--no-input, or no terminal)"
+NOTHING_RAN = "Nothing was changed: no step ran for this request."
+"""Said instead of a model answer that claims a change when the model made no call at all."""
 DECLINED_REASON = "the user did not approve this step"
 
 _CHANGE_VERBS = (
@@ -23,7 +25,7 @@ _CHANGE_VERBS = (
     "written", "wrote", "saved", "appended", "added", "edited", "modified", "changed", "updated", "replaced",
     "killed", "terminated", "stopped", "paused", "suspended", "resumed", "restarted", "reniced", "archived",
     "compressed", "zipped", "extracted", "unzipped", "unpacked", "cleaned", "cleared", "emptied", "freed",
-    "installed", "uninstalled", "chmod(?:ed)?", "organi[sz]ed", "sorted into", "transferred",
+    "installed", "uninstalled", "organi[sz]ed", "sorted into", "transferred",
 )
 _CLAIM = re.compile(r"\b(?:" + "|".join(_CHANGE_VERBS) + r")\b", re.IGNORECASE)
 _NEGATION = re.compile(
@@ -82,6 +84,8 @@ def with_outcome(answer: str | None, steps: Sequence[Step]) -> tuple[str | None,
     """The answer to show and whether llmos replaced the model's words: the outcome statement first when a step
     did not happen, then the model's answer unless it claims a change that no step made."""
     statement = outcome_statement(steps)
+    if not steps and answer and claims_a_change(answer):
+        return NOTHING_RAN, True
     if statement is None:
         return answer, False
     changed = any(step.status == "ok" and step.undo_id for step in steps)
