@@ -20,7 +20,7 @@ import pydantic
 
 from llmos.automations.rules import Rule
 from llmos.errors import UsageError
-from llmos.paths import data_dir
+from llmos.paths import data_dir, folder_error
 
 RULES_FILE = "rules.json"
 PENDING_FILE = "pending.json"
@@ -171,7 +171,8 @@ class AutomationStore:
         except FileNotFoundError:
             return []
         except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot read {path}: {exc}") from None
+            unusable_folder = folder_error(exc) if isinstance(exc, OSError) else None
+            raise unusable_folder or UsageError(f"cannot read {path}: {exc}") from None
         items = raw.get(key) if isinstance(raw, dict) else None
         if not isinstance(items, list):
             raise UsageError(f"{path} is damaged: it has no {key!r} list")

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from llmos.errors import LlmosError
+from llmos.errors import LlmosError, UsageError
 
 START_TIMEOUT_S = 600.0
 """Long enough to assemble the bundled model on first use (minutes on a slow disk), then load it."""
@@ -70,7 +70,12 @@ def start(model: str | None) -> int:
         return 0
     except DaemonUnavailable:
         pass
-    socket_path()  # a path too long for a socket is said now, not in the log
+    from llmos.daemon.location import pid_path
+
+    # What the daemon would only find after it detached (a folder it cannot use, a socket path too long) is said
+    # here, as a configuration error, before anything is started.
+    socket_path()
+    pid_path().parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     log_file = log_path()
     log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     environment = dict(os.environ)
@@ -98,7 +103,8 @@ def _wait_until_ready(process: subprocess.Popen[bytes], log_file: Path) -> dict[
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise LlmosError(f"the daemon exited at start (code {process.returncode}): {_last_line(log_file)}")
+            failure = UsageError if process.returncode == UsageError.exit_code else LlmosError
+            raise failure(f"the daemon exited at start (code {process.returncode}): {_last_line(log_file)}")
         try:
             reply = ask_daemon({"op": "status"})
         except DaemonUnavailable:
@@ -143,6 +149,7 @@ def status(as_json: bool) -> int:
     try:
         reply = ask_daemon({"op": "status"})
     except DaemonUnavailable:
+        _check_runtime_folder()
         if as_json:
             print(json.dumps({"running": False}))
         else:
@@ -165,6 +172,18 @@ def status(as_json: bool) -> int:
     print(f"  prefix     {cache.get('memory', 0)} cache hits in memory, {cache.get('restored', 0)} restored from "
           f"disk, {cache.get('evaluated', 0)} evaluated; model loaded {reply['loads']}x, unloaded {reply['unloads']}x")
     return 0
+
+
+def _check_runtime_folder() -> None:
+    """A daemon that cannot be reached because its folder cannot be used (a file in the way) is a configuration
+    error to name, not a daemon that merely is not running: the OSError is left to the command-line boundary,
+    which names the folder."""
+    from llmos.daemon.location import socket_path
+
+    try:
+        socket_path().stat()
+    except FileNotFoundError:
+        pass
 
 
 def _duration(seconds: float) -> str:
