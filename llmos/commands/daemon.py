@@ -1,8 +1,9 @@
 """`llmos daemon start|stop|status|run`: the resident model that makes every front end fast.
 
 `start` launches it detached (logging to the data dir's daemon.log) and returns once the model is loaded and
-its prefix warm; `run` serves in the foreground (for a systemd user unit); `stop` asks it to finish the request
-in hand and exit; `status` shows model, memory, uptime, requests served and prefix-cache hits.
+its prefix warm (a broken config, an unusable folder or a model that does not load is exit 2 with the reason,
+and leaves no daemon running); `run` serves in the foreground (for a systemd user unit); `stop` asks it to finish
+the request in hand and exit; `status` shows model, memory, uptime, requests served and prefix-cache hits.
 """
 
 from __future__ import annotations
@@ -70,10 +71,12 @@ def start(model: str | None) -> int:
         return 0
     except DaemonUnavailable:
         pass
+    from llmos.config import load_config
     from llmos.daemon.location import pid_path
 
-    # What the daemon would only find after it detached (a folder it cannot use, a socket path too long) is said
-    # here, as a configuration error, before anything is started.
+    # What the daemon would only find after it detached (a broken config, a folder it cannot use, a socket path
+    # too long) is said here, as a configuration error, before anything is started.
+    load_config()
     socket_path()
     pid_path().parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     log_file = log_path()
@@ -90,9 +93,10 @@ def start(model: str | None) -> int:
         )
     reply = _wait_until_ready(process, log_file)
     if reply.get("load_error"):
-        print(f"llmos daemon: started (pid {reply['pid']}), but the model did not load: {reply['load_error']}",
-              file=sys.stderr)
-        return 1
+        # A daemon without its model would answer every request with the same error: `start` promised a
+        # resident model, so it stops the daemon rather than leave it running broken.
+        _stop_started(process)
+        raise UsageError(f"the model did not load, so the daemon was stopped: {reply['load_error']}")
     print(f"llmos daemon: started (pid {reply['pid']}), model {reply.get('model')} ready")
     return 0
 
@@ -113,6 +117,18 @@ def _wait_until_ready(process: subprocess.Popen[bytes], log_file: Path) -> dict[
             return reply
         time.sleep(0.2)
     raise LlmosError(f"the daemon was not ready after {START_TIMEOUT_S:.0f} s; see {log_file}")
+
+
+def _stop_started(process: subprocess.Popen[bytes]) -> None:
+    """Stop the daemon this `start` launched, and wait for it to be gone."""
+    from llmos.daemon.client import DaemonUnavailable, ask_daemon
+
+    try:
+        ask_daemon({"op": "stop"})
+        process.wait(timeout=30)
+    except (DaemonUnavailable, subprocess.TimeoutExpired):
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def _last_line(log_file: Path) -> str:
