@@ -119,12 +119,15 @@ class AutomationStore:
 
     # -- run log ----------------------------------------------------------------------------------------------
 
-    def log_run(self, record: dict[str, Any]) -> None:
+    def log_run(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Append a run to the log, stamped with the time; returns the record as logged."""
+        logged = {"time": time.time(), **record}
         with self._locked():
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             lines = self._run_lines()[-(RUN_LOG_KEEP - 1):]
-            lines.append(json.dumps({"time": time.time(), **record}, sort_keys=True))
+            lines.append(json.dumps(logged, sort_keys=True))
             self._replace(self.runs_path, "".join(line + "\n" for line in lines))
+        return logged
 
     def runs(self, rule_id: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         """The newest `limit` run records (of one rule), oldest first. Read from the end and parsed only as far
