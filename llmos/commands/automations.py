@@ -30,7 +30,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     actions = parser.add_subparsers(dest="automations_command", metavar="ACTION", required=True)
     adding = actions.add_parser("add", help='make a rule from a request ("whenever a PDF lands in ~/Downloads, '
                                             'move it to ~/Documents/PDFs"), show it, store it once approved')
-    adding.add_argument("request", nargs="?", metavar="REQUEST")
+    adding.add_argument("request", nargs="?", metavar="REQUEST", help="the rule in plain language")
     adding.add_argument("--rule", metavar="JSON", help="a rule as JSON ({\"trigger\": ..., \"action\": ...}) "
                                                        "instead of a request: no model")
     adding.add_argument("--yes", action="store_true", help="approve the rule without asking")
@@ -38,23 +38,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     adding.add_argument("--model", metavar="NAME|PATH", help="the model that writes the rule")
     adding.add_argument("--json", action="store_true", help="print the rule as JSON")
     listing = actions.add_parser("list", help="the rules, with their state")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="print the rules as a JSON array")
     for name, help_text in (("show", "one rule and its latest runs"), ("enable", "run a rule again (clears a pause)"),
                             ("disable", "stop running a rule, keeping it"), ("remove", "delete a rule")):
         action = actions.add_parser(name, help=help_text)
-        action.add_argument("id", metavar="ID")
+        action.add_argument("id", metavar="ID", help="the rule's id (llmos automations list)")
         if name == "show":
-            action.add_argument("--json", action="store_true")
+            action.add_argument("--json", action="store_true", help="print the rule and its runs as JSON")
     pending = actions.add_parser("pending", help="calls waiting for your approval")
-    pending.add_argument("--json", action="store_true")
+    pending.add_argument("--json", action="store_true", help="print the waiting calls as a JSON array")
     approving = actions.add_parser("approve", help="run a pending call now")
-    approving.add_argument("id", metavar="PENDING_ID")
+    approving.add_argument("id", metavar="PENDING_ID", help="the call's id (llmos automations pending)")
     rejecting = actions.add_parser("reject", help="drop a pending call")
-    rejecting.add_argument("id", metavar="PENDING_ID")
+    rejecting.add_argument("id", metavar="PENDING_ID", help="the call's id (llmos automations pending)")
     log = actions.add_parser("log", help="the latest runs and notices (of one rule, or all)")
-    log.add_argument("id", nargs="?", metavar="ID")
-    log.add_argument("-n", type=int, default=20, metavar="N")
-    log.add_argument("--json", action="store_true")
+    log.add_argument("id", nargs="?", metavar="ID", help="only this rule's runs (default: every rule's)")
+    log.add_argument("-n", type=int, default=20, metavar="N", help="the newest N runs (default 20)")
+    log.add_argument("--json", action="store_true", help="print the run records as a JSON array")
     parser.set_defaults(handler=run)
 
 

@@ -32,7 +32,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument("--model", metavar="NAME|PATH", help="model to load now (default: the configured one)")
     actions.add_parser("stop", help="stop the daemon")
     status = actions.add_parser("status", help="model, memory, uptime, requests served, cache hits")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("--json", action="store_true", help="print the status as one JSON object")
     bench = actions.add_parser("bench", help="llmos-ask one-shot wall time with and without the daemon (medians)")
     bench.add_argument("--runs", type=int, default=5, help="one-shots each way (default 5)")
     bench.add_argument("--model", metavar="NAME|PATH", help="model (default: the configured one)")
