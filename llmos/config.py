@@ -9,7 +9,7 @@ import pydantic
 
 from llmos.errors import UsageError
 from llmos.models.remote import DEFAULT_CONTEXT_TOKENS, DEFAULT_TIMEOUT_S
-from llmos.paths import config_file
+from llmos.paths import config_file, folder_error
 
 
 class Config(pydantic.BaseModel):
@@ -48,12 +48,16 @@ class Config(pydantic.BaseModel):
 def load_config(path: Path | None = None) -> Config:
     """Read the config file if it exists; a missing file is the defaults."""
     path = path or config_file()
-    if not path.exists():
-        return Config()
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
         return Config.model_validate(raw)
-    except (OSError, UnicodeDecodeError) as exc:
+    except FileNotFoundError:
+        return Config()
+    except OSError as exc:
+        # A file where the config folder should be (XDG_CONFIG_HOME naming a file) is a mistake to show, not
+        # a missing config to quietly replace with the defaults.
+        raise folder_error(exc) or UsageError(f"cannot read config {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
         raise UsageError(f"cannot read config {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"config {path} is not valid TOML: {exc}") from None

@@ -34,7 +34,8 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went a
 
 def exit_code_of(program: str, action: Callable[[], int]) -> int:
     """Run a command-line action and turn its failures into one line on stderr and an exit code: an
-    LlmosError its own code, Ctrl+C 130, a reader that went away (`... | head`) a quiet 141. Never a traceback."""
+    LlmosError its own code, an unusable llmos folder 2, Ctrl+C 130, a reader that went away (`... | head`) a
+    quiet 141. Never a traceback."""
     try:
         exit_code = action()
         # Output to a pipe is buffered, so a reader that went away shows only at a flush: make it here, where it
@@ -50,6 +51,16 @@ def exit_code_of(program: str, action: Callable[[], int]) -> int:
     except BrokenPipeError:
         _discard_stdout()
         return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        # A folder of llmos's own that cannot be used (a file in the way, not writable, a full disk) is a
+        # configuration error wherever it strikes; any other OSError is a bug and keeps its traceback.
+        from llmos.paths import folder_error
+
+        problem = folder_error(exc)
+        if problem is None:
+            raise
+        print(f"{program}: {problem}", file=sys.stderr)
+        return problem.exit_code
 
 
 def _discard_stdout() -> None:

@@ -193,6 +193,7 @@ SUGGEST_SYSTEM_TEXT = """\
 You turn a request into one shell command line for bash on Linux, for the user to review and run.
 Reply with one JSON object: {"tool": "command", "args": {"line": COMMAND}}.
 Prefer simple, standard commands (find, du, df, ls, grep, ps, tar, git). Write paths with ~ for the home folder.
+Use only options the command has. To order sizes that du -h or ls -h print, pipe them through sort -h.
 Never use sudo. If the request asks for nothing a command can do, reply with an empty line."""
 
 SUGGEST_EXAMPLE_TURNS: tuple[tuple[Role, str], ...] = (
@@ -201,8 +202,9 @@ SUGGEST_EXAMPLE_TURNS: tuple[tuple[Role, str], ...] = (
      '{"tool": "command", "args": {"line": "find ~/Videos -type f -printf \'%s %p\\\\n\' | sort -rn | head -5"}}'),
     ("user", "show text files changed in the last 2 days under my documents"),
     ("assistant", '{"tool": "command", "args": {"line": "find ~/Documents -type f -name \'*.txt\' -mtime -2"}}'),
-    ("user", "how much space does each folder here use"),
-    ("assistant", '{"tool": "command", "args": {"line": "du -sh -- */"}}'),
+    # One total per folder is `du -s` on each (never with --max-depth, which du refuses), ordered by sort -h.
+    ("user", "how much space does each folder in ~/Projects use, biggest last"),
+    ("assistant", '{"tool": "command", "args": {"line": "du -sh -- ~/Projects/*/ | sort -h"}}'),
 )
 
 

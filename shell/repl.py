@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import queue
 import signal
 import sys
@@ -37,6 +38,9 @@ from llmos.events import AnswerToken, Error, Event, RequestFinished, Step, StepF
 AssistantFactory = Callable[[str | None, str | None], Assistant]
 """Opens an assistant for (model, policy), None meaning the configured default; may take seconds (a model
 load) and raises LlmosError with a one-line message when it cannot."""
+DaemonConnector = Callable[[str | None, str | None], Assistant | None]
+"""The daemon's assistant for (model, policy) when one serves this setup, else None: tried first, so the REPL
+says it is loading the model only when it really loads one."""
 
 PROMPT = "llmos> "
 CONTINUATION_PROMPT = "  ...  "
@@ -52,12 +56,18 @@ KEYS_HELP = (
 
 def run_repl(model: str | None, policy: str | None) -> int:
     """`llmos repl`: the REPL on this terminal, with the daemon's or an in-process assistant."""
-    from llmos.connect import open_assistant
+    from llmos.connect import connect_to_daemon, open_assistant
 
     def open_for(model: str | None, policy: str | None) -> Assistant:
-        return open_assistant(model=model, policy=policy, progress=sys.stderr.isatty(), preload=True)
+        return open_assistant(model=model, policy=policy, progress=sys.stderr.isatty(), preload=True,
+                              use_daemon=False)
 
-    return Repl(open_for, model=model, policy=policy).run()
+    def daemon_for(model: str | None, policy: str | None) -> Assistant | None:
+        if os.environ.get("LLMOS_NO_DAEMON"):
+            return None
+        return connect_to_daemon(model=model, policy=policy, max_steps=None, dry_run=False)
+
+    return Repl(open_for, model=model, policy=policy, connect_to_daemon=daemon_for).run()
 
 
 class Repl:
@@ -75,8 +85,10 @@ class Repl:
         stream: TextIO | None = None,
         error_stream: TextIO | None = None,
         history: InputHistory | None = None,
+        connect_to_daemon: DaemonConnector | None = None,
     ) -> None:
         self.open_assistant = open_assistant
+        self.connect_to_daemon = connect_to_daemon
         self.model = model
         self.policy = policy
         # Everything the REPL prints (answers, step lines, errors, the approval question, the output of / commands)
@@ -98,9 +110,8 @@ class Repl:
     def run(self) -> int:
         """Load the model once, then read requests until Ctrl+D or /quit. 0 on a normal exit; 2 when the
         assistant cannot be opened."""
-        self._say(f"llmos: loading {self.model or 'the model'}...")
         try:
-            self.assistant = self.open_assistant(self.model, self.policy)
+            self.assistant = self._open(self.model, self.policy, f"llmos: loading {self.model or 'the model'}...")
         except LlmosError as exc:
             self._error(str(exc))
             return EXIT_CANNOT_START
@@ -254,9 +265,9 @@ class Repl:
     def _reopen(self, model: str | None, policy: str | None) -> None:
         """Switch model or policy: the new assistant is opened before the old one is closed, so a name that
         does not load leaves the REPL as it was."""
-        self._say(f"llmos: loading {model or 'the model'} with policy {policy or 'default'}...")
         try:
-            reopened = self.open_assistant(model, policy)
+            reopened = self._open(model, policy, f"llmos: loading {model or 'the model'} with policy "
+                                  f"{policy or 'default'}...")
         except LlmosError as exc:
             self._error(f"{exc} (still using the previous setup)")
             return
@@ -264,6 +275,15 @@ class Repl:
         self.assistant.close()
         self.assistant, self.model, self.policy = reopened, model, policy
         self._say(f"now using {reopened.model_name} with policy {policy or 'default'}")
+
+    def _open(self, model: str | None, policy: str | None, loading_line: str) -> Assistant:
+        """The daemon's assistant when one serves, else one loaded here, announced with `loading_line` first
+        (a load takes seconds; a daemon's model is already loaded)."""
+        served = self.connect_to_daemon(model, policy) if self.connect_to_daemon is not None else None
+        if served is not None:
+            return served
+        self._say(loading_line)
+        return self.open_assistant(model, policy)
 
     def _run_subcommand(self, handler: Callable[[argparse.Namespace], int], options: argparse.Namespace) -> None:
         """Run an `llmos` subcommand's handler as the command line would, its output on this REPL's streams."""

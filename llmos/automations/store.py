@@ -20,7 +20,7 @@ import pydantic
 
 from llmos.automations.rules import Rule
 from llmos.errors import UsageError
-from llmos.paths import data_dir
+from llmos.paths import data_dir, folder_error
 
 RULES_FILE = "rules.json"
 PENDING_FILE = "pending.json"
@@ -119,12 +119,15 @@ class AutomationStore:
 
     # -- run log ----------------------------------------------------------------------------------------------
 
-    def log_run(self, record: dict[str, Any]) -> None:
+    def log_run(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Append a run to the log, stamped with the time; returns the record as logged."""
+        logged = {"time": time.time(), **record}
         with self._locked():
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             lines = self._run_lines()[-(RUN_LOG_KEEP - 1):]
-            lines.append(json.dumps({"time": time.time(), **record}, sort_keys=True))
+            lines.append(json.dumps(logged, sort_keys=True))
             self._replace(self.runs_path, "".join(line + "\n" for line in lines))
+        return logged
 
     def runs(self, rule_id: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         """The newest `limit` run records (of one rule), oldest first. Read from the end and parsed only as far
@@ -171,7 +174,8 @@ class AutomationStore:
         except FileNotFoundError:
             return []
         except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot read {path}: {exc}") from None
+            unusable_folder = folder_error(exc) if isinstance(exc, OSError) else None
+            raise unusable_folder or UsageError(f"cannot read {path}: {exc}") from None
         items = raw.get(key) if isinstance(raw, dict) else None
         if not isinstance(items, list):
             raise UsageError(f"{path} is damaged: it has no {key!r} list")

@@ -17,6 +17,7 @@ import pydantic
 
 from llmos.automations.rules import NOTIFY_TOOL, UNDOABLE_EFFECTS, Action, Rule, Trigger
 from llmos.automations.store import AutomationStore, PendingAction
+from llmos.display import escape_for_display
 from llmos.errors import UsageError
 from llmos.events import Step
 from llmos.tools.paths import display_path
@@ -29,7 +30,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     actions = parser.add_subparsers(dest="automations_command", metavar="ACTION", required=True)
     adding = actions.add_parser("add", help='make a rule from a request ("whenever a PDF lands in ~/Downloads, '
                                             'move it to ~/Documents/PDFs"), show it, store it once approved')
-    adding.add_argument("request", nargs="?", metavar="REQUEST")
+    adding.add_argument("request", nargs="?", metavar="REQUEST", help="the rule in plain language")
     adding.add_argument("--rule", metavar="JSON", help="a rule as JSON ({\"trigger\": ..., \"action\": ...}) "
                                                        "instead of a request: no model")
     adding.add_argument("--yes", action="store_true", help="approve the rule without asking")
@@ -37,23 +38,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     adding.add_argument("--model", metavar="NAME|PATH", help="the model that writes the rule")
     adding.add_argument("--json", action="store_true", help="print the rule as JSON")
     listing = actions.add_parser("list", help="the rules, with their state")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="print the rules as a JSON array")
     for name, help_text in (("show", "one rule and its latest runs"), ("enable", "run a rule again (clears a pause)"),
                             ("disable", "stop running a rule, keeping it"), ("remove", "delete a rule")):
         action = actions.add_parser(name, help=help_text)
-        action.add_argument("id", metavar="ID")
+        action.add_argument("id", metavar="ID", help="the rule's id (llmos automations list)")
         if name == "show":
-            action.add_argument("--json", action="store_true")
+            action.add_argument("--json", action="store_true", help="print the rule and its runs as JSON")
     pending = actions.add_parser("pending", help="calls waiting for your approval")
-    pending.add_argument("--json", action="store_true")
+    pending.add_argument("--json", action="store_true", help="print the waiting calls as a JSON array")
     approving = actions.add_parser("approve", help="run a pending call now")
-    approving.add_argument("id", metavar="PENDING_ID")
+    approving.add_argument("id", metavar="PENDING_ID", help="the call's id (llmos automations pending)")
     rejecting = actions.add_parser("reject", help="drop a pending call")
-    rejecting.add_argument("id", metavar="PENDING_ID")
+    rejecting.add_argument("id", metavar="PENDING_ID", help="the call's id (llmos automations pending)")
     log = actions.add_parser("log", help="the latest runs and notices (of one rule, or all)")
-    log.add_argument("id", nargs="?", metavar="ID")
-    log.add_argument("-n", type=int, default=20, metavar="N")
-    log.add_argument("--json", action="store_true")
+    log.add_argument("id", nargs="?", metavar="ID", help="only this rule's runs (default: every rule's)")
+    log.add_argument("-n", type=int, default=20, metavar="N", help="the newest N runs (default 20)")
+    log.add_argument("--json", action="store_true", help="print the run records as a JSON array")
     parser.set_defaults(handler=run)
 
 
@@ -304,8 +305,7 @@ def run_pending(store: AutomationStore, pending_id: str) -> tuple[Step, dict[str
     step = run_call(load_safety(config.policy, config), spec, item.args, rule, approver=lambda _step: True)
     record = {"rule_id": rule.id, "event_path": item.event_path, "status": step.status, "detail": step.result or "",
               "undo_id": step.undo_id, "approved_pending": item.id}
-    store.log_run(record)
-    return step, record
+    return step, store.log_run(record)
 
 
 # -- helpers --------------------------------------------------------------------------------------------------
@@ -317,12 +317,55 @@ def _state(rule: Rule) -> str:
     return "enabled" if rule.enabled else "disabled"
 
 
+DETAIL_WIDTH = 160
+"""Most characters of a run's detail on its line; a longer one is cut at a word."""
+
+
 def run_line(record: dict[str, Any]) -> str:
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(record.get("time", 0))))
+    """One line per run: when, rule, status, the file that set it off, what it did (readable, cut at a word),
+    the undo command. Names come from outside (file names, results): every control or bidi character shows as a
+    visible escape, so the record stays one line and cannot act on the terminal."""
+    logged_at = record.get("time")
+    when = (time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(logged_at)) if isinstance(logged_at, (int, float))
+            else "(time unknown)     ")
     what = record.get("event_path") or "(folder)"
-    detail = str(record.get("detail") or "")
+    detail = readable_detail(str(record.get("detail") or ""))
     undo = f"  undo: llmos undo {record['undo_id']}" if record.get("undo_id") else ""
-    return f"{when}  {record.get('rule_id')}  {record.get('status')}  {what}  {detail[:160]}{undo}"
+    return escape_for_display(f"{when}  {record.get('rule_id')}  {record.get('status')}  {what}  {detail}{undo}")
+
+
+def readable_detail(detail: str, width: int = DETAIL_WIDTH) -> str:
+    """A run's detail as words: a tool's JSON result as `key: value` pairs (a table's rows as their cells, undo
+    ids left to the undo command), plain text as it is; cut at a word with `...` when longer than `width`."""
+    try:
+        text = _plain(json.loads(detail))
+    except ValueError:
+        text = detail
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 3]
+    word_end = cut.rfind(" ")
+    if word_end > width // 2:
+        cut = cut[:word_end]
+    return cut.rstrip(" ,;:") + "..."
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, dict):
+        columns, rows = value.get("columns"), value.get("rows")
+        if isinstance(columns, list) and isinstance(rows, list) and set(value) <= {"columns", "rows", "truncated"}:
+            shown = [index for index, name in enumerate(columns) if not str(name).endswith("undo_id")]
+            return ", ".join(
+                " ".join(_plain(row[index]) for index in shown if index < len(row) and row[index] is not None)
+                for row in rows if isinstance(row, list)
+            )
+        return "; ".join(f"{key}: {_plain(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return ", ".join(_plain(item) for item in value)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
 
 
 def _age(timestamp: float) -> str:

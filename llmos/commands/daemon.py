@@ -1,8 +1,9 @@
 """`llmos daemon start|stop|status|run`: the resident model that makes every front end fast.
 
 `start` launches it detached (logging to the data dir's daemon.log) and returns once the model is loaded and
-its prefix warm; `run` serves in the foreground (for a systemd user unit); `stop` asks it to finish the request
-in hand and exit; `status` shows model, memory, uptime, requests served and prefix-cache hits.
+its prefix warm (a broken config, an unusable folder or a model that does not load is exit 2 with the reason,
+and leaves no daemon running); `run` serves in the foreground (for a systemd user unit); `stop` asks it to finish
+the request in hand and exit; `status` shows model, memory, uptime, requests served and prefix-cache hits.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from llmos.errors import LlmosError
+from llmos.errors import LlmosError, UsageError
 
 START_TIMEOUT_S = 600.0
 """Long enough to assemble the bundled model on first use (minutes on a slow disk), then load it."""
@@ -31,7 +32,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument("--model", metavar="NAME|PATH", help="model to load now (default: the configured one)")
     actions.add_parser("stop", help="stop the daemon")
     status = actions.add_parser("status", help="model, memory, uptime, requests served, cache hits")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("--json", action="store_true", help="print the status as one JSON object")
     bench = actions.add_parser("bench", help="llmos-ask one-shot wall time with and without the daemon (medians)")
     bench.add_argument("--runs", type=int, default=5, help="one-shots each way (default 5)")
     bench.add_argument("--model", metavar="NAME|PATH", help="model (default: the configured one)")
@@ -70,7 +71,14 @@ def start(model: str | None) -> int:
         return 0
     except DaemonUnavailable:
         pass
-    socket_path()  # a path too long for a socket is said now, not in the log
+    from llmos.config import load_config
+    from llmos.daemon.location import pid_path
+
+    # What the daemon would only find after it detached (a broken config, a folder it cannot use, a socket path
+    # too long) is said here, as a configuration error, before anything is started.
+    load_config()
+    socket_path()
+    pid_path().parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     log_file = log_path()
     log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     environment = dict(os.environ)
@@ -85,9 +93,10 @@ def start(model: str | None) -> int:
         )
     reply = _wait_until_ready(process, log_file)
     if reply.get("load_error"):
-        print(f"llmos daemon: started (pid {reply['pid']}), but the model did not load: {reply['load_error']}",
-              file=sys.stderr)
-        return 1
+        # A daemon without its model would answer every request with the same error: `start` promised a
+        # resident model, so it stops the daemon rather than leave it running broken.
+        _stop_started(process)
+        raise UsageError(f"the model did not load, so the daemon was stopped: {reply['load_error']}")
     print(f"llmos daemon: started (pid {reply['pid']}), model {reply.get('model')} ready")
     return 0
 
@@ -98,7 +107,8 @@ def _wait_until_ready(process: subprocess.Popen[bytes], log_file: Path) -> dict[
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise LlmosError(f"the daemon exited at start (code {process.returncode}): {_last_line(log_file)}")
+            failure = UsageError if process.returncode == UsageError.exit_code else LlmosError
+            raise failure(f"the daemon exited at start (code {process.returncode}): {_last_line(log_file)}")
         try:
             reply = ask_daemon({"op": "status"})
         except DaemonUnavailable:
@@ -107,6 +117,18 @@ def _wait_until_ready(process: subprocess.Popen[bytes], log_file: Path) -> dict[
             return reply
         time.sleep(0.2)
     raise LlmosError(f"the daemon was not ready after {START_TIMEOUT_S:.0f} s; see {log_file}")
+
+
+def _stop_started(process: subprocess.Popen[bytes]) -> None:
+    """Stop the daemon this `start` launched, and wait for it to be gone."""
+    from llmos.daemon.client import DaemonUnavailable, ask_daemon
+
+    try:
+        ask_daemon({"op": "stop"})
+        process.wait(timeout=30)
+    except (DaemonUnavailable, subprocess.TimeoutExpired):
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def _last_line(log_file: Path) -> str:
@@ -143,6 +165,7 @@ def status(as_json: bool) -> int:
     try:
         reply = ask_daemon({"op": "status"})
     except DaemonUnavailable:
+        _check_runtime_folder()
         if as_json:
             print(json.dumps({"running": False}))
         else:
@@ -165,6 +188,18 @@ def status(as_json: bool) -> int:
     print(f"  prefix     {cache.get('memory', 0)} cache hits in memory, {cache.get('restored', 0)} restored from "
           f"disk, {cache.get('evaluated', 0)} evaluated; model loaded {reply['loads']}x, unloaded {reply['unloads']}x")
     return 0
+
+
+def _check_runtime_folder() -> None:
+    """A daemon that cannot be reached because its folder cannot be used (a file in the way) is a configuration
+    error to name, not a daemon that merely is not running: the OSError is left to the command-line boundary,
+    which names the folder."""
+    from llmos.daemon.location import socket_path
+
+    try:
+        socket_path().stat()
+    except FileNotFoundError:
+        pass
 
 
 def _duration(seconds: float) -> str:

@@ -2,8 +2,11 @@
 
 Sandbox layers (each checked for real by running a small command in the sandbox), the llama.cpp build (version,
 compiled backends, GPU offload), the default model (cached, verified), the remote model server if one is
-configured (never contacted), the keyring backend (and whether it can really keep a secret), and where llmos
-keeps its files. Exits 0 when sandboxed commands can run here, 1 when they would all be refused.
+configured (never contacted), the keyring backend (and whether it can really keep a secret), the config file,
+and where llmos keeps its files (and whether it can). Exit codes: 2 when the configuration is broken (the config
+file, a folder llmos keeps files in, the remote server setting), else 1 when something llmos needs does not work
+(sandboxed commands would be refused, llama-cpp-python cannot be imported, the model registry or the automations
+cannot be read), else 0. What is only missing (a GPU, a model not downloaded yet, a keyring) is shown, not failed.
 """
 
 from __future__ import annotations
@@ -14,6 +17,11 @@ import os
 from typing import Any
 
 USABLE = "usable"
+
+EXIT_CONFIGURATION_BROKEN = 2
+EXIT_SOMETHING_BROKEN = 1
+
+NOT_CHECKED_CONFIG = "not checked: the config is broken (see the config line)"
 
 # Backends that cannot keep a secret: they fail every call, drop it, or write it in clear text.
 _UNUSABLE_KEYRINGS = {
@@ -29,7 +37,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "doctor",
         help="sandbox layers, model, GPU offload, keyring: what works here and what does not",
         description="Check what works on this machine: sandbox layers, llama.cpp and GPU offload, the default "
-        "model, the keyring backend, and llmos's folders. Exits 1 when sandboxed commands cannot run here.",
+        "model, the keyring backend, the config and llmos's folders. Exits 2 when the configuration is broken "
+        "(config file, folders, remote server setting), 1 when something else llmos needs does not work (the "
+        "sandbox, llama-cpp-python, the model registry, the automations), else 0.",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run)
@@ -78,13 +88,16 @@ def llama_report() -> dict[str, Any]:
     return report
 
 
-def model_report() -> dict[str, Any]:
+def model_report(config_ok: bool = True) -> dict[str, Any]:
+    if not config_ok:
+        # The config may name the model to use instead of the registry's default.
+        return {"ok": False, "checked": False, "detail": NOT_CHECKED_CONFIG}
     try:
         from llmos.models.resolve import list_models
 
         rows = list_models()
     except Exception as exc:  # noqa: BLE001 - a broken registry or cache is exactly what doctor reports
-        return {"ok": False, "detail": f"cannot list models: {exc}"}
+        return {"ok": False, "broken": True, "detail": f"cannot list models: {exc}"}
     default = next((row for row in rows if row.get("default")), None)
     if default is None:
         return {"ok": False, "detail": "the registry names no default model"}
@@ -106,9 +119,11 @@ def model_report() -> dict[str, Any]:
     }
 
 
-def remote_report() -> dict[str, Any]:
+def remote_report(config_ok: bool = True) -> dict[str, Any]:
     """The server behind `remote:NAME` models, from config or LLMOS_REMOTE_URL, and whether its API key secret is
     set. No request is made: doctor never touches the network."""
+    if not config_ok:
+        return {"configured": False, "ok": False, "checked": False, "detail": NOT_CHECKED_CONFIG}
     from llmos.config import load_config
     from llmos.errors import LlmosError
     from llmos.models.remote import REMOTE_URL_ENV_VAR, check_base_url
@@ -186,7 +201,7 @@ def automations_report() -> dict[str, Any]:
     try:
         rules, waiting = store.rules(), len(store.pending())
     except LlmosError as exc:
-        return {"ok": False, "observer": observer_name, "detail": str(exc)}
+        return {"ok": False, "broken": True, "observer": observer_name, "detail": str(exc)}
     daemon_running = daemon_status() is not None
     active = sum(rule.active for rule in rules)
     detail = f"{observer_name}; {len(rules)} rule(s), {active} active, {waiting} call(s) waiting for approval"
@@ -194,6 +209,37 @@ def automations_report() -> dict[str, Any]:
         detail += "; the daemon is not running, so no rule runs (llmos daemon start)"
     return {"ok": not rules or daemon_running, "observer": observer_name, "rules": len(rules),
             "active": active, "pending": waiting, "daemon_running": daemon_running, "detail": detail}
+
+
+def config_report() -> dict[str, Any]:
+    """Whether the config file reads and validates: a broken one is its own line, and the lines that depend on
+    it (the model llmos would use, the remote server) say they could not be checked."""
+    from llmos import paths
+    from llmos.config import load_config
+    from llmos.errors import LlmosError
+
+    path = paths.config_file()
+    try:
+        load_config()
+    except LlmosError as exc:
+        return {"ok": False, "path": str(path), "detail": f"broken: {exc}"}
+    detail = f"read {path}" if path.is_file() else f"none at {path}: the defaults apply"
+    return {"ok": True, "path": str(path), "detail": detail}
+
+
+def folders_report() -> list[dict[str, Any]]:
+    """Whether llmos can make and write each folder it keeps files in (the config folder, which llmos only
+    reads, is the config line's business)."""
+    from llmos import paths
+
+    report: list[dict[str, Any]] = []
+    for folder in paths.llmos_folders():
+        if folder.role == "config":
+            continue
+        problem = paths.folder_problem(folder.path)
+        report.append({"role": folder.role, "path": str(folder.path), "variable": folder.variable,
+                       "ok": problem is None, "detail": problem or "usable"})
+    return report
 
 
 def paths_report() -> dict[str, str]:
@@ -210,16 +256,42 @@ def paths_report() -> dict[str, str]:
 def collect() -> dict[str, Any]:
     sandbox = sandbox_report()
     bubblewrap = next((layer for layer in sandbox if layer["name"] == "bubblewrap"), None)
+    config = config_report()
+    folders = folders_report()
+    folders_ok = all(folder["ok"] for folder in folders)
     return {
         "sandbox_ok": bool(bubblewrap and bubblewrap["working"]),
         "sandbox": sandbox,
         "llama_cpp": llama_report(),
-        "model": model_report(),
-        "remote": remote_report(),
+        "model": model_report(config["ok"]),
+        "remote": remote_report(config["ok"]),
         "keyring": keyring_report(),
-        "automations": automations_report(),
+        # The automation store lives in the data folder: reading one that cannot be used says only that again.
+        "automations": automations_report() if folders_ok else
+        {"ok": False, "detail": "not checked: the data folder cannot be used (see the folders lines)"},
+        "config": config,
+        "folders": folders,
         "paths": paths_report(),
     }
+
+
+def broken_parts(report: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """What is broken, as (configuration problems, other problems): the names of the lines that failed."""
+    configuration = [name for name, part in (("config", report["config"]), ("remote server", report["remote"]))
+                     if not part["ok"] and part.get("checked", True)]
+    configuration += [f"{folder['role']} folder" for folder in report["folders"] if not folder["ok"]]
+    other = [] if report["sandbox_ok"] else ["sandbox"]
+    if not report["llama_cpp"].get("installed"):
+        other.append("llama-cpp-python")
+    other += [name for name in ("model", "automations") if report[name].get("broken")]
+    return configuration, other
+
+
+def exit_code(report: dict[str, Any]) -> int:
+    configuration, other = broken_parts(report)
+    if configuration:
+        return EXIT_CONFIGURATION_BROKEN
+    return EXIT_SOMETHING_BROKEN if other else 0
 
 
 def _mark(ok: bool) -> str:
@@ -240,7 +312,8 @@ def render(report: dict[str, Any]) -> str:
     else:
         lines.append(f"  {_mark(False)} {llama['detail']}")
     model = report["model"]
-    lines.append(f"  {_mark(model['ok'])} default model {model.get('name', '')}: {model['detail']}")
+    lines.append(f"  {_mark(model['ok'])} default model{' ' + model['name'] if model.get('name') else ''}: "
+                 f"{model['detail']}")
     remote = report["remote"]
     lines.append(f"  {_mark(remote['ok'])} remote server: {remote['detail']}")
     keyring = report["keyring"]
@@ -249,9 +322,18 @@ def render(report: dict[str, Any]) -> str:
     automations = report["automations"]
     lines.append("automations")
     lines.append(f"  {_mark(automations['ok'])} {automations['detail']}")
+    config = report["config"]
+    lines.append("config")
+    lines.append(f"  {_mark(config['ok'])} {config['detail']}")
+    lines.append("folders")
+    for folder in report["folders"]:
+        lines.append(f"  {_mark(folder['ok'])} {folder['role']:<7} {folder['path']}: {folder['detail']}")
     lines.append("paths")
     for key, value in report["paths"].items():
         lines.append(f"  {key:<7} {value}")
+    configuration, other = broken_parts(report)
+    if configuration or other:
+        lines.append(f"broken: {', '.join(configuration + other)} (exit {exit_code(report)})")
     return "\n".join(lines)
 
 
@@ -261,4 +343,4 @@ def run(options: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         print(render(report))
-    return 0 if report["sandbox_ok"] else 1
+    return exit_code(report)

@@ -23,7 +23,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "shell-init",
         help="print the keybinding snippet for your shell's rc file (Alt+M: the typed request becomes a command)",
     )
-    shell_init.add_argument("shell", choices=SHELLS)
+    shell_init.add_argument("shell", choices=SHELLS, help="the shell whose rc file gets the snippet")
     shell_init.set_defaults(handler=run_shell_init)
 
 

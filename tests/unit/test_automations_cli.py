@@ -118,3 +118,40 @@ def test_a_rule_the_policy_would_always_deny_is_refused_when_added(destination: 
     error = capsys.readouterr().err
     assert "the policy would deny every run" in error and rule_name in error
     assert AutomationStore().rules() == []
+
+
+def test_approve_and_log_print_the_real_time_and_a_readable_detail(capsys, home: Path) -> None:
+    """`approve` and `log` show when the run happened (not 1970) and what it did in words, on one line, with no
+    raw JSON and no word cut in half."""
+    import time
+
+    main(["automations", "add", "--rule", PDF_RULE, "--yes", "--json"])
+    rule_id = json.loads(capsys.readouterr().out)["id"]
+    item = PendingAction(rule_id=rule_id, event_path="~/Downloads/report.pdf", tool="files.move",
+                         args={"source": str(home / "Downloads" / "report.pdf"), "destination": "~/Documents/PDFs/"})
+    AutomationStore().queue(item)
+    day_before = time.strftime("%Y-%m-%d")
+    assert main(["automations", "approve", item.id]) == 0
+    approved_line = capsys.readouterr().out.splitlines()[-1]
+    assert main(["automations", "log"]) == 0
+    (logged_line,) = capsys.readouterr().out.splitlines()
+    assert approved_line == logged_line
+    assert logged_line.startswith((day_before, time.strftime("%Y-%m-%d")))  # either side of a midnight
+    assert f"{rule_id}  ok  ~/Downloads/report.pdf  moved: 1; done: " in logged_line
+    assert "move ~/Downloads/report.pdf ~/Documents/PDFs/report.pdf" in logged_line
+    assert "{" not in logged_line and '"' not in logged_line and "undo: llmos undo " in logged_line
+
+
+def test_a_long_or_hostile_run_detail_is_cut_at_a_word_and_escaped(capsys) -> None:
+    """A detail longer than the line allows ends at a whole word with `...`; a file name holding a newline or a
+    terminal escape shows as visible escapes, so each record stays one line."""
+    from llmos.commands.automations import DETAIL_WIDTH
+
+    store = AutomationStore()
+    store.log_run({"rule_id": "r1", "event_path": "~/Downloads/evil\n\x1b[2Jname.pdf", "status": "error",
+                   "detail": " ".join(["overflowing"] * 40)})
+    assert main(["automations", "log"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert "evil\\n\\x1b[2Jname.pdf" in line and "\x1b" not in line
+    detail = line.split("name.pdf  ", 1)[1]
+    assert detail.endswith("overflowing...") and len(detail) <= DETAIL_WIDTH

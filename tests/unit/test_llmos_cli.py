@@ -70,6 +70,29 @@ def test_help_names_every_command_and_llmos_ask(capsys: pytest.CaptureFixture[st
     assert "llmos-ask" in out and err == ""
 
 
+def undocumented_options(parser: argparse.ArgumentParser, command: str) -> list[str]:
+    """Every argument, option and subcommand under `parser` that `--help` would list without a word about it."""
+    missing: list[str] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            missing += [f"{command} {choice.dest}" for choice in action._choices_actions if not choice.help]
+            for name, subparser in action.choices.items():
+                missing += undocumented_options(subparser, f"{command} {name}")
+        elif not action.help and not isinstance(action, argparse._HelpAction):
+            missing.append(f"{command} {'/'.join(action.option_strings) or action.dest}")
+    return missing
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    """`llmos` and `llmos-ask`: each subcommand, argument and option (every `--json` too) says what it does."""
+    from llmos.shell.ask import build_parser as build_ask_parser
+
+    from llmos.cli import build_parser
+
+    assert undocumented_options(build_parser(), "llmos") == []
+    assert undocumented_options(build_ask_parser(), "llmos-ask") == []
+
+
 def test_models_list_prints_every_registry_name_and_marks_the_default(capsys: pytest.CaptureFixture[str]) -> None:
     """`models list`: one row per model; only the default's row says `default`; an empty cache says not cached."""
     assert main(["models", "list"]) == 0

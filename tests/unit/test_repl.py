@@ -119,6 +119,21 @@ def test_a_request_streams_its_answer_then_ctrl_d_exits_0(keys: PipeInput) -> No
     assert outcome.err == ""
 
 
+def test_with_a_daemon_serving_the_repl_does_not_say_it_loads_the_model(keys: PipeInput) -> None:
+    """When the daemon serves (its model already loaded), no "loading the model" line: the first line names the
+    model and where it runs, and nothing is loaded here."""
+    local = scripted_factory([])
+    daemon = scripted_factory([answer("Disk is 42% full.")])
+    out, err = io.StringIO(), io.StringIO()
+    keys.send_text(f"how full is my disk?\r/model other\r{CTRL_D}")
+    repl = Repl(local, input=keys, output=DummyOutput(), stream=out, error_stream=err,
+                connect_to_daemon=daemon)
+    assert repl.run() == 0
+    assert "loading" not in out.getvalue() and out.getvalue().startswith("llmos repl: ")
+    assert "Disk is 42% full.\n" in out.getvalue()
+    assert local.opened == [] and daemon.opened == [(None, None), ("other", None)]
+
+
 def test_answer_text_with_terminal_escapes_is_shown_escaped(keys: PipeInput) -> None:
     """An escape sequence in the model's answer (it may repeat what it read) never reaches the terminal."""
     factory = scripted_factory([answer("clear \x1b[2J this")])

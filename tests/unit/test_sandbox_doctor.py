@@ -51,7 +51,7 @@ def test_text_report_lists_every_layer_with_its_reason(
     out = capsys.readouterr().out
     assert "[ok] bubblewrap" in out and "[--] landlock" in out and "the kernel has no Landlock" in out
     assert "[--] seccomp" in out and "not implemented" in out
-    for section in ("sandbox", "model", "keyring", "automations", "paths"):
+    for section in ("sandbox", "model", "keyring", "automations", "config", "folders", "paths"):
         assert section in out.splitlines()
     assert "llama-cpp-python" in out and "GPU offload" in out and "default model" in out
 
@@ -61,7 +61,8 @@ def test_json_report_has_every_section(monkeypatch: pytest.MonkeyPatch, capsys: 
     options = parse(["doctor", "--json"])
     assert options.handler(options) == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report) == {"sandbox_ok", "sandbox", "llama_cpp", "model", "remote", "keyring", "automations", "paths"}
+    assert set(report) == {"sandbox_ok", "sandbox", "llama_cpp", "model", "remote", "keyring", "automations", "config",
+                           "folders", "paths"}
     assert [layer["name"] for layer in report["sandbox"]] == ["bubblewrap", "landlock", "seccomp"]
     assert report["model"]["cached"] is False  # empty cache in tmp
     assert set(report["paths"]) == {"config", "data", "cache", "models"}
@@ -133,3 +134,45 @@ def test_automations_section_says_when_stored_rules_have_no_daemon_to_run_them(
     line = next(line for line in capsys.readouterr().out.splitlines() if "rule(s)" in line)
     assert line.startswith("  [--] ") and "1 rule(s), 1 active, 0 call(s) waiting" in line
     assert "the daemon is not running" in line
+
+
+@pytest.mark.parametrize(
+    ("config_text", "why"),
+    [("model = [broken\n", "not valid TOML"), ("max_steps = 'many'\n", "max_steps")],
+    ids=["not-toml", "wrong-type"],
+)
+def test_a_broken_config_is_its_own_line_and_exit_2(
+    config_text: str, why: str, isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A corrupt config.toml: the config line says it is broken and why, the lines that depend on it (the model
+    llmos would use, the remote server) say they could not be checked, and doctor exits 2."""
+    monkeypatch.setattr("llmos.policies.sandbox.layer_status", lambda: FAKE_LAYERS)
+    config_file = isolated_dirs / "xdg_config_home" / "llmos" / "config.toml"
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text(config_text)
+    options = parse(["doctor"])
+    assert options.handler(options) == 2
+    lines = capsys.readouterr().out.splitlines()
+    config_line = lines[lines.index("config") + 1]
+    assert config_line.startswith("  [--] broken: ") and str(config_file) in config_line and why in config_line
+    for name in ("default model", "remote server"):
+        line = next(line for line in lines if f"] {name}" in line)
+        assert line.startswith("  [--] ") and "not checked: the config is broken" in line
+    assert lines[-1] == "broken: config (exit 2)"
+
+
+def test_a_good_config_passes_and_what_is_only_missing_is_not_broken(
+    isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A valid config, usable folders, a working sandbox: exit 0 even with no model cached and no GPU."""
+    monkeypatch.setattr("llmos.policies.sandbox.layer_status", lambda: FAKE_LAYERS)
+    config_file = isolated_dirs / "xdg_config_home" / "llmos" / "config.toml"
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text("max_steps = 4\n")
+    options = parse(["doctor", "--json"])
+    assert options.handler(options) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["config"] == {"ok": True, "path": str(config_file), "detail": f"read {config_file}"}
+    assert report["model"]["cached"] is False and all(folder["ok"] for folder in report["folders"])
+    assert doctor.broken_parts(report) == ([], [])

@@ -201,7 +201,10 @@ def test_key_on_an_empty_line_opens_the_overlay(shell: str, tmp_path: Path, term
     terminals.append(setup.terminal)
     setup.terminal.type_text("   ")
     setup.terminal.press("M-m")
-    setup.terminal.wait_for(lambda lines: setup.argv_file.exists(), TYPE_TIMEOUT_S, "llmos to be called")
+    # The fake's `printf > file` makes the file before it writes to it: wait for the written arguments, not the
+    # file (under load the file was read empty in between).
+    setup.terminal.wait_for(lambda lines: setup.argv_file.exists() and setup.received_argv() != [], TYPE_TIMEOUT_S,
+                            "llmos to be called")
     assert setup.received_argv() == ["overlay"]
 
 

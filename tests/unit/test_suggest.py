@@ -72,3 +72,30 @@ def test_cli_without_a_request_is_a_usage_error(capsys: pytest.CaptureFixture[st
     assert main(["suggest"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "usage: llmos suggest" in err
+
+
+def test_every_example_the_model_copies_runs_without_error(temp_home: Path) -> None:
+    """The suggest prompt's example command lines (what a small model imitates, e.g. folder sizes as
+    `du -sh -- ~/X/*/ | sort -h`, not the `du -sh --max-depth=1` du refuses) run in bash, every pipe stage
+    succeeding, in a home that has the folders they name."""
+    import json
+    import os
+    import subprocess
+
+    from llmos.models.prompt import SUGGEST_EXAMPLE_TURNS
+
+    for folder in ("Videos/clips", "Documents/notes", "Projects/llmos", "Projects/site"):
+        (temp_home / folder).mkdir(parents=True, exist_ok=True)
+        (temp_home / folder / "file.txt").write_text("some text\n")
+    (temp_home / "Projects/llmos/big.bin").write_bytes(b"x" * 300_000)  # the bigger one sorts last, not by name
+    example_lines = [json.loads(text)["args"]["line"] for role, text in SUGGEST_EXAMPLE_TURNS if role == "assistant"]
+    assert any("du -sh" in line and "| sort -h" in line for line in example_lines)
+    for line in example_lines:
+        completed = subprocess.run(["bash", "-o", "pipefail", "-c", line], cwd=temp_home, capture_output=True,
+                                   text=True, env={**os.environ, "HOME": str(temp_home)}, timeout=30)
+        assert completed.returncode == 0 and completed.stderr == "", (line, completed.stderr)
+        assert completed.stdout.strip(), line
+    sizes = subprocess.run(["bash", "-o", "pipefail", "-c", "du -sh -- ~/Projects/*/ | sort -h"], cwd=temp_home,
+                           capture_output=True, text=True, env={**os.environ, "HOME": str(temp_home)}, timeout=30)
+    assert [line.split("\t")[1].rstrip("/").rsplit("/", 1)[1] for line in sizes.stdout.splitlines()] == [
+        "site", "llmos"]
