@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from llmos.shell.render import approval_lines, step_line
+from llmos.shell.render import approval_lines, replaced_answer_note, step_line
 
 from llmos.assistant import Assistant
-from llmos.display import escaped_standard_streams
+from llmos.display import escape_for_display, escaped_standard_streams
 from llmos.errors import UsageError, exit_code_of
 from llmos.events import AnswerToken, Error, RequestFinished, Step, StepFinished
 from llmos.executor import Approver
@@ -112,6 +112,9 @@ def _run_one(
         print(flush=True)
     elif finished.answer:
         print(finished.answer, flush=True)
+    note = replaced_answer_note(finished) if not as_json else None
+    if note:
+        print(escape_for_display(note), file=sys.stderr)
     return finished.exit_code
 
 

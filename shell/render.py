@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from llmos.display import escape_for_display
-from llmos.events import Step
+from llmos.events import RequestFinished, Step
 
 
 def step_line(step: Step) -> str:
@@ -46,3 +46,13 @@ def answer_text(text: str) -> str:
     escape. The model may repeat what it read (a file, command output), and an escape sequence there must not
     reach the terminal."""
     return "\n".join(escape_for_display(line) for line in text.split("\n"))
+
+
+def replaced_answer_note(outcome: RequestFinished) -> str | None:
+    """One line saying the model's answer was set aside, and why, when llmos answered from the results instead;
+    None when the answer shown is the model's own (checked) or an outcome llmos states in the answer itself. Not
+    escaped: the facts are the model's words, so each front end escapes it as it shows it."""
+    if not outcome.ungrounded:
+        return None
+    facts = ", ".join(outcome.ungrounded[:5]) + (", ..." if len(outcome.ungrounded) > 5 else "")
+    return f"(answered from the tool results: the model's answer stated {facts}, which no result holds)"

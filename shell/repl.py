@@ -17,7 +17,7 @@ from typing import TextIO
 
 from llmos.shell.approval import ApprovalReply, ask_approval
 from llmos.shell.history import InputHistory
-from llmos.shell.render import answer_text, step_line
+from llmos.shell.render import answer_text, replaced_answer_note, step_line
 from llmos.shell.repl_input import (
     SLASH_COMMAND_NAMES,
     SLASH_COMMANDS,
@@ -395,6 +395,9 @@ class _RequestView:
             if event.answer and not self.answer_streamed:
                 self._write(answer_text(event.answer))
             self.end_line()
+            note = replaced_answer_note(event)
+            if note:
+                self._write(answer_text(note) + "\n")
             self.exit_code = event.exit_code
 
     def end_line(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from llmos.shell.history import InputHistory
+from llmos.shell.render import replaced_answer_note
 from llmos.shell.tui.approval import ApprovalSlot, Reply, RequestControl, make_approver
 from llmos.shell.tui.messages import (
     ApprovalRequested,
@@ -197,6 +198,9 @@ class AssistantApp(App[int]):
 
     async def _finish(self, outcome: RequestFinished) -> None:
         await self.transcript.end_answer(outcome.answer)
+        note = replaced_answer_note(outcome)
+        if note:
+            self.transcript.add_notice(note, "info")
         await self.plan.finish(outcome.steps, answered=outcome.answer is not None)
         if outcome.cancelled:
             self.transcript.add_notice("Cancelled.", "info")

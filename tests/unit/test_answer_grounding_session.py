@@ -59,3 +59,17 @@ def test_an_answer_from_knowledge_with_no_call_is_left_alone() -> None:
     text = "Use chmod 644 ~/notes.txt to make it readable by everyone and writable only by you."
     outcome = ask([answer(text)], "how do I make a file read-only for others?")
     assert (outcome.answer, outcome.answer_source) == (text, "model")
+
+
+def test_llmos_ask_says_on_stderr_when_it_set_the_model_answer_aside(temp_home: Path, monkeypatch, capsys) -> None:
+    """Human output: the rendered answer on stdout, and one line on stderr naming what the model made up."""
+    from test_ask_cli import FakeTerminal, scripted
+
+    from llmos.shell.ask import main
+
+    scripted(monkeypatch, [call("files.list", path="~/Downloads"), answer("There are 10 PDF files: holiday.jpg.")])
+    monkeypatch.setattr("sys.stdin", FakeTerminal())
+    code = main(["list all the pdf files in Downloads"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "report.pdf" in out and "holiday.jpg" not in out
+    assert "(answered from the tool results: the model's answer stated" in err and "holiday.jpg" in err
