@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmos.answers import grounded_answer
+from llmos.answers.lookup import lookup_answer
 from llmos.answers.outcomes import with_outcome
 from llmos.effects import Effect
 from llmos.errors import ModelLoadError
@@ -282,6 +283,9 @@ class _RequestRun:
             self.generated_calls.append(_written_call(raw_text) or PlannedCall(tool_name, args))
             yield StepPlanned(step.snapshot())
             yield from self.steps_runner.run(spec, step)
+            if (rendered := self._lookup_answered(spec, step)) is not None:
+                yield from self._finish(rendered, "rendered")
+                return
             # The reply exactly as generated, so the KV cache already holds it and the next turn reuses it (unless
             # it holds a stored secret: the model never reads one back).
             self.turns.append(Turn("assistant", self.session.safety.redact_text(raw_text)))
@@ -342,6 +346,13 @@ class _RequestRun:
         self.answer_source = "rendered" if replaced else source
         yield AnswerToken(self.answer)
         yield Answer(self.answer)
+
+    def _lookup_answered(self, spec: ToolSpec, step: StepInProgress) -> str | None:
+        """The answer llmos words itself when the request's first call is a look whose result answers it
+        (`llmos.answers.lookup`); never with piped data (the model reads it) or a change still to make."""
+        if len(self.steps) != 1 or spec.effect is not Effect.READ or self.has_stdin_data or self.tells_a_change:
+            return None
+        return lookup_answer(step.snapshot(), self.request)
 
     def _fact_sources(self, steps: list[Step]) -> list[str]:
         """Besides successful results: the piped data the model read, what failed or skipped steps reported

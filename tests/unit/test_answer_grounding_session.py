@@ -21,11 +21,24 @@ def ask(replies: list, request: str, stdin_data: str | None = None) -> RequestFi
     return events[-1]
 
 
+def test_a_plain_lookup_is_worded_by_llmos_and_the_model_writes_no_answer(temp_home: Path) -> None:
+    """The issue's example "list all the pdf files in Downloads" (answered "There are 10 PDF files: big-video.mp4,
+    holiday.jpg, ..."): the listing answers it, so llmos words it and the model is not asked to."""
+    backend = ScriptedBackend([call("files.list", path="~/Downloads"),
+                               answer("There are 10 PDF files: big-video.mp4, holiday.jpg.")])
+    events = list(Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run(
+        "list all the pdf files in Downloads"))
+    outcome = events[-1]
+    assert isinstance(outcome, RequestFinished) and len(backend.calls) == 1
+    assert outcome.answer == "~/Downloads has 1 PDF file (1 hidden entry not looked at): report.pdf."
+    assert (outcome.answer_source, outcome.ungrounded) == ("rendered", [])
+
+
 def test_an_answer_naming_files_no_result_holds_is_replaced_by_the_rendered_listing(temp_home: Path) -> None:
-    """The issue's example: "list all the pdf files in Downloads" answered with ten made-up names."""
+    """A request the model must word ("tell me about ...") answered with made-up names and a made-up count."""
     outcome = ask([call("files.list", path="~/Downloads"),
                    answer("There are 10 PDF files: big-video.mp4, holiday.jpg, ubuntu-24.04-desktop.iso.")],
-                  "list all the pdf files in Downloads")
+                  "tell me about the pdf files in Downloads")
     assert outcome.answer_source == "rendered"
     assert {"10 PDF files", "big-video.mp4", "holiday.jpg"} <= set(outcome.ungrounded)
     assert outcome.answer is not None and "report.pdf" in outcome.answer and "holiday" not in outcome.answer
@@ -35,7 +48,7 @@ def test_an_answer_naming_files_no_result_holds_is_replaced_by_the_rendered_list
 
 def test_an_answer_every_fact_of_which_a_result_holds_is_kept(temp_home: Path) -> None:
     outcome = ask([call("files.list", path="~/Downloads"), answer("~/Downloads holds report.pdf and notes.txt.")],
-                  "what is in Downloads?")
+                  "tell me about my Downloads folder")
     assert outcome.answer == "~/Downloads holds report.pdf and notes.txt."
     assert (outcome.answer_source, outcome.ungrounded) == ("model", [])
     assert "ungrounded" not in outcome.to_json()
@@ -63,13 +76,12 @@ def test_an_answer_from_knowledge_with_no_call_is_left_alone() -> None:
 
 def test_llmos_ask_says_on_stderr_when_it_set_the_model_answer_aside(temp_home: Path, monkeypatch, capsys) -> None:
     """Human output: the rendered answer on stdout, and one line on stderr naming what the model made up."""
-    from test_ask_cli import FakeTerminal, scripted
-
     from llmos.shell.ask import main
+    from test_ask_cli import FakeTerminal, scripted
 
     scripted(monkeypatch, [call("files.list", path="~/Downloads"), answer("There are 10 PDF files: holiday.jpg.")])
     monkeypatch.setattr("sys.stdin", FakeTerminal())
-    code = main(["list all the pdf files in Downloads"])
+    code = main(["tell me about the pdf files in Downloads"])
     out, err = capsys.readouterr()
     assert code == 0 and "report.pdf" in out and "holiday.jpg" not in out
     assert "(answered from the tool results: the model's answer stated" in err and "holiday.jpg" in err

@@ -128,7 +128,7 @@ def test_human_output_answer_on_stdout_one_step_line_per_step_on_stderr(
     """A real files.list against the temp home: the answer alone on stdout, `tool ... -> ok` on stderr, exit 0."""
     factory = scripted(monkeypatch, [call("files.list", path="~/Downloads"), answer("Downloads holds 4 files.")])
     monkeypatch.setattr("sys.stdin", FakeTerminal())
-    code = main(["what is in Downloads?"])
+    code = main(["tell me about my Downloads folder"])
     out, err = capsys.readouterr()
     assert code == 0
     assert out == "Downloads holds 4 files.\n"
@@ -204,7 +204,7 @@ def test_json_prints_exactly_one_line_with_design_fields(
     """--json: one JSON line on stdout with DESIGN.md's request, step and timing fields; nothing else on stdout."""
     scripted(monkeypatch, [call("files.list", path="~/Downloads"), answer("4 files.")])
     monkeypatch.setattr("sys.stdin", FakeTerminal())
-    code = main(["--json", "what is in Downloads?"])
+    code = main(["--json", "tell me about my Downloads folder"])
     out, err = capsys.readouterr()
     assert code == 0
     assert out.endswith("\n") and out.count("\n") == 1
@@ -213,7 +213,7 @@ def test_json_prints_exactly_one_line_with_design_fields(
     assert set(payload) - DESIGN_REQUEST_FIELDS <= {"usage", "error", "fast_path"}
     assert payload["fast_path"] is False  # the model planned this request (fast path off in this session)
     assert payload["answer_source"] == "model"  # the answer is the model's own words, checked
-    assert payload["request"] == "what is in Downloads?"
+    assert payload["request"] == "tell me about my Downloads folder"
     assert payload["ok"] is True
     assert payload["answer"] == "4 files."
     assert payload["model"] == "scripted"

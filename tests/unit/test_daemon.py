@@ -161,9 +161,9 @@ def test_request_through_daemon_yields_same_events_as_in_process(daemon_env: Pat
     """A request answered by the daemon yields the same events, in the same order, as the same model in-process."""
     replies = [call("files.list", path="~/Downloads"), answer("There are 5 files.")]
     with RunningDaemon(ScriptedHost(lambda: ScriptedBackend(list(replies)))):
-        remote_events = list(assistant().run("how many files are in ~/Downloads?"))
+        remote_events = list(assistant().run("tell me about the files in ~/Downloads"))
     local_session = Session(ScriptedBackend(list(replies)), load_builtin_tools(), load_safety(None, load_config()))
-    local_events = list(LocalAssistant(local_session).run("how many files are in ~/Downloads?"))
+    local_events = list(LocalAssistant(local_session).run("tell me about the files in ~/Downloads"))
     assert [type(event) for event in remote_events] == [type(event) for event in local_events]
     remote, local = finished(remote_events).to_json(), finished(local_events).to_json()
     remote.pop("timings_ms"), local.pop("timings_ms")
@@ -377,14 +377,14 @@ def test_llmos_ask_prints_the_same_with_and_without_the_daemon(
     with RunningDaemon(ScriptedHost(lambda: ScriptedBackend(list(replies * 2)))):
         outputs_daemon = []
         for flags in (["--json"], []):
-            assert ask.main([*flags, "how many files are in ~/Downloads?"]) == 0
+            assert ask.main([*flags, "tell me about the files in ~/Downloads"]) == 0
             outputs_daemon.append(capsys.readouterr())
     monkeypatch.setenv("LLMOS_NO_DAEMON", "1")
     monkeypatch.setattr(llmos.runtime, "open_session", lambda **_: Session(
         ScriptedBackend(list(replies)), load_builtin_tools(), load_safety(None, load_config())))
     outputs_local = []
     for flags in (["--json"], []):
-        assert ask.main([*flags, "how many files are in ~/Downloads?"]) == 0
+        assert ask.main([*flags, "tell me about the files in ~/Downloads"]) == 0
         outputs_local.append(capsys.readouterr())
     strip = lambda text: re.sub(r'"timings_ms": \{[^}]*\}', "", text)  # noqa: E731  times differ by nature
     assert strip(outputs_daemon[0].out) == strip(outputs_local[0].out)

@@ -1,0 +1,51 @@
+"""When one look answers the request by itself: the first read step's result, worded by llmos, ends the request
+without a second model turn.
+
+The answer turn re-reads the result (150-250 tokens) and writes 30-45 more, several seconds on two cores, and is
+where a small model miscounts. For a plain lookup ("how many PDFs are in Downloads?", "list my Documents",
+"how many lines are in expenses.csv?", "what is the hostname?") the tool's result already holds the answer, so
+llmos words it. Only when the tool and the question agree: a listing answers "how many" and "which", never
+"why" or "summarise"; a read file answers how many lines it has, never what it says.
+"""
+
+from __future__ import annotations
+
+import re
+
+from llmos.answers.render import render_step
+from llmos.events import Step
+
+_NEEDS_THE_MODEL = re.compile(
+    r"\b(?:why|how (?:do|can|should|to)|explain|summar\w*|describe|tell me about|what does|what do|mean\w*|"
+    r"compare|difference|should i|recommend|suggest|any (?:errors?|problems?|issues?)|wrong|safe|"
+    r"biggest|largest|smallest|oldest|newest|latest|most recent\w*|least|first|last|top|"
+    r"and|then|also|but|or)\b",
+    re.IGNORECASE,
+)
+"""A request that asks for judgement, an explanation, a pick among results or more than one thing."""
+
+_COUNT_OR_LIST = r"\b(?:how many|count|number of|list|show|what(?:'s| is| are)? in|which|find|where|are there|any)\b"
+_TOOL_QUESTIONS: dict[str, re.Pattern[str]] = {
+    "files.list": re.compile(_COUNT_OR_LIST + r"|^ls\b", re.IGNORECASE),
+    "files.find": re.compile(_COUNT_OR_LIST, re.IGNORECASE),
+    "files.search": re.compile(_COUNT_OR_LIST + r"|\b(?:contain|mention)", re.IGNORECASE),
+    "files.read": re.compile(r"\b(?:how many|count|number of) (?:the )?lines?\b|\blines? (?:are )?in\b", re.IGNORECASE),
+    "files.stat": re.compile(r"\b(?:how big|size|when|modified|permissions?|owner|exists?)\b", re.IGNORECASE),
+    "files.disk_usage": re.compile(r"\b(?:how big|how much space|size|disk usage|taking up|takes up)\b",
+                                   re.IGNORECASE),
+    "files.hash": re.compile(r"\b(?:hash|checksum|sha-?\d*|md5)\b", re.IGNORECASE),
+    "system.info": re.compile(
+        r"\b(?:memory|ram|swap|disk|space|cpu|cores?|uptime|up for|boot|hostname|host name|machine name|"
+        r"os|operating system|kernel|version|distro)\b", re.IGNORECASE),
+}
+"""For each tool whose result can answer a question by itself, the words of the questions it answers."""
+
+
+def lookup_answer(step: Step, request: str) -> str | None:
+    """llmos's answer when `step` (the request's first, a successful read) answers the request by itself: the
+    request asks what the tool's result says and nothing more. None: the model goes on (another call, or an
+    answer in its own words, checked)."""
+    question = _TOOL_QUESTIONS.get(step.tool)
+    if step.status != "ok" or question is None or _NEEDS_THE_MODEL.search(request) or not question.search(request):
+        return None
+    return render_step(step, request)
