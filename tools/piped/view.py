@@ -174,8 +174,7 @@ class DocumentView:
             if cut == -1:
                 partial.add(text)
             else:
-                partial.add(text[:cut])
-                block = partial.take()
+                block = partial.take() + text[:cut]
                 yield number, block
                 number += block.count("\n") + 1
                 partial.add(text[cut + 1:])
