@@ -119,7 +119,7 @@ class PipedDocument:
         except BaseException:
             file.close()
             raise
-        return cls(file, counter.counts())  # type: ignore[arg-type]  # a raw FileIO is a binary file
+        return cls(file, counter.counts())
 
     @classmethod
     def from_text(cls, text: str) -> PipedDocument:
@@ -139,7 +139,7 @@ class PipedDocument:
         except BaseException:
             os.close(descriptor)
             raise
-        return cls(os.fdopen(descriptor, "rb", buffering=0))  # type: ignore[arg-type]
+        return cls(os.fdopen(descriptor, "rb", buffering=0))
 
     # -- reading ----------------------------------------------------------------------------------------------
 

@@ -61,7 +61,10 @@ class _Parts:
         last_head = self.head[-1].number if self.head else 0
         self.tail = [line for line in view.tail(SAMPLE_LINES) if line.number > last_head]
         self.pattern = request_pattern(request)
-        self.matches = search_lines(view, self.pattern, SAMPLE_LINES) if self.pattern else SearchOutcome()
+        # The first matches are enough to show; counting them all is the stdin tools' job (a common word in a
+        # gigabyte of log would cost seconds before the model even starts).
+        self.matches = (search_lines(view, self.pattern, SAMPLE_LINES, stop_after=SAMPLE_LINES) if self.pattern
+                        else SearchOutcome())
         self.first_timestamp, self.last_timestamp = view.timestamps()
 
     def compose(self, budget_chars: int) -> Excerpt:
@@ -83,7 +86,9 @@ class _Parts:
             sections.append(_section(f"lines {head[0].number}-{head[-1].number}", head))
             described.append(f"lines {head[0].number}-{head[-1].number}")
         if matches:
-            title = f"{len(matches)} of the {self.matches.matching_lines:,} lines matching /{self.pattern}/"
+            of_all = (f"of the {self.matches.matching_lines:,} lines" if self.matches.complete
+                      else "of the many lines")
+            title = f"{len(matches)} {of_all} matching /{self.pattern}/"
             sections.append(_section(title, matches))
             described.append(title)
         if tail:

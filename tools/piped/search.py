@@ -19,67 +19,54 @@ class SearchOutcome:
     matching_lines: int = 0
     first: list[Line] = field(default_factory=list)
     repeats: RepeatCounter = field(default_factory=RepeatCounter)
+    complete: bool = True
+    """False when the scan stopped early (`stop_after`): `matching_lines` is then a lower bound."""
 
 
 class _Finder:
-    """Finds the pattern in a block: a literal phrase (case-insensitive; `str.find` on the lowered block where
-    lowering keeps positions) or, when the pattern uses regex syntax and compiles, a case-insensitive regex."""
+    """Tells whether a line matches: a literal phrase (any case: `in` on the lowered line) or, when the pattern
+    uses regex syntax and compiles, a case-insensitive regex."""
 
     def __init__(self, pattern: str) -> None:
         if not pattern.strip():
             raise ToolError("the pattern is empty; give words or a regex to look for")
         self.literal = pattern.lower()
-        self.regex = re.compile(re.escape(pattern), re.IGNORECASE)
-        self.is_literal = True
+        self.regex: re.Pattern[str] | None = None
         if _REGEX_SYNTAX.search(pattern):
             try:
-                self.regex = re.compile(pattern, re.IGNORECASE | re.MULTILINE)
-                self.is_literal = False
+                self.regex = re.compile(pattern, re.IGNORECASE)
             except re.error:
                 pass  # not a regex after all ("50% (approx"): look for the text as written
 
-    def haystack(self, block: str) -> tuple[str, bool]:
-        """The text to look in, and whether `find` may use `str.find` on it."""
-        if self.is_literal:
-            lowered = block.lower()
-            if len(lowered) == len(block):
-                return lowered, True
-        return block, False
-
-    def find(self, haystack: str, by_find: bool, position: int) -> int:
-        if by_find:
-            return haystack.find(self.literal, position)
-        found = self.regex.search(haystack, position)
-        return found.start() if found else -1
+    def matching(self, lines: list[str]) -> list[int]:
+        """The indexes of the lines that match (a comprehension: Python does little per line)."""
+        if self.regex is not None:
+            search = self.regex.search
+            return [index for index, text in enumerate(lines) if search(text)]
+        literal = self.literal
+        lowered = "\n".join(lines).lower().split("\n")
+        return [index for index, text in enumerate(lowered) if literal in text]
 
 
-def search_lines(view: DocumentView, pattern: str, limit: int) -> SearchOutcome:
-    """Every line matching `pattern`, counted; the first `limit` kept with their numbers; all grouped (masked)."""
+def search_lines(view: DocumentView, pattern: str, limit: int, stop_after: int | None = None) -> SearchOutcome:
+    """Every line matching `pattern`, counted; the first `limit` kept with their numbers; all grouped (masked).
+    With `stop_after`, the scan ends once that many lines matched (`complete` then says False)."""
     finder = _Finder(pattern)
     outcome = SearchOutcome()
     for first_number, block in view.blocks():
-        haystack, by_find = finder.haystack(block)
-        matched: list[str] = []
-        position = counted_to = 0
-        number = first_number
-        while position <= len(block):
-            start = finder.find(haystack, by_find, position)
-            if start < 0:
-                break
-            line_start = block.rfind("\n", 0, start) + 1
-            line_end = block.find("\n", start)
-            if line_end == -1:
-                line_end = len(block)
-            number += block.count("\n", counted_to, line_start)
-            counted_to = line_start
-            text = block[line_start:line_end]
-            outcome.matching_lines += 1
-            if len(outcome.first) < limit:
-                outcome.first.append(Line(number, clip_line(text, SHOWN_LINE_CHARS)))
-            matched.append(text)
-            position = line_end + 1
-        if matched:
-            outcome.repeats.add_block("\n".join(matched))
+        lines = block.split("\n")
+        matched = finder.matching(lines)
+        if not matched:
+            continue
+        if stop_after is not None and outcome.matching_lines + len(matched) >= stop_after:
+            matched = matched[: stop_after - outcome.matching_lines]
+            outcome.complete = False
+        outcome.matching_lines += len(matched)
+        for index in matched[: max(0, limit - len(outcome.first))]:
+            outcome.first.append(Line(first_number + index, clip_line(lines[index], SHOWN_LINE_CHARS)))
+        outcome.repeats.add_lines([lines[index] for index in matched])
+        if not outcome.complete:
+            break
     return outcome
 
 
@@ -87,5 +74,5 @@ def most_repeated(view: DocumentView) -> RepeatCounter:
     """Every line counted, masked (numbers, hex and ids as `#`)."""
     repeats = RepeatCounter()
     for _number, block in view.blocks():
-        repeats.add_block(block)
+        repeats.add_lines(block.split("\n"))
     return repeats

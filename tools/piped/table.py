@@ -30,7 +30,7 @@ def sniff_format(head: list[str]) -> str:
     if not lines:
         return "text"
     first = lines[0].lstrip()
-    if first.startswith("["):
+    if first.startswith(("[{", "[[", '["')) or first.rstrip() == "[":
         return "json"
     if first.startswith("{"):
         return "jsonl"

@@ -254,17 +254,12 @@ class RepeatCounter:
         self.line_chars = line_chars
         self.exact = True
 
-    def add_block(self, block: str) -> None:
-        masked = mask_varying(block).split("\n")
-        if max(map(len, masked), default=0) > self.line_chars:
-            masked = [text[: self.line_chars] for text in masked]
-        self.counts.update(masked)
+    def add_lines(self, lines: list[str]) -> None:
+        """Count `lines`: exact texts first (in C), then each distinct one masked, so a repetitive log masks
+        a handful of texts per block rather than every line."""
+        for text, seen in Counter(lines).items():
+            self.counts[mask_varying(text[: self.line_chars])] += seen
         self._bound()
-
-    def add(self, text: str) -> None:
-        self.counts[mask_varying(text)[: self.line_chars]] += 1
-        if len(self.counts) > MAX_DISTINCT_LINES:
-            self._bound()
 
     def _bound(self) -> None:
         if len(self.counts) > MAX_DISTINCT_LINES:
