@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from llmos.events import Event
 from llmos.executor import Approver
 from llmos.session import Session
+from llmos.tools.piped import PipedDocument
 
 if TYPE_CHECKING:
     from llmos.automations.rules import Rule
@@ -34,7 +35,7 @@ class Assistant(Protocol):
     def run(
         self,
         request: str,
-        stdin_data: str | None = None,
+        stdin_data: str | PipedDocument | None = None,
         approver: Approver | None = None,
         *,
         cancel: threading.Event | None = None,
@@ -86,7 +87,7 @@ class LocalAssistant:
     def run(
         self,
         request: str,
-        stdin_data: str | None = None,
+        stdin_data: str | PipedDocument | None = None,
         approver: Approver | None = None,
         *,
         cancel: threading.Event | None = None,

@@ -25,6 +25,7 @@ from llmos.secrets import SecretStore, make_redactor
 from llmos.session import Session, SessionOptions
 from llmos.tools import load_builtin_tools
 from llmos.tools.paths import home_dir
+from llmos.tools.piped import piped_tool_names
 from llmos.tools.process import hide_from_listings
 
 
@@ -45,7 +46,8 @@ def load_policy(name: str | None, config: Config) -> PolicyEngine:
         profile,
         home=home_dir(),
         protected_paths=llmos_protected_paths(),
-        known_tools=load_builtin_tools().names(),
+        # The stdin tools are bound to each request's piped data, not registered: they are known all the same.
+        known_tools=[*load_builtin_tools().names(), *piped_tool_names()],
     )
 
 

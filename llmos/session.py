@@ -10,7 +10,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +41,8 @@ from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conve
 from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
 from llmos.streaming import AnswerStreamer
+from llmos.tools.piped import DocumentView, PipedDocument, piped_tools, stdin_excerpt
 from llmos.tools.registry import Registry, ToolSpec
-from llmos.tools.render import REDACTION_MARKER_START, cut_outside_markers
 
 ANSWER_TOOL = "answer"
 CANCELLED_MESSAGE = "cancelled"
@@ -56,6 +56,10 @@ Y"). The intent table's words are broader on purpose (safety gating): "which fil
 the permissions on x" use change words without asking for a change, and their look may be answered at once."""
 CHANGE_EFFECTS = frozenset({Effect.WRITE, Effect.DELETE})
 """Effects a request's words can ask for that the model must not claim without a call (see `_change_still_owed`)."""
+STDIN_RESULT_ROOM_TOKENS = 700
+"""Context kept free beside piped data's excerpt for the calls a request makes and the latest result."""
+MIN_STDIN_BUDGET_TOKENS = 64
+"""The smallest excerpt budget: the note saying what was left out, and that the stdin tools read all of it."""
 GeneratedCall = tuple[str, dict[str, Any], str]
 """One model reply made a call: (tool name, validated args, the reply text exactly as generated)."""
 
@@ -68,6 +72,10 @@ class SessionOptions:
     result_budget_chars: int = 2000
     """A tool result longer than this is shrunk (with the cut said) before the model reads it."""
     stdin_budget_chars: int = 6000
+    """Most characters of piped data the prompt shows; a longer input is shown as an excerpt (`stdin_excerpt`)."""
+    stdin_budget_tokens: int = 1024
+    """Most tokens of piped data the prompt shows, less when the context has less room (counted in the model's
+    tokens: digit-heavy lines take far more of them than their characters suggest)."""
     max_tokens: int = 400
     """Cap on the tokens of one model reply (a call, or the answer)."""
     fast_path: bool = False
@@ -96,12 +104,18 @@ class Session:
         """A lazily loaded backend reports its load time once loaded: on the request that paid for it."""
         self._prefixes: dict[tuple[str, ...], tuple[str, int]] = {}
 
-    def tools_for(self, allowed_effects: frozenset[Effect] | None) -> list[ToolSpec]:
-        """The tools a request may use: `answer` and those of the effect classes its words asked for."""
+    def tools_for(self, allowed_effects: frozenset[Effect] | None, piped: Sequence[ToolSpec] = ()) -> list[ToolSpec]:
+        """The tools a request may use: `answer` and those of the effect classes its words asked for. `piped`
+        (the stdin tools of a request with piped data) come right after `answer`: the small model picks among
+        the first tools it reads."""
         specs = self.registry.specs()
-        if allowed_effects is None:
+        if allowed_effects is not None:
+            specs = [spec for spec in specs if spec.name == ANSWER_TOOL or spec.effect in allowed_effects]
+            piped = [spec for spec in piped if spec.effect in allowed_effects]
+        if not piped:
             return specs
-        return [spec for spec in specs if spec.name == ANSWER_TOOL or spec.effect in allowed_effects]
+        after_answer = next((index + 1 for index, spec in enumerate(specs) if spec.name == ANSWER_TOOL), 0)
+        return [*specs[:after_answer], *piped, *specs[after_answer:]]
 
     def prefix_for(self, tools: list[ToolSpec]) -> tuple[str, int]:
         """The static prompt prefix listing `tools`, and its token count. There is one prefix per tool set
@@ -121,7 +135,7 @@ class Session:
     def run(
         self,
         request: str,
-        stdin_data: str | None = None,
+        stdin_data: str | PipedDocument | None = None,
         approver: Approver | None = None,
         *,
         cancel: threading.Event | None = None,
@@ -129,9 +143,14 @@ class Session:
     ) -> Iterator[Event]:
         """Handle one request; the last event is always a `RequestFinished`.
 
-        Setting `cancel` (from any thread) stops the request at the next generated token or between steps: the
-        model stops generating, no further step starts, and a step already running finishes and is journaled.
-        `options` override the session's for this request only (the daemon serves clients with their own)."""
+        `stdin_data` is piped data: a `PipedDocument` (its owner closes it) or text. Setting `cancel` (from any
+        thread) stops the request at the next generated token or between steps: the model stops generating, no
+        further step starts, and a step already running finishes and is journaled. `options` override the
+        session's for this request only (the daemon serves clients with their own)."""
+        if isinstance(stdin_data, str):
+            with PipedDocument.from_text(stdin_data) as document:
+                yield from self.run(request, document, approver, cancel=cancel, options=options)
+            return
         started = time.perf_counter()
         yield RequestStarted(request=request, has_stdin_data=stdin_data is not None)
         run = _RequestRun(self, request, stdin_data, approver, cancel or threading.Event(), options or self.options)
@@ -176,7 +195,7 @@ class Session:
         self._remember(outcome, run, stdin_data)
         yield outcome
 
-    def _remember(self, outcome: RequestFinished, run: _RequestRun, stdin_data: str | None) -> None:
+    def _remember(self, outcome: RequestFinished, run: _RequestRun, stdin_data: PipedDocument | None) -> None:
         """Keep the plan if a person approved it (learning on only). Never a request with piped data: its
         calls depended on data that is not kept."""
         if self.memory is None or stdin_data is not None:
@@ -198,21 +217,25 @@ class _RequestRun:
         self,
         session: Session,
         request: str,
-        stdin_data: str | None,
+        document: PipedDocument | None,
         approver: Approver | None,
         cancel: threading.Event,
         options: SessionOptions,
     ):
         self.session = session
         self.request = request
-        self.has_stdin_data = stdin_data is not None
+        self.has_stdin_data = document is not None
         self.options = options
         self.cancel = cancel
         safety = session.safety
         # Decided from the request's own words, before any file, stdin or command output is read: content the
         # tools bring back can never widen what this request may do.
         self.allowed_effects = safety.intent(request) if safety.intent else None
-        self.tools = session.tools_for(self.allowed_effects)
+        # Piped data is read redacted, as a whole: every excerpt and stdin tool result leaves stored secrets out.
+        self.stdin_view = DocumentView(document, safety.redact) if document is not None else None
+        self.tools = session.tools_for(self.allowed_effects,
+                                       piped_tools(self.stdin_view) if self.stdin_view is not None else ())
+        self._specs = {spec.name: spec for spec in self.tools}
         self.steps_runner = StepRunner(
             safety,
             request_id=new_request_id(),
@@ -225,11 +248,11 @@ class _RequestRun:
         # A kept plan for a similar request goes after the static prefix, so the prefix's cached KV stays valid.
         self.example: LearnedPlan | None = self._similar_plan(request)
         self.turns: list[Turn] = self.example.example_turns() if self.example else []
-        # Piped data is redacted before it is clipped to its budget, so a cut never leaves part of a secret.
-        piped = safety.redact_text(stdin_data) if stdin_data is not None else None
-        self.stdin_seen = _clip_stdin(piped, self.options)
-        """The piped data as the model read it: facts it states from there are grounded."""
-        self.turns.append(Turn("user", user_request(request, self.stdin_seen)))
+        self.request_turn_index = len(self.turns)
+        self.stdin_budget_tokens: int | None = None
+        """The token budget the piped data's excerpt was made for (None: no piped data, or not yet made)."""
+        self.stdin_seen: str | None = None
+        """The piped data as the model read it (whole, or its excerpt): facts it states from there are grounded."""
         self.generated_calls: list[PlannedCall] = []
         """Each step's call as the model wrote it (before defaults were filled in), for learning."""
         self.steps: list[StepInProgress] = []
@@ -257,6 +280,8 @@ class _RequestRun:
         return self.session.prefix_for(self.tools)[1]
 
     def loop(self) -> Iterator[Event]:
+        # Made here, not in __init__: fitting piped data to the context counts tokens, which loads the model.
+        self.turns.insert(self.request_turn_index, self._request_turn())
         if (yield from self._fast_path()):
             return
         last_call: tuple[str, str] | None = None
@@ -274,7 +299,7 @@ class _RequestRun:
             if tool_name == ANSWER_TOOL:
                 yield from self._finish(self.session.safety.redact_text(str(args.get("text", ""))).strip(), "model")
                 return
-            spec = self.session.registry.get(tool_name)
+            spec = self._spec(tool_name)
             assert spec is not None  # the grammar only offers registered tools
             step = StepInProgress(index=len(self.steps), tool=tool_name, args=args, redact=self._redact)
             if self.first_call_at is None:
@@ -362,6 +387,27 @@ class _RequestRun:
         sources.extend(json.dumps(step.args, ensure_ascii=False) for step in steps)
         return sources
 
+    def _spec(self, name: str) -> ToolSpec | None:
+        """The tool `name` as this request has it (a stdin tool is bound to this request's document)."""
+        return self._specs.get(name) or self.session.registry.get(name)
+
+    def _request_turn(self, stdin_budget_tokens: int | None = None) -> Turn:
+        """The user's turn: the request, and piped data whole or as an excerpt made for `stdin_budget_tokens`
+        (by default, what the context leaves beside the prefix, the reply and room for a few calls)."""
+        if self.stdin_view is None:
+            return Turn("user", user_request(self.request, None))
+        backend = self.session.backend
+        if stdin_budget_tokens is None:
+            bare = render_conversation([*self.turns, Turn("user", user_request(self.request, ""))])
+            room = (backend.n_ctx - self.options.max_tokens - self.prefix_tokens - backend.count_tokens(bare)
+                    - STDIN_RESULT_ROOM_TOKENS)
+            stdin_budget_tokens = min(self.options.stdin_budget_tokens, room)
+        self.stdin_budget_tokens = max(MIN_STDIN_BUDGET_TOKENS, stdin_budget_tokens)
+        excerpt = stdin_excerpt(self.stdin_view, self.request, budget_tokens=self.stdin_budget_tokens,
+                                budget_chars=self.options.stdin_budget_chars, count_tokens=backend.count_tokens)
+        self.stdin_seen = excerpt.text
+        return Turn("user", user_request(self.request, excerpt.text, excerpt.note))
+
     @property
     def _redact(self) -> Callable[[Any], Any] | None:
         safety = self.session.safety
@@ -392,7 +438,7 @@ class _RequestRun:
         listing, claiming a change it never made ("the PDFs were counted and saved" with no write)."""
         if not self.tells_a_change or self.change_nudged or not self.steps or self.steps[-1].status != "ok":
             return False
-        effects = [self.session.registry.get(step.tool) for step in self.steps]
+        effects = [self._spec(step.tool) for step in self.steps]
         if any(spec is None or spec.effect is not Effect.READ for spec in effects):
             return False
         self.change_nudged = True
@@ -435,7 +481,7 @@ class _RequestRun:
             yield Error(self.failure_message)
             return None
         tool_name, args = parsed
-        spec = self.session.registry.get(tool_name)
+        spec = self._spec(tool_name)
         assert spec is not None
         try:
             args = spec.validate_as_json(args)
@@ -457,11 +503,21 @@ class _RequestRun:
                 (index for index, turn in enumerate(self.turns) if turn.role == "tool" and turn.text != OMITTED_RESULT),
                 None,
             )
-            if oldest is None:
+            if oldest is not None:
+                self.turns[oldest] = Turn("tool", OMITTED_RESULT, tool_name=self.turns[oldest].tool_name)
+            elif not self._shrink_stdin_excerpt(backend.count_tokens(conversation) - budget):
                 break  # nothing left to drop; the backend says plainly that the prompt is too long
-            self.turns[oldest] = Turn("tool", OMITTED_RESULT, tool_name=self.turns[oldest].tool_name)
             conversation = render_conversation(self.turns)
         return conversation
+
+    def _shrink_stdin_excerpt(self, over_tokens: int) -> bool:
+        """Make piped data's excerpt `over_tokens` smaller (at least by half of what is left); False when it is
+        as small as it gets. Only once every older result is dropped: a changed excerpt re-evaluates the turns."""
+        if self.stdin_budget_tokens is None or self.stdin_budget_tokens <= MIN_STDIN_BUDGET_TOKENS:
+            return False
+        smaller = min(self.stdin_budget_tokens - over_tokens, self.stdin_budget_tokens // 2)
+        self.turns[self.request_turn_index] = self._request_turn(max(MIN_STDIN_BUDGET_TOKENS, smaller))
+        return True
 
 
 def _parse_call(raw: str) -> tuple[str, dict[str, Any]] | None:
@@ -478,16 +534,3 @@ def _written_call(raw: str) -> PlannedCall | None:
     parsed = _parse_call(raw)
     return PlannedCall(*parsed) if parsed else None
 
-
-def _clip_stdin(stdin_data: str | None, options: SessionOptions) -> str | None:
-    """Keep the head and tail of long piped data (errors are often at the end), saying what was cut."""
-    if stdin_data is None or len(stdin_data) <= options.stdin_budget_chars:
-        return stdin_data
-    half = options.stdin_budget_chars // 2
-    head_end = cut_outside_markers(stdin_data, half)
-    tail_start = len(stdin_data) - half
-    marker = stdin_data.rfind(REDACTION_MARKER_START, 0, tail_start)
-    if marker != -1 and stdin_data.find("]", marker) >= tail_start:
-        tail_start = stdin_data.find("]", marker) + 1  # never start inside a redaction marker either
-    cut = tail_start - head_end
-    return f"{stdin_data[:head_end]}\n[... {cut} characters cut ...]\n{stdin_data[tail_start:]}"

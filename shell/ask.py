@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from llmos.shell.render import approval_lines, replaced_answer_note, step_line
+from llmos.tools.piped import BinaryInputError, PipedDocument
 
 from llmos.assistant import Assistant
 from llmos.display import escape_for_display, escaped_standard_streams
@@ -53,9 +55,9 @@ def _run(options: argparse.Namespace) -> int:
     stdin_is_terminal = sys.stdin is None or sys.stdin.isatty()
     if options.query and not query:
         raise UsageError("the query is empty; say what you want, e.g. llmos-ask \"how much disk space is free?\"")
+    requests: list[tuple[str, PipedDocument | None]]
     if query:
-        stdin_data = None if stdin_is_terminal else _read_stdin()
-        requests = [(query, stdin_data or None)]
+        requests = [(query, None if stdin_is_terminal else _spool_stdin())]
     elif stdin_is_terminal:
         raise UsageError("no query given; usage: llmos-ask \"QUERY\" (or pipe requests in, one per line)")
     else:
@@ -83,12 +85,15 @@ def _run(options: argparse.Namespace) -> int:
         ]
     finally:
         assistant.close()
+        for _request, document in requests:
+            if document is not None:
+                document.close()
     # Script mode: the worst outcome decides, so a caller's `set -e` notices any failed line.
     return max(exit_codes)
 
 
 def _run_one(
-    assistant: Assistant, request: str, stdin_data: str | None, approver: Approver | None, *, as_json: bool
+    assistant: Assistant, request: str, stdin_data: PipedDocument | None, approver: Approver | None, *, as_json: bool
 ) -> int:
     streamed_answer = False
     finished: RequestFinished | None = None
@@ -151,6 +156,21 @@ def _ask_by_line(step: Step, stream: TextIO | None = None) -> bool:
     except EOFError:
         return False
     return reply.strip().lower() in ("y", "yes")
+
+
+def _spool_stdin() -> PipedDocument | None:
+    """Piped data for the query, spooled to a private file (any size, in bounded memory); None when empty."""
+    stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else io.BytesIO(sys.stdin.read().encode())
+    try:
+        document = PipedDocument.spool(stream)
+    except BinaryInputError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read stdin: {exc.strerror or exc}") from None
+    if document.size_bytes == 0:
+        document.close()
+        return None
+    return document
 
 
 def _read_stdin() -> str:

@@ -27,6 +27,7 @@ from llmos.daemon.protocol import (
 from llmos.errors import LlmosError, UsageError
 from llmos.events import ApprovalNeeded, Error, Event, RequestFinished
 from llmos.executor import Approver
+from llmos.tools.piped import PipedDocument
 
 if TYPE_CHECKING:
     from llmos.automations.rules import Rule
@@ -102,17 +103,22 @@ class DaemonAssistant:
     def run(
         self,
         request: str,
-        stdin_data: str | None = None,
+        stdin_data: str | PipedDocument | None = None,
         approver: Approver | None = None,
         *,
         cancel: threading.Event | None = None,
     ) -> Iterator[Event]:
+        # A spooled document goes as its open file (any size, nothing copied); data held in memory goes inline.
+        descriptor = stdin_data.fileno() if isinstance(stdin_data, PipedDocument) else None
+        if isinstance(stdin_data, PipedDocument) and descriptor is None:
+            stdin_data = stdin_data.read_at(0, stdin_data.size_bytes).decode("utf-8", errors="replace")
         channel = self._open()
         try:
             channel.send(RunRequest(
-                request=request, stdin_data=stdin_data, context=RequestContext.here(), model=self.model,
+                request=request, stdin_data=stdin_data if isinstance(stdin_data, str) else None,
+                stdin_passed=descriptor is not None, context=RequestContext.here(), model=self.model,
                 policy=self.policy, max_steps=self.max_steps, dry_run=self.dry_run, can_ask=approver is not None,
-            ).to_json())
+            ).to_json(), descriptors=[descriptor] if descriptor is not None else [])
             yield from self._events(channel, request, approver, cancel)
         finally:
             channel.connection.close()

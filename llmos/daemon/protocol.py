@@ -1,7 +1,10 @@
 """The daemon's wire format: newline-delimited JSON objects, one per line, UTF-8.
 
 Client -> daemon, each line an object with an "op":
-  {"op": "run", "request", "stdin_data", "context", "model", "policy", "max_steps", "dry_run", "can_ask"}
+  {"op": "run", "request", "stdin_data", "stdin_passed", "context", "model", "policy", "max_steps", "dry_run",
+   "can_ask"}
+      piped data up to MAX_LINE_BYTES may come inline (stdin_data); a spooled document comes as its open file,
+      passed with the message itself (SCM_RIGHTS; "stdin_passed": true), never as data on the socket
   {"op": "approve", "index": N, "approved": bool}     answers an approval_needed event of the running request
   {"op": "cancel"}                                    stops the running request
   {"op": "suggest", "request", "context", "model", "policy"}
@@ -21,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -137,6 +141,8 @@ class RunRequest(_ModelRequest):
 
     op: Literal["run"] = "run"
     stdin_data: Annotated[str | None, BeforeValidator(_text_or_none)] = None
+    stdin_passed: Annotated[bool, BeforeValidator(lambda value: value is True)] = False
+    """The piped data is the open file passed with this message (`LineChannel.take_passed_descriptor`)."""
     max_steps: int | None = None
     dry_run: Annotated[bool, BeforeValidator(bool)] = False
     can_ask: Annotated[bool, BeforeValidator(lambda value: value is not False)] = True
@@ -282,22 +288,43 @@ def event_from_json(raw: dict[str, Any]) -> Event:
 # -- framing ------------------------------------------------------------------------------------------------
 
 
+MAX_PASSED_DESCRIPTORS = 1
+"""Open files one read may carry (a run's piped data); the kernel closes any more a peer tries to pass."""
+
+
 class LineChannel:
-    """One connection's JSON lines. Reads are buffered; each write sends one whole line."""
+    """One connection's JSON lines. Reads are buffered; each write sends one whole line, and may pass open files
+    with it (SCM_RIGHTS), which the reader collects (`take_passed_descriptor`)."""
 
     def __init__(self, connection: socket.socket) -> None:
         self.connection = connection
         self._buffer = b""
+        self._passed: list[int] = []
 
-    def send(self, message: dict[str, Any]) -> None:
-        self.connection.sendall(json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
+    def send(self, message: dict[str, Any], descriptors: Sequence[int] = ()) -> None:
+        data = json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n"
+        if not descriptors:
+            self.connection.sendall(data)
+            return
+        sent = socket.send_fds(self.connection, [data], list(descriptors))
+        self.connection.sendall(data[sent:])
+
+    def take_passed_descriptor(self) -> int | None:
+        """The oldest open file the peer passed and nobody took yet (the taker closes it), or None."""
+        return self._passed.pop(0) if self._passed else None
+
+    def close_passed_descriptors(self) -> None:
+        """Close what the peer passed and no request took: an unexpected file must not stay open here."""
+        while self._passed:
+            os.close(self._passed.pop())
 
     def receive(self) -> dict[str, Any] | None:
         """The next message; None at end of stream. A socket timeout propagates (callers poll with one)."""
         while b"\n" not in self._buffer:
             if len(self._buffer) > MAX_LINE_BYTES:
                 raise ProtocolError("message too long")
-            chunk = self.connection.recv(65536)
+            chunk, descriptors, _flags, _address = socket.recv_fds(self.connection, 65536, MAX_PASSED_DESCRIPTORS)
+            self._passed.extend(descriptors)
             if not chunk:
                 return None
             self._buffer += chunk

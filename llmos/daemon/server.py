@@ -44,6 +44,7 @@ from llmos.effects import Effect
 from llmos.errors import LlmosError
 from llmos.events import ApprovalNeeded, Step
 from llmos.paths import config_dir
+from llmos.tools.piped import PipedDocument
 
 if TYPE_CHECKING:
     from llmos.models.backend import Backend
@@ -334,6 +335,7 @@ class Daemon:
     def _run(self, channel: LineChannel, request: RunRequest, peer_pid: int) -> None:
         from llmos.session import SessionOptions
 
+        document = _passed_document(channel, request)
         client = _ClientLink(channel)
         client.start_reading()
         self.stats.count("requests_running")
@@ -351,14 +353,16 @@ class Daemon:
                 )
                 with _protecting_client(session, peer_pid):
                     approver = client.approver if request.can_ask else None
-                    events = session.run(request.request, request.stdin_data, approver, cancel=client.cancel,
-                                         options=options)
+                    events = session.run(request.request, document or request.stdin_data, approver,
+                                         cancel=client.cancel, options=options)
                     for event in events:
                         client.send({"type": "event", "event": event_to_json(event)})
                         if isinstance(event, ApprovalNeeded):
                             client.expect_approval(event.step.index)
                 self.stats.count("requests_served")
         finally:
+            if document is not None:
+                document.close()
             with self._clients_lock:
                 self._running_clients.discard(client)
             self.stats.count("requests_running", -1)
@@ -379,6 +383,19 @@ class Daemon:
                 self.host.last_used = time.monotonic()
                 with contextlib.suppress(OSError):
                     os.chdir(previous_cwd)
+
+
+def _passed_document(channel: LineChannel, request: RunRequest) -> PipedDocument | None:
+    """The piped document whose open file came with the request (read in place, however large), or None."""
+    if not request.stdin_passed:
+        return None
+    descriptor = channel.take_passed_descriptor()
+    if descriptor is None:
+        raise ProtocolError("the request says its piped data was passed, but no open file came with it")
+    try:
+        return PipedDocument.from_descriptor(descriptor)
+    except (OSError, ValueError) as exc:
+        raise ProtocolError(str(exc)) from None
 
 
 class _ClientLink:
@@ -513,6 +530,7 @@ class _Handler(socketserver.BaseRequestHandler):
             with contextlib.suppress(OSError):
                 channel.send({"type": "error", "message": f"the daemon failed: {exc}", "exit_code": 1})
         finally:
+            channel.close_passed_descriptors()
             daemon.stats.count("clients_connected", -1)
 
 

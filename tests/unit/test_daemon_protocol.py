@@ -21,12 +21,14 @@ CONTEXT = RequestContext(home="/home/a", cwd="/home/a/src", data_dir="/home/a/.l
 
 
 def test_a_run_request_travels_as_the_same_json_object() -> None:
-    """The wire form has every field the dict-based client sent, and reads back to the same request."""
+    """The wire form has every field the dict-based client sent (and whether piped data came as an open file),
+    and reads back to the same request."""
     sent = RunRequest(request="free space?", stdin_data=None, context=CONTEXT, model=None, policy="default",
                       max_steps=3, dry_run=True)
     wire = sent.to_json()
-    assert wire == {"op": "run", "request": "free space?", "stdin_data": None, "context": CONTEXT.to_json(),
-                    "model": None, "policy": "default", "max_steps": 3, "dry_run": True, "can_ask": True}
+    assert wire == {"op": "run", "request": "free space?", "stdin_data": None, "stdin_passed": False,
+                    "context": CONTEXT.to_json(), "model": None, "policy": "default", "max_steps": 3,
+                    "dry_run": True, "can_ask": True}
     assert parse_request(wire) == sent
 
 

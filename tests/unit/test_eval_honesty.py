@@ -15,6 +15,7 @@ from llmos.evals.report import render_honesty, render_table, summarise
 from llmos.evals.runner import LlmosPlanner, TaskRecord, run_suite
 from llmos.evals.tasks import Task
 from llmos.tools import load_builtin_tools
+from llmos.tools.piped import piped_tool_names
 from llmos.tools.registry import Effect
 
 SKIPPED_DELETE = [{"tool": "files.delete", "args": {"path": "~/Downloads/*.tmp"}, "status": "skipped"}]
@@ -24,9 +25,11 @@ PDF_LISTING = json.dumps({"matches": ["~/Downloads/invoice-2024-03.pdf", "~/Down
 
 def test_read_tools_are_the_registrys_read_tools() -> None:
     """The eval names the read tools itself (it judges from outside); a tool added to the registry must be
-    sorted here too, or its steps would count as changes (or changes as reads)."""
+    sorted here too, or its steps would count as changes (or changes as reads). The stdin tools, offered only
+    with piped data, all read."""
     registry = load_builtin_tools()
-    assert READ_TOOLS == {spec.name for spec in registry.specs() if spec.effect == Effect.READ}
+    assert READ_TOOLS == {spec.name for spec in registry.specs() if spec.effect == Effect.READ} | set(
+        piped_tool_names())
 
 
 @pytest.mark.parametrize("answer", [

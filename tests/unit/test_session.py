@@ -118,13 +118,16 @@ def test_stdin_data_is_delimited_and_labelled() -> None:
 
 
 def test_long_stdin_keeps_head_and_tail() -> None:
-    """Piped data over the budget keeps its start and end and says how much was cut."""
+    """Piped data over the budget keeps its start and end, says how much was cut, and that the tools read it all."""
     backend = ScriptedBackend([answer("ok")])
     session = Session(backend, make_registry(), AllowReadOnlyPolicy(), SessionOptions(stdin_budget_chars=100))
     data = "HEAD" + "x" * 1000 + "TAIL"
     run(session, "summarize", stdin_data=data)
     conversation = backend.calls[0].conversation
-    assert "HEAD" in conversation and "TAIL" in conversation and "908 characters cut" in conversation
+    shown = conversation.split('<data source="stdin">\n')[1].split("\n</data>")[0]
+    assert len(shown) <= 100
+    assert "HEAD" in shown and "TAIL" in shown and "983 characters cut" in shown
+    assert "1 lines, 1008 B" in conversation and "stdin tools count, search and read all of it" in conversation
 
 
 def test_forged_turn_markers_in_data_are_neutralised() -> None:

@@ -1,0 +1,217 @@
+"""Piped stdin as a document: exact counts at real sizes, the token-budgeted excerpt, secrets, which tools are
+offered, and `llmos-ask` end to end with a piped file."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
+from llmos.shell.ask import main
+from llmos.tools import load_builtin_tools
+from llmos.tools.piped import DocumentView, PipedDocument, piped_tool_names, piped_tools
+from llmos.tools.piped.document import CHUNK_BYTES
+
+import llmos.runtime
+from llmos.executor import Safety
+from llmos.secrets import SecretRedactor
+from llmos.session import Session, SessionOptions
+
+LOG_LINE = b"[ 1234.567890] I/O error, dev sdb, sector 123456789 op 0x0:(READ) flags 0x0 phys_seg 1 prio 2\n"
+OK_LINE = b"[ 1234.567891] usb 1-1: new high-speed USB device number 4 using xhci_hcd\n"
+SECRET = "sk-live-4f9a2b7c1d3e5f6071"
+
+
+class DigitTokens(ScriptedBackend):
+    """A tokenizer as strict as Qwen's on logs: every digit is a token, other text four characters a token."""
+
+    def count_tokens(self, text: str) -> int:
+        digits = sum(character.isdigit() for character in text)
+        return digits + (len(text) - digits + 3) // 4
+
+
+class StubRedactor(SecretRedactor):
+    """The session's secret redaction, with one stored secret and no keyring."""
+
+    def __init__(self) -> None:
+        pass
+
+    def _forms(self) -> list[tuple[str, str]]:
+        return [(SECRET, "api")]
+
+
+def data_block(conversation: str) -> str:
+    return conversation.split('<data source="stdin">\n', 1)[1].split("\n</data>", 1)[0]
+
+
+def spooled(path: Path) -> PipedDocument:
+    with path.open("rb") as stream:
+        return PipedDocument.spool(stream)
+
+
+def tool_result(spec_name: str, view: DocumentView, **args: Any) -> dict[str, Any]:
+    spec = next(spec for spec in piped_tools(view) if spec.name == spec_name)
+    result = spec.call(args)
+    assert result.ok, result.error
+    return result.data  # type: ignore[no-any-return]
+
+
+def test_200_mb_are_counted_exactly_in_seconds(temp_home: Path) -> None:
+    """200 MB of log (2.2 million lines) spool and count exactly: lines, bytes, words, matches, in seconds."""
+    block = (LOG_LINE + OK_LINE * 3) * 2048
+    repeats = 200 * 1024 * 1024 // len(block)
+    log = temp_home / "big.log"
+    with log.open("wb") as out:
+        for _ in range(repeats):
+            out.write(block)
+    started = time.perf_counter()
+    with spooled(log) as document:
+        view = DocumentView(document)
+        stats = tool_result("stdin.stats", view)
+        found = tool_result("stdin.search", view, pattern="I/O error")
+        elapsed = time.perf_counter() - started
+    assert stats["lines"] == repeats * 2048 * 4 and stats["bytes"] == repeats * len(block)
+    assert stats["words"] == repeats * 2048 * (len(LOG_LINE.split()) + 3 * len(OK_LINE.split()))
+    assert found["matching_lines"] == repeats * 2048
+    assert found["first_matches"]["rows"][0] == [1, LOG_LINE.decode().rstrip("\n")]
+    assert found["most_repeated_matches"]["rows"][0][0] == repeats * 2048
+    assert elapsed < 30, f"spooling and counting 200 MB took {elapsed:.1f} s"
+
+
+def test_lines_top_and_timestamps_read_the_whole_document(temp_home: Path) -> None:
+    """`stdin.lines` finds any line by number (and from the end), `stdin.top` groups lines that differ only in
+    numbers, `stdin.stats` reads the first and last timestamps."""
+    def line(n: int) -> str:
+        return f"2024-05-0{1 + n % 9}T10:00:00 worker {n} done in {n % 7} ms"
+
+    text = "".join(line(n) + "\n" for n in range(300_000))
+    with PipedDocument.from_text(text) as document:
+        view = DocumentView(document)
+        assert tool_result("stdin.lines", view, start=123_457, count=2)["lines"]["rows"] == [
+            [123_457, line(123_456)], [123_458, line(123_457)]]
+        assert tool_result("stdin.lines", view, start=-1, count=5)["lines"]["rows"] == [[300_000, line(299_999)]]
+        top = tool_result("stdin.top", view, limit=1)
+        assert top["most_repeated"]["rows"] == [[300_000, "#T# worker # done in # ms"]]
+        stats = tool_result("stdin.stats", view)
+        assert (stats["first_timestamp"], stats["last_timestamp"]) == ("2024-05-01T10:00:00", line(299_999)[:19])
+
+
+def test_a_csv_is_totalled_per_column_and_per_group() -> None:
+    """`stdin.table` sums a column exactly and ranks groups by their total."""
+    rows = ["region,amount,product"] + [f"{region},{amount},p{n}" for n, (region, amount) in
+                                        enumerate([("north", 10.5), ("south", 20), ("east", 7)] * 4000)]
+    with PipedDocument.from_text("\n".join(rows) + "\n") as document:
+        view = DocumentView(document)
+        amount = tool_result("stdin.table", view, column="amount")["columns"][0]
+        assert (amount["sum"], amount["min"], amount["max"]) == (150_000, 7, 20)
+        grouped = tool_result("stdin.table", view, column="Amount", by="region")
+        assert grouped["largest_first"]["rows"][0] == ["south", 80_000, 4000]
+
+
+@pytest.mark.parametrize("shape", ["digit-heavy lines", "one 1 MB line"])
+def test_the_excerpt_fits_its_token_budget_and_the_context(shape: str) -> None:
+    """However long or digit-heavy the lines, the data shown stays within its token budget and the whole prompt
+    (prefix, conversation, reply) within the context, on every turn, with a large tool result in between."""
+    if shape == "one 1 MB line":
+        data = "".join(str(n % 10) for n in range(1 << 20))
+    else:
+        data = "".join(f"[{n:>12}.{n * 7919 % 999999:06d}] 0x{n:016x} {n * 31:>20} {n:>20}\n" for n in range(60_000))
+    backend = DigitTokens([call("stdin.lines", start=1, count=50), call("stdin.search", pattern="0x"), answer("ok")])
+    options = SessionOptions()
+    session = Session(backend, load_builtin_tools(), AllowReadOnlyPolicy(), options)
+    list(session.run("any errors 123?", stdin_data=data))
+    assert len(backend.calls) == 3
+    for recorded in backend.calls:
+        shown = data_block(recorded.conversation)
+        assert backend.count_tokens(shown) <= options.stdin_budget_tokens
+        used = backend.count_tokens(recorded.prefix) + backend.count_tokens(recorded.conversation)
+        assert used + options.max_tokens <= backend.n_ctx
+        assert "stdin tools count, search and read all of it" in recorded.conversation
+
+
+def test_small_piped_data_is_shown_whole_as_before() -> None:
+    """Data within the budget reaches the model whole, exactly as piped, with no note."""
+    backend = ScriptedBackend([answer("ok")])
+    session = Session(backend, load_builtin_tools(), AllowReadOnlyPolicy())
+    list(session.run("any disk errors?", stdin_data="[ 1.0] sda: ok\n[ 2.0] sdb: ok\n"))
+    assert '<data source="stdin">\n[ 1.0] sda: ok\n[ 2.0] sdb: ok\n\n</data>' in backend.calls[0].conversation
+    assert "[Piped data" not in backend.calls[0].conversation
+
+
+def test_the_excerpt_shows_head_tail_and_the_lines_the_request_names() -> None:
+    """A long log's excerpt holds its first and last lines and the lines matching the request's words."""
+    lines = [f"line {n} all fine" for n in range(50_000)]
+    lines[31_337] = "line 31337 sdb: disk error at sector 99"
+    backend = ScriptedBackend([answer("ok")])
+    session = Session(backend, load_builtin_tools(), AllowReadOnlyPolicy())
+    list(session.run("any disk errors?", stdin_data="\n".join(lines) + "\n"))
+    shown = data_block(backend.calls[0].conversation)
+    assert "1: line 0 all fine" in shown and "50000: line 49999 all fine" in shown
+    assert "31338: line 31337 sdb: disk error at sector 99" in shown
+    assert "50,000 lines" in backend.calls[0].conversation
+
+
+def test_stdin_tools_are_offered_only_with_piped_data_right_after_answer() -> None:
+    """With piped data the stdin tools follow `answer`; without, the tool list and prefix are today's."""
+    backend = ScriptedBackend([answer("a"), answer("b")])
+    session = Session(backend, load_builtin_tools(), AllowReadOnlyPolicy())
+    list(session.run("how much disk is free?"))
+    list(session.run("how many lines?", stdin_data="x\n" * 5000))
+    without, with_data = backend.calls[0].offered_tools, backend.calls[1].offered_tools
+    assert without == load_builtin_tools().names()
+    assert "stdin." not in backend.calls[0].prefix
+    assert with_data == ["answer", *piped_tool_names(), *without[1:]]
+    assert "stdin.search(pattern, limit=10)" in backend.calls[1].prefix
+
+
+def test_secrets_in_piped_data_reach_no_prompt_and_no_tool_result() -> None:
+    """A stored secret anywhere in piped data (first lines, matches, last lines, across a read boundary, in the
+    lines a tool reads) is redacted before anything is shown, masked or counted: no prompt or result holds it,
+    not even with its digits masked."""
+    filler = "x" * 70 + "\n"
+    body = [f"token {SECRET} line {n}\n" if n % 1000 == 0 else filler for n in range(40_000)]
+    text = "".join(body)
+    boundary = CHUNK_BYTES - len(SECRET) // 2
+    text = text[:boundary] + SECRET + text[boundary:] + f"last {SECRET}\n"
+    backend = ScriptedBackend([call("stdin.search", pattern="token"), call("stdin.top"),
+                               call("stdin.lines", start=1000, count=3), call("stdin.lines", start=-2),
+                               answer("done")])
+    safety = Safety(policy=AllowReadOnlyPolicy(), redact=StubRedactor())
+    events = list(Session(backend, load_builtin_tools(), safety).run("show the token lines", stdin_data=text))
+    masked_secret = re.sub(r"[0-9][0-9a-fA-F.:x-]*", "#", SECRET)
+    for recorded in backend.calls:
+        assert SECRET[:12] not in recorded.conversation and masked_secret not in recorded.conversation
+    steps = events[-1].steps
+    assert [step.status for step in steps] == ["ok"] * 4
+    for step in steps:
+        assert SECRET[:12] not in step.result and masked_secret not in step.result
+    assert json.loads(steps[0].result)["matching_lines"] == 40
+    with PipedDocument.from_text(text) as document:
+        whole = "\n".join(block for _number, block in DocumentView(document, StubRedactor()).blocks())
+    assert SECRET[:12] not in whole and whole.count("[secret api]") == 42
+
+
+def test_llmos_ask_answers_from_a_piped_file(temp_home: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`llmos-ask --json "..." < file`: the file is spooled, the stdin tool counts all of it, the step says so."""
+    log = temp_home / "kern.log"
+    log.write_bytes((OK_LINE * 9 + LOG_LINE) * 20_000)
+    backend = ScriptedBackend([call("stdin.search", pattern="I/O error"), answer("20000 disk errors")])
+
+    def open_session(**kwargs: Any) -> Session:
+        return Session(backend, load_builtin_tools(), AllowReadOnlyPolicy(), SessionOptions())
+
+    monkeypatch.setattr(llmos.runtime, "open_session", open_session)
+    with log.open("rb") as stream:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(stream))
+        assert main(["--json", "any disk errors?"]) == 0
+    payload = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert payload["steps"][0]["tool"] == "stdin.search"
+    assert json.loads(payload["steps"][0]["result"])["matching_lines"] == 20_000
+    assert "200,000 lines" in backend.calls[0].conversation
+    assert not list((temp_home / ".cache" / "llmos" / "stdin").iterdir()), "the spool file has no name on disk"

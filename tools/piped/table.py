@@ -1,0 +1,208 @@
+"""Piped tables (CSV, TSV, JSON lines, a JSON array of objects): per-column totals and top values, and totals
+grouped by a column, computed in one streaming pass with bounded memory."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmos.tools.piped.view import DocumentView
+from llmos.tools.registry import ToolError
+
+MAX_JSON_ARRAY_BYTES = 64 << 20
+"""A JSON array is parsed whole; a larger one is refused (JSON lines stream at any size)."""
+MAX_DISTINCT_VALUES = 10_000
+"""Distinct values (or groups) tracked per column; beyond this, counts of rarer ones are lower bounds."""
+NUMERIC_SHARE = 0.9
+"""A column is numeric when at least this share of its non-empty values read as numbers."""
+TOP_VALUES = 5
+TOP_GROUPS = 10
+
+
+def sniff_format(head: list[str]) -> str:
+    """csv, tsv, jsonl, json or text, from the first lines."""
+    lines = [text for text in head if text.strip()]
+    if not lines:
+        return "text"
+    first = lines[0].lstrip()
+    if first.startswith(("[{", "[[", '["')) or first.rstrip() == "[":
+        return "json"
+    if first.startswith("{"):
+        return "jsonl"
+    delimiter = _delimiter(lines)
+    if delimiter is None:
+        return "text"
+    return "tsv" if delimiter == "\t" else "csv"
+
+
+def _delimiter(lines: list[str]) -> str | None:
+    """The delimiter that splits the first lines into the same number (over one) of fields, if any."""
+    sample = [text for text in lines if text.strip()][:20]
+    for delimiter in ("\t", ",", ";", "|"):
+        fields = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
+        if fields and fields[0] > 1 and all(count == fields[0] for count in fields):
+            return delimiter
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lstrip("$€£").replace(",", "").replace("_", "")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+@dataclass
+class _Column:
+    name: str
+    filled: int = 0
+    numbers: int = 0
+    total: float = 0.0
+    smallest: float | None = None
+    largest: float | None = None
+    values: Counter[str] = field(default_factory=Counter)
+    exact: bool = True
+
+    def add(self, value: Any) -> None:
+        if value is None or value == "":
+            return
+        self.filled += 1
+        number = _number(value)
+        if number is not None:
+            self.numbers += 1
+            self.total += number
+            self.smallest = number if self.smallest is None else min(self.smallest, number)
+            self.largest = number if self.largest is None else max(self.largest, number)
+        text = str(value).strip()[:100]
+        if text in self.values or len(self.values) < MAX_DISTINCT_VALUES:
+            self.values[text] += 1
+        else:
+            self.exact = False
+
+    @property
+    def numeric(self) -> bool:
+        return self.filled > 0 and self.numbers >= NUMERIC_SHARE * self.filled
+
+    def summary(self, top: int) -> dict[str, Any]:
+        if self.numeric:
+            return {"name": self.name, "type": "number", "values": self.numbers, "sum": _round(self.total),
+                    "min": _round(self.smallest), "max": _round(self.largest),
+                    "mean": _round(self.total / self.numbers)}
+        summary: dict[str, Any] = {"name": self.name, "type": "text", "values": self.filled,
+                                   "distinct": len(self.values) if self.exact else f"over {MAX_DISTINCT_VALUES}",
+                                   "top": [[value, seen] for value, seen in self.values.most_common(top)]}
+        return summary
+
+
+def _round(value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    rounded = round(value, 4)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def _records(view: DocumentView, kind: str) -> tuple[list[str], Iterator[list[Any]]]:
+    """The column names and the rows (lists in column order)."""
+    if kind in ("csv", "tsv"):
+        delimiter = _delimiter([line.text for line in view.head(20)]) or ","
+        rows = csv.reader((line.text for line in view.lines()), delimiter=delimiter)
+        header = next(rows, [])
+        return [name.strip() for name in header], rows
+    if kind == "jsonl":
+        objects = (_json_object(line.text) for line in view.lines() if line.text.strip())
+    else:
+        if view.document.size_bytes > MAX_JSON_ARRAY_BYTES:
+            raise ToolError("the JSON array is too large to read whole; pipe it as JSON lines (jq -c '.[]')")
+        try:
+            parsed = json.loads("\n".join(block for _number, block in view.blocks()))
+        except json.JSONDecodeError as exc:
+            raise ToolError(f"the piped JSON does not parse: {exc}") from None
+        if not isinstance(parsed, list):
+            raise ToolError("the piped JSON is not an array of objects")
+        objects = (item for item in parsed if isinstance(item, dict))
+    first_objects = list(itertools.islice(objects, 100))
+    names: list[str] = []
+    for item in first_objects:
+        names.extend(str(key) for key in item if str(key) not in names)
+    return names, ([item.get(name) for name in names] for item in itertools.chain(first_objects, objects))
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _column_index(names: list[str], wanted: str) -> int:
+    lowered = [name.lower() for name in names]
+    if wanted.strip().lower() in lowered:
+        return lowered.index(wanted.strip().lower())
+    raise ToolError(f"no column {wanted!r}", hint=f"the columns are: {', '.join(names)}")
+
+
+def summarize_table(view: DocumentView, column: str | None, by: str | None) -> dict[str, Any]:
+    """Per-column facts, or (with `by`) the total of `column` (rows, without one) per value of `by`."""
+    kind = sniff_format([line.text for line in view.head(20)])
+    if kind == "text":
+        raise ToolError("the piped data is not a table (CSV, TSV, JSON lines or a JSON array)")
+    names, rows = _records(view, kind)
+    if not names:
+        raise ToolError("the piped table has no columns")
+    if by is not None:
+        return _grouped(names, rows, column, by, kind)
+    wanted = [_column_index(names, column)] if column is not None else list(range(len(names)))
+    columns = [_Column(names[index]) for index in wanted]
+    count = 0
+    for row in rows:
+        count += 1
+        for accumulator, index in zip(columns, wanted, strict=True):
+            accumulator.add(row[index] if index < len(row) else None)
+    top = TOP_GROUPS if column is not None else TOP_VALUES
+    return {"format": kind, "rows": count, "columns": [accumulator.summary(top) for accumulator in columns]}
+
+
+def _grouped(names: list[str], rows: Iterator[list[Any]], column: str | None, by: str, kind: str) -> dict[str, Any]:
+    group_index = _column_index(names, by)
+    value_index = _column_index(names, column) if column is not None else None
+    totals: dict[str, float] = {}
+    counts: Counter[str] = Counter()
+    exact = True
+    count = 0
+    for row in rows:
+        count += 1
+        group = str(row[group_index]).strip()[:100] if group_index < len(row) else ""
+        if group not in counts and len(counts) >= MAX_DISTINCT_VALUES:
+            exact = False
+            continue
+        counts[group] += 1
+        if value_index is not None:
+            number = _number(row[value_index]) if value_index < len(row) else None
+            totals[group] = totals.get(group, 0.0) + (number or 0.0)
+    if value_index is not None:
+        ranked = sorted(totals.items(), key=lambda item: -item[1])[:TOP_GROUPS]
+        groups = [[group, _round(total), counts[group]] for group, total in ranked]
+        columns = [by, f"sum of {names[value_index]}", "rows"]
+    else:
+        groups = [[group, seen] for group, seen in counts.most_common(TOP_GROUPS)]
+        columns = [by, "rows"]
+    result: dict[str, Any] = {"format": kind, "rows": count, "groups": len(counts),
+                              "largest_first": {"columns": columns, "rows": groups}}
+    if not exact:
+        result["note"] = f"over {MAX_DISTINCT_VALUES} groups: only the first {MAX_DISTINCT_VALUES} are counted"
+    return result
