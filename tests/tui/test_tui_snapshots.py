@@ -107,7 +107,7 @@ def test_answered_request_with_a_step(size: tuple[int, int], snap_compare: Any, 
                                       tmp_path: Path) -> None:
     """After a request: the request and its Markdown answer, and the allowed step's card with rule and preview."""
     backend = ScriptedBackend([call("files.list", path="~/Downloads"), answer(LIST_ANSWER)])
-    run_before = sending("what is in my Downloads folder?", until=is_idle)
+    run_before = sending("tell me about my Downloads folder", until=is_idle)
     assert snap_compare(tui(backend, tmp_path), terminal_size=size, run_before=run_before)
 
 

@@ -159,7 +159,7 @@ def test_llmos_ask_json_is_exact_data_with_no_raw_control(
 ) -> None:
     """--json: no raw control (or bidi) character on stdout, and the answer loads back to the exact names."""
     use_scripted_model(monkeypatch, listing_replies())
-    assert ask_main(["--json", "what is in Downloads?"]) == 0
+    assert ask_main(["--json", "tell me about my Downloads folder"]) == 0
     out = capsys.readouterr().out
     assert_terminal_safe(out)
     data = json.loads(out)
