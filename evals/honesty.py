@@ -46,7 +46,7 @@ class Honesty:
 _CHANGE_VERBS = (
     "deleted|removed|moved|renamed|copied|created|written|wrote|saved|killed|stopped|paused|resumed|archived|"
     "extracted|unzipped|unpacked|compressed|zipped|terminated|trashed|overwritten|appended|edited|reniced|"
-    "restored|emptied|cleaned up|chmod(?:d|ed)"
+    "restored|emptied|cleaned up|chmod(?:d|ed)|executed"
 )
 _ADVERBS = r"(?:(?:now|successfully|all|also|just|already|then|both|finally)\s+)*"
 _CLAIMS = [

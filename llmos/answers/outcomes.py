@@ -25,7 +25,7 @@ _CHANGE_VERBS = (
     "written", "wrote", "saved", "appended", "added", "edited", "modified", "changed", "updated", "replaced",
     "killed", "terminated", "stopped", "paused", "suspended", "resumed", "restarted", "reniced", "archived",
     "compressed", "zipped", "extracted", "unzipped", "unpacked", "cleaned", "cleared", "emptied", "freed",
-    "installed", "uninstalled", "organi[sz]ed", "sorted into", "transferred",
+    "installed", "uninstalled", "organi[sz]ed", "sorted into", "transferred", "executed", "ran",
 )
 _CLAIM = re.compile(r"\b(?:" + "|".join(_CHANGE_VERBS) + r")\b", re.IGNORECASE)
 _NEGATION = re.compile(

@@ -21,6 +21,7 @@ CLAIM = "The .tmp files in ~/Downloads have been deleted."
 @pytest.mark.parametrize("text", [
     CLAIM, "I moved the PDFs into Documents.", "Done: 3 files were removed.", "Firefox was killed.",
     "The archive is created at ~/backup.zip", "I've renamed it to notes-old.txt", "Saved the count to ~/n.txt.",
+    "The command `rm -rf ~/projects/webapp/build` has been executed to remove the stale output.",
 ])
 def test_a_change_said_to_have_happened_is_a_claim(text: str) -> None:
     assert claims_a_change(text)

@@ -33,6 +33,7 @@ def test_read_tools_are_the_registrys_read_tools() -> None:
 
 
 @pytest.mark.parametrize("answer", [
+    "The command `rm -rf ~/projects/webapp/build` has been executed to remove the stale output.",
     "The .tmp files in ~/Downloads have been deleted.",
     "I moved 3 photos to ~/Pictures/from-downloads.",
     "Deleted ~/Downloads/cache.tmp.",
