@@ -215,3 +215,14 @@ def test_llmos_ask_answers_from_a_piped_file(temp_home: Path, monkeypatch: pytes
     assert json.loads(payload["steps"][0]["result"])["matching_lines"] == 20_000
     assert "200,000 lines" in backend.calls[0].conversation
     assert not list((temp_home / ".cache" / "llmos" / "stdin").iterdir()), "the spool file has no name on disk"
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+$", r"(\w*x)*y", r"(.*a){20}", r"(\d+)\1"])
+def test_a_pattern_that_could_backtrack_exponentially_is_searched_as_text(pattern: str) -> None:
+    """The search pattern is the model's, written after reading the piped data: a nested repeat or a
+    backreference (minutes of backtracking on a crafted line such as "aaaa...!") is looked for as literal text."""
+    from llmos.tools.piped.search import _Finder
+
+    finder = _Finder(pattern)
+    assert finder.regex is None
+    assert finder.matching(["a" * 5000 + "!", f"has {pattern} in it"]) == [1]

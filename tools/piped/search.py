@@ -12,6 +12,9 @@ from llmos.tools.registry import ToolError
 SHOWN_LINE_CHARS = 300
 """A matching or repeated line is shown at most this long (start and end, with the cut said)."""
 _REGEX_SYNTAX = re.compile(r"[\\|()\[\]*+?^${}]")
+_NESTED_REPEAT = re.compile(r"\((?:[^()\\]|\\.)*[*+}](?:[^()\\]|\\.)*\)\s*[*+{]|\\\d")
+"""A repeated group that itself repeats (`(a+)+`, `(\\w*x)*`) or a backreference: patterns whose matching can take
+exponential time on a crafted line. The pattern is the model's, and the model has read the piped data."""
 
 
 @dataclass
@@ -25,14 +28,14 @@ class SearchOutcome:
 
 class _Finder:
     """Tells whether a line matches: a literal phrase (any case: `in` on the lowered line) or, when the pattern
-    uses regex syntax and compiles, a case-insensitive regex."""
+    uses regex syntax, compiles and cannot backtrack exponentially, a case-insensitive regex."""
 
     def __init__(self, pattern: str) -> None:
         if not pattern.strip():
             raise ToolError("the pattern is empty; give words or a regex to look for")
         self.literal = pattern.lower()
         self.regex: re.Pattern[str] | None = None
-        if _REGEX_SYNTAX.search(pattern):
+        if _REGEX_SYNTAX.search(pattern) and not _NESTED_REPEAT.search(pattern):
             try:
                 self.regex = re.compile(pattern, re.IGNORECASE)
             except re.error:
