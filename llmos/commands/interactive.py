@@ -14,7 +14,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     tui.set_defaults(handler=run_tui, draws_on_terminal=True)
     overlay = commands.add_parser("overlay", help="a compact inline prompt for a desktop hotkey; Esc closes it")
     _add_session_options(overlay)
-    overlay.add_argument("query", nargs="*", help="start with this request already typed")
+    overlay.add_argument("query", nargs="*", help="start with this request already typed (Enter sends it)")
     overlay.set_defaults(handler=run_overlay, draws_on_terminal=True)
     repl = commands.add_parser("repl", help="a plain-terminal prompt (ssh, no mouse): history, completion, y/n/a")
     _add_session_options(repl)

@@ -1,7 +1,8 @@
 """`llmos overlay`: a compact Textual app rendered inline under the shell prompt (not full screen), for a
 desktop or shell hotkey. One request line, the plan with approvals, and the answer.
 
-Lifecycle: it takes one request (typed, or given on the command line, which starts at once). While it runs,
+Lifecycle: it takes one request (typed, or given on the command line, which starts typed: Enter sends it, and it
+can be edited first). While it runs,
 y / n / a or the buttons answer approvals and Ctrl+C cancels the request. When the request ends the answer
 stays on screen until Enter or Esc closes the overlay; Esc (and Ctrl+C when nothing runs) also closes it at any
 earlier point, cancelling a running request.
@@ -17,12 +18,13 @@ from pathlib import Path
 
 from llmos.shell.history import InputHistory
 from llmos.shell.tui.base import AssistantApp, AssistantFactory
-from llmos.shell.tui.messages import AssistantFailed
+from llmos.shell.tui.messages import AssistantFailed, SessionEventArrived
 from llmos.shell.tui.plan import PlanPane
 from llmos.shell.tui.request_input import RequestInput
 from llmos.shell.tui.transcript import Transcript
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import Resize
 from textual.markup import escape as escape_markup
 from textual.widgets import Input, Static
 
@@ -34,6 +36,12 @@ EXIT_CANCELLED = 130
 HINT_IDLE = "Enter sends · Esc closes"
 HINT_RUNNING = "y/n/a answers a step · Ctrl+C cancels · Esc closes"
 HINT_DONE = "Enter or Esc closes"
+OVERLAY_MAX_ROWS = 24
+"""overlay.tcss's Screen max-height: the overlay never takes more rows than this, whatever the terminal's."""
+FIXED_ROWS = 4
+"""Rows the request line (3) and the hint (1) always take; the plan and the answer share the rest."""
+PANE_MAX_ROWS = 12
+"""The most rows the plan or the answer takes, on a terminal tall enough for both."""
 
 
 class OverlayApp(AssistantApp):
@@ -60,10 +68,33 @@ class OverlayApp(AssistantApp):
         yield Static(HINT_IDLE, id="hint", markup=False)
 
     def on_mount(self) -> None:
-        # AssistantApp.on_mount runs too and starts opening the assistant.
+        # AssistantApp.on_mount runs too and starts opening the assistant. A request from the command line is
+        # typed, not sent: the person reads (or edits) it and presses Enter.
         if self.initial_request:
             self.request_input.value = self.initial_request
-            self._send(self.initial_request)
+            self.request_input.cursor_position = len(self.initial_request)
+        self._fit_panes()
+
+    # -- layout ------------------------------------------------------------------------------------------
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit_panes()
+
+    async def on_session_event_arrived(self, message: SessionEventArrived) -> None:
+        # AssistantApp's handler (which runs after this one) may show the plan or the answer: fit after it.
+        self.call_after_refresh(self._fit_panes)
+
+    def _fit_panes(self) -> None:
+        """Share the rows between the plan and the answer so that both show on a short terminal (the README's
+        100x16 hotkey window): with both on screen the plan gets at most half, the answer the rest. The panes are
+        as tall as their content, so an inline overlay clipped to the terminal would otherwise cut off the answer,
+        the pane below the plan."""
+        rows = max(0, min(self.size.height, OVERLAY_MAX_ROWS) - FIXED_ROWS)
+        plan_shown = not self.plan.has_class("empty")
+        answer_shown = not self.transcript.has_class("empty")
+        plan_rows = min(PANE_MAX_ROWS, rows // 2 if answer_shown else rows) if plan_shown else 0
+        self.plan.styles.max_height = max(plan_rows, 1)
+        self.transcript.styles.max_height = max(min(PANE_MAX_ROWS, rows - plan_rows), 1)
 
     @property
     def done(self) -> bool:
@@ -99,6 +130,7 @@ class OverlayApp(AssistantApp):
         # AssistantApp's handler shows the notice; this one only decides how the overlay ends.
         self.exit_code = message.exit_code
         self._settle(HINT_DONE)
+        self.call_after_refresh(self._fit_panes)
 
     def request_finished(self, outcome: RequestFinished) -> None:
         self.exit_code = outcome.exit_code

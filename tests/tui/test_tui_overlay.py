@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fakes import ScriptedBackend, answer, call
 from llmos.shell.tui.messages import ApprovalRequested, SessionEventArrived
 from llmos.shell.tui.overlay import OverlayApp, build_overlay
@@ -34,12 +35,20 @@ def answer_text(app: OverlayApp) -> str:
 
 
 @pilot_test
-async def test_initial_request_runs_and_enter_closes_with_its_status(tui_home: Path, tmp_path: Path) -> None:
-    """A request given on the command line runs at once; the answer stays until Enter closes with exit 0."""
+async def test_initial_request_starts_typed_and_enter_sends_it(tui_home: Path, tmp_path: Path) -> None:
+    """A request given on the command line starts typed in the request line and runs only on Enter; the answer
+    then stays until Enter closes with exit 0."""
     app = make_overlay(ScriptedBackend([answer("You have 5 files in Downloads.")]), tmp_path,
                        initial_request="how many files are in ~/Downloads?")
     messages: list[Message] = []
     async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await settle(pilot)
+        request_input = app.query_one(RequestInput)
+        assert request_input.value == "how many files are in ~/Downloads?"
+        assert request_input.has_focus and not request_input.disabled
+        assert app.control is None and not any(isinstance(m, SessionEventArrived) for m in messages)
+        await pilot.press("enter")
         await wait_until(pilot, lambda: finished(messages))
         await settle(pilot)
         assert "You have 5 files in Downloads." in answer_text(app)
@@ -82,6 +91,7 @@ async def test_approved_step_by_click_runs(tui_home: Path, tmp_path: Path) -> No
     app = make_overlay(backend, tmp_path, initial_request="move report.pdf from Downloads into Documents")
     messages: list[Message] = []
     async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await pilot.press("enter")
         await wait_until(pilot, lambda: app.query_one(PlanPane).asking_card() is not None)
         await pilot.pause()
         assert await pilot.click("#approve")
@@ -99,6 +109,7 @@ async def test_escape_mid_request_cancels_and_exits_130(tui_home: Path, tmp_path
     backend = StreamingUntilCancelled()
     app = make_overlay(backend, tmp_path, initial_request="tell me a long story")
     async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
         await wait_until(pilot, lambda: backend.pieces_sent > 3)
         control = app.control
         await pilot.press("escape")
@@ -124,3 +135,28 @@ async def test_model_error_shows_notice_and_exits_2(tui_home: Path, tmp_path: Pa
         await pilot.press("enter")
         await pilot.pause()
     assert app.return_value == 2
+
+
+def screen_text(app: OverlayApp) -> str:
+    """Every character the screen would send to the terminal: what the person sees, clipping included."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+@pytest.mark.parametrize("size", [(100, 16), (80, 24)], ids=["100x16", "80x24"])
+@pilot_test
+async def test_answer_is_visible_under_a_plan_at_the_readme_sizes(size: tuple[int, int], tui_home: Path,
+                                                                 tmp_path: Path) -> None:
+    """At the README's hotkey size (100x16) and at 80x24, the whole answer under a step card shows on screen (the
+    plan takes at most half the rows), with the plan's step and the closing hint."""
+    backend = ScriptedBackend([call("files.list", path="~/Downloads"), answer("Downloads holds a few files.")])
+    app = make_overlay(backend, tmp_path, initial_request="what is in ~/Downloads?")
+    messages: list[Message] = []
+    async with app.run_test(size=size, message_hook=messages.append) as pilot:
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: finished(messages))
+        await settle(pilot)
+        assert app.last_outcome is not None and app.last_outcome.answer
+        answer_words = app.last_outcome.answer.split()
+        await wait_until(pilot, lambda: all(word in screen_text(app) for word in answer_words))
+        shown = screen_text(app)
+    assert "1. files.list" in shown and "Enter or Esc closes" in shown

@@ -153,6 +153,7 @@ def test_overlay_answered(snap_compare: Any, tui_home: Path, tmp_path: Path) -> 
     app.theme = SNAPSHOT_THEME
 
     async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.press("enter")  # the request from the command line starts typed
         await wait_until(pilot, lambda: is_asking(app))
         await pilot.press("y")
         await wait_until(pilot, lambda: app.last_outcome is not None)
@@ -170,6 +171,7 @@ def test_overlay_approval_pending(snap_compare: Any, tui_home: Path, tmp_path: P
     app.theme = SNAPSHOT_THEME
 
     async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.press("enter")  # the request from the command line starts typed
         await wait_until(pilot, lambda: is_asking(app))
         await until_stable(pilot)
 

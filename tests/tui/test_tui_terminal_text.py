@@ -66,6 +66,7 @@ async def test_overlay_model_name_is_not_markup(tui_home: Path, tmp_path: Path) 
     app = build_overlay(factory_for(backend), history_path=tmp_path / "history.jsonl", initial_request="hi")
     messages: list[Message] = []
     async with app.run_test(size=(100, 24), message_hook=messages.append) as pilot:
+        await pilot.press("enter")
         await wait_until(pilot, lambda: finished(messages))
         await settle(pilot)
         shown = screen_text(app)
