@@ -53,7 +53,9 @@ class LlmosApp(AssistantApp):
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("ctrl+z", "undo", "Undo", priority=True),
         Binding("f1", "help", "Help"),
-        Binding("q", "quit", "Quit", show=False),
+        # q quits on an empty request line and is a letter once something is typed: the line leaves q to this
+        # binding only while empty (RequestInput.keys_free_when_empty), and check_action holds it back otherwise.
+        Binding("q", "quit_on_empty_line", "Quit (empty line)", priority=True),
     ]
 
     def __init__(
@@ -77,7 +79,8 @@ class LlmosApp(AssistantApp):
             with Vertical(id="side"):
                 yield PlanPane(id="plan")
                 yield SystemPane(id="system")
-        yield RequestInput(self.history, placeholder="Ask llmos…  (Enter sends, /help lists commands)", id="request")
+        yield RequestInput(self.history, placeholder="Ask llmos…  (Enter sends, /help lists commands)", id="request",
+                           keys_free_when_empty=("q",))
         yield Footer()
 
     def on_mount(self) -> None:
@@ -189,6 +192,20 @@ class LlmosApp(AssistantApp):
     async def action_quit(self) -> None:
         self.stop_request()
         self.exit(0)
+
+    # -- q: quit on an empty request line, a letter while typing ---------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "quit_on_empty_line":
+            return not self.request_input.value
+        return super().check_action(action, parameters)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input is self.request_input:
+            self.refresh_bindings()  # the footer shows q only while the line is empty
+
+    async def action_quit_on_empty_line(self) -> None:
+        await self.action_quit()
 
 
 def build_app(

@@ -15,12 +15,26 @@ class RequestInput(Input):
         Binding("down", "history_next", "Next request", show=False),
     ]
 
-    def __init__(self, history: InputHistory, *, placeholder: str, id: str | None = None) -> None:
+    def __init__(
+        self,
+        history: InputHistory,
+        *,
+        placeholder: str,
+        id: str | None = None,
+        keys_free_when_empty: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(placeholder=placeholder, id=id)
         self.history = history
+        self.keys_free_when_empty = keys_free_when_empty
+        """Keys (the TUI's q) that an empty line leaves to the app's bindings; once something is typed they type."""
         self._position: int | None = None
         """Index into history.entries while browsing; None when editing a new line."""
         self._draft = ""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        if not self.value and key in self.keys_free_when_empty:
+            return False
+        return super().check_consume_key(key, character)
 
     def remember(self, request: str) -> None:
         """Add a sent request to the history (and its file) and stop browsing."""

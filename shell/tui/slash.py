@@ -24,7 +24,7 @@ HELP_LINES = [
     "  Ctrl+C         cancel the running request (a pending approval is denied)",
     "  Ctrl+Z         undo the last request's changes (like `llmos undo`)",
     "  F1             this help",
-    "  q / Ctrl+Q     quit (q when the request line is not focused)",
+    "  q / Ctrl+Q     quit (q on an empty request line; while you type, q is a letter)",
     "",
     "commands",
     "  /undo          undo the last request's changes",

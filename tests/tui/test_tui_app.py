@@ -13,6 +13,7 @@ from llmos.shell.tui.app import LlmosApp, build_app
 from llmos.shell.tui.messages import ApprovalRequested, AssistantFailed, CommandOutput, SessionEventArrived
 from llmos.shell.tui.plan import PlanPane, StepCard
 from llmos.shell.tui.request_input import RequestInput
+from llmos.shell.tui.slash import help_output
 from llmos.shell.tui.system_pane import SystemPane
 from llmos.shell.tui.transcript import Transcript
 from textual.message import Message
@@ -406,18 +407,32 @@ async def test_system_pane_warns_of_what_stands_out(tui_home: Path, tmp_path: Pa
 
 
 @pilot_test
-async def test_q_types_in_the_input_and_quits_elsewhere(tui_home: Path, tmp_path: Path) -> None:
-    """q is a letter while the request line has focus (requests may start with q); elsewhere it quits."""
+async def test_q_quits_on_an_empty_request_line_and_is_a_letter_while_typing(tui_home: Path, tmp_path: Path) -> None:
+    """One rule for q (README, /help and footer): while something is typed it is a letter (a request may hold q);
+    on an empty request line it quits, and only then does the footer offer it."""
+
+    def footer_offers_q() -> bool:
+        active = app.active_bindings.get("q")
+        return active is not None and active.enabled and active.binding.show
+
     app = make_app(ScriptedBackend([]), tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("q")
-        assert app.query_one(RequestInput).value == "q"
-        assert app.is_running
+        request_input = app.query_one(RequestInput)
+        assert footer_offers_q()
+        await pilot.press("s", "q", "l", "q")
+        assert request_input.value == "sqlq"
+        assert app.is_running and not footer_offers_q()
         app.set_focus(None)
+        await pilot.press("q")  # text is typed: q does not quit from elsewhere either
+        assert app.is_running and request_input.value == "sqlq"
+        request_input.focus()
+        await pilot.press("ctrl+u")
+        await wait_until(pilot, lambda: request_input.value == "" and footer_offers_q())
         await pilot.press("q")
         await pilot.pause()
         assert not app.is_running
     assert app.return_value == 0
+    assert any("q on an empty request line" in line for line in help_output().lines)
 
 
 @pilot_test
