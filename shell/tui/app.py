@@ -170,6 +170,8 @@ class LlmosApp(AssistantApp):
 
     def on_command_output(self, message: CommandOutput) -> None:
         self.show_output(message)
+        if message.undone_ids:
+            self.plan.mark_undone(message.undone_ids)
 
     def show_output(self, output: CommandOutput) -> None:
         self.transcript.add_notice("\n".join(output.lines), "error" if output.failed else "output", title=output.title)

@@ -52,6 +52,8 @@ class CommandOutput(Message):
     title: str
     lines: list[str]
     failed: bool = False
+    undone_ids: frozenset[str] = frozenset()
+    """After an undo: the journal ids (of actions and of their requests) it reversed, so the plan can say so."""
 
 
 @dataclass

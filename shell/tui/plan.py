@@ -98,6 +98,8 @@ class StepCard(Vertical):
         super().__init__(classes="step-card")
         self.step = step
         self.reply: Reply | None = None
+        self.undone = False
+        """An undo (Ctrl+Z, /undo) reversed what this step did."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="step-header"):
@@ -123,6 +125,8 @@ class StepCard(Vertical):
         status = status_text(step)
         if self.reply is not None and step.status is None:
             status = REPLY_LABELS[self.reply]
+        if self.undone:
+            status = "undone"
         status_widget = self.query_one(".step-status", Static)
         status_widget.update(status)
         # "approved (all)" -> status-approved-all: a class the stylesheet colours by.
@@ -210,6 +214,14 @@ class PlanPane(VerticalScroll):
         self.scroll_to_widget(card, top=True, animate=False, immediate=True)
         if card.asking:
             self.scroll_to_widget(card.query_one(".approval-buttons"), animate=False, immediate=True)
+
+    def mark_undone(self, undone_ids: frozenset[str]) -> None:
+        """An undo reversed the journal actions (or requests) `undone_ids` names: their steps' cards say so."""
+        for card in self.cards.values():
+            if card.step.undo_id is not None and card.step.undo_id in undone_ids:
+                card.undone = True
+                if card.is_mounted:
+                    card.refresh_step()
 
     def asking_card(self) -> StepCard | None:
         return next((card for card in self.cards.values() if card.asking), None)

@@ -52,7 +52,10 @@ def undo_output() -> CommandOutput:
     lines = outcome.undone_lines() + [f"refused: {line}" for line in outcome.refused_lines()]
     if outcome.audit_warning:
         lines.append(f"warning: {outcome.audit_warning}")
-    return CommandOutput("undo", lines or ["nothing needed undoing"], failed=not outcome.report.ok)
+    undone_ids = frozenset(entry.id for entry in outcome.report.undone) | frozenset(
+        entry.request_id for entry in outcome.report.undone)
+    return CommandOutput("undo", lines or ["nothing needed undoing"], failed=not outcome.report.ok,
+                         undone_ids=undone_ids)
 
 
 def log_output(count: int = LOG_RECORD_COUNT) -> CommandOutput:

@@ -17,7 +17,7 @@ from llmos.shell.tui.slash import help_output
 from llmos.shell.tui.system_pane import SystemPane
 from llmos.shell.tui.transcript import Transcript
 from textual.message import Message
-from textual.widgets import Markdown
+from textual.widgets import Markdown, Static
 from tui_support import StreamingUntilCancelled, factory_for, fixed_samples, pilot_test, settle, wait_until
 
 from llmos.commands.log import open_audit_log
@@ -218,6 +218,31 @@ async def test_ctrl_z_undoes_the_last_request_and_audits_it(tui_home: Path, tmp_
     records = open_audit_log(create_key=False).records()
     assert [r.tool for r in records] == ["files.move", "undo"]
     assert records[-1].status == "ok" and records[-1].undone
+
+
+@pytest.mark.parametrize("how", ["ctrl+z", "/undo"])
+@pilot_test
+async def test_undo_marks_the_undone_step_in_the_plan(how: str, tui_home: Path, tmp_path: Path) -> None:
+    """After an undo (the key or /undo) the plan no longer says the step is done: its card says it was undone."""
+    app = make_app(move_backend(), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await ask_for_move(pilot, app, messages)
+        await pilot.press("y")
+        await until_finished(pilot, messages)
+        await settle(pilot)
+        status = app.query_one(PlanPane).cards[0].query_one(".step-status", Static)
+        assert str(status.render()) == "done"
+        if how == "ctrl+z":
+            await pilot.press("ctrl+z")
+        else:
+            app.query_one(RequestInput).value = "/undo"
+            await pilot.press("enter")
+        await wait_until(pilot, lambda: any(isinstance(m, CommandOutput) for m in messages))
+        await settle(pilot)
+        assert str(status.render()) == "undone"
+        assert status.has_class("status-undone")
+    assert (tui_home / "Downloads/report.pdf").exists()
 
 
 @pilot_test
