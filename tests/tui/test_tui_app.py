@@ -245,6 +245,26 @@ async def test_undo_marks_the_undone_step_in_the_plan(how: str, tui_home: Path, 
     assert (tui_home / "Downloads/report.pdf").exists()
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+@pilot_test
+async def test_pane_widths_stay_the_same_while_a_step_waits(size: tuple[int, int], tui_home: Path,
+                                                            tmp_path: Path) -> None:
+    """An approval does not move the panes: the conversation and the plan keep their widths while a step waits."""
+    app = make_app(move_backend(), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=size, message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await settle(pilot)
+        before = (app.query_one(Transcript).size.width, app.query_one(PlanPane).size.width)
+        await ask_for_move(pilot, app, messages)
+        await wait_until(pilot, lambda: app.screen.has_class("asking"))
+        await pilot.pause()
+        during = (app.query_one(Transcript).size.width, app.query_one(PlanPane).size.width)
+        await pilot.press("n")
+        await until_finished(pilot, messages)
+    assert during == before
+
+
 @pilot_test
 async def test_slash_undo_with_nothing_to_undo_says_so(tui_home: Path, tmp_path: Path) -> None:
     """/undo on an empty journal shows the journal's reason as an error notice, and nothing crashes."""
