@@ -299,6 +299,29 @@ async def test_slash_commands_show_model_policy_log_and_help(tui_home: Path, tmp
 
 
 @pilot_test
+async def test_slash_log_shows_one_line_per_record(tui_home: Path, tmp_path: Path) -> None:
+    """/log is a table: each audit record takes one line of the pane (cut with an ellipsis, never wrapped), at
+    the TUI's usual widths."""
+    replies = [call("files.list", path="~/Downloads"), answer("5 files."),
+               call("files.find", path="~", name="*.pdf"), answer("2 PDFs.")]
+    app = make_app(ScriptedBackend(replies), tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=(100, 36), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await send(pilot, "tell me about my Downloads")
+        await wait_until(pilot, lambda: len(outcomes(messages)) >= 1)
+        await send(pilot, "tell me about my PDFs")
+        await wait_until(pilot, lambda: len(outcomes(messages)) >= 2)
+        await send(pilot, "/log")
+        await wait_until(pilot, lambda: any(isinstance(m, CommandOutput) for m in messages))
+        await settle(pilot)
+        output = next(m for m in messages if isinstance(m, CommandOutput))
+        notice = app.query_one(Transcript).query(".notice.output").last()
+        assert any(len(line) > notice.content_size.width for line in output.lines)  # the records are wide
+        assert notice.content_size.height == 1 + len(output.lines)  # the title, then one line per record
+
+
+@pilot_test
 async def test_unknown_slash_command_is_named(tui_home: Path, tmp_path: Path) -> None:
     """A mistyped command gets a notice listing the real ones instead of being sent to the model."""
     backend = ScriptedBackend([])
