@@ -79,11 +79,8 @@ CONDITIONAL_EXAMPLES: tuple[tuple[str, tuple[tuple[Role, str], ...]], ...] = (
         ("user", "close firefox"),
         ("assistant", '{"tool": "process.signal", "args": {"name": "firefox", "signal": "terminate"}}'),
     )),
-    # Offered only with piped data: counts come from a tool over all of it, never from the excerpt shown.
-    ("stdin.search", (
-        ("user", "how many lines mention timeout?"),
-        ("assistant", '{"tool": "stdin.search", "args": {"pattern": "timeout"}}'),
-    )),
+    # No stdin example: shown `stdin.search {"pattern": "timeout"}`, the 1.5B model searched piped data for
+    # "timeout" whatever it was asked (24 of 29 stdin eval tasks; BENCHMARKS.md).
     ("shell.run", (
         ("user", "show the last 3 git commits here"),
         ("assistant", '{"tool": "shell.run", "args": {"argv": ["git", "log", "--oneline", "-3"]}}'),

@@ -24,7 +24,10 @@ _NEEDS_THE_MODEL = re.compile(
 )
 """A request that asks for judgement, an explanation, a pick among results or more than one thing."""
 
-_COUNT_OR_LIST = r"\b(?:how many|count|number of|list|show|what(?:'s| is| are)? in|which|find|where|are there|any)\b"
+_COUNT_OR_LIST = (r"\b(?:how many|count|number of|what(?:'s| is| are)? in|which|find|where|are there|any)\b"
+                  r"|(?:^|\b(?:please|can you|could you|would you)\s+)(?:list|show)\b")
+"""Questions a listing answers. "list" and "show" only as the request's verb: "whats on the shopping list" asks
+for a file's content, not a listing."""
 _TOOL_QUESTIONS: dict[str, re.Pattern[str]] = {
     "files.list": re.compile(_COUNT_OR_LIST + r"|^ls\b", re.IGNORECASE),
     "files.find": re.compile(_COUNT_OR_LIST, re.IGNORECASE),

@@ -35,6 +35,7 @@ def test_a_listing_answers_how_many_and_which(request_text: str) -> None:
     "why is my Downloads folder so big?", "summarise what is in Downloads", "what is the biggest file in Downloads?",
     "list Downloads and delete the pdfs", "are any of the files in Downloads safe to delete?",
     "tell me about my Downloads folder", "what is the newest file in Downloads?",
+    "whats on the shopping list in Downloads", "what does the show schedule in Downloads say",
 ])
 def test_judgement_a_pick_or_a_second_thing_is_left_to_the_model(request_text: str) -> None:
     assert lookup_answer(listing(), request_text) is None
