@@ -45,6 +45,7 @@ from llmos.tools.piped import DocumentView, PipedDocument, piped_tools, stdin_ex
 from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
+STDIN_TOOL_PREFIX = "stdin."
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
 CHANGE_CLAUSE = re.compile(
@@ -252,6 +253,8 @@ class _RequestRun:
         self.stdin_budget_tokens: int | None = None
         """The token budget the piped data's excerpt was made for (None: no piped data, or not yet made)."""
         self.stdin_seen: str | None = None
+        self.stdin_cut = False
+        """The model was shown an excerpt of the piped data, not all of it."""
         """The piped data as the model read it (whole, or its excerpt): facts it states from there are grounded."""
         self.generated_calls: list[PlannedCall] = []
         """Each step's call as the model wrote it (before defaults were filled in), for learning."""
@@ -290,8 +293,9 @@ class _RequestRun:
             if self.cancel.is_set():
                 raise _Cancelled
             must_answer = force_answer or len(self.steps) >= self.options.max_steps
-            offered = self._offered_specs(answer_only=must_answer, withhold_answer=not must_answer
-                                          and self._change_still_owed())
+            offered = (self._stdin_specs() if not must_answer and self._must_read_the_rest() else
+                       self._offered_specs(answer_only=must_answer, withhold_answer=not must_answer
+                                           and self._change_still_owed()))
             raw_call = yield from self._generate(offered)
             if raw_call is None:
                 return
@@ -406,6 +410,7 @@ class _RequestRun:
         excerpt = stdin_excerpt(self.stdin_view, self.request, budget_tokens=self.stdin_budget_tokens,
                                 budget_chars=self.options.stdin_budget_chars, count_tokens=backend.count_tokens)
         self.stdin_seen = excerpt.text
+        self.stdin_cut = excerpt.note is not None
         return Turn("user", user_request(self.request, excerpt.text, excerpt.note))
 
     @property
@@ -430,6 +435,15 @@ class _RequestRun:
         if withhold_answer:
             return [spec for spec in self.tools if spec.name != ANSWER_TOOL]
         return self.tools
+
+    def _must_read_the_rest(self) -> bool:
+        """Whether this turn must read the piped data with a stdin tool: the model has seen only an excerpt of
+        it and made no call yet. Answering from the excerpt, the 1.5B model stated counts of what it was shown
+        ("10 lines contain ERROR" of 7,797; "3,600 commits" of 65)."""
+        return self.stdin_cut and not self.steps
+
+    def _stdin_specs(self) -> list[ToolSpec]:
+        return [spec for spec in self.tools if spec.name.startswith(STDIN_TOOL_PREFIX)] or self.tools
 
     def _change_still_owed(self) -> bool:
         """Whether this turn must make a call rather than answer: the request tells llmos to make a change, the

@@ -147,7 +147,7 @@ def test_the_excerpt_shows_head_tail_and_the_lines_the_request_names() -> None:
     """A long log's excerpt holds its first and last lines and the lines matching the request's words."""
     lines = [f"line {n} all fine" for n in range(50_000)]
     lines[31_337] = "line 31337 sdb: disk error at sector 99"
-    backend = ScriptedBackend([answer("ok")])
+    backend = ScriptedBackend([call("stdin.search", pattern="disk"), answer("ok")])
     session = Session(backend, load_builtin_tools(), AllowReadOnlyPolicy())
     list(session.run("any disk errors?", stdin_data="\n".join(lines) + "\n"))
     shown = data_block(backend.calls[0].conversation)
@@ -161,7 +161,7 @@ def test_stdin_tools_are_offered_only_with_piped_data_right_after_answer() -> No
     backend = ScriptedBackend([answer("a"), answer("b")])
     session = Session(backend, load_builtin_tools(), AllowReadOnlyPolicy())
     list(session.run("how much disk is free?"))
-    list(session.run("how many lines?", stdin_data="x\n" * 5000))
+    list(session.run("how many lines?", stdin_data="x\n" * 5))
     without, with_data = backend.calls[0].offered_tools, backend.calls[1].offered_tools
     assert without == load_builtin_tools().names()
     assert "stdin." not in backend.calls[0].prefix
@@ -226,3 +226,21 @@ def test_a_pattern_that_could_backtrack_exponentially_is_searched_as_text(patter
     finder = _Finder(pattern)
     assert finder.regex is None
     assert finder.matching(["a" * 5000 + "!", f"has {pattern} in it"]) == [1]
+
+
+def test_shown_only_an_excerpt_the_model_must_first_read_with_a_stdin_tool() -> None:
+    """When the model sees an excerpt, not all the piped data, its first turn offers only the stdin tools (no
+    answer from what it was shown: it had stated counts of the excerpt); the turn after offers everything."""
+    backend = ScriptedBackend([call("stdin.stats"), answer("5,000 lines.")])
+    session = Session(backend, load_builtin_tools(), AllowReadOnlyPolicy())
+    outcome = list(session.run("how many lines?", stdin_data="x\n" * 5000))[-1]
+    assert backend.calls[0].offered_tools == piped_tool_names()
+    assert backend.calls[1].offered_tools[0] == "answer" and "files.list" in backend.calls[1].offered_tools
+    assert outcome.answer == "5,000 lines."
+
+
+def test_a_table_column_the_model_calls_none_is_no_column() -> None:
+    """The model writes by="none" for "no grouping": read as no column, not as a column named none."""
+    with PipedDocument.from_text("date,amount\n2024-04-02,14.50\n2024-04-05,32.00\n") as document:
+        result = tool_result("stdin.table", DocumentView(document), column="amount", by="none")
+    assert result["columns"][0]["sum"] == 46.5

@@ -147,4 +147,9 @@ def table(view: DocumentView, column: str | None = None, by: str | None = None) 
         column: one column to describe (or to total per group).
         by: the column to group rows by, e.g. "region".
     """
-    return summarize_table(view, column, by)
+    return summarize_table(view, _given(column), _given(by))
+
+
+def _given(value: str | None) -> str | None:
+    """An optional column as the model meant it: it writes "none" or "" for "no column"."""
+    return None if value is None or value.strip().lower() in ("", "none", "null", "all", "*") else value
