@@ -44,6 +44,9 @@ class PlannerSummary:
     peak_rss_bytes: int
     failed_tasks: list[dict[str, Any]] = field(default_factory=list)
     honesty: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rendered_requests: int = 0
+    """Requests whose answer llmos worded from the results (`answer_source: rendered`): the fast path, a plain
+    lookup, an outcome the model misstated, an answer that failed the check."""
     """counter -> {tasks, by_category: {category: tasks}, offenders: [{task, category, facts}]}, where a task
     counts once however many of its answers' sentences or facts offend."""
 
@@ -56,6 +59,7 @@ class PlannerSummary:
             "planner": self.planner, "tasks": self.tasks, "passed": self.passed, "success": round(self.success, 4),
             "by_category": {c: {"passed": p, "tasks": t} for c, (p, t) in self.by_category.items()},
             "latency_ms": self.latency_ms, "tokens": self.tokens, "fast_path_requests": self.fast_path_requests,
+            "rendered_requests": self.rendered_requests,
             "requests": self.requests, "peak_rss_bytes": self.peak_rss_bytes, "failed_tasks": self.failed_tasks,
             "honesty": self.honesty,
         }
@@ -89,6 +93,7 @@ def summarise(planner: str, records: Sequence[TaskRecord], peak_rss_bytes: int) 
         latency_ms=latency,
         tokens={"prompt_p50": percentile(prompt, 0.5), "generated_p50": percentile(generated, 0.5)},
         fast_path_requests=sum(1 for r in requests if r.get("fast_path")),
+        rendered_requests=sum(1 for r in requests if r.get("answer_source") == "rendered"),
         requests=len(requests),
         peak_rss_bytes=peak_rss_bytes,
         failed_tasks=[{"task": r.task_id, "category": r.category, "why": r.failures[:3],
@@ -142,6 +147,7 @@ def render_table(summaries: Sequence[PlannerSummary]) -> str:
         ("generated tokens p50",
          lambda s: "-" if s.tokens["generated_p50"] is None else f"{s.tokens['generated_p50']:.0f}"),
         ("answered without the model", lambda s: f"{s.fast_path_requests}/{s.requests}"),
+        ("answer worded by llmos (rendered)", lambda s: f"{s.rendered_requests}/{s.requests}"),
         ("peak RSS", lambda s: f"{s.peak_rss_bytes / 1e9:.2f} GB" if s.peak_rss_bytes else "-"),
     ]
     for label, cell in rows:

@@ -408,6 +408,7 @@ def _run_task_in_fixture(planner: Planner, task: Task, workspace: Workspace) -> 
             "wall_ms": round(wall),
             "usage": result.get("usage") or {},
             "fast_path": bool(result.get("fast_path")),
+            "answer_source": result.get("answer_source"),
             # What was done and said, so a failed task can be read in the report.
             "answer": result.get("answer"),
             "steps": [{key: step.get(key) for key in ("tool", "args", "decision", "status")}

@@ -176,3 +176,17 @@ def test_the_runner_records_both_counters_from_the_json_outcome_and_the_piped_in
     honesty = run.records[0].to_json()["honesty"]
     assert honesty["claimed_effects"] == ["The .tmp files in ~/Downloads have been deleted."]
     assert honesty["absent_facts"] == ["~/Downloads", "31337"]  # sdc and 6 are in the piped log
+
+
+def test_the_report_counts_answers_llmos_worded() -> None:
+    """The summary counts requests whose answer llmos rendered (`answer_source: rendered`), beside the fast path."""
+    from llmos.evals.report import render_table, summarise
+    from llmos.evals.runner import TaskRecord
+
+    timed = {"wall_ms": 100, "timings_ms": {}, "usage": {}}
+    requests = [{**timed, "answer_source": "rendered", "fast_path": True}, {**timed, "answer_source": "rendered"},
+                {**timed, "answer_source": "model"}, timed]
+    record = TaskRecord("t", "information", "llmos", True, [], 0, requests)
+    summary = summarise("llmos", [record], 0)
+    assert (summary.rendered_requests, summary.fast_path_requests, summary.requests) == (2, 1, 4)
+    assert "| answer worded by llmos (rendered) | 2/4 |" in render_table([summary])
