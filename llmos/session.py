@@ -438,9 +438,10 @@ class _RequestRun:
 
     def _must_read_the_rest(self) -> bool:
         """Whether this turn must read the piped data with a stdin tool: the model has seen only an excerpt of
-        it and made no call yet. Answering from the excerpt, the 1.5B model stated counts of what it was shown
-        ("10 lines contain ERROR" of 7,797; "3,600 commits" of 65)."""
-        return self.stdin_cut and not self.steps
+        it and made no call yet, and the request asks to know rather than to change (a change may well come
+        first). Answering from the excerpt, the 1.5B model stated counts of what it was shown ("10 lines contain
+        ERROR" of 7,797; "3,600 commits" of 65)."""
+        return self.stdin_cut and not self.steps and not self.tells_a_change
 
     def _stdin_specs(self) -> list[ToolSpec]:
         return [spec for spec in self.tools if spec.name.startswith(STDIN_TOOL_PREFIX)] or self.tools

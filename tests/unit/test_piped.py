@@ -244,3 +244,11 @@ def test_a_table_column_the_model_calls_none_is_no_column() -> None:
     with PipedDocument.from_text("date,amount\n2024-04-02,14.50\n2024-04-05,32.00\n") as document:
         result = tool_result("stdin.table", DocumentView(document), column="amount", by="none")
     assert result["columns"][0]["sum"] == 46.5
+
+
+def test_a_request_to_change_something_is_not_held_to_reading_first() -> None:
+    """"Write ... to a file" with a long piped input: the change may come first, so every tool is offered."""
+    backend = ScriptedBackend([answer("nothing to write")])
+    session = Session(backend, load_builtin_tools(), AllowReadOnlyPolicy())
+    list(session.run("write the first line to ~/first.txt", stdin_data="x\n" * 5000))
+    assert backend.calls[0].offered_tools[0] == "answer" and "files.write" in backend.calls[0].offered_tools

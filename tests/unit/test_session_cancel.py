@@ -48,7 +48,8 @@ def test_cancel_after_a_step_starts_no_further_step(temp_home: Any) -> None:
     backend = ScriptedBackend([call("files.list", path="~/Downloads"), call("files.list", path="~/Documents")])
     cancel = threading.Event()
     events = []
-    for event in Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run("tell me about my files", cancel=cancel):
+    session = Session(backend, load_builtin_tools(), AllowReadOnlyPolicy())
+    for event in session.run("tell me about my files", cancel=cancel):
         events.append(event)
         if isinstance(event, StepFinished):
             cancel.set()
