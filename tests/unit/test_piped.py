@@ -246,9 +246,12 @@ def test_a_table_column_the_model_calls_none_is_no_column() -> None:
     assert result["columns"][0]["sum"] == 46.5
 
 
-def test_a_request_to_change_something_is_not_held_to_reading_first() -> None:
+def test_a_request_to_change_something_is_not_held_to_reading_first(temp_home: Path) -> None:
     """"Write ... to a file" with a long piped input: the change may come first, so every tool is offered."""
+    from llmos.config import load_config
+    from llmos.runtime import load_safety
+
     backend = ScriptedBackend([answer("nothing to write")])
-    session = Session(backend, load_builtin_tools(), AllowReadOnlyPolicy())
+    session = Session(backend, load_builtin_tools(), load_safety(None, load_config()))
     list(session.run("write the first line to ~/first.txt", stdin_data="x\n" * 5000))
     assert backend.calls[0].offered_tools[0] == "answer" and "files.write" in backend.calls[0].offered_tools
