@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 
+from llmos.answers._result import parsed_result
 from llmos.answers.render import render_step
+from llmos.answers.system_answers import SECTION_WORDS
 from llmos.events import Step
 
 _NEEDS_THE_MODEL = re.compile(
@@ -44,6 +46,11 @@ _TOOL_QUESTIONS: dict[str, re.Pattern[str]] = {
 """For each tool whose result can answer a question by itself, the words of the questions it answers."""
 
 
+_LINES = re.compile(r"\blines?\b", re.IGNORECASE)
+"""A question about a file's lines: only the read file's own line count answers it (a search for the file's
+name, which the model tried for "count the lines in expenses.csv", does not)."""
+
+
 def lookup_answer(step: Step, request: str) -> str | None:
     """llmos's answer when `step` (the request's first, a successful read) answers the request by itself: the
     request asks what the tool's result says and nothing more. None: the model goes on (another call, or an
@@ -51,4 +58,16 @@ def lookup_answer(step: Step, request: str) -> str | None:
     question = _TOOL_QUESTIONS.get(step.tool)
     if step.status != "ok" or question is None or _NEEDS_THE_MODEL.search(request) or not question.search(request):
         return None
+    if _LINES.search(request) and step.tool != "files.read":
+        return None
+    if step.tool == "system.info" and not _holds_what_is_asked(step, request):
+        return None
     return render_step(step, request)
+
+
+def _holds_what_is_asked(step: Step, request: str) -> bool:
+    """Whether a system.info result holds a section the request names: asked for the hostname, the model read
+    the network part, whose result has none."""
+    asked = [section for section, words in SECTION_WORDS.items() if re.search(words, request, re.IGNORECASE)]
+    result = parsed_result(step.result)
+    return not asked or (result is not None and any(section in result for section in asked))

@@ -163,7 +163,7 @@ _FAST_PATH_PARTS = {"memory": render_memory, "disk": render_disk, "uptime": rend
                     "os": render_os}
 
 # Which summary sections a request asks about; a request that names none gets every section.
-_SECTION_WORDS = {
+SECTION_WORDS = {
     "hostname": r"host ?name|computer name|machine name|name of (?:this|my|the) (?:computer|machine)",
     "os": r"\bos\b|operating system|distro|distribution|kernel|linux|version",
     "uptime": r"uptime|\bup\b|boot",
@@ -192,9 +192,9 @@ def answer_system_info(result_text: str, args: dict[str, Any], request: str) -> 
         return _battery_sentence(result["battery"]) or "No battery was found."
     if part == "sensors":
         return _sensors_sentence(result["sensors"]) or "No temperature or fan sensors were found."
-    asked = [section for section, words in _SECTION_WORDS.items()
+    asked = [section for section, words in SECTION_WORDS.items()
              if section in result and re.search(words, request, re.IGNORECASE)]
-    sentences = [sentence for section in (asked or list(_SECTION_WORDS)) if section in result
+    sentences = [sentence for section in (asked or list(SECTION_WORDS)) if section in result
                  if (sentence := _summary_sentence(section, result[section]))]
     return " ".join(sentences) or None
 

@@ -54,3 +54,22 @@ def test_a_step_that_failed_or_a_tool_without_questions_answers_nothing() -> Non
     assert lookup_answer(listing(status="error"), "list my Downloads") is None
     shell = Step(index=0, tool="shell.run", args={"argv": ["ls"]}, status="ok", result='{"stdout": "a"}')
     assert lookup_answer(shell, "list my files") is None
+
+
+def test_a_line_question_is_answered_only_by_the_file_read() -> None:
+    """"count the lines in expenses.csv" after a search for the file's name: the search's result does not answer
+    it; the model goes on."""
+    search = Step(index=0, tool="files.search", args={"text": "expenses.csv", "path": "~/Documents"}, status="ok",
+                  result=json.dumps({"matches": 0, "files_with_matches": 0, "files_searched": 2, "results": []}))
+    assert lookup_answer(search, "count the lines in ~/Documents/expenses.csv") is None
+
+
+def test_system_facts_answer_only_when_they_hold_what_was_asked() -> None:
+    """Asked for the hostname, the model read the network part: its result has no hostname, so no answer is
+    rendered from it; a result with the hostname answers."""
+    network = Step(index=0, tool="system.info", args={"part": "network"}, status="ok",
+                   result=json.dumps({"network": [{"name": "eth0", "up": True}]}))
+    assert lookup_answer(network, "what is the hostname of this machine?") is None
+    summary = Step(index=0, tool="system.info", args={"part": "all"}, status="ok",
+                   result=json.dumps({"hostname": "vm", "os": "Debian"}))
+    assert lookup_answer(summary, "what is the hostname of this machine?") == "The hostname is vm."
