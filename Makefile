@@ -12,7 +12,7 @@ NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 export CMAKE_ARGS ?= -DCMAKE_C_FLAGS="$(NO_AMX)" -DCMAKE_CXX_FLAGS="$(NO_AMX)"
 endif
 
-.PHONY: demo lint test test-unit bench eval clean
+.PHONY: demo lint test test-unit targets bench eval clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,11 @@ lint: $(VENV)/.installed-dev
 	cd $(LINT_FARM) && $(abspath $(VENV))/bin/lint-imports --config $(CURDIR)/pyproject.toml
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not open_target"
+
+# Open issues' acceptance examples that the default model does not meet yet: each names the wrong answer it gets.
+targets: $(VENV)/.installed-dev
+	$(PY) -m pytest -m open_target
 
 test-unit: $(VENV)/.installed-dev
 	$(PY) -m pytest -m "not model"
