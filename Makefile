@@ -12,7 +12,7 @@ NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 export CMAKE_ARGS ?= -DCMAKE_C_FLAGS="$(NO_AMX)" -DCMAKE_CXX_FLAGS="$(NO_AMX)"
 endif
 
-.PHONY: demo lint test test-unit targets bench eval clean
+.PHONY: demo lint test test-unit targets screens bench eval clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ lint: $(VENV)/.installed-dev
 
 test: lint
 	$(PY) -m pytest -m "not open_target"
+
+# The README's screens, rendered from the real TUI and overlay (scripted model) at 80x24, 100x16 and 160x45.
+screens: $(VENV)/.installed-dev
+	LLMOS_WRITE_SCREENS=$(CURDIR)/docs/screens $(PY) -m pytest -q -p no:cacheprovider tests/tui/test_tui_screens.py
 
 # Open issues' acceptance examples that the default model does not meet yet: each names the wrong answer it gets.
 targets: $(VENV)/.installed-dev

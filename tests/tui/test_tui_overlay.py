@@ -15,7 +15,7 @@ from llmos.shell.tui.request_input import RequestInput
 from llmos.shell.tui.transcript import Transcript
 from textual.message import Message
 from textual.widgets import Markdown
-from tui_support import StreamingUntilCancelled, factory_for, pilot_test, settle, wait_until
+from tui_support import StreamingUntilCancelled, factory_for, pilot_test, screen_text, settle, wait_until
 
 from llmos.errors import ModelError
 from llmos.events import RequestFinished
@@ -135,11 +135,6 @@ async def test_model_error_shows_notice_and_exits_2(tui_home: Path, tmp_path: Pa
         await pilot.press("enter")
         await pilot.pause()
     assert app.return_value == 2
-
-
-def screen_text(app: OverlayApp) -> str:
-    """Every character the screen would send to the terminal: what the person sees, clipping included."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 @pytest.mark.parametrize("size", [(100, 16), (80, 24)], ids=["100x16", "80x24"])

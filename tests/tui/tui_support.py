@@ -106,3 +106,8 @@ def pilot_test(test: Callable[..., Any]) -> Callable[..., None]:
         asyncio.run(test(*args, **kwargs))
 
     return run
+
+
+def screen_text(app: Any) -> str:
+    """Every character the screen would send to the terminal: what the person sees, clipping included."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
