@@ -77,9 +77,10 @@ def test_human_output_answers_on_stdout_and_steps_on_stderr(ask) -> None:
 
 
 def test_stdin_is_read_as_data(ask) -> None:
-    """Piped data answers the question: the model reports the address found only in the piped log, without
-    running a tool. (Asked "any disk errors in this log?" about a kernel log, both bundled models answer wrongly
-    or search HOME for the text; BENCHMARKS.md's stdin category counts such failures.)"""
+    """Piped data answers the question: the model reports the address found only in the piped log, reading it
+    (the stdin tools, if it calls any) and never the files or the system. (Asked "any disk errors in this log?"
+    about a kernel log, both bundled models answer wrongly or search HOME for the text; BENCHMARKS.md's stdin
+    category counts such failures.)"""
     log = (
         "Nov 22 10:01:07 host sshd[812]: Failed password for invalid user oracle from 203.0.113.7 port 52144 ssh2\n"
         "Nov 22 10:02:13 host sshd[815]: Accepted publickey for sam from 192.0.2.10 port 40022 ssh2\n"
@@ -87,7 +88,7 @@ def test_stdin_is_read_as_data(ask) -> None:
     payload = ask("--json", "which IP address failed to log in, according to this log?", stdin=log).only_json()
     assert payload["ok"], payload
     assert "203.0.113.7" in payload["answer"], payload["answer"]
-    assert payload["steps"] == [], payload["steps"]
+    assert all(step["tool"].startswith("stdin.") for step in payload["steps"]), payload["steps"]
 
 
 def test_script_mode_answers_each_line(ask) -> None:

@@ -165,9 +165,11 @@ def test_tui_answers_a_typed_request_and_quits_with_ctrl_q(terminal: Callable[..
 
 
 def test_overlay_answers_its_request_inline_and_enter_closes(terminal: Callable[..., Terminal]) -> None:
-    """`llmos overlay QUERY` renders inline, runs the request at once, keeps the answer on screen until Enter,
-    then exits 0 (the request's status)."""
+    """`llmos overlay QUERY` renders inline with the request already typed, runs it on Enter, keeps the answer
+    on screen until Enter, then exits 0 (the request's status)."""
     overlay = terminal("overlay", REQUEST)
+    overlay.wait_for(lambda screen: REQUEST in screen and "Enter sends" in screen, "the typed request")
+    overlay.press("Enter")
     screen = overlay.wait_for(lambda screen: "Enter or Esc closes" in screen, "the overlay's answer")
     assert "files.list" in screen or "files.find" in screen, screen
     assert mentions_count(screen.split(f"{SMALL_MODEL} (in-process)", 1)[1]), screen

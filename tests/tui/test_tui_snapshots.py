@@ -80,6 +80,9 @@ async def until_stable(pilot: Pilot[Any], attempts: int = 40) -> None:
     overflows, anchoring) settle a moment after the last message."""
     previous = pilot.app.export_screenshot()
     for _ in range(attempts):
+        # A layout pass asked for each time: under load, a scrollbar for content that overflows after a class
+        # change (a step asking) was drawn only by a later pass, and two frames could match before it ran.
+        pilot.app.screen.refresh(layout=True)
         await pilot.pause(0.1)
         current = pilot.app.export_screenshot()
         if current == previous:

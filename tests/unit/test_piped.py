@@ -19,6 +19,7 @@ from llmos.tools.piped.document import CHUNK_BYTES
 
 import llmos.runtime
 from llmos.executor import Safety
+from llmos.paths import cache_dir
 from llmos.secrets import SecretRedactor
 from llmos.session import Session, SessionOptions
 
@@ -214,7 +215,7 @@ def test_llmos_ask_answers_from_a_piped_file(temp_home: Path, monkeypatch: pytes
     assert payload["steps"][0]["tool"] == "stdin.search"
     assert json.loads(payload["steps"][0]["result"])["matching_lines"] == 20_000
     assert "200,000 lines" in backend.calls[0].conversation
-    assert not list((temp_home / ".cache" / "llmos" / "stdin").iterdir()), "the spool file has no name on disk"
+    assert not list((cache_dir() / "stdin").iterdir()), "the spool file has no name on disk"
 
 
 @pytest.mark.parametrize("pattern", ["(a+)+$", r"(\w*x)*y", r"(.*a){20}", r"(\d+)\1"])
