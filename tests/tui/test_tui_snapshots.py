@@ -139,7 +139,8 @@ def test_approval_pending_light_theme(snap_compare: Any, tui_home: Path, tmp_pat
 
 
 def test_approval_pending_at_40_columns(snap_compare: Any, tui_home: Path, tmp_path: Path) -> None:
-    """At 40 columns the panes stack, the system pane hides, and the waiting card keeps its buttons."""
+    """At 40 columns the panes stack, the system pane hides, and while a step waits its card takes the room the
+    conversation had, buttons included."""
     backend = ScriptedBackend([call("files.move", source="~/Downloads/report.pdf", destination="~/Documents/")])
     app = tui(backend, tmp_path)
     try:
