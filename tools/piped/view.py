@@ -45,6 +45,16 @@ class Redactor(Protocol):
 
     def longest(self) -> int: ...
 
+    def stream(self) -> PieceRedactor:
+        """Redaction of text arriving in pieces, holding back what may be the start of a secret."""
+        ...
+
+
+class PieceRedactor(Protocol):
+    def feed(self, piece: str) -> str: ...
+
+    def flush(self) -> str: ...
+
 
 @dataclass(frozen=True)
 class Line:
@@ -71,28 +81,14 @@ def clip_line(text: str, max_chars: int) -> str:
     return f"{text[:head]} [... {tail_start - head} characters cut ...] {text[tail_start:]}"
 
 
-class _HeldBack:
-    """Redacts text arriving in pieces; what may be the start of a secret waits for the next piece."""
-
-    def __init__(self, redactor: Redactor | None) -> None:
-        self.redactor = redactor
-        self.pending = ""
+class _Unredacted:
+    """The stream of a view without a redactor: pieces pass as they are."""
 
     def feed(self, piece: str) -> str:
-        if self.redactor is None:
-            return piece
-        hold = self.redactor.longest() - 1
-        text = self.redactor(self.pending + piece)
-        if hold <= 0:
-            self.pending = ""
-            return text
-        cut = cut_outside_markers(text, max(0, len(text) - hold))
-        self.pending = text[cut:]
-        return text[:cut]
+        return piece
 
     def flush(self) -> str:
-        text, self.pending = (self.redactor(self.pending) if self.redactor else self.pending), ""
-        return text
+        return ""
 
 
 class _PartialLine:
@@ -156,7 +152,7 @@ class DocumentView:
         lines joined by "\\n" (no newline at its end)."""
         offset, skip_newlines = self._start_of(line_number)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        redacted = _HeldBack(self.redactor)
+        redacted: PieceRedactor = self.redactor.stream() if self.redactor is not None else _Unredacted()
         partial = _PartialLine()
         number = line_number
 
