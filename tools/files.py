@@ -59,7 +59,7 @@ LINE_COUNT_MAX_BYTES = 64 * 1024 * 1024
 """files.read counts the lines of a file up to this size; a bigger one's result has no line count."""
 
 
-SortOrder = Literal["name", "size", "newest"]
+SortOrder = Literal["name", "size", "newest", "oldest"]
 Size = Annotated[str, pydantic.Field(pattern=SIZE_PATTERN)]
 """A size like 10MB, 500KB or 1.5GB; the schema pattern keeps anything else out of the grammar."""
 Age = Annotated[str, pydantic.Field(pattern=AGE_PATTERN)]
@@ -79,7 +79,7 @@ def list_folder(path: str = ".", hidden: bool = False, sort: SortOrder = "name")
     Args:
         path: folder to list.
         hidden: include names starting with a dot.
-        sort: name (folders first), size (biggest first) or newest (most recently modified first).
+        sort: name (folders first), size (biggest first), newest or oldest (by modification time).
     """
     folder = _existing_folder(path)
     entries: list[dict[str, Any]] = []
@@ -92,9 +92,9 @@ def list_folder(path: str = ".", hidden: bool = False, sort: SortOrder = "name")
     entries.sort(key=lambda item: (item["type"] != "folder", item["name"].casefold(), item["name"]))
     if sort == "size":
         entries.sort(key=lambda item: -item.get("size", -1))
-    elif sort == "newest":
+    elif sort in ("newest", "oldest"):
         # The exact mtime, not the ISO string: two changes within one second still come out in order.
-        entries.sort(key=lambda item: _mtime_or_zero(folder / item["name"]), reverse=True)
+        entries.sort(key=lambda item: _mtime_or_zero(folder / item["name"]), reverse=sort == "newest")
     counts = {kind: sum(1 for item in entries if item["type"] == kind) for kind in ("file", "folder", "link")}
     total_bytes = sum(item.get("size", 0) for item in entries if item["type"] == "file")
     result: dict[str, Any] = {
@@ -146,7 +146,7 @@ def find_files(
         max_size: like 10MB, 500KB, 1.5GB.
         newer_than: modified within, like 30m, 2h, 7d, 1w, or since a date, like 2024-03-01.
         older_than: modified before, like 30m, 2h, 7d, 1w, or before a date, like 2024-03-01.
-        sort: name (walk order), size (biggest first) or newest (most recently modified first).
+        sort: name (walk order), size (biggest first), newest or oldest (by modification time).
         limit: most matches to show.
     """
     root = _existing_folder(path)
@@ -190,7 +190,8 @@ def find_files(
             if len(shown) < shown_limit:
                 shown.append(_describe_entry(entry, info=info))
             continue
-        rank = info.st_size if sort == "size" else info.st_mtime
+        # The heap keeps the highest ranks: the oldest file has the highest negated mtime.
+        rank = info.st_size if sort == "size" else info.st_mtime if sort == "newest" else -info.st_mtime
         if kind == "folder" and sort == "size":
             continue  # a folder's own size is not its content's; files.disk_usage measures folders
         candidate = (rank, -total, entry, info)

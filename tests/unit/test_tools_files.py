@@ -512,6 +512,21 @@ def test_find_sorted_by_newest_puts_the_latest_change_first(temp_home: Path, bui
     assert found["results"][0]["path"] == "~/Downloads/fresh.txt"
 
 
+def test_find_and_list_sorted_by_oldest_put_the_least_recent_change_first(
+    temp_home: Path, builtin_tools: Registry
+) -> None:
+    """`sort="oldest"` answers "what is the oldest file": the match changed longest ago comes first, in a search
+    (kept in a bounded heap) and in a listing."""
+    ancient = temp_home / "Downloads" / "ancient.txt"
+    ancient.write_text("old")
+    os.utime(ancient, (1_000_000_000, 1_000_000_000))
+    found = ok(builtin_tools, "files.find", path="~", type="file", sort="oldest", limit=2)
+    assert found["results"][0]["path"] == "~/Downloads/ancient.txt"
+    assert found["results"][0]["modified"] <= found["results"][1]["modified"]
+    listed = ok(builtin_tools, "files.list", path="~/Downloads", sort="oldest")["entries"]
+    assert listed[0]["name"] == "ancient.txt"
+
+
 def test_list_sorted_by_size_and_newest(temp_home: Path, builtin_tools: Registry) -> None:
     """files.list can order entries biggest-first or newest-first instead of by name."""
     by_size = ok(builtin_tools, "files.list", path="~/Downloads", sort="size")["entries"]
