@@ -10,6 +10,7 @@ from typing import Any
 from llmos.policies.impact import Impact
 from llmos.policies.sandbox import SandboxSpec, SandboxUnavailable, run_sandboxed
 from llmos.tools.context import current_context
+from llmos.tools.paths import home_dir
 from llmos.tools.registry import ToolError, tool
 from llmos.tools.shell_git import repository_git_settings, with_diff_programs_off
 
@@ -24,6 +25,14 @@ def preview_run(argv: list[str], timeout: int = 30) -> Impact:
     return Impact(argv=tuple(argv), notes=(f"sandboxed, read-only file system, timeout {timeout}s",))
 
 
+def home_expanded(word: str) -> str:
+    """`~` and `~/...` as the home folder, as a shell would expand them: the policy judged such a word as a path
+    in home, so the command must get that path (no shell runs to expand it; the program would see a literal ~)."""
+    if word == "~" or word.startswith("~/"):
+        return str(home_dir()) + word[1:]
+    return word
+
+
 @tool("shell.run", Effect.EXEC, preview=preview_run)
 def run_command(argv: list[str], timeout: int = 30) -> dict[str, Any]:
     """Run a command (argv list) in the sandbox; only when no other tool fits.
@@ -33,6 +42,7 @@ def run_command(argv: list[str], timeout: int = 30) -> dict[str, Any]:
         timeout: seconds before it is stopped (at most 300).
     """
     preview_run(argv, timeout)
+    argv = [home_expanded(word) for word in argv]
     context = current_context()
     cwd = Path.cwd()
     try:

@@ -491,3 +491,17 @@ def test_reading_a_git_folder_and_ordinary_git_use_still_work(lab: Lab) -> None:
     assert _decide(lab, ["cat", "project/.git/config"]) == "allow"
     assert _decide(lab, ["git", "-C", "project", "commit", "-m", "x"]) == "ask"
     assert _decide(lab, ["git", "init", "Documents/newrepo"]) == "ask"
+
+
+@needs_sandbox
+def test_a_home_path_written_with_a_tilde_reaches_the_command_as_the_home_path(lab: Lab) -> None:
+    """The policy reads `~/project` in argv as the folder in home, so the command gets that folder: no shell
+    expands `~` for it, and a literal `~` made `git -C ~/project status` fail while policy allowed it."""
+    os.chdir(lab.home / "Documents")  # not the repository: only the -C path can find it
+    with using_context(ToolContext(request_id="direct", writable_roots=(lab.marks,))):
+        status = run_command(["git", "-C", "~/project", "status", "--short"], timeout=20)
+        counted = run_command(["wc", "-c", "~/project/a.dat"], timeout=20)
+        echoed = run_command(["echo", "~", "a~b", "~root", "HEAD~1"], timeout=20)
+    assert status["exit_code"] == 0 and "f.txt" in status["stdout"]
+    assert counted["stdout"].split() == ["5", f"{lab.home}/project/a.dat"]
+    assert echoed["stdout"].split() == [str(lab.home), "a~b", "~root", "HEAD~1"]
