@@ -40,6 +40,9 @@ class Config(pydantic.BaseModel):
     fast_path: bool = True
     """Answer the most common plain requests (free memory and disk, uptime, CPU, OS, top processes, a folder's
     listing) without the model: the same tool call, policy and audit, in milliseconds. Off: the model plans all."""
+    planner_examples: int = pydantic.Field(default=3, ge=0, le=8)
+    """How many examples from the planner's library (those most like the request) the model is shown before it;
+    0: none. Each adds about 30 tokens the model reads per request."""
     learn_from_approvals: bool = False
     """Keep plans a person approved (locally, in the data dir) and offer them as examples for similar requests;
     `llmos feedback` lists, exports, forgets them. Off unless turned on."""

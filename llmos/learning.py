@@ -117,17 +117,22 @@ def approved_by_a_person(outcome: RequestFinished) -> bool:
                for step in outcome.steps)
 
 
-def request_words(text: str) -> frozenset[str]:
-    """The request's content words: lower case, letters and digits, stop words dropped, a plural `s` cut
+def content_words(text: str) -> list[str]:
+    """The text's content words in order: lower case, letters and digits, stop words dropped, a plural `s` cut
     (so "pdfs" and "PDF" match)."""
-    words: set[str] = set()
+    words: list[str] = []
     for word in _WORD.findall(text.lower()):
         if word in _STOP_WORDS:
             continue
         if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]
-        words.add(word)
-    return frozenset(words)
+        words.append(word)
+    return words
+
+
+def request_words(text: str) -> frozenset[str]:
+    """The request's content words as a set (see `content_words`)."""
+    return frozenset(content_words(text))
 
 
 def similarity(first: str, second: str) -> float:

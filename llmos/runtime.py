@@ -120,10 +120,16 @@ def open_session(
     # model, first contacted) on first use, so a request the fast path answers never waits for it.
     chosen = choose_model(model, config, progress=progress)
     backend = LazyBackend(model_display_name(chosen), lambda: load_chosen_backend(chosen, config))
-    options = SessionOptions(max_steps=max_steps or config.max_steps, dry_run=dry_run, fast_path=config.fast_path)
+    options = session_options(config, max_steps=max_steps, dry_run=dry_run)
     registry = load_builtin_tools()
     hide_from_listings(os.getpid())
     return Session(backend, registry, safety, options, memory=plan_memory_for(config))
+
+
+def session_options(config: Config, *, max_steps: int | None = None, dry_run: bool = False) -> SessionOptions:
+    """A session's options as the config sets them (`max_steps` given overrides the config's)."""
+    return SessionOptions(max_steps=max_steps or config.max_steps, dry_run=dry_run, fast_path=config.fast_path,
+                          examples=config.planner_examples)
 
 
 def plan_memory_for(config: Config) -> PlanMemory | None:

@@ -32,6 +32,8 @@ from llmos.events import (
     StepInProgress,
     StepPlanned,
 )
+from llmos.examples.library import PlanExample
+from llmos.examples.retrieval import library_index
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.fastpath import match_fast_path
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
@@ -79,6 +81,9 @@ class SessionOptions:
     tokens: digit-heavy lines take far more of them than their characters suggest)."""
     max_tokens: int = 400
     """Cap on the tokens of one model reply (a call, or the answer)."""
+    examples: int = 0
+    """Examples from the planner's library (`llmos.examples`) most like the request shown before it; front ends
+    set it from the config (`planner_examples`)."""
     fast_path: bool = False
     """Plan and answer the most common unambiguous requests without the model (`llmos.fastpath`); front ends
     turn it on from the config (`fast_path`, on by default)."""
@@ -248,7 +253,10 @@ class _RequestRun:
         )
         # A kept plan for a similar request goes after the static prefix, so the prefix's cached KV stays valid.
         self.example: LearnedPlan | None = self._similar_plan(request)
-        self.turns: list[Turn] = self.example.example_turns() if self.example else []
+        self.turns: list[Turn] = [turn for example in self._library_examples(request, piped=document is not None)
+                                  for turn in _example_turns(example)]
+        if self.example is not None:
+            self.turns.extend(self.example.example_turns())
         self.request_turn_index = len(self.turns)
         self.stdin_budget_tokens: int | None = None
         """The token budget the piped data's excerpt was made for (None: no piped data, or not yet made)."""
@@ -427,6 +435,13 @@ class _RequestRun:
         found = memory.similar(request, limit=1, allowed_tools={spec.name for spec in self.tools})
         return found[0] if found else None
 
+    def _library_examples(self, request: str, piped: bool) -> list[PlanExample]:
+        """The library's examples most like this request, least alike first, that use only its tools."""
+        if self.options.examples <= 0:
+            return []
+        return library_index().nearest(request, self.options.examples, piped=piped,
+                                       allowed_tools={spec.name for spec in self.tools})
+
     def _offered_specs(self, answer_only: bool, withhold_answer: bool = False) -> list[ToolSpec]:
         """The tools this turn's grammar allows: the request's tools (those of other effect classes are not
         refused afterwards: the model cannot even name them), only `answer`, or all but `answer`."""
@@ -543,6 +558,11 @@ def _parse_call(raw: str) -> tuple[str, dict[str, Any]] | None:
     if not isinstance(value, dict) or not isinstance(value.get("tool"), str) or not isinstance(value.get("args"), dict):
         return None
     return value["tool"], value["args"]
+
+
+def _example_turns(example: PlanExample) -> list[Turn]:
+    """A library example as the prompt shows it: the request, then its first call."""
+    return [Turn("user", example.request), Turn("assistant", example.calls[0].as_model_reply())]
 
 
 def _written_call(raw: str) -> PlannedCall | None:

@@ -35,6 +35,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                         help="run the baseline on the first N tasks of each category only (it is slow)")
     parser.add_argument("--cold", action="store_true", help="run llmos without the daemon: a fresh process per request")
     parser.add_argument("--no-fast-path", action="store_true", help="send every request to the model")
+    parser.add_argument("--planner-examples", type=int, metavar="N",
+                        help="library examples shown per request (default: the config's planner_examples)")
     parser.add_argument("--speed-runs", type=int, default=3, metavar="N",
                         help="cold one-shot timings per speed request, after the suite (default 3; 0 skips)")
     parser.add_argument("--validate", action="store_true", help="check the tasks with their gold plans (no model)")
@@ -46,6 +48,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def handle(options: argparse.Namespace) -> int:
     from llmos.evals.tasks import Category, TaskFileError, load_tasks
 
+    if options.planner_examples is not None and not 0 <= options.planner_examples <= 8:
+        raise UsageError("eval: --planner-examples takes 0 to 8")
     try:
         tasks = load_tasks(options.tasks_dir)
     except TaskFileError as exc:
@@ -132,6 +136,8 @@ def _evaluate(tasks: list[Any], options: argparse.Namespace) -> int:
     config_lines = [f"threads = {threads}"] if threads else []
     if options.no_fast_path:
         config_lines.append("fast_path = false")
+    if options.planner_examples is not None:
+        config_lines.append(f"planner_examples = {options.planner_examples}")
     config_toml = "\n".join(config_lines) + "\n"
     common = {"model": model, "cache_home": _cache_home(), "jobs": jobs, "config_toml": config_toml}
     started = time.time()
@@ -149,6 +155,7 @@ def _evaluate(tasks: list[Any], options: argparse.Namespace) -> int:
         "command": "llmos eval " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "llmos eval",
         "mode": "cold (no daemon)" if options.cold else "warm (daemon)",
         "fast_path": not options.no_fast_path,
+        "planner_examples": options.planner_examples,
         "jobs": jobs,
         "wall_s": {name: round(run.wall_s, 1) for name, run in runs.items()},
         "summaries": [s.to_json() for s in summaries],

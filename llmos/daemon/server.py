@@ -8,6 +8,7 @@ session stops at the next token or between steps, so every step that ran is jour
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import gc
 import os
@@ -76,8 +77,8 @@ class ModelHost:
         self._sessions: dict[tuple[str | None, tuple[tuple[str, int], ...]], Session] = {}
 
     def session_for(self, model: str | None, policy: str | None) -> Session:
-        from llmos.runtime import load_safety, plan_memory_for
-        from llmos.session import Session, SessionOptions
+        from llmos.runtime import load_safety, plan_memory_for, session_options
+        from llmos.session import Session
         from llmos.tools import load_builtin_tools
 
         config = load_config()
@@ -94,7 +95,7 @@ class ModelHost:
         if session is None:
             self._sessions = {k: v for k, v in self._sessions.items() if k[0] != policy}
             session = Session(backend, load_builtin_tools(), load_safety(policy, config),
-                              SessionOptions(max_steps=config.max_steps, fast_path=config.fast_path),
+                              session_options(config),
                               memory=plan_memory_for(config))
             self._sessions[key] = session
         return session
@@ -333,8 +334,6 @@ class Daemon:
         channel.send({"type": "rule", "rule": rule.model_dump(mode="json")})
 
     def _run(self, channel: LineChannel, request: RunRequest, peer_pid: int) -> None:
-        from llmos.session import SessionOptions
-
         document = _passed_document(channel, request)
         client = _ClientLink(channel)
         client.start_reading()
@@ -346,10 +345,10 @@ class Daemon:
         try:
             with self._model_turn(request.context):
                 session = self.host.session_for(request.model, request.policy)
-                options = SessionOptions(
+                options = dataclasses.replace(
+                    session.options,
                     max_steps=request.max_steps or session.options.max_steps,
                     dry_run=request.dry_run,
-                    fast_path=session.options.fast_path,
                 )
                 with _protecting_client(session, peer_pid):
                     approver = client.approver if request.can_ask else None

@@ -35,7 +35,7 @@ from llmos.daemon.protocol import RequestContext, event_from_json, event_to_json
 from llmos.daemon.server import Daemon, ModelHost
 from llmos.errors import LlmosError
 from llmos.events import Answer, AnswerStarted, AnswerToken, ApprovalNeeded, Error, RequestFinished, Step
-from llmos.runtime import load_safety
+from llmos.runtime import load_safety, session_options
 from llmos.session import Session
 
 
@@ -50,7 +50,8 @@ class EchoBackend(ScriptedBackend):
 
     def generate(self, prefix: str, conversation: str, schema: dict[str, Any], max_tokens: int) -> Iterator[str]:
         if not self._replies:
-            asked = re.findall(r"<\|im_start\|>user\n(.*?)<\|im_end\|>", conversation, re.S)[0]
+            # The request is the last user message (library examples come before it).
+            asked = re.findall(r"<\|im_start\|>user\n(.*?)<\|im_end\|>", conversation, re.S)[-1]
             self._replies.append(answer(f"you asked: {asked}"))
         for piece in super().generate(prefix, conversation, schema, max_tokens):
             if self.delay_s:
@@ -162,7 +163,9 @@ def test_request_through_daemon_yields_same_events_as_in_process(daemon_env: Pat
     replies = [call("files.list", path="~/Downloads"), answer("There are 5 files.")]
     with RunningDaemon(ScriptedHost(lambda: ScriptedBackend(list(replies)))):
         remote_events = list(assistant().run("tell me about the files in ~/Downloads"))
-    local_session = Session(ScriptedBackend(list(replies)), load_builtin_tools(), load_safety(None, load_config()))
+    config = load_config()
+    local_session = Session(ScriptedBackend(list(replies)), load_builtin_tools(), load_safety(None, config),
+                            session_options(config))
     local_events = list(LocalAssistant(local_session).run("tell me about the files in ~/Downloads"))
     assert [type(event) for event in remote_events] == [type(event) for event in local_events]
     remote, local = finished(remote_events).to_json(), finished(local_events).to_json()
@@ -381,7 +384,8 @@ def test_llmos_ask_prints_the_same_with_and_without_the_daemon(
             outputs_daemon.append(capsys.readouterr())
     monkeypatch.setenv("LLMOS_NO_DAEMON", "1")
     monkeypatch.setattr(llmos.runtime, "open_session", lambda **_: Session(
-        ScriptedBackend(list(replies)), load_builtin_tools(), load_safety(None, load_config())))
+        ScriptedBackend(list(replies)), load_builtin_tools(), load_safety(None, load_config()),
+        session_options(load_config())))
     outputs_local = []
     for flags in (["--json"], []):
         assert ask.main([*flags, "tell me about the files in ~/Downloads"]) == 0

@@ -1,0 +1,71 @@
+"""Examples retrieved per request: BM25 over the library's requests (rank_bm25), the best few placed in the prompt
+after the cached prefix, most alike last (the small model follows the nearest example most)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection, Sequence
+
+from rank_bm25 import BM25Okapi
+
+from llmos.examples.library import PlanExample, load_library
+from llmos.learning import content_words
+
+
+class ExampleIndex:
+    """A BM25 index of `examples`' requests. Examples for piped data and the others are kept apart: a request
+    with piped data is planned with the stdin tools, one without it never is."""
+
+    def __init__(self, examples: Sequence[PlanExample]) -> None:
+        self.examples = list(examples)
+        self._piped = [example for example in self.examples if example.piped is not None]
+        self._plain = [example for example in self.examples if example.piped is None]
+        self._words = {id(example): set(content_words(example.request)) for example in self.examples}
+        self._indexes = {
+            True: _bm25(self._piped),
+            False: _bm25(self._plain),
+        }
+
+    def nearest(
+        self,
+        request: str,
+        limit: int,
+        *,
+        piped: bool = False,
+        allowed_tools: Collection[str] | None = None,
+    ) -> list[PlanExample]:
+        """Up to `limit` examples most like `request` (sharing at least one content word), least alike first;
+        with `allowed_tools`, only examples whose every call uses one of them (a read-only request is never
+        shown a delete)."""
+        words = content_words(request)
+        index = self._indexes[piped]
+        if limit <= 0 or not words or index is None:
+            return []
+        pool = self._piped if piped else self._plain
+        scores = index.get_scores(words)
+        # Words shared break BM25's ties: in a small pool a word in half the examples has no weight at all.
+        shared = [len(set(words) & self._words[id(example)]) for example in pool]
+        ranked = sorted(range(len(pool)), key=lambda at: (-scores[at], -shared[at], at))
+        chosen: list[PlanExample] = []
+        for position in ranked:
+            if len(chosen) == limit:
+                break
+            example = pool[position]
+            if not shared[position]:
+                continue
+            if allowed_tools is not None and not set(example.tool_names) <= set(allowed_tools):
+                continue
+            chosen.append(example)
+        return chosen[::-1]
+
+
+def _bm25(examples: Sequence[PlanExample]) -> BM25Okapi | None:
+    # BM25Okapi divides by the corpus size: an empty pool has no index.
+    corpus = [content_words(example.request) or ["-"] for example in examples]
+    return BM25Okapi(corpus) if corpus else None
+
+
+@functools.cache
+def library_index() -> ExampleIndex:
+    """The index of the bundled library, built on first use (a few milliseconds) and kept."""
+    return ExampleIndex(load_library())
