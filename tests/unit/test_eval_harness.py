@@ -309,6 +309,13 @@ def test_eval_rejects_an_unknown_category_in_one_line(capsys: pytest.CaptureFixt
     assert "unknown category nonsense" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+def test_eval_rejects_a_planner_examples_count_out_of_range_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """The count goes into each task's config, where 9 would fail every request: it is refused up front."""
+    assert llmos_main(["eval", "--planner-examples", "9"]) == 2
+    err = capsys.readouterr().err
+    assert "--planner-examples takes 0 to 8" in err and len(err.strip().splitlines()) == 1
+
+
 def test_workspace_points_every_llmos_folder_away_from_the_real_home(tmp_path: Path) -> None:
     workspace = Workspace(tmp_path / "w", model="m", cache_home=tmp_path / "cache", config_toml="threads = 1\n")
     workspace.prepare()
