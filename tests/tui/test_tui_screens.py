@@ -62,6 +62,10 @@ async def test_the_tui_after_an_answered_request(size: tuple[int, int], tui_home
     assert "holds 4 files" in text and "archive." in text  # the answer, wrapped to the pane
 
 
+SEEN_WHILE_ASKING = ("~/Downloads/report.pdf", "~/Documents/report.pdf", "Approve", "Deny")
+"""What the move touches, and the approve/deny keys."""
+
+
 @pytest.mark.parametrize("size", SCREEN_SIZES)
 @pilot_test
 async def test_the_tui_asking_for_approval(size: tuple[int, int], tui_home: Path, tmp_path: Path) -> None:
@@ -73,12 +77,13 @@ async def test_the_tui_asking_for_approval(size: tuple[int, int], tui_home: Path
         await wait_until(pilot, lambda: app.assistant is not None)
         await send(pilot, MOVE_REQUEST)
         await wait_until(pilot, lambda: app.query_one(PlanPane).asking_card() is not None)
-        await pilot.pause(0.2)
+        # The card lays out its preview and keys over later refreshes (later still on a loaded machine): wait
+        # for what a person must see, then keep that frame.
+        await wait_until(pilot, lambda: all(part in screen_text(app) for part in SEEN_WHILE_ASKING))
         text = screen_text(app)
         keep(app, f"tui-approval-{size[0]}x{size[1]}")
     app.stop_request()  # release the worker waiting on the approval
-    assert "~/Downloads/report.pdf" in text and "~/Documents/report.pdf" in text  # what the move touches
-    assert "Approve" in text and "Deny" in text
+    assert all(part in text for part in SEEN_WHILE_ASKING)
 
 
 @pytest.mark.parametrize("size", SCREEN_SIZES)
