@@ -27,7 +27,7 @@ from llmos.policies.intent import INTENT_WORDS
 from llmos.effects import Effect
 
 OTHER_CHANGE_VERBS: tuple[str, ...] = (
-    "add", "change", "clean", "clear", "empty", "end", "free up", "install", "make", "reduce", "set", "shut",
+    "change", "clean", "clear", "empty", "end", "free up", "install", "make", "reduce", "set", "shut",
     "sort out",
 )
 """Change verbs the intent table has in no change class: alone they say too little about which class a request

@@ -34,6 +34,11 @@ INTENT_WORDS: dict[Effect, tuple[str, ...]] = {
         "executable", "replace", "rewrite", "overwrite", "fix", "back up", "backup", "put", "restore", "download",
         "convert", "add a line", "add line", "prepend", "change the permission", "change permission",
         "wipe the contents", "clear the contents", "empty the file", "truncate", "blank out",
+        # Everyday words for small edits ("add milk to my shopping list", "jot down ...", "comment out lines 3-5",
+        # "delete line 4 of x.conf" edits the file rather than deleting it, "make diary.txt readable only by me").
+        "add", "jot", "note down", "pack", "comment out", "uncomment", "make a file", "new file", "readable",
+        "writable", "change line", "change lines", "change the line", "delete line", "delete lines", "delete the line",
+        "remove line", "remove lines", "remove the line", "back it up", "back them up",
     ),
     Effect.DELETE: (
         "delete", "remove", "erase", "clean up", "cleanup", "clean out", "clear out", "trash", "purge", "wipe",
@@ -83,7 +88,7 @@ QUESTION_STARTS = (
     "has", "hasn't", "had", "can i", "could i", "should i", "may i", "shall i", "will it", "would it", "show",
     "list", "summarize", "summarise", "sum up", "find", "count", "print", "read", "explain", "describe", "display",
     "search", "look", "locate", "tell me", "check", "compare", "any", "anything", "whether", "if", "i wonder",
-    "i'm curious", "tldr", "give me", "get me",
+    "i'm curious", "tldr", "give me", "get me", "add up", "total up",
 )
 """How a question or a read starts: such a clause asks for read only, whatever words follow."""
 _FILLERS = (

@@ -29,6 +29,16 @@ from llmos.policies.intent import INTENT_WORDS, allowed_effects_for, intent_matc
     ("compile the project and run the tests", {"read", "exec"}),
     ("fetch the latest changes with git", {"read", "network", "exec"}),
     ("make the script executable", {"read", "write", "exec"}),
+    # Everyday words for small edits ask for a write; "add up" is a sum, a read.
+    ("add milk to my shopping list", {"read", "write"}),
+    ("show ~/notes/todo.md, then add 'buy stamps' at the end", {"read", "write"}),
+    ("jot down in ~/journal.md that I ran 5k", {"read", "write"}),
+    ("comment out lines 20-25 of ~/scripts/sync.sh", {"read", "write"}),
+    ("delete lines 10 to 14 from ~/settings.py", {"read", "write", "delete"}),
+    ("make diary.txt readable only by me", {"read", "write"}),
+    ("pack the jpgs in ~/Pictures into one zip", {"read", "write"}),
+    ("add up the sizes of these files", {"read"}),
+    ("what did I add to the repo yesterday?", {"read"}),
 ])
 def test_requests_allow_the_effect_classes_their_words_ask_for(request_text: str, expected: set[str]) -> None:
     """Each example request allows exactly the effect classes its words name (read always)."""
