@@ -42,6 +42,7 @@ from llmos.models.grammar import call_schema
 from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
 from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
+from llmos.repair import PathRepair, path_repair
 from llmos.streaming import AnswerStreamer
 from llmos.tools.piped import DocumentView, PipedDocument, piped_tools, stdin_excerpt
 from llmos.tools.registry import Registry, ToolSpec
@@ -280,6 +281,10 @@ class _RequestRun:
                                    and CHANGE_CLAUSE.search(request))
         """The request's words allow a change and one of its clauses starts with a change verb."""
         self.change_nudged = False
+        self.repair: PathRepair | None = None
+        """The next turn remakes a failed call with a path that exists (`llmos.repair`), or answers."""
+        self.repaired = False
+        """A repair turn was offered: once per request."""
 
     # The prefix is counted in the model's tokens: only a request the model plans needs it (and loads the model).
     @property
@@ -301,10 +306,15 @@ class _RequestRun:
             if self.cancel.is_set():
                 raise _Cancelled
             must_answer = force_answer or len(self.steps) >= self.options.max_steps
-            offered = (self._stdin_specs() if not must_answer and self._must_read_the_rest() else
-                       self._offered_specs(answer_only=must_answer, withhold_answer=not must_answer
-                                           and self._change_still_owed()))
-            raw_call = yield from self._generate(offered)
+            repair, self.repair = self.repair, None
+            if repair is not None and not must_answer:
+                offered = self._repair_specs(repair)
+            else:
+                repair = None
+                offered = (self._stdin_specs() if not must_answer and self._must_read_the_rest() else
+                           self._offered_specs(answer_only=must_answer, withhold_answer=not must_answer
+                                               and self._change_still_owed()))
+            raw_call = yield from self._generate(offered, repair)
             if raw_call is None:
                 return
             tool_name, args, raw_text = raw_call
@@ -320,6 +330,9 @@ class _RequestRun:
             self.generated_calls.append(_written_call(raw_text) or PlannedCall(tool_name, args))
             yield StepPlanned(step.snapshot())
             yield from self.steps_runner.run(spec, step)
+            if step.status == "error" and not self.repaired:
+                self.repair = path_repair(tool_name, args, step.result)
+                self.repaired = self.repair is not None
             if (rendered := self._lookup_answered(spec, step)) is not None:
                 yield from self._finish(rendered, "rendered")
                 return
@@ -474,11 +487,22 @@ class _RequestRun:
         self.change_nudged = True
         return True
 
-    def _generate(self, offered: list[ToolSpec]) -> Generator[Event, None, GeneratedCall | None]:
-        """Ask the model for one call among `offered`; stream answer text as it comes.
+    def _repair_specs(self, repair: PathRepair) -> list[ToolSpec]:
+        """A repair turn's tools: the failed call's tool (its path argument constrained) and `answer`."""
+        return [spec for spec in self.tools if spec.name in (repair.tool, ANSWER_TOOL)]
+
+    def _generate(
+        self, offered: list[ToolSpec], repair: PathRepair | None = None
+    ) -> Generator[Event, None, GeneratedCall | None]:
+        """Ask the model for one call among `offered` (with `repair`, its tool's path argument limited to the
+        suggested paths); stream answer text as it comes.
 
         Returns (tool, validated args, the raw reply), or None when the model failed."""
-        schema = call_schema([(spec.name, spec.parameters_schema) for spec in offered])
+        schema = call_schema([
+            (spec.name, repair.constrain(spec.parameters_schema)
+             if repair is not None and spec.name == repair.tool else spec.parameters_schema)
+            for spec in offered
+        ])
         conversation = self._conversation_that_fits()
         # `answer` is always on offer, so the cap must leave room for a full reply.
         max_tokens = self.options.max_tokens

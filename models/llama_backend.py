@@ -216,11 +216,19 @@ class LlamaBackend:
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
         key = json.dumps(schema, sort_keys=True)
-        grammar = self._grammars.get(key)
+        grammar = self._grammars.pop(key, None)
         if grammar is None:
             grammar = compile_grammar(schema)
-            self._grammars[key] = grammar
+        # Most recently used last; a few tool sets recur, while a repair's schema (paths of one request) does
+        # not, so a long-running daemon keeps only the newest.
+        self._grammars[key] = grammar
+        while len(self._grammars) > GRAMMARS_KEPT:
+            del self._grammars[next(iter(self._grammars))]
         return grammar
+
+
+GRAMMARS_KEPT = 32
+"""Compiled grammars a backend keeps (one per offered tool set, plus repair turns' one-off schemas)."""
 
 
 def compile_grammar(schema: dict[str, Any]) -> Any:

@@ -1,0 +1,58 @@
+"""Repairing a call that named a path that does not exist, once, with the paths that do.
+
+A failed call's result says `did_you_mean` (similar paths that exist, `tools/near_paths.py`). Left free, the
+1.5B model often made the next call with the same wrong path, or moved on to another step with it ("copy
+~/webapp/requirements.txt" failed, then "edit ~/webapp/requirements.txt" failed too). The repair turn offers the
+same tool with that argument constrained by the grammar to the suggested paths, or `answer`: the model cannot
+name a path that does not exist, and can still give up and say what failed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from typing import Any
+
+MAX_CHOICES = 8
+"""Most suggested paths a repair offers (near_paths gives a handful)."""
+
+
+@dataclass(frozen=True)
+class PathRepair:
+    """The call to make again: `tool`, with `argument` one of `choices`."""
+
+    tool: str
+    argument: str
+    choices: tuple[str, ...]
+
+    def constrain(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        """The tool's parameters schema with the repaired argument limited to the choices (and required)."""
+        schema = copy.deepcopy(parameters)
+        schema.setdefault("properties", {})[self.argument] = {"type": "string", "enum": list(self.choices)}
+        required = list(schema.get("required", []))
+        if self.argument not in required:
+            schema["required"] = [*required, self.argument]
+        return schema
+
+
+def path_repair(tool: str, args: dict[str, Any], result_text: str | None) -> PathRepair | None:
+    """The repair for a failed call whose result suggests existing paths for the one argument it names, or
+    None (not such a failure, no suggestion, or no single argument the message names)."""
+    try:
+        payload = json.loads(result_text or "")
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    suggested = payload.get("did_you_mean")
+    message = payload.get("error")
+    if not isinstance(suggested, list) or not suggested or not isinstance(message, str):
+        return None
+    # The argument whose value the message names as missing: "." or "~" alone would be found in any message.
+    named = [name for name, value in args.items()
+             if isinstance(value, str) and value.strip() not in ("", ".", "~", "~/") and value in message]
+    if len(named) != 1:
+        return None
+    choices = tuple(dict.fromkeys(str(path) for path in suggested if isinstance(path, str)))[:MAX_CHOICES]
+    return PathRepair(tool, named[0], choices) if choices else None

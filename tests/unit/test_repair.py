@@ -1,0 +1,81 @@
+"""A call that named a missing path is made again once, its path limited to paths that exist, or answered."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
+from llmos.tools.builtin import builtin_registry
+
+from llmos.events import RequestFinished
+from llmos.repair import PathRepair, path_repair
+from llmos.session import Session
+
+MISSING = json.dumps({"error": "no such file or folder: ~/webapp/requirements.txt",
+                      "did_you_mean": ["~/projects/webapp/requirements.txt"],
+                      "hint": "if one of these is what the request meant, make the call again with it"})
+
+
+def test_the_argument_the_error_names_is_repaired_with_the_suggested_paths() -> None:
+    repair = path_repair("files.copy", {"source": "~/webapp/requirements.txt", "destination": "~/backup/"}, MISSING)
+    assert repair == PathRepair("files.copy", "source", ("~/projects/webapp/requirements.txt",))
+
+
+def test_no_repair_without_a_suggestion_or_a_single_named_argument() -> None:
+    """Nothing to choose from, a message naming no argument (or "." found in any message), or two arguments
+    named: the model reads the error and goes on as before."""
+    no_suggestion = json.dumps({"error": "no such file or folder: ~/x"})
+    assert path_repair("files.read", {"path": "~/x"}, no_suggestion) is None
+    assert path_repair("files.list", {"path": "."}, MISSING) is None
+    both = json.dumps({"error": "cannot copy ~/a onto ~/a/b", "did_you_mean": ["~/c"]})
+    assert path_repair("files.copy", {"source": "~/a", "destination": "~/a/b"}, both) is None
+    assert path_repair("files.read", {"path": "~/x"}, '{"matches": 3}') is None
+    assert path_repair("files.read", {"path": "~/x"}, "not json") is None
+
+
+def test_the_constrained_schema_allows_only_the_suggested_paths() -> None:
+    parameters = {"type": "object", "properties": {"path": {"type": "string"}, "max_bytes": {"type": "integer"}}}
+    constrained = PathRepair("files.read", "path", ("~/a", "~/b")).constrain(parameters)
+    assert constrained["properties"]["path"] == {"type": "string", "enum": ["~/a", "~/b"]}
+    assert constrained["required"] == ["path"]
+    assert parameters["properties"]["path"] == {"type": "string"}  # the tool's own schema is untouched
+
+
+def test_the_turn_after_a_missing_path_offers_the_same_tool_with_existing_paths_or_answer(temp_home: Path) -> None:
+    """Asked to read ~/Projects/llmos/README.md (it is under ~/Documents), the model's next turn may only read one
+    of the suggested paths or answer; the remade call reads the real file."""
+    backend = ScriptedBackend([
+        call("files.read", path="~/Projects/llmos/README.md"),
+        call("files.read", path="~/Documents/Projects/llmos/README.md"),
+        answer("The README is about llmos."),
+    ])
+    events = list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run("what does the llmos readme say?"))
+    first, repair_turn, _ = backend.calls
+    assert "files.list" in first.offered_tools
+    assert sorted(repair_turn.offered_tools) == ["answer", "files.read"]
+    branch = next(b for b in repair_turn.schema["anyOf"] if b["properties"]["tool"]["const"] == "files.read")
+    assert "~/Documents/Projects/llmos/README.md" in branch["properties"]["args"]["properties"]["path"]["enum"]
+    finished = events[-1]
+    assert isinstance(finished, RequestFinished)
+    assert [step.status for step in finished.steps] == ["error", "ok"]
+
+
+def test_a_request_is_repaired_once(temp_home: Path) -> None:
+    """After the one repair turn of a request, a later missing path is read as any failure: the turn after it
+    offers every tool."""
+    backend = ScriptedBackend([
+        call("files.read", path="~/Projects/llmos/README.md"),
+        answer("I could not find it."),
+    ])
+    list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run("what does the llmos readme say?"))
+    assert sorted(backend.calls[1].offered_tools) == ["answer", "files.read"]
+    backend = ScriptedBackend([
+        call("files.read", path="~/Projects/llmos/README.md"),
+        call("files.read", path="~/Documents/Projects/llmos/README.md"),
+        call("files.read", path="~/Nope/llmos/README.md"),
+        answer("Found nothing."),
+    ])
+    # the second call succeeds, so the third failure (a different missing path) is not repaired
+    list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run("what does the llmos readme say?"))
+    assert "files.list" in backend.calls[3].offered_tools
