@@ -12,6 +12,21 @@ from llmos.examples.library import PlanExample, load_library
 from llmos.learning import content_words
 
 
+QUESTION_WORDS = frozenset(
+    "how many much which who whom whose when where why have has had does did was were there here any some all am"
+    .split()
+)
+"""Words that say a request is a question, not what it is about: shared alone ("who won the world series?" and
+"who owns /var/log/syslog"), they made unrelated examples look alike. What, is, do, ... are already
+`llmos.learning`'s stop words."""
+
+
+def retrieval_words(text: str) -> list[str]:
+    """The words a request is matched by: its content words (`llmos.learning.content_words`) without question
+    words and single letters (the "s" of "what's")."""
+    return [word for word in content_words(text) if len(word) > 1 and word not in QUESTION_WORDS]
+
+
 class ExampleIndex:
     """A BM25 index of `examples`' requests. Examples for piped data and the others are kept apart: a request
     with piped data is planned with the stdin tools, one without it never is."""
@@ -20,7 +35,7 @@ class ExampleIndex:
         self.examples = list(examples)
         self._piped = [example for example in self.examples if example.piped is not None]
         self._plain = [example for example in self.examples if example.piped is None]
-        self._words = {id(example): set(content_words(example.request)) for example in self.examples}
+        self._words = {id(example): set(retrieval_words(example.request)) for example in self.examples}
         self._indexes = {
             True: _bm25(self._piped),
             False: _bm25(self._plain),
@@ -37,7 +52,7 @@ class ExampleIndex:
         """Up to `limit` examples most like `request` (sharing at least one content word), least alike first;
         with `allowed_tools`, only examples whose every call uses one of them (a read-only request is never
         shown a delete)."""
-        words = content_words(request)
+        words = retrieval_words(request)
         index = self._indexes[piped]
         if limit <= 0 or not words or index is None:
             return []
@@ -61,7 +76,7 @@ class ExampleIndex:
 
 def _bm25(examples: Sequence[PlanExample]) -> BM25Okapi | None:
     # BM25Okapi divides by the corpus size: an empty pool has no index.
-    corpus = [content_words(example.request) or ["-"] for example in examples]
+    corpus = [retrieval_words(example.request) or ["-"] for example in examples]
     return BM25Okapi(corpus) if corpus else None
 
 

@@ -11,7 +11,7 @@ from llmos.tools.builtin import builtin_registry
 from llmos.tools.piped.tools import _SPECS as STDIN_SPECS
 
 from llmos.examples.library import LibraryError, PlanExample, load_library, parse_library_file
-from llmos.examples.retrieval import ExampleIndex, library_index
+from llmos.examples.retrieval import ExampleIndex, library_index, retrieval_words
 from llmos.learning import PlannedCall, similarity
 from llmos.session import Session, SessionOptions
 
@@ -108,13 +108,16 @@ INDEX = ExampleIndex([
 
 def test_the_most_alike_example_comes_last() -> None:
     """The model follows the nearest example most, so it stands right before the request."""
-    chosen = INDEX.nearest("how many jpgs are in my pictures folder", 2)
-    assert chosen[-1].request == "how many pdfs are in my downloads"
-    assert len(chosen) == 2
+    chosen = INDEX.nearest("how big are the pdfs in my music folder", 2)
+    assert [example.request for example in chosen] == ["how many pdfs are in my downloads",
+                                                       "how big is my music folder"]
 
 
 def test_examples_share_a_word_with_the_request() -> None:
+    """A content word, not a question word: "how many lines mention usb" is nothing like "how many pdfs"."""
     assert INDEX.nearest("write a haiku about autumn", 3) == []
+    assert INDEX.nearest("how many did you say", 3) == []
+    assert retrieval_words("what's the oldest file, and how many?") == ["oldest", "file"]
     assert INDEX.nearest("", 3) == [] and INDEX.nearest("how many pdfs", 0) == []
 
 
