@@ -11,7 +11,6 @@ from rank_bm25 import BM25Okapi
 from llmos.examples.library import PlanExample, load_library
 from llmos.learning import content_words
 
-
 QUESTION_WORDS = frozenset(
     "how many much which who whom whose when where why have has had does did was were there here any some all am"
     .split()
