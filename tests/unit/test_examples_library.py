@@ -15,9 +15,19 @@ from llmos.examples.retrieval import ExampleIndex, library_index, retrieval_word
 from llmos.learning import PlannedCall, similarity
 from llmos.session import Session, SessionOptions
 
-NEAR = 0.5
-"""Content-word Jaccard at which two requests count as alike (`llmos.learning.SIMILARITY_THRESHOLD`: the point
-where a kept plan is offered back as the same request)."""
+NEAR = 0.34
+"""Content-word Jaccard at which two requests count as near: a third of their words shared. (0.5, the point where a
+kept plan is offered back as the same request, let "delete downloads older than a year" stand beside the eval's
+"remove anything in Downloads that's older than a year".)"""
+NEAR_SHARED_WORDS = 4
+"""Or this many shared retrieval words (no question words), whatever else either request says: "tick off 'renew
+passport' in ~/notes/todo.md" is near "mark 'renew passport' as done in Documents/todo.md"."""
+
+
+def near(first: str, second: str) -> bool:
+    shared = set(retrieval_words(first)) & set(retrieval_words(second))
+    return similarity(first, second) >= NEAR or len(shared) >= NEAR_SHARED_WORDS
+
 
 SPECS = {spec.name: spec for spec in builtin_registry().specs()} | {spec.name: spec for spec, _ in STDIN_SPECS}
 STDIN_TOOLS = {spec.name for spec, _ in STDIN_SPECS}
@@ -67,19 +77,21 @@ def test_no_two_library_requests_are_the_same() -> None:
 
 
 def test_no_eval_request_is_in_the_library_or_near_it() -> None:
-    """The suite measures the planner on requests it was never shown: no library request shares half or more of
-    its content words with any eval request."""
+    """The suite measures the planner on requests it was never shown: no library request shares a third of its
+    content words, or four words that say what it is about, with any eval request."""
     library = [example.request for example in load_library()]
-    near = [(request, example, round(similarity(request, example), 2))
-            for request in eval_requests() for example in library if similarity(request, example) >= NEAR]
-    assert near == []
+    found = [(request, example) for request in eval_requests() for example in library if near(request, example)]
+    assert found == []
 
 
 def test_the_overlap_check_sees_a_reworded_eval_request() -> None:
-    """The check is not blind: an eval request with its words reordered and a stop word changed counts as near."""
+    """The check is not blind: an eval request with its words reordered and a stop word added counts as near, and
+    so does one sharing four content words amid many others."""
     request = next(request for request in eval_requests() if len(request.split()) >= 4)
     reordered = " ".join(reversed(request.split())) + " please"
-    assert similarity(request, reordered) >= NEAR
+    assert near(request, reordered)
+    assert near("mark 'renew passport' as done in Documents/todo.md",
+                "update my todo list in ~/notes/todo.md: tick off 'renew passport' before the trip next month")
 
 
 def test_a_damaged_library_file_is_named() -> None:
