@@ -24,7 +24,7 @@ from typing import Any
 import psutil
 from llmos.tools._format import human_size
 from llmos.tools.paths import display_path
-from llmos.tools.process import hidden_pids
+from llmos.tools.process import hidden_pids, process_snapshots
 from llmos.tools.registry import tool
 
 from llmos.effects import Effect
@@ -68,8 +68,7 @@ class ResourceHistory:
 
     def sample_now(self) -> None:
         memory: dict[int, tuple[str, int]] = {}
-        for process in psutil.process_iter(["name", "memory_info"]):
-            info = process.info
+        for process, info in process_snapshots(["name", "memory_info"]):
             if info.get("memory_info") is not None:
                 memory[process.pid] = (info.get("name") or "?", info["memory_info"].rss)
         self.add(time.time(), memory)

@@ -49,19 +49,19 @@ def list_processes(
         name: only processes whose name or command contains this.
         limit: most processes to show.
     """
-    all_processes = list(psutil.process_iter(_LIST_ATTRS))
+    all_processes = process_snapshots(_LIST_ATTRS)
     wanted = name.strip().casefold() if name else ""
     chosen = [
-        proc
-        for proc in all_processes
-        if proc.pid not in _hidden_pids and (not wanted or wanted in _searchable_text(proc))
+        (proc, info)
+        for proc, info in all_processes
+        if proc.pid not in _hidden_pids and (not wanted or wanted in _searchable_text(info))
     ]
-    for proc in chosen:
+    for proc, _ in chosen:
         with contextlib.suppress(psutil.Error):
             proc.cpu_percent(None)  # first sample; the second, after the sleep, gives the percent
     if chosen:
         time.sleep(CPU_SAMPLE_SECONDS)
-    rows = [row for row in (_process_row(proc) for proc in chosen) if row is not None]
+    rows = [row for row in (_process_row(proc, info) for proc, info in chosen) if row is not None]
     rows.sort(key=_SORT_KEYS[sort])
     shown = rows[: clamp(limit, 1, 500)]
     result: dict[str, Any] = {"total": len(all_processes)}
@@ -119,14 +119,26 @@ def process_info(pid: int) -> dict[str, Any]:
     return result
 
 
-def _searchable_text(proc: psutil.Process) -> str:
-    info = proc.info
+def process_snapshots(attrs: list[str]) -> list[tuple[psutil.Process, dict[str, Any]]]:
+    """Every running process with `attrs` read now (None where not allowed); one that exits meanwhile is left
+    out. Not `process_iter(attrs)`: psutil shares its Process objects between callers, and the `.info` that call
+    sets on them was overwritten by another thread's call (the daemon's memory sampler), so a list lost its pids
+    (a KeyError: 'pid' in the eval)."""
+    found: list[tuple[psutil.Process, dict[str, Any]]] = []
+    for proc in psutil.process_iter():
+        try:
+            found.append((proc, proc.as_dict(attrs=attrs, ad_value=None)))
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+def _searchable_text(info: dict[str, Any]) -> str:
     return f"{info.get('name') or ''} {' '.join(info.get('cmdline') or [])}".casefold()
 
 
-def _process_row(proc: psutil.Process) -> dict[str, Any] | None:
+def _process_row(proc: psutil.Process, info: dict[str, Any]) -> dict[str, Any] | None:
     """One line of the list, or None when the process exited meanwhile."""
-    info = proc.info
     try:
         with proc.oneshot():
             cpu = _allowed(proc.cpu_percent, None)
@@ -136,7 +148,7 @@ def _process_row(proc: psutil.Process) -> dict[str, Any] | None:
         return None
     cmdline = _command_text(info.get("cmdline") or [])
     return {
-        "pid": info["pid"],
+        "pid": proc.pid,
         "name": info.get("name") or "",
         "user": info.get("username"),
         "cpu_percent": _rounded(cpu),

@@ -268,3 +268,25 @@ def test_renice_by_name_lowers_the_priority_of_each_match(
     assert result["niceness"] == 15 and len(result["processes"]) == 2
     assert [psutil.Process(child.pid).nice() for child in named_sleepers["lmtestworker"]] == [15, 15]
     assert psutil.Process(named_sleepers["lmtestworker-helper"][0].pid).nice() == psutil.Process().nice()
+
+
+def test_a_listing_survives_another_thread_reading_processes_meanwhile(
+    builtin_tools: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """psutil shares its Process objects between callers: the daemon's memory sampler reading other attributes
+    while a list waits for its CPU sample once left the list without pids (KeyError: 'pid'). Here the sampler runs
+    exactly in that wait."""
+    import llmos.tools.process as process_module
+    from llmos.tools.health import ResourceHistory
+
+    real_sleep = process_module.time.sleep
+
+    def sample_while_waiting(seconds: float) -> None:
+        ResourceHistory().sample_now()
+        list(psutil.process_iter(["name"]))  # any caller's attrs replace the shared objects' .info
+        real_sleep(seconds)
+
+    monkeypatch.setattr(process_module.time, "sleep", sample_while_waiting)
+    listing = ok(builtin_tools, "process.list", sort="pid", limit=500)
+    assert own_row(listing)["name"]
+    assert all(isinstance(row["pid"], int) for row in listing["processes"])
