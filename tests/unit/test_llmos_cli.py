@@ -201,3 +201,11 @@ def test_closed_stdout_pipe_exits_quietly_with_141(args: list[str], isolated_dir
         os.close(write_end)
     assert completed.returncode == 141
     assert completed.stderr == ""
+
+
+@pytest.mark.parametrize("command", [["models", "bench"], ["daemon", "bench"]], ids=["models", "daemon"])
+def test_bench_with_no_runs_is_a_usage_error(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """`--runs 0` is a usage error for both benches: exit 2 and one line, before anything is loaded or run."""
+    assert main([*command, "--runs", "0"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == "llmos: --runs must be at least 1\n"
