@@ -27,7 +27,7 @@ from typing import Any
 
 from llmos.events import RequestFinished
 from llmos.models.prompt import Turn, system_text
-from llmos.paths import data_dir
+from llmos.paths import data_dir, folder_error
 
 MAX_LEARNED_PLANS = 500
 SIMILARITY_THRESHOLD = 0.5
@@ -156,7 +156,11 @@ class PlanMemory:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             return []
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
+            if folder_error(exc) is not None:
+                raise  # with its path: a command says which of llmos's folders cannot be used (exit 2)
+            raise OSError(f"cannot read {self.path}: {exc}") from None
+        except UnicodeDecodeError as exc:
             raise OSError(f"cannot read {self.path}: {exc}") from None
         plans: list[LearnedPlan] = []
         for line in lines:

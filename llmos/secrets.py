@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from llmos.errors import LlmosError, UsageError
-from llmos.paths import data_dir
+from llmos.paths import data_dir, folder_error
 from llmos.tools.render import cut_outside_markers
 
 SERVICE = "llmos-secrets"
@@ -68,7 +68,10 @@ class SecretStore:
             loaded = json.loads(self.index_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return []
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            # A data folder that cannot be used (a file in the way) is a configuration error: exit 2, named.
+            raise folder_error(exc) or LlmosError(f"cannot read {self.index_path}: {exc}") from None
+        except ValueError as exc:
             raise LlmosError(f"cannot read {self.index_path}: {exc}") from None
         return sorted(name for name in loaded.get("names", []) if isinstance(name, str))
 

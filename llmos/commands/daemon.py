@@ -54,7 +54,7 @@ def handle(options: argparse.Namespace) -> int:
         from llmos.daemon.bench import DEFAULT_BENCH_REQUEST, run_daemon_bench
 
         if options.runs < 1:
-            raise LlmosError("--runs must be at least 1")
+            raise UsageError("--runs must be at least 1")
         report = run_daemon_bench(options.request or DEFAULT_BENCH_REQUEST, options.runs, options.model)
         print("\n".join(report.lines()))
         return 0

@@ -45,7 +45,9 @@ def run(options: argparse.Namespace) -> int:
         print(f"removed {removed} kept plan{'' if removed == 1 else 's'}")
         return 0
     except OSError as exc:
-        raise LlmosError(str(exc)) from None
+        from llmos.paths import folder_error
+
+        raise folder_error(exc) or LlmosError(str(exc)) from None
 
 
 def _list(memory: PlanMemory, *, as_json: bool) -> int:

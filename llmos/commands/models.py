@@ -1,4 +1,4 @@
-"""`llmos models list|verify|bench`."""
+"""`llmos models list|verify|pull|bench`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from llmos.errors import UsageError
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    models = commands.add_parser("models", help="list, verify or benchmark models")
+    models = commands.add_parser("models", help="list, verify, pull or benchmark models")
     model_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     listing = model_commands.add_parser("list", help="models in the registry and whether they are ready")
     listing.add_argument("--json", action="store_true", help="print the rows as a JSON array")
@@ -78,7 +78,11 @@ def _print_model_table(rows: list[dict[str, Any]]) -> None:
         marks = []
         if row.get("default"):
             marks.append("default")
-        marks.append("cached" if row.get("cached") else "not cached")
+        if not row.get("cached"):
+            marks.append("not cached")
+        else:
+            # `verified`: the sha256 checked (a marker kept beside the file); otherwise it is hashed before it loads.
+            marks.append("cached, verified" if row.get("verified") else "cached, not verified yet")
         if row.get("bundled_installed"):
             marks.append("bundled parts installed")
         size_mb = row.get("size", 0) / 1e6

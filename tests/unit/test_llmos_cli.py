@@ -105,6 +105,29 @@ def test_models_list_prints_every_registry_name_and_marks_the_default(capsys: py
     assert err == ""
 
 
+def test_models_list_table_says_whether_a_cached_model_is_verified(capsys: pytest.CaptureFixture[str]) -> None:
+    """The table says what the README promises: which model is the default, which are cached and verified."""
+    from llmos.commands.models import _print_model_table
+
+    base = {"size": 1_000_000, "path": "/cache/m.gguf"}
+    _print_model_table([
+        {**base, "name": "verified-one", "default": True, "cached": True, "verified": True},
+        {**base, "name": "unverified-one", "cached": True, "verified": False},
+        {**base, "name": "absent-one", "cached": False, "verified": False},
+    ])
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if not line.startswith(" ")}
+    assert "default, cached, verified" in rows["verified-one"]
+    assert "cached, not verified yet" in rows["unverified-one"]
+    assert "not cached" in rows["absent-one"] and "verified" not in rows["absent-one"]
+
+
+def test_models_help_names_every_action(capsys: pytest.CaptureFixture[str]) -> None:
+    """`llmos --help` names all four `models` actions (pull was missing from the one-line summary)."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "list, verify, pull or benchmark models" in " ".join(capsys.readouterr().out.split())
+
+
 def test_models_list_json_is_valid_json_with_both_names_and_one_default(capsys: pytest.CaptureFixture[str]) -> None:
     """`models list --json`: a JSON array of rows, one per registry model, exactly one marked default."""
     assert main(["models", "list", "--json"]) == 0
@@ -178,3 +201,11 @@ def test_closed_stdout_pipe_exits_quietly_with_141(args: list[str], isolated_dir
         os.close(write_end)
     assert completed.returncode == 141
     assert completed.stderr == ""
+
+
+@pytest.mark.parametrize("command", [["models", "bench"], ["daemon", "bench"]], ids=["models", "daemon"])
+def test_bench_with_no_runs_is_a_usage_error(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """`--runs 0` is a usage error for both benches: exit 2 and one line, before anything is loaded or run."""
+    assert main([*command, "--runs", "0"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == "llmos: --runs must be at least 1\n"

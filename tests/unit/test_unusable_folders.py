@@ -46,6 +46,7 @@ COMMANDS: dict[str, list[str]] = {
     "ask": ASK, "ask-json": ASK_JSON, "log": ["llmos", "log"], "undo-list": ["llmos", "undo", "--list"],
     "doctor": ["llmos", "doctor"], "automations-list": ["llmos", "automations", "list"],
     "daemon-start": ["llmos", "daemon", "start"], "daemon-status": ["llmos", "daemon", "status"],
+    "feedback-list": ["llmos", "feedback", "list"], "secrets-list": ["llmos", "secrets", "list"],
 }
 
 # What each command reads (a file in the way must stop it) and what it has to make and write in.
@@ -53,6 +54,7 @@ READS = {
     "ask": {"config", "data", "cache", "models"}, "ask-json": {"config", "data", "cache", "models"},
     "log": {"data"}, "undo-list": {"data"}, "doctor": set(FOLDERS), "automations-list": {"data"},
     "daemon-start": {"config", "data", "runtime"}, "daemon-status": {"runtime"},
+    "feedback-list": {"data"}, "secrets-list": {"data"},
 }
 WRITES = {
     "ask": {"data", "cache", "models"}, "ask-json": {"data", "cache", "models"}, "undo-list": {"data"},
@@ -182,7 +184,8 @@ def test_an_unusable_folder_is_one_line_naming_it_and_exit_2(
     assert what in err and folder.variable in err, err
 
 
-@pytest.mark.parametrize("command", ["ask", "log", "undo-list", "automations-list", "doctor"])
+@pytest.mark.parametrize("command", ["ask", "log", "undo-list", "automations-list", "doctor", "feedback-list",
+                                     "secrets-list"])
 def test_folders_that_do_not_exist_yet_are_made_and_work(
     command: str, setup: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
