@@ -130,8 +130,7 @@ class Session:
         backend caches each one's KV state."""
         key = tuple(spec.name for spec in tools)
         if key not in self._prefixes:
-            # With the library's examples shown per request, the prefix keeps only its core example.
-            prefix = build_prefix([spec.signature_line() for spec in tools], core_only=self.options.examples > 0)
+            prefix = build_prefix([spec.signature_line() for spec in tools])
             self._prefixes[key] = (prefix, self.backend.count_tokens(prefix))
         return self._prefixes[key]
 

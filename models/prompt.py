@@ -32,10 +32,12 @@ Tools:
 # Few-shot turns: (role, text). They show the call format, a two-step plan (find, then read), choosing the right
 # tool for common requests, and an answer grounded in the result, with results in the same table form tools
 # really return (see tools/render.py).
-# The one example kept when the library's examples are shown per request (`build_prefix(..., core_only=True)`): a
-# two-step plan with the results as tools really return them, and an answer grounded in them. The retrieved
-# examples show only a request and its first call, so this is where the model sees results and an answer.
-CORE_EXAMPLE_TURNS: tuple[tuple[Role, str], ...] = (
+EXAMPLE_TURNS: tuple[tuple[Role, str], ...] = (
+    ("user", "how many files are in ~/Music?"),
+    ("assistant", '{"tool": "files.list", "args": {"path": "~/Music"}}'),
+    ("tool", '{"path":"~/Music","files":2,"folders":1,"entries":{"columns":["name","type","size"],'
+             '"rows":[["live","folder",null],["a.mp3","file","4.1 MB"],["b.mp3","file","3.9 MB"]]}}'),
+    ("assistant", '{"tool": "answer", "args": {"text": "There are 2 files in ~/Music (and 1 folder)."}}'),
     ("user", "what do my trip notes say?"),
     ("assistant", '{"tool": "files.find", "args": {"path": "~", "name": "*trip*"}}'),
     ("tool", '{"path":"~","matches":1,"results":[{"path":"~/Documents/trip-notes.md","type":"file","size":"61 B"}]}'),
@@ -43,15 +45,6 @@ CORE_EXAMPLE_TURNS: tuple[tuple[Role, str], ...] = (
     ("tool", '{"path":"~/Documents/trip-notes.md","content":"Flight AF123 on May 3\nHotel Rue Cler 12\n"}'),
     ("assistant",
      '{"tool": "answer", "args": {"text": "Your trip notes say: flight AF123 on May 3, hotel at Rue Cler 12."}}'),
-)
-
-EXAMPLE_TURNS: tuple[tuple[Role, str], ...] = (
-    ("user", "how many files are in ~/Music?"),
-    ("assistant", '{"tool": "files.list", "args": {"path": "~/Music"}}'),
-    ("tool", '{"path":"~/Music","files":2,"folders":1,"entries":{"columns":["name","type","size"],'
-             '"rows":[["live","folder",null],["a.mp3","file","4.1 MB"],["b.mp3","file","3.9 MB"]]}}'),
-    ("assistant", '{"tool": "answer", "args": {"text": "There are 2 files in ~/Music (and 1 folder)."}}'),
-    *CORE_EXAMPLE_TURNS,
     # A file type goes in name as a glob (asked for "the pdf files", the model put ".pdf" into min_size).
     ("user", "find the pdfs in ~/Downloads"),
     ("assistant", '{"tool": "files.find", "args": {"path": "~/Downloads", "name": "*.pdf"}}'),
@@ -116,14 +109,13 @@ def system_text(tool_lines: Sequence[str]) -> str:
     return SYSTEM_TEXT.replace("{tool_lines}", "\n".join(tool_lines))
 
 
-def build_prefix(tool_lines: Sequence[str], core_only: bool = False) -> str:
+def build_prefix(tool_lines: Sequence[str]) -> str:
     """The static prompt start: system message with the compact tool list, then the example turns (those for
-    tools on the list only). `core_only`: only the core example, when the library's examples most like each
-    request come after the prefix instead (a shorter prefix: less to restore and attend to on every turn)."""
+    tools on the list only)."""
     system = system_text(tool_lines)
     listed = {line.split("(", 1)[0] for line in tool_lines}
-    turns = list(CORE_EXAMPLE_TURNS if core_only else EXAMPLE_TURNS)
-    for tool_name, example in () if core_only else CONDITIONAL_EXAMPLES:
+    turns = list(EXAMPLE_TURNS)
+    for tool_name, example in CONDITIONAL_EXAMPLES:
         if tool_name in listed:
             turns.extend(example)
     rendered = [_message("system", system)]
