@@ -103,7 +103,7 @@ def _sentence(step: Step) -> str:
     if step.status == "skipped" and reason == NOT_ASKED_REASON:
         return f"Not done: {what} needs your approval, and nobody could be asked (--no-input, or no terminal)."
     if step.status == "skipped":
-        return f"Not done: {what} was not approved."
+        return f"Not done, not approved: {what}."
     if step.status == "denied":
         rule = step.decision.rule if step.decision else "policy"
         why = step.decision.reason if step.decision else ""

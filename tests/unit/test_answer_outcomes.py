@@ -71,7 +71,7 @@ def test_a_person_who_declines_is_told_it_was_not_approved() -> None:
     backend = ScriptedBackend([call("demo.remove", path="/x"), answer("OK, I left it.")])
     outcome = finished(run(Session(backend, make_registry(), AllowReadOnlyPolicy()), "remove /x",
                            approver=lambda step: False))
-    assert outcome.answer == 'Not done: demo.remove path="/x" was not approved.\nOK, I left it.'
+    assert outcome.answer == 'Not done, not approved: demo.remove path="/x".\nOK, I left it.'
     assert outcome.answer_source == "model"
 
 
