@@ -40,9 +40,11 @@ class Config(pydantic.BaseModel):
     fast_path: bool = True
     """Answer the most common plain requests (free memory and disk, uptime, CPU, OS, top processes, a folder's
     listing) without the model: the same tool call, policy and audit, in milliseconds. Off: the model plans all."""
-    planner_examples: int = pydantic.Field(default=3, ge=0, le=8)
+    planner_examples: int = pydantic.Field(default=0, ge=0, le=8)
     """How many examples from the planner's library (those most like the request) the model is shown before it;
-    0: none. Each adds about 30 tokens the model reads per request."""
+    0 (the default): none. Off until its examples stop leaking their file names into plans: on, the suite gains
+    8 tasks, but the real-model test of a dry-run delete planned the library's `ubuntu-24.04-desktop-amd64.iso`
+    instead of the glob (BENCHMARKS.md). Each example adds about 50 tokens read uncached per request."""
     learn_from_approvals: bool = False
     """Keep plans a person approved (locally, in the data dir) and offer them as examples for similar requests;
     `llmos feedback` lists, exports, forgets them. Off unless turned on."""
