@@ -61,6 +61,12 @@ class PlannedCall:
         return json.dumps({"tool": self.tool, "args": self.args}, ensure_ascii=False)
 
 
+def example_turns(request: str, calls: Sequence[PlannedCall]) -> list[Turn]:
+    """A plan as the prompt shows it after the prefix (a kept plan or a library example): the request, then its
+    first call exactly as llmos decodes one."""
+    return [Turn("user", request), Turn("assistant", calls[0].as_model_reply())]
+
+
 @dataclass(frozen=True)
 class LearnedPlan:
     """A request a person approved and the calls that carried it out."""
@@ -81,7 +87,7 @@ class LearnedPlan:
 
     def example_turns(self) -> list[Turn]:
         """The plan as one example pair for the prompt: the old request, then its first call."""
-        return [Turn("user", self.request), Turn("assistant", self.calls[0].as_model_reply())]
+        return example_turns(self.request, self.calls)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -255,7 +255,7 @@ class _RequestRun:
         # A kept plan for a similar request goes after the static prefix, so the prefix's cached KV stays valid.
         self.example: LearnedPlan | None = self._similar_plan(request)
         self.turns: list[Turn] = [turn for example in self._library_examples(request, piped=document is not None)
-                                  for turn in _example_turns(example)]
+                                  for turn in example.example_turns()]
         if self.example is not None:
             self.turns.extend(self.example.example_turns())
         self.request_turn_index = len(self.turns)
@@ -452,8 +452,7 @@ class _RequestRun:
         """The library's examples most like this request, least alike first, that use only its tools."""
         if self.options.examples <= 0:
             return []
-        return library_index().nearest(request, self.options.examples, piped=piped,
-                                       allowed_tools={spec.name for spec in self.tools})
+        return library_index().nearest(request, self.options.examples, piped=piped, allowed_tools=self._specs.keys())
 
     def _offered_specs(self, answer_only: bool, withhold_answer: bool = False) -> list[ToolSpec]:
         """The tools this turn's grammar allows: the request's tools (those of other effect classes are not
@@ -582,11 +581,6 @@ def _parse_call(raw: str) -> tuple[str, dict[str, Any]] | None:
     if not isinstance(value, dict) or not isinstance(value.get("tool"), str) or not isinstance(value.get("args"), dict):
         return None
     return value["tool"], value["args"]
-
-
-def _example_turns(example: PlanExample) -> list[Turn]:
-    """A library example as the prompt shows it: the request, then its first call."""
-    return [Turn("user", example.request), Turn("assistant", example.calls[0].as_model_reply())]
 
 
 def _written_call(raw: str) -> PlannedCall | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import json
 import os
@@ -71,7 +72,6 @@ class LlamaBackend:
         self.last_stats = GenerationStats()
         self.prefix_cache_events: list[str] = []
         """What happened to each new prefix: "memory", "restored" or "evaluated" (tests and bench read it)."""
-        self._grammars: dict[str, Any] = {}
         self._prefix_tokens: dict[str, list[int]] = {}
         started = time.perf_counter()
         self._llm = self._load()
@@ -215,20 +215,18 @@ class LlamaBackend:
         return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
-        key = json.dumps(schema, sort_keys=True)
-        grammar = self._grammars.pop(key, None)
-        if grammar is None:
-            grammar = compile_grammar(schema)
-        # Most recently used last; a few tool sets recur, while a repair's schema (paths of one request) does
-        # not, so a long-running daemon keeps only the newest.
-        self._grammars[key] = grammar
-        while len(self._grammars) > GRAMMARS_KEPT:
-            del self._grammars[next(iter(self._grammars))]
-        return grammar
+        return _compiled_grammar(json.dumps(schema, sort_keys=True))
 
 
 GRAMMARS_KEPT = 32
-"""Compiled grammars a backend keeps (one per offered tool set, plus repair turns' one-off schemas)."""
+"""Compiled grammars kept, most recently used (one per offered tool set, plus repair turns' one-off schemas:
+a long-running daemon must not keep every one of those)."""
+
+
+@functools.lru_cache(maxsize=GRAMMARS_KEPT)
+def _compiled_grammar(schema_json: str) -> Any:
+    """The grammar of a schema (given as sorted JSON, so equal schemas share one), compiled once while in use."""
+    return compile_grammar(json.loads(schema_json))
 
 
 def compile_grammar(schema: dict[str, Any]) -> Any:

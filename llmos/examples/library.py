@@ -15,7 +15,8 @@ from typing import Any
 
 import pydantic
 
-from llmos.learning import PlannedCall
+from llmos.learning import PlannedCall, example_turns
+from llmos.models.prompt import Turn
 
 
 class _Call(pydantic.BaseModel):
@@ -53,6 +54,10 @@ class PlanExample:
     @property
     def tool_names(self) -> list[str]:
         return [call.tool for call in self.calls]
+
+    def example_turns(self) -> list[Turn]:
+        """The example as the prompt shows it: the request, then its first call."""
+        return example_turns(self.request, self.calls)
 
 
 class LibraryError(ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 from rank_bm25 import BM25Okapi
 
@@ -26,19 +27,29 @@ def retrieval_words(text: str) -> list[str]:
     return [word for word in content_words(text) if len(word) > 1 and word not in QUESTION_WORDS]
 
 
+@dataclass(frozen=True)
+class _Pool:
+    """Examples searched together, each example's retrieval words, and their BM25 index (None when empty:
+    BM25Okapi divides by the corpus size)."""
+
+    examples: list[PlanExample]
+    words: list[set[str]]
+    bm25: BM25Okapi | None
+
+    @classmethod
+    def of(cls, examples: list[PlanExample]) -> _Pool:
+        corpus = [retrieval_words(example.request) or ["-"] for example in examples]
+        return cls(examples, [set(words) for words in corpus], BM25Okapi(corpus) if corpus else None)
+
+
 class ExampleIndex:
     """A BM25 index of `examples`' requests. Examples for piped data and the others are kept apart: a request
     with piped data is planned with the stdin tools, one without it never is."""
 
     def __init__(self, examples: Sequence[PlanExample]) -> None:
         self.examples = list(examples)
-        self._piped = [example for example in self.examples if example.piped is not None]
-        self._plain = [example for example in self.examples if example.piped is None]
-        self._words = {id(example): set(retrieval_words(example.request)) for example in self.examples}
-        self._indexes = {
-            True: _bm25(self._piped),
-            False: _bm25(self._plain),
-        }
+        self._pools = {piped: _Pool.of([example for example in self.examples if (example.piped is not None) == piped])
+                       for piped in (True, False)}
 
     def nearest(
         self,
@@ -52,31 +63,24 @@ class ExampleIndex:
         with `allowed_tools`, only examples whose every call uses one of them (a read-only request is never
         shown a delete)."""
         words = retrieval_words(request)
-        index = self._indexes[piped]
-        if limit <= 0 or not words or index is None:
+        pool = self._pools[piped]
+        if limit <= 0 or not words or pool.bm25 is None:
             return []
-        pool = self._piped if piped else self._plain
-        scores = index.get_scores(words)
+        scores = pool.bm25.get_scores(words)
         # Words shared break BM25's ties: in a small pool a word in half the examples has no weight at all.
-        shared = [len(set(words) & self._words[id(example)]) for example in pool]
-        ranked = sorted(range(len(pool)), key=lambda at: (-scores[at], -shared[at], at))
+        shared = [len(set(words) & example_words) for example_words in pool.words]
+        ranked = sorted(range(len(pool.examples)), key=lambda at: (-scores[at], -shared[at], at))
         chosen: list[PlanExample] = []
         for position in ranked:
             if len(chosen) == limit:
                 break
-            example = pool[position]
+            example = pool.examples[position]
             if not shared[position]:
                 continue
             if allowed_tools is not None and not set(example.tool_names) <= set(allowed_tools):
                 continue
             chosen.append(example)
         return chosen[::-1]
-
-
-def _bm25(examples: Sequence[PlanExample]) -> BM25Okapi | None:
-    # BM25Okapi divides by the corpus size: an empty pool has no index.
-    corpus = [retrieval_words(example.request) or ["-"] for example in examples]
-    return BM25Okapi(corpus) if corpus else None
 
 
 @functools.cache

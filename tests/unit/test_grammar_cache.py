@@ -3,7 +3,7 @@ paths) do not pile up in a long-running daemon."""
 
 from __future__ import annotations
 
-from llmos.models.llama_backend import GRAMMARS_KEPT, LlamaBackend
+from llmos.models.llama_backend import GRAMMARS_KEPT, LlamaBackend, _compiled_grammar
 
 
 def schema(name: str) -> dict[str, object]:
@@ -12,11 +12,11 @@ def schema(name: str) -> dict[str, object]:
 
 
 def test_grammars_are_reused_and_only_the_newest_are_kept() -> None:
+    _compiled_grammar.cache_clear()
     backend = LlamaBackend.__new__(LlamaBackend)  # no model: only the grammar cache is exercised
-    backend._grammars = {}
     first = backend._grammar(schema("files.list"))
     assert backend._grammar(schema("files.list")) is first
     for index in range(GRAMMARS_KEPT * 2):
         backend._grammar(schema(f"tool{index}"))
-    assert len(backend._grammars) == GRAMMARS_KEPT
+    assert _compiled_grammar.cache_info().currsize == GRAMMARS_KEPT
     assert backend._grammar(schema("files.list")) is not first  # dropped long ago, compiled again
