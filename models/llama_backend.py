@@ -215,7 +215,9 @@ class LlamaBackend:
         return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
-        return _compiled_grammar(json.dumps(schema, sort_keys=True))
+        # Not sort_keys: the schema's property order is the order the model writes the fields in (a rule's trigger
+        # before its action, a move's source before its destination), so it is part of what the grammar is.
+        return _compiled_grammar(json.dumps(schema))
 
 
 GRAMMARS_KEPT = 32
@@ -225,7 +227,8 @@ a long-running daemon must not keep every one of those)."""
 
 @functools.lru_cache(maxsize=GRAMMARS_KEPT)
 def _compiled_grammar(schema_json: str) -> Any:
-    """The grammar of a schema (given as sorted JSON, so equal schemas share one), compiled once while in use."""
+    """The grammar of a schema (given as JSON in its own key order, so equal schemas share one), compiled once
+    while in use."""
     return compile_grammar(json.loads(schema_json))
 
 
