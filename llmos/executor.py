@@ -93,7 +93,12 @@ class StepRunner:
             try:
                 impact = spec.impact(step.args)
             except ToolError as exc:
-                # The call cannot even be previewed (no such file, bad glob): nothing is decided or run.
+                # The call cannot even be previewed (no such file, bad glob): nothing is run. What it names is
+                # still judged: naming a protected target is a deny, whether or not the target exists right now.
+                denial = self._named_denial(spec, step, exc.named)
+                if denial is not None and exc.named is not None:
+                    yield from self.refuse(step, exc.named, denial)
+                    return
                 step.status = "error"
                 step.result = self.safety.redact_text(json.dumps(exc.payload()))
                 self._audit(step)
@@ -125,6 +130,24 @@ class StepRunner:
             self._execute(spec, step, call, pins)
         self._audit(step)
         yield StepFinished(step.snapshot())
+
+    def refuse(self, step: StepInProgress, impact: Impact, decision: Decision) -> Iterator[Event]:
+        """Record `step` as denied by `decision`, already made on `impact`: nothing is previewed again or run."""
+        step.preview = describe_impact(impact, home_dir())
+        step.decision = decision
+        yield StepDecided(step.snapshot())
+        step.approved = False
+        step.status = "denied"
+        step.result = _not_run(f"denied by policy ({decision.rule}): {decision.reason}")
+        self._audit(step)
+        yield StepFinished(step.snapshot())
+
+    def _named_denial(self, spec: ToolSpec, step: StepInProgress, named: Impact | None) -> Decision | None:
+        if named is None:
+            return None
+        decision = self._decide(PolicyCall(tool=spec.name, effect=spec.effect, args=step.args, impact=named,
+                                           allowed_effects=self.allowed_effects), {})
+        return decision if decision.verdict == "deny" else None
 
     def _decide(self, call: PolicyCall, pins: Mapping[str, PathPin]) -> Decision:
         """The policy's decision on the call, and also on the pinned physical paths where they differ from the

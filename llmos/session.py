@@ -42,12 +42,15 @@ from llmos.models.grammar import call_schema
 from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
 from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
+from llmos.policies.impact import Impact
+from llmos.policies.requested_command import requested_commands
 from llmos.repair import PathRepair, path_repair
 from llmos.streaming import AnswerStreamer
 from llmos.tools.piped import DocumentView, PipedDocument, piped_tools, stdin_excerpt
 from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
+SHELL_TOOL = "shell.run"
 STDIN_TOOL_PREFIX = "stdin."
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
@@ -297,6 +300,8 @@ class _RequestRun:
 
     def loop(self) -> Iterator[Event]:
         # Made here, not in __init__: fitting piped data to the context counts tokens, which loads the model.
+        if (yield from self._refuse_named_command()):
+            return
         self.turns.insert(self.request_turn_index, self._request_turn())
         if (yield from self._fast_path()):
             return
@@ -345,6 +350,29 @@ class _RequestRun:
             call_key = (tool_name, json.dumps(args, sort_keys=True))
             force_answer = call_key == last_call
             last_call = call_key
+
+    def _refuse_named_command(self) -> Generator[Event, None, bool]:
+        """Refuse, without the model, a command line the request itself asks to run when the policy denies it as
+        written (`llmos.policies.requested_command`): the model's rewording of it could otherwise run. Judged as
+        the command it is, not against this request's intent (which would only say "no commands"), so the
+        refusal gives the command's own reason. Returns True when refused."""
+        spec = self.session.registry.get(SHELL_TOOL)
+        if spec is None:
+            return False
+        for line in requested_commands(self.request):
+            # As `shell.run` would see it: the line is shell syntax, so policy parses it through `bash -c`.
+            argv = ("bash", "-c", line)
+            decision = self.session.safety.policy.decide_command(list(argv))
+            if decision.verdict != "deny":
+                continue
+            impact = Impact(argv=argv)
+            step = StepInProgress(index=0, tool=spec.name, args={"argv": list(argv)}, redact=self._redact)
+            self.steps.append(step)
+            yield StepPlanned(step.snapshot())
+            yield from self.steps_runner.refuse(step, impact, decision)
+            yield from self._finish("", "rendered")
+            return True
+        return False
 
     def _fast_path(self) -> Generator[Event, None, bool]:
         """Plan the call without the model when the request is a fast-path intent, run it as any planned step,

@@ -9,12 +9,15 @@ allowed effect classes, and for commands every simple command the parser finds, 
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import os
 import pwd
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import psutil
 from llmos.policies.command import ParsedCommand, SimpleCommand, parse_command
 from llmos.policies.command.facts import CommandFacts, facts_of
 from llmos.policies.command.wrappers import SHELLS
@@ -165,6 +168,10 @@ class PolicyEngine:
             asked = self._asked_finding(effect.path, action, cwd, effect.recursive)
             if asked is not None:
                 findings.append(asked)
+        for glob in impact.globs:
+            decision = self.guard.check(glob.path, glob.action, cwd=cwd, recursive=glob.recursive)
+            if decision is not None:
+                findings.append(decision)
         findings.extend(self._process_findings(impact))
         is_command = call.tool in COMMAND_TOOLS or impact.argv is not None
         if is_command:
@@ -239,6 +246,9 @@ class PolicyEngine:
                                          f"{label} belongs to {escape_for_display(process.user)}, not to you"))
         if impact.all_processes:
             findings.append(Decision("deny", "process:all", "the call targets every process"))
+        for name in (*impact.process_names, *(process.name for process in impact.processes)):
+            if (protected := self._protected_process(name)) is not None:
+                findings.append(protected)
         return findings
 
     # -- commands ----------------------------------------------------------------------------------------------------
@@ -314,10 +324,13 @@ class PolicyEngine:
         if facts.privilege is not None:
             found.append(Decision("deny", "privilege", f"`{shown}` runs as another user ({facts.privilege}); llmos "
                                                        f"runs commands only as you"))
+        if facts.runs_later is not None:
+            found.append(Decision("deny", "scheduled", f"`{shown}` is handed to {facts.runs_later}, which runs it "
+                                                       f"later by itself, outside llmos's sandbox and approval"))
         if facts.runs_code is not None:
             found.append(Decision("ask", "exec:code", f"{facts.runs_code}; llmos cannot judge what that code does"))
         classes = self._path_findings(facts, cwd, found)
-        if facts.process_targets or facts.process_users or facts.all_processes:
+        if facts.process_targets or facts.process_users or facts.all_processes or facts.process_names:
             classes.add(Effect.PROCESS)
             found.extend(self._signal_findings(facts))
         if facts.network is not None:
@@ -391,6 +404,11 @@ class PolicyEngine:
                 findings.append(Decision("ask", "process:group", f"pid {pid} means the whole process group {-pid}"))
             elif pid in own_pids:
                 findings.append(Decision("deny", "process:self", f"pid {pid} is llmos itself or what runs it"))
+            elif (protected := self._protected_process(_process_name(pid))) is not None:
+                findings.append(protected)
+        # pkill and killall -r read the name as a regular expression searched in each process's name.
+        findings.extend(protected for name in facts.process_names
+                        if (protected := self._protected_process(name, regex=True)) is not None)
         for user in facts.process_users:
             if user not in (self.user_name, str(self.uid)):
                 findings.append(Decision("deny", "process:other-user",
@@ -398,6 +416,26 @@ class PolicyEngine:
         if facts.all_processes is not None:
             findings.append(Decision("deny", "process:all", facts.all_processes))
         return findings
+
+    def _protected_process(self, name: str | None, regex: bool = False) -> Decision | None:
+        """A deny when `name` (a process's name, or a name or pattern a call matches processes by) is one the
+        profile protects: a system service or the desktop session, which the person could lose their login,
+        remote access or unsaved work to. Judged on the name, so it holds when llmos runs as root too (there the
+        owner check protects nothing) and whether or not such a process runs right now."""
+        if not name:
+            return None
+        wanted = name.strip().casefold()
+        if not wanted:
+            return None
+        for pattern in self.profile.protected_processes:
+            pattern_folded = pattern.casefold()
+            # Both ways: a call's own pattern (`ssh*`) that would match a protected name is as bad as the name.
+            if fnmatch.fnmatchcase(wanted, pattern_folded) or fnmatch.fnmatchcase(pattern_folded, wanted) \
+                    or (regex and _regex_reaches(wanted, pattern_folded)):
+                return Decision("deny", "process:protected",
+                                f"{escape_for_display(name)} is a system service or part of your session "
+                                f"({escape_for_display(pattern)} is protected); llmos never signals it")
+        return None
 
     def _own_pids(self) -> frozenset[int]:
         return self.protected_pids | {os.getpid(), os.getppid()}
@@ -444,3 +482,21 @@ def _current_dir(home: Path) -> Path:
         return Path.cwd()
     except OSError:
         return home
+
+
+def _process_name(pid: int) -> str | None:
+    """The running process's name (None when there is none, or it cannot be read): a pid is judged by what it is."""
+    try:
+        return psutil.Process(pid).name()
+    except (psutil.Error, ValueError, OverflowError):  # gone, not readable, or no valid pid: other checks apply
+        return None
+
+
+def _regex_reaches(expression: str, protected: str) -> bool:
+    """Whether a pkill-style expression (searched, not matched whole) finds the protected name: `ssh` and `^ssh`
+    reach sshd. A glob in the protected name stands for one example of it (`systemd-*`: `systemd-x`). An
+    expression that does not compile is judged by the glob checks alone."""
+    try:
+        return re.search(expression, protected.replace("*", "x").replace("?", "x")) is not None
+    except re.error:
+        return False

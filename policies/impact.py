@@ -47,12 +47,18 @@ class Impact:
     network: bool = False
     all_processes: bool = False
     """The call targets every process (e.g. `kill -1`, a name matching everything)."""
+    globs: tuple[PathEffect, ...] = ()
+    """The globs the call expands, as written: judged as patterns too (what they say, such as every file in a
+    folder), besides their current matches in `paths`."""
+    process_names: tuple[str, ...] = ()
+    """Names the call picks processes by, as written (also when none of that name runs)."""
     notes: tuple[str, ...] = field(default=())
     """Extra lines for the person: counts, totals, what was left out."""
 
     @property
     def is_empty(self) -> bool:
-        return not (self.paths or self.processes or self.argv or self.network or self.all_processes)
+        return not (self.paths or self.processes or self.argv or self.network or self.all_processes
+                    or self.process_names)
 
 
 def describe_impact(impact: Impact, home: Path | None = None) -> list[str]:

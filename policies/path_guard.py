@@ -31,6 +31,9 @@ DESTRUCTIVE_ACTIONS = frozenset({"delete", "move_from", "move_to", "chmod"})
 # Folders protected as wholes: deleting, moving or chmodding the folder itself is refused; files inside are not.
 HOME_WHOLE_FOLDERS = ("Desktop", "Documents", "Downloads", "Music", "Pictures", "Videos", "Public", "Templates",
                       ".config", ".local", ".local/share", ".cache")
+# Whole folders whose contents come and go (downloads, caches): emptying them is an ordinary request. The other
+# home folders hold a person's own work, so a glob that deletes everything in one (`~/Documents/*`) is refused.
+EMPTIABLE_FOLDERS = ("Downloads", ".cache")
 SYSTEM_WHOLE_FOLDERS = ("/", "/home", "/Users", "/tmp", "/mnt", "/media")
 SYSTEM_ROOTS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/nix", "/opt", "/proc",
                 "/root", "/run", "/sbin", "/snap", "/srv", "/sys", "/usr", "/var", "/System", "/Library",
@@ -110,6 +113,8 @@ class PathGuard:
         self.secrets = [(p, glob_regex(self.key(p), beneath=True)) for p in dict.fromkeys(secret_patterns)]
         self.whole_folders = self._roots([self.home, *(os.path.join(self.home, name) for name in HOME_WHOLE_FOLDERS),
                                           *SYSTEM_WHOLE_FOLDERS])
+        self.personal_folders = self._roots([self.home, *(os.path.join(self.home, name) for name in HOME_WHOLE_FOLDERS
+                                                          if name not in EMPTIABLE_FOLDERS)])
         concrete_denied = [p for p in denied_patterns if not GLOB_CHARS.search(p)]
         self.concrete_secrets = [p for p in secret_patterns if not GLOB_CHARS.search(p)]
         # What a recursive write or a glob must not reach, inside or as a whole (whole folders: only as wholes).
@@ -317,6 +322,11 @@ class PathGuard:
                 return Decision("deny", "protected-folder",
                                 f"{shown}{via_link} is a whole standard folder; llmos never deletes, moves or changes "
                                 f"the permissions of it (files inside are fine)")
+            if action == "delete" and (emptied := self._emptied_folder(path)) is not None:
+                return Decision("deny", "protected-folder",
+                                f"deleting {shown}{via_link} would empty {self.display(emptied)}, a standard folder of "
+                                f"your own files; llmos deletes the files or folders you name in it, never "
+                                f"everything at once")
         if unknown_program:
             return None
         if not self._exempt(path) and any(self._under(path, root) for root in SYSTEM_ROOTS):
@@ -338,6 +348,20 @@ class PathGuard:
                             f"{shown}{via_link} is outside the folders llmos may change "
                             f"({', '.join(self.display(root) for root in self.writable_roots) or 'none'})")
         return None
+
+    def _emptied_folder(self, path: str) -> str | None:
+        """The personal folder a glob deletes everything in: `~/Documents/*`, `~/Pictures/**`, `~/*/*`'s home (only
+        wildcards after the folder; `~/Documents/*.tmp` names some files, not all)."""
+        parts = path.rstrip("/").split("/")
+        tail: list[str] = []
+        while parts and parts[-1] and set(parts[-1]) <= set("*?.") and GLOB_CHARS.search(parts[-1]):
+            tail.insert(0, parts.pop())
+        # `DIR/*/**` is how the command facts write "some things under DIR" (`find DIR -name X -delete`, whose
+        # tests the facts do not model), not everything: such a find is asked about, not refused.
+        if not tail or tail == ["*", "**"]:
+            return None
+        key = self.key("/".join(parts) or "/")
+        return next((folder for folder in self.personal_folders if self.key(folder) == key), None)
 
     def _describe(self, pattern: str) -> str:
         name = self.display(pattern)

@@ -114,6 +114,8 @@ class ProfileFile(BaseModel):
     asked_paths: list[str] = Field(default_factory=list)
     """Changing these is always asked about, whatever the effect decisions say (never allowed silently); the
     sandbox keeps them read-only, since it cannot ask in the middle of a command."""
+    protected_processes: list[str] = Field(default_factory=list)
+    """Process names (globs, any case) never signalled or reniced, by name or by pid, running or not."""
     effects: dict[Effect, Verdict] = Field(default_factory=dict)
     """The TOML's effect names become `Effect` members here, where the file loads; a name that is no effect class
     is a ProfileError naming the key and the known classes."""
@@ -135,6 +137,7 @@ class Profile(BaseModel):
     denied_paths: list[str] = Field(default_factory=list)
     secret_paths: list[str] = Field(default_factory=list)
     asked_paths: list[str] = Field(default_factory=list)
+    protected_processes: list[str] = Field(default_factory=list)
     effects: dict[Effect, Verdict] = Field(default_factory=dict)
     tools: dict[str, Verdict] = Field(default_factory=dict)
     commands: list[CommandRule] = Field(default_factory=list)
@@ -213,7 +216,7 @@ def _merge(parent: Profile | None, written: ProfileFile, name: str, source: str)
         return Profile(name=name, sources=[source], description=written.description,
                        readable_roots=written.readable_roots or [], writable_roots=written.writable_roots or [],
                        denied_paths=written.denied_paths, secret_paths=written.secret_paths,
-                       asked_paths=written.asked_paths,
+                       asked_paths=written.asked_paths, protected_processes=written.protected_processes,
                        effects=dict(written.effects), tools=dict(written.tools), commands=written.commands)
     return Profile(
         name=name,
@@ -224,6 +227,7 @@ def _merge(parent: Profile | None, written: ProfileFile, name: str, source: str)
         denied_paths=list(dict.fromkeys([*parent.denied_paths, *written.denied_paths])),
         secret_paths=list(dict.fromkeys([*parent.secret_paths, *written.secret_paths])),
         asked_paths=list(dict.fromkeys([*parent.asked_paths, *written.asked_paths])),
+        protected_processes=list(dict.fromkeys([*parent.protected_processes, *written.protected_processes])),
         effects={**parent.effects, **written.effects},
         tools={**parent.tools, **written.tools},
         commands=[*parent.commands, *written.commands],

@@ -8,6 +8,7 @@ was approved, so what is shown is what runs.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 import stat
@@ -316,7 +317,10 @@ def _plan_delete(path: str) -> list[PlannedOp]:
 
 
 def preview_delete(path: str) -> Impact:
-    return _impact_of(_plan_delete(path))
+    impact = _impact_of(_plan_delete(path))
+    if not GLOB_CHARS & set(path):
+        return impact
+    return dataclasses.replace(impact, globs=(PathEffect(expand_path(path), "delete"),))
 
 
 @tool("files.delete", Effect.DELETE, preview=preview_delete, patterns=("path",))

@@ -66,7 +66,8 @@ def _by_name(pattern: str, action: str) -> Impact:
     if not wanted:
         raise ToolError("give a process name or a pid")
     if not wanted.strip("*"):
-        return Impact(all_processes=True, notes=(f"the name {pattern!r} matches every process",))
+        return Impact(all_processes=True, process_names=(pattern,),
+                      notes=(f"the name {pattern!r} matches every process",))
     has_wildcards = any(char in wanted for char in "*?[")
     own = {os.getpid(), *hidden_pids()}
     matched: list[ProcessEffect] = []
@@ -81,10 +82,12 @@ def _by_name(pattern: str, action: str) -> Impact:
         except psutil.Error:
             continue  # gone, or not ours to inspect
     if not matched:
-        raise ToolError(f"no process named {pattern!r} (process.list with name={pattern!r} finds similar ones)")
+        raise ToolError(f"no process named {pattern!r} (process.list with name={pattern!r} finds similar ones)",
+                        named=Impact(process_names=(pattern,)))
     if len(matched) > MAX_NAME_MATCHES:
-        return Impact(all_processes=True, notes=(f"the name {pattern!r} matches {len(matched)} processes",))
-    return Impact(processes=tuple(matched))
+        return Impact(all_processes=True, process_names=(pattern,),
+                      notes=(f"the name {pattern!r} matches {len(matched)} processes",))
+    return Impact(processes=tuple(matched), process_names=(pattern,))
 
 
 def _targets(pid: int | None, name: str | None, action: str) -> Impact:

@@ -26,12 +26,16 @@ from llmos.effects import Effect
 
 class ToolError(Exception):
     """A failure the model should read as a result ("error: ..."), not a crash. `missing` is a path that does not
-    exist (the model then also reads similar paths that do), `hint` what would fix the call."""
+    exist (the model then also reads similar paths that do), `hint` what would fix the call. `named` is what a
+    preview found the call names although it cannot run (a process name none runs under): the policy still judges
+    it, so a call that names something protected is refused, not merely failed."""
 
-    def __init__(self, message: str, *, missing: Path | None = None, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, missing: Path | None = None, hint: str | None = None,
+                 named: Impact | None = None) -> None:
         super().__init__(message)
         self.missing = missing
         self.hint = hint
+        self.named = named
 
     def payload(self) -> dict[str, Any]:
         """The failure as the model reads it: the message, and what may fix the call."""

@@ -126,6 +126,8 @@ def protected_lines(profile: Any) -> list[str]:
                  "folders, and system paths):", profile.denied_paths),
         *wrapped("always asked about before a change, read-only to sandboxed commands:", profile.asked_paths),
         *wrapped("never read, hidden from sandboxed commands:", profile.secret_paths),
+        *(wrapped("processes never signalled or reniced (by name or pid, running or not):",
+                  profile.protected_processes) if profile.protected_processes else []),
     ]
 
 

@@ -12,7 +12,7 @@ from llmos.policies.command.embedded import find_may_match_root, git_subcommand_
 from llmos.policies.command.file_options import files_read_by_options, option_values_read_if_secret
 from llmos.policies.command.parse import SimpleCommand, flags_of
 from llmos.policies.command.types import CommandFacts, PathFact, option_values, positionals, program_name
-from llmos.policies.command.wrappers import NETWORK_WRAPPERS, PRIVILEGE_WRAPPERS
+from llmos.policies.command.wrappers import NETWORK_WRAPPERS, PRIVILEGE_WRAPPERS, SCHEDULING_WRAPPERS
 from llmos.policies.command.writers import HANDLERS, REMOTE_WORD
 
 # Programs that neither read file contents nor change anything (or only list names and sizes).
@@ -74,6 +74,9 @@ def facts_of(command: SimpleCommand) -> CommandFacts:
     privileged = [label for label in command.via if label.split()[0] in PRIVILEGE_WRAPPERS]
     if privileged or (argv and program_name(argv[0]) in PRIVILEGE_WRAPPERS):
         facts.privilege = privileged[0] if privileged else program_name(argv[0])
+    scheduled = [label.split()[0] for label in command.via if label.split()[0] in SCHEDULING_WRAPPERS]
+    if scheduled:
+        facts.runs_later = scheduled[0]
     if any(label in NETWORK_WRAPPERS for label in command.via):
         facts.network = "runs through a network proxy"
     if not argv:

@@ -63,8 +63,12 @@ class CommandFacts:
     process_targets: list[str] = field(default_factory=list)
     """PIDs (as written) the command signals."""
     process_users: list[str] = field(default_factory=list)
+    process_names: list[str] = field(default_factory=list)
+    """Names (or patterns) the command signals processes by (pkill, killall)."""
     all_processes: str | None = None
     privilege: str | None = None
+    runs_later: str | None = None
+    """The scheduler (systemd-run, at) that runs the command later, outside llmos's sandbox, or None."""
     runs_code: str | None = None
     new_cwd: str | None = None
     """`cd DIR`: later relative paths are relative to DIR (a `$` word: a folder known only when it runs)."""

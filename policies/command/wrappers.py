@@ -31,6 +31,8 @@ def _spec(short: str = "", long: tuple[str, ...] = (), positionals: int = 0,
 
 PRIVILEGE_WRAPPERS = frozenset({"sudo", "doas", "pkexec", "run0", "su", "runuser", "sg"})
 NETWORK_WRAPPERS = frozenset({"torsocks", "proxychains", "proxychains4", "tsocks"})
+# Wrappers that hand their command to a scheduler, which runs it later, outside the sandbox and unseen.
+SCHEDULING_WRAPPERS = frozenset({"systemd-run", "at", "batch"})
 
 _ARGV_WRAPPERS: dict[str, _OptionSpec] = {
     "sudo": _spec("ughpCDrtRTU", ("--user", "--group", "--host", "--prompt", "--close-from", "--chdir", "--role",

@@ -202,6 +202,7 @@ def _kill(program: str, argv: tuple[str, ...], facts: CommandFacts) -> None:
     patterns = positionals(argv, with_value, ("--signal", "--euid", "--uid", "--group", "--user", "--parent",
                                               "--session", "--terminal", "--pidfile", "--older-than", "--younger-than"))
     patterns += option_values(argv[1:], "-r", "--regexp") if program == "killall" else []
+    facts.process_names.extend(patterns)
     if any(pattern in _MATCHES_EVERYTHING for pattern in patterns) or (not patterns and not users):
         facts.all_processes = f"`{program}` with this pattern matches every process"
 
