@@ -45,6 +45,7 @@ from llmos.policies.decision import Policy
 from llmos.policies.impact import Impact
 from llmos.policies.requested_command import requested_commands
 from llmos.repair import PathRepair, path_repair
+from llmos.routing import on_topic
 from llmos.streaming import AnswerStreamer
 from llmos.tools.piped import DocumentView, PipedDocument, piped_tools, stdin_excerpt
 from llmos.tools.registry import Registry, ToolSpec
@@ -243,8 +244,8 @@ class _RequestRun:
         self.allowed_effects = safety.intent(request) if safety.intent else None
         # Piped data is read redacted, as a whole: every excerpt and stdin tool result leaves stored secrets out.
         self.stdin_view = DocumentView(document, safety.redact) if document is not None else None
-        self.tools = session.tools_for(self.allowed_effects,
-                                       piped_tools(self.stdin_view) if self.stdin_view is not None else ())
+        self.tools = on_topic(request, session.tools_for(
+            self.allowed_effects, piped_tools(self.stdin_view) if self.stdin_view is not None else ()))
         self._specs = {spec.name: spec for spec in self.tools}
         self.steps_runner = StepRunner(
             safety,

@@ -1,0 +1,43 @@
+"""Tools offered only when the request's words are about what they look at.
+
+`system.info` answers questions about this machine (its processor, memory, disks, network, OS, uptime, battery,
+sensors). Offered for every read request, the small model reached for it on questions about the world ("who won
+the world series", "the weather in Paris", "the bitcoin price"), whose answer it then took from the machine's
+facts or made up. A request that names nothing about the machine is not offered it; every other tool is offered
+as before. The words are the vocabulary people use for a computer's state, checked against the examples library
+(`tests/unit/test_routing.py`), not against the eval suite."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from llmos.tools.registry import ToolSpec
+
+_MACHINE_WORDS = (
+    # the machine itself
+    r"computers?|machines?|laptops?|desktop pc|pc|workstation|server|box|hardware|specs?|system|this device",
+    # processor, memory, storage
+    r"cpus?|processors?|cores?|threads?|load|ram|memory|swap|disks?|drives?|ssd|hdd|nvme|storage|space|"
+    r"partitions?|mount points?|mounted|filesystems?|usb|full|free|gb|gigabytes?|tb|terabytes?",
+    # network
+    r"ip|ip address|network|wifi|wi-fi|wireless|ethernet|mac address|internet|online|offline|connected|"
+    r"connection|bandwidth|interfaces?|hostname|host name|dns|traffic|data sent|data received",
+    # operating system
+    r"os|operating system|linux|distro|distribution|ubuntu|debian|fedora|arch|kernel|version|release|"
+    r"architecture|x86|x86_64|amd64|arm|arm64|aarch64|64-bit|32-bit",
+    # time up, power, sensors
+    r"uptime|up time|boot|booted|restart(?:ed)?|reboot(?:ed)?|battery|charge|charging|charger|plugged|"
+    r"temperatures?|temps?|hot|warm|heat|overheating|fans?|rpm|sensors?|gpu|graphics",
+    # how it is doing
+    r"slow|sluggish|laggy|lag|fast|performance|resources?|health|healthy|status|state|usage|busy|running out",
+)
+_MACHINE = re.compile(r"\b(?:" + "|".join(_MACHINE_WORDS) + r")\b", re.IGNORECASE)
+
+TOPIC_TOOLS = {"system.info": _MACHINE}
+"""Tool name -> the words one of which a request must contain for the tool to be offered."""
+
+
+def on_topic(request: str, specs: Sequence[ToolSpec]) -> list[ToolSpec]:
+    """`specs` without the topic tools whose subject the request never mentions."""
+    return [spec for spec in specs if (topic := TOPIC_TOOLS.get(spec.name)) is None or topic.search(request)]
