@@ -516,8 +516,15 @@ class _RequestRun:
         return True
 
     def _repair_specs(self, repair: PathRepair) -> list[ToolSpec]:
-        """A repair turn's tools: the failed call's tool (its path argument constrained) and `answer`."""
-        return [spec for spec in self.tools if spec.name in (repair.tool, ANSWER_TOOL)]
+        """A repair turn's tools: the failed call's tool (its path argument constrained), and `answer` unless
+        the tool only reads. Offered `answer`, the model mostly gave up and reported the failure although the
+        path it meant was among the suggestions (`~/documents` for ~/Documents); a look at a suggested path
+        costs nothing and its result is then there to answer from. A change keeps `answer` on offer: the
+        suggested file is not necessarily the one the person meant, and the model may say so."""
+        spec = self._spec(repair.tool)
+        read_only = spec is not None and spec.effect is Effect.READ
+        return [spec for spec in self.tools if spec.name == repair.tool or (spec.name == ANSWER_TOOL
+                                                                            and not read_only)]
 
     def _generate(
         self, offered: list[ToolSpec], repair: PathRepair | None = None

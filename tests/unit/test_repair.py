@@ -42,9 +42,10 @@ def test_the_constrained_schema_allows_only_the_suggested_paths() -> None:
     assert parameters["properties"]["path"] == {"type": "string"}  # the tool's own schema is untouched
 
 
-def test_the_turn_after_a_missing_path_offers_the_same_tool_with_existing_paths_or_answer(temp_home: Path) -> None:
+def test_the_turn_after_a_missing_path_remakes_a_read_with_an_existing_path(temp_home: Path) -> None:
     """Asked to read ~/Projects/llmos/README.md (it is under ~/Documents), the model's next turn may only read one
-    of the suggested paths or answer; the remade call reads the real file."""
+    of the suggested paths (a read costs nothing; offered `answer`, the model gave up with the right path among
+    the suggestions); the remade call reads the real file."""
     backend = ScriptedBackend([
         call("files.read", path="~/Projects/llmos/README.md"),
         call("files.read", path="~/Documents/Projects/llmos/README.md"),
@@ -53,23 +54,28 @@ def test_the_turn_after_a_missing_path_offers_the_same_tool_with_existing_paths_
     events = list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run("what does the llmos readme say?"))
     first, repair_turn, _ = backend.calls
     assert "files.list" in first.offered_tools
-    assert sorted(repair_turn.offered_tools) == ["answer", "files.read"]
-    branch = next(b for b in repair_turn.schema["anyOf"] if b["properties"]["tool"]["const"] == "files.read")
+    assert repair_turn.offered_tools == ["files.read"]
+    branch = repair_turn.schema  # one tool: its call's schema, no anyOf
     assert "~/Documents/Projects/llmos/README.md" in branch["properties"]["args"]["properties"]["path"]["enum"]
     finished = events[-1]
     assert isinstance(finished, RequestFinished)
     assert [step.status for step in finished.steps] == ["error", "ok"]
 
 
+def test_a_change_on_a_missing_path_may_be_remade_or_answered(temp_home: Path) -> None:
+    """A suggested path is not necessarily the file the person meant: for a change the repair turn still offers
+    `answer`, so the model can say what failed instead of changing another file."""
+    backend = ScriptedBackend([
+        call("files.delete", path="~/Downloads/report.docx"),
+        answer("There is no report.docx in Downloads."),
+    ])
+    list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run("delete report.docx from my downloads"))
+    assert sorted(backend.calls[1].offered_tools) == ["answer", "files.delete"]
+
+
 def test_a_request_is_repaired_once(temp_home: Path) -> None:
     """After the one repair turn of a request, a later missing path is read as any failure: the turn after it
     offers every tool."""
-    backend = ScriptedBackend([
-        call("files.read", path="~/Projects/llmos/README.md"),
-        answer("I could not find it."),
-    ])
-    list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run("what does the llmos readme say?"))
-    assert sorted(backend.calls[1].offered_tools) == ["answer", "files.read"]
     backend = ScriptedBackend([
         call("files.read", path="~/Projects/llmos/README.md"),
         call("files.read", path="~/Documents/Projects/llmos/README.md"),
