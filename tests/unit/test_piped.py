@@ -114,6 +114,53 @@ def test_a_csv_is_totalled_per_column_and_per_group() -> None:
         assert grouped["largest_first"]["rows"][0] == ["south", 80_000, 4000]
 
 
+PS_AUX = """USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND
+root           1  0.0  0.1 167000 11800 ?        Ss   08:00   0:03 /sbin/init splash
+sam         2211  3.1  4.2 3010000 690000 ?      Sl   08:10   2:11 /usr/lib/firefox/firefox -contentproc 12
+elastic     6140  3.7 39.4 38573426 6427685 ?    Sl   07:46  15:56 /usr/share/elasticsearch/jdk/bin/java -Xms6g
+sam         3120  0.4  1.1 900000 180000 pts/0   S+   09:01   0:02 vim notes.txt
+"""
+DF_H = """Filesystem      Size  Used Avail Use% Mounted on
+tmpfs           1.6G  2.1M  1.6G   1% /run
+/dev/nvme0n1p2  177G  174G  3.2G  99% /home
+/dev/sdb1       916G  412G  458G  48% /mnt/backup
+"""
+FREE_H = """               total        used        free      shared  buff/cache   available
+Mem:            15Gi       8.1Gi       1.2Gi       512Mi       6.0Gi       6.4Gi
+Swap:          2.0Gi       0.0Gi       2.0Gi
+"""
+
+
+@pytest.mark.parametrize(("text", "column", "expected_row"), [
+    (PS_AUX, "%MEM", {"PID": "6140", "COMMAND": "/usr/share/elasticsearch/jdk/bin/java -Xms6g"}),
+    (PS_AUX, "rss", {"USER": "elastic"}),
+    (DF_H, "Use%", {"Filesystem": "/dev/nvme0n1p2", "Mounted on": "/home"}),
+    (FREE_H, "available", {"row": "Mem:"}),
+])
+def test_aligned_command_output_is_a_table_whose_largest_value_comes_with_its_row(
+        text: str, column: str, expected_row: dict[str, str]) -> None:
+    """ps aux, df -h and free -h print aligned columns under a header: `stdin.table` reads them (a command line
+    with spaces stays one cell, `Mounted on` is one column, free's row labels get a column), `99%` and `177G`
+    are numbers, and one column's summary names the row of its largest value ("which process uses the most
+    memory" is answered by a fact, not by the model reading 280 lines)."""
+    with PipedDocument.from_text(text) as document:
+        result = tool_result("stdin.table", DocumentView(document), column=column)
+    assert result["format"] == "columns"
+    summary = result["columns"][0]
+    assert expected_row.items() <= summary["row_with_max"].items()
+
+
+def test_sizes_are_summed_as_sizes_and_prose_is_not_a_table() -> None:
+    with PipedDocument.from_text(DF_H) as document:
+        used = tool_result("stdin.table", DocumentView(document), column="Used")["columns"][0]
+    assert used["type"] == "size" and used["max"] == "412.0 GB"
+    prose = "the quick brown fox jumps over the dog\nand then it ran off into the woods\nwhile we sat there\n"
+    with PipedDocument.from_text(prose) as document:
+        spec = next(spec for spec in piped_tools(DocumentView(document)) if spec.name == "stdin.table")
+        refused = spec.call({})
+    assert not refused.ok and "not a table" in (refused.error or "")
+
+
 @pytest.mark.parametrize("shape", ["digit-heavy lines", "one 1 MB line"])
 def test_the_excerpt_fits_its_token_budget_and_the_context(shape: str) -> None:
     """However long or digit-heavy the lines, the data shown stays within its token budget and the whole prompt
@@ -166,7 +213,8 @@ def test_stdin_tools_are_offered_only_with_piped_data_right_after_answer() -> No
     without, with_data = backend.calls[0].offered_tools, backend.calls[1].offered_tools
     assert without == load_builtin_tools().names()
     assert "stdin." not in backend.calls[0].prefix
-    assert with_data == ["answer", *piped_tool_names(), *without[1:]]
+    # "how many lines?" names nothing about the machine: system.info is not offered (llmos.routing).
+    assert with_data == ["answer", *piped_tool_names(), *(name for name in without[1:] if name != "system.info")]
     assert "stdin.search(pattern, limit=10)" in backend.calls[1].prefix
 
 

@@ -1,16 +1,19 @@
-"""Piped tables (CSV, TSV, JSON lines, a JSON array of objects): per-column totals and top values, and totals
-grouped by a column, computed in one streaming pass with bounded memory."""
+"""Piped tables (CSV, TSV, JSON lines, a JSON array of objects, and aligned columns under a header line, as `ps
+aux`, `df -h` or `free` print them): per-column totals and top values, the row where a number column is largest
+and smallest, and totals grouped by a column, computed in one streaming pass with bounded memory."""
 
 from __future__ import annotations
 
 import csv
 import itertools
 import json
+import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from llmos.tools._format import human_size
 from llmos.tools.piped.view import DocumentView
 from llmos.tools.registry import ToolError
 
@@ -36,8 +39,43 @@ def sniff_format(head: list[str]) -> str:
         return "jsonl"
     delimiter = _delimiter(lines)
     if delimiter is None:
-        return "text"
+        return "columns" if _aligned_width(lines) is not None else "text"
     return "tsv" if delimiter == "\t" else "csv"
+
+
+MIN_ALIGNED_COLUMNS = 3
+ALIGNED_SHARE = 0.8
+"""Aligned columns: at least this share of the sampled rows have the usual number of fields (or more: the last
+column, a command line, may hold spaces)."""
+
+
+def _aligned_width(lines: list[str]) -> int | None:
+    """The number of columns of whitespace-aligned text under a header line of names (`USER PID %CPU ...`), or
+    None when the lines are not such a table. A header with more words than the rows have fields ends in a name
+    of several words (`Mounted on`); rows with one field more than the header start with a label (`free`'s
+    `Mem:`). Rows may be short (`Swap:` has no shared or cache figures)."""
+    header, *rows = [text.split() for text in lines[:21]]
+    if not rows or len(header) < MIN_ALIGNED_COLUMNS or any(_number(name) is not None for name in header):
+        return None
+    if sum(1 for fields in rows if len(fields) >= MIN_ALIGNED_COLUMNS) < ALIGNED_SHARE * len(rows):
+        return None
+    usual = Counter(len(fields) for fields in rows).most_common(1)[0][0]
+    labelled = lines[0][:1].isspace() and usual == len(header) + 1  # the header is indented over the labels
+    width = len(header) + 1 if labelled else min(usual, len(header))
+    if width < MIN_ALIGNED_COLUMNS:
+        return None
+    # A table has a column of numbers; text whose lines merely have the same number of words does not.
+    for index in range(width):
+        cells = [fields[index] for fields in rows if len(fields) > index]
+        if cells and sum(1 for cell in cells if _number(cell) is not None) >= ALIGNED_SHARE * len(rows):
+            return width
+    return None
+
+
+def _aligned_names(header: list[str], width: int) -> list[str]:
+    if width == len(header) + 1:
+        return ["row", *header]
+    return [*header[:width - 1], " ".join(header[width - 1:])]
 
 
 def _delimiter(lines: list[str]) -> str | None:
@@ -51,19 +89,28 @@ def _delimiter(lines: list[str]) -> str | None:
 
 
 def _number(value: Any) -> float | None:
+    """A cell as a number: `1,200`, `$5`, `99%` (as 99) and `1.5G` (as bytes, as `df -h` and `free -h` print
+    sizes) read as numbers."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         return float(value)
     if not isinstance(value, str):
         return None
-    text = value.strip().lstrip("$€£").replace(",", "").replace("_", "")
+    text = value.strip().lstrip("$€£").rstrip("%").replace(",", "").replace("_", "")
     if not text:
         return None
+    multiplier = 1.0
+    if sized := _SIZE.match(text):
+        text, multiplier = sized.group(1), _SIZE_SUFFIXES[sized.group(2).upper()]
     try:
-        return float(text)
+        return float(text) * multiplier
     except ValueError:
         return None
+
+
+_SIZE_SUFFIXES = {"K": 1024.0, "M": 1024.0 ** 2, "G": 1024.0 ** 3, "T": 1024.0 ** 4, "P": 1024.0 ** 5}
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGTP])(?:i?B?)?$", re.IGNORECASE)
 
 
 @dataclass
@@ -76,8 +123,13 @@ class _Column:
     largest: float | None = None
     values: Counter[str] = field(default_factory=Counter)
     exact: bool = True
+    sized: bool = False
+    """Some values were written as sizes (`1.5G`): the figures are shown as sizes too."""
+    smallest_row: list[Any] | None = None
+    largest_row: list[Any] | None = None
+    """The first row holding the smallest and the largest number ("which process uses the most memory")."""
 
-    def add(self, value: Any) -> None:
+    def add(self, value: Any, row: list[Any] | None = None) -> None:
         if value is None or value == "":
             return
         self.filled += 1
@@ -85,8 +137,11 @@ class _Column:
         if number is not None:
             self.numbers += 1
             self.total += number
-            self.smallest = number if self.smallest is None else min(self.smallest, number)
-            self.largest = number if self.largest is None else max(self.largest, number)
+            self.sized = self.sized or (isinstance(value, str) and _SIZE.match(value.strip()) is not None)
+            if self.smallest is None or number < self.smallest:
+                self.smallest, self.smallest_row = number, row
+            if self.largest is None or number > self.largest:
+                self.largest, self.largest_row = number, row
         text = str(value).strip()[:100]
         if text in self.values or len(self.values) < MAX_DISTINCT_VALUES:
             self.values[text] += 1
@@ -97,15 +152,37 @@ class _Column:
     def numeric(self) -> bool:
         return self.filled > 0 and self.numbers >= NUMERIC_SHARE * self.filled
 
-    def summary(self, top: int) -> dict[str, Any]:
+    def summary(self, top: int, names: list[str] | None = None) -> dict[str, Any]:
+        """`names`: the table's columns, to show the rows of the smallest and largest value (None: not shown)."""
         if self.numeric:
-            return {"name": self.name, "type": "number", "values": self.numbers, "sum": _round(self.total),
-                    "min": _round(self.smallest), "max": _round(self.largest),
-                    "mean": _round(self.total / self.numbers)}
+            shown: Callable[[float | None], Any] = _shown_size if self.sized else _round
+            numbers: dict[str, Any] = {
+                "name": self.name, "type": "size" if self.sized else "number", "values": self.numbers,
+                "sum": shown(self.total), "min": shown(self.smallest), "max": shown(self.largest),
+                "mean": shown(self.total / self.numbers)}
+            if names is not None:
+                numbers["row_with_max"] = _row_facts(names, self.largest_row)
+                numbers["row_with_min"] = _row_facts(names, self.smallest_row)
+            return numbers
         summary: dict[str, Any] = {"name": self.name, "type": "text", "values": self.filled,
                                    "distinct": len(self.values) if self.exact else f"over {MAX_DISTINCT_VALUES}",
                                    "top": [[value, seen] for value, seen in self.values.most_common(top)]}
         return summary
+
+
+ROW_CELL_CHARS = 80
+
+
+def _row_facts(names: list[str], row: list[Any] | None) -> dict[str, Any] | None:
+    """A row as column -> cell, each cell as written (clipped)."""
+    if row is None:
+        return None
+    return {name: (cell[:ROW_CELL_CHARS] if isinstance(cell, str) else cell)
+            for name, cell in zip(names, row, strict=False)}
+
+
+def _shown_size(value: float | None) -> str | None:
+    return None if value is None else human_size(int(value))
 
 
 def _round(value: float | None) -> float | int | None:
@@ -122,6 +199,13 @@ def _records(view: DocumentView, kind: str) -> tuple[list[str], Iterator[list[An
         rows = csv.reader((line.text for line in view.lines()), delimiter=delimiter)
         header = next(rows, [])
         return [name.strip() for name in header], rows
+    if kind == "columns":
+        head = [line.text for line in view.head(21) if line.text.strip()]
+        width = _aligned_width(head) or len(head[0].split())
+        texts = (line.text for line in view.lines() if line.text.strip())
+        header = next(texts, "").split()
+        # The last column takes the rest of the line: a command line keeps its arguments.
+        return _aligned_names(header, width), (text.split(None, width - 1) for text in texts)
     if kind == "jsonl":
         objects = (_json_object(line.text) for line in view.lines() if line.text.strip())
     else:
@@ -160,7 +244,8 @@ def summarize_table(view: DocumentView, column: str | None, by: str | None) -> d
     """Per-column facts, or (with `by`) the total of `column` (rows, without one) per value of `by`."""
     kind = sniff_format([line.text for line in view.head(20)])
     if kind == "text":
-        raise ToolError("the piped data is not a table (CSV, TSV, JSON lines or a JSON array)")
+        raise ToolError("the piped data is not a table (CSV, TSV, JSON lines, a JSON array, or aligned columns "
+                        "under a header line)")
     names, rows = _records(view, kind)
     if not names:
         raise ToolError("the piped table has no columns")
@@ -172,9 +257,11 @@ def summarize_table(view: DocumentView, column: str | None, by: str | None) -> d
     for row in rows:
         count += 1
         for accumulator, index in zip(columns, wanted, strict=True):
-            accumulator.add(row[index] if index < len(row) else None)
+            accumulator.add(row[index] if index < len(row) else None, row)
     top = TOP_GROUPS if column is not None else TOP_VALUES
-    return {"format": kind, "rows": count, "columns": [accumulator.summary(top) for accumulator in columns]}
+    # The rows of the extremes only for one column asked about: for every column they would crowd the result.
+    return {"format": kind, "rows": count,
+            "columns": [accumulator.summary(top, names if column is not None else None) for accumulator in columns]}
 
 
 def _grouped(names: list[str], rows: Iterator[list[Any]], column: str | None, by: str, kind: str) -> dict[str, Any]:

@@ -140,8 +140,9 @@ def top(view: DocumentView, limit: int = 10) -> dict[str, Any]:
 
 @_stdin_tool("stdin.table")
 def table(view: DocumentView, column: str | None = None, by: str | None = None) -> dict[str, Any]:
-    """Sum, min, max, mean and top values of the columns of piped CSV, TSV or JSON; with by, a column's total
-    per group.
+    """Sum, min, max, mean and top values of the columns of piped tables (CSV, TSV, JSON, or aligned columns such
+    as ps aux or df output); for one column, also the rows with its max and min; with by, a column's total per
+    group.
 
     Args:
         column: one column to describe (or to total per group).
