@@ -12,7 +12,6 @@ from llmos.tools import load_builtin_tools
 from llmos.tools.registry import Registry
 from treedata import BIG_LOG_LINES, BINARY_BYTES, DAY, JPEG_BYTES, PDF_BYTES
 
-
 # Property tests draw the same examples on every run (a seed per test, no example database), so a test that
 # passes here passes in CI; a counterexample hypothesis once found is pinned with @example. To search with new
 # random examples on each run while working on the journal or the parser: HYPOTHESIS_PROFILE=explore.
