@@ -270,7 +270,8 @@ def test_a_rule_that_keeps_failing_is_paused_and_the_person_told(home: Path, run
         assert wait_for(lambda runs_before=number: len(store.runs(rule.id)) > runs_before)
     assert wait_for(lambda: store.rule(rule.id).paused_reason is not None)
     assert "failed 3 times in a row" in str(store.rule(rule.id).paused_reason)
-    assert {run["status"] for run in store.runs(rule.id)} >= {"denied", "paused"}
+    # The pause is recorded as a run just after the rule is marked paused: wait for the record, not a moment.
+    assert wait_for(lambda: {run["status"] for run in store.runs(rule.id)} >= {"denied", "paused"})
     assert any("paused" in notice for notice in runner.notices)
     runs_before = runner.runs_done
     (home / "Downloads" / "later.pdf").write_bytes(b"%PDF")
