@@ -37,6 +37,7 @@ from llmos.examples.retrieval import library_index
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.fastpath import match_fast_path
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
+from llmos.look_first import names_own_things
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
 from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
@@ -319,7 +320,7 @@ class _RequestRun:
                 repair = None
                 offered = (self._stdin_specs() if not must_answer and self._must_read_the_rest() else
                            self._offered_specs(answer_only=must_answer, withhold_answer=not must_answer
-                                               and self._change_still_owed()))
+                                               and (self._change_still_owed() or self._look_still_owed())))
             raw_call = yield from self._generate(offered, repair)
             if raw_call is None:
                 return
@@ -501,6 +502,13 @@ class _RequestRun:
 
     def _stdin_specs(self) -> list[ToolSpec]:
         return [spec for spec in self.tools if spec.name.startswith(STDIN_TOOL_PREFIX)] or self.tools
+
+    def _look_still_owed(self) -> bool:
+        """Whether this first turn must look rather than answer: the request names something of the person's
+        (`llmos.look_first`), no piped data holds it, and a tool that could look is offered. The 1.5B model
+        answered such requests from nothing ("your letter is about the heating")."""
+        return (not self.steps and not self.has_stdin_data and names_own_things(self.request)
+                and any(spec.name != ANSWER_TOOL for spec in self.tools))
 
     def _change_still_owed(self) -> bool:
         """Whether this turn must make a call rather than answer: the request tells llmos to make a change, the

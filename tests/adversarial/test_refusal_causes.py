@@ -209,7 +209,7 @@ def test_a_named_dangerous_command_is_refused_before_the_model_plans(
 @pytest.mark.parametrize("request_text", [
     "what does `rm -rf /` do?",                       # asks about a command, does not ask to run it
     "why did my computer reboot yesterday",          # a program's name in plain words
-    "run ls -la in my Downloads folder",             # a named command the policy does not deny
+    "run ls -la",                                    # a named command the policy does not deny
 ])
 def test_a_request_that_does_not_ask_to_run_a_denied_command_is_planned(
         safety: Safety, temp_home: Path, request_text: str) -> None:

@@ -80,18 +80,18 @@ async def ask_for_move(pilot: Any, app: Any, messages: list[Message]) -> None:
 async def test_answer_arrives_checked_into_the_conversation(tui_home: Path, tmp_path: Path) -> None:
     """The model's answer reaches the TUI only once llmos has checked it: an AnswerStarted while the model
     writes, then the whole answer as one AnswerToken, shown whole in the pane."""
-    text = "Your Downloads folder holds **five** files and one folder, archive."
+    text = "I can **find**, move and tidy your files, and tell you what is slowing the machine."
     app = make_app(ScriptedBackend([answer(text)]), tmp_path)
     messages: list[Message] = []
     async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
         await wait_until(pilot, lambda: app.assistant is not None)
-        await send(pilot, "what is in my Downloads?")
+        await send(pilot, "what can you do?")
         await until_finished(pilot, messages)
         tokens = [m.event.text for m in messages
                   if isinstance(m, SessionEventArrived) and isinstance(m.event, AnswerToken)]
         assert tokens == [text]
         assert any(isinstance(m, SessionEventArrived) and isinstance(m.event, AnswerStarted) for m in messages)
-        assert "› what is in my Downloads?" in transcript_text(app)
+        assert "› what can you do?" in transcript_text(app)
         assert text in transcript_text(app)
         assert app.query_one(PlanPane).has_class("empty")  # no steps: the plan says so
         assert app.control is None

@@ -109,12 +109,12 @@ def requests_received(factory: Factory) -> list[str]:
 
 def test_a_request_streams_its_answer_then_ctrl_d_exits_0(keys: PipeInput) -> None:
     """A typed request reaches the model; its answer is printed (streamed) on its own line; Ctrl+D exits 0."""
-    factory = scripted_factory([answer("Disk is 42% full.")])
-    outcome = run_repl(keys, f"how full is my disk?\r{CTRL_D}", factory)
+    factory = scripted_factory([answer("I look after your files.")])
+    outcome = run_repl(keys, f"what can you do?\r{CTRL_D}", factory)
     assert outcome.exit_code == 0
     assert outcome.out.splitlines()[0] == "llmos: loading the model..."
-    assert "Disk is 42% full.\n" in outcome.out
-    assert "how full is my disk?" in requests_received(factory)[0]
+    assert "I look after your files.\n" in outcome.out
+    assert "what can you do?" in requests_received(factory)[0]
     assert factory.opened == [(None, None)]  # loaded once, at start
     assert outcome.err == ""
 
@@ -123,14 +123,14 @@ def test_with_a_daemon_serving_the_repl_does_not_say_it_loads_the_model(keys: Pi
     """When the daemon serves (its model already loaded), no "loading the model" line: the first line names the
     model and where it runs, and nothing is loaded here."""
     local = scripted_factory([])
-    daemon = scripted_factory([answer("Disk is 42% full.")])
+    daemon = scripted_factory([answer("I look after your files.")])
     out, err = io.StringIO(), io.StringIO()
-    keys.send_text(f"how full is my disk?\r/model other\r{CTRL_D}")
+    keys.send_text(f"what can you do?\r/model other\r{CTRL_D}")
     repl = Repl(local, input=keys, output=DummyOutput(), stream=out, error_stream=err,
                 connect_to_daemon=daemon)
     assert repl.run() == 0
     assert "loading" not in out.getvalue() and out.getvalue().startswith("llmos repl: ")
-    assert "Disk is 42% full.\n" in out.getvalue()
+    assert "I look after your files.\n" in out.getvalue()
     assert local.opened == [] and daemon.opened == [(None, None), ("other", None)]
 
 

@@ -377,7 +377,7 @@ def test_a_change_asked_for_is_not_answered_from_a_look_alone() -> None:
     backend = ScriptedBackend([call("demo.count", folder="tmp"), call("demo.remove", path="tmp/a"), answer("done")])
     registry = make_registry()
     safety = Safety(policy=AllowReadOnlyPolicy(), intent=delete_intent)
-    events = run(Session(backend, registry, safety), "remove the files in tmp", approver=lambda step: True)
+    events = run(Session(backend, registry, safety), "remove everything in tmp", approver=lambda step: True)
     assert finished(events).ok and registry.removed == ["tmp/a"]
     assert [("answer" in call_.offered_tools) for call_ in backend.calls] == [True, False, True]
 
@@ -394,3 +394,30 @@ def test_a_change_asked_for_is_not_answered_from_a_look_alone() -> None:
         backend = ScriptedBackend([first, answer("that is all")])
         run(Session(backend, make_registry(), Safety(policy=AllowReadOnlyPolicy(), intent=intent)), request)
         assert "answer" in backend.calls[1].offered_tools
+
+
+@pytest.mark.parametrize(("request_text", "must_look"), [
+    ("which flat is my letter to the landlord about?", True),
+    ("what's the combined revenue of the Q1 and Q2 reports?", True),
+    ("what does notes.txt say", True),
+    ("how big is ~/Downloads", True),
+    ("who wrote Don Quixote?", False),
+    ("in python, how do I reverse a list?", False),
+    ("hey", False),
+])
+def test_a_request_about_the_persons_own_things_looks_before_it_answers(request_text: str, must_look: bool) -> None:
+    """A request naming something of the person's (my letter, the reports, a file name or path) is not offered
+    `answer` on its first turn: its facts must come from a look, never from the model alone. A question about
+    the world is answered at once; the turn after a look may answer."""
+    backend = ScriptedBackend([call("demo.count", folder="Documents"), answer("3")] if must_look else [answer("ok")])
+    events = run(Session(backend, make_registry(), AllowReadOnlyPolicy()), request_text)
+    assert finished(events).ok
+    assert [("answer" in call_.offered_tools) for call_ in backend.calls] == ([False, True] if must_look else [True])
+
+
+def test_piped_data_is_a_look_already() -> None:
+    """With piped data the facts are in the prompt: "what does my log say" may be answered on the first turn."""
+    backend = ScriptedBackend([answer("all fine")])
+    events = run(Session(backend, make_registry(), AllowReadOnlyPolicy()), "anything odd in my log?",
+                 stdin_data="line one\n")
+    assert finished(events).ok and "answer" in backend.calls[0].offered_tools
