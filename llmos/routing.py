@@ -1,11 +1,11 @@
 """Tools offered only when the request's words are about what they look at.
 
-`system.info` answers questions about this machine (its processor, memory, disks, network, OS, uptime, battery,
-sensors). Offered for every read request, the small model reached for it on questions about the world ("who won
-the world series", "the weather in Paris", "the bitcoin price"), whose answer it then took from the machine's
-facts or made up. A request that names nothing about the machine is not offered it; every other tool is offered
-as before. The words are the vocabulary people use for a computer's state, checked against the examples library
-(`tests/unit/test_routing.py`), not against the eval suite."""
+`system.info` and `system.health` answer questions about this machine (its processor, memory, disks, network,
+OS, uptime, battery, sensors; what is slowing it). Offered for every read request, the small model reached for
+them on questions about the world ("who won the world series", "the weather in Paris", "the bitcoin price"),
+whose answer it then took from the machine's facts or made up. A request that names nothing about the machine is
+not offered them; every other tool is offered as before. The words are the vocabulary people use for a
+computer's state, checked against the examples library (`tests/unit/test_routing.py`), not the eval suite."""
 
 from __future__ import annotations
 
@@ -30,11 +30,13 @@ _MACHINE_WORDS = (
     r"uptime|up time|boot|booted|restart(?:ed)?|reboot(?:ed)?|battery|charge|charging|charger|plugged|"
     r"temperatures?|temps?|hot|warm|heat|overheating|fans?|rpm|sensors?|gpu|graphics",
     # how it is doing
-    r"slow|sluggish|laggy|lag|fast|performance|resources?|health|healthy|status|state|usage|busy|running out",
+    r"slow|sluggish|laggy|lag|lagging|freez\w*|frozen|hangs?|hanging|stutter\w*|unresponsive|crash\w*|"
+    r"diagnos\w*|apps?|applications?|fast|performance|resources?|health|healthy|status|state|usage|busy|"
+    r"running out",
 )
 _MACHINE = re.compile(r"\b(?:" + "|".join(_MACHINE_WORDS) + r")\b", re.IGNORECASE)
 
-TOPIC_TOOLS = {"system.info": _MACHINE}
+TOPIC_TOOLS = {"system.info": _MACHINE, "system.health": _MACHINE}
 """Tool name -> the words one of which a request must contain for the tool to be offered."""
 
 

@@ -15,13 +15,14 @@ def offered(request: str) -> set[str]:
     return {spec.name for spec in on_topic(request, TOOLS)}
 
 
-def test_every_library_request_planned_with_system_info_is_offered_it() -> None:
+@pytest.mark.parametrize("tool_name", ["system.info", "system.health"])
+def test_every_library_request_planned_with_a_machine_tool_is_offered_it(tool_name: str) -> None:
     """The examples library (written apart from the eval suite) is the vocabulary check: no request whose
-    verified plan uses system.info may lose it."""
+    verified plan uses the tool may lose it."""
     requests = [example.request for example in load_library()
-                if any(call.tool == "system.info" for call in example.calls)]
-    assert len(requests) >= 20
-    assert [request for request in requests if "system.info" not in offered(request)] == []
+                if any(call.tool == tool_name for call in example.calls)]
+    assert len(requests) >= 5
+    assert [request for request in requests if tool_name not in offered(request)] == []
 
 
 @pytest.mark.parametrize("request_text", [
@@ -31,7 +32,7 @@ def test_every_library_request_planned_with_system_info_is_offered_it() -> None:
 ])
 def test_a_question_about_the_world_is_not_offered_the_machine_facts(request_text: str) -> None:
     tools = offered(request_text)
-    assert "system.info" not in tools
+    assert not {"system.info", "system.health"} & tools
     assert {"answer", "files.find", "process.list"} <= tools  # only the topic tool is held back
 
 
