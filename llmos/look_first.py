@@ -9,6 +9,7 @@ question about the world ("who wrote Don Quixote?") names nothing of the kind an
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _THINGS = (
     r"files?|folders?|director(?:y|ies)|documents?|docs|letters?|reports?|notes?|notebook|lists?|logs?|"
@@ -33,3 +34,43 @@ _PATH = re.compile(r"(?:^|\s)(?:~|\.{1,2})?/[\w.-]|\b[\w-]+\.(?:txt|md|pdf|csv|t
 def names_own_things(request: str) -> bool:
     """Whether the request names something of the person's that only a tool can tell about."""
     return bool(_NAMED_THING.search(request) or _PATH.search(request))
+
+
+# -- a question about what a found file says -----------------------------------------------------------------
+
+_CONTENT_QUESTION = re.compile(
+    r"\bwhat(?:'s|s| is| are)? (?:on|in|inside|written)\b|\bwhat does\b.*\b(?:say|said|mean)\b|\bsays?\b|"
+    r"\b(?:read|contents?|summar\w*|written|wrote|quote)\b|\bwhen(?:'s| is| was| does| do| did)?\b|"
+    r"\b(?:what|which) (?:time|date|day|font|setting|value|amount|price|address|flat|room|number|total)\b|"
+    r"\babout\b|\btotal\b|\bcombined\b|\bhow much did\b|\bset to\b|\btell me what\b",
+    re.IGNORECASE,
+)
+"""Words of a question a file's content answers ("what's on the shopping list", "when's my flight", "which flat
+is my letter about", "the total of the invoice"), not its name, size or date."""
+MAX_FOUND_CHOICES = 8
+"""A finding step with more files than this leaves the model to pick its next step freely."""
+_FINDING_TOOLS = frozenset({"files.find", "files.list", "files.search"})
+
+
+def asks_for_content(request: str) -> bool:
+    return bool(_CONTENT_QUESTION.search(request))
+
+
+def found_files(tool: str, args: dict[str, Any], result: dict[str, Any]) -> list[str]:
+    """The files a successful finding step found (a find's matches, or files in folders named so; a listing's
+    files; a search's files, or the one file it searched), as paths a read accepts. Empty for other tools."""
+    if tool not in _FINDING_TOOLS:
+        return []
+    paths: list[str] = []
+    if tool == "files.list":
+        base = str(result.get("path") or args.get("path") or ".").rstrip("/")
+        paths = [f"{base}/{entry['name']}" for entry in result.get("entries", [])
+                 if isinstance(entry, dict) and entry.get("type") == "file" and entry.get("name")]
+    else:
+        paths = [str(item["path"]) for item in result.get("results", [])
+                 if isinstance(item, dict) and item.get("path") and item.get("type", "file") == "file"]
+        if tool == "files.find" and not paths:
+            paths = [str(path) for path in result.get("in_folders_named_so", [])]
+        if tool == "files.search" and not paths and result.get("files_scanned") == 1 and args.get("path"):
+            paths = [str(args["path"])]  # the one file searched, whose words the search missed
+    return list(dict.fromkeys(paths))

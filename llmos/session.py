@@ -37,7 +37,7 @@ from llmos.examples.retrieval import library_index
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.fastpath import match_fast_path
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
-from llmos.look_first import names_own_things
+from llmos.look_first import MAX_FOUND_CHOICES, asks_for_content, found_files, names_own_things
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
 from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
@@ -53,6 +53,7 @@ from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
 SHELL_TOOL = "shell.run"
+READ_TOOL = "files.read"
 STDIN_TOOL_PREFIX = "stdin."
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
@@ -290,6 +291,8 @@ class _RequestRun:
         """The next turn remakes a failed call with a path that exists (`llmos.repair`), or answers."""
         self.repaired = False
         """A repair turn was offered: once per request."""
+        self.read_offered = False
+        """A read of found files was required (`_read_owed`): once per request."""
 
     # The prefix is counted in the model's tokens: only a request the model plans needs it (and loads the model).
     @property
@@ -340,7 +343,9 @@ class _RequestRun:
             if step.status == "error" and not self.repaired:
                 self.repair = path_repair(tool_name, args, step.result)
                 self.repaired = self.repair is not None
-            if (rendered := self._lookup_answered(spec, step)) is not None:
+            elif step.status == "ok" and (owed := self._read_owed(tool_name, args, step)) is not None:
+                self.repair = owed
+            if self.repair is None and (rendered := self._lookup_answered(spec, step)) is not None:
                 yield from self._finish(rendered, "rendered")
                 return
             # The reply exactly as generated, so the KV cache already holds it and the next turn reuses it (unless
@@ -502,6 +507,24 @@ class _RequestRun:
 
     def _stdin_specs(self) -> list[ToolSpec]:
         return [spec for spec in self.tools if spec.name.startswith(STDIN_TOOL_PREFIX)] or self.tools
+
+    def _read_owed(self, tool_name: str, args: dict[str, Any], step: StepInProgress) -> PathRepair | None:
+        """The next turn's forced read, when the request asks what a file says and a finding step found the few
+        files it could be: `files.read` with its path limited to them, without `answer`. Once per request, only
+        before any read. The 1.5B model answered "what's on my shopping list" with the found file's name and size,
+        and "which flat is my letter about" from the search hit alone."""
+        if self.read_offered or self.tells_a_change or READ_TOOL not in self._specs \
+                or any(done.tool == READ_TOOL for done in self.steps) or not asks_for_content(self.request):
+            return None
+        try:
+            result = json.loads(step.result or "")
+        except json.JSONDecodeError:
+            return None
+        paths = found_files(tool_name, args, result) if isinstance(result, dict) else []
+        if not 1 <= len(paths) <= MAX_FOUND_CHOICES:
+            return None
+        self.read_offered = True
+        return PathRepair(READ_TOOL, "path", tuple(paths))
 
     def _look_still_owed(self) -> bool:
         """Whether this first turn must look rather than answer: the request names something of the person's

@@ -164,11 +164,15 @@ def find_files(
     shown: list[dict[str, Any]] = []
     # For size/newest the best `shown_limit` matches are kept in a bounded heap, so a huge tree costs no memory.
     ranked: list[tuple[float, int, os.DirEntry[str], os.stat_result]] = []
+    in_named_folders: list[str] = []
     for entry in walk(root, targets_hidden(name), tally, secret_rule()):
         kind = entry_kind(entry)
         if (type == "file" and kind == "folder") or (type == "folder" and kind != "folder"):
             continue
         if not name_matches(entry.name):
+            if name != "*" and kind != "folder" and len(in_named_folders) < FOLDER_MATCHES_SHOWN \
+                    and any(name_matches(part) for part in Path(os.path.relpath(entry.path, root)).parent.parts):
+                in_named_folders.append(display_path(Path(entry.path)))
             continue
         try:
             info = entry.stat(follow_symlinks=False)
@@ -207,7 +211,15 @@ def find_files(
         "path": display_path(root), "matches": total, "total_size": total_bytes,
         "total_size_human": human_size(total_bytes), "shown": len(shown), "results": shown,
     }
+    if not total and in_named_folders:
+        # "find my letter to the landlord" (*letter*) matched no file name, but ~/Documents/letters/landlord.txt
+        # is what the person meant: the files in folders whose name matches, so the next step can use them.
+        result["in_folders_named_so"] = in_named_folders
     return _with_walk_tally(result, tally)
+
+
+FOLDER_MATCHES_SHOWN = 10
+"""Files shown from folders whose name matches, when no file's own name does."""
 
 
 @tool("files.read", Effect.READ, preview=preview_read_path)

@@ -1,0 +1,69 @@
+"""A question about what a file says, after a step that found the file: the next turn must read one of the found
+files (`_read_owed` in the session), and `files.find` points at files in folders named like the pattern."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
+from llmos.tools.builtin import builtin_registry
+
+from llmos.events import RequestFinished
+from llmos.look_first import asks_for_content
+from llmos.session import Session
+
+
+@pytest.fixture
+def home(temp_home: Path) -> Path:
+    (temp_home / "Desktop").mkdir()
+    (temp_home / "Desktop" / "shopping.txt").write_text("eggs\nbread\ntomatoes\n")
+    (temp_home / "Documents" / "letters").mkdir(parents=True)
+    (temp_home / "Documents" / "letters" / "landlord.txt").write_text("Dear Mr. Okafor, the heating in flat 4B...\n")
+    return temp_home
+
+
+def finished(events: list) -> RequestFinished:
+    assert isinstance(events[-1], RequestFinished)
+    return events[-1]
+
+
+def test_after_finding_the_file_the_next_turn_reads_it(home: Path) -> None:
+    """"What's on the shopping list on my desktop": the find found one file; the next turn offers only files.read,
+    its path limited to that file (the model had answered with the file's name and size)."""
+    backend = ScriptedBackend([
+        call("files.find", path="~/Desktop", name="*shopping*"),
+        call("files.read", path="~/Desktop/shopping.txt"),
+        answer("Eggs, bread and tomatoes."),
+    ])
+    events = list(Session(backend, builtin_registry(), AllowReadOnlyPolicy())
+                  .run("whats on the shopping list on my desktop"))
+    read_turn = backend.calls[1]
+    assert read_turn.offered_tools == ["files.read"]
+    assert read_turn.schema["properties"]["args"]["properties"]["path"]["enum"] == ["~/Desktop/shopping.txt"]
+    assert [step.status for step in finished(events).steps] == ["ok", "ok"]
+
+
+def test_a_letter_in_a_folder_named_letters_is_found_and_read(home: Path) -> None:
+    """No file is named *letter*; files.find names the files in folders named so, and the read follows."""
+    backend = ScriptedBackend([
+        call("files.find", path="~", name="*letter*", type="file"),
+        call("files.read", path="~/Documents/letters/landlord.txt"),
+        answer("Flat 4B."),
+    ])
+    events = list(Session(backend, builtin_registry(), AllowReadOnlyPolicy())
+                  .run("Which flat is my letter to the landlord about?"))
+    find = finished(events).steps[0]
+    assert "~/Documents/letters/landlord.txt" in (find.result or "")
+    assert backend.calls[1].offered_tools == ["files.read"]
+    assert finished(events).answer == "Flat 4B."
+
+
+@pytest.mark.parametrize("request_text", ["how many files are on my desktop", "find the biggest file on my desktop",
+                                          "list my desktop"])
+def test_a_question_about_names_or_sizes_is_answered_from_the_listing(home: Path, request_text: str) -> None:
+    assert not asks_for_content(request_text)
+    backend = ScriptedBackend([call("files.find", path="~/Desktop", name="*"), answer("One: shopping.txt.")])
+    events = list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run(request_text))
+    assert [turn.offered_tools for turn in backend.calls if turn.offered_tools == ["files.read"]] == []
+    assert [step.tool for step in finished(events).steps] == ["files.find"]
