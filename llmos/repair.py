@@ -3,8 +3,9 @@
 A failed call's result says `did_you_mean` (similar paths that exist, `tools/near_paths.py`). Left free, the
 1.5B model often made the next call with the same wrong path, or moved on to another step with it ("copy
 ~/webapp/requirements.txt" failed, then "edit ~/webapp/requirements.txt" failed too). The repair turn offers the
-same tool with that argument constrained by the grammar to the suggested paths, or `answer`: the model cannot
-name a path that does not exist, and can still give up and say what failed.
+same tool with that argument constrained by the grammar to the suggested paths (with `answer` beside it for a
+change): the model cannot name a path that does not exist. A folder tool given a file ("list /etc/passwd") is
+repaired as a read of that file.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+READ_TOOL = "files.read"
 MAX_CHOICES = 8
 """Most suggested paths a repair offers (near_paths gives a handful)."""
 
@@ -45,6 +47,9 @@ def path_repair(tool: str, args: dict[str, Any], result_text: str | None) -> Pat
         return None
     if not isinstance(payload, dict):
         return None
+    if isinstance(payload.get("a_file"), str) and tool != READ_TOOL:
+        # A folder tool given a file ("list /etc/passwd"): the call meant is a read of that file.
+        return PathRepair(READ_TOOL, "path", (payload["a_file"],))
     suggested = payload.get("did_you_mean")
     message = payload.get("error")
     if not isinstance(suggested, list) or not suggested or not isinstance(message, str):

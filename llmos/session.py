@@ -45,7 +45,7 @@ from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
 from llmos.policies.impact import Impact
 from llmos.policies.requested_command import requested_commands
-from llmos.repair import PathRepair, path_repair
+from llmos.repair import READ_TOOL, PathRepair, path_repair
 from llmos.routing import on_topic
 from llmos.streaming import AnswerStreamer
 from llmos.tools.piped import DocumentView, PipedDocument, piped_tools, stdin_excerpt
@@ -53,7 +53,6 @@ from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
 SHELL_TOOL = "shell.run"
-READ_TOOL = "files.read"
 STDIN_TOOL_PREFIX = "stdin."
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
@@ -553,7 +552,9 @@ class _RequestRun:
         costs nothing and its result is then there to answer from. A change keeps `answer` on offer: the
         suggested file is not necessarily the one the person meant, and the model may say so."""
         spec = self._spec(repair.tool)
-        read_only = spec is not None and spec.effect is Effect.READ
+        if spec is None or repair.tool not in self._specs:
+            return self.tools  # the repair's tool is not this request's: an ordinary turn
+        read_only = spec.effect is Effect.READ
         return [spec for spec in self.tools if spec.name == repair.tool or (spec.name == ANSWER_TOOL
                                                                             and not read_only)]
 

@@ -458,7 +458,8 @@ def _existing_folder(path: str) -> Path:
     info = _stat_or_error(folder, follow_symlinks=True)
     if not stat.S_ISDIR(info.st_mode):
         raise ToolError(f"{display_path(folder)} is not a folder",
-                        hint="it is a file: files.read shows its content, files.stat its details")
+                        hint="it is a file: files.read shows its content, files.stat its details",
+                        a_file=display_path(folder))
     return folder
 
 

@@ -31,17 +31,21 @@ class ToolError(Exception):
     it, so a call that names something protected is refused, not merely failed."""
 
     def __init__(self, message: str, *, missing: Path | None = None, hint: str | None = None,
-                 named: Impact | None = None) -> None:
+                 named: Impact | None = None, a_file: str | None = None) -> None:
         super().__init__(message)
         self.missing = missing
         self.hint = hint
         self.named = named
+        self.a_file = a_file
+        """A path given where a folder was needed that is a file (as shown): the call to make is a read of it."""
 
     def payload(self) -> dict[str, Any]:
         """The failure as the model reads it: the message, and what may fix the call."""
         payload: dict[str, Any] = {"error": str(self)}
         if self.hint:
             payload["hint"] = self.hint
+        if self.a_file is not None:
+            payload["a_file"] = self.a_file
         if self.missing is not None:
             from llmos.tools.near_paths import similar_paths
 

@@ -85,3 +85,19 @@ def test_a_request_is_repaired_once(temp_home: Path) -> None:
     # the second call succeeds, so the third failure (a different missing path) is not repaired
     list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run("what does the llmos readme say?"))
     assert "files.list" in backend.calls[3].offered_tools
+
+
+def test_a_folder_tool_given_a_file_is_repaired_as_a_read_of_it(temp_home: Path) -> None:
+    """"List /etc/passwd" (files.list on a file): the error names the file, and the next turn may only read it."""
+    target = temp_home / "Documents" / "todo.md"
+    target.write_text("- [ ] renew passport\n")
+    backend = ScriptedBackend([
+        call("files.list", path="~/Documents/todo.md"),
+        call("files.read", path="~/Documents/todo.md"),
+        answer("One item: renew passport."),
+    ])
+    events = list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run("what is on my todo list"))
+    assert backend.calls[1].offered_tools == ["files.read"]
+    assert backend.calls[1].schema["properties"]["args"]["properties"]["path"]["enum"] == ["~/Documents/todo.md"]
+    finished = events[-1]
+    assert isinstance(finished, RequestFinished) and [step.status for step in finished.steps] == ["error", "ok"]
