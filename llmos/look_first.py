@@ -58,7 +58,8 @@ def asks_for_content(request: str) -> bool:
 
 def found_files(tool: str, args: dict[str, Any], result: dict[str, Any]) -> list[str]:
     """The files a successful finding step found (a find's matches, or files in folders named so; a listing's
-    files; a search's files, or the one file it searched), as paths a read accepts. Empty for other tools."""
+    files; a search's files, else files named like its text, else the one file it searched), as paths a read
+    accepts. Empty for other tools."""
     if tool not in _FINDING_TOOLS:
         return []
     paths: list[str] = []
@@ -71,6 +72,8 @@ def found_files(tool: str, args: dict[str, Any], result: dict[str, Any]) -> list
                  if isinstance(item, dict) and item.get("path") and item.get("type", "file") == "file"]
         if tool == "files.find" and not paths:
             paths = [str(path) for path in result.get("in_folders_named_so", [])]
+        if tool == "files.search" and not paths:
+            paths = [str(path) for path in result.get("files_named_so", [])]
         if tool == "files.search" and not paths and result.get("files_scanned") == 1 and args.get("path"):
             paths = [str(args["path"])]  # the one file searched, whose words the search missed
     return list(dict.fromkeys(paths))

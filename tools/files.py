@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import re
 import stat
 import time
 from collections import Counter
@@ -337,10 +338,14 @@ def search_text(
         candidates = iter([str(root)])
     total = files_scanned = files_matched = 0
     shown: list[dict[str, Any]] = []
+    text_words = _name_words(text)
+    named_so: list[str] = []
     for file_path in candidates:
         if is_secret(Path(file_path)):
             tally.secret += 1
             continue
+        if text_words and len(named_so) < NAMED_FILES_SHOWN and text_words <= _name_words(Path(file_path).name):
+            named_so.append(display_path(Path(file_path)))
         lines = _text_lines(file_path, tally)
         if lines is None:
             continue
@@ -366,7 +371,21 @@ def search_text(
         "shown": len(shown),
         "results": shown,
     }
+    if not total and named_so:
+        # "the Q2 report" searched as text inside the files matched no line, but q2-report.txt is the file meant.
+        result["files_named_so"] = named_so
     return _with_walk_tally(result, tally)
+
+
+NAMED_FILES_SHOWN = 10
+"""Files shown whose name holds every word of a search's text, when no line matched it."""
+
+
+def _name_words(text: str) -> frozenset[str]:
+    """The words of a name or a phrase, lowercased, a plural's s dropped (`Q2 reports` and q2-report.txt share
+    {q2, report})."""
+    words = (word.casefold() for word in re.findall(r"[^\W_]+", text))
+    return frozenset(word[:-1] if len(word) > 3 and word.endswith("s") else word for word in words)
 
 
 @tool("files.disk_usage", Effect.READ, preview=preview_read_path)

@@ -3,6 +3,7 @@ files (`_read_owed` in the session), and `files.find` points at files in folders
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,23 @@ def test_a_question_about_names_or_sizes_is_answered_from_the_listing(home: Path
     events = list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run(request_text))
     assert [turn.offered_tools for turn in backend.calls if turn.offered_tools == ["files.read"]] == []
     assert [step.tool for step in finished(events).steps] == ["files.find"]
+
+
+def test_a_text_search_for_a_files_name_leads_to_reading_that_file(home: Path) -> None:
+    """The model searched the files' lines for "Q2 report" (no line says it); files.search names the files whose
+    name holds the words (q2-report.txt), and the question about its content then reads it."""
+    reports = home / "Documents" / "reports"
+    reports.mkdir()
+    (reports / "q1-report.txt").write_text("Revenue: 48,200\n")
+    (reports / "q2-report.txt").write_text("Revenue: 52,900\n")
+    backend = ScriptedBackend([
+        call("files.search", text="Q2 reports", path="~/Documents"),
+        call("files.read", path="~/Documents/reports/q2-report.txt"),
+        answer("52,900."),
+    ])
+    events = list(Session(backend, builtin_registry(), AllowReadOnlyPolicy())
+                  .run("what's the total revenue in the Q2 report?"))
+    search = finished(events).steps[0]
+    assert json.loads(search.result or "{}")["files_named_so"] == ["~/Documents/reports/q2-report.txt"]
+    assert backend.calls[1].schema["properties"]["args"]["properties"]["path"]["enum"] == [
+        "~/Documents/reports/q2-report.txt"]
