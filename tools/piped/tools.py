@@ -140,14 +140,15 @@ def top(view: DocumentView, limit: int = 10) -> dict[str, Any]:
 
 @_stdin_tool("stdin.table")
 def table(view: DocumentView, column: str | None = None, by: str | None = None) -> dict[str, Any]:
-    """Sum, min, max, mean and top values of the columns of piped tables (CSV, TSV, JSON, or aligned columns such
-    as ps aux or df output); for one column, also the rows with its max and min; with by, a column's total per
-    group.
+    """Sum, min, max, mean and top values of the columns of piped CSV, TSV or JSON; with by, a column's total
+    per group.
 
     Args:
         column: one column to describe (or to total per group).
         by: the column to group rows by, e.g. "region".
     """
+    # The docstring stays as measured: naming the aligned formats in it moved the model's plans and cost a task
+    # (BENCHMARKS.md, session 20); the tool reads them all the same.
     return summarize_table(view, _given(column), _given(by))
 
 
