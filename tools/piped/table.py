@@ -82,7 +82,10 @@ def _delimiter(lines: list[str]) -> str | None:
     """The delimiter that splits the first lines into the same number (over one) of fields, if any."""
     sample = [text for text in lines if text.strip()][:20]
     for delimiter in ("\t", ",", ";", "|"):
-        fields = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
+        try:
+            fields = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
+        except csv.Error:  # a field over csv's size limit (one huge line): not a table this way
+            continue
         if fields and fields[0] > 1 and all(count == fields[0] for count in fields):
             return delimiter
     return None
@@ -238,6 +241,23 @@ def _column_index(names: list[str], wanted: str) -> int:
     if wanted.strip().lower() in lowered:
         return lowered.index(wanted.strip().lower())
     raise ToolError(f"no column {wanted!r}", hint=f"the columns are: {', '.join(names)}")
+
+
+COLUMNS_READ_MAX_BYTES = 1 << 20
+"""A JSON array's columns are named before a request only when it is this small (it is parsed whole)."""
+
+
+def table_columns(view: DocumentView) -> list[str]:
+    """The piped table's column names, read from its start (empty: not a table, or a JSON array too large to
+    read for this)."""
+    kind = sniff_format([line.text for line in view.head(20)])
+    if kind == "text" or (kind == "json" and view.document.size_bytes > COLUMNS_READ_MAX_BYTES):
+        return []
+    try:
+        names, _rows = _records(view, kind)
+    except (ToolError, csv.Error):
+        return []
+    return [name for name in names if name]
 
 
 def summarize_table(view: DocumentView, column: str | None, by: str | None) -> dict[str, Any]:
