@@ -67,9 +67,7 @@ ABOUT_THE_TEXT = re.compile(r"\b(?:lines?|words?|bytes?|characters?|size)\b", re
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
 CHANGE_CLAUSE = re.compile(
-    # Punctuation starts a clause only before a space: the `.zip` of album.zip is no clause "zip".
-    r"(?:^|[,;.](?=\s)|\b(?:and|then|please))\s*(?:then\s+|please\s+)?" + words_pattern(CLAUSE_CHANGE_VERBS)
-    + r"\b",
+    r"(?:^|[,;.]|\b(?:and|then|please))\s*(?:then\s+|please\s+)?" + words_pattern(CLAUSE_CHANGE_VERBS) + r"\b",
     re.IGNORECASE,
 )
 """A clause that tells llmos to make a change ("archive X, then delete it", "count them and write the number to
@@ -297,10 +295,14 @@ class _RequestRun:
         self.tells_a_change = bool(self.allowed_effects is not None and self.allowed_effects & CHANGE_EFFECTS
                                    and CHANGE_CLAUSE.search(request))
         """The request's words allow a change and one of its clauses starts with a change verb."""
+<<<<<<< HEAD
         self.table_columns: list[str] | None = None
         """The piped table's column names, read once when stdin.table is first offered."""
         self.change_nudges = 0
         """Turns that had to make a change instead of answering (`_change_still_owed`)."""
+=======
+        self.change_nudged = False
+>>>>>>> parent of 2ed0596 (Change checklist: a turn may not answer while the request's change clauses outnumber the changes made (at most one nudge per clause; 'copy X, then change flask in X' is two); a clause no longer starts at the dot of album.zip)
         self.repair: PathRepair | None = None
         """The next turn remakes a failed call with a path that exists (`llmos.repair`), or answers."""
         self.repaired = False
@@ -573,19 +575,16 @@ class _RequestRun:
                 and any(spec.name != ANSWER_TOOL for spec in self.tools))
 
     def _change_still_owed(self) -> bool:
-        """Whether this turn must make a call rather than answer: the request's clauses tell llmos to make more
-        changes than have been made (a checklist: "copy X to Y, then change flask in X" is two), and the last
-        step succeeded. At most once per change clause; the turn after may answer (there was nothing to change,
-        or it cannot be done). The 1.5B model often answered straight from a listing, claiming a change it never
-        made ("the PDFs were counted and saved" with no write), or stopped after the first of two changes."""
-        if not self.tells_a_change or not self.steps or self.steps[-1].status != "ok":
+        """Whether this turn must make a call rather than answer: the request tells llmos to make a change, the
+        model has so far only looked, and its last look succeeded. Once per request; the turn after may answer
+        (there was nothing to change, or it cannot be done). The 1.5B model often answered straight from a
+        listing, claiming a change it never made ("the PDFs were counted and saved" with no write)."""
+        if not self.tells_a_change or self.change_nudged or not self.steps or self.steps[-1].status != "ok":
             return False
-        clauses = max(len(CHANGE_CLAUSE.findall(self.request)), 1)
-        made = sum(1 for step in self.steps if step.status == "ok"
-                   and (spec := self._spec(step.tool)) is not None and spec.effect is not Effect.READ)
-        if made >= clauses or self.change_nudges >= clauses:
+        effects = [self._spec(step.tool) for step in self.steps]
+        if any(spec is None or spec.effect is not Effect.READ for spec in effects):
             return False
-        self.change_nudges += 1
+        self.change_nudged = True
         return True
 
     def _repair_specs(self, repair: PathRepair) -> list[ToolSpec]:

@@ -421,18 +421,3 @@ def test_piped_data_is_a_look_already() -> None:
     events = run(Session(backend, make_registry(), AllowReadOnlyPolicy()), "anything odd in my log?",
                  stdin_data="line one\n")
     assert finished(events).ok and "answer" in backend.calls[0].offered_tools
-
-
-def test_each_change_clause_gets_its_change_before_the_answer() -> None:
-    """A checklist of the request's change clauses: "remove tmp/a, then remove tmp/b" is two changes; after the
-    first, the turn holds no `answer`, so the model makes the second instead of stopping. Once the changes are
-    made (or a nudge per clause is spent) the model may answer."""
-    from llmos.executor import Safety
-
-    backend = ScriptedBackend([call("demo.remove", path="tmp/a"), call("demo.remove", path="tmp/b"), answer("done")])
-    registry = make_registry()
-    safety = Safety(policy=AllowReadOnlyPolicy(), intent=lambda request: frozenset({"read", "delete"}))
-    events = run(Session(backend, registry, safety), "remove tmp/a, then remove tmp/b", approver=lambda step: True)
-    assert finished(events).ok and registry.removed == ["tmp/a", "tmp/b"]
-    # The first turn may answer, the second owes the second change, the third may answer.
-    assert [("answer" in call_.offered_tools) for call_ in backend.calls] == [True, False, True]
