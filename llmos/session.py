@@ -295,14 +295,9 @@ class _RequestRun:
         self.tells_a_change = bool(self.allowed_effects is not None and self.allowed_effects & CHANGE_EFFECTS
                                    and CHANGE_CLAUSE.search(request))
         """The request's words allow a change and one of its clauses starts with a change verb."""
-<<<<<<< HEAD
         self.table_columns: list[str] | None = None
         """The piped table's column names, read once when stdin.table is first offered."""
-        self.change_nudges = 0
-        """Turns that had to make a change instead of answering (`_change_still_owed`)."""
-=======
         self.change_nudged = False
->>>>>>> parent of 2ed0596 (Change checklist: a turn may not answer while the request's change clauses outnumber the changes made (at most one nudge per clause; 'copy X, then change flask in X' is two); a clause no longer starts at the dot of album.zip)
         self.repair: PathRepair | None = None
         """The next turn remakes a failed call with a path that exists (`llmos.repair`), or answers."""
         self.repaired = False
