@@ -39,7 +39,7 @@ from llmos.fastpath import match_fast_path
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
 from llmos.look_first import MAX_FOUND_CHOICES, asks_for_content, found_files, names_own_things
 from llmos.models.backend import Backend
-from llmos.models.grammar import call_schema, with_choices
+from llmos.models.grammar import call_schema
 from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
 from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
@@ -49,7 +49,7 @@ from llmos.repair import READ_TOOL, PathRepair, path_repair
 from llmos.routing import on_topic
 from llmos.streaming import AnswerStreamer
 from llmos.tools.piped import DocumentView, PipedDocument, piped_tools, stdin_excerpt
-from llmos.tools.piped.table import sniff_format, table_columns
+from llmos.tools.piped.table import sniff_format
 from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
@@ -295,8 +295,6 @@ class _RequestRun:
         self.tells_a_change = bool(self.allowed_effects is not None and self.allowed_effects & CHANGE_EFFECTS
                                    and CHANGE_CLAUSE.search(request))
         """The request's words allow a change and one of its clauses starts with a change verb."""
-        self.table_columns: list[str] | None = None
-        """The piped table's column names, read once when stdin.table is first offered."""
         self.change_nudged = False
         self.repair: PathRepair | None = None
         """The next turn remakes a failed call with a path that exists (`llmos.repair`), or answers."""
@@ -527,17 +525,6 @@ class _RequestRun:
         return bool(AGGREGATE_QUESTION.search(self.request)) and not ABOUT_THE_TEXT.search(self.request) and \
             sniff_format([line.text for line in self.stdin_view.head(20)]) != "text"
 
-    def _grounded(self, spec: ToolSpec) -> dict[str, Any]:
-        """The tool's arguments schema, with the arguments that must name something that exists limited to what
-        does: a piped table's columns (the model wrote "MEM" for %MEM, "memory", "sum")."""
-        if spec.name != TABLE_TOOL or self.stdin_view is None:
-            return spec.parameters_schema
-        if self.table_columns is None:
-            self.table_columns = table_columns(self.stdin_view)
-        columns = self.table_columns
-        return with_choices(spec.parameters_schema, {"column": columns, "by": columns}) if columns else \
-            spec.parameters_schema
-
     def _table_specs(self) -> list[ToolSpec]:
         return [spec for spec in self.tools if spec.name == TABLE_TOOL]
 
@@ -604,7 +591,7 @@ class _RequestRun:
         Returns (tool, validated args, the raw reply), or None when the model failed."""
         schema = call_schema([
             (spec.name, repair.constrain(spec.parameters_schema)
-             if repair is not None and spec.name == repair.tool else self._grounded(spec))
+             if repair is not None and spec.name == repair.tool else spec.parameters_schema)
             for spec in offered
         ])
         conversation = self._conversation_that_fits()

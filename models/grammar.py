@@ -24,13 +24,3 @@ def call_schema(tools: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         for name, parameters in tools
     ]
     return branches[0] if len(branches) == 1 else {"anyOf": branches}
-
-
-def with_choices(parameters: dict[str, Any], choices: dict[str, Sequence[str]]) -> dict[str, Any]:
-    """`parameters` (a tool's arguments schema) with each named string argument limited to its choices: an
-    argument that must name something that exists (a piped table's column) cannot name anything else."""
-    properties = dict(parameters.get("properties", {}))
-    for name, allowed in choices.items():
-        if name in properties and allowed:
-            properties[name] = {"type": "string", "enum": list(dict.fromkeys(allowed))}
-    return {**parameters, "properties": properties}

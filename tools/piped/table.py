@@ -243,23 +243,6 @@ def _column_index(names: list[str], wanted: str) -> int:
     raise ToolError(f"no column {wanted!r}", hint=f"the columns are: {', '.join(names)}")
 
 
-COLUMNS_READ_MAX_BYTES = 1 << 20
-"""A JSON array's columns are named before a request only when it is this small (it is parsed whole)."""
-
-
-def table_columns(view: DocumentView) -> list[str]:
-    """The piped table's column names, read from its start (empty: not a table, or a JSON array too large to
-    read for this)."""
-    kind = sniff_format([line.text for line in view.head(20)])
-    if kind == "text" or (kind == "json" and view.document.size_bytes > COLUMNS_READ_MAX_BYTES):
-        return []
-    try:
-        names, _rows = _records(view, kind)
-    except (ToolError, csv.Error):
-        return []
-    return [name for name in names if name]
-
-
 def summarize_table(view: DocumentView, column: str | None, by: str | None) -> dict[str, Any]:
     """Per-column facts, or (with `by`) the total of `column` (rows, without one) per value of `by`."""
     kind = sniff_format([line.text for line in view.head(20)])
