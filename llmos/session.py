@@ -62,8 +62,6 @@ AGGREGATE_QUESTION = re.compile(
     r"minimum|total|sum|average|mean|median|how many|how much|count)\b",
     re.IGNORECASE)
 """A question a table's column summary answers: an extreme, a total or a count."""
-ABOUT_THE_TEXT = re.compile(r"\b(?:lines?|words?|bytes?|characters?|size)\b", re.IGNORECASE)
-"""A count of the data's own text ("how many lines?"), which stdin.stats gives, not a column's."""
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
 CHANGE_CLAUSE = re.compile(
@@ -522,7 +520,7 @@ class _RequestRun:
         lines, or from this machine's own processes, instead of the table's column."""
         if self.steps or self.stdin_view is None or self.tells_a_change or TABLE_TOOL not in self._specs:
             return False
-        return bool(AGGREGATE_QUESTION.search(self.request)) and not ABOUT_THE_TEXT.search(self.request) and \
+        return bool(AGGREGATE_QUESTION.search(self.request)) and \
             sniff_format([line.text for line in self.stdin_view.head(20)]) != "text"
 
     def _table_specs(self) -> list[ToolSpec]:

@@ -313,7 +313,6 @@ def test_a_request_to_change_something_is_not_held_to_reading_first(temp_home: P
     ("what's the total of the amount column", "region,amount\nnorth,10\nsouth,20\n", True),
     ("any errors in this?", PS_AUX, False),                       # not a total, count or extreme
     ("how many lines contain ERROR?", "ERROR one\nok two\nERROR three\n", False),  # not a table
-    ("how many lines?", "region,amount\nnorth,10\nsouth,20\n", False),          # the text's own count
 ])
 def test_a_total_or_extreme_over_a_piped_table_is_taken_from_the_table(
         request_text: str, data: str, table_first: bool) -> None:
