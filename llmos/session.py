@@ -49,19 +49,11 @@ from llmos.repair import READ_TOOL, PathRepair, path_repair
 from llmos.routing import on_topic
 from llmos.streaming import AnswerStreamer
 from llmos.tools.piped import DocumentView, PipedDocument, piped_tools, stdin_excerpt
-from llmos.tools.piped.table import sniff_format
 from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
 SHELL_TOOL = "shell.run"
 STDIN_TOOL_PREFIX = "stdin."
-TABLE_TOOL = "stdin.table"
-AGGREGATE_QUESTION = re.compile(
-    r"\b(?:most|least|largest|biggest|smallest|highest|lowest|fullest|emptiest|busiest|heaviest|longest|"
-    r"shortest|newest|oldest|latest|earliest|greatest|fewest|worst|best|slowest|fastest|top|max|maximum|min|"
-    r"minimum|total|sum|average|mean|median|how many|how much|count)\b",
-    re.IGNORECASE)
-"""A question a table's column summary answers: an extreme, a total or a count."""
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
 CHANGE_CLAUSE = re.compile(
@@ -328,8 +320,7 @@ class _RequestRun:
                 offered = self._repair_specs(repair)
             else:
                 repair = None
-                offered = (self._table_specs() if not must_answer and self._table_owed() else
-                           self._stdin_specs() if not must_answer and self._must_read_the_rest() else
+                offered = (self._stdin_specs() if not must_answer and self._must_read_the_rest() else
                            self._offered_specs(answer_only=must_answer, withhold_answer=not must_answer
                                                and (self._change_still_owed() or self._look_still_owed())))
             raw_call = yield from self._generate(offered, repair)
@@ -512,19 +503,6 @@ class _RequestRun:
         first). Answering from the excerpt, the 1.5B model stated counts of what it was shown ("10 lines contain
         ERROR" of 7,797; "3,600 commits" of 65)."""
         return self.stdin_cut and not self.steps and not self.tells_a_change
-
-    def _table_owed(self) -> bool:
-        """Whether this first turn must summarize the piped table: the data is a table (CSV, TSV, JSON, aligned
-        command output) and the request asks for a total, a count or an extreme over it ("which process uses the
-        most memory", "which filesystem is fullest"). The 1.5B model answered those from `stdin.top`'s repeated
-        lines, or from this machine's own processes, instead of the table's column."""
-        if self.steps or self.stdin_view is None or self.tells_a_change or TABLE_TOOL not in self._specs:
-            return False
-        return bool(AGGREGATE_QUESTION.search(self.request)) and \
-            sniff_format([line.text for line in self.stdin_view.head(20)]) != "text"
-
-    def _table_specs(self) -> list[ToolSpec]:
-        return [spec for spec in self.tools if spec.name == TABLE_TOOL]
 
     def _stdin_specs(self) -> list[ToolSpec]:
         return [spec for spec in self.tools if spec.name.startswith(STDIN_TOOL_PREFIX)] or self.tools

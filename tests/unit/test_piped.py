@@ -305,19 +305,3 @@ def test_a_request_to_change_something_is_not_held_to_reading_first(temp_home: P
     session = Session(backend, load_builtin_tools(), load_safety(None, load_config()))
     list(session.run("write the first line to ~/first.txt", stdin_data="x\n" * 5000))
     assert backend.calls[0].offered_tools[0] == "answer" and "files.write" in backend.calls[0].offered_tools
-
-
-@pytest.mark.parametrize(("request_text", "data", "table_first"), [
-    ("which process uses the most memory?", PS_AUX, True),
-    ("which filesystem is fullest?", DF_H, True),
-    ("what's the total of the amount column", "region,amount\nnorth,10\nsouth,20\n", True),
-    ("any errors in this?", PS_AUX, False),                       # not a total, count or extreme
-    ("how many lines contain ERROR?", "ERROR one\nok two\nERROR three\n", False),  # not a table
-])
-def test_a_total_or_extreme_over_a_piped_table_is_taken_from_the_table(
-        request_text: str, data: str, table_first: bool) -> None:
-    """The first turn offers only stdin.table when the piped data is a table and the request asks for a total, a
-    count or an extreme (the model had answered from repeated lines, or from this machine's processes)."""
-    backend = ScriptedBackend([call("stdin.table", column="x"), answer("done")] if table_first else [answer("ok")])
-    list(Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run(request_text, stdin_data=data))
-    assert (backend.calls[0].offered_tools == ["stdin.table"]) == table_first
