@@ -62,7 +62,11 @@ def test_a_dry_run_never_says_the_file_was_deleted(ask_default: Ask, answers_hom
     payload = ask_default("--json", "--dry-run", "delete the .iso file in ~/Downloads").only_json()
     assert (answers_home / "Downloads" / "ubuntu-24.04-desktop.iso").exists()
     assert payload["answer"].startswith("Dry run: nothing was changed."), payload["answer"]
-    assert not re.search(r"\b(?:have been|has been|were|was) deleted\b", payload["answer"]), payload["answer"]
+    # Every sentence that says something was deleted must say it was not ("No files were deleted." is true).
+    deletion_sentences = [sentence for sentence in re.split(r"(?<=[.!?])\s+|\n", payload["answer"])
+                          if re.search(r"\b(?:have been|has been|were|was|got) deleted\b", sentence, re.IGNORECASE)]
+    assert all(re.search(r"\b(?:no|not|nothing|none|never)\b|n't\b", sentence, re.IGNORECASE)
+               for sentence in deletion_sentences), payload["answer"]
 
 
 def test_no_input_says_nobody_was_asked(ask_default: Ask, answers_home: Path) -> None:
