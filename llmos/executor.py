@@ -95,8 +95,7 @@ class StepRunner:
             except ToolError as exc:
                 # The call cannot even be previewed (no such file, bad glob): nothing is run. What it names is
                 # still judged: naming a protected target is a deny, whether or not the target exists right now.
-                denial = self._named_denial(spec, step, exc.named)
-                if denial is not None and exc.named is not None:
+                if exc.named is not None and (denial := self._named_denial(spec, step, exc.named)) is not None:
                     yield from self.refuse(step, exc.named, denial)
                     return
                 step.status = "error"
@@ -142,9 +141,7 @@ class StepRunner:
         self._audit(step)
         yield StepFinished(step.snapshot())
 
-    def _named_denial(self, spec: ToolSpec, step: StepInProgress, named: Impact | None) -> Decision | None:
-        if named is None:
-            return None
+    def _named_denial(self, spec: ToolSpec, step: StepInProgress, named: Impact) -> Decision | None:
         decision = self._decide(PolicyCall(tool=spec.name, effect=spec.effect, args=step.args, impact=named,
                                            allowed_effects=self.allowed_effects), {})
         return decision if decision.verdict == "deny" else None

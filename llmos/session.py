@@ -551,8 +551,8 @@ class _RequestRun:
         path it meant was among the suggestions (`~/documents` for ~/Documents); a look at a suggested path
         costs nothing and its result is then there to answer from. A change keeps `answer` on offer: the
         suggested file is not necessarily the one the person meant, and the model may say so."""
-        spec = self._spec(repair.tool)
-        if spec is None or repair.tool not in self._specs:
+        spec = self._specs.get(repair.tool)
+        if spec is None:
             return self.tools  # the repair's tool is not this request's: an ordinary turn
         read_only = spec.effect is Effect.READ
         return [spec for spec in self.tools if spec.name == repair.tool or (spec.name == ANSWER_TOOL

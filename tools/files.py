@@ -166,14 +166,20 @@ def find_files(
     # For size/newest the best `shown_limit` matches are kept in a bounded heap, so a huge tree costs no memory.
     ranked: list[tuple[float, int, os.DirEntry[str], os.stat_result]] = []
     in_named_folders: list[str] = []
+    folder_named_so: dict[str, bool] = {}
+    """Per folder walked: whether a folder on its way from `root` matches `name` (asked once per folder)."""
     for entry in walk(root, targets_hidden(name), tally, secret_rule()):
         kind = entry_kind(entry)
         if (type == "file" and kind == "folder") or (type == "folder" and kind != "folder"):
             continue
         if not name_matches(entry.name):
-            if name != "*" and kind != "folder" and len(in_named_folders) < FOLDER_MATCHES_SHOWN \
-                    and any(name_matches(part) for part in Path(os.path.relpath(entry.path, root)).parent.parts):
-                in_named_folders.append(display_path(Path(entry.path)))
+            if name != "*" and kind != "folder" and len(in_named_folders) < FOLDER_MATCHES_SHOWN:
+                parent = os.path.dirname(entry.path)
+                if parent not in folder_named_so:
+                    folders = Path(os.path.relpath(parent, root)).parts
+                    folder_named_so[parent] = any(name_matches(part) for part in folders)
+                if folder_named_so[parent]:
+                    in_named_folders.append(display_path(Path(entry.path)))
             continue
         try:
             info = entry.stat(follow_symlinks=False)

@@ -24,6 +24,11 @@ def home(temp_home: Path) -> Path:
     return temp_home
 
 
+def run(backend: ScriptedBackend, request: str) -> list:
+    """The request through a session with the built-in tools, every read allowed."""
+    return list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run(request))
+
+
 def finished(events: list) -> RequestFinished:
     assert isinstance(events[-1], RequestFinished)
     return events[-1]
@@ -37,8 +42,7 @@ def test_after_finding_the_file_the_next_turn_reads_it(home: Path) -> None:
         call("files.read", path="~/Desktop/shopping.txt"),
         answer("Eggs, bread and tomatoes."),
     ])
-    events = list(Session(backend, builtin_registry(), AllowReadOnlyPolicy())
-                  .run("whats on the shopping list on my desktop"))
+    events = run(backend, "whats on the shopping list on my desktop")
     read_turn = backend.calls[1]
     assert read_turn.offered_tools == ["files.read"]
     assert read_turn.schema["properties"]["args"]["properties"]["path"]["enum"] == ["~/Desktop/shopping.txt"]
@@ -52,8 +56,7 @@ def test_a_letter_in_a_folder_named_letters_is_found_and_read(home: Path) -> Non
         call("files.read", path="~/Documents/letters/landlord.txt"),
         answer("Flat 4B."),
     ])
-    events = list(Session(backend, builtin_registry(), AllowReadOnlyPolicy())
-                  .run("Which flat is my letter to the landlord about?"))
+    events = run(backend, "Which flat is my letter to the landlord about?")
     find = finished(events).steps[0]
     assert "~/Documents/letters/landlord.txt" in (find.result or "")
     assert backend.calls[1].offered_tools == ["files.read"]
@@ -65,7 +68,7 @@ def test_a_letter_in_a_folder_named_letters_is_found_and_read(home: Path) -> Non
 def test_a_question_about_names_or_sizes_is_answered_from_the_listing(home: Path, request_text: str) -> None:
     assert not asks_for_content(request_text)
     backend = ScriptedBackend([call("files.find", path="~/Desktop", name="*"), answer("One: shopping.txt.")])
-    events = list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run(request_text))
+    events = run(backend, request_text)
     assert [turn.offered_tools for turn in backend.calls if turn.offered_tools == ["files.read"]] == []
     assert [step.tool for step in finished(events).steps] == ["files.find"]
 
@@ -82,8 +85,7 @@ def test_a_text_search_for_a_files_name_leads_to_reading_that_file(home: Path) -
         call("files.read", path="~/Documents/reports/q2-report.txt"),
         answer("52,900."),
     ])
-    events = list(Session(backend, builtin_registry(), AllowReadOnlyPolicy())
-                  .run("what's the total revenue in the Q2 report?"))
+    events = run(backend, "what's the total revenue in the Q2 report?")
     search = finished(events).steps[0]
     assert json.loads(search.result or "{}")["files_named_so"] == ["~/Documents/reports/q2-report.txt"]
     assert backend.calls[1].schema["properties"]["args"]["properties"]["path"]["enum"] == [
