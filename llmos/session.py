@@ -48,12 +48,13 @@ from llmos.policies.requested_command import requested_commands
 from llmos.repair import READ_TOOL, PathRepair, path_repair
 from llmos.routing import on_topic
 from llmos.streaming import AnswerStreamer
-from llmos.tools.piped import DocumentView, PipedDocument, piped_tools, stdin_excerpt
+from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
 from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
 SHELL_TOOL = "shell.run"
 STDIN_TOOL_PREFIX = "stdin."
+SQL_TOOL = "stdin.sql"
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
 CHANGE_CLAUSE = re.compile(
@@ -179,6 +180,9 @@ class Session:
         except Exception as exc:  # noqa: BLE001  the backend's failures end the request readably
             error = f"model failed: {exc}"
             yield Error(error)
+        finally:
+            if run.stdin_table is not None:
+                run.stdin_table.close()  # its temporary database goes with the request
         load_ms = self.backend.load_ms - self._load_ms_reported
         self._load_ms_reported = self.backend.load_ms
         timings = {
@@ -245,6 +249,8 @@ class _RequestRun:
         self.allowed_effects = safety.intent(request) if safety.intent else None
         # Piped data is read redacted, as a whole: every excerpt and stdin tool result leaves stored secrets out.
         self.stdin_view = DocumentView(document, safety.redact) if document is not None else None
+        self.stdin_table = PipedTable.of(self.stdin_view) if self.stdin_view is not None else None
+        """The piped data as a table `stdin.sql` queries, when it is one."""
         self.tools = on_topic(request, session.tools_for(
             self.allowed_effects, piped_tools(self.stdin_view) if self.stdin_view is not None else ()))
         self._specs = {spec.name: spec for spec in self.tools}
@@ -466,7 +472,14 @@ class _RequestRun:
                                 budget_chars=self.options.stdin_budget_chars, count_tokens=backend.count_tokens)
         self.stdin_seen = excerpt.text
         self.stdin_cut = excerpt.note is not None
-        return Turn("user", user_request(self.request, excerpt.text, excerpt.note))
+        notes = [note for note in (excerpt.note, self._table_note()) if note]
+        return Turn("user", user_request(self.request, excerpt.text, "\n".join(notes) or None))
+
+    def _table_note(self) -> str | None:
+        """The piped table's schema, for `stdin.sql` (llmos's words: its column names are made identifiers)."""
+        if self.stdin_table is None or SQL_TOOL not in self._specs:
+            return None
+        return f"stdin.sql reads the piped data as this table:\n{self.stdin_table.shape.create_statement()}"
 
     @property
     def _redact(self) -> Callable[[Any], Any] | None:
@@ -502,7 +515,7 @@ class _RequestRun:
         it and made no call yet, and the request asks to know rather than to change (a change may well come
         first). Answering from the excerpt, the 1.5B model stated counts of what it was shown ("10 lines contain
         ERROR" of 7,797; "3,600 commits" of 65)."""
-        return self.stdin_cut and not self.steps and not self.tells_a_change
+        return (self.stdin_cut or self.stdin_table is not None) and not self.steps and not self.tells_a_change
 
     def _stdin_specs(self) -> list[ToolSpec]:
         return [spec for spec in self.tools if spec.name.startswith(STDIN_TOOL_PREFIX)] or self.tools

@@ -3,10 +3,11 @@ read-only stdin tools (`piped_tools`) and shown in the prompt as a token-budgete
 
 from llmos.tools.piped.document import BinaryInputError, PipedDocument
 from llmos.tools.piped.excerpt import Excerpt, stdin_excerpt
+from llmos.tools.piped.sql import PipedTable
 from llmos.tools.piped.tools import piped_tool_names, piped_tools
 from llmos.tools.piped.view import DocumentView, Redactor
 
 __all__ = [
-    "BinaryInputError", "DocumentView", "Excerpt", "PipedDocument", "Redactor", "piped_tool_names", "piped_tools",
+    "BinaryInputError", "DocumentView", "Excerpt", "PipedDocument", "PipedTable", "Redactor", "piped_tool_names", "piped_tools",
     "stdin_excerpt",
 ]

@@ -36,7 +36,8 @@ def sniff_format(head: list[str]) -> str:
     if first.startswith(("[{", "[[", '["')) or first.rstrip() == "[":
         return "json"
     if first.startswith("{"):
-        return "jsonl"
+        # JSON lines hold one object per line; a pretty-printed document opens with a line that does not parse.
+        return "jsonl" if _json_object(first) else "json"
     delimiter = _delimiter(lines)
     if delimiter is None:
         return "columns" if _aligned_width(lines) is not None else "text"
@@ -55,7 +56,7 @@ def _aligned_width(lines: list[str]) -> int | None:
     of several words (`Mounted on`); rows with one field more than the header start with a label (`free`'s
     `Mem:`). Rows may be short (`Swap:` has no shared or cache figures)."""
     header, *rows = [text.split() for text in lines[:21]]
-    if not rows or len(header) < MIN_ALIGNED_COLUMNS or any(_number(name) is not None for name in header):
+    if not rows or len(header) < MIN_ALIGNED_COLUMNS or any(number_in(name) is not None for name in header):
         return None
     if sum(1 for fields in rows if len(fields) >= MIN_ALIGNED_COLUMNS) < ALIGNED_SHARE * len(rows):
         return None
@@ -67,14 +68,14 @@ def _aligned_width(lines: list[str]) -> int | None:
     # A table has a column of numbers; text whose lines merely have the same number of words does not.
     for index in range(width):
         cells = [fields[index] for fields in rows if len(fields) > index]
-        if cells and sum(1 for cell in cells if _number(cell) is not None) >= ALIGNED_SHARE * len(rows):
+        if cells and sum(1 for cell in cells if number_in(cell) is not None) >= ALIGNED_SHARE * len(rows):
             return width
     return None
 
 
 def _aligned_names(header: list[str], width: int) -> list[str]:
     if width == len(header) + 1:
-        return ["row", *header]
+        return ["label", *header]
     return [*header[:width - 1], " ".join(header[width - 1:])]
 
 
@@ -91,7 +92,7 @@ def _delimiter(lines: list[str]) -> str | None:
     return None
 
 
-def _number(value: Any) -> float | None:
+def number_in(value: Any) -> float | None:
     """A cell as a number: `1,200`, `$5`, `99%` (as 99) and `1.5G` (as bytes, as `df -h` and `free -h` print
     sizes) read as numbers."""
     if isinstance(value, bool):
@@ -104,7 +105,7 @@ def _number(value: Any) -> float | None:
     if not text:
         return None
     multiplier = 1.0
-    if sized := _SIZE.match(text):
+    if sized := SIZE_PATTERN.match(text):
         text, multiplier = sized.group(1), _SIZE_SUFFIXES[sized.group(2).upper()]
     try:
         return float(text) * multiplier
@@ -113,7 +114,7 @@ def _number(value: Any) -> float | None:
 
 
 _SIZE_SUFFIXES = {"K": 1024.0, "M": 1024.0 ** 2, "G": 1024.0 ** 3, "T": 1024.0 ** 4, "P": 1024.0 ** 5}
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGTP])(?:i?B?)?$", re.IGNORECASE)
+SIZE_PATTERN = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGTP])(?:i?B?)?$", re.IGNORECASE)
 
 
 @dataclass
@@ -136,11 +137,11 @@ class _Column:
         if value is None or value == "":
             return
         self.filled += 1
-        number = _number(value)
+        number = number_in(value)
         if number is not None:
             self.numbers += 1
             self.total += number
-            self.sized = self.sized or (isinstance(value, str) and _SIZE.match(value.strip()) is not None)
+            self.sized = self.sized or (isinstance(value, str) and SIZE_PATTERN.match(value.strip()) is not None)
             if self.smallest is None or number < self.smallest:
                 self.smallest, self.smallest_row = number, row
             if self.largest is None or number > self.largest:
@@ -195,7 +196,7 @@ def _round(value: float | None) -> float | int | None:
     return int(rounded) if rounded.is_integer() else rounded
 
 
-def _records(view: DocumentView, kind: str) -> tuple[list[str], Iterator[list[Any]]]:
+def records(view: DocumentView, kind: str) -> tuple[list[str], Iterator[list[Any]]]:
     """The column names and the rows (lists in column order)."""
     if kind in ("csv", "tsv"):
         delimiter = _delimiter([line.text for line in view.head(20)]) or ","
@@ -218,14 +219,34 @@ def _records(view: DocumentView, kind: str) -> tuple[list[str], Iterator[list[An
             parsed = json.loads("\n".join(block for _number, block in view.blocks()))
         except json.JSONDecodeError as exc:
             raise ToolError(f"the piped JSON does not parse: {exc}") from None
-        if not isinstance(parsed, list):
-            raise ToolError("the piped JSON is not an array of objects")
-        objects = (item for item in parsed if isinstance(item, dict))
+        rows_of = _object_array(parsed)
+        if rows_of is None:
+            raise ToolError("the piped JSON holds no array of objects")
+        objects = (item for item in rows_of if isinstance(item, dict))
     first_objects = list(itertools.islice(objects, 100))
     names: list[str] = []
     for item in first_objects:
         names.extend(str(key) for key in item if str(key) not in names)
     return names, ([item.get(name) for name in names] for item in itertools.chain(first_objects, objects))
+
+
+def _object_array(parsed: Any) -> list[Any] | None:
+    """The array of objects a JSON document holds: the document itself, or the longest such array among an
+    object's values (`{"generated_at": ..., "users": [{...}, ...]}`), searched two levels deep."""
+    if isinstance(parsed, list):
+        return parsed if any(isinstance(item, dict) for item in parsed) else None
+    if not isinstance(parsed, dict):
+        return None
+    found = [array for value in parsed.values()
+             if (array := _object_array(value) if isinstance(value, list) else
+                 _nested_array(value) if isinstance(value, dict) else None) is not None]
+    return max(found, key=len, default=None)
+
+
+def _nested_array(parsed: dict[str, Any]) -> list[Any] | None:
+    found = [value for value in parsed.values()
+             if isinstance(value, list) and any(isinstance(item, dict) for item in value)]
+    return max(found, key=len, default=None)
 
 
 def _json_object(text: str) -> dict[str, Any]:
@@ -249,7 +270,7 @@ def summarize_table(view: DocumentView, column: str | None, by: str | None) -> d
     if kind == "text":
         raise ToolError("the piped data is not a table (CSV, TSV, JSON lines, a JSON array, or aligned columns "
                         "under a header line)")
-    names, rows = _records(view, kind)
+    names, rows = records(view, kind)
     if not names:
         raise ToolError("the piped table has no columns")
     if by is not None:
@@ -282,7 +303,7 @@ def _grouped(names: list[str], rows: Iterator[list[Any]], column: str | None, by
             continue
         counts[group] += 1
         if value_index is not None:
-            number = _number(row[value_index]) if value_index < len(row) else None
+            number = number_in(row[value_index]) if value_index < len(row) else None
             totals[group] = totals.get(group, 0.0) + (number or 0.0)
     if value_index is not None:
         ranked = sorted(totals.items(), key=lambda item: -item[1])[:TOP_GROUPS]

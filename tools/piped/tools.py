@@ -17,6 +17,7 @@ from typing import Any
 
 from llmos.tools._format import clamp, human_size
 from llmos.tools.piped.search import SHOWN_LINE_CHARS, most_repeated, search_lines
+from llmos.tools.piped.sql import PipedTable
 from llmos.tools.piped.table import sniff_format, summarize_table
 from llmos.tools.piped.view import DocumentView, Line, RepeatCounter, clip_line
 from llmos.tools.registry import ToolError, ToolSpec, build_spec
@@ -50,9 +51,15 @@ def _stdin_tool(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
     return decorate
 
 
+TABLE_TOOLS = {"stdin.sql"}
+"""Offered only when the piped data is a table."""
+
+
 def piped_tools(view: DocumentView) -> list[ToolSpec]:
     """The stdin tools, reading `view` (one request's document), in the order the model sees them."""
-    return [dataclasses.replace(spec, func=functools.partial(func, view)) for spec, func in _SPECS]
+    tabular = PipedTable.of(view) is not None
+    return [dataclasses.replace(spec, func=functools.partial(func, view)) for spec, func in _SPECS
+            if tabular or spec.name not in TABLE_TOOLS]
 
 
 def piped_tool_names() -> list[str]:
@@ -150,6 +157,20 @@ def table(view: DocumentView, column: str | None = None, by: str | None = None) 
     # The docstring stays as measured: naming the aligned formats in it moved the model's plans and cost a task
     # (BENCHMARKS.md, session 20); the tool reads them all the same.
     return summarize_table(view, _given(column), _given(by))
+
+
+@_stdin_tool("stdin.sql")
+def sql(view: DocumentView, query: str) -> dict[str, Any]:
+    """Run one SQLite SELECT on the piped table `data` (its CREATE TABLE comes with the data); select the columns
+    the answer names.
+
+    Args:
+        query: e.g. "SELECT region, SUM(amount) FROM data GROUP BY region ORDER BY 2 DESC LIMIT 1".
+    """
+    table = PipedTable.of(view)
+    if table is None:
+        raise ToolError("the piped data is not a table")
+    return table.query(query)
 
 
 def _given(value: str | None) -> str | None:
