@@ -446,10 +446,11 @@ class _RequestRun:
 
     def _fact_sources(self, steps: list[Step]) -> list[str]:
         """Besides successful results: the piped data the model read, what failed or skipped steps reported
-        (a `did_you_mean`, a denial's reason) and every call's arguments (the model may name what it planned)."""
+        (a `did_you_mean`, a denial's reason) and every call's tool and arguments (the model may name what it
+        planned: "according to stdin.sql" names no made-up file)."""
         sources = [self.stdin_seen] if self.stdin_seen else []
         sources.extend(step.result for step in steps if step.status != "ok" and step.result)
-        sources.extend(json.dumps(step.args, ensure_ascii=False) for step in steps)
+        sources.extend(json.dumps({"tool": step.tool, "args": step.args}, ensure_ascii=False) for step in steps)
         return sources
 
     def _spec(self, name: str) -> ToolSpec | None:

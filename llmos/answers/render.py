@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from llmos.answers import file_answers, system_answers
+from llmos.answers import file_answers, piped_answers, system_answers
 from llmos.answers._result import UNREADABLE, parsed_result
 from llmos.events import Step
 
@@ -45,6 +45,7 @@ STEP_RENDERERS: dict[str, StepRenderer] = {
     "process.info": system_answers.answer_process_info,
     "system.info": system_answers.answer_system_info,
     "system.health": _from_text(system_answers.render_health),
+    "stdin.sql": _from_fields(piped_answers.answer_sql),
 }
 """The read tools whose results llmos can word by itself, by tool name."""
 

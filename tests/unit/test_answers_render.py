@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from llmos.tools.piped import piped_tool_names
 from llmos.tools.registry import Registry
 from llmos.tools.render import render_within_budget
 
@@ -32,7 +33,7 @@ def real_step(registry: Registry, tool: str, budget_chars: int = 6000, **args: A
 
 def test_every_read_tool_with_a_renderer_is_a_builtin(builtin_tools: Registry) -> None:
     """The renderer table names only tools that exist, and covers every read tool the brief lists."""
-    assert set(STEP_RENDERERS) <= {spec.name for spec in builtin_tools.specs()}
+    assert set(STEP_RENDERERS) <= {spec.name for spec in builtin_tools.specs()} | set(piped_tool_names())
     assert {"files.list", "files.find", "files.stat", "files.read", "files.search", "files.disk_usage", "files.hash",
             "process.list", "process.info", "system.info", "system.health"} <= set(STEP_RENDERERS)
 

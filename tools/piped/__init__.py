@@ -8,6 +8,7 @@ from llmos.tools.piped.tools import piped_tool_names, piped_tools
 from llmos.tools.piped.view import DocumentView, Redactor
 
 __all__ = [
-    "BinaryInputError", "DocumentView", "Excerpt", "PipedDocument", "PipedTable", "Redactor", "piped_tool_names", "piped_tools",
+    "BinaryInputError", "DocumentView", "Excerpt", "PipedDocument", "PipedTable", "Redactor", "piped_tool_names",
+    "piped_tools",
     "stdin_excerpt",
 ]

@@ -291,11 +291,15 @@ class PipedTable:
                 connection.set_progress_handler(None, 0)
             names = [description[0] for description in cursor.description or ()]
         sized = _sized_outputs(names, self.shape.columns)
+        keys = _unique(names)
+        # Rows as records: a small model reads `"use_percent": 99` right where it misread a value's column in a
+        # list of rows (the result's compaction shows two rows or more as a table again).
         result: dict[str, Any] = {
             "query": statement,
-            "columns": names,
-            "rows": [[_shown(value, index in sized) for index, value in enumerate(row)] for row in shown],
             "row_count": counted if counted < MAX_COUNTED_ROWS else f"over {MAX_COUNTED_ROWS}",
+            "rows": [{key: _shown(value, index in sized) for index, (key, value) in enumerate(zip(keys, row,
+                                                                                                    strict=True))}
+                     for row in shown],
         }
         if counted > len(shown):
             result["note"] = f"only the first {len(shown)} rows are shown"
@@ -325,6 +329,16 @@ def _sized_outputs(names: list[str], columns: tuple[Column, ...]) -> set[int]:
         if plain in sized or (aggregate and aggregate.group(1).lower() in sized):
             found.add(index)
     return found
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Result column names made unique (`SELECT a, a`), so each row is a record."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return unique
 
 
 def _shown(value: Any, sized: bool) -> Any:
