@@ -21,7 +21,7 @@ from typing import Any
 READ_TOOLS = frozenset({
     "answer", "files.list", "files.find", "files.read", "files.stat", "files.search", "files.disk_usage",
     "files.hash", "process.list", "process.info", "system.info", "system.health",
-    "stdin.stats", "stdin.search", "stdin.lines", "stdin.top", "stdin.table",
+    "stdin.stats", "stdin.search", "stdin.lines", "stdin.top", "stdin.table", "stdin.sql",
 })
 """Tools that only read. Kept here by name, not asked of the registry, so the eval judges the product from the
 outside; a unit test keeps it equal to the registry's read tools."""

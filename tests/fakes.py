@@ -182,3 +182,13 @@ def cpu_share_bounds(outer: tuple[CpuReading, CpuReading], inner: tuple[CpuReadi
     least = 100 * (inner[1].cpu_s - inner[0].cpu_s) / (outer[1].at - outer[0].at)
     most = 100 * (outer[1].cpu_s - outer[0].cpu_s) / (inner[1].at - inner[0].at)
     return least - 0.05, most + 0.05
+
+
+def wait_until_named(pid: int, name: str) -> None:
+    """Wait until process `pid` has exec'd into the program `name`. A child is forked before it execs: until
+    then it bears the test runner's name, working folder and command line, and a test that reads them races the
+    exec (tests lost that race under load)."""
+    deadline = time.monotonic() + 60
+    while psutil.Process(pid).name() != name:
+        assert time.monotonic() < deadline, f"process {pid} never became {name}"
+        time.sleep(0.01)

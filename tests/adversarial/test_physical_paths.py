@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fakes import wait_until_named
 from llmos.policies.engine import PolicyCall, PolicyEngine
 from llmos.policies.impact import Impact, PathEffect
 from llmos.policies.path_guard import PathGuard
@@ -101,6 +102,7 @@ def _relative(secret: Path, cwd: Path) -> str:
 def other_process(home: Path) -> Iterator[int]:
     """A process of the same user whose working folder is ~/project (as an editor or a shell would be)."""
     child = subprocess.Popen(["sleep", "60"], cwd=home / "project")
+    wait_until_named(child.pid, "sleep")  # its working folder is ~/project from then on
     try:
         yield child.pid
     finally:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import ScriptedBackend, answer, call
+from fakes import ScriptedBackend, answer, call, wait_until_named
 from llmos.policies.engine import PolicyCall, PolicyEngine
 from llmos.policies.impact import Impact
 from llmos.policies.intent import allowed_effects_for
@@ -84,6 +84,7 @@ def process_named_sshd(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     program.parent.mkdir()
     shutil.copy(shutil.which("sleep") or "/bin/sleep", program)
     process = subprocess.Popen([str(program), "60"])
+    wait_until_named(process.pid, "sshd")
     try:
         yield process
     finally:

@@ -12,6 +12,7 @@ from typing import Any
 
 import psutil
 import pytest
+from fakes import wait_until_named
 from llmos.tools.registry import Registry
 
 
@@ -184,6 +185,9 @@ def named_sleepers(tmp_path: Path) -> Iterator[dict[str, list[subprocess.Popen[b
         program = tmp_path / name
         shutil.copy(shutil.which("sleep") or "/bin/sleep", program)
         started[name] = [subprocess.Popen([str(program), "60"]) for _ in range(count)]
+    for name, children in started.items():
+        for child in children:
+            wait_until_named(child.pid, name)
     try:
         yield started
     finally:
