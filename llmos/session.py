@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmos.answers import grounded_answer
-from llmos.answers.lookup import lookup_answer
+from llmos.answers.lookup import lookup_answer, query_answer
 from llmos.answers.outcomes import with_outcome
 from llmos.effects import Effect
 from llmos.errors import ModelLoadError
@@ -49,6 +49,7 @@ from llmos.repair import READ_TOOL, PathRepair, path_repair
 from llmos.routing import on_topic
 from llmos.streaming import AnswerStreamer
 from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
+from llmos.tools.piped.digest import log_findings
 from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
@@ -251,6 +252,7 @@ class _RequestRun:
         self.stdin_view = DocumentView(document, safety.redact) if document is not None else None
         self.stdin_table = PipedTable.of(self.stdin_view) if self.stdin_view is not None else None
         """The piped data as a table `stdin.sql` queries, when it is one."""
+        self.stdin_findings: list[str] | None = None
         self.tools = on_topic(request, session.tools_for(
             self.allowed_effects, piped_tools(self.stdin_view) if self.stdin_view is not None else ()))
         self._specs = {spec.name: spec for spec in self.tools}
@@ -439,9 +441,12 @@ class _RequestRun:
 
     def _lookup_answered(self, spec: ToolSpec, step: StepInProgress) -> str | None:
         """The answer llmos words itself when the request's first call is a look whose result answers it
-        (`llmos.answers.lookup`); never with piped data (the model reads it) or a change still to make."""
-        if len(self.steps) != 1 or spec.effect is not Effect.READ or self.has_stdin_data or self.tells_a_change:
+        (`llmos.answers.lookup`): with piped data, only a table query's single row; never with a change still to
+        make."""
+        if len(self.steps) != 1 or spec.effect is not Effect.READ or self.tells_a_change:
             return None
+        if self.has_stdin_data:
+            return query_answer(step.snapshot(), self.request)
         return lookup_answer(step.snapshot(), self.request)
 
     def _fact_sources(self, steps: list[Step]) -> list[str]:
@@ -471,10 +476,23 @@ class _RequestRun:
         self.stdin_budget_tokens = max(MIN_STDIN_BUDGET_TOKENS, stdin_budget_tokens)
         excerpt = stdin_excerpt(self.stdin_view, self.request, budget_tokens=self.stdin_budget_tokens,
                                 budget_chars=self.options.stdin_budget_chars, count_tokens=backend.count_tokens)
-        self.stdin_seen = excerpt.text
         self.stdin_cut = excerpt.note is not None
-        notes = [note for note in (excerpt.note, self._table_note()) if note]
+        findings = self._findings_note()
+        notes = [note for note in (excerpt.note, self._table_note(), findings) if note]
+        # The findings are llmos's own facts about the data: an answer may state them.
+        self.stdin_seen = f"{excerpt.text}\n{findings}" if findings else excerpt.text
         return Turn("user", user_request(self.request, excerpt.text, "\n".join(notes) or None))
+
+    def _findings_note(self) -> str | None:
+        """What llmos found reading the whole piped log (`llmos.tools.piped.digest`), once per request."""
+        if self.stdin_view is None or self.stdin_table is not None:
+            return None
+        if self.stdin_findings is None:
+            self.stdin_findings = log_findings(self.stdin_view)
+        if not self.stdin_findings:
+            return None
+        return "llmos counted these in all of the piped data:\n" + "\n".join(
+            f"- {finding}" for finding in self.stdin_findings)
 
     def _table_note(self) -> str | None:
         """The piped table's schema, for `stdin.sql` (llmos's words: its column names are made identifiers)."""

@@ -71,3 +71,21 @@ def _holds_what_is_asked(step: Step, request: str) -> bool:
     asked = [section for section, words in SECTION_WORDS.items() if re.search(words, request, re.IGNORECASE)]
     result = parsed_result(step.result)
     return not asked or (result is not None and any(section in result for section in asked))
+
+
+_EXPLAIN = re.compile(r"\b(?:why|explain|summar\w*|describe|what does|mean\w*|should i|recommend|suggest)\b",
+                      re.IGNORECASE)
+QUERY_TOOL = "stdin.sql"
+
+
+def query_answer(step: Step, request: str) -> str | None:
+    """llmos's answer when a piped table's query (the request's first step) returned one row: the row is the
+    answer, computed by SQLite, and a second model turn could only restate it, or misread which value is which
+    (the 1.5B model called the fullest disk the one with "the most disk space"). Several rows, no row and
+    requests for an explanation go to the model."""
+    if step.tool != QUERY_TOOL or step.status != "ok" or _EXPLAIN.search(request):
+        return None
+    result = parsed_result(step.result)
+    if result is None or result.get("row_count") != 1:
+        return None
+    return render_step(step, request)

@@ -181,8 +181,8 @@ def test_stored_secrets_in_a_piped_table_never_reach_a_result() -> None:
 def test_the_session_shows_the_schema_and_first_offers_only_the_stdin_tools() -> None:
     """With a piped table the request turn carries its CREATE TABLE (llmos's note, outside the data) and the
     first turn must read it with a stdin tool: shown four rows, the 1.5B model summed the wrong columns in its
-    head. The turn after may answer; the temporary database goes with the request."""
-    backend = ScriptedBackend([call("stdin.sql", query="SELECT region FROM data ORDER BY q1 + q2 DESC LIMIT 1"),
+    head. The turn after may answer."""
+    backend = ScriptedBackend([call("stdin.sql", query="SELECT region, q1 FROM data ORDER BY q1 + q2 DESC LIMIT 2"),
                                answer("east sold the most.")])
     safety = Safety(policy=AllowReadOnlyPolicy())
     outcome = list(Session(backend, load_builtin_tools(), safety).run("which region sold the most?",
@@ -194,22 +194,43 @@ def test_the_session_shows_the_schema_and_first_offers_only_the_stdin_tools() ->
     assert "answer" not in first.offered_tools and "stdin.sql" in first.offered_tools
     assert all(name.startswith("stdin.") for name in first.offered_tools)
     assert "answer" in second.offered_tools
-    assert outcome.steps[0].status == "ok" and json.loads(outcome.steps[0].result)["rows"] == [{"region": "east"}]
-    assert outcome.answer == "east sold the most."
+    assert outcome.steps[0].status == "ok"
+    assert json.loads(outcome.steps[0].result)["rows"] == {"columns": ["region", "q1"],
+                                                           "rows": [["east", 1430], ["north", 1200]]}
+    assert outcome.answer == "east sold the most." and outcome.answer_source == "model"
+
+
+@pytest.mark.parametrize(("request_text", "rendered"), [
+    ("which region sold the most?", True),
+    ("why did the east sell the most?", False),
+])
+def test_a_one_row_result_is_the_answer_without_a_second_model_turn(request_text: str, rendered: bool) -> None:
+    """SQLite computed the row; the model could only restate it or misread it. A request for an explanation
+    still goes to the model."""
+    replies = [call("stdin.sql", query="SELECT region, q1 + q2 AS total FROM data ORDER BY total DESC LIMIT 1")]
+    backend = ScriptedBackend([*replies, answer("Because of the new store.")])
+    outcome = list(Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run(request_text,
+                                                                                     stdin_data=SALES))[-1]
+    if rendered:
+        assert len(backend.calls) == 1
+        assert outcome.answer == "region: east, total: 3050." and outcome.answer_source == "rendered"
+    else:
+        assert len(backend.calls) == 2 and outcome.answer == "Because of the new store."
 
 
 @pytest.mark.parametrize(("query", "rendered"), [
     ("SELECT available FROM data WHERE label = 'Mem:'", "6.4 GB."),
     ("SELECT filesystem, use_percent FROM data ORDER BY use_percent DESC LIMIT 1",
-     "filesystem: /dev/nvme0n1p2, use_percent: 99."),
+     "filesystem: /dev/nvme0n1p2, use_percent: 99%."),
     ("SELECT mounted_on, use_percent FROM data ORDER BY use_percent DESC",
-     "3 rows:\nmounted_on: /home, use_percent: 99\nmounted_on: /mnt/backup, use_percent: 48\n"
-     "mounted_on: /run, use_percent: 1"),
+     "3 rows:\nmounted_on: /home, use_percent: 99%\nmounted_on: /mnt/backup, use_percent: 48%\n"
+     "mounted_on: /run, use_percent: 1%"),
+    ("SELECT available FROM data", "available: 6.4 GB."),
     ("SELECT * FROM data WHERE use_percent > 100", "The piped data has no rows that match."),
 ])
 def test_a_query_result_renders_as_the_rows_it_holds(query: str, rendered: str) -> None:
     """When the model's answer states what no result holds, llmos answers with the query's rows as they are."""
-    text = FREE_H if "label" in query else DF_H
+    text = FREE_H if "available" in query else DF_H
     with PipedDocument.from_text(text) as document:
         view = DocumentView(document)
         spec = next(spec for spec in piped_tools(view) if spec.name == "stdin.sql")

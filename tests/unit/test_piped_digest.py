@@ -1,0 +1,91 @@
+"""What llmos finds in a piped log by itself (`llmos.tools.piped.digest`): known problems by signature, counted
+per device or program, and error messages counted with their ids masked; shown to the model as llmos's note."""
+
+from __future__ import annotations
+
+import pytest
+from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
+from llmos.evals.piped_inputs import GeneratedInput, InputKind, generated_chunks
+from llmos.tools import load_builtin_tools
+from llmos.tools.piped import DocumentView, PipedDocument
+from llmos.tools.piped.digest import error_message, log_findings
+
+from llmos.session import Session
+
+
+def findings_of(text: str) -> list[str]:
+    with PipedDocument.from_text(text) as document:
+        return log_findings(DocumentView(document))
+
+
+def generated(kind: InputKind, records: int, seed: int, tail_lines: int | None = None) -> str:
+    spec = GeneratedInput(kind=kind, records=records, seed=seed, tail_lines=tail_lines)
+    return "".join(generated_chunks(spec))
+
+
+@pytest.mark.parametrize(("records", "seed", "tail", "expected"), [
+    (300, 7, None, "disk I/O errors: 6 lines, all on sdc (lines 73 to 271)"),
+    (172, 5, None, "disk I/O errors: 4 lines, all on sdd (lines 42 to 170)"),
+    (172, 5, 120, "disk I/O errors: 3 lines, all on sdd (lines 48 to 118)"),
+])
+def test_disk_errors_among_kernel_noise_are_counted_per_disk(records: int, seed: int, tail: int | None,
+                                                             expected: str) -> None:
+    """The eval's dmesg inputs (their errors counted independently in test_eval_stdin_tasks): the I/O errors
+    stand apart from the ACPI and temperature lines around them, first among the findings."""
+    findings = findings_of(generated(InputKind.DMESG, records, seed, tail))
+    assert findings[0] == expected
+    assert any(finding.startswith("firmware (ACPI) errors: ") for finding in findings)
+
+
+@pytest.mark.parametrize(("line", "finding"), [
+    ("[ 5.1] blk_update_request: I/O error, dev sdb, sector 2048 op 0x0:(READ)", "disk I/O errors: 1 line, on sdb"),
+    ("[ 5.1] Buffer I/O error on dev nvme0n1p2, logical block 0", "disk I/O errors: 1 line, on nvme0n1p2"),
+    ("[ 5.1] EXT4-fs error (device sda1): ext4_find_entry:1455: inode #2", "disk I/O errors: 1 line, on sda1"),
+    ("[ 5.1] sd 0:0:0:0: [sdb] tag#3 FAILED Result: hostbyte=DID_OK", "disk I/O errors: 1 line, on sdb"),
+    ("[ 5.1] ata1.00: failed command: READ FPDMA QUEUED", "ATA link errors: 1 line, on ata1"),
+    ("[ 5.1] Out of memory: Killed process 4242 (firefox) total-vm:123kB", "out-of-memory kills: 1 line, on firefox"),
+    ("[ 5.1] chrome[3321]: segfault at 0 ip 00007f sp 00007ffd error 4", "segfaults: 1 line, on chrome"),
+    ("[ 5.1] EXT4-fs (sda2): Remounting filesystem read-only", "filesystems remounted read-only: 1 line, on sda2"),
+    ("[ 5.1] nfs: server nas.lan not responding, still trying", "NFS server timeouts: 1 line, on nas.lan"),
+    ("[ 5.1] CPU3: Package temperature above threshold, cpu clock throttled", "CPU temperature warnings: 1 line, "
+                                                                              "on CPU3"),
+    ("[ 5.1] e1000e: eno1: Link is Down", "network links going down: 1 line, on eno1"),
+    ("[ 5.1] usb 1-2: USB disconnect, device number 5", "USB disconnects: 1 line, on 1-2"),
+])
+def test_each_known_problem_is_recognised_with_its_subject(line: str, finding: str) -> None:
+    ordinary = "[ 1.0] usb 1-1: new high-speed USB device number 4 using xhci_hcd\n"
+    assert findings_of(ordinary * 5 + line + "\n") == [f"{finding} (line 6)"]
+
+
+def test_an_application_logs_errors_are_counted_by_message_whatever_their_ids() -> None:
+    """Levels are counted in the level's own column (the word ERROR inside a message is not a level), and one
+    message from many workers, loggers and requests is one message: the most common is found."""
+    findings = findings_of(generated(InputKind.APP_LOG, 20_000, 7))
+    assert len(findings) == 1
+    assert findings[0].startswith("lines per level: ERROR ")
+    assert 'most common error messages (numbers and ids as #): "upstream timed out after # ms (payments-gateway)"' \
+        in findings[0]
+    assert error_message("[worker-13] auth.session request_id=f1263423880b certificate verify failed for "
+                         "https://auth.internal.example:8443") == \
+        "certificate verify failed for https://auth.internal.example:#"
+
+
+@pytest.mark.parametrize("text", [
+    "the quick brown fox\njumps over the lazy dog\n",
+    generated(InputKind.ACCESS_LOG, 500, 3),
+    "INFO started\nINFO ready\nINFO done\n",
+])
+def test_data_without_known_problems_or_warnings_gets_no_findings(text: str) -> None:
+    assert findings_of(text) == []
+
+
+def test_the_session_shows_the_findings_beside_the_data_and_an_answer_may_state_them() -> None:
+    """The findings are llmos's note after the data block (not inside it, where piped text could forge one),
+    and an answer that states them is grounded."""
+    log = generated(InputKind.DMESG, 300, 7)
+    backend = ScriptedBackend([call("stdin.search", pattern="I/O error"), answer("Yes: 6 I/O errors, all on sdc.")])
+    outcome = list(Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run("any disk errors?",
+                                                                                   stdin_data=log))[-1]
+    note = backend.calls[0].conversation.split("</data>", 1)[1]
+    assert "llmos counted these in all of the piped data:\n- disk I/O errors: 6 lines, all on sdc" in note
+    assert outcome.answer == "Yes: 6 I/O errors, all on sdc." and outcome.answer_source == "model"
