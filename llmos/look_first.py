@@ -42,7 +42,11 @@ _CONTENT_QUESTION = re.compile(
     r"\bwhat(?:'s|s| is| are)? (?:on|in|inside|written)\b|\bwhat does\b.*\b(?:say|said|mean)\b|\bsays?\b|"
     r"\b(?:read|contents?|summar\w*|written|wrote|quote)\b|\bwhen(?:'s| is| was| does| do| did)?\b|"
     r"\b(?:what|which) (?:time|date|day|font|setting|value|amount|price|address|flat|room|number|total)\b|"
-    r"\babout\b|\btotal\b|\bcombined\b|\bhow much did\b|\bset to\b|\btell me what\b",
+    r"\babout\b|\btotal\b|\bcombined\b|\bhow much did\b|\bset to\b|\btell me what\b|"
+    # "what was the revenue in the Q2 report": a value the document states (not "the biggest file in ...").
+    r"\bwhat(?:'s|s| is| was| are| were) (?:the|my) (?!(?:\w+ )?(?:files?|folders?|director\w*|disks?|process\w*|"
+    r"oldest|newest|latest|biggest|largest|smallest|size|hostname|name|count|number|path|type)\b)\w+(?: \w+)? "
+    r"(?:in|of|on|from)\b",
     re.IGNORECASE,
 )
 """Words of a question a file's content answers ("what's on the shopping list", "when's my flight", "which flat

@@ -4,6 +4,7 @@ unreadable folders counted rather than fatal, and a cap so a walk over `/` ends 
 from __future__ import annotations
 
 import fnmatch
+import heapq
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -12,6 +13,8 @@ from pathlib import Path
 
 WALK_MAX_ENTRIES = 200_000
 DISK_USAGE_MAX_ENTRIES = 1_000_000
+LARGEST_KEPT = 8
+"""Largest files a disk-usage walk keeps (more than it shows: secret ones are left out afterwards)."""
 # Kernel views hold hundreds of thousands of entries and no user files: a walk from `/` passes them by
 # (a walk that starts inside one still works).
 _KERNEL_VIEWS = frozenset({"/proc", "/sys", "/dev"})
@@ -38,6 +41,17 @@ class UsageTally:
     entries: int = 0
     incomplete: bool = False
     seen_inodes: set[tuple[int, int]] = field(default_factory=set)
+    largest: list[tuple[int, str]] = field(default_factory=list)
+    """A min-heap of the largest files seen anywhere below the root: (size, path)."""
+
+    def note_file(self, path: str, info: os.stat_result) -> None:
+        """Keep `path` among the largest files when it is one."""
+        if not stat.S_ISREG(info.st_mode):
+            return
+        if len(self.largest) < LARGEST_KEPT:
+            heapq.heappush(self.largest, (info.st_size, path))
+        elif (info.st_size, path) > self.largest[0]:
+            heapq.heapreplace(self.largest, (info.st_size, path))
 
     def count_file(self, info: os.stat_result) -> int:
         """The bytes a file adds to the total: 0 for a hard link already counted."""
@@ -110,6 +124,7 @@ def tree_size(folder: str, tally: UsageTally) -> int:
                 else:
                     tally.files += stat.S_ISREG(info.st_mode)
                     total += tally.count_file(info)
+                    tally.note_file(entry.path, info)
     return total
 
 

@@ -166,6 +166,7 @@ def find_files(
     # For size/newest the best `shown_limit` matches are kept in a bounded heap, so a huge tree costs no memory.
     ranked: list[tuple[float, int, os.DirEntry[str], os.stat_result]] = []
     in_named_folders: list[str] = []
+    extremes = _Extremes()
     folder_named_so: dict[str, bool] = {}
     """Per folder walked: whether a folder on its way from `root` matches `name` (asked once per folder)."""
     for entry in walk(root, targets_hidden(name), tally, secret_rule()):
@@ -197,6 +198,7 @@ def find_files(
         total += 1
         if kind != "folder":
             total_bytes += info.st_size
+            extremes.add(entry, info)
         if sort == "name":
             if len(shown) < shown_limit:
                 shown.append(_describe_entry(entry, info=info))
@@ -218,11 +220,41 @@ def find_files(
         "path": display_path(root), "matches": total, "total_size": total_bytes,
         "total_size_human": human_size(total_bytes), "shown": len(shown), "results": shown,
     }
+    # Whatever the sort and limit: "the oldest download" is one field, even when the model sorted by name.
+    result.update(extremes.facts())
     if not total and in_named_folders:
         # "find my letter to the landlord" (*letter*) matched no file name, but ~/Documents/letters/landlord.txt
         # is what the person meant: the files in folders whose name matches, so the next step can use them.
         result["in_folders_named_so"] = in_named_folders
     return _with_walk_tally(result, tally)
+
+
+class _Extremes:
+    """The oldest, newest and largest file among a find's matches."""
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.oldest: tuple[float, os.DirEntry[str], os.stat_result] | None = None
+        self.newest: tuple[float, os.DirEntry[str], os.stat_result] | None = None
+        self.largest: tuple[float, os.DirEntry[str], os.stat_result] | None = None
+
+    def add(self, entry: os.DirEntry[str], info: os.stat_result) -> None:
+        self.files += 1
+        if self.oldest is None or info.st_mtime < self.oldest[0]:
+            self.oldest = (info.st_mtime, entry, info)
+        if self.newest is None or info.st_mtime > self.newest[0]:
+            self.newest = (info.st_mtime, entry, info)
+        if self.largest is None or info.st_size > self.largest[0]:
+            self.largest = (info.st_size, entry, info)
+
+    def facts(self) -> dict[str, Any]:
+        """Empty for fewer than two files (one file is its own oldest and largest)."""
+        if self.files < 2:
+            return {}
+        return {key: _describe_entry(entry, info=info)
+                for key, extreme in (("oldest_file", self.oldest), ("newest_file", self.newest),
+                                     ("largest_file", self.largest)) if extreme is not None
+                for _rank, entry, info in (extreme,)}
 
 
 FOLDER_MATCHES_SHOWN = 10
@@ -427,6 +459,7 @@ def disk_usage(path: str = ".", top: int = 10) -> dict[str, Any]:
         else:
             tally.files += kind == "file"
             size = tally.count_file(info)
+            tally.note_file(entry.path, info)
         children.append({"name": entry.name, "type": kind, "size": size})
     total = sum(child["size"] for child in children)
     children.sort(key=lambda child: (-child["size"], child["name"]))
@@ -450,7 +483,17 @@ def disk_usage(path: str = ".", top: int = 10) -> dict[str, Any]:
     if tally.incomplete:
         result["incomplete"] = True
     result["biggest"] = biggest
+    # The biggest items are folders as often as files: "the biggest file in my home" is one of these.
+    is_secret = secret_rule()
+    largest = [(size, path) for size, path in sorted(tally.largest, key=lambda item: (-item[0], item[1]))
+               if not is_secret(Path(path))]
+    if largest:
+        result["largest_files"] = [{"path": display_path(Path(path)), "size": size, "size_human": human_size(size)}
+                                   for size, path in largest[:LARGEST_FILES_SHOWN]]
     return result
+
+
+LARGEST_FILES_SHOWN = 3
 
 
 # --- helpers -----------------------------------------------------------------------------------------------

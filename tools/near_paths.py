@@ -54,14 +54,34 @@ def similar_paths(missing: Path, limit: int = 3) -> list[str]:
     scored.sort(key=lambda item: (-item[0], item[1], str(item[2])))
     suggestions: list[str] = []
     for _score, _depth, candidate in scored:
-        suggestion = display_path(candidate.joinpath(*rest)) if rest else display_path(candidate)
+        guesses = [display_path(candidate.joinpath(*rest)) if rest else display_path(candidate)]
         if set(wanted) & GLOB_CHARS and not rest:
-            suggestion = display_path(candidate.parent / wanted)  # the glob kept, in the folder that matches it
-        if suggestion not in suggestions:
-            suggestions.append(suggestion)
+            guesses = [display_path(candidate.parent / wanted)]  # the glob kept, in the folder that matches it
+        elif rest and not set(rest[-1]) & GLOB_CHARS and not candidate.joinpath(*rest).exists():
+            # "~/.webapp/app.log": the folder is ~/projects/webapp, and its app.log is in logs/ below it. What
+            # exists comes first; the path as guessed stays (a file to be written need not exist).
+            guesses[:0] = [display_path(found) for found in _inside(candidate, rest[-1])]
+        for suggestion in guesses:
+            if suggestion not in suggestions and len(suggestions) < limit:
+                suggestions.append(suggestion)
         if len(suggestions) >= limit:
             break
     return suggestions
+
+
+INSIDE_DEPTH = 3
+INSIDE_SHOWN = 2
+
+
+def _inside(folder: Path, name: str) -> list[Path]:
+    """Existing entries called `name` (any case, or matching it as a glob) a few levels below `folder`."""
+    found = []
+    for candidate, depth in _walk(folder, name.startswith(".")):
+        if depth < INSIDE_DEPTH and _likeness(name, candidate.name) == 1.0:
+            found.append(candidate)
+            if len(found) >= INSIDE_SHOWN:
+                break
+    return found
 
 
 def _likeness(wanted: str, name: str) -> float:

@@ -172,6 +172,10 @@ def answer_read(result: dict[str, Any], args: dict[str, Any], request: str) -> s
     return f"{described} and was read in full."
 
 
+LINES_QUOTED = 5
+"""Matching lines of one file quoted whole in a search's answer, at most."""
+
+
 def answer_search(result: dict[str, Any], args: dict[str, Any], request: str) -> str:
     """files.search: how many matching lines in how many files (the tool's counts), then the files, each with
     its count when every match is listed."""
@@ -189,6 +193,10 @@ def answer_search(result: dict[str, Any], args: dict[str, Any], request: str) ->
     if files == 1 and len(per_file) == 1 and every_match_listed:
         (name, lines), = per_file.items()
         where = "" if name == root else f" {name},"
+        if matches <= LINES_QUOTED:
+            # A few lines are quoted: "any errors in app.log?" is answered by what the error lines say.
+            quoted = "\n".join(f"line {row['line']}: {row['text']}" for row in rows)
+            return f'"{text}" is on {plural(matches, "line")} of{where or " " + root}:\n{quoted}'
         return f'"{text}" is on {plural(matches, "line")} of{where or " " + root} (line {", ".join(map(str, lines))}).'
     if every_match_listed:
         listed = [f"{name} ({len(lines)})" for name, lines in per_file.items()]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from llmos.answers._result import parsed_result
+from llmos.answers._result import UNREADABLE, parsed_result, records, size_text
 from llmos.answers.render import render_step
 from llmos.answers.system_answers import SECTION_WORDS
 from llmos.events import Step
@@ -25,6 +25,10 @@ _NEEDS_THE_MODEL = re.compile(
     re.IGNORECASE,
 )
 """A request that asks for judgement, an explanation, a pick among results or more than one thing."""
+
+_ANY_TROUBLE = re.compile(r"\bany (?:errors?|problems?|issues?|warnings?)\b", re.IGNORECASE)
+SEARCH_TOOL = "files.search"
+"""Asked "any errors in app.log?", the lines a search for them found are the answer (shown with their text)."""
 
 _COUNT_OR_LIST = (r"\b(?:how many|count|number of|what(?:'s| is| are)? in|which|find|where|are there|any)\b"
                   r"|(?:^|\b(?:please|can you|could you|would you)\s+)(?:list|show)\b")
@@ -55,8 +59,13 @@ def lookup_answer(step: Step, request: str) -> str | None:
     """llmos's answer when `step` (the request's first, a successful read) answers the request by itself: the
     request asks what the tool's result says and nothing more. None: the model goes on (another call, or an
     answer in its own words, checked)."""
+    if (picked := pick_answer(step, request)) is not None:
+        return picked
     question = _TOOL_QUESTIONS.get(step.tool)
-    if step.status != "ok" or question is None or _NEEDS_THE_MODEL.search(request) or not question.search(request):
+    if step.status != "ok" or question is None or not question.search(request):
+        return None
+    needs = _NEEDS_THE_MODEL.search(_ANY_TROUBLE.sub(" ", request) if step.tool == SEARCH_TOOL else request)
+    if needs:
         return None
     if _LINES.search(request) and step.tool != "files.read":
         return None
@@ -89,3 +98,40 @@ def query_answer(step: Step, request: str) -> str | None:
     if result is None or result.get("row_count") != 1:
         return None
     return render_step(step, request)
+
+
+_PICKS = (
+    ("largest_file", re.compile(r"\b(?:biggest|largest)\b", re.IGNORECASE), "biggest"),
+    ("oldest_file", re.compile(r"\boldest\b", re.IGNORECASE), "oldest"),
+    ("newest_file", re.compile(r"\b(?:newest|latest|most recent\w*|most recently)\b", re.IGNORECASE), "newest"),
+)
+_NOT_ONE_FILE = re.compile(r"\b(?:files|top|\d+|why|explain|and|then|also|but|or)\b|\b(?:biggest|largest|oldest|"
+                           r"newest|latest)\s+(?:sub)?(?:folders?|director\w*)\b", re.IGNORECASE)
+"""A request for several files, a folder, or more than the pick."""
+_PICK_TOOLS = frozenset({"files.find", "files.disk_usage"})
+
+
+def pick_answer(step: Step, request: str) -> str | None:
+    """llmos's answer to "the biggest / oldest / newest file in X" from a find's or a disk usage's own facts
+    (`largest_file`, `oldest_file`, `newest_file`, `largest_files`), whatever the call sorted by: the 1.5B model
+    named the biggest item (a folder) as the biggest file, and the first name as the oldest download."""
+    if step.tool not in _PICK_TOOLS or step.status != "ok" or _NOT_ONE_FILE.search(request):
+        return None
+    wanted = [(key, word) for key, pattern, word in _PICKS if pattern.search(request)]
+    result = parsed_result(step.result)
+    if len(wanted) != 1 or result is None:
+        return None
+    key, word = wanted[0]
+    try:
+        if step.tool == "files.disk_usage":
+            largest = records(result.get("largest_files") or [])
+            pick = largest[0] if key == "largest_file" and largest else None
+        else:
+            only = records(result["results"]) if result.get("matches") == 1 and result.get("results") else []
+            pick = result.get(key) or (only[0] if only and only[0].get("type") != "folder" else None)
+        if not isinstance(pick, dict) or not pick.get("path"):
+            return None
+        detail = size_text(pick["size"]) if key == "largest_file" else f"changed {pick['modified']}"
+    except UNREADABLE:
+        return None
+    return f"The {word} file is {pick['path']} ({detail})."

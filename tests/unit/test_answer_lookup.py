@@ -73,3 +73,56 @@ def test_system_facts_answer_only_when_they_hold_what_was_asked() -> None:
     summary = Step(index=0, tool="system.info", args={"part": "all"}, status="ok",
                    result=json.dumps({"hostname": "vm", "os": "Debian"}))
     assert lookup_answer(summary, "what is the hostname of this machine?") == "The hostname is vm."
+
+
+SEARCH = json.dumps({"text": "error", "path": "~/projects/webapp/logs/app.log", "matches": 2, "files_with_matches": 1,
+                     "files_scanned": 1, "skipped": 0, "shown": 2,
+                     "results": {"columns": ["path", "line", "text"],
+                                 "rows": [["~/projects/webapp/logs/app.log", 2, "10:02:13 ERROR database down"],
+                                          ["~/projects/webapp/logs/app.log", 4, "10:05:40 ERROR disk quota"]]}})
+
+
+def test_any_errors_in_a_file_is_answered_by_the_error_lines_a_search_found() -> None:
+    """The 1.5B model searched the log for "error" and answered "There are 2 errors": the lines say which. Other
+    tools still leave "any errors?" to the model, and so does a search asked whether something is wrong."""
+    search = Step(index=0, tool="files.search", args={"text": "error"}, status="ok", result=SEARCH)
+    answer = lookup_answer(search, "any errors in ~/projects/webapp/logs/app.log?")
+    assert answer is not None and "database down" in answer and "disk quota" in answer
+    assert lookup_answer(search, "is anything wrong in app.log?") is None
+    assert lookup_answer(listing(), "any errors in Downloads?") is None
+
+
+FOUND = json.dumps({"path": "~/Downloads", "matches": 9, "total_size": "13.4 MB",
+                    "oldest_file": {"path": "~/Downloads/old-installer.tmp", "type": "file", "size": "1.9 MB",
+                                    "modified": "1y ago"},
+                    "newest_file": {"path": "~/Downloads/archive.zip", "type": "file", "size": "248 B",
+                                    "modified": "2d ago"},
+                    "largest_file": {"path": "~/Downloads/camera-manual.pdf", "type": "file", "size": "11.4 MB",
+                                     "modified": "3mo ago"},
+                    "skipped": 0, "shown": 1, "results": [{"path": "~/Downloads/archive.zip", "type": "file"}]})
+USAGE = json.dumps({"path": "~", "size": "43.8 MB", "files": 36, "folders": 19, "items": 11, "errors": 0,
+                    "biggest": [{"name": "Videos", "type": "folder", "size": "23.8 MB", "percent": 54.5}],
+                    "largest_files": {"columns": ["path", "size"], "rows": [["~/Videos/holiday.mp4", "23.8 MB"],
+                                                                            ["~/Downloads/x.pdf", "11.4 MB"]]}})
+
+
+@pytest.mark.parametrize(("tool", "result", "request_text", "expected"), [
+    ("files.find", FOUND, "what's the oldest file in my Downloads folder?",
+     "The oldest file is ~/Downloads/old-installer.tmp (changed 1y ago)."),
+    ("files.find", FOUND, "which download is the newest?",
+     "The newest file is ~/Downloads/archive.zip (changed 2d ago)."),
+    ("files.find", FOUND, "biggest file in Downloads", "The biggest file is ~/Downloads/camera-manual.pdf (11.4 MB)."),
+    ("files.disk_usage", USAGE, "what is the biggest file in my home folder?",
+     "The biggest file is ~/Videos/holiday.mp4 (23.8 MB)."),
+    ("files.disk_usage", USAGE, "what is the oldest file in my home folder?", None),
+    ("files.disk_usage", USAGE, "what is the biggest folder in my home?", None),
+    ("files.find", FOUND, "what are the 3 biggest files in Downloads?", None),
+    ("files.find", FOUND, "delete the oldest file in Downloads and tell me", None),
+])
+def test_the_biggest_oldest_or_newest_file_is_answered_from_the_results_own_facts(
+        tool: str, result: str, request_text: str, expected: str | None) -> None:
+    """Whatever the call sorted by, a find names its oldest, newest and largest file and a disk usage its largest
+    files: "the oldest download" is answered from them (the 1.5B model sorted by name and named the first file,
+    and named a folder as the biggest file). Several files, a folder, or more than the pick: the model's."""
+    step = Step(index=0, tool=tool, args={}, status="ok", result=result)
+    assert lookup_answer(step, request_text) == expected

@@ -97,7 +97,14 @@ def test_search_answer_counts_lines_and_files(temp_home: Path, builtin_tools: Re
     found = real_step(builtin_tools, "files.search", text="todo", path="~/Downloads")
     assert render_step(found, "") == '"todo" is on 3 lines in 2 files under ~/Downloads: more.txt (2), notes.txt (1).'
     one_file = real_step(builtin_tools, "files.search", text="todo", path="~/Downloads/more.txt")
-    assert render_step(one_file, "") == '"todo" is on 2 lines of ~/Downloads/more.txt (line 1, 2).'
+    # A few lines of one file are quoted: they are what "any TODOs in more.txt?" asks to see.
+    assert render_step(one_file, "") == ('"todo" is on 2 lines of ~/Downloads/more.txt:\nline 1: todo one\n'
+                                         'line 2: TODO two')
+    many = temp_home / "Downloads" / "many.txt"
+    many.write_text("todo\n" * 6)
+    six = real_step(builtin_tools, "files.search", text="todo", path="~/Downloads/many.txt")
+    assert render_step(six, "") == '"todo" is on 6 lines of ~/Downloads/many.txt (line 1, 2, 3, 4, 5, 6).'
+    many.unlink()
     cut = real_step(builtin_tools, "files.search", text="todo", path="~/Downloads", limit=1)
     assert render_step(cut, "") == '"todo" is on 3 lines in 2 files under ~/Downloads: more.txt and 1 more.'
 

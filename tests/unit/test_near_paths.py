@@ -95,3 +95,12 @@ def test_a_failed_step_the_model_fixed_does_not_fail_the_request(steps: list[Any
     from llmos.events import RequestFinished
 
     assert RequestFinished(request="r", ok=True, answer="a", steps=steps, model="m").exit_code == exit_code
+
+
+def test_a_file_guessed_in_the_wrong_folder_is_found_below_the_right_one(temp_home: Path) -> None:
+    """"~/.webapp/app.log": the folder meant is ~/projects/webapp, and app.log is in its logs/ folder. The file
+    that exists is suggested first; the path as guessed stays second (a file to write need not exist yet)."""
+    (temp_home / "projects" / "webapp" / "logs").mkdir(parents=True)
+    (temp_home / "projects" / "webapp" / "logs" / "app.log").write_text("started\n")
+    assert similar_paths(temp_home / ".webapp" / "app.log") == ["~/projects/webapp/logs/app.log",
+                                                                "~/projects/webapp/app.log"]

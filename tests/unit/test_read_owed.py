@@ -64,7 +64,8 @@ def test_a_letter_in_a_folder_named_letters_is_found_and_read(home: Path) -> Non
 
 
 @pytest.mark.parametrize("request_text", ["how many files are on my desktop", "find the biggest file on my desktop",
-                                          "list my desktop"])
+                                          "list my desktop", "what is the biggest file in my desktop folder?",
+                                          "what is the size of my desktop folder?"])
 def test_a_question_about_names_or_sizes_is_answered_from_the_listing(home: Path, request_text: str) -> None:
     assert not asks_for_content(request_text)
     backend = ScriptedBackend([call("files.find", path="~/Desktop", name="*"), answer("One: shopping.txt.")])
@@ -90,3 +91,11 @@ def test_a_text_search_for_a_files_name_leads_to_reading_that_file(home: Path) -
     assert json.loads(search.result or "{}")["files_named_so"] == ["~/Documents/reports/q2-report.txt"]
     assert backend.calls[1].schema["properties"]["args"]["properties"]["path"]["enum"] == [
         "~/Documents/reports/q2-report.txt"]
+
+
+@pytest.mark.parametrize("request_text", ["What was the revenue in the Q2 report?",
+                                          "what is the deadline in the project plan?"])
+def test_a_value_stated_in_a_document_is_a_question_about_its_content(request_text: str) -> None:
+    """The 1.5B model found q2-report.txt by a search for "Q2 report" and answered that the revenue was not
+    available: the value is in the file, which must be read."""
+    assert asks_for_content(request_text)

@@ -554,3 +554,41 @@ def test_tilde_without_slash_before_a_folder_name_means_home(monkeypatch: pytest
     monkeypatch.setenv("HOME", str(tmp_path))
     assert expand_path("~Downloads/a.tmp") == tmp_path / "Downloads/a.tmp"
     assert expand_path("~root") == Path(os.path.expanduser("~root"))
+
+
+def test_disk_usage_names_the_largest_files_anywhere_below_but_no_secret_one(
+        temp_home: Path, builtin_tools: Registry) -> None:
+    """The biggest items are often folders; "the biggest file in my home" is answered by `largest_files`, which
+    looks inside every folder. A secret file (an SSH key) is never named, however large."""
+    (temp_home / ".ssh").mkdir()
+    (temp_home / ".ssh" / "id_rsa").write_bytes(b"k" * 10_000_000)
+    usage = ok(builtin_tools, "files.disk_usage", path="~", top=1)
+    files = [path for path in temp_home.rglob("*") if path.is_file() and ".ssh" not in path.parts]
+    files.sort(key=lambda path: (-path.stat().st_size, str(path)))
+    expected = ["~/" + str(path.relative_to(temp_home)) for path in files[:3]]
+    assert [item["path"] for item in usage["largest_files"]] == expected
+    assert usage["largest_files"][0]["size"] == files[0].stat().st_size
+    assert "id_rsa" not in str(usage)
+
+
+def test_find_names_its_oldest_newest_and_largest_match_whatever_its_sort(
+        temp_home: Path, builtin_tools: Registry) -> None:
+    """Sorted by name and limited to one, a find still says which match is oldest, newest and largest: the
+    1.5B model answered "the oldest download" from the first name."""
+    downloads = temp_home / "Downloads"
+    for age_days, name in ((40, "old.iso"), (1, "new.txt"), (10, "mid.zip")):
+        target = downloads / name
+        target.write_bytes(b"x" * (1000 if name == "mid.zip" else 10))
+        stamp = time.time() - age_days * 86400
+        os.utime(target, (stamp, stamp))
+    found = ok(builtin_tools, "files.find", path="~/Downloads", name="*", sort="name", limit=1)
+    assert found["shown"] == 1
+    all_files = [path for path in downloads.rglob("*") if path.is_file()]
+    oldest = min(all_files, key=lambda path: path.stat().st_mtime)
+    newest = max(all_files, key=lambda path: path.stat().st_mtime)
+    largest = max(all_files, key=lambda path: path.stat().st_size)
+    assert found["oldest_file"]["path"] == f"~/Downloads/{oldest.relative_to(downloads)}"
+    assert found["newest_file"]["path"] == f"~/Downloads/{newest.relative_to(downloads)}"
+    assert found["largest_file"]["path"] == f"~/Downloads/{largest.relative_to(downloads)}"
+    one = ok(builtin_tools, "files.find", path="~/Downloads", name="old.iso")
+    assert "oldest_file" not in one  # one file is its own oldest: nothing to add
