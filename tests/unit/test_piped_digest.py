@@ -89,3 +89,16 @@ def test_the_session_shows_the_findings_beside_the_data_and_an_answer_may_state_
     note = backend.calls[0].conversation.split("</data>", 1)[1]
     assert "llmos counted these in all of the piped data:\n- disk I/O errors on sdc: 6 lines" in note
     assert outcome.answer == "Yes: 6 I/O errors, all on sdc." and outcome.answer_source == "model"
+
+
+def test_a_python_traceback_says_the_exception_and_the_code_line_that_raised_it() -> None:
+    """Shown a four-line traceback, the 1.5B model gave the piped line of the failing statement (4), not the
+    code's line (42). Several tracebacks are counted by exception, the last one described."""
+    traceback = ('Traceback (most recent call last):\n  File "/srv/app/main.py", line 9, in <module>\n    run()\n'
+                 '  File "/srv/app/views.py", line 42, in index\n    user = session["user_id"]\nKeyError: \'user_id\'\n')
+    assert findings_of("starting\n" + traceback) == [
+        "Python exception KeyError: 'user_id', raised in /srv/app/views.py at line 42 (in index)"]
+    other = traceback.replace("KeyError: 'user_id'", "ValueError: bad port").replace("line 42", "line 7")
+    assert findings_of(traceback + "retrying\n" + traceback + other) == [
+        "Python tracebacks: 3 (KeyError (2), ValueError (1)); the last: ValueError: bad port, raised in "
+        "/srv/app/views.py at line 7 (in index) (piped line 19)"]

@@ -95,6 +95,7 @@ def log_findings(view: DocumentView) -> list[str]:
     level_line = re.compile(rf"^{skip}\[?({_LEVELS})\b", re.MULTILINE) if level_field is not None else None
     error_line = re.compile(rf"^{skip}\[?(?:ERROR|FATAL|CRITICAL)\b[ :\]]*([^\n]*)", re.MULTILINE)
     problems: dict[str, _Problem] = {}
+    tracebacks = _Tracebacks()
     levels: Counter[str] = Counter()
     messages: Counter[str] = Counter()
     read = 0
@@ -110,6 +111,8 @@ def log_findings(view: DocumentView) -> list[str]:
                 text = error_message(message)
                 if text in messages or len(messages) < MAX_MESSAGES:
                     messages[text] += 1
+        if tracebacks.inside or TRACEBACK_START in block:
+            tracebacks.read(first_number, block.split("\n"))
         if _CLUES.search(block) is None:
             continue
         for index, text in enumerate(block.split("\n")):
@@ -117,11 +120,70 @@ def log_findings(view: DocumentView) -> list[str]:
                 _note_problem(problems, first_number + index, text)
     findings = [_problem_sentence(signature, problems[signature.problem]) for signature in SIGNATURES
                 if signature.problem in problems]
+    findings.extend(tracebacks.sentences())
     if sum(levels.values()) and (levels.keys() & {"ERROR", "FATAL", "CRITICAL", "WARNING", "WARN"}):
         findings.append(_levels_sentence(levels, messages))
     if findings and cut:
         findings.append(f"(from the first {MAX_DIGEST_BYTES >> 20} MB of the input)")
     return findings
+
+
+TRACEBACK_START = "Traceback (most recent call last):"
+_FRAME = re.compile(r'^\s*File "([^"]+)", line (\d+)(?:, in (\S+))?')
+_EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Fault))\b:?\s*(.*)$")
+
+
+@dataclass
+class _Raised:
+    line: int
+    """The piped line the exception is on."""
+    exception: str
+    frame: tuple[str, str, str | None] | None
+    """(file, line, function) of the innermost frame: where it was raised."""
+
+
+class _Tracebacks:
+    """Python tracebacks, read line by line where one starts: the exception and the frame that raised it (the
+    last `File "...", line N` before the exception line). The 1.5B model, shown a four-line traceback, gave the
+    piped line number of the failing statement (4) instead of the line of the code (42)."""
+
+    def __init__(self) -> None:
+        self.inside = False
+        self.frame: tuple[str, str, str | None] | None = None
+        self.raised: list[_Raised] = []
+
+    def read(self, first_number: int, lines: list[str]) -> None:
+        for index, text in enumerate(lines):
+            if text.startswith(TRACEBACK_START):
+                self.inside, self.frame = True, None
+            elif not self.inside:
+                continue
+            elif (frame := _FRAME.match(text)) is not None:
+                self.frame = (frame.group(1), frame.group(2), frame.group(3))
+            elif text[:1].isspace() or not text.strip():
+                continue  # the frame's source line, or a blank line
+            else:
+                self.inside = False
+                exception = _EXCEPTION.match(text.strip())
+                if exception is not None and len(self.raised) < MAX_MESSAGES:
+                    self.raised.append(_Raised(first_number + index, clip_line(text.strip(), MESSAGE_CHARS),
+                                               self.frame))
+
+    def sentences(self) -> list[str]:
+        if not self.raised:
+            return []
+        last = self.raised[-1]
+        where = ""
+        if last.frame is not None:
+            path, line, function = last.frame
+            where = f", raised in {path} at line {line}" + (f" (in {function})" if function else "")
+        if len(self.raised) == 1:
+            # No piped line number: beside the code's line it was the number the model repeated.
+            return [f"Python exception {last.exception}{where}"]
+        kinds = Counter(raised.exception.split(":", 1)[0] for raised in self.raised)
+        counted = ", ".join(f"{kind} ({count})" for kind, count in kinds.most_common(SHOWN_SUBJECTS))
+        return [f"Python tracebacks: {len(self.raised)} ({counted}); the last: {last.exception}{where} "
+                f"(piped line {last.line})"]
 
 
 def _level_field(head: list[str]) -> int | None:
