@@ -95,7 +95,8 @@ def test_a_python_traceback_says_the_exception_and_the_code_line_that_raised_it(
     """Shown a four-line traceback, the 1.5B model gave the piped line of the failing statement (4), not the
     code's line (42). Several tracebacks are counted by exception, the last one described."""
     traceback = ('Traceback (most recent call last):\n  File "/srv/app/main.py", line 9, in <module>\n    run()\n'
-                 '  File "/srv/app/views.py", line 42, in index\n    user = session["user_id"]\nKeyError: \'user_id\'\n')
+                 '  File "/srv/app/views.py", line 42, in index\n    user = session["user_id"]\n'
+                 "KeyError: 'user_id'\n")
     assert findings_of("starting\n" + traceback) == [
         "Python exception KeyError: 'user_id', raised in /srv/app/views.py at line 42 (in index)"]
     other = traceback.replace("KeyError: 'user_id'", "ValueError: bad port").replace("line 42", "line 7")
