@@ -24,9 +24,9 @@ def generated(kind: InputKind, records: int, seed: int, tail_lines: int | None =
 
 
 @pytest.mark.parametrize(("records", "seed", "tail", "expected"), [
-    (300, 7, None, "disk I/O errors on sdc: 6 lines (lines 73 to 271)"),
-    (172, 5, None, "disk I/O errors on sdd: 4 lines (lines 42 to 170)"),
-    (172, 5, 120, "disk I/O errors on sdd: 3 lines (lines 48 to 118)"),
+    (300, 7, None, "disk I/O errors: 6 lines, all on sdc (lines 73 to 271)"),
+    (172, 5, None, "disk I/O errors: 4 lines, all on sdd (lines 42 to 170)"),
+    (172, 5, 120, "disk I/O errors: 3 lines, all on sdd (lines 48 to 118)"),
 ])
 def test_disk_errors_among_kernel_noise_are_counted_per_disk(records: int, seed: int, tail: int | None,
                                                              expected: str) -> None:
@@ -38,19 +38,19 @@ def test_disk_errors_among_kernel_noise_are_counted_per_disk(records: int, seed:
 
 
 @pytest.mark.parametrize(("line", "finding"), [
-    ("[ 5.1] blk_update_request: I/O error, dev sdb, sector 2048 op 0x0:(READ)", "disk I/O errors on sdb: 1 line"),
-    ("[ 5.1] Buffer I/O error on dev nvme0n1p2, logical block 0", "disk I/O errors on nvme0n1p2: 1 line"),
-    ("[ 5.1] EXT4-fs error (device sda1): ext4_find_entry:1455: inode #2", "disk I/O errors on sda1: 1 line"),
-    ("[ 5.1] sd 0:0:0:0: [sdb] tag#3 FAILED Result: hostbyte=DID_OK", "disk I/O errors on sdb: 1 line"),
-    ("[ 5.1] ata1.00: failed command: READ FPDMA QUEUED", "ATA link errors on ata1: 1 line"),
-    ("[ 5.1] Out of memory: Killed process 4242 (firefox) total-vm:123kB", "out-of-memory kills of firefox: 1 line"),
-    ("[ 5.1] chrome[3321]: segfault at 0 ip 00007f sp 00007ffd error 4", "segfaults in chrome: 1 line"),
-    ("[ 5.1] EXT4-fs (sda2): Remounting filesystem read-only", "filesystems remounted read-only on sda2: 1 line"),
-    ("[ 5.1] nfs: server nas.lan not responding, still trying", "NFS server timeouts of nas.lan: 1 line"),
-    ("[ 5.1] CPU3: Package temperature above threshold, cpu clock throttled", "CPU temperature warnings on CPU3: "
-                                                                              "1 line"),
-    ("[ 5.1] e1000e: eno1: Link is Down", "network links going down on eno1: 1 line"),
-    ("[ 5.1] usb 1-2: USB disconnect, device number 5", "USB disconnects on 1-2: 1 line"),
+    ("[ 5.1] blk_update_request: I/O error, dev sdb, sector 2048 op 0x0:(READ)", "disk I/O errors: 1 line, on sdb"),
+    ("[ 5.1] Buffer I/O error on dev nvme0n1p2, logical block 0", "disk I/O errors: 1 line, on nvme0n1p2"),
+    ("[ 5.1] EXT4-fs error (device sda1): ext4_find_entry:1455: inode #2", "disk I/O errors: 1 line, on sda1"),
+    ("[ 5.1] sd 0:0:0:0: [sdb] tag#3 FAILED Result: hostbyte=DID_OK", "disk I/O errors: 1 line, on sdb"),
+    ("[ 5.1] ata1.00: failed command: READ FPDMA QUEUED", "ATA link errors: 1 line, on ata1"),
+    ("[ 5.1] Out of memory: Killed process 4242 (firefox) total-vm:123kB", "out-of-memory kills: 1 line, on firefox"),
+    ("[ 5.1] chrome[3321]: segfault at 0 ip 00007f sp 00007ffd error 4", "segfaults: 1 line, on chrome"),
+    ("[ 5.1] EXT4-fs (sda2): Remounting filesystem read-only", "filesystems remounted read-only: 1 line, on sda2"),
+    ("[ 5.1] nfs: server nas.lan not responding, still trying", "NFS server timeouts: 1 line, on nas.lan"),
+    ("[ 5.1] CPU3: Package temperature above threshold, cpu clock throttled", "CPU temperature warnings: 1 line, "
+                                                                              "on CPU3"),
+    ("[ 5.1] e1000e: eno1: Link is Down", "network links going down: 1 line, on eno1"),
+    ("[ 5.1] usb 1-2: USB disconnect, device number 5", "USB disconnects: 1 line, on 1-2"),
 ])
 def test_each_known_problem_is_recognised_with_its_subject(line: str, finding: str) -> None:
     ordinary = "[ 1.0] usb 1-1: new high-speed USB device number 4 using xhci_hcd\n"
@@ -87,7 +87,7 @@ def test_the_session_shows_the_findings_beside_the_data_and_an_answer_may_state_
     outcome = list(Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run("any disk errors?",
                                                                                    stdin_data=log))[-1]
     note = backend.calls[0].conversation.split("</data>", 1)[1]
-    assert "llmos counted these in all of the piped data:\n- disk I/O errors on sdc: 6 lines" in note
+    assert "llmos counted these in all of the piped data:\n- disk I/O errors: 6 lines, all on sdc" in note
     assert outcome.answer == "Yes: 6 I/O errors, all on sdc." and outcome.answer_source == "model"
 
 

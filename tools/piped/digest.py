@@ -34,8 +34,6 @@ class Signature:
     patterns took 12 s over a 50 MB log; the clues take 0.4 s)."""
     pattern: re.Pattern[str]
     """Matches such a line; its first group that matched names the device or program."""
-    subject_word: str = "on"
-    """How the device or program is introduced: "disk I/O errors on sdc", "out-of-memory kills of firefox"."""
 
 
 SIGNATURES = (
@@ -44,12 +42,11 @@ SIGNATURES = (
         r"|EXT4-fs error \(device (\w+)\)|\[(sd[a-z]+)\] tag#\d+ (?:FAILED|Sense Key : Medium Error)")),
     Signature("ATA link errors", "exception Emask|failed command|SError:",
               re.compile(r"\b(ata\d+)(?:\.\d+)?: (?:exception Emask|failed command|SError:)")),
-    Signature("out-of-memory kills", "Out of memory", re.compile(r"Out of memory: Killed process \d+ \(([^)]+)\)"),
-              "of"),
-    Signature("segfaults", "segfault at", re.compile(r"(\S+?)\[\d+\]: segfault at "), "in"),
+    Signature("out-of-memory kills", "Out of memory", re.compile(r"Out of memory: Killed process \d+ \(([^)]+)\)")),
+    Signature("segfaults", "segfault at", re.compile(r"(\S+?)\[\d+\]: segfault at ")),
     Signature("filesystems remounted read-only", "Remounting filesystem",
               re.compile(r"\((\w+)\): Remounting filesystem read-only")),
-    Signature("NFS server timeouts", "not responding", re.compile(r"nfs: server (\S+) not responding"), "of"),
+    Signature("NFS server timeouts", "not responding", re.compile(r"nfs: server (\S+) not responding")),
     Signature("CPU temperature warnings", "temperature above",
               re.compile(r"(CPU\d+): (?:Package|Core) temperature above threshold")),
     Signature("network links going down", "Link is Down", re.compile(r"\b(\w+): Link is Down")),
@@ -118,7 +115,7 @@ def log_findings(view: DocumentView) -> list[str]:
         for index, text in enumerate(block.split("\n")):
             if _CLUES.search(text) is not None:
                 _note_problem(problems, first_number + index, text)
-    findings = [_problem_sentence(signature, problems[signature.problem]) for signature in SIGNATURES
+    findings = [_problem_sentence(signature.problem, problems[signature.problem]) for signature in SIGNATURES
                 if signature.problem in problems]
     findings.extend(tracebacks.sentences())
     if sum(levels.values()) and (levels.keys() & {"ERROR", "FATAL", "CRITICAL", "WARNING", "WARN"}):
@@ -212,25 +209,19 @@ def _note_problem(problems: dict[str, _Problem], number: int, text: str) -> None
         return
 
 
-def _problem_sentence(signature: Signature, problem: _Problem) -> str:
-    """"disk I/O errors on sdc: 6 lines (lines 73 to 271)": the device before the count, so an answer that
-    repeats the start names it (the model said "6 disk I/O errors" and left out the disk)."""
+def _problem_sentence(name: str, problem: _Problem) -> str:
     where = f"line {problem.first}" if problem.lines == 1 else f"lines {problem.first} to {problem.last}"
     subjects = problem.subjects.most_common(SHOWN_SUBJECTS)
-    name, word = signature.problem, signature.subject_word
-    if name in _NO_SUBJECT:
-        on = ""
-    elif len(problem.subjects) == 1:
-        on = f" {word} {subjects[0][0]}"
+    if len(problem.subjects) == 1:
+        on = f"all on {subjects[0][0]}" if problem.lines > 1 else f"on {subjects[0][0]}"
     else:
-        on = f" {word} " + ", ".join(f"{subject} ({count})" for subject, count in subjects)
+        on = "on " + ", ".join(f"{subject} ({count})" for subject, count in subjects)
         if len(problem.subjects) > SHOWN_SUBJECTS:
             on += f" and {len(problem.subjects) - SHOWN_SUBJECTS} more"
+    if name in ("kernel call traces", "firmware (ACPI) errors"):
+        on = ""
     lines = "1 line" if problem.lines == 1 else f"{problem.lines} lines"
-    return f"{name}{on}: {lines} ({where})"
-
-
-_NO_SUBJECT = frozenset({"kernel call traces", "firmware (ACPI) errors"})
+    return f"{name}: {lines}{', ' + on if on else ''} ({where})"
 
 
 def _levels_sentence(levels: Counter[str], messages: Counter[str]) -> str:
