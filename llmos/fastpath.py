@@ -142,7 +142,8 @@ _OS_PATTERNS = (
     r"(?:what|which) (?:os|operating system|linux distro|linux distribution|distro|distribution|version of linux"
     rf"|linux version|os version|kernel|kernel version)(?: (?:am i on|am i using|do i have|is this|is installed"
     rf"|is {_MY}{_MACHINE} on|does {_MY}{_MACHINE} (?:use|have)))?",
-    rf"{_ASK}{_MY}(?:os|operating system|os version|kernel version|hostname|host name|computer name|machine name)",
+    rf"{_ASK}{_MY}(?:os|operating system|os version|kernel version|hostname|host name|computer name|machine name)"
+    rf"(?: (?:of|on|for) {_MY}{_MACHINE})?",
     rf"what is (?:the name of {_MY}{_MACHINE}|{_MY}{_MACHINE}'?s name|{_MY}{_MACHINE} called)",
     r"hostname|uname(?: -a)?",
 )

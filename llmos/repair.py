@@ -57,6 +57,10 @@ def path_repair(tool: str, args: dict[str, Any], result_text: str | None) -> Pat
     # The argument whose value the message names as missing: "." or "~" alone would be found in any message.
     named = [name for name, value in args.items()
              if isinstance(value, str) and value.strip() not in ("", ".", "~", "~/") and value in message]
+    # A search for "app.log" in ~/.webapp/app.log: the message names the path, which holds the text too. A
+    # value that is no path (no "/") found only inside another named value is not what the message names.
+    named = [name for name in named if "/" in args[name] or not any(
+        args[name] != args[other] and args[name] in args[other] for other in named)]
     if len(named) != 1:
         return None
     choices = tuple(dict.fromkeys(str(path) for path in suggested if isinstance(path, str)))[:MAX_CHOICES]

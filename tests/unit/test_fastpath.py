@@ -70,6 +70,8 @@ POSITIVES: list[tuple[str, str, dict[str, Any]]] = [
     ("cpu usage", "system.info", {"part": "cpu"}),
     ("what OS am I on?", "system.info", {"part": "os"}),
     ("what's my hostname", "system.info", {"part": "os"}),
+    ("whats the hostname of this box", "system.info", {"part": "os"}),
+    ("what is the hostname of this machine?", "system.info", {"part": "os"}),
     ("what is using the most memory?", "process.list", {"sort": "memory", "limit": 5}),
     ("what's eating my RAM?", "process.list", {"sort": "memory", "limit": 5}),
     ("which processes use the most cpu", "process.list", {"sort": "cpu", "limit": 5}),
@@ -138,6 +140,8 @@ NEGATIVES = [
     # "why" about something else, or slowness plus a second clause
     "why is the sky blue",
     "why is my computer slow and how do I fix it",
+    # another machine's facts
+    "what is the hostname of the server at work",
 ]
 
 

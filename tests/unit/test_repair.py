@@ -22,6 +22,15 @@ def test_the_argument_the_error_names_is_repaired_with_the_suggested_paths() -> 
     assert repair == PathRepair("files.copy", "source", ("~/projects/webapp/requirements.txt",))
 
 
+def test_a_searched_text_inside_the_missing_path_is_not_what_the_error_names() -> None:
+    """A search for "app.log" in ~/.webapp/app.log: the message holds both values; the path is the one to
+    repair (the 1.5B model then gave up with the suggestion in hand)."""
+    missing = json.dumps({"error": "no such file or folder: ~/.webapp/app.log",
+                          "did_you_mean": ["~/projects/webapp/logs/app.log"]})
+    repair = path_repair("files.search", {"text": "app.log", "path": "~/.webapp/app.log"}, missing)
+    assert repair == PathRepair("files.search", "path", ("~/projects/webapp/logs/app.log",))
+
+
 def test_no_repair_without_a_suggestion_or_a_single_named_argument() -> None:
     """Nothing to choose from, a message naming no argument (or "." found in any message), or two arguments
     named: the model reads the error and goes on as before."""
