@@ -53,16 +53,13 @@ def _stdin_tool(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
 
 TABLE_TOOLS = {"stdin.sql"}
 """Offered only when the piped data is a table."""
-REPLACED_BY_SQL = {"stdin.table"}
-"""Not offered beside `stdin.sql`: offered both, the 1.5B model totalled per group with stdin.table when asked
-for one total (BENCHMARKS.md, session 21)."""
 
 
 def piped_tools(view: DocumentView) -> list[ToolSpec]:
     """The stdin tools, reading `view` (one request's document), in the order the model sees them."""
     tabular = PipedTable.of(view) is not None
     return [dataclasses.replace(spec, func=functools.partial(func, view)) for spec, func in _SPECS
-            if (spec.name not in REPLACED_BY_SQL if tabular else spec.name not in TABLE_TOOLS)]
+            if tabular or spec.name not in TABLE_TOOLS]
 
 
 def piped_tool_names() -> list[str]:
