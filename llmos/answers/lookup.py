@@ -88,16 +88,24 @@ QUERY_TOOL = "stdin.sql"
 
 
 def query_answer(step: Step, request: str) -> str | None:
-    """llmos's answer when a piped table's query (the request's first step) returned one row: the row is the
-    answer, computed by SQLite, and a second model turn could only restate it, or misread which value is which
-    (the 1.5B model called the fullest disk the one with "the most disk space"). Several rows, no row and
-    requests for an explanation go to the model."""
+    """llmos's answer when a piped table's query (the request's first step) returned one row of several values:
+    the row is the answer, computed by SQLite, and a second model turn could only restate it, or misread which
+    value is which (the 1.5B model called the fullest disk the one with "the most disk space"). One value,
+    several rows, no row and requests for an explanation go to the model."""
     if step.tool != QUERY_TOOL or step.status != "ok" or _EXPLAIN.search(request):
         return None
     result = parsed_result(step.result)
     if result is None or result.get("row_count") != 1:
         return None
+    rows = result.get("rows")
+    row = rows[0] if isinstance(rows, list) and rows else None
+    if not isinstance(row, dict) or len(row) < MIN_RENDERED_COLUMNS:
+        return None  # one value: the model words it ("65 commits since March"), its numbers checked
     return render_step(step, request)
+
+
+MIN_RENDERED_COLUMNS = 2
+"""A one-row result is rendered when it has this many values; a bare "65." or "east." answers too tersely."""
 
 
 _PICKS = (

@@ -200,14 +200,17 @@ def test_the_session_shows_the_schema_and_first_offers_only_the_stdin_tools() ->
     assert outcome.answer == "east sold the most." and outcome.answer_source == "model"
 
 
-@pytest.mark.parametrize(("request_text", "rendered"), [
-    ("which region sold the most?", True),
-    ("why did the east sell the most?", False),
+@pytest.mark.parametrize(("request_text", "query", "rendered"), [
+    ("which region sold the most?", "SELECT region, q1 + q2 AS total FROM data ORDER BY total DESC LIMIT 1", True),
+    ("why did the east sell the most?", "SELECT region, q1 + q2 AS total FROM data ORDER BY total DESC LIMIT 1",
+     False),
+    ("which region sold the most?", "SELECT region FROM data ORDER BY q1 + q2 DESC LIMIT 1", False),
 ])
-def test_a_one_row_result_is_the_answer_without_a_second_model_turn(request_text: str, rendered: bool) -> None:
+def test_a_one_row_result_is_the_answer_without_a_second_model_turn(request_text: str, query: str,
+                                                                    rendered: bool) -> None:
     """SQLite computed the row; the model could only restate it or misread it. A request for an explanation
-    still goes to the model."""
-    replies = [call("stdin.sql", query="SELECT region, q1 + q2 AS total FROM data ORDER BY total DESC LIMIT 1")]
+    still goes to the model, and so does a single value (it words "east" better than "east.")."""
+    replies = [call("stdin.sql", query=query)]
     backend = ScriptedBackend([*replies, answer("Because of the new store.")])
     outcome = list(Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run(request_text,
                                                                                      stdin_data=SALES))[-1]
