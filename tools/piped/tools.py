@@ -67,7 +67,8 @@ def piped_tool_names() -> list[str]:
 
 
 def _line_rows(lines: list[Line]) -> dict[str, Any]:
-    return {"columns": ["line", "text"], "rows": [[line.number, clip_line(line.text, SHOWN_LINE_CHARS)]
+    # "piped_line", not "line": a traceback's matching line 4 was answered as the code's "line 4" (it was 42).
+    return {"columns": ["piped_line", "text"], "rows": [[line.number, clip_line(line.text, SHOWN_LINE_CHARS)]
                                                   for line in lines]}
 
 
