@@ -4,7 +4,8 @@
 OS, uptime, battery, sensors; what is slowing it). Offered for every read request, the small model reached for
 them on questions about the world ("who won the world series", "the weather in Paris", "the bitcoin price"),
 whose answer it then took from the machine's facts or made up. A request that names nothing about the machine is
-not offered them; every other tool is offered as before. The words are the vocabulary people use for a
+not offered them; `system.health` is offered only when the request says the machine is not doing well. Every
+other tool is offered as before. The words are the vocabulary people use for a
 computer's state, checked against the examples library (`tests/unit/test_routing.py`), not the eval suite."""
 
 from __future__ import annotations
@@ -36,7 +37,14 @@ _MACHINE_WORDS = (
 )
 _MACHINE = re.compile(r"\b(?:" + "|".join(_MACHINE_WORDS) + r")\b", re.IGNORECASE)
 
-TOPIC_TOOLS = {"system.info": _MACHINE, "system.health": _MACHINE}
+_TROUBLE = re.compile(
+    r"\b(?:slow\w*|sluggish|crawl\w*|lag\w*|stutter\w*|freez\w*|frozen|hang\w*|unresponsive|crash\w*|"
+    r"bog\w* down|bogging|takes? forever|diagnos\w*|performance|health\w*|wrong|problems?|issues?|hot|"
+    r"overheat\w*|fans?|running out|struggl\w*|resources?|busy)\b", re.IGNORECASE)
+"""How people say the machine is not doing well: `system.health` diagnoses that. Asked "what's eating my memory?
+show the top processes", the 1.5B model ran the health check instead of listing the processes."""
+
+TOPIC_TOOLS = {"system.info": _MACHINE, "system.health": _TROUBLE}
 """Tool name -> the words one of which a request must contain for the tool to be offered."""
 
 

@@ -44,3 +44,12 @@ def test_a_question_about_this_machine_is_offered_system_info(request_text: str)
     assert "system.info" in offered(request_text)
 
 
+
+
+@pytest.mark.parametrize("request_text", [
+    "what's eating my memory? show the top processes", "how much memory is free?", "list the processes by cpu",
+])
+def test_the_health_check_is_offered_only_when_the_machine_is_not_doing_well(request_text: str) -> None:
+    """A question about memory or processes is a listing's (the model ran the health check instead)."""
+    tools = offered(request_text)
+    assert "system.health" not in tools and "process.list" in tools
