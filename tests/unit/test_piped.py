@@ -208,7 +208,7 @@ def test_stdin_tools_are_offered_only_with_piped_data_right_after_answer() -> No
     """With piped data the stdin tools follow `answer`; without, the tool list and prefix are today's."""
     backend = ScriptedBackend([answer("a"), answer("b")])
     session = Session(backend, load_builtin_tools(), AllowReadOnlyPolicy())
-    list(session.run("how much disk is free?"))
+    list(session.run("is the system overheating?"))
     list(session.run("how many lines?", stdin_data="x\n" * 5))
     without, with_data = backend.calls[0].offered_tools, backend.calls[1].offered_tools
     assert without == load_builtin_tools().names()
