@@ -530,11 +530,13 @@ class _RequestRun:
         return self.tools
 
     def _must_read_the_rest(self) -> bool:
-        """Whether this turn must read the piped data with a stdin tool: the model has seen only an excerpt of
-        it and made no call yet, and the request asks to know rather than to change (a change may well come
-        first). Answering from the excerpt, the 1.5B model stated counts of what it was shown ("10 lines contain
-        ERROR" of 7,797; "3,600 commits" of 65)."""
-        return (self.stdin_cut or self.stdin_table is not None) and not self.steps and not self.tells_a_change
+        """Whether this first turn must read the piped data with a stdin tool rather than answer: the data is a
+        table (shown four rows, the model summed the wrong columns in its head), or the model was shown only an
+        excerpt of it (it stated counts of what it was shown: "10 lines contain ERROR" of 7,797) and llmos's log
+        findings, counted over the whole data, were not shown beside it. Never for a change: it may come first."""
+        if self.steps or self.tells_a_change:
+            return False
+        return self.stdin_table is not None or (self.stdin_cut and not self.stdin_findings)
 
     def _stdin_specs(self) -> list[ToolSpec]:
         return [spec for spec in self.tools if spec.name.startswith(STDIN_TOOL_PREFIX)] or self.tools

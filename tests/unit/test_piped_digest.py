@@ -103,3 +103,15 @@ def test_a_python_traceback_says_the_exception_and_the_code_line_that_raised_it(
     assert findings_of(traceback + "retrying\n" + traceback + other) == [
         "Python tracebacks: 3 (KeyError (2), ValueError (1)); the last: ValueError: bad port, raised in "
         "/srv/app/views.py at line 7 (in index) (piped line 19)"]
+
+
+def test_with_findings_the_model_may_answer_an_excerpt_at_once_without_them_it_must_read() -> None:
+    """A log shown as an excerpt must first be read with a stdin tool, unless llmos's findings (counted over all
+    of it) were shown beside the excerpt."""
+    dmesg = generated(InputKind.DMESG, 300, 7)
+    access = generated(InputKind.ACCESS_LOG, 500, 3)
+    for log, may_answer in ((dmesg, True), (access, False)):
+        backend = ScriptedBackend([call("stdin.stats"), answer("ok")])
+        list(Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run("any errors?", stdin_data=log))
+        assert "[Piped data:" in backend.calls[0].conversation  # shown as an excerpt
+        assert ("answer" in backend.calls[0].offered_tools) is may_answer
