@@ -60,6 +60,17 @@ def asks_for_content(request: str) -> bool:
     return bool(_CONTENT_QUESTION.search(request))
 
 
+_LINE_COUNT_QUESTION = re.compile(
+    r"\b(?:how many|count|number of)\b.*\blines?\b(?!\s+(?:contain|with|match|mention|that|which|where|have|has|"
+    r"say|in which))", re.IGNORECASE)
+
+
+def asks_for_line_count(request: str) -> bool:
+    """"How many lines does the webapp's app.log have?": a read counts them (a search for the name as text, the
+    1.5B model's plan, found none and the model said the file did not exist)."""
+    return bool(_LINE_COUNT_QUESTION.search(request))
+
+
 def found_files(tool: str, args: dict[str, Any], result: dict[str, Any]) -> list[str]:
     """The files a successful finding step found (a find's matches, or files in folders named so; a listing's
     files; a search's files, else files named like its text, else the one file it searched), as paths a read

@@ -37,7 +37,13 @@ from llmos.examples.retrieval import library_index
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.fastpath import match_fast_path
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
-from llmos.look_first import MAX_FOUND_CHOICES, asks_for_content, found_files, names_own_things
+from llmos.look_first import (
+    MAX_FOUND_CHOICES,
+    asks_for_content,
+    asks_for_line_count,
+    found_files,
+    names_own_things,
+)
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
 from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
@@ -547,7 +553,8 @@ class _RequestRun:
         before any read. The 1.5B model answered "what's on my shopping list" with the found file's name and size,
         and "which flat is my letter about" from the search hit alone."""
         if self.read_offered or self.tells_a_change or READ_TOOL not in self._specs \
-                or any(done.tool == READ_TOOL for done in self.steps) or not asks_for_content(self.request):
+                or any(done.tool == READ_TOOL for done in self.steps) \
+                or not (asks_for_content(self.request) or asks_for_line_count(self.request)):
             return None
         try:
             result = json.loads(step.result or "")

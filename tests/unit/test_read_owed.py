@@ -11,7 +11,7 @@ from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
 from llmos.tools.builtin import builtin_registry
 
 from llmos.events import RequestFinished
-from llmos.look_first import asks_for_content
+from llmos.look_first import asks_for_content, asks_for_line_count
 from llmos.session import Session
 
 
@@ -99,3 +99,18 @@ def test_a_value_stated_in_a_document_is_a_question_about_its_content(request_te
     """The 1.5B model found q2-report.txt by a search for "Q2 report" and answered that the revenue was not
     available: the value is in the file, which must be read."""
     assert asks_for_content(request_text)
+
+
+def test_a_line_count_after_a_search_in_the_one_file_is_read(home: Path) -> None:
+    """"How many lines does shopping.txt have?": the model searched the file for its own name (no match) and
+    said it did not exist; the next turn reads the one file searched. A count of lines holding a text is the
+    search's to answer."""
+    backend = ScriptedBackend([
+        call("files.search", text="shopping.txt", path="~/Desktop/shopping.txt"),
+        call("files.read", path="~/Desktop/shopping.txt"),
+        answer("3 lines."),
+    ])
+    run(backend, "how many lines does shopping.txt on my desktop have?")
+    assert backend.calls[1].offered_tools == ["files.read"]
+    assert not asks_for_line_count("how many lines contain eggs in shopping.txt?")
+    assert asks_for_line_count("count the lines in shopping.txt")
