@@ -103,7 +103,7 @@ def test_lines_top_and_timestamps_read_the_whole_document(temp_home: Path) -> No
 
 
 def test_a_csv_is_totalled_per_column_and_per_group() -> None:
-    """`stdin.table` sums a column exactly and ranks groups by their total."""
+    """`stdin.table` sums a column exactly and ranks groups by their total, with the column's total beside."""
     rows = ["region,amount,product"] + [f"{region},{amount},p{n}" for n, (region, amount) in
                                         enumerate([("north", 10.5), ("south", 20), ("east", 7)] * 4000)]
     with PipedDocument.from_text("\n".join(rows) + "\n") as document:
@@ -112,6 +112,7 @@ def test_a_csv_is_totalled_per_column_and_per_group() -> None:
         assert (amount["sum"], amount["min"], amount["max"]) == (150_000, 7, 20)
         grouped = tool_result("stdin.table", view, column="Amount", by="region")
         assert grouped["largest_first"]["rows"][0] == ["south", 80_000, 4000]
+        assert grouped["total of amount"] == 150_000  # the whole column's, beside the groups'
 
 
 PS_AUX = """USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND

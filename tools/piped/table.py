@@ -295,8 +295,11 @@ def _grouped(names: list[str], rows: Iterator[list[Any]], column: str | None, by
     counts: Counter[str] = Counter()
     exact = True
     count = 0
+    grand_total = 0.0
     for row in rows:
         count += 1
+        if value_index is not None and value_index < len(row):
+            grand_total += number_in(row[value_index]) or 0.0
         group = str(row[group_index]).strip()[:100] if group_index < len(row) else ""
         if group not in counts and len(counts) >= MAX_DISTINCT_VALUES:
             exact = False
@@ -312,8 +315,12 @@ def _grouped(names: list[str], rows: Iterator[list[Any]], column: str | None, by
     else:
         groups = [[group, seen] for group, seen in counts.most_common(TOP_GROUPS)]
         columns = [by, "rows"]
-    result: dict[str, Any] = {"format": kind, "rows": count, "groups": len(counts),
-                              "largest_first": {"columns": columns, "rows": groups}}
+    result: dict[str, Any] = {"format": kind, "rows": count, "groups": len(counts)}
+    if value_index is not None:
+        # The whole column's total beside the groups': asked for "the total of the units column", the model
+        # grouped by region unasked and listed the groups' totals.
+        result[f"total of {names[value_index]}"] = _round(grand_total)
+    result["largest_first"] = {"columns": columns, "rows": groups}
     if not exact:
         result["note"] = f"over {MAX_DISTINCT_VALUES} groups: only the first {MAX_DISTINCT_VALUES} are counted"
     return result
