@@ -206,13 +206,19 @@ def fixed_later(failed: Step, later_steps: list[Step]) -> bool:
     """Whether the model fixed a failed call: a later call of the same tool succeeded on the same target (other
     arguments changed, like `overwrite`) or on a path the failure suggested (`did_you_mean`). Then the failure
     is not the request's: a guessed path corrected from the error is a request done. A later call on another
-    target does not count ("delete a and b" with a missing still failed)."""
+    target does not count ("delete a and b" with a missing still failed). A folder tool given a file is fixed by
+    the read of that file its error named (`a_file`)."""
     try:
-        suggested = set(json.loads(failed.result or "{}").get("did_you_mean") or [])
+        payload = json.loads(failed.result or "{}")
+        suggested = set(payload.get("did_you_mean") or [])
+        a_file = payload.get("a_file")
     except (ValueError, AttributeError):
-        suggested = set()
+        suggested, a_file = set(), None
     failed_values = {value for value in failed.args.values() if isinstance(value, str)}
     for step in later_steps:
+        if isinstance(a_file, str) and step.tool == "files.read" and step.status == "ok" \
+                and step.args.get("path") == a_file:
+            return True  # a folder tool given a file ("list /etc/passwd"), remade as the read of it
         if step.tool != failed.tool or step.status != "ok":
             continue
         values = {value for value in step.args.values() if isinstance(value, str)}

@@ -90,6 +90,14 @@ def _step(index: int, tool: str, status: str, result: str | None = None, **args:
     # Another target: "delete a and b" with a missing still failed.
     ([_step(0, "files.delete", "error", json.dumps({"error": "no such file"}), path="~/a"),
       _step(1, "files.delete", "ok", path="~/b")], 1),
+    # A folder tool given a file, remade as the read of that file: "show /etc/passwd" was done.
+    ([_step(0, "files.list", "error", json.dumps({"error": "/etc/passwd is not a folder", "a_file": "/etc/passwd"}),
+            path="/etc/passwd"),
+      _step(1, "files.read", "ok", path="/etc/passwd")], 0),
+    # ... but not by a read of another file.
+    ([_step(0, "files.list", "error", json.dumps({"error": "/etc/passwd is not a folder", "a_file": "/etc/passwd"}),
+            path="/etc/passwd"),
+      _step(1, "files.read", "ok", path="/etc/hosts")], 1),
 ])
 def test_a_failed_step_the_model_fixed_does_not_fail_the_request(steps: list[Any], exit_code: int) -> None:
     from llmos.events import RequestFinished
