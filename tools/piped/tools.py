@@ -67,8 +67,7 @@ def piped_tool_names() -> list[str]:
 
 
 def _line_rows(lines: list[Line]) -> dict[str, Any]:
-    # "piped_line", not "line": a traceback's matching line 4 was answered as the code's "line 4" (it was 42).
-    return {"columns": ["piped_line", "text"], "rows": [[line.number, clip_line(line.text, SHOWN_LINE_CHARS)]
+    return {"columns": ["line", "text"], "rows": [[line.number, clip_line(line.text, SHOWN_LINE_CHARS)]
                                                   for line in lines]}
 
 
