@@ -55,7 +55,7 @@ from llmos.repair import READ_TOOL, PathRepair, path_repair
 from llmos.routing import on_topic
 from llmos.streaming import AnswerStreamer
 from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
-from llmos.tools.piped.digest import log_findings
+from llmos.tools.piped.digest import findings_answer, log_findings
 from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
@@ -323,6 +323,9 @@ class _RequestRun:
         self.turns.insert(self.request_turn_index, self._request_turn())
         if (yield from self._fast_path()):
             return
+        if (answered := self._findings_answer()) is not None:
+            yield from self._finish(answered, "rendered")
+            return
         last_call: tuple[str, str] | None = None
         force_answer = False
         while self.answer is None:
@@ -488,6 +491,13 @@ class _RequestRun:
         # The findings are llmos's own facts about the data: an answer may state them.
         self.stdin_seen = f"{excerpt.text}\n{findings}" if findings else excerpt.text
         return Turn("user", user_request(self.request, excerpt.text, "\n".join(notes) or None))
+
+    def _findings_answer(self) -> str | None:
+        """llmos's answer from its log findings when they answer the request by themselves ("any disk errors?"
+        -> the disk I/O errors, per disk): the model, given them, kept the count and dropped the disk."""
+        if not self.stdin_findings or self.tells_a_change:
+            return None
+        return findings_answer(self.request, self.stdin_findings)
 
     def _findings_note(self) -> str | None:
         """What llmos found reading the whole piped log (`llmos.tools.piped.digest`), once per request."""

@@ -262,7 +262,7 @@ def test_llmos_ask_answers_from_a_piped_file(temp_home: Path, monkeypatch: pytes
     monkeypatch.setattr(llmos.runtime, "open_session", open_session)
     with log.open("rb") as stream:
         monkeypatch.setattr("sys.stdin", io.TextIOWrapper(stream))
-        assert main(["--json", "any disk errors?"]) == 0
+        assert main(["--json", "how many lines say I/O error?"]) == 0
     payload = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert payload["steps"][0]["tool"] == "stdin.search"
     assert json.loads(payload["steps"][0]["result"])["matching_lines"] == 20_000

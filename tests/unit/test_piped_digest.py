@@ -84,8 +84,8 @@ def test_the_session_shows_the_findings_beside_the_data_and_an_answer_may_state_
     and an answer that states them is grounded."""
     log = generated(InputKind.DMESG, 300, 7)
     backend = ScriptedBackend([call("stdin.search", pattern="I/O error"), answer("Yes: 6 I/O errors, all on sdc.")])
-    outcome = list(Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run("any disk errors?",
-                                                                                   stdin_data=log))[-1]
+    outcome = list(Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run(
+        "which disk is failing, and how badly?", stdin_data=log))[-1]
     note = backend.calls[0].conversation.split("</data>", 1)[1]
     assert "llmos counted these in all of the piped data:\n- disk I/O errors: 6 lines, all on sdc" in note
     assert outcome.answer == "Yes: 6 I/O errors, all on sdc." and outcome.answer_source == "model"
@@ -112,6 +112,29 @@ def test_with_findings_the_model_may_answer_an_excerpt_at_once_without_them_it_m
     access = generated(InputKind.ACCESS_LOG, 500, 3)
     for log, may_answer in ((dmesg, True), (access, False)):
         backend = ScriptedBackend([call("stdin.stats"), answer("ok")])
-        list(Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run("any errors?", stdin_data=log))
+        list(Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run("what happened after boot?",
+                                                                              stdin_data=log))
         assert "[Piped data:" in backend.calls[0].conversation  # shown as an excerpt
         assert ("answer" in backend.calls[0].offered_tools) is may_answer
+
+
+@pytest.mark.parametrize(("request_text", "answered"), [
+    ("any disk errors?", "Yes. llmos read all of the input and found:\n- disk I/O errors: 6 lines, all on sdc"),
+    ("any errors in this log?", "Yes. llmos read all of the input and found:\n- disk I/O errors: 6 lines"),
+    ("how many lines mention sdc?", None),
+    ("what went wrong on line 80?", None),
+    ("delete the log if it has disk errors", None),
+])
+def test_findings_that_answer_the_request_are_the_answer(request_text: str, answered: str | None) -> None:
+    """Every word the request asks about is in a finding: llmos answers from its findings, without the model
+    (given them, the model kept the count and dropped the disk). A question they do not cover, or a change, goes
+    to the model."""
+    backend = ScriptedBackend([call("stdin.stats"), answer("from the model")])
+    log = generated(InputKind.DMESG, 300, 7)
+    outcome = list(Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run(request_text,
+                                                                                   stdin_data=log))[-1]
+    if answered is None:
+        assert outcome.answer_source == "model" and backend.calls
+    else:
+        assert outcome.answer is not None and outcome.answer.startswith(answered)
+        assert outcome.answer_source == "rendered" and backend.calls == [] and outcome.steps == []

@@ -228,6 +228,42 @@ def _levels_sentence(levels: Counter[str], messages: Counter[str]) -> str:
     counted = ", ".join(f"{level} {levels[level]}" for level in _LEVEL_ORDER if levels[level])
     sentence = f"lines per level: {counted}"
     if messages:
-        common = "; ".join(f"\"{message}\" {count} times" for message, count in messages.most_common(SHOWN_MESSAGES))
+        common = "; ".join(f"\"{message}\" {count} time{'' if count == 1 else 's'}"
+                           for message, count in messages.most_common(SHOWN_MESSAGES))
         sentence += f"; most common error messages (numbers and ids as #): {common}"
     return sentence
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_FILLER = frozenset("""
+    a an any are is was were there here this these that those it its in on of for the to from my me please tell show
+    what which whats do does did have has had got see find check look give list i you we log logs input data piped
+    stdin output text file kernel dmesg
+""".split())
+_YES_NO = re.compile(r"^\s*(?:are there|is there|were there|was there|any|do i have|did it)\b", re.IGNORECASE)
+
+
+def _stems(text: str) -> set[str]:
+    """The words of `text` (filler left out) with a plural's s dropped."""
+    return {word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+            for word in _WORD.findall(text.lower()) if word not in _FILLER}
+
+
+def findings_answering(request: str, findings: list[str]) -> list[str]:
+    """The findings that answer the request by themselves: every word the request asks about (beside filler
+    like "any", "this log") is in the finding ("any disk errors?" -> "disk I/O errors: 6 lines, all on sdc ...").
+    Empty when the request asks for anything a finding does not say (a count of lines holding a word, what went
+    wrong on which line, a change)."""
+    asked = {word for word in _stems(request) if not word.isdigit()}
+    if not asked:
+        return []
+    return [finding for finding in findings if asked <= _stems(finding)]
+
+
+def findings_answer(request: str, findings: list[str]) -> str | None:
+    """llmos's answer from its own findings, when they answer the request (`findings_answering`)."""
+    answering = findings_answering(request, findings)
+    if not answering:
+        return None
+    opening = "Yes. " if _YES_NO.search(request) else ""
+    return opening + "llmos read all of the input and found:\n" + "\n".join(f"- {finding}" for finding in answering)
