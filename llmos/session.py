@@ -55,7 +55,7 @@ from llmos.repair import READ_TOOL, PathRepair, path_repair
 from llmos.routing import on_topic
 from llmos.streaming import AnswerStreamer
 from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
-from llmos.tools.piped.digest import findings_answer, log_findings
+from llmos.tools.piped.digest import findings_answer, findings_text, log_findings
 from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
@@ -436,12 +436,15 @@ class _RequestRun:
         answer that claims a change no step made left out). The answer is shown whole, once checked: a model's
         words are never streamed to a person before llmos has checked them against the step records."""
         steps = [step.snapshot() for step in self.steps]
-        if source == "model" and steps:
+        if source == "model" and (steps or self.stdin_seen):
             # Every fact the model states must be in what the tools returned (or the request, or the piped data
-            # it read); an answer that fails is replaced by one llmos renders from the results. With no step
-            # at all there is nothing to check against: the model answered from its own knowledge (restraint).
+            # it read); an answer that fails is replaced by one llmos renders from the results. With neither a
+            # step nor piped data there is nothing to check against: the model answered from its own knowledge
+            # (restraint). Piped data alone is checked: an answer about a log put it "in ~/Downloads".
             checked = grounded_answer(text, self.request, steps, extra_sources=self._fact_sources(steps))
             text, source, self.ungrounded = checked.text, checked.source, checked.ungrounded
+            if source == "rendered" and not steps and self.stdin_findings:
+                text = findings_text(self.stdin_findings)
         shown, replaced = with_outcome(text, steps)
         self.answer = shown or ""
         self.answer_source = "rendered" if replaced else source

@@ -138,3 +138,14 @@ def test_findings_that_answer_the_request_are_the_answer(request_text: str, answ
     else:
         assert outcome.answer is not None and outcome.answer.startswith(answered)
         assert outcome.answer_source == "rendered" and backend.calls == [] and outcome.steps == []
+
+
+def test_an_answer_about_piped_data_is_checked_even_with_no_step() -> None:
+    """The model answered a log from the data alone and put the errors "in ~/Downloads": with piped data, an
+    answer is checked against it (and llmos's findings) though no tool ran, and replaced by the findings."""
+    backend = ScriptedBackend([answer("There are 6 disk errors in ~/Downloads.")])
+    outcome = list(Session(backend, load_builtin_tools(), AllowReadOnlyPolicy()).run(
+        "which disk is failing, and how badly?", stdin_data=generated(InputKind.DMESG, 300, 7)))[-1]
+    assert outcome.steps == [] and outcome.ungrounded == ["~/Downloads"]
+    assert outcome.answer is not None and outcome.answer.startswith(
+        "llmos read all of the input and found:\n- disk I/O errors: 6 lines, all on sdc")

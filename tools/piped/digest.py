@@ -266,4 +266,8 @@ def findings_answer(request: str, findings: list[str]) -> str | None:
     if not answering:
         return None
     opening = "Yes. " if _YES_NO.search(request) else ""
-    return opening + "llmos read all of the input and found:\n" + "\n".join(f"- {finding}" for finding in answering)
+    return opening + findings_text(answering)
+
+
+def findings_text(findings: list[str]) -> str:
+    return "llmos read all of the input and found:\n" + "\n".join(f"- {finding}" for finding in findings)
