@@ -149,3 +149,13 @@ def test_an_answer_about_piped_data_is_checked_even_with_no_step() -> None:
     assert outcome.steps == [] and outcome.ungrounded == ["~/Downloads"]
     assert outcome.answer is not None and outcome.answer.startswith(
         "llmos read all of the input and found:\n- disk I/O errors: 6 lines, all on sdc")
+
+
+def test_findings_over_part_of_an_input_say_so_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the digest's byte cap, every finding says it counted only the first part: a bare count would be
+    stated as the whole input's."""
+    import llmos.tools.piped.digest as digest
+
+    monkeypatch.setattr(digest, "MAX_DIGEST_BYTES", 1 << 20)
+    findings = findings_of(generated(InputKind.DMESG, 40_000, 7))  # about 3.6 MB
+    assert findings and all(finding.startswith("in the first 1 MB only: ") for finding in findings)

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 
 from llmos.tools.piped.view import DocumentView, clip_line, mask_varying
 
-MAX_DIGEST_BYTES = 512 << 20
-"""A longer input is digested over its first this many bytes, and the findings say so."""
+MAX_DIGEST_BYTES = 4 << 30
+"""A longer input is digested over its first this many bytes, and every finding says so. Large on purpose: a
+finding that counted only part of the input is a count the model states as the whole (at a 512 MB cap, a 1 GB
+log's "83651 lines containing ERROR" was half the real count)."""
 MAX_MESSAGES = 10_000
 """Distinct error messages counted; rarer ones beyond this are not."""
 SHOWN_MESSAGES = 3
@@ -120,8 +122,8 @@ def log_findings(view: DocumentView) -> list[str]:
     findings.extend(tracebacks.sentences())
     if sum(levels.values()) and (levels.keys() & {"ERROR", "FATAL", "CRITICAL", "WARNING", "WARN"}):
         findings.append(_levels_sentence(levels, messages))
-    if findings and cut:
-        findings.append(f"(from the first {MAX_DIGEST_BYTES >> 20} MB of the input)")
+    if cut:
+        findings = [f"in the first {MAX_DIGEST_BYTES >> 20} MB only: {finding}" for finding in findings]
     return findings
 
 
