@@ -26,7 +26,7 @@ _NEEDS_THE_MODEL = re.compile(
 )
 """A request that asks for judgement, an explanation, a pick among results or more than one thing."""
 
-_ANY_TROUBLE = re.compile(r"\bany (?:errors?|problems?|issues?|warnings?)\b", re.IGNORECASE)
+_ANY_TROUBLE = re.compile(r"\b(?:any|what|which) (?:errors?|problems?|issues?|warnings?)\b", re.IGNORECASE)
 SEARCH_TOOL = "files.search"
 """Asked "any errors in app.log?", the lines a search for them found are the answer (shown with their text)."""
 
@@ -37,7 +37,7 @@ for a file's content, not a listing."""
 _TOOL_QUESTIONS: dict[str, re.Pattern[str]] = {
     "files.list": re.compile(_COUNT_OR_LIST + r"|^ls\b", re.IGNORECASE),
     "files.find": re.compile(_COUNT_OR_LIST, re.IGNORECASE),
-    "files.search": re.compile(_COUNT_OR_LIST + r"|\b(?:contain|mention)", re.IGNORECASE),
+    "files.search": re.compile(_COUNT_OR_LIST + r"|\b(?:contain|mention)|" + _ANY_TROUBLE.pattern, re.IGNORECASE),
     "files.read": re.compile(r"\b(?:how many|count|number of) (?:the )?lines?\b|\blines? (?:are )?in\b", re.IGNORECASE),
     "files.stat": re.compile(r"\b(?:how big|size|when|modified|permissions?|owner|exists?)\b", re.IGNORECASE),
     "files.disk_usage": re.compile(r"\b(?:how big|how much space|size|disk usage|taking up|takes up)\b",
