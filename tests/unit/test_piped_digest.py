@@ -8,7 +8,7 @@ from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
 from llmos.evals.piped_inputs import GeneratedInput, InputKind, generated_chunks
 from llmos.tools import load_builtin_tools
 from llmos.tools.piped import DocumentView, PipedDocument
-from llmos.tools.piped.digest import error_message, log_findings
+from llmos.tools.piped.digest import error_message, findings_answer, log_findings
 
 from llmos.session import Session
 
@@ -159,3 +159,13 @@ def test_findings_over_part_of_an_input_say_so_each(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(digest, "MAX_DIGEST_BYTES", 1 << 20)
     findings = findings_of(generated(InputKind.DMESG, 40_000, 7))  # about 3.6 MB
     assert findings and all(finding.startswith("in the first 1 MB only: ") for finding in findings)
+
+
+def test_uptimes_load_averages_are_read_out_with_their_periods() -> None:
+    """`uptime | llmos-ask "what's the 15 minute load average?"`: the three figures are over 1, 5 and 15
+    minutes in that order (the model gave the first), and the findings answer the question."""
+    findings = findings_of(" 14:02:11 up 6 days,  3:17,  2 users,  load average: 3.12, 2.80, 2.55\n")
+    assert findings == ["load average over the last 1 minute: 3.12, 5 minutes: 2.80, 15 minutes: 2.55; "
+                        "up 6 days,  3:17; 2 users logged in"]
+    answered = findings_answer("what's the 15 minute load average here?", findings)
+    assert answered is not None and "15 minutes: 2.55" in answered

@@ -95,6 +95,7 @@ def log_findings(view: DocumentView) -> list[str]:
     error_line = re.compile(rf"^{skip}\[?(?:ERROR|FATAL|CRITICAL)\b[ :\]]*([^\n]*)", re.MULTILINE)
     problems: dict[str, _Problem] = {}
     tracebacks = _Tracebacks()
+    uptime: str | None = None
     levels: Counter[str] = Counter()
     messages: Counter[str] = Counter()
     read = 0
@@ -112,6 +113,8 @@ def log_findings(view: DocumentView) -> list[str]:
                     messages[text] += 1
         if tracebacks.inside or TRACEBACK_START in block:
             tracebacks.read(first_number, block.split("\n"))
+        if uptime is None and "load average" in block:
+            uptime = _uptime(block)
         if _CLUES.search(block) is None:
             continue
         for index, text in enumerate(block.split("\n")):
@@ -120,11 +123,27 @@ def log_findings(view: DocumentView) -> list[str]:
     findings = [_problem_sentence(signature.problem, problems[signature.problem]) for signature in SIGNATURES
                 if signature.problem in problems]
     findings.extend(tracebacks.sentences())
+    if uptime is not None:
+        findings.append(uptime)
     if sum(levels.values()) and (levels.keys() & {"ERROR", "FATAL", "CRITICAL", "WARNING", "WARN"}):
         findings.append(_levels_sentence(levels, messages))
     if cut:
         findings = [f"in the first {MAX_DIGEST_BYTES >> 20} MB only: {finding}" for finding in findings]
     return findings
+
+
+_UPTIME = re.compile(r"\bup\s+(.+?),\s+(\d+)\s+users?,\s+load averages?:\s*([\d.]+),?\s+([\d.]+),?\s+([\d.]+)")
+
+
+def _uptime(block: str) -> str | None:
+    """`uptime`'s line read out: its three load averages are over 1, 5 and 15 minutes, in that order (asked for
+    the 15-minute one, the model gave the first)."""
+    matched = _UPTIME.search(block)
+    if matched is None:
+        return None
+    up, users, one, five, fifteen = matched.groups()
+    return (f"load average over the last 1 minute: {one}, 5 minutes: {five}, 15 minutes: {fifteen}; "
+            f"up {up}; {users} users logged in")
 
 
 TRACEBACK_START = "Traceback (most recent call last):"
@@ -256,7 +275,7 @@ def findings_answering(request: str, findings: list[str]) -> list[str]:
     like "any", "this log") is in the finding ("any disk errors?" -> "disk I/O errors: 6 lines, all on sdc ...").
     Empty when the request asks for anything a finding does not say (a count of lines holding a word, what went
     wrong on which line, a change)."""
-    asked = {word for word in _stems(request) if not word.isdigit()}
+    asked = {word for word in _stems(request) if not word.isdigit() and len(word) > 1}  # "what's" leaves an s
     if not asked:
         return []
     return [finding for finding in findings if asked <= _stems(finding)]
