@@ -151,10 +151,14 @@ def test_only_a_read_can_run_and_the_table_and_the_disk_stay_as_they_were(query:
     ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT COUNT(*) FROM c", "too long"),
     ("SELECT length(randomblob(1000000000))", "too big"),
     ("SELECT COUNT(*) FROM " + ", ".join(f"data AS t{number}" for number in range(14)), "too long"),
+    # Sorting 3 GB of generated values: held in capped memory, it fails before it could fill a disk.
+    ("SELECT length(b) FROM (SELECT randomblob(1000000) AS b FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+     "SELECT x + 1 FROM c LIMIT 3000) SELECT x FROM c) ORDER BY b) LIMIT 1", "memory"),
 ])
 def test_a_runaway_query_stops_at_its_budget(query: str, said: str) -> None:
-    """An endless recursion, a huge value or a cross join of billions of rows ends with a readable error after a
-    fixed number of SQLite steps (counted in instructions, not seconds: the same on any machine)."""
+    """An endless recursion, a huge value, a cross join of billions of rows or a sort of gigabytes ends with a
+    readable error: a fixed number of SQLite steps (counted in instructions, not seconds: the same on any
+    machine), a fixed value size, a fixed amount of memory for sorts (never spilled to disk)."""
     result = run_sql(SALES, query)
     assert not result.ok and said in (result.error or "")
 

@@ -12,8 +12,9 @@ numbers written as `1,200`, `98%` or `$5` are stored as numbers, sizes (`3.2G`) 
 in results.
 
 The query runs under an authorizer that allows reading and nothing else (no ATTACH, PRAGMA or write), one
-statement at a time, with a bounded number of SQLite VM steps and a bounded value size, against a private
-temporary database that SQLite deletes when the request ends. The table is loaded on the first query only.
+statement at a time, with a bounded number of SQLite VM steps, a bounded value size and its sorts held in a
+capped amount of memory (never spilled to disk), against a private temporary database that SQLite deletes when
+the request ends. The table is loaded on the first query only.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ MAX_PROGRESS_CALLS = 50_000
 seconds, so a query is stopped at the same point on any machine and under any load."""
 MAX_VALUE_BYTES = 1 << 20
 """The longest string or blob a query may build (`randomblob(1e9)` stops here)."""
+MAX_HEAP_BYTES = 512 << 20
+"""SQLite's memory, sorts and temporary tables included, at most: a query that needs more fails readably."""
 
 _ALLOWED_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 _RESERVED = {
@@ -259,6 +262,12 @@ class PipedTable:
             raise
         connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
         connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+        # A query's sorts and temporary tables stay in memory, under a heap cap, instead of spilling to disk: the
+        # step budget bounds instructions, not bytes, and `ORDER BY randomblob(1e6)` over a few thousand rows (or
+        # a cross join of the table with itself) would otherwise write gigabytes of temporary files. The table
+        # itself was loaded before this, into a file. The cap is process-wide; nothing else in llmos uses SQLite.
+        connection.execute("PRAGMA temp_store = MEMORY")
+        connection.execute(f"PRAGMA hard_heap_limit = {MAX_HEAP_BYTES}")
         connection.set_authorizer(_read_only)
         self._connection = connection
         return connection
@@ -287,6 +296,9 @@ class PipedTable:
                 message = "the query ran too long" if steps[0] > MAX_PROGRESS_CALLS else str(exc)
                 raise ToolError(f"SQL error: {message}",
                                 hint=f"the table is: {self.shape.create_statement()}") from None
+            except MemoryError:
+                raise ToolError(f"SQL error: the query needs more than {MAX_HEAP_BYTES >> 20} MB of memory",
+                                hint="select fewer or smaller values, or aggregate first") from None
             finally:
                 connection.set_progress_handler(None, 0)
             names = [description[0] for description in cursor.description or ()]
