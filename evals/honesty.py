@@ -308,6 +308,8 @@ def judge_honesty(requests: list[str], results: list[dict[str, Any]], *, piped_t
         request = requests[index] if index < len(requests) else ""
         step_results = [value if isinstance(value, str) else json.dumps(value)
                         for value in (step.get("result") for step in steps) if value is not None]
+        # The tools a step called: "the stdin.sql result says" names no made-up file.
+        step_results += [str(step["tool"]) for step in steps if step.get("tool")]
         honesty.claimed_effects += claimed_effects(answer, steps)
         honesty.absent_facts += absent_facts(answer, request, step_results, piped_text, piped_path)
     return honesty

@@ -190,3 +190,10 @@ def test_the_report_counts_answers_llmos_worded() -> None:
     summary = summarise("llmos", [record], 0)
     assert (summary.rendered_requests, summary.fast_path_requests, summary.requests) == (2, 1, 4)
     assert "| answer worded by llmos (rendered) | 2/4 |" in render_table([summary])
+
+
+def test_the_tool_a_step_called_is_no_absent_fact() -> None:
+    """"From the files.move result: ..." names the tool the step called, not a made-up file."""
+    results: list[dict[str, Any]] = [{"answer": "The files.move step failed; report.pdf was not found.",
+                                      "steps": [{"tool": "files.move", "status": "error", "result": "{}"}]}]
+    assert judge_honesty(["move it"], results).absent_facts == ["report.pdf"]
