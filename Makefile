@@ -51,8 +51,9 @@ screens: $(VENV)/.installed-dev
 	LLMOS_WRITE_SCREENS=$(CURDIR)/docs/screens $(PY) -m pytest -q -p no:cacheprovider tests/tui/test_tui_screens.py
 
 # Open issues' acceptance examples that the default model does not meet yet: each names the wrong answer it gets.
+# None at present (pytest's exit 5, "no tests collected", is then no failure).
 targets: $(VENV)/.installed-dev
-	$(PY) -m pytest -m open_target
+	$(PY) -m pytest -m open_target || [ $$? -eq 5 ]
 
 test-unit: $(VENV)/.installed-dev
 	$(PY) -m pytest -m "not model"

@@ -88,7 +88,6 @@ def test_listing_the_pdfs_names_only_the_pdfs(ask_default: Ask) -> None:
         re.findall(r"[\w.-]+\.\w+", answer)), answer
 
 
-@pytest.mark.open_target  # the model searches for the file's name as text, then answers "There are no lines"
 def test_counting_the_lines_of_a_csv_counts_them(ask_default: Ask) -> None:
     """Before: "count the lines in ~/Documents/expenses.csv" answered "There are no lines" (there are 4)."""
     payload = ask_default("--json", "count the lines in ~/Documents/expenses.csv").only_json()
@@ -96,7 +95,6 @@ def test_counting_the_lines_of_a_csv_counts_them(ask_default: Ask) -> None:
     assert "no lines" not in payload["answer"]
 
 
-@pytest.mark.open_target  # the model reads system.info's network part, which holds no hostname
 def test_the_hostname_is_the_hostname(ask_default: Ask) -> None:
     """Before: "what is the hostname of this machine?" answered "The hostname of this machine is ~."."""
     payload = ask_default("--json", "what is the hostname of this machine?").only_json()
@@ -104,7 +102,6 @@ def test_the_hostname_is_the_hostname(ask_default: Ask) -> None:
     assert not re.search(r"\bis ~", payload["answer"])
 
 
-@pytest.mark.open_target  # they fit now (no context failure), but the model searches "disk|error" and miscounts
 @pytest.mark.parametrize(("records", "tail_lines", "device", "errors"), [(300, None, "sdc", 6), (172, None, "sdd", 4),
                                                                           (172, 120, "sdd", 3)],
                          ids=["dmesg-300-lines", "dmesg-16k", "dmesg-16k-tail-120"])
