@@ -135,3 +135,22 @@ def test_a_200_mb_input_is_counted_exactly(ask_default: Ask, tmp_path: Path) -> 
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     assert repeats in numbers_in(payload["answer"]), payload["answer"]
+
+
+@pytest.mark.parametrize(("kind", "records", "seed", "request_text", "expected"), [
+    (InputKind.GIT_LOG, 600, 9, "how many commits since 2024-03-01?", "65"),
+    (InputKind.USERS_JSON, 800, 2, "how many users are inactive?", "253"),
+    (InputKind.PS_AUX, 280, 4, "which process uses the most memory?", "elasticsearch"),
+], ids=["git-log-count", "json-count", "ps-top-memory"])
+def test_a_piped_table_is_answered_by_a_query(ask_default: Ask, tmp_path: Path, kind: InputKind, records: int,
+                                              seed: int, request_text: str, expected: str) -> None:
+    """Before `stdin.sql`: "There have been no commits since 2024-03-01" (65), "There are no inactive users"
+    (253), "the most memory-consuming process is root with 144 times". The model now writes a SELECT over the
+    table llmos made of the input, and SQLite counts."""
+    data = tmp_path / "input.txt"
+    write_generated_input(GeneratedInput(kind=kind, records=records, seed=seed), data)
+    result = ask_default("--json", request_text, stdin_file=data)
+    assert result.exit_code == 0, result.stderr
+    payload = result.only_json()
+    assert [step["tool"] for step in payload["steps"]] == ["stdin.sql"], payload
+    assert expected in payload["answer"].lower(), payload["answer"]
