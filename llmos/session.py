@@ -55,7 +55,7 @@ from llmos.repair import READ_TOOL, PathRepair, path_repair
 from llmos.routing import on_topic
 from llmos.streaming import AnswerStreamer
 from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
-from llmos.tools.piped.digest import findings_answer, findings_text, log_findings
+from llmos.tools.piped.digest import NOTE_HEADING, findings_answer, findings_text, log_findings
 from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
@@ -510,8 +510,7 @@ class _RequestRun:
             self.stdin_findings = log_findings(self.stdin_view)
         if not self.stdin_findings:
             return None
-        return "llmos counted these in all of the piped data:\n" + "\n".join(
-            f"- {finding}" for finding in self.stdin_findings)
+        return findings_text(self.stdin_findings, NOTE_HEADING)
 
     def _table_note(self) -> str | None:
         """The piped table's schema, for `stdin.sql` (llmos's words: its column names are made identifiers)."""

@@ -44,17 +44,14 @@ class UsageTally:
     largest: list[tuple[int, str]] = field(default_factory=list)
     """A min-heap of the largest files seen anywhere below the root: (size, path)."""
 
-    def note_file(self, path: str, info: os.stat_result) -> None:
-        """Keep `path` among the largest files when it is one."""
-        if not stat.S_ISREG(info.st_mode):
-            return
-        if len(self.largest) < LARGEST_KEPT:
-            heapq.heappush(self.largest, (info.st_size, path))
-        elif (info.st_size, path) > self.largest[0]:
-            heapq.heapreplace(self.largest, (info.st_size, path))
-
-    def count_file(self, info: os.stat_result) -> int:
-        """The bytes a file adds to the total: 0 for a hard link already counted."""
+    def count_file(self, path: str, info: os.stat_result) -> int:
+        """The bytes a file adds to the total: 0 for a hard link already counted. A regular file is kept among
+        the largest when it is one of them."""
+        if stat.S_ISREG(info.st_mode):
+            if len(self.largest) < LARGEST_KEPT:
+                heapq.heappush(self.largest, (info.st_size, path))
+            elif (info.st_size, path) > self.largest[0]:
+                heapq.heapreplace(self.largest, (info.st_size, path))
         if info.st_nlink > 1:
             inode = (info.st_dev, info.st_ino)
             if inode in self.seen_inodes:
@@ -123,8 +120,7 @@ def tree_size(folder: str, tally: UsageTally) -> int:
                         pending.append(entry.path)
                 else:
                     tally.files += stat.S_ISREG(info.st_mode)
-                    total += tally.count_file(info)
-                    tally.note_file(entry.path, info)
+                    total += tally.count_file(entry.path, info)
     return total
 
 

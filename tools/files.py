@@ -249,12 +249,15 @@ class _Extremes:
 
     def facts(self) -> dict[str, Any]:
         """Empty for fewer than two files (one file is its own oldest and largest)."""
+        facts: dict[str, Any] = {}
         if self.files < 2:
-            return {}
-        return {key: _describe_entry(entry, info=info)
-                for key, extreme in (("oldest_file", self.oldest), ("newest_file", self.newest),
-                                     ("largest_file", self.largest)) if extreme is not None
-                for _rank, entry, info in (extreme,)}
+            return facts
+        for key, extreme in (("oldest_file", self.oldest), ("newest_file", self.newest),
+                             ("largest_file", self.largest)):
+            if extreme is not None:
+                _rank, entry, info = extreme
+                facts[key] = _describe_entry(entry, info=info)
+        return facts
 
 
 FOLDER_MATCHES_SHOWN = 10
@@ -458,8 +461,7 @@ def disk_usage(path: str = ".", top: int = 10) -> dict[str, Any]:
             size = tree_size(entry.path, tally) if info.st_dev == tally.device else 0
         else:
             tally.files += kind == "file"
-            size = tally.count_file(info)
-            tally.note_file(entry.path, info)
+            size = tally.count_file(entry.path, info)
         children.append({"name": entry.name, "type": kind, "size": size})
     total = sum(child["size"] for child in children)
     children.sort(key=lambda child: (-child["size"], child["name"]))

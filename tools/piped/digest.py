@@ -36,6 +36,8 @@ class Signature:
     patterns took 12 s over a 50 MB log; the clues take 0.4 s)."""
     pattern: re.Pattern[str]
     """Matches such a line; its first group that matched names the device or program."""
+    names_subject: bool = True
+    """Whether the sentence says which devices or programs (a call trace or an ACPI error has none worth it)."""
 
 
 SIGNATURES = (
@@ -53,8 +55,8 @@ SIGNATURES = (
               re.compile(r"(CPU\d+): (?:Package|Core) temperature above threshold")),
     Signature("network links going down", "Link is Down", re.compile(r"\b(\w+): Link is Down")),
     Signature("USB disconnects", "USB disconnect", re.compile(r"usb (\S+): USB disconnect")),
-    Signature("kernel call traces", "Call Trace", re.compile(r"(Call Trace):")),
-    Signature("firmware (ACPI) errors", "ACPI", re.compile(r"(ACPI) (?:BIOS )?Error")),
+    Signature("kernel call traces", "Call Trace", re.compile(r"(Call Trace):"), names_subject=False),
+    Signature("firmware (ACPI) errors", "ACPI", re.compile(r"(ACPI) (?:BIOS )?Error"), names_subject=False),
 )
 _CLUES = re.compile("|".join(re.escape(clue) for signature in SIGNATURES for clue in signature.clue.split("|")))
 _LEVELS = "TRACE|DEBUG|INFO|NOTICE|WARNING|WARN|ERROR|FATAL|CRITICAL"
@@ -120,7 +122,7 @@ def log_findings(view: DocumentView) -> list[str]:
         for index, text in enumerate(block.split("\n")):
             if _CLUES.search(text) is not None:
                 _note_problem(problems, first_number + index, text)
-    findings = [_problem_sentence(signature.problem, problems[signature.problem]) for signature in SIGNATURES
+    findings = [_problem_sentence(signature, problems[signature.problem]) for signature in SIGNATURES
                 if signature.problem in problems]
     findings.extend(tracebacks.sentences())
     if uptime is not None:
@@ -230,19 +232,19 @@ def _note_problem(problems: dict[str, _Problem], number: int, text: str) -> None
         return
 
 
-def _problem_sentence(name: str, problem: _Problem) -> str:
+def _problem_sentence(signature: Signature, problem: _Problem) -> str:
     where = f"line {problem.first}" if problem.lines == 1 else f"lines {problem.first} to {problem.last}"
     subjects = problem.subjects.most_common(SHOWN_SUBJECTS)
-    if len(problem.subjects) == 1:
+    if not signature.names_subject:
+        on = ""
+    elif len(problem.subjects) == 1:
         on = f"all on {subjects[0][0]}" if problem.lines > 1 else f"on {subjects[0][0]}"
     else:
         on = "on " + ", ".join(f"{subject} ({count})" for subject, count in subjects)
         if len(problem.subjects) > SHOWN_SUBJECTS:
             on += f" and {len(problem.subjects) - SHOWN_SUBJECTS} more"
-    if name in ("kernel call traces", "firmware (ACPI) errors"):
-        on = ""
     lines = "1 line" if problem.lines == 1 else f"{problem.lines} lines"
-    return f"{name}: {lines}{', ' + on if on else ''} ({where})"
+    return f"{signature.problem}: {lines}{', ' + on if on else ''} ({where})"
 
 
 def _levels_sentence(levels: Counter[str], messages: Counter[str]) -> str:
@@ -290,5 +292,10 @@ def findings_answer(request: str, findings: list[str]) -> str | None:
     return opening + findings_text(answering)
 
 
-def findings_text(findings: list[str]) -> str:
-    return "llmos read all of the input and found:\n" + "\n".join(f"- {finding}" for finding in findings)
+ANSWER_HEADING = "llmos read all of the input and found:"
+NOTE_HEADING = "llmos counted these in all of the piped data:"
+"""The prompt's note above the findings (the answer's heading speaks to a person instead)."""
+
+
+def findings_text(findings: list[str], heading: str = ANSWER_HEADING) -> str:
+    return heading + "\n" + "\n".join(f"- {finding}" for finding in findings)

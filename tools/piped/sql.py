@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from llmos.tools._format import human_size
-from llmos.tools.piped.table import SIZE_PATTERN, number_in, records, sniff_format
+from llmos.tools.piped.table import records, sized_number, sniff_format
 from llmos.tools.piped.view import DocumentView, clip_line
 from llmos.tools.registry import ToolError
 
@@ -157,11 +157,10 @@ def _git_date(text: str) -> str:
 
 
 def _cell_number(value: Any) -> tuple[float | None, bool]:
-    """A cell as a number and whether it was written as a size."""
+    """A cell as a number and whether it was written as a size; JSON's true and false are 1 and 0 here."""
     if isinstance(value, bool):
         return float(value), False
-    number = number_in(value)
-    return number, number is not None and isinstance(value, str) and SIZE_PATTERN.match(value.strip()) is not None
+    return sized_number(value)
 
 
 def _infer(names: list[str], sample: list[list[Any]]) -> tuple[Column, ...]:
@@ -205,7 +204,6 @@ class PipedTable:
         self.view = view
         self.shape = shape
         self._connection: sqlite3.Connection | None = None
-        self.loaded_rows = 0
         self.cut = False
         self._lock = threading.Lock()
 
@@ -241,8 +239,7 @@ class PipedTable:
         connection = sqlite3.connect("", check_same_thread=False)
         connection.execute(self.shape.create_statement())
         width = len(self.shape.columns)
-        names, rows = _headed_rows(self.view, self.shape.format)
-        del names
+        _names, rows = _headed_rows(self.view, self.shape.format)
         placeholders = ", ".join("?" * width)
 
         def stored_rows() -> Iterator[list[Any]]:
@@ -250,7 +247,6 @@ class PipedTable:
                 if count >= MAX_LOADED_ROWS:
                     self.cut = True
                     return
-                self.loaded_rows = count + 1
                 cells = list(row[:width]) + [None] * (width - len(row))
                 yield [_stored(cell, column) for cell, column in zip(cells, self.shape.columns, strict=True)]
 

@@ -105,7 +105,7 @@ def number_in(value: Any) -> float | None:
     if not text:
         return None
     multiplier = 1.0
-    if sized := SIZE_PATTERN.match(text):
+    if sized := _SIZE.match(text):
         text, multiplier = sized.group(1), _SIZE_SUFFIXES[sized.group(2).upper()]
     try:
         return float(text) * multiplier
@@ -114,7 +114,13 @@ def number_in(value: Any) -> float | None:
 
 
 _SIZE_SUFFIXES = {"K": 1024.0, "M": 1024.0 ** 2, "G": 1024.0 ** 3, "T": 1024.0 ** 4, "P": 1024.0 ** 5}
-SIZE_PATTERN = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGTP])(?:i?B?)?$", re.IGNORECASE)
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGTP])(?:i?B?)?$", re.IGNORECASE)
+
+
+def sized_number(value: Any) -> tuple[float | None, bool]:
+    """A cell as a number (`number_in`) and whether it was written as a size (`1.5G`)."""
+    number = number_in(value)
+    return number, number is not None and isinstance(value, str) and _SIZE.match(value.strip()) is not None
 
 
 @dataclass
@@ -137,11 +143,11 @@ class _Column:
         if value is None or value == "":
             return
         self.filled += 1
-        number = number_in(value)
+        number, sized = sized_number(value)
         if number is not None:
             self.numbers += 1
             self.total += number
-            self.sized = self.sized or (isinstance(value, str) and SIZE_PATTERN.match(value.strip()) is not None)
+            self.sized = self.sized or sized
             if self.smallest is None or number < self.smallest:
                 self.smallest, self.smallest_row = number, row
             if self.largest is None or number > self.largest:
@@ -230,22 +236,14 @@ def records(view: DocumentView, kind: str) -> tuple[list[str], Iterator[list[Any
     return names, ([item.get(name) for name in names] for item in itertools.chain(first_objects, objects))
 
 
-def _object_array(parsed: Any) -> list[Any] | None:
+def _object_array(parsed: Any, depth: int = 2) -> list[Any] | None:
     """The array of objects a JSON document holds: the document itself, or the longest such array among an
-    object's values (`{"generated_at": ..., "users": [{...}, ...]}`), searched two levels deep."""
+    object's values (`{"generated_at": ..., "users": [{...}, ...]}`), searched `depth` levels deep."""
     if isinstance(parsed, list):
         return parsed if any(isinstance(item, dict) for item in parsed) else None
-    if not isinstance(parsed, dict):
+    if not isinstance(parsed, dict) or depth == 0:
         return None
-    found = [array for value in parsed.values()
-             if (array := _object_array(value) if isinstance(value, list) else
-                 _nested_array(value) if isinstance(value, dict) else None) is not None]
-    return max(found, key=len, default=None)
-
-
-def _nested_array(parsed: dict[str, Any]) -> list[Any] | None:
-    found = [value for value in parsed.values()
-             if isinstance(value, list) and any(isinstance(item, dict) for item in value)]
+    found = [array for value in parsed.values() if (array := _object_array(value, depth - 1)) is not None]
     return max(found, key=len, default=None)
 
 
@@ -298,16 +296,15 @@ def _grouped(names: list[str], rows: Iterator[list[Any]], column: str | None, by
     grand_total = 0.0
     for row in rows:
         count += 1
-        if value_index is not None and value_index < len(row):
-            grand_total += number_in(row[value_index]) or 0.0
+        number = (number_in(row[value_index]) or 0.0) if value_index is not None and value_index < len(row) else 0.0
+        grand_total += number
         group = str(row[group_index]).strip()[:100] if group_index < len(row) else ""
         if group not in counts and len(counts) >= MAX_DISTINCT_VALUES:
             exact = False
             continue
         counts[group] += 1
         if value_index is not None:
-            number = number_in(row[value_index]) if value_index < len(row) else None
-            totals[group] = totals.get(group, 0.0) + (number or 0.0)
+            totals[group] = totals.get(group, 0.0) + number
     if value_index is not None:
         ranked = sorted(totals.items(), key=lambda item: -item[1])[:TOP_GROUPS]
         groups = [[group, _round(total), counts[group]] for group, total in ranked]
