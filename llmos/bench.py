@@ -18,7 +18,7 @@ from llmos.executor import Safety
 from llmos.models.llama_backend import LlamaBackend, LoadOptions
 from llmos.models.prompt import Turn, render_conversation
 from llmos.models.remote import choose_remote_model
-from llmos.models.resolve import resolve_model
+from llmos.models.resolve import ResolvedModel, resolve_model
 from llmos.policies.intent import allowed_effects_for
 from llmos.runtime import load_policy
 from llmos.session import Session
@@ -52,6 +52,10 @@ class BenchReport:
     """A fresh process's first request with the prefix KV restored from the prompt cache."""
     request_warm_s: list[float] = field(default_factory=list)
     """A later request in the same process: prefix already in memory."""
+    one_shot_load_s: list[float] = field(default_factory=list)
+    """Loading as `llmos-ask` does without a daemon: the weights mapped, not repacked."""
+    one_shot_request_s: list[float] = field(default_factory=list)
+    """That load's first request, prefix restored from the prompt cache (from the second run on)."""
     peak_rss_mb: float = 0.0
 
     def medians(self) -> dict[str, Any]:
@@ -71,6 +75,8 @@ class BenchReport:
             "request_cold_s": median(self.request_cold_s),
             "request_restored_s": median(self.request_restored_s),
             "request_warm_s": median(self.request_warm_s),
+            "one_shot_load_s": median(self.one_shot_load_s),
+            "one_shot_request_s": median(self.one_shot_request_s),
             "peak_rss_mb": round(self.peak_rss_mb),
         }
 
@@ -87,17 +93,11 @@ def run_bench(model: str | None, config: Config, runs: int, *, progress: bool) -
     with tempfile.TemporaryDirectory(prefix="llmos-bench-") as cache_root:
         cache_dir = Path(cache_root)
         for run_index in range(runs):
-            started = time.perf_counter()
-            # Each run loads afresh, as a cold one-shot process does.
-            backend = LlamaBackend(
-                resolved.path,
-                model_name=resolved.name,
-                model_id=resolved.cache_key,
-                options=LoadOptions(threads=config.threads, gpu_layers=config.gpu_layers, prompt_cache_dir=cache_dir),
-            )
-            load_s = time.perf_counter() - started
+            # Each run loads afresh, as the daemon does when it starts (the repacked layout).
+            backend, load_s = _load(resolved, config, cache_dir, repack_weights=True)
             # The policy and intent a real request gets, but no journal or audit: the bench changes nothing.
-            session = Session(backend, registry, Safety(policy=load_policy(None, config), intent=allowed_effects_for))
+            safety = Safety(policy=load_policy(None, config), intent=allowed_effects_for)
+            session = Session(backend, registry, safety)
             if report is None:
                 report = BenchReport(
                     model=resolved.name,
@@ -118,9 +118,34 @@ def run_bench(model: str | None, config: Config, runs: int, *, progress: bool) -
             (report.request_cold_s if run_index == 0 else report.request_restored_s).append(first_request_s)
             report.request_warm_s.append(_timed_request(session, BENCH_REQUESTS[(run_index + 1) % len(BENCH_REQUESTS)]))
             report.peak_rss_mb = max(report.peak_rss_mb, _peak_rss_mb())
+            backend.close()
             del session, backend
+            # Then as a one-shot `llmos-ask` does (mapped, not repacked; its own prefix state, saved on the first run).
+            one_shot, one_shot_load_s = _load(resolved, config, cache_dir, repack_weights=False)
+            report.one_shot_load_s.append(one_shot_load_s)
+            one_shot_request_s = _timed_request(Session(one_shot, registry, safety), BENCH_REQUESTS[0])
+            if run_index > 0:
+                report.one_shot_request_s.append(one_shot_request_s)
+            report.peak_rss_mb = max(report.peak_rss_mb, _peak_rss_mb())
+            one_shot.close()
+            del one_shot
     assert report is not None
     return report
+
+
+def _load(
+    resolved: ResolvedModel, config: Config, cache_dir: Path, *, repack_weights: bool
+) -> tuple[LlamaBackend, float]:
+    """The model loaded with the config's threads and GPU layers, and the seconds loading took."""
+    started = time.perf_counter()
+    backend = LlamaBackend(
+        resolved.path,
+        model_name=resolved.name,
+        model_id=resolved.cache_key,
+        options=LoadOptions(threads=config.threads, gpu_layers=config.gpu_layers, prompt_cache_dir=cache_dir,
+                            repack_weights=repack_weights),
+    )
+    return backend, time.perf_counter() - started
 
 
 def _prompt_speed(backend: LlamaBackend, text: str) -> float:

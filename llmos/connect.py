@@ -37,7 +37,9 @@ def open_assistant(
             return remote
     from llmos.runtime import open_session
 
-    session = open_session(model=model, policy=policy, max_steps=max_steps, dry_run=dry_run, progress=progress)
+    # A front end that preloads stays open for many requests: its model is loaded for speed per token.
+    session = open_session(model=model, policy=policy, max_steps=max_steps, dry_run=dry_run, progress=progress,
+                           stays_open=preload)
     if preload:
         preload_model(session)
     return LocalAssistant(session)

@@ -71,8 +71,10 @@ def load_backend(model: str | None, config: Config, *, progress: bool) -> tuple[
     return load_resolved_backend(resolved, config), resolved
 
 
-def load_resolved_backend(resolved: ResolvedModel, config: Config) -> LlamaBackend:
-    """Load a model already found and verified, with the config's threads, GPU layers and prompt cache."""
+def load_resolved_backend(resolved: ResolvedModel, config: Config, *, stays_open: bool = True) -> LlamaBackend:
+    """Load a model already found and verified, with the config's threads, GPU layers and prompt cache. A process
+    that `stays_open` for many requests repacks the weights (faster tokens); a one-shot maps them (a second
+    sooner to its first token)."""
     cache_enabled = os.environ.get("LLMOS_NO_PROMPT_CACHE") is None
     return LlamaBackend(
         resolved.path,
@@ -82,6 +84,7 @@ def load_resolved_backend(resolved: ResolvedModel, config: Config) -> LlamaBacke
             threads=config.threads,
             gpu_layers=config.gpu_layers,
             prompt_cache_dir=prompt_cache_dir() if cache_enabled else None,
+            repack_weights=stays_open,
         ),
     )
 
@@ -94,7 +97,7 @@ def choose_model(model: str | None, config: Config, *, progress: bool) -> Resolv
     return resolve_model(model, config.model, progress=progress)
 
 
-def load_chosen_backend(chosen: ResolvedModel | RemoteModel, config: Config) -> Backend:
+def load_chosen_backend(chosen: ResolvedModel | RemoteModel, config: Config, *, stays_open: bool = True) -> Backend:
     """Load a local model, or connect to a remote one with the API key from the keyring (when one is set)."""
     if isinstance(chosen, RemoteModel):
         from llmos.models.remote_backend import RemoteBackend  # network code only for those who use it
@@ -104,7 +107,7 @@ def load_chosen_backend(chosen: ResolvedModel | RemoteModel, config: Config) -> 
         except LlmosError as exc:
             raise ModelError(str(exc)) from None
         return RemoteBackend(chosen, api_key=api_key)
-    return load_resolved_backend(chosen, config)
+    return load_resolved_backend(chosen, config, stays_open=stays_open)
 
 
 def model_display_name(chosen: ResolvedModel | RemoteModel) -> str:
@@ -112,14 +115,16 @@ def model_display_name(chosen: ResolvedModel | RemoteModel) -> str:
 
 
 def open_session(
-    *, model: str | None, policy: str | None, max_steps: int | None, dry_run: bool, progress: bool
+    *, model: str | None, policy: str | None, max_steps: int | None, dry_run: bool, progress: bool,
+    stays_open: bool = False,
 ) -> Session:
     config = load_config()
     safety = load_safety(policy, config)
     # Found and verified now, so a missing or damaged model is said before any request; loaded (or, for a remote
     # model, first contacted) on first use, so a request the fast path answers never waits for it.
     chosen = choose_model(model, config, progress=progress)
-    backend = LazyBackend(model_display_name(chosen), lambda: load_chosen_backend(chosen, config))
+    backend = LazyBackend(model_display_name(chosen),
+                          lambda: load_chosen_backend(chosen, config, stays_open=stays_open))
     options = session_options(config, max_steps=max_steps, dry_run=dry_run)
     registry = load_builtin_tools()
     hide_from_listings(os.getpid())

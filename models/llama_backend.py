@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +38,12 @@ class LoadOptions:
     context_tokens: int = DEFAULT_CONTEXT_TOKENS
     prompt_cache_dir: Path | None = None
     """Where prefix KV states persist across processes; None turns persistence off."""
+    repack_weights: bool = True
+    """Read the weights into memory and repack them into the CPU's interleaved layout (llama.cpp's default):
+    one token about 15% faster, for a process that answers many requests (the daemon, the TUI). False maps the
+    file and leaves the weights as they are (llama.cpp's `--no-repack`): the load takes 0.4 s instead of 1.3-2.9
+    s here and a long prompt is evaluated about 25% faster, the better choice for a one-shot process. Measured
+    on this machine's 2 cores with the 1.5B model (BENCHMARKS.md, session 22)."""
 
 
 def physical_cores() -> int:
@@ -84,7 +91,7 @@ class LlamaBackend:
         except ImportError as exc:  # pragma: no cover - a broken install, said plainly
             raise ModelError(f"llama-cpp-python is not installed or failed to import: {exc}") from None
         try:
-            with _quiet_native_stderr():
+            with _quiet_native_stderr(), _weight_repacking(enabled=self.options.repack_weights):
                 return llama_cpp.Llama(
                     model_path=str(self.model_path),
                     n_ctx=self.options.context_tokens,
@@ -95,10 +102,11 @@ class LlamaBackend:
                     # the prompts here are a few hundred new tokens, so prefill speed is the same.
                     n_batch=PROMPT_BATCH_TOKENS,
                     n_ubatch=PROMPT_BATCH_TOKENS,
-                    # Read the weights instead of mapping them: on CPUs where llama.cpp repacks the quantized
-                    # tensors (AVX2/AVX-512), a mapped file keeps the original pages resident beside the repacked
-                    # copy (peak RSS 1.9 GB for the 1.5B model); read, only the copy stays (1.3 GB).
-                    use_mmap=False,
+                    # Repacking reads the weights instead of mapping them: on CPUs where llama.cpp repacks the
+                    # quantized tensors (AVX2/AVX-512), a mapped file keeps the original pages resident beside the
+                    # repacked copy (peak RSS 1.9 GB for the 1.5B model); read, only the copy stays (1.3 GB).
+                    # Not repacked, the mapped pages are the weights (1.3 GB too).
+                    use_mmap=not self.options.repack_weights,
                     verbose=False,
                 )
         except (ValueError, RuntimeError, OSError) as exc:
@@ -170,8 +178,11 @@ class LlamaBackend:
             return None
         import llama_cpp
 
+        # The weight layout is in the key: repacked and plain kernels round differently, and a state computed by
+        # one would make the other's greedy picks differ from its own in a near tie.
         key_material = json.dumps(
-            [self.model_id, llama_cpp.__version__, self.n_ctx, self.gpu_layers, tokens], separators=(",", ":")
+            [self.model_id, llama_cpp.__version__, self.n_ctx, self.gpu_layers, self.options.repack_weights, tokens],
+            separators=(",", ":"),
         )
         key = hashlib.sha256(key_material.encode()).hexdigest()[:24]
         return self.options.prompt_cache_dir / f"{self.model_id[:16]}-{key}.kv"
@@ -243,6 +254,34 @@ def compile_grammar(schema: dict[str, Any]) -> Any:
     except (AssertionError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"cannot build a grammar from the tool schema: {exc}") from exc
     return LlamaGrammar.from_string(converter.format_grammar(), verbose=False)
+
+
+_MODEL_PARAMS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _weight_repacking(*, enabled: bool) -> Iterator[None]:
+    """Load with llama.cpp's weight repacking on or off. llama-cpp-python's `Llama` does not take the model
+    parameter (`use_extra_bufts`), so while it builds its parameters from `llama_model_default_params()`, that
+    function returns them with the field set; a binding without the field loads as before."""
+    import llama_cpp.llama_cpp as bindings
+
+    if enabled or not any(field[0] == "use_extra_bufts" for field in bindings.llama_model_params._fields_):
+        yield
+        return
+    defaults = bindings.llama_model_default_params
+
+    def without_repacking() -> Any:
+        params = defaults()
+        params.use_extra_bufts = False
+        return params
+
+    with _MODEL_PARAMS_LOCK:
+        bindings.llama_model_default_params = without_repacking
+        try:
+            yield
+        finally:
+            bindings.llama_model_default_params = defaults
 
 
 @contextlib.contextmanager

@@ -159,3 +159,23 @@ def test_prefix_state_is_saved_and_restored_across_loads(small_model_path: Path,
     other_model = LlamaBackend(small_model_path, "small", "another-model-id", options)
     _reply(other_model, prefix, "how much memory is free?", tools)
     assert other_model.prefix_cache_events == ["evaluated"]  # the key includes the model: no cross-model reuse
+
+
+def test_a_one_shot_load_maps_the_weights_unrepacked_and_plans_the_same(small_model_path: Path, tmp_path: Path) -> None:
+    """A one-shot process loads the model without repacking (mapped, llama.cpp's --no-repack): the calls it plans
+    are the repacked load's, and it keeps its own prefix state (the other layout's rounding never mixes in)."""
+    registry = load_builtin_tools()
+    prefix = build_prefix([spec.signature_line() for spec in registry.specs()])
+    tools = [(spec.name, spec.parameters_schema) for spec in registry.specs()]
+    cache = tmp_path / "prompt-cache"
+    repacked = LlamaBackend(small_model_path, "small", "test-layout", LoadOptions(prompt_cache_dir=cache))
+    requests = ("how much memory is free?", "how many pdf files are in ~/Downloads?")
+    repacked_replies = [_reply(repacked, prefix, request, tools) for request in requests]
+    repacked.close()
+    mapped = LlamaBackend(small_model_path, "small", "test-layout",
+                          LoadOptions(prompt_cache_dir=cache, repack_weights=False))
+    mapped_replies = [_reply(mapped, prefix, request, tools) for request in requests]
+    assert mapped.prefix_cache_events[0] == "evaluated"
+    assert len(list(cache.glob("*.kv"))) == 2
+    assert mapped_replies == repacked_replies
+    mapped.close()

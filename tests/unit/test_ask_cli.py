@@ -66,11 +66,11 @@ class SessionFactory:
     sessions: list[Session] = field(default_factory=list)
 
     def __call__(
-        self, *, model: str | None, policy: str | None, max_steps: int | None, dry_run: bool, progress: bool
+        self, *, model: str | None, policy: str | None, max_steps: int | None, dry_run: bool, progress: bool,
+        stays_open: bool = False,
     ) -> Session:
-        self.opened.append(
-            {"model": model, "policy": policy, "max_steps": max_steps, "dry_run": dry_run, "progress": progress}
-        )
+        self.opened.append({"model": model, "policy": policy, "max_steps": max_steps, "dry_run": dry_run,
+                            "progress": progress, "stays_open": stays_open})
         options = SessionOptions(max_steps=max_steps or SessionOptions().max_steps, dry_run=dry_run)
         session = Session(self.backend, self.registry, AllowReadOnlyPolicy(), options)
         self.sessions.append(session)
@@ -156,13 +156,15 @@ def test_human_output_shows_policy_verdict_for_steps_not_allowed(
 def test_options_reach_open_session_and_session_options(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """--max-steps, --dry-run, --model and --policy are passed on; max_steps and dry_run land in SessionOptions."""
+    """--max-steps, --dry-run, --model and --policy are passed on; max_steps and dry_run land in SessionOptions;
+    a one-shot does not stay open (its model loads mapped, not repacked)."""
     factory = scripted(monkeypatch, [answer("ok")])
     monkeypatch.setattr("sys.stdin", FakeTerminal())
     code = main(["--max-steps", "3", "--dry-run", "--model", "0.5b", "--policy", "default", "hi"])
     assert code == 0
     assert factory.opened == [
-        {"model": "0.5b", "policy": "default", "max_steps": 3, "dry_run": True, "progress": False}
+        {"model": "0.5b", "policy": "default", "max_steps": 3, "dry_run": True, "progress": False,
+         "stays_open": False}
     ]
     assert factory.sessions[0].options.max_steps == 3
     assert factory.sessions[0].options.dry_run is True
