@@ -47,6 +47,7 @@ from llmos.look_first import (
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
 from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
+from llmos.pid_grounding import ground_pid, request_pids, result_pids
 from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
 from llmos.policies.impact import Impact
@@ -611,6 +612,26 @@ class _RequestRun:
         return [spec for spec in self.tools if spec.name == repair.tool or (spec.name == ANSWER_TOOL
                                                                             and not read_only)]
 
+    def _grounded_parameters(
+        self, offered: list[ToolSpec], repair: PathRepair | None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Each offered tool's parameters as this turn's grammar has them: a repaired path limited to the paths
+        suggested, a pid to the pids the request and the results so far know (`llmos.pid_grounding`; a tool
+        that needs a pid is left out until one is known, unless nothing else would be on offer)."""
+        known_pids = request_pids(self.request) | result_pids(
+            step.result for step in self.steps if step.status == "ok")
+        grounded: list[tuple[str, dict[str, Any]]] = []
+        for spec in offered:
+            parameters = spec.parameters_schema
+            if repair is not None and spec.name == repair.tool:
+                parameters = repair.constrain(parameters)
+            limited = ground_pid(parameters, known_pids)
+            if limited is not None:
+                grounded.append((spec.name, limited))
+        if grounded:
+            return grounded
+        return [(spec.name, spec.parameters_schema) for spec in offered]
+
     def _generate(
         self, offered: list[ToolSpec], repair: PathRepair | None = None
     ) -> Generator[Event, None, GeneratedCall | None]:
@@ -618,11 +639,7 @@ class _RequestRun:
         suggested paths); stream answer text as it comes.
 
         Returns (tool, validated args, the raw reply), or None when the model failed."""
-        schema = call_schema([
-            (spec.name, repair.constrain(spec.parameters_schema)
-             if repair is not None and spec.name == repair.tool else spec.parameters_schema)
-            for spec in offered
-        ])
+        schema = call_schema(self._grounded_parameters(offered, repair))
         conversation = self._conversation_that_fits()
         # `answer` is always on offer, so the cap must leave room for a full reply.
         max_tokens = self.options.max_tokens
