@@ -134,7 +134,7 @@ def open_session(
 def session_options(config: Config, *, max_steps: int | None = None, dry_run: bool = False) -> SessionOptions:
     """A session's options as the config sets them (`max_steps` given overrides the config's)."""
     return SessionOptions(max_steps=max_steps or config.max_steps, dry_run=dry_run, fast_path=config.fast_path,
-                          examples=config.planner_examples)
+                          examples=config.planner_examples, places=True)
 
 
 def plan_memory_for(config: Config) -> PlanMemory | None:

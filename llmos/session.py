@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from llmos.answers import grounded_answer
 from llmos.answers.lookup import lookup_answer, query_answer
@@ -55,6 +55,7 @@ from llmos.policies.requested_command import requested_commands
 from llmos.repair import READ_TOOL, PathRepair, path_repair
 from llmos.routing import on_topic
 from llmos.streaming import AnswerStreamer
+from llmos.tools.named_paths import named_places, places_note
 from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
 from llmos.tools.piped.digest import NOTE_HEADING, findings_answer, findings_text, log_findings
 from llmos.tools.registry import Registry, ToolSpec
@@ -102,6 +103,9 @@ class SessionOptions:
     fast_path: bool = False
     """Plan and answer the most common unambiguous requests without the model (`llmos.fastpath`); front ends
     turn it on from the config (`fast_path`, on by default)."""
+    places: bool = False
+    """Show the model where the request's names are in the home folder (`llmos.tools.named_paths`); front ends
+    turn it on (a bare session, as tests make, does not look around whatever $HOME it runs in)."""
 
 
 class Session:
@@ -307,6 +311,8 @@ class _RequestRun:
         """A repair turn was offered: once per request."""
         self.read_offered = False
         """A read of found files was required (`_read_owed`): once per request."""
+        self.places_note: str | None | Literal[False] = False
+        """llmos's note of where the request's names are (False: not looked for yet)."""
 
     # The prefix is counted in the model's tokens: only a request the model plans needs it (and loads the model).
     @property
@@ -321,9 +327,10 @@ class _RequestRun:
         # Made here, not in __init__: fitting piped data to the context counts tokens, which loads the model.
         if (yield from self._refuse_named_command()):
             return
-        self.turns.insert(self.request_turn_index, self._request_turn())
         if (yield from self._fast_path()):
             return
+        # After the fast path: the request's turn may look around the home folder (`_places_note`).
+        self.turns.insert(self.request_turn_index, self._request_turn())
         if (answered := self._findings_answer()) is not None:
             yield from self._finish(answered, "rendered")
             return
@@ -463,10 +470,12 @@ class _RequestRun:
         return lookup_answer(step.snapshot(), self.request)
 
     def _fact_sources(self, steps: list[Step]) -> list[str]:
-        """Besides successful results: the piped data the model read, what failed or skipped steps reported
-        (a `did_you_mean`, a denial's reason) and every call's tool and arguments (the model may name what it
-        planned: "according to stdin.sql" names no made-up file)."""
+        """Besides successful results: the piped data the model read, where llmos found the request's names,
+        what failed or skipped steps reported (a `did_you_mean`, a denial's reason) and every call's tool and
+        arguments (the model may name what it planned: "according to stdin.sql" names no made-up file)."""
         sources = [self.stdin_seen] if self.stdin_seen else []
+        if self.places_note:
+            sources.append(self.places_note)
         sources.extend(step.result for step in steps if step.status != "ok" and step.result)
         sources.extend(json.dumps({"tool": step.tool, "args": step.args}, ensure_ascii=False) for step in steps)
         return sources
@@ -479,7 +488,7 @@ class _RequestRun:
         """The user's turn: the request, and piped data whole or as an excerpt made for `stdin_budget_tokens`
         (by default, what the context leaves beside the prefix, the reply and room for a few calls)."""
         if self.stdin_view is None:
-            return Turn("user", user_request(self.request, None))
+            return Turn("user", user_request(self.request, None, self._places_note()))
         backend = self.session.backend
         if stdin_budget_tokens is None:
             bare = render_conversation([*self.turns, Turn("user", user_request(self.request, ""))])
@@ -495,6 +504,13 @@ class _RequestRun:
         # The findings are llmos's own facts about the data: an answer may state them.
         self.stdin_seen = f"{excerpt.text}\n{findings}" if findings else excerpt.text
         return Turn("user", user_request(self.request, excerpt.text, "\n".join(notes) or None))
+
+    def _places_note(self) -> str | None:
+        """Where the request's names are in the home folder (`llmos.tools.named_paths`), found once per request:
+        the model guessed "~/webapp" for ~/projects/webapp."""
+        if self.places_note is False:
+            self.places_note = places_note(named_places(self.request)) if self.options.places else None
+        return self.places_note
 
     def _findings_answer(self) -> str | None:
         """llmos's answer from its log findings when they answer the request by themselves ("any disk errors?"

@@ -47,7 +47,7 @@ def similar_paths(missing: Path, limit: int = 3) -> list[str]:
     wanted, rest = parts[index], parts[index + 1:]
     want_hidden = any(part.startswith(".") for part in parts)
     scored: list[tuple[float, int, Path]] = []
-    for candidate, depth in _walk(home, want_hidden):
+    for candidate, depth in bounded_walk(home, want_hidden):
         score = _likeness(wanted, candidate.name)
         if score >= MIN_SCORE and (not rest or candidate.is_dir()):
             scored.append((score, depth, candidate))
@@ -76,7 +76,7 @@ INSIDE_SHOWN = 2
 def _inside(folder: Path, name: str) -> list[Path]:
     """Existing entries called `name` (any case, or matching it as a glob) a few levels below `folder`."""
     found = []
-    for candidate, depth in _walk(folder, name.startswith(".")):
+    for candidate, depth in bounded_walk(folder, name.startswith(".")):
         if depth < INSIDE_DEPTH and _likeness(name, candidate.name) == 1.0:
             found.append(candidate)
             if len(found) >= INSIDE_SHOWN:
@@ -105,7 +105,7 @@ def _likeness(wanted: str, name: str) -> float:
     return max(ratio, shared * 0.8, contained)
 
 
-def _walk(home: Path, include_hidden: bool) -> list[tuple[Path, int]]:
+def bounded_walk(home: Path, include_hidden: bool, max_depth: int = MAX_DEPTH) -> list[tuple[Path, int]]:
     """Entries under `home`, breadth first (near ones first), within the depth and entry bounds."""
     found: list[tuple[Path, int]] = []
     queue: deque[tuple[Path, int]] = deque([(home, 0)])
@@ -125,6 +125,6 @@ def _walk(home: Path, include_hidden: bool) -> list[tuple[Path, int]]:
                 is_folder = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue
-            if is_folder and depth + 1 < MAX_DEPTH:
+            if is_folder and depth + 1 < max_depth:
                 queue.append((path, depth + 1))
     return found

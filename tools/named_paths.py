@@ -1,0 +1,91 @@
+"""Where the things a request names are in the home folder: "the webapp project" is ~/projects/webapp.
+
+The 1.5B model guessed such paths from the words ("~/webapp", "~/src", "~/Documents/webapp" for
+~/projects/webapp; "~/Music" for the album in it; "installer.exe" for ~/Downloads/old-installer.tmp), and a change
+on a guessed path fails. Before the model plans, llmos looks up each name-like word of the request below the top
+of the home folder and shows where it is, as its own note beside the request. Bounded like `near_paths` (depth,
+entries), never inside hidden folders, and a word that names many things ("report" in every report) says nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from llmos.tools.near_paths import bounded_walk
+from llmos.tools.paths import display_path, home_dir
+
+MAX_DEPTH = 4
+"""Entries at most this many folders deep (~/a/b/c/d); home's own entries (~/Downloads) the model names right, so
+they are not shown."""
+MAX_PLACES = 4
+"""A word naming more than this many things is too general to say anything."""
+MIN_WORD_LENGTH = 4
+_WORD = re.compile(r"[a-z0-9]+")
+_COMMON = frozenset(
+    "about after again all also another any anything are back been before being both call called can could "
+    "copy create delete does done down each edit every file files find folder folders from have here into just "
+    "keep last like list make many more most move much need next only open other over please remove same show "
+    "some than that them then there these they this those under want were what when where which while will "
+    "with without would your home "
+    # Verbs that are also file names ("archive the album" is not about archive.zip).
+    "archive backup backups build cache clean clear compress extract install print purge read rename save "
+    "search sort tick wipe write".split()
+)
+_PLAIN_PATH = re.compile(r"[\w .,()+@&'~/-]{1,120}")
+"""What the note may show: a file name is anyone's to choose (a download's), and the note is llmos's own words, so
+a name with other characters (quotes, brackets, colons, newlines: room for instructions) is never shown."""
+_PATH_TOKEN = re.compile(r"\S*/\S*")
+"""A path the request spells out (~/projects/webapp/app.py): its words are already where they are."""
+
+
+@dataclass(frozen=True)
+class NamedPlace:
+    """The existing paths (shown with `~`, a folder ending in `/`) a word of the request names."""
+
+    word: str
+    paths: tuple[str, ...]
+
+
+def named_places(request: str) -> list[NamedPlace]:
+    """For each name-like word of `request`, the few paths below the top of the home folder whose name is that
+    word or holds it as a whole word ("installer" in old-installer.tmp, "screenshots" in "Screenshot 1.png")."""
+    lowered = request.lower()
+    spelled_out = {word for token in _PATH_TOKEN.findall(lowered) for word in _WORD.findall(token)}
+    words = [word for word in dict.fromkeys(_WORD.findall(_PATH_TOKEN.sub(" ", lowered)))
+             if len(word) >= MIN_WORD_LENGTH and not word.isdigit() and word not in _COMMON
+             and word not in spelled_out]
+    if not words:
+        return []
+    found: dict[str, list[Path]] = {word: [] for word in words}
+    for path, depth in bounded_walk(home_dir(), include_hidden=False, max_depth=MAX_DEPTH):
+        if depth < 1:
+            continue
+        name = path.name.lower()
+        name_words = set(_WORD.findall(name)) | {os.path.splitext(name)[0]}
+        for word in words:
+            matches = found[word]
+            # A folder found stands for what is inside it ("reports": ~/Documents/reports/, not each report).
+            if (word in name_words or _singular(word) in name_words) and len(matches) <= MAX_PLACES \
+                    and not any(path.is_relative_to(folder) for folder in matches):
+                matches.append(path)
+    places = []
+    for word, paths in found.items():
+        shown = tuple(display_path(path) + ("/" if path.is_dir() else "") for path in paths)
+        if 1 <= len(shown) <= MAX_PLACES and all(_PLAIN_PATH.fullmatch(text) for text in shown):
+            places.append(NamedPlace(word, shown))
+    return places
+
+
+def places_note(places: list[NamedPlace]) -> str | None:
+    """llmos's note beside the request: where its names are."""
+    if not places:
+        return None
+    lines = "; ".join(f"{place.word}: {', '.join(place.paths)}" for place in places)
+    return f"(llmos looked in the home folder for the request's names: {lines})"
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > MIN_WORD_LENGTH else word
