@@ -50,6 +50,8 @@ INTENT_WORDS: dict[Effect, tuple[str, ...]] = {
     Effect.PROCESS: (
         "kill", "stop", "terminate", "end the process", "end process", "end task", "end the program", "quit",
         "close", "start", "launch", "open", "restart", "renice", "priority", "prioritize", "prioritise",
+        # "set the niceness of encoder to 19": the nice value is a process's priority by its Unix name.
+        "niceness", "nice value", "nice level",
         "suspend", "pause", "resume", "freeze", "unfreeze", "signal",
     ),
     Effect.EXEC: (

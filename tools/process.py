@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +32,19 @@ _hidden_pids: set[int] = set()
 def hide_from_listings(pid: int) -> None:
     """Leave `pid` out of process.list (the running llmos front end or daemon calls this for itself)."""
     _hidden_pids.add(pid)
+
+
+@contextlib.contextmanager
+def hidden_from_listings(pid: int) -> Iterator[None]:
+    """Leave `pid` out of process.list while the block runs: the daemon's client (`llmos-ask`), whose command
+    line holds the request ("what command line is renderfarm running with?" matched it, not renderfarm)."""
+    added = pid not in _hidden_pids
+    _hidden_pids.add(pid)
+    try:
+        yield
+    finally:
+        if added:
+            _hidden_pids.discard(pid)
 
 
 def hidden_pids() -> frozenset[int]:

@@ -465,9 +465,20 @@ class _ClientLink:
 @contextlib.contextmanager
 def _protecting_client(session: Any, client_pid: int):
     """The client and its parent (the person's shell) are never signalled, as llmos and its parent are
-    in-process."""
+    in-process; the client is left out of process listings, as llmos itself is."""
+    if client_pid <= 0:
+        yield
+        return
+    from llmos.tools.process import hidden_from_listings
+
+    with hidden_from_listings(client_pid), _protected_from_signals(session, client_pid):
+        yield
+
+
+@contextlib.contextmanager
+def _protected_from_signals(session: Any, client_pid: int):
     policy = session.safety.policy
-    if not hasattr(policy, "protected_pids") or client_pid <= 0:
+    if not hasattr(policy, "protected_pids"):
         yield
         return
     import psutil

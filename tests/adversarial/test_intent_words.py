@@ -13,6 +13,7 @@ import pytest
 from llmos.policies.intent import allowed_effects_for
 
 READ_ONLY_REQUESTS = [
+    "what is the niceness of encoder?",
     "how to delete files?",
     "tell me how to move a folder",
     "summarize the README of the project I downloaded",
@@ -92,6 +93,7 @@ CHANGE_REQUESTS: list[tuple[str, set[str]]] = [
     ("back up my thesis to ~/Backup", {"write"}),
     ("make notes.sh executable", {"write"}),
     ("lower the priority of the encoder", {"process"}),
+    ("set the niceness of encoder to 19", {"process"}),
     ("go ahead and empty the trash", {"delete"}),
     ("I'd like to extract ~/a.zip into ~/a", {"write"}),
     ("restart the syncing daemon", {"process"}),

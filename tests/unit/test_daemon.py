@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import ScriptedBackend, answer, call
+from fakes import ScriptedBackend, answer, call, wait_until_named
 from llmos.policies.audit import AuditRecord
 from llmos.policies.decision import Decision
 from llmos.shell import ask
@@ -509,3 +509,29 @@ def test_desktop_notification_uses_notify_send_when_a_session_is_reachable(tmp_p
     assert recorded.read_text().splitlines() == [
         "--app-name=llmos", "llmos", "automation 1a2b: ~/build stopped changing",
     ]
+
+
+def test_the_client_is_left_out_of_process_listings_while_its_request_runs(
+    daemon_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`llmos-ask "what command line is renderfarm running with?"` holds the name in its own command line: while
+    its request runs, process.list leaves the client out (as llmos itself), and it may not be signalled; after
+    the request it is listed again."""
+    from llmos.tools.process import list_processes
+
+    from llmos.daemon import server
+
+    client = subprocess.Popen(["sleep", "60"])
+    try:
+        wait_until_named(client.pid, "sleep")
+        session = Session(ScriptedBackend([]), load_builtin_tools(), load_safety(None, load_config()))
+        with server._protecting_client(session, client.pid):
+            listed = {row["pid"] for row in list_processes(name="sleep", limit=500)["processes"]}
+            assert client.pid not in listed
+            assert client.pid in session.safety.policy.protected_pids
+        listed = {row["pid"] for row in list_processes(name="sleep", limit=500)["processes"]}
+        assert client.pid in listed
+        assert client.pid not in session.safety.policy.protected_pids
+    finally:
+        client.kill()
+        client.wait()
