@@ -202,12 +202,18 @@ Event = (
 )
 
 
+REWRITING_TOOLS = frozenset({"files.edit", "files.write"})
+"""Tools that set a file's content: one's failure on a file is fixed by the other's success on it ("wipe the
+contents of scratch.txt": an edit of lines 0 to -1 was refused, then a write of "" did it)."""
+
+
 def fixed_later(failed: Step, later_steps: list[Step]) -> bool:
-    """Whether the model fixed a failed call: a later call of the same tool succeeded on the same target (other
-    arguments changed, like `overwrite`) or on a path the failure suggested (`did_you_mean`). Then the failure
-    is not the request's: a guessed path corrected from the error is a request done. A later call on another
-    target does not count ("delete a and b" with a missing still failed). A folder tool given a file is fixed by
-    the read of that file its error named (`a_file`)."""
+    """Whether the model fixed a failed call: a later call of the same tool (or another that rewrites a file,
+    after one that failed to) succeeded on the same target (other arguments changed, like `overwrite`) or on a
+    path the failure suggested (`did_you_mean`). Then the failure is not the request's: a guessed path corrected
+    from the error is a request done. A later call on another target does not count ("delete a and b" with a
+    missing still failed). A folder tool given a file is fixed by the read of that file its error named
+    (`a_file`)."""
     try:
         payload = json.loads(failed.result or "{}")
         suggested = set(payload.get("did_you_mean") or [])
@@ -219,7 +225,11 @@ def fixed_later(failed: Step, later_steps: list[Step]) -> bool:
         if isinstance(a_file, str) and step.tool == "files.read" and step.status == "ok" \
                 and step.args.get("path") == a_file:
             return True  # a folder tool given a file ("list /etc/passwd"), remade as the read of it
-        if step.tool != failed.tool or step.status != "ok":
+        if step.status != "ok":
+            continue
+        if step.tool != failed.tool:
+            if {step.tool, failed.tool} <= REWRITING_TOOLS and step.args.get("path") == failed.args.get("path"):
+                return True
             continue
         values = {value for value in step.args.values() if isinstance(value, str)}
         if values & suggested or values & failed_values:

@@ -94,6 +94,14 @@ def _step(index: int, tool: str, status: str, result: str | None = None, **args:
     ([_step(0, "files.list", "error", json.dumps({"error": "/etc/passwd is not a folder", "a_file": "/etc/passwd"}),
             path="/etc/passwd"),
       _step(1, "files.read", "ok", path="/etc/passwd")], 0),
+    # A file's content set by another rewriting tool after the first was refused: "wipe scratch.txt" was done.
+    ([_step(0, "files.edit", "error", json.dumps({"error": "lines 0--1 are outside"}), path="~/s.txt", text=""),
+      _step(1, "files.write", "ok", path="~/s.txt", content="", overwrite=True)], 0),
+    # ... not on another file, and not by a tool that does not rewrite (an append adds to what is there).
+    ([_step(0, "files.edit", "error", json.dumps({"error": "lines 0--1 are outside"}), path="~/s.txt", text=""),
+      _step(1, "files.write", "ok", path="~/t.txt", content="", overwrite=True)], 1),
+    ([_step(0, "files.edit", "error", json.dumps({"error": "lines 0--1 are outside"}), path="~/s.txt", text="x"),
+      _step(1, "files.append", "ok", path="~/s.txt", text="x")], 1),
     # ... but not by a read of another file.
     ([_step(0, "files.list", "error", json.dumps({"error": "/etc/passwd is not a folder", "a_file": "/etc/passwd"}),
             path="/etc/passwd"),
