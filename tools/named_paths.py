@@ -34,9 +34,12 @@ _COMMON = frozenset(
     "archive backup backups build cache clean clear compress extract install print purge read rename save "
     "search sort tick wipe write".split()
 )
-_PLAIN_PATH = re.compile(r"[\w .,()+@&'~/-]{1,120}")
+_PLAIN_PATH = re.compile(r"[\w .,()+@&'~/*-]{1,120}")
 """What the note may show: a file name is anyone's to choose (a download's), and the note is llmos's own words, so
 a name with other characters (quotes, brackets, colons, newlines: room for instructions) is never shown."""
+EXTENSIONS = frozenset({"zip", "tar", "tgz", "pdf", "tmp", "jpg", "jpeg", "png", "gif", "csv", "mp3", "mp4", "iso",
+                        "mov", "mkv", "deb", "exe", "docx", "xlsx", "odt", "ods"})
+"""File types a request names by extension ("the zip file from my downloads", "the .tmp files", "pdfs")."""
 _PATH_TOKEN = re.compile(r"\S*/\S*")
 """A path the request spells out (~/projects/webapp/app.py): its words are already where they are."""
 
@@ -55,7 +58,7 @@ def named_places(request: str) -> list[NamedPlace]:
     lowered = request.lower()
     spelled_out = {word for token in _PATH_TOKEN.findall(lowered) for word in _WORD.findall(token)}
     words = [word for word in dict.fromkeys(_WORD.findall(_PATH_TOKEN.sub(" ", lowered)))
-             if len(word) >= MIN_WORD_LENGTH and not word.isdigit() and word not in _COMMON
+             if (len(word) >= MIN_WORD_LENGTH or _extension(word)) and not word.isdigit() and word not in _COMMON
              and word not in spelled_out]
     if not words:
         return []
@@ -63,20 +66,72 @@ def named_places(request: str) -> list[NamedPlace]:
     for path, depth in bounded_walk(home_dir(), include_hidden=False, max_depth=MAX_DEPTH):
         if depth < 1:
             continue
-        name = path.name.lower()
-        name_words = set(_WORD.findall(name)) | {os.path.splitext(name)[0]}
         for word in words:
             matches = found[word]
             # A folder found stands for what is inside it ("reports": ~/Documents/reports/, not each report).
-            if (word in name_words or _singular(word) in name_words) and len(matches) <= MAX_PLACES \
+            if _names(word, path) and len(matches) <= MAX_PLACES \
                     and not any(path.is_relative_to(folder) for folder in matches):
                 matches.append(path)
     places = []
     for word, paths in found.items():
-        shown = tuple(display_path(path) + ("/" if path.is_dir() else "") for path in paths)
-        if 1 <= len(shown) <= MAX_PLACES and all(_PLAIN_PATH.fullmatch(text) for text in shown):
+        shown = _shown(word, paths)
+        if 1 <= len(paths) <= MAX_PLACES and all(_PLAIN_PATH.fullmatch(text) for text in shown):
             places.append(NamedPlace(word, shown))
     return places
+
+
+def _names(word: str, path: Path) -> bool:
+    """Whether `word` names `path`: its extension for a file type ("zip"), else the name or one of its words."""
+    name = path.name.lower()
+    extension = _extension(word)
+    if extension:
+        return path.suffix.lower() == f".{extension}" and not path.is_dir()
+    name_words = set(_WORD.findall(name)) | {os.path.splitext(name)[0]}
+    return word in name_words or _singular(word) in name_words
+
+
+def _extension(word: str) -> str | None:
+    """The file type a word names ("pdfs" -> pdf), or None."""
+    for candidate in (word, word[:-1] if word.endswith("s") else word):
+        if candidate in EXTENSIONS:
+            return candidate
+    return None
+
+
+def _shown(word: str, paths: list[Path]) -> tuple[str, ...]:
+    """The paths as the note shows them: a folder with `/`; two or more files of one folder as the glob that
+    takes them all ("~/Desktop/Screenshot*"), which a file tool accepts as one argument (given the two
+    names, the model wrote them into one path, comma-separated)."""
+    shown: list[str] = []
+    by_folder: dict[Path, list[Path]] = {}
+    for path in paths:
+        if path.is_dir():
+            shown.append(display_path(path) + "/")
+        else:
+            by_folder.setdefault(path.parent, []).append(path)
+    for folder, files in by_folder.items():
+        pattern = _glob(word, [file.name for file in files]) if len(files) > 1 else None
+        if pattern:
+            shown.append(display_path(folder / pattern))
+        else:
+            shown.extend(display_path(file) for file in files)
+    return tuple(shown)
+
+
+def _glob(word: str, names: list[str]) -> str | None:
+    """A glob taking exactly these names' shared start up to the word ("Screenshot*"), or their shared extension
+    for a file type ("*.tmp"); None when they share neither."""
+    extension = _extension(word)
+    if extension:
+        return f"*.{extension}" if len({os.path.splitext(name)[1] for name in names}) == 1 else None
+    target = _singular(word)
+    starts = set()
+    for name in names:
+        index = name.lower().find(target)
+        if index < 0:
+            return None
+        starts.add(name[: index + len(target)])
+    return f"{starts.pop()}*" if len(starts) == 1 else None
 
 
 def places_note(places: list[NamedPlace]) -> str | None:

@@ -36,8 +36,20 @@ def test_a_name_is_found_below_the_top_of_home(home: Path) -> None:
     name holds the word; a plural finds the singular ("screenshots")."""
     assert places("copy the whole webapp project next to the original") == {"webapp": ("~/projects/webapp/",)}
     assert places("remove the old installer from Downloads") == {"installer": ("~/Downloads/old-installer.tmp",)}
-    assert places("move the screenshots off my desktop") == {
-        "screenshots": ("~/Desktop/Screenshot 2024-05-01.png", "~/Desktop/Screenshot 2024-05-02.png")}
+    assert places("move the screenshots off my desktop") == {"screenshots": ("~/Desktop/Screenshot*",)}
+
+
+def test_files_of_one_folder_are_shown_as_the_glob_that_takes_them(home: Path) -> None:
+    """Two screenshots are `~/Desktop/Screenshot*` (one argument a file tool takes: given both names, the model
+    wrote them into one path); a file type the request names by extension ("the zip file", "the .tmp files",
+    "pdfs") finds files of that type, a glob where there are several; names sharing no start are listed."""
+    (home / "Downloads" / "cache.tmp").write_text("x")
+    assert places("unpack the zip file from my downloads") == {"zip": ("~/Downloads/archive.zip",)}
+    assert places("delete the .tmp files in my Downloads") == {"tmp": ("~/Downloads/*.tmp",)}
+    (home / "Desktop" / "holiday screenshot.png").write_text("x")
+    assert places("purge the screenshots") == {"screenshots": (
+        "~/Desktop/Screenshot 2024-05-01.png", "~/Desktop/Screenshot 2024-05-02.png",
+        "~/Desktop/holiday screenshot.png")}
 
 
 def test_a_found_folder_stands_for_what_it_holds(home: Path) -> None:
