@@ -50,7 +50,7 @@ def _chosen(*words: str) -> tuple[str, ...]:
 CLAUSE_CHANGE_VERBS = _chosen(
     "move", "copy", "write", "save", "delete", "remove", "archive", "zip", "compress", "extract", "unzip", "rename",
     "append", "add", "put", "make", "create", "chmod", "edit", "change", "update", "replace", "back up", "tidy",
-    "organise", "organize", "clean", "empty", "wipe", "trash", "erase", "purge", "overwrite", "fix",
+    "organise", "organize", "clean", "empty", "wipe", "trash", "erase", "purge", "overwrite", "fix", "bump", "mark",
 )
 """The verbs that, starting a clause, tell llmos to make a file change (the session's look-then-change nudge)."""
 

@@ -37,6 +37,8 @@ INTENT_WORDS: dict[Effect, tuple[str, ...]] = {
         # Everyday words for small edits ("add milk to my shopping list", "jot down ...", "comment out lines 3-5",
         # "delete line 4 of x.conf" edits the file rather than deleting it, "make diary.txt readable only by me").
         "add", "jot", "note down", "pack", "comment out", "uncomment", "make a file", "new file", "readable",
+        # "bump flask to 3.0.3 in requirements.txt", "mark 'renew passport' as done in todo.md": edits of a line.
+        "bump", "mark", "tick off", "check off", "cross off",
         "writable", "change line", "change lines", "change the line", "delete line", "delete lines", "delete the line",
         "remove line", "remove lines", "remove the line", "back it up", "back them up",
     ),

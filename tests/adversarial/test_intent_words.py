@@ -13,6 +13,8 @@ import pytest
 from llmos.policies.intent import allowed_effects_for
 
 READ_ONLY_REQUESTS = [
+    "which tasks in todo.md are marked as done?",
+    "what did the last version bump change?",
     "what is the niceness of encoder?",
     "how to delete files?",
     "tell me how to move a folder",
@@ -94,6 +96,9 @@ CHANGE_REQUESTS: list[tuple[str, set[str]]] = [
     ("make notes.sh executable", {"write"}),
     ("lower the priority of the encoder", {"process"}),
     ("set the niceness of encoder to 19", {"process"}),
+    ("bump flask to 3.0.3 in the webapp's requirements.txt", {"write"}),
+    ("mark 'renew passport' as done in Documents/todo.md", {"write"}),
+    ("tick off renew passport in my todo list", {"write"}),
     ("go ahead and empty the trash", {"delete"}),
     ("I'd like to extract ~/a.zip into ~/a", {"write"}),
     ("restart the syncing daemon", {"process"}),
