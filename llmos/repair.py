@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 READ_TOOL = "files.read"
+EDIT_TOOL = "files.edit"
 MAX_CHOICES = 8
 """Most suggested paths a repair offers (near_paths gives a handful)."""
 

@@ -52,7 +52,7 @@ from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
 from llmos.policies.impact import Impact
 from llmos.policies.requested_command import requested_commands
-from llmos.repair import READ_TOOL, PathRepair, path_repair
+from llmos.repair import EDIT_TOOL, READ_TOOL, PathRepair, path_repair
 from llmos.routing import on_topic
 from llmos.streaming import AnswerStreamer
 from llmos.tools.named_paths import named_places, places_note
@@ -633,14 +633,23 @@ class _RequestRun:
     ) -> list[tuple[str, dict[str, Any]]]:
         """Each offered tool's parameters as this turn's grammar has them: a repaired path limited to the paths
         suggested, a pid to the pids the request and the results so far know (`llmos.pid_grounding`; a tool
-        that needs a pid is left out until one is known, unless nothing else would be on offer)."""
+        that needs a pid is left out until one is known), an edit to the files read so far (none read: no edit);
+        unless nothing else would be on offer."""
         known_pids = request_pids(self.request) | result_pids(
             step.result for step in self.steps if step.status == "ok")
+        read_paths = tuple(dict.fromkeys(str(step.args["path"]) for step in self.steps
+                                         if step.tool == READ_TOOL and step.status == "ok" and step.args.get("path")))
         grounded: list[tuple[str, dict[str, Any]]] = []
         for spec in offered:
             parameters = spec.parameters_schema
             if repair is not None and spec.name == repair.tool:
                 parameters = repair.constrain(parameters)
+            if spec.name == EDIT_TOOL:
+                # An edit names lines: the 1.5B model guessed them ("lines 0-10" of a one-line file) unless it had
+                # read the file. So an edit is offered only after a read, and only of a file read.
+                if not read_paths:
+                    continue
+                parameters = PathRepair(EDIT_TOOL, "path", read_paths).constrain(parameters)
             limited = ground_pid(parameters, known_pids)
             if limited is not None:
                 grounded.append((spec.name, limited))
