@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llmos.tools.near_paths import bounded_walk
-from llmos.tools.paths import display_path, home_dir
+from llmos.tools.paths import display_path, expand_path, home_dir
 
 MAX_DEPTH = 4
 """Entries at most this many folders deep (~/a/b/c/d); home's own entries (~/Downloads) the model names right, so
@@ -56,7 +56,8 @@ def named_places(request: str) -> list[NamedPlace]:
     """For each name-like word of `request`, the few paths below the top of the home folder whose name is that
     word or holds it as a whole word ("installer" in old-installer.tmp, "screenshots" in "Screenshot 1.png")."""
     lowered = request.lower()
-    spelled_out = {word for token in _PATH_TOKEN.findall(lowered) for word in _WORD.findall(token)}
+    path_tokens = [token.rstrip("?.,!;:'\"") for token in _PATH_TOKEN.findall(request)]
+    spelled_out = {word for token in path_tokens for word in _WORD.findall(token.lower())}
     words = [word for word in dict.fromkeys(_WORD.findall(_PATH_TOKEN.sub(" ", lowered)))
              if (len(word) >= MIN_WORD_LENGTH or _extension(word)) and not word.isdigit() and word not in _COMMON
              and word not in spelled_out]
@@ -72,8 +73,12 @@ def named_places(request: str) -> list[NamedPlace]:
             if _names(word, path) and len(matches) <= MAX_PLACES \
                     and not any(path.is_relative_to(folder) for folder in matches):
                 matches.append(path)
+    folders_given = [expand_path(token) for token in path_tokens if token]
     places = []
     for word, paths in found.items():
+        if _extension(word) and folders_given and all(
+                any(path.is_relative_to(folder) for folder in folders_given) for path in paths):
+            continue  # "how many pdf files are in ~/Downloads?": the folder is given, the type says the rest
         shown = _shown(word, paths)
         if 1 <= len(paths) <= MAX_PLACES and all(_PLAIN_PATH.fullmatch(text) for text in shown):
             places.append(NamedPlace(word, shown))

@@ -46,6 +46,8 @@ def test_files_of_one_folder_are_shown_as_the_glob_that_takes_them(home: Path) -
     (home / "Downloads" / "cache.tmp").write_text("x")
     assert places("unpack the zip file from my downloads") == {"zip": ("~/Downloads/archive.zip",)}
     assert places("delete the .tmp files in my Downloads") == {"tmp": ("~/Downloads/*.tmp",)}
+    # A file type in a folder the request spells out as a path adds nothing (and costs the prompt tokens).
+    assert places("how many tmp files are in ~/Downloads?") == {}
     (home / "Desktop" / "holiday screenshot.png").write_text("x")
     assert places("purge the screenshots") == {"screenshots": (
         "~/Desktop/Screenshot 2024-05-01.png", "~/Desktop/Screenshot 2024-05-02.png",
