@@ -132,9 +132,17 @@ FOLDER_SWAPS = [
 ]
 
 
+def replies_for(tool: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scripted model's calls: the change, after a read of the file where the session offers the tool only
+    then (an edit names lines of a file it read), and the answer."""
+    read_first = [call("files.read", path=args["path"])] if tool == "files.edit" else []
+    return [*read_first, call(tool, **args), answer("done")]
+
+
 def assert_failed_and_untouched(result: RequestFinished, home: Path, before: dict[str, bytes | int],
                                 journal: Journal, audit: AuditLog) -> None:
-    assert [step.status for step in result.steps] == ["error"], result.steps
+    *reads, change = result.steps
+    assert change.status == "error" and all(step.tool == "files.read" for step in reads), result.steps
     assert ssh_snapshot(home) == before
     assert not (home / "proj" / "stolen").exists() and not (home / "proj" / "stolen.zip").exists()
     assert not any(entry.undoable for entry in journal.entries()), "the journal holds a done action"
@@ -150,10 +158,10 @@ def test_folder_swapped_for_a_symlink_while_approval_is_pending_fails_the_step(
     """A folder on the way to an approved path that becomes a symlink to ~/.ssh before execution fails the step;
     nothing in ~/.ssh is written, created, removed, re-moded or read out, and audit and journal say so."""
     before = ssh_snapshot(home)
-    session = Session(ScriptedBackend([call(tool, **args), answer("done")]), load_builtin_tools(), safety)
+    session = Session(ScriptedBackend(replies_for(tool, args)), load_builtin_tools(), safety)
     result = run_with_swap(session, request_text, home, swap_folder_for_ssh)
     assert_failed_and_untouched(result, home, before, journal, audit)
-    assert "decided" in result.steps[0].result
+    assert "decided" in result.steps[-1].result
 
 
 TARGET_SWAPS = [
@@ -177,7 +185,7 @@ def test_target_swapped_for_a_symlink_while_approval_is_pending_fails_the_step(
     followed nor acted on in the file's place."""
     name = Path(args.get("path") or args["source"]).name
     before = ssh_snapshot(home)
-    session = Session(ScriptedBackend([call(tool, **args), answer("done")]), load_builtin_tools(), safety)
+    session = Session(ScriptedBackend(replies_for(tool, args)), load_builtin_tools(), safety)
     result = run_with_swap(session, request_text, home, swap_file_for_ssh_link(name))
     assert_failed_and_untouched(result, home, before, journal, audit)
     assert (home / "proj" / "sub" / name).is_symlink()  # the planted link itself was not moved or deleted either
