@@ -64,14 +64,23 @@ def named_places(request: str) -> list[NamedPlace]:
     if not words:
         return []
     found: dict[str, list[Path]] = {word: [] for word in words}
+    extensions = {word: _extension(word) for word in words}
+    singulars = {word: _singular(word) for word in words}
     for path, depth in bounded_walk(home_dir(), include_hidden=False, max_depth=MAX_DEPTH):
         if depth < 1:
             continue
+        # What a word is matched against, read once per entry rather than once per word.
+        name = path.name.lower()
+        name_words = set(_WORD.findall(name)) | {os.path.splitext(name)[0]}
+        suffix = os.path.splitext(name)[1]
         for word in words:
             matches = found[word]
+            extension = extensions[word]
+            # A file type names files of that extension; any other word the name or one of its words.
+            named = (suffix == f".{extension}" and not path.is_dir() if extension
+                     else word in name_words or singulars[word] in name_words)
             # A folder found stands for what is inside it ("reports": ~/Documents/reports/, not each report).
-            if _names(word, path) and len(matches) <= MAX_PLACES \
-                    and not any(path.is_relative_to(folder) for folder in matches):
+            if named and len(matches) <= MAX_PLACES and not any(path.is_relative_to(folder) for folder in matches):
                 matches.append(path)
     folders_given = [expand_path(token) for token in path_tokens if token]
     places = []
@@ -83,16 +92,6 @@ def named_places(request: str) -> list[NamedPlace]:
         if 1 <= len(paths) <= MAX_PLACES and all(_PLAIN_PATH.fullmatch(text) for text in shown):
             places.append(NamedPlace(word, shown))
     return places
-
-
-def _names(word: str, path: Path) -> bool:
-    """Whether `word` names `path`: its extension for a file type ("zip"), else the name or one of its words."""
-    name = path.name.lower()
-    extension = _extension(word)
-    if extension:
-        return path.suffix.lower() == f".{extension}" and not path.is_dir()
-    name_words = set(_WORD.findall(name)) | {os.path.splitext(name)[0]}
-    return word in name_words or _singular(word) in name_words
 
 
 def _extension(word: str) -> str | None:
