@@ -71,6 +71,17 @@ def asks_for_line_count(request: str) -> bool:
     return bool(_LINE_COUNT_QUESTION.search(request))
 
 
+_ABOUT_THE_FILE_ITSELF = re.compile(
+    r"\b(?:how (?:big|large|small|old|many|long)|sizes?|bytes|modified|changed|created|permissions?|mode|owner|"
+    r"exists?|count|lines?|where|type|kind)\b", re.IGNORECASE)
+"""Words of a question about a named file itself (its size, date, mode, whereabouts) or a count in it, which a
+look answers without reading it whole."""
+
+
+def asks_about_the_file_itself(request: str) -> bool:
+    return bool(_ABOUT_THE_FILE_ITSELF.search(request))
+
+
 def found_files(tool: str, args: dict[str, Any], result: dict[str, Any]) -> list[str]:
     """The files a successful finding step found (a find's matches, or files in folders named so; a listing's
     files; a search's files, else files named like its text, else the one file it searched), as paths a read

@@ -39,6 +39,7 @@ from llmos.fastpath import match_fast_path
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
 from llmos.look_first import (
     MAX_FOUND_CHOICES,
+    asks_about_the_file_itself,
     asks_for_content,
     asks_for_line_count,
     found_files,
@@ -55,7 +56,7 @@ from llmos.policies.requested_command import requested_commands
 from llmos.repair import EDIT_TOOL, READ_TOOL, PathRepair, path_repair
 from llmos.routing import on_topic
 from llmos.streaming import AnswerStreamer
-from llmos.tools.named_paths import named_places, places_note
+from llmos.tools.named_paths import named_places, places_note, spelled_files
 from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
 from llmos.tools.piped.digest import NOTE_HEADING, findings_answer, findings_text, log_findings
 from llmos.tools.registry import Registry, ToolSpec
@@ -582,9 +583,10 @@ class _RequestRun:
         before any read. The 1.5B model answered "what's on my shopping list" with the found file's name and size,
         and "which flat is my letter about" from the search hit alone."""
         if self.read_offered or self.tells_a_change or READ_TOOL not in self._specs \
-                or any(done.tool == READ_TOOL for done in self.steps) \
-                or not (asks_for_content(self.request) or asks_for_line_count(self.request)):
+                or any(done.tool == READ_TOOL for done in self.steps):
             return None
+        if not (asks_for_content(self.request) or asks_for_line_count(self.request)):
+            return self._named_file_read_owed(tool_name)
         try:
             result = json.loads(step.result or "")
         except json.JSONDecodeError:
@@ -594,6 +596,20 @@ class _RequestRun:
             return None
         self.read_offered = True
         return PathRepair(READ_TOOL, "path", tuple(paths))
+
+    def _named_file_read_owed(self, tool_name: str) -> PathRepair | None:
+        """The next turn's forced read of the files the request spells out, when a read-only request about them
+        was looked at some other way and it asks about what they say, not about the files themselves (their
+        size, date, a count). Asked "is the review in ~/Documents/review.txt positive or negative?", the 1.5B
+        model searched the file for "positive", found nothing, and answered "positive"; asked which routes
+        ~/projects/webapp/app.py defines, it searched the folder for the text "app.py"."""
+        if tool_name == READ_TOOL or self.has_stdin_data or asks_about_the_file_itself(self.request):
+            return None
+        named = spelled_files(self.request)
+        if not 1 <= len(named) <= MAX_FOUND_CHOICES:
+            return None
+        self.read_offered = True
+        return PathRepair(READ_TOOL, "path", named)
 
     def _look_still_owed(self) -> bool:
         """Whether this first turn must look rather than answer: the request names something of the person's

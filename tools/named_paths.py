@@ -56,7 +56,7 @@ def named_places(request: str) -> list[NamedPlace]:
     """For each name-like word of `request`, the few paths below the top of the home folder whose name is that
     word or holds it as a whole word ("installer" in old-installer.tmp, "screenshots" in "Screenshot 1.png")."""
     lowered = request.lower()
-    path_tokens = [token.rstrip("?.,!;:'\"") for token in _PATH_TOKEN.findall(request)]
+    path_tokens = spelled_paths(request)
     spelled_out = {word for token in path_tokens for word in _WORD.findall(token.lower())}
     words = [word for word in dict.fromkeys(_WORD.findall(_PATH_TOKEN.sub(" ", lowered)))
              if (len(word) >= MIN_WORD_LENGTH or _extension(word)) and not word.isdigit() and word not in _COMMON
@@ -92,6 +92,24 @@ def named_places(request: str) -> list[NamedPlace]:
         if 1 <= len(paths) <= MAX_PLACES and all(_PLAIN_PATH.fullmatch(text) for text in shown):
             places.append(NamedPlace(word, shown))
     return places
+
+
+def spelled_paths(request: str) -> list[str]:
+    """The paths `request` spells out, as written ("~/projects/webapp/app.py"), without the sentence's
+    punctuation after them."""
+    return [token.rstrip("?.,!;:'\"") for token in _PATH_TOKEN.findall(request)]
+
+
+def spelled_files(request: str) -> tuple[str, ...]:
+    """The paths `request` spells out that are existing regular files, as written."""
+    return tuple(dict.fromkeys(token for token in spelled_paths(request) if token and _is_file(token)))
+
+
+def _is_file(token: str) -> bool:
+    try:
+        return expand_path(token).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _extension(word: str) -> str | None:

@@ -11,7 +11,7 @@ from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
 from llmos.tools.builtin import builtin_registry
 
 from llmos.events import RequestFinished
-from llmos.look_first import asks_for_content, asks_for_line_count
+from llmos.look_first import asks_about_the_file_itself, asks_for_content, asks_for_line_count
 from llmos.session import Session
 
 
@@ -114,3 +114,42 @@ def test_a_line_count_after_a_search_in_the_one_file_is_read(home: Path) -> None
     assert backend.calls[1].offered_tools == ["files.read"]
     assert not asks_for_line_count("how many lines contain eggs in shopping.txt?")
     assert asks_for_line_count("count the lines in shopping.txt")
+
+
+def test_a_file_the_request_spells_out_is_read_before_a_question_about_it_is_answered(home: Path) -> None:
+    """"Is the review in ~/Documents/review.txt positive or negative?": the model searched the file for
+    "positive", found nothing and answered "positive". A read-only question about a file the request names is
+    answered from a read: the next turn offers only files.read, limited to that file."""
+    (home / "Documents" / "review.txt").write_text("Two stars. The lid broke in a week and it leaks.\n")
+    backend = ScriptedBackend([
+        call("files.search", text="positive", path="~/Documents/review.txt"),
+        call("files.read", path="~/Documents/review.txt"),
+        answer("Negative: two stars."),
+    ])
+    events = run(backend, "is the review in ~/Documents/review.txt positive or negative?")
+    assert backend.calls[1].offered_tools == ["files.read"]
+    assert backend.calls[1].schema["properties"]["args"]["properties"]["path"]["enum"] == ["~/Documents/review.txt"]
+    assert [step.tool for step in finished(events).steps] == ["files.search", "files.read"]
+
+
+@pytest.mark.parametrize("request_text", [
+    "how big is ~/Desktop/shopping.txt?",
+    "is ~/Desktop/shopping.txt older than a week? check its modified date",
+    "does ~/Desktop/shopping.txt mention eggs? count them",
+    "does ~/Desktop/shopping.txt exist?",
+    "where is ~/Desktop/shopping.txt linked to?",
+])
+def test_a_question_about_the_named_file_itself_is_answered_from_the_look(home: Path, request_text: str) -> None:
+    """Its size, date, existence or a count of lines: the look answers, and no read of the whole file is forced
+    for it."""
+    assert asks_about_the_file_itself(request_text)
+    backend = ScriptedBackend([call("files.find", path="~/Desktop", name="shopping.txt"), answer("Done.")])
+    run(backend, request_text)
+    assert all(turn.offered_tools != ["files.read"] for turn in backend.calls)
+
+
+def test_a_named_path_that_is_no_file_forces_no_read(home: Path) -> None:
+    """A path that does not exist, or a folder, is nothing to read."""
+    backend = ScriptedBackend([call("files.search", text="good", path="~/Desktop"), answer("Not found.")])
+    run(backend, "is the review in ~/Desktop/missing.txt or ~/Desktop/ positive?")
+    assert all(turn.offered_tools != ["files.read"] for turn in backend.calls)
