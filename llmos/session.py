@@ -56,7 +56,7 @@ from llmos.policies.requested_command import requested_commands
 from llmos.repair import EDIT_TOOL, READ_TOOL, PathRepair, path_repair
 from llmos.routing import on_topic
 from llmos.streaming import AnswerStreamer
-from llmos.tools.named_paths import named_places, places_note, spelled_files
+from llmos.tools.named_paths import named_places, places_note, spelled_files, untouched_paths
 from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
 from llmos.tools.piped.digest import NOTE_HEADING, findings_answer, findings_text, log_findings
 from llmos.tools.registry import Registry, ToolSpec
@@ -80,6 +80,8 @@ STDIN_RESULT_ROOM_TOKENS = 700
 """Context kept free beside piped data's excerpt for the calls a request makes and the latest result."""
 MIN_STDIN_BUDGET_TOKENS = 64
 """The smallest excerpt budget: the note saying what was left out, and that the stdin tools read all of it."""
+MAX_CLAUSE_NUDGES = 2
+"""Turns at most per request whose `answer` is withheld because a clause of the request has no step yet."""
 GeneratedCall = tuple[str, dict[str, Any], str]
 """One model reply made a call: (tool name, validated args, the reply text exactly as generated)."""
 
@@ -306,6 +308,8 @@ class _RequestRun:
                                    and CHANGE_CLAUSE.search(request))
         """The request's words allow a change and one of its clauses starts with a change verb."""
         self.change_nudged = False
+        self.clause_nudges = 0
+        """Turns whose `answer` was withheld for a clause without a step (`_clause_still_owed`)."""
         self.repair: PathRepair | None = None
         """The next turn remakes a failed call with a path that exists (`llmos.repair`), or answers."""
         self.repaired = False
@@ -348,7 +352,8 @@ class _RequestRun:
                 repair = None
                 offered = (self._stdin_specs() if not must_answer and self._must_read_the_rest() else
                            self._offered_specs(answer_only=must_answer, withhold_answer=not must_answer
-                                               and (self._change_still_owed() or self._look_still_owed())))
+                                               and (self._change_still_owed() or self._look_still_owed()
+                                                    or self._clause_still_owed())))
             raw_call = yield from self._generate(offered, repair)
             if raw_call is None:
                 return
@@ -629,6 +634,23 @@ class _RequestRun:
         if any(spec is None or spec.effect is not Effect.READ for spec in effects):
             return False
         self.change_nudged = True
+        return True
+
+    def _clause_still_owed(self) -> bool:
+        """Whether this turn must make a call rather than answer because a clause of the request has no step yet:
+        a path the request spells out (from ~ or /) that no call has named, or a change verb starting a clause
+        with fewer change calls made (allowed or not) than such clauses. At most `MAX_CLAUSE_NUDGES` turns per
+        request. The 1.5B model answered "delete ~/Downloads/cache.tmp, then summarise ~/Documents/standup.txt"
+        after the delete, and "copy requirements.txt to requirements.bak, then change flask to 3.1.0 in the
+        original" after the copy."""
+        if not self.steps or self.clause_nudges >= MAX_CLAUSE_NUDGES:
+            return False
+        change_calls = sum(1 for step in self.steps if (spec := self._spec(step.tool)) is not None
+                           and spec.effect is not Effect.READ)
+        changes_left = self.tells_a_change and len(CHANGE_CLAUSE.findall(self.request)) > change_calls
+        if not changes_left and not untouched_paths(self.request, [step.args for step in self.steps]):
+            return False
+        self.clause_nudges += 1
         return True
 
     def _repair_specs(self, repair: PathRepair) -> list[ToolSpec]:

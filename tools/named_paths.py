@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from llmos.tools.near_paths import bounded_walk
 from llmos.tools.paths import display_path, expand_path, home_dir
@@ -103,6 +105,31 @@ def spelled_paths(request: str) -> list[str]:
 def spelled_files(request: str) -> tuple[str, ...]:
     """The paths `request` spells out that are existing regular files, as written."""
     return tuple(dict.fromkeys(token for token in spelled_paths(request) if token and _is_file(token)))
+
+
+def untouched_paths(request: str, calls_args: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The paths `request` spells out from `~` or `/` that no call's arguments name, as written. A call names a
+    path when one of its string arguments (or an argv item) is that path or lies inside it ("~/Downloads/*.tmp"
+    names ~/Downloads); a call on a folder above it (a find in ~) does not."""
+    spelled = [token for token in spelled_paths(request) if token.startswith(("~/", "/")) and "://" not in token]
+    if not spelled:
+        return []
+    named: list[str] = []
+    for args in calls_args:
+        for value in args.values():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and item.strip():
+                    named.append(_normal(item))
+    return [token for token in spelled
+            if not any(path == (wanted := _normal(token)) or path.startswith(wanted.rstrip("/") + "/")
+                       for path in named)]
+
+
+def _normal(text: str) -> str:
+    try:
+        return str(expand_path(text))
+    except (OSError, ValueError):
+        return text
 
 
 def _is_file(token: str) -> bool:

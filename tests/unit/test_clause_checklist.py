@@ -1,0 +1,103 @@
+"""A request of several clauses is not answered while one of them has no step (`_clause_still_owed`): a path it
+spells out that no call named, or a change clause with no change call. The 1.5B model answered "delete X, then
+summarise Y" after the delete, and "copy X to X.bak, then change a line in the original" after the copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
+from llmos.policies.journal import Journal
+from llmos.policies.journal.fileops import FileOps
+from llmos.tools.builtin import builtin_registry
+from llmos.tools.named_paths import untouched_paths
+
+from llmos.effects import Effect
+from llmos.events import RequestFinished
+from llmos.executor import Safety
+from llmos.session import MAX_CLAUSE_NUDGES, Session
+
+
+@pytest.fixture
+def home(temp_home: Path) -> Path:
+    (temp_home / "Downloads").mkdir(exist_ok=True)
+    (temp_home / "Downloads" / "cache.tmp").write_text("x" * 100)
+    (temp_home / "Documents").mkdir(exist_ok=True)
+    (temp_home / "Documents" / "standup.txt").write_text("Sam finished the invoice export.\n")
+    (temp_home / "Documents" / "requirements.txt").write_text("flask==3.0.0\n")
+    return temp_home
+
+
+def run(backend: ScriptedBackend, request: str, effects: set[Effect]) -> RequestFinished:
+    """The request through the built-in tools, every change approved and journaled (beside HOME)."""
+    journal = Journal(Path.home().parent / "journal")
+    safety = Safety(policy=AllowReadOnlyPolicy(), intent=lambda _request: frozenset(effects),
+                    file_ops=lambda rid, req, tool: FileOps(journal, rid, req, tool))
+    events = list(Session(backend, builtin_registry(), safety).run(request, approver=lambda _step: True))
+    assert isinstance(events[-1], RequestFinished)
+    return events[-1]
+
+
+def test_a_spelled_out_path_no_call_named_withholds_the_answer(home: Path) -> None:
+    backend = ScriptedBackend([
+        call("files.delete", path="~/Downloads/cache.tmp"),
+        call("files.read", path="~/Documents/standup.txt"),
+        answer("Deleted; Sam finished the invoice export."),
+    ])
+    finished = run(backend, "delete ~/Downloads/cache.tmp, then summarise ~/Documents/standup.txt",
+                   {Effect.READ, Effect.DELETE})
+    # The first turn must look in any case (the request names the person's files: `_look_still_owed`).
+    assert ["answer" in turn.offered_tools for turn in backend.calls] == [False, False, True]
+    assert [step.tool for step in finished.steps] == ["files.delete", "files.read"]
+    assert [step.status for step in finished.steps] == ["ok", "ok"]
+    assert not (home / "Downloads" / "cache.tmp").exists()
+
+
+def test_a_change_clause_without_a_change_call_withholds_the_answer(home: Path) -> None:
+    """Two change clauses (copy, change), one change call so far: the look after it may not be the last turn."""
+    backend = ScriptedBackend([
+        call("files.copy", source="~/Documents/requirements.txt", destination="~/Documents/requirements.bak"),
+        call("files.search", text="flask", path="~/Documents"),
+        call("files.read", path="~/Documents/requirements.txt"),
+        answer("Copied; flask is pinned at 3.0.0."),
+    ])
+    run(backend, "copy my requirements.txt to requirements.bak, then change flask to 3.1.0 in the original",
+        {Effect.READ, Effect.WRITE})
+    assert ["answer" in turn.offered_tools for turn in backend.calls] == [False, False, False, True]
+    assert MAX_CLAUSE_NUDGES == 2
+
+
+@pytest.mark.parametrize(("request_text", "first"), [
+    # Every clause has its step.
+    ("delete ~/Downloads/cache.tmp", call("files.delete", path="~/Downloads/cache.tmp")),
+    # A denied or failed change call is a step for its clause: the answer says what happened.
+    ("delete ~/Downloads/missing.tmp", call("files.delete", path="~/Downloads/missing.tmp")),
+    # No path spelled out, no change asked for.
+    ("what is in my downloads?", call("files.list", path="~/Downloads")),
+])
+def test_a_request_whose_clauses_all_have_steps_may_be_answered(home: Path, request_text: str,
+                                                                first: dict[str, object]) -> None:
+    backend = ScriptedBackend([first, answer("Done.")])
+    run(backend, request_text, {Effect.READ, Effect.DELETE})
+    # (llmos may word the answer itself from the step, with no second turn.)
+    assert all("answer" in turn.offered_tools for turn in backend.calls[1:])
+
+
+def test_the_answer_is_withheld_at_most_twice(home: Path) -> None:
+    """The model may have no way to reach a clause (a path it cannot name): after two withheld turns it answers."""
+    backend = ScriptedBackend([call("files.list", path="~/Downloads"), call("files.list", path="~"),
+                               call("files.find", path="~", name="*nowhere*"), answer("I could not reach it.")])
+    run(backend, "summarise ~/Documents/standup.txt and ~/Documents/nowhere.txt", {Effect.READ})
+    # The first turn must look anyway; then two withheld turns; then the answer is on offer again.
+    assert ["answer" in turn.offered_tools for turn in backend.calls] == [False, False, False, True]
+
+
+def test_a_path_counts_as_named_by_a_call_on_it_or_inside_it() -> None:
+    request = "move the .tmp files in ~/Downloads to ~/Archive/old/ and read /etc/hostname"
+    assert untouched_paths(request, [{"source": "~/Downloads/*.tmp", "destination": "~/Archive/old"},
+                                     {"path": "/etc/hostname"}]) == []
+    # A call on a folder above it (a find in ~) does not name it.
+    assert untouched_paths(request, [{"path": "~"}]) == ["~/Downloads", "~/Archive/old/", "/etc/hostname"]
+    # argv items count; a URL is no path.
+    assert untouched_paths("fetch https://example.com/x into /srv/x", [{"argv": ["cp", "a", "/srv/x"]}]) == []
