@@ -83,9 +83,9 @@ def asks_about_the_file_itself(request: str) -> bool:
 
 
 def found_files(tool: str, args: dict[str, Any], result: dict[str, Any]) -> list[str]:
-    """The files a successful finding step found (a find's matches, or files in folders named so; a listing's
-    files; a search's files, else files named like its text, else the one file it searched), as paths a read
-    accepts. Empty for other tools."""
+    """The files a successful finding step found (a find's matches, else files in folders named so or files whose
+    text mentions the name; a listing's files; a search's files, else files named like its text, else the one
+    file it searched), as paths a read accepts. Empty for other tools."""
     if tool not in _FINDING_TOOLS:
         return []
     paths: list[str] = []
@@ -97,7 +97,7 @@ def found_files(tool: str, args: dict[str, Any], result: dict[str, Any]) -> list
         paths = [str(item["path"]) for item in result.get("results", [])
                  if isinstance(item, dict) and item.get("path") and item.get("type", "file") == "file"]
         if tool == "files.find" and not paths:
-            paths = [str(path) for path in result.get("in_folders_named_so", [])]
+            paths = [str(path) for path in result.get("in_folders_named_so", result.get("files_mentioning_it", []))]
         if tool == "files.search" and not paths:
             paths = [str(path) for path in result.get("files_named_so", [])]
         if tool == "files.search" and not paths and result.get("files_scanned") == 1 and args.get("path"):

@@ -226,7 +226,46 @@ def find_files(
         # "find my letter to the landlord" (*letter*) matched no file name, but ~/Documents/letters/landlord.txt
         # is what the person meant: the files in folders whose name matches, so the next step can use them.
         result["in_folders_named_so"] = in_named_folders
+    elif not total and type != "folder" and not (min_size or max_size or newer_than or older_than):
+        mentioning = _files_mentioning(root, name)
+        if mentioning:
+            # "when is my flight to Lisbon?" looked for *flight* and nothing is named so, but the trip notes
+            # say "Flight TP1351 on June 4": the files whose text holds the name's word, for the next step.
+            result["files_mentioning_it"] = mentioning
     return _with_walk_tally(result, tally)
+
+
+MENTION_SCAN_BYTES = 32 * 1024 * 1024
+"""Most bytes of text `_files_mentioning` reads before it stops (a home folder of many files stays fast)."""
+MENTIONING_SHOWN = 5
+_GLOB_WORD = re.compile(r"^\*?([^\W_][\w -]{2,}?)\*?$")
+"""A name pattern that is one word or phrase between optional stars ("*flight*", "TODO*"), not a file type
+("*.pdf") or a pattern with other glob characters."""
+
+
+def _files_mentioning(root: Path, name: str) -> list[str]:
+    """Up to `MENTIONING_SHOWN` files below `root` (not hidden, not secret) with a line holding the word of
+    `name` (any case), for a name pattern that is one word; [] otherwise."""
+    match = _GLOB_WORD.match(name)
+    if match is None:
+        return []
+    needle = match.group(1).strip().casefold()
+    found: list[str] = []
+    scanned_bytes = 0
+    is_secret = secret_rule()
+    own_tally = WalkTally()  # what this second look skipped is not the find's to report
+    for entry in walk(root, False, own_tally, is_secret):
+        if entry_kind(entry) != "file" or is_secret(Path(entry.path)):
+            continue
+        lines = _text_lines(entry.path, own_tally)
+        if lines is None:
+            continue
+        scanned_bytes += sum(len(line) for line in lines)
+        if any(needle in line.casefold() for line in lines):
+            found.append(display_path(Path(entry.path)))
+        if len(found) >= MENTIONING_SHOWN or scanned_bytes > MENTION_SCAN_BYTES:
+            break
+    return found
 
 
 class _Extremes:

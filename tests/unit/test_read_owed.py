@@ -153,3 +153,36 @@ def test_a_named_path_that_is_no_file_forces_no_read(home: Path) -> None:
     backend = ScriptedBackend([call("files.search", text="good", path="~/Desktop"), answer("Not found.")])
     run(backend, "is the review in ~/Desktop/missing.txt or ~/Desktop/ positive?")
     assert all(turn.offered_tools != ["files.read"] for turn in backend.calls)
+
+
+def test_a_find_that_matched_no_name_points_at_files_whose_text_mentions_it(home: Path) -> None:
+    """"When is my flight to Lisbon?": nothing is named *flight*, but the trip notes say "Flight TP1351 on June 4".
+    The find says which files mention the word, and the question about their content then reads one (the model
+    had answered "No flight notes found")."""
+    (home / "Documents" / "trip-notes.md").write_text("# Lisbon trip\nFlight TP1351 on June 4\n")
+    (home / ".cache").mkdir()
+    (home / ".cache" / "flight.log").write_text("flight cache\n")  # hidden: never looked into
+    backend = ScriptedBackend([
+        call("files.find", path="~", name="*flight*"),
+        call("files.read", path="~/Documents/trip-notes.md"),
+        answer("June 4."),
+    ])
+    events = run(backend, "when is my flight to Lisbon?")
+    find = json.loads(finished(events).steps[0].result or "{}")
+    assert find["matches"] == 0 and find["files_mentioning_it"] == ["~/Documents/trip-notes.md"]
+    assert backend.calls[1].offered_tools == ["files.read"]
+    assert backend.calls[1].schema["properties"]["args"]["properties"]["path"]["enum"] == [
+        "~/Documents/trip-notes.md"]
+
+
+@pytest.mark.parametrize("args", [
+    {"name": "*.md"},  # a file type is no word to look for in text
+    {"name": "*flight*", "min_size": "1MB"},  # nothing matched the size: the name may well be right
+    {"name": "*flight*", "type": "folder"},
+    {"name": "*flight[0-9]*"},  # other glob characters
+])
+def test_a_find_with_filters_or_a_file_type_does_not_look_into_files(home: Path, args: dict[str, str]) -> None:
+    (home / "Documents" / "notes.txt").write_text("flight on Monday, notes in .md\n")
+    backend = ScriptedBackend([call("files.find", path="~/Documents", **args), answer("None.")])
+    events = run(backend, "find my flight notes")
+    assert "files_mentioning_it" not in json.loads(finished(events).steps[0].result or "{}")
