@@ -473,11 +473,19 @@ def disk_usage(path: str = ".", top: int = 10) -> dict[str, Any]:
     """Measure a folder's total size and its biggest items.
 
     Args:
-        path: folder to measure.
+        path: folder to measure, or a glob of the items in one folder to measure (~/Downloads/*.tmp).
         top: how many of the biggest items to show.
     """
     root = expand_path(path)
+    # "which .tmp file in Downloads is the biggest?": the model measured ~/Downloads/*.tmp, which failed as a
+    # path that does not exist; a glob measures the folder's items that match it.
+    pattern = root.name if set(root.name) & set("*?[") and not os.path.lexists(root) else None
+    if pattern is not None:
+        root = root.parent
+    matches_pattern = name_matcher(pattern) if pattern is not None else None
     root_info = _stat_or_error(root, follow_symlinks=False)
+    if pattern is not None and not stat.S_ISDIR(root_info.st_mode):
+        raise ToolError(f"not a folder: {display_path(root)}")
     if not stat.S_ISDIR(root_info.st_mode):
         return {
             "path": display_path(root),
@@ -489,6 +497,8 @@ def disk_usage(path: str = ".", top: int = 10) -> dict[str, Any]:
     tally = UsageTally(device=root_info.st_dev)
     children: list[dict[str, Any]] = []
     for entry in _scan(root):
+        if matches_pattern is not None and not matches_pattern(entry.name):
+            continue
         kind = entry_kind(entry)
         try:
             info = entry.stat(follow_symlinks=False)
@@ -513,7 +523,7 @@ def disk_usage(path: str = ".", top: int = 10) -> dict[str, Any]:
         for child in children[: clamp(top, 1, 100)]
     ]
     result: dict[str, Any] = {
-        "path": display_path(root),
+        "path": display_path(root / pattern) if pattern is not None else display_path(root),
         "size": total,
         "size_human": human_size(total),
         "files": tally.files,

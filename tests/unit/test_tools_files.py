@@ -484,6 +484,19 @@ def test_disk_usage_counts_hard_links_once_and_never_follows_symlinks(temp_home:
     assert after["size"] == before + link_size
 
 
+def test_disk_usage_of_a_glob_measures_the_folders_items_that_match(temp_home: Path, builtin_tools: Registry) -> None:
+    """"Which .tmp file in Downloads is the biggest?": the model measured ~/Downloads/*.tmp, which had failed as a
+    path that does not exist."""
+    (temp_home / "Downloads" / "old-installer.tmp").write_bytes(b"x" * 5000)
+    (temp_home / "Downloads" / "cache.tmp").write_bytes(b"x" * 100)
+    usage = ok(builtin_tools, "files.disk_usage", path="~/Downloads/*.tmp")
+    assert usage["path"] == "~/Downloads/*.tmp" and usage["size"] == 5100 and usage["items"] == 2
+    assert [child["name"] for child in usage["biggest"]] == ["old-installer.tmp", "cache.tmp"]
+    assert usage["largest_files"][0]["path"] == "~/Downloads/old-installer.tmp"
+    assert ok(builtin_tools, "files.disk_usage", path="~/Downloads/*.none")["items"] == 0
+    assert "not a folder" in error(builtin_tools, "files.disk_usage", path="~/program.bin/*.tmp")
+
+
 def test_disk_usage_of_a_file_is_its_size(temp_home: Path, builtin_tools: Registry) -> None:
     usage = ok(builtin_tools, "files.disk_usage", path="~/program.bin")
     assert usage["size"] == (temp_home / "program.bin").stat().st_size and usage["biggest"] == []
