@@ -44,9 +44,12 @@ SIZE_PATTERN = (
     r"^[0-9]{1,9}([.][0-9]{1,3})? ?(b|B|bytes|k|K|kb|KB|KiB|m|M|mb|MB|MiB|g|G|gb|GB|GiB|t|T|tb|TB|TiB)?$"
 )
 AGE_PATTERN = (
-    r"^([0-9]{1,5}([.][0-9]{1,3})? ?(s|sec|secs|seconds|m|min|mins|minutes|h|hr|hrs|hour|hours|d|day|days|w|wk|"
-    r"week|weeks|mo|month|months|y|yr|year|years)|[0-9]{4}-[0-9]{2}-[0-9]{2})$"
+    r"^(([1-9][0-9]{0,4}|0[.][0-9]{1,3})([.][0-9]{1,3})? ?(s|sec|secs|seconds|m|min|mins|minutes|h|hr|hrs|hour|"
+    r"hours|d|day|days|w|wk|week|weeks|mo|month|months|y|yr|year|years)|"
+    r"(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"
 )
+"""An age above zero, or a date since 1970: the 1.5B model filled the filters it did not need with placeholders
+("newer_than": "0001-01-01", "older_than": "0001-01-01"), and the find it asked for failed or found nothing."""
 _DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 _AMOUNT_AND_UNIT = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*$")
 

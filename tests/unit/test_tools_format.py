@@ -130,6 +130,13 @@ def test_what_is_not_a_size_or_age_is_outside_both_patterns(text: str) -> None:
     assert not re.fullmatch(SIZE_PATTERN, text) and not re.fullmatch(AGE_PATTERN, text)
 
 
+@pytest.mark.parametrize("text", ["0001-01-01", "0000-00-00", "1900-01-01", "2024-13-01", "2024-02-00", "0d", "0"])
+def test_placeholder_ages_and_dates_are_outside_the_age_pattern(text: str) -> None:
+    """The 1.5B model filled filters it did not need with placeholders ("newer_than": "0001-01-01"), and the find
+    failed or found nothing: an age must be above zero and a date since 1970."""
+    assert not re.fullmatch(AGE_PATTERN, text)
+
+
 def test_a_date_as_an_age_is_the_time_since_its_local_midnight() -> None:
     midnight = datetime(2024, 3, 1).timestamp()
     assert parse_age("2024-03-01", now=midnight + 3600) == 3600
