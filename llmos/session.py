@@ -52,6 +52,7 @@ from llmos.pid_grounding import ground_pid, request_pids, result_pids
 from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
 from llmos.policies.impact import Impact
+from llmos.policies.intent import url_to_send_to
 from llmos.policies.requested_command import requested_commands
 from llmos.repair import EDIT_TOOL, READ_TOOL, PathRepair, path_repair
 from llmos.routing import on_topic
@@ -332,6 +333,8 @@ class _RequestRun:
         # Made here, not in __init__: fitting piped data to the context counts tokens, which loads the model.
         if (yield from self._refuse_named_command()):
             return
+        if (yield from self._refuse_sending()):
+            return
         if (yield from self._fast_path()):
             return
         # After the fast path: the request's turn may look around the home folder (`_places_note`).
@@ -410,6 +413,23 @@ class _RequestRun:
             yield from self._finish("", "rendered")
             return True
         return False
+
+    def _refuse_sending(self) -> Generator[Event, None, bool]:
+        """Answer, without the model, a request to send something to a URL when the policy denies the network
+        (`llmos.policies.intent.url_to_send_to`): no tool can do it, and the model, planning anyway, answered
+        with the success message the request told it to print. Judged as an upload command would be, so a
+        profile that allows or asks about the network leaves the request to the model. Returns True when
+        answered."""
+        url = url_to_send_to(self.request)
+        if url is None:
+            return False
+        decision = self.session.safety.policy.decide_command(["curl", "--upload-file", "-", url])
+        if decision.verdict != "deny":
+            return False
+        yield from self._finish(f"I can't send anything to {url}: this policy ({self.session.safety.policy.name}) "
+                                "does not let llmos use the network, and no tool of llmos reaches it. Nothing was "
+                                "sent.", "rendered")
+        return True
 
     def _fast_path(self) -> Generator[Event, None, bool]:
         """Plan the call without the model when the request is a fast-path intent, run it as any planned step,
