@@ -36,6 +36,8 @@ _COMMON = frozenset(
     "archive backup backups build cache clean clear compress extract install print purge read rename save "
     "search sort tick wipe write".split()
 )
+_LABEL = re.compile(r"[a-z]+[0-9]+|[0-9]+[a-z]+")
+"""A short word of letters and digits names one thing however short ("the Q1 and Q2 reports", "v2")."""
 _PLAIN_PATH = re.compile(r"[\w .,()+@&'~/*-]{1,120}")
 """What the note may show: a file name is anyone's to choose (a download's), and the note is llmos's own words, so
 a name with other characters (quotes, brackets, colons, newlines: room for instructions) is never shown."""
@@ -61,7 +63,8 @@ def named_places(request: str) -> list[NamedPlace]:
     path_tokens = spelled_paths(request)
     spelled_out = {word for token in path_tokens for word in _WORD.findall(token.lower())}
     words = [word for word in dict.fromkeys(_WORD.findall(_PATH_TOKEN.sub(" ", lowered)))
-             if (len(word) >= MIN_WORD_LENGTH or _extension(word)) and not word.isdigit() and word not in _COMMON
+             if (len(word) >= MIN_WORD_LENGTH or _extension(word) or _LABEL.fullmatch(word)) and not word.isdigit()
+             and word not in _COMMON
              and word not in spelled_out]
     if not words:
         return []

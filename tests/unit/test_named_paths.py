@@ -55,8 +55,13 @@ def test_files_of_one_folder_are_shown_as_the_glob_that_takes_them(home: Path) -
 
 
 def test_a_found_folder_stands_for_what_it_holds(home: Path) -> None:
-    """"reports" is ~/Documents/reports/, not also each report inside it."""
-    assert places("what's the combined revenue of the Q1 and Q2 reports?") == {"reports": ("~/Documents/reports/",)}
+    """"reports" is ~/Documents/reports/, not also each report inside it; a short word of letters and digits
+    ("Q1") names one thing however short (the model read the Q1 report only, and gave its revenue as the
+    combined one)."""
+    assert places("what's the combined revenue of the Q1 and Q2 reports?") == {
+        "q1": ("~/Documents/reports/q1-report.txt",), "q2": ("~/Documents/reports/q2-report.txt",),
+        "reports": ("~/Documents/reports/",)}
+    assert places("is it in the v2 folder or at 14h?") == {}
 
 
 def test_what_is_not_looked_up(home: Path) -> None:
