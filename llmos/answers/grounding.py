@@ -42,6 +42,11 @@ _NOT_FILE_NAMES = frozenset({"e.g", "i.e", "etc", "vs", "a.m", "p.m", "approx"})
 _LIST_NUMBERING = re.compile(r"^\s*\d{1,3}[.)](?=\s)", re.MULTILINE)
 _PLAIN_NUMBER = re.compile(rf"(?<![\w.,:/-])({_NUMBER})(?![\w%/])(?!\.\w)")
 _MORE = re.compile(r"\s+more\b")
+_COMBINING = re.compile(r"\b(?:combined|total|sum|together|altogether|in all|add(?:ed)? up|plus|difference|"
+                        r"(?:more|less|fewer) than|how much (?:more|less))\b", re.IGNORECASE)
+"""A request that asks for two stated numbers combined ("the combined revenue of the Q1 and Q2 reports"): an
+answer may state their sum or difference, which no result holds."""
+MIN_TERM_SHARE = 0.01
 _NUMBER_WORDS = {word: value for value, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}
@@ -75,6 +80,18 @@ class _Evidence:
         tolerance = 0.5 * 10**-decimals + 1e-9
         position = bisect.bisect_left(self.numbers, value - tolerance)
         return position < len(self.numbers) and self.numbers[position] <= value + tolerance
+
+    def has_sum_or_difference(self, value: float, decimals: int) -> bool:
+        """`value` is two numbers of the evidence added or one taken from the other, each a real part of it (at
+        least `MIN_TERM_SHARE` of the largest number involved: 48,201 is not 48,200 + 1)."""
+        for term in self.numbers:
+            if term <= 0:
+                continue
+            for other in (value - term, term - value):
+                largest = max(value, term, other)
+                if other > 0 and min(term, other, value) >= MIN_TERM_SHARE * largest and self.has_number(other, decimals):
+                    return True
+        return False
 
     def has_size(self, low: float, high: float) -> bool:
         return any(low <= size_high and size_low <= high for size_low, size_high in self.size_ranges)
@@ -127,9 +144,11 @@ def ungrounded_facts(answer: str, request: str, results: Sequence[str]) -> list[
         consume(match, True)
     for match in list(_COUNTED_WORD.finditer(checked)):
         consume(match, evidence.has_number(_NUMBER_WORDS[match.group(1).casefold()], 0), match.group(0).strip())
+    combining = bool(_COMBINING.search(request))
     for match in list(_PLAIN_NUMBER.finditer(checked)):
         value, decimals = _number(match.group(1))
-        grounded = evidence.has_number(value, decimals)
+        grounded = evidence.has_number(value, decimals) or (combining and evidence.has_sum_or_difference(value,
+                                                                                                       decimals))
         if not grounded and _MORE.match(checked, match.end()):
             # "a, b and 3 more": the list is the names before it plus those three.
             grounded = evidence.has_number(value + _names_listed_before(answer, match.start()), 0)

@@ -124,3 +124,17 @@ def test_rendered_answers_are_grounded_in_their_own_result(
     rendered = render_step(Step(index=0, tool=tool, args=args, status="ok", result=result_text), request_text)
     assert rendered is not None
     assert ungrounded_facts(rendered, request_text, [result_text]) == []
+
+
+def test_a_sum_or_difference_of_stated_numbers_is_grounded_when_the_request_asks_to_combine_them() -> None:
+    """"What's the combined revenue of the Q1 and Q2 reports?": 48,200 + 52,900 = 101,100, which no result holds.
+    Only when the request combines, and only of real parts: 48,201 is not 48,200 + 1."""
+    results = ['{"path":"~/q1.txt","content":"Revenue: 48,200 EUR\\nLines: 1\\n"}',
+               '{"path":"~/q2.txt","content":"Revenue: 52,900 EUR\\n"}']
+    combined = "what's the combined revenue of the Q1 and Q2 reports?"
+    assert ungrounded_facts("The combined revenue is 101,100 EUR.", combined, results) == []
+    assert ungrounded_facts("Q2 made 4,700 EUR more than Q1.", "how much more did Q2 make than Q1?", results) == []
+    assert ungrounded_facts("The combined revenue is 101,200 EUR.", combined, results) == ["101,200"]
+    assert ungrounded_facts("The combined revenue is 48,201 EUR.", combined, results) == ["48,201"]
+    assert ungrounded_facts("Q1 and Q2 made 101,100 EUR.", "what did the Q1 and Q2 reports say?", results) == [
+        "101,100"]
