@@ -88,8 +88,8 @@ class _Evidence:
             if term <= 0:
                 continue
             for other in (value - term, term - value):
-                largest = max(value, term, other)
-                if other > 0 and min(term, other, value) >= MIN_TERM_SHARE * largest and self.has_number(other, decimals):
+                real_parts = min(term, other, value) >= MIN_TERM_SHARE * max(value, term, other)
+                if other > 0 and real_parts and self.has_number(other, decimals):
                     return True
         return False
 
