@@ -44,6 +44,10 @@ a name with other characters (quotes, brackets, colons, newlines: room for instr
 EXTENSIONS = frozenset({"zip", "tar", "tgz", "pdf", "tmp", "jpg", "jpeg", "png", "gif", "csv", "mp3", "mp4", "iso",
                         "mov", "mkv", "deb", "exe", "docx", "xlsx", "odt", "ods"})
 """File types a request names by extension ("the zip file from my downloads", "the .tmp files", "pdfs")."""
+_ONE_OF_THEM = re.compile(r"\b(?:newest|latest|oldest|biggest|largest|smallest|most recent|last|first)\b",
+                          re.IGNORECASE)
+"""A request for one of several files ("copy my newest screenshot"): its files are named one by one, never as the
+glob that takes them all (given ~/Desktop/Screenshot*, the model copied both)."""
 _PATH_TOKEN = re.compile(r"\S*/\S*")
 """A path the request spells out (~/projects/webapp/app.py): its words are already where they are."""
 
@@ -93,7 +97,7 @@ def named_places(request: str) -> list[NamedPlace]:
         if _extension(word) and folders_given and all(
                 any(path.is_relative_to(folder) for folder in folders_given) for path in paths):
             continue  # "how many pdf files are in ~/Downloads?": the folder is given, the type says the rest
-        shown = _shown(word, paths)
+        shown = _shown(word, paths, as_glob=not _ONE_OF_THEM.search(request))
         if 1 <= len(paths) <= MAX_PLACES and all(_PLAIN_PATH.fullmatch(text) for text in shown):
             places.append(NamedPlace(word, shown))
     return places
@@ -150,10 +154,11 @@ def _extension(word: str) -> str | None:
     return None
 
 
-def _shown(word: str, paths: list[Path]) -> tuple[str, ...]:
+def _shown(word: str, paths: list[Path], as_glob: bool = True) -> tuple[str, ...]:
     """The paths as the note shows them: a folder with `/`; two or more files of one folder as the glob that
     takes them all ("~/Desktop/Screenshot*"), which a file tool accepts as one argument (given the two
-    names, the model wrote them into one path, comma-separated)."""
+    names, the model wrote them into one path, comma-separated), unless `as_glob` is False (the request wants
+    one of them)."""
     shown: list[str] = []
     by_folder: dict[Path, list[Path]] = {}
     for path in paths:
@@ -162,7 +167,7 @@ def _shown(word: str, paths: list[Path]) -> tuple[str, ...]:
         else:
             by_folder.setdefault(path.parent, []).append(path)
     for folder, files in by_folder.items():
-        pattern = _glob(word, [file.name for file in files]) if len(files) > 1 else None
+        pattern = _glob(word, [file.name for file in files]) if len(files) > 1 and as_glob else None
         if pattern:
             shown.append(display_path(folder / pattern))
         else:

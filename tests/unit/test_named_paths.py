@@ -54,6 +54,13 @@ def test_files_of_one_folder_are_shown_as_the_glob_that_takes_them(home: Path) -
         "~/Desktop/holiday screenshot.png")}
 
 
+def test_a_request_for_one_of_several_files_gets_them_one_by_one(home: Path) -> None:
+    """"Copy my newest screenshot": given ~/Desktop/Screenshot*, the model copied both."""
+    assert places("copy my newest screenshot to Documents") == {"screenshot": (
+        "~/Desktop/Screenshot 2024-05-01.png", "~/Desktop/Screenshot 2024-05-02.png")}
+    assert places("copy my screenshots to Documents") == {"screenshots": ("~/Desktop/Screenshot*",)}
+
+
 def test_a_found_folder_stands_for_what_it_holds(home: Path) -> None:
     """"reports" is ~/Documents/reports/, not also each report inside it; a short word of letters and digits
     ("Q1") names one thing however short (the model read the Q1 report only, and gave its revenue as the
