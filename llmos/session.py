@@ -526,7 +526,7 @@ class _RequestRun:
                                 budget_chars=self.options.stdin_budget_chars, count_tokens=backend.count_tokens)
         self.stdin_cut = excerpt.note is not None
         findings = self._findings_note()
-        notes = [note for note in (excerpt.note, self._table_note(), findings) if note]
+        notes = [note for note in (excerpt.note, excerpt.shown_as, self._table_note(), findings) if note]
         # The findings are llmos's own facts about the data: an answer may state them.
         self.stdin_seen = f"{excerpt.text}\n{findings}" if findings else excerpt.text
         return Turn("user", user_request(self.request, excerpt.text, "\n".join(notes) or None))

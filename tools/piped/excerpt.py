@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from llmos.tools._format import human_size
+from llmos.tools.piped.page import is_web_page, visible_text
 from llmos.tools.piped.search import SearchOutcome, search_lines
 from llmos.tools.piped.view import DocumentView, Line, clip_line
 
@@ -31,12 +32,18 @@ _COMMON_WORDS = frozenset("""
 """.split())
 
 
+PAGE_SHOWN_AS = ("(The data above is the piped web page's visible text: llmos left out its comments, scripts and "
+                 "styles.)")
+
+
 @dataclass(frozen=True)
 class Excerpt:
     text: str
     """What goes inside the <data> block: the document whole, or the parts shown."""
     note: str | None
     """What was left out and how to read the rest (None: the document is shown whole)."""
+    shown_as: str | None = None
+    """How the whole document is shown when not as piped (a web page as its visible text), said beside it."""
 
 
 def request_pattern(request: str) -> str | None:
@@ -141,6 +148,10 @@ def stdin_excerpt(view: DocumentView, request: str, *, budget_tokens: int, budge
     """The document whole when it fits both budgets, else an excerpt whose text and note together fit them."""
     if view.document.size_bytes <= 4 * budget_chars:
         whole = view.text()
+        if is_web_page(whole):
+            shown = visible_text(whole)
+            if len(shown) <= budget_chars and count_tokens(shown) <= budget_tokens:
+                return Excerpt(shown, None, PAGE_SHOWN_AS)
         if len(whole) <= budget_chars and count_tokens(whole) <= budget_tokens:
             return Excerpt(whole, None)
     parts = _Parts(view, request)
