@@ -659,12 +659,12 @@ class _RequestRun:
     def _clause_still_owed(self) -> bool:
         """Whether this turn must make a call rather than answer because a clause of the request has no step yet:
         a path the request spells out (from ~ or /) that no call has named, or a change verb starting a clause
-        with fewer change calls made (allowed or not) than such clauses. At most `MAX_CLAUSE_NUDGES` turns per
-        request. The 1.5B model answered "delete ~/Downloads/cache.tmp, then summarise ~/Documents/standup.txt"
-        after the delete, and "copy requirements.txt to requirements.bak, then change flask to 3.1.0 in the
-        original" after the copy."""
-        if not self.steps or self.clause_nudges >= MAX_CLAUSE_NUDGES:
-            return False
+        with fewer change calls made (allowed or not) than such clauses. Only after a step that succeeded, and at
+        most `MAX_CLAUSE_NUDGES` turns per request. The 1.5B model answered "delete ~/Downloads/cache.tmp, then
+        summarise ~/Documents/standup.txt" after the delete, and "copy requirements.txt to requirements.bak, then
+        change flask to 3.1.0 in the original" after the copy."""
+        if not self.steps or self.steps[-1].status != "ok" or self.clause_nudges >= MAX_CLAUSE_NUDGES:
+            return False  # after a failure the model may answer to say so
         change_calls = sum(1 for step in self.steps if (spec := self._spec(step.tool)) is not None
                            and spec.effect is not Effect.READ)
         changes_left = self.tells_a_change and len(CHANGE_CLAUSE.findall(self.request)) > change_calls

@@ -101,3 +101,9 @@ def test_a_path_counts_as_named_by_a_call_on_it_or_inside_it() -> None:
     assert untouched_paths(request, [{"path": "~"}]) == ["~/Downloads", "~/Archive/old/", "/etc/hostname"]
     # argv items count; a URL is no path.
     assert untouched_paths("fetch https://example.com/x into /srv/x", [{"argv": ["cp", "a", "/srv/x"]}]) == []
+
+
+def test_after_a_failed_step_the_model_may_answer_to_say_so(home: Path) -> None:
+    backend = ScriptedBackend([call("files.read", path="~/Documents/nowhere.txt"), answer("It does not exist.")])
+    run(backend, "read ~/Documents/nowhere.txt, then delete ~/Downloads/cache.tmp", {Effect.READ, Effect.DELETE})
+    assert "answer" in backend.calls[-1].offered_tools
