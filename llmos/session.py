@@ -36,6 +36,7 @@ from llmos.examples.library import PlanExample
 from llmos.examples.retrieval import library_index
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.fastpath import match_fast_path
+from llmos.filter_grounding import ground_filters
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
 from llmos.look_first import (
     MAX_FOUND_CHOICES,
@@ -691,8 +692,9 @@ class _RequestRun:
     ) -> list[tuple[str, dict[str, Any]]]:
         """Each offered tool's parameters as this turn's grammar has them: a repaired path limited to the paths
         suggested, a pid to the pids the request and the results so far know (`llmos.pid_grounding`; a tool
-        that needs a pid is left out until one is known), an edit to the files read so far (none read: no edit);
-        unless nothing else would be on offer."""
+        that needs a pid is left out until one is known), a find's size and age filters only where the request
+        speaks of sizes or ages (`llmos.filter_grounding`), an edit to the files read so far (none read: no
+        edit); unless nothing else would be on offer."""
         known_pids = request_pids(self.request) | result_pids(
             step.result for step in self.steps if step.status == "ok")
         read_paths = tuple(dict.fromkeys(str(step.args["path"]) for step in self.steps
@@ -708,7 +710,7 @@ class _RequestRun:
                 if not read_paths:
                     continue
                 parameters = PathRepair(EDIT_TOOL, "path", read_paths).constrain(parameters)
-            limited = ground_pid(parameters, known_pids)
+            limited = ground_pid(ground_filters(parameters, self.request), known_pids)
             if limited is not None:
                 grounded.append((spec.name, limited))
         if grounded:
