@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from llmos.answers._result import records
+
 _THINGS = (
     r"files?|folders?|director(?:y|ies)|documents?|docs|letters?|reports?|notes?|notebook|lists?|logs?|"
     r"photos?|pictures?|images?|screenshots?|downloads?|desktop|music|songs?|videos?|movies?|invoices?|"
@@ -91,11 +93,13 @@ def found_files(tool: str, args: dict[str, Any], result: dict[str, Any]) -> list
     paths: list[str] = []
     if tool == "files.list":
         base = str(result.get("path") or args.get("path") or ".").rstrip("/")
+        # Entries as written only: a listing of several files is a table, and "what is in my Downloads?" asks
+        # for the listing, not for one of its files.
         paths = [f"{base}/{entry['name']}" for entry in result.get("entries", [])
                  if isinstance(entry, dict) and entry.get("type") == "file" and entry.get("name")]
     else:
-        paths = [str(item["path"]) for item in result.get("results", [])
-                 if isinstance(item, dict) and item.get("path") and item.get("type", "file") == "file"]
+        paths = [str(item["path"]) for item in _records(result.get("results"))
+                 if item.get("path") and item.get("type", "file") == "file"]
         if tool == "files.find" and not paths:
             paths = [str(path) for path in result.get("in_folders_named_so", result.get("files_mentioning_it", []))]
         if tool == "files.search" and not paths:
@@ -103,3 +107,12 @@ def found_files(tool: str, args: dict[str, Any], result: dict[str, Any]) -> list
         if tool == "files.search" and not paths and result.get("files_scanned") == 1 and args.get("path"):
             paths = [str(args["path"])]  # the one file searched, whose words the search missed
     return list(dict.fromkeys(paths))
+
+
+def _records(listed: Any) -> list[dict[str, Any]]:
+    """A result's list of matches as records, whether listed as such or as the model's table (a search's hits in
+    several files: `{"columns": [...], "rows": [...]}`, which had been read as no files at all)."""
+    try:
+        return [item for item in records(listed) if isinstance(item, dict)] if listed else []
+    except ValueError:
+        return []

@@ -67,6 +67,7 @@ ANSWER_TOOL = "answer"
 SHELL_TOOL = "shell.run"
 STDIN_TOOL_PREFIX = "stdin."
 SQL_TOOL = "stdin.sql"
+SEARCH_TOOL = "files.search"
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
 CHANGE_CLAUSE = re.compile(
@@ -604,14 +605,20 @@ class _RequestRun:
         return [spec for spec in self.tools if spec.name.startswith(STDIN_TOOL_PREFIX)] or self.tools
 
     def _read_owed(self, tool_name: str, args: dict[str, Any], step: StepInProgress) -> PathRepair | None:
-        """The next turn's forced read, when the request asks what a file says and a finding step found the few
-        files it could be: `files.read` with its path limited to them, without `answer`. Once per request, only
-        before any read. The 1.5B model answered "what's on my shopping list" with the found file's name and size,
-        and "which flat is my letter about" from the search hit alone."""
-        if self.read_offered or self.tells_a_change or READ_TOOL not in self._specs \
-                or any(done.tool == READ_TOOL for done in self.steps):
+        """The next turn's forced read, when the request asks what a file says (or asks for a change, which may
+        edit lines, after a search for lines) and a finding step found the few files it could be: `files.read`
+        with its path limited to them, without `answer`. Once per request, only before any read. The 1.5B model
+        answered "what's on my shopping list" with the found file's name and size, and "which flat is my letter
+        about" from the search hit alone."""
+        if self.read_offered or READ_TOOL not in self._specs or any(done.tool == READ_TOOL for done in self.steps):
             return None
-        if not (asks_for_content(self.request) or asks_for_line_count(self.request)):
+        if self.tells_a_change:
+            # A change after a search for lines: the lines are to be edited, or written elsewhere. An edit is
+            # offered only after a read (it names lines), and the 1.5B model searched "flask" twice, never read
+            # requirements.txt, and answered "copy X to X.bak, then change flask to 3.1.0" with the copy alone.
+            if tool_name != SEARCH_TOOL or EDIT_TOOL not in self._specs:
+                return None
+        elif not (asks_for_content(self.request) or asks_for_line_count(self.request)):
             return self._named_file_read_owed(tool_name)
         try:
             result = json.loads(step.result or "")

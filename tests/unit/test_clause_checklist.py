@@ -55,16 +55,20 @@ def test_a_spelled_out_path_no_call_named_withholds_the_answer(home: Path) -> No
 
 
 def test_a_change_clause_without_a_change_call_withholds_the_answer(home: Path) -> None:
-    """Two change clauses (copy, change), one change call so far: the look after it may not be the last turn."""
+    """Two change clauses (copy, change), one change call so far: the looks after it may not be the last turn
+    (the search is followed by a read of a file it hit, which an edit needs: `_read_owed`)."""
     backend = ScriptedBackend([
         call("files.copy", source="~/Documents/requirements.txt", destination="~/Documents/requirements.bak"),
         call("files.search", text="flask", path="~/Documents"),
         call("files.read", path="~/Documents/requirements.txt"),
-        answer("Copied; flask is pinned at 3.0.0."),
+        call("files.edit", path="~/Documents/requirements.txt", start=1, text="flask==3.1.0"),
+        answer("Copied, and flask is 3.1.0 now."),
     ])
-    run(backend, "copy my requirements.txt to requirements.bak, then change flask to 3.1.0 in the original",
-        {Effect.READ, Effect.WRITE})
-    assert ["answer" in turn.offered_tools for turn in backend.calls] == [False, False, False, True]
+    finished = run(backend, "copy my requirements.txt to requirements.bak, then change flask to 3.1.0 in the original",
+                   {Effect.READ, Effect.WRITE})
+    assert ["answer" in turn.offered_tools for turn in backend.calls] == [False, False, False, False, True]
+    assert (home / "Documents" / "requirements.txt").read_text() == "flask==3.1.0\n"
+    assert [step.status for step in finished.steps] == ["ok"] * 4
     assert MAX_CLAUSE_NUDGES == 2
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
+from llmos.policies.intent import allowed_effects_for
 from llmos.tools import load_builtin_tools
 
+from llmos.executor import Safety
 from llmos.session import Session
 
 
@@ -26,3 +28,29 @@ def test_an_edit_is_offered_only_after_a_read_and_only_of_the_file_read(temp_hom
     assert "files.edit" not in first.offered_tools and "files.read" in first.offered_tools
     branches = {branch["properties"]["tool"]["const"]: branch for branch in second.schema["anyOf"]}
     assert branches["files.edit"]["properties"]["args"]["properties"]["path"]["enum"] == ["~/requirements.txt"]
+
+
+def test_a_change_after_a_search_for_lines_reads_the_files_searched_first(temp_home: Path) -> None:
+    """"Copy requirements.txt to requirements.bak, then change flask to 3.1.0 in the original": the model searched
+    for "flask" (twice) and never read the file, so no edit was ever on offer. After a search in a change request
+    the next turn reads one of the files it hit; the edit of that file is then on offer."""
+    webapp = temp_home / "webapp"
+    webapp.mkdir()
+    (webapp / "requirements.txt").write_text("flask==3.0.0\n")
+    (webapp / "app.py").write_text("import flask\n")
+    backend = ScriptedBackend([
+        call("files.copy", source="~/webapp/requirements.txt", destination="~/webapp/requirements.bak"),
+        call("files.search", text="flask", path="~/webapp"),
+        call("files.read", path="~/webapp/requirements.txt"),
+        call("files.edit", path="~/webapp/requirements.txt", start=1, text="flask==3.1.0"),
+        answer("Copied, and flask is now 3.1.0."),
+    ])
+    # The request's words decide that it asks for a change (the intent table).
+    session = Session(backend, load_builtin_tools(), Safety(policy=AllowReadOnlyPolicy(), intent=allowed_effects_for))
+    list(session.run("copy my requirements.txt to requirements.bak, then change flask to 3.1.0 in the original",
+                     approver=lambda _step: True))
+    read_turn = backend.calls[2]
+    assert read_turn.offered_tools == ["files.read"]
+    assert sorted(read_turn.schema["properties"]["args"]["properties"]["path"]["enum"]) == [
+        "~/webapp/app.py", "~/webapp/requirements.txt"]
+    assert "files.edit" in backend.calls[3].offered_tools
