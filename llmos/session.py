@@ -71,12 +71,13 @@ SEARCH_TOOL = "files.search"
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
 CHANGE_CLAUSE = re.compile(
-    r"(?:^|[,;.]|\b(?:and|then|please))\s*(?:then\s+|please\s+)?" + words_pattern(CLAUSE_CHANGE_VERBS) + r"\b",
+    r"(?:^|[,;.?!:]|\b(?:and|then|please))\s*(?:then\s+|please\s+)?" + words_pattern(CLAUSE_CHANGE_VERBS) + r"\b",
     re.IGNORECASE,
 )
 """A clause that tells llmos to make a change ("archive X, then delete it", "count them and write the number to
-Y"). The intent table's words are broader on purpose (safety gating): "which files were modified" or "what are
-the permissions on x" use change words without asking for a change, and their look may be answered at once."""
+Y", "which one is the biggest? delete that one"). The intent table's words are broader on purpose (safety
+gating): "which files were modified" or "what are the permissions on x" use change words without asking for a
+change, and their look may be answered at once."""
 CHANGE_EFFECTS = frozenset({Effect.WRITE, Effect.DELETE})
 """Effects a request's words can ask for that the model must not claim without a call (see `_change_still_owed`)."""
 STDIN_RESULT_ROOM_TOKENS = 700

@@ -68,6 +68,8 @@ PHRASINGS: list[tuple[str, set[str], bool, bool]] = [
     ('Please Delete ~/a.tmp', {'delete'}, True, True),
     ('list the folders and make one called old', set(), True, True),
     ('what would it take to compress ~/logs', set(), False, False),
+    ('which .tmp file in Downloads is the biggest? delete that one', {'delete'}, True, True),
+    ('is ~/a.txt there? if so: copy it to ~/b.txt', {'write'}, True, True),
 ]
 
 
