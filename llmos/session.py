@@ -482,7 +482,7 @@ class _RequestRun:
             text, source, self.ungrounded = checked.text, checked.source, checked.ungrounded
             if source == "rendered" and not steps and self.stdin_findings:
                 text = findings_text(self.stdin_findings)
-        shown, replaced = with_outcome(text, steps)
+        shown, replaced = with_outcome(text, steps, self.stdin_seen or "")
         self.answer = shown or ""
         self.answer_source = "rendered" if replaced else source
         yield AnswerToken(self.answer)

@@ -45,18 +45,37 @@ _CONDITION_OR_TIME = re.compile(
 _CLAUSE_BREAK = re.compile(r"[.;:!?\n]|,\s*(?:but|and|so)\b|\bbut\b")
 
 
-def claims_a_change(text: str) -> bool:
+def claims_a_change(text: str, read_text: str = "") -> bool:
     """Whether `text` says a change happened ("have been deleted", "I moved them"): a change verb in the past
     that no negation or condition before it in its clause takes back ("nothing was deleted", "would be moved",
-    "was not removed" are not claims)."""
+    "was not removed" are not claims), and that is not the words of `read_text` (what the model read: "a test
+    website created for demonstration purposes" restates a page, it claims nothing)."""
+    folded_read = _spaced(read_text).casefold()
     for match in _CLAIM.finditer(text):
         clause_start = max((found.end() for found in _CLAUSE_BREAK.finditer(text, 0, match.start())), default=0)
         before = text[clause_start:match.start()]
         after = text[match.end():match.end() + 12]
         if _NEGATION.search(before) or _DESCRIBES.search(before) or _CONDITION_OR_TIME.match(after):
             continue
+        if folded_read and _quoted(text, match, folded_read):
+            continue
         return True
     return False
+
+
+_WORDS_AFTER = re.compile(r"(?:\s+[\w'-]+){2}")
+
+
+def _quoted(text: str, claim: re.Match[str], folded_read: str) -> bool:
+    """Whether the change verb and the two words after it are, word for word, in what was read."""
+    following = _WORDS_AFTER.match(text, claim.end())
+    if following is None:
+        return False
+    return _spaced(text[claim.start():following.end()]).casefold() in folded_read
+
+
+def _spaced(text: str) -> str:
+    return " ".join(text.split())
 
 
 def not_done_steps(steps: Sequence[Step]) -> list[Step]:
@@ -80,11 +99,12 @@ def outcome_statement(steps: Sequence[Step]) -> str | None:
     return " ".join(sentences)
 
 
-def with_outcome(answer: str | None, steps: Sequence[Step]) -> tuple[str | None, bool]:
+def with_outcome(answer: str | None, steps: Sequence[Step], read_text: str = "") -> tuple[str | None, bool]:
     """The answer to show and whether llmos replaced the model's words: the outcome statement first when a step
-    did not happen, then the model's answer unless it claims a change that no step made."""
+    did not happen, then the model's answer unless it claims a change that no step made (`read_text`: piped data
+    the model read, whose own words are no claim)."""
     statement = outcome_statement(steps)
-    if not steps and answer and claims_a_change(answer):
+    if not steps and answer and claims_a_change(answer, read_text):
         return NOTHING_RAN, True
     if statement is None:
         return answer, False

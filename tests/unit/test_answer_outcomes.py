@@ -11,7 +11,7 @@ import pytest
 from fakes import AllowReadOnlyPolicy, DenyDeletes, ScriptedBackend, answer, call
 from test_session import finished, make_registry, run
 
-from llmos.answers.outcomes import claims_a_change, outcome_statement, with_outcome
+from llmos.answers.outcomes import NOTHING_RAN, claims_a_change, outcome_statement, with_outcome
 from llmos.events import AnswerStarted, AnswerToken, RequestFinished, Step
 from llmos.session import Session, SessionOptions
 
@@ -101,3 +101,15 @@ def test_the_answer_is_shown_once_checked_never_streamed_before() -> None:
     assert sum(isinstance(event, AnswerStarted) for event in events) == 1
     assert len(tokens) == 1 and tokens[0] == finished(events).answer and "deleted" not in tokens[0]
     assert isinstance(events[-1], RequestFinished)
+
+
+def test_the_words_of_what_was_read_are_no_claim() -> None:
+    """"Summarise this web page": the page says it is "a test website created for demonstration purposes", and the
+    model's summary said so; with no step, the answer had been replaced by "Nothing was changed". Restating what
+    was read claims nothing; a change verb with other words after it still does."""
+    page = "My Website\nWelcome\nThis is a test website created for   demonstration purposes."
+    summary = "It is a test website created for demonstration purposes."
+    assert not claims_a_change(summary, page)
+    assert with_outcome(summary, [], page) == (summary, False)
+    assert claims_a_change("I created the page for you.", page)
+    assert with_outcome("Your files were deleted.", [], page) == (NOTHING_RAN, True)
