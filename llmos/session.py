@@ -46,6 +46,7 @@ from llmos.look_first import (
     found_files,
     names_own_things,
 )
+from llmos.mode_grounding import ground_mode
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
 from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
@@ -701,8 +702,9 @@ class _RequestRun:
         """Each offered tool's parameters as this turn's grammar has them: a repaired path limited to the paths
         suggested, a pid to the pids the request and the results so far know (`llmos.pid_grounding`; a tool
         that needs a pid is left out until one is known), a find's size and age filters only where the request
-        speaks of sizes or ages (`llmos.filter_grounding`), an edit to the files read so far (none read: no
-        edit); unless nothing else would be on offer."""
+        speaks of sizes or ages (`llmos.filter_grounding`), a permission mode to what the request's words allow
+        (`llmos.mode_grounding`), an edit to the files read so far (none read: no edit); unless nothing else would
+        be on offer."""
         known_pids = request_pids(self.request) | result_pids(
             step.result for step in self.steps if step.status == "ok")
         read_paths = tuple(dict.fromkeys(str(step.args["path"]) for step in self.steps
@@ -718,7 +720,7 @@ class _RequestRun:
                 if not read_paths:
                     continue
                 parameters = PathRepair(EDIT_TOOL, "path", read_paths).constrain(parameters)
-            limited = ground_pid(ground_filters(parameters, self.request), known_pids)
+            limited = ground_pid(ground_mode(ground_filters(parameters, self.request), self.request), known_pids)
             if limited is not None:
                 grounded.append((spec.name, limited))
         if grounded:
