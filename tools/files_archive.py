@@ -38,14 +38,29 @@ def _archive_format(path: Path) -> Literal["zip", "tar.gz", "tar"]:
     raise ToolError(f"{display_path(path)}: use a .zip, .tar.gz, .tgz or .tar name")
 
 
+def _archive_stem(name: str) -> str:
+    """An archive's name without its archive extension (album.tar.gz -> album)."""
+    for extension in (".tar.gz", ".tgz", ".tar", ".zip"):
+        if name.lower().endswith(extension):
+            return name[: -len(extension)]
+    return ""
+
+
 def _plan_archive(source: str, destination: str) -> tuple[list[Path], Path]:
     sources = expand_sources(source)
     target = expand_path(destination)
     _archive_format(target)
     if target.exists():
         raise ToolError(f"{display_path(target)} already exists")
-    if any(target == path or path in target.parents for path in sources):
-        raise ToolError("the archive cannot be inside what it archives")
+    containing = [path for path in sources if target == path or path in target.parents]
+    if containing:
+        # "archive the album in ~/Music to ~/Music/album.tar.gz": the model archived ~/Music. The folder named
+        # like the archive, beside it, is what was meant.
+        stem = _archive_stem(target.name)
+        beside = target.parent / stem if stem else None
+        meant = [display_path(beside)] if beside is not None and beside.exists() and beside not in containing else []
+        raise ToolError(f"the archive cannot be inside what it archives: {display_path(containing[0])}",
+                        suggested=meant)
     return sources, target
 
 

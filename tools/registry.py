@@ -12,7 +12,7 @@ import inspect
 import json
 import re
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,12 @@ class ToolError(Exception):
     it, so a call that names something protected is refused, not merely failed."""
 
     def __init__(self, message: str, *, missing: Path | None = None, hint: str | None = None,
-                 named: Impact | None = None, a_file: str | None = None) -> None:
+                 named: Impact | None = None, a_file: str | None = None,
+                 suggested: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.missing = missing
+        self.suggested = tuple(suggested)
+        """Existing paths (as shown) the call probably meant, when the tool knows them (`did_you_mean`)."""
         self.hint = hint
         self.named = named
         self.a_file = a_file
@@ -46,13 +49,14 @@ class ToolError(Exception):
             payload["hint"] = self.hint
         if self.a_file is not None:
             payload["a_file"] = self.a_file
-        if self.missing is not None:
+        near = list(self.suggested)
+        if not near and self.missing is not None:
             from llmos.tools.near_paths import similar_paths
 
             near = similar_paths(self.missing)
-            if near:
-                payload["did_you_mean"] = near
-                payload.setdefault("hint", "if one of these is what the request meant, make the call again with it")
+        if near:
+            payload["did_you_mean"] = near
+            payload.setdefault("hint", "if one of these is what the request meant, make the call again with it")
         return payload
 
 
