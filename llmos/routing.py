@@ -51,3 +51,29 @@ TOPIC_TOOLS = {"system.info": _MACHINE, "system.health": _TROUBLE}
 def on_topic(request: str, specs: Sequence[ToolSpec]) -> list[ToolSpec]:
     """`specs` without the topic tools whose subject the request never mentions."""
     return [spec for spec in specs if (topic := TOPIC_TOOLS.get(spec.name)) is None or topic.search(request)]
+
+
+_EDIT_IN_PLACE = re.compile(
+    r"\b(?:mark|tick|check|cross)\b.{0,60}\b(?:as )?(?:done|complete|completed|finished|off)\b|"
+    r"\b(?:bump|change|update|set|replace)\b.{0,60}\b(?:to|with)\b",
+    re.IGNORECASE)
+_ADDS_OR_REWRITES = re.compile(
+    r"\b(?:add|append|insert|create|write|save|overwrite|wipe|empty|new file|copy|move|put|make a|contents?|"
+    r"whole file)\b", re.IGNORECASE)
+WHOLE_FILE_WRITERS = frozenset({"files.append", "files.write"})
+"""Tools that add to a file or replace it whole: not offered to a request that asks to change its lines in place."""
+
+
+def edits_in_place(request: str) -> bool:
+    """Whether the request asks to change lines of a file where they are ("mark 'renew passport' as done in
+    todo.md", "bump flask to 3.0.3 in requirements.txt") and says nothing of adding or rewriting. Offered
+    `files.append`, the 1.5B model appended "renew passport" to the list instead of ticking the line it had
+    (an edit is offered only after a read of the file, so the model must read it first)."""
+    return bool(_EDIT_IN_PLACE.search(request)) and not _ADDS_OR_REWRITES.search(request)
+
+
+def for_edits_in_place(request: str, specs: Sequence[ToolSpec]) -> list[ToolSpec]:
+    """`specs` without the whole-file writers when the request edits in place (and `files.edit` is among them)."""
+    if not edits_in_place(request) or not any(spec.name == "files.edit" for spec in specs):
+        return list(specs)
+    return [spec for spec in specs if spec.name not in WHOLE_FILE_WRITERS]

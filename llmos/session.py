@@ -57,7 +57,7 @@ from llmos.policies.impact import Impact
 from llmos.policies.intent import url_to_send_to
 from llmos.policies.requested_command import requested_commands
 from llmos.repair import EDIT_TOOL, READ_TOOL, PathRepair, path_repair
-from llmos.routing import on_topic
+from llmos.routing import for_edits_in_place, on_topic
 from llmos.streaming import AnswerStreamer
 from llmos.tools.named_paths import named_places, places_note, spelled_files, untouched_paths
 from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
@@ -272,8 +272,8 @@ class _RequestRun:
         self.stdin_table = PipedTable.of(self.stdin_view) if self.stdin_view is not None else None
         """The piped data as a table `stdin.sql` queries, when it is one."""
         self.stdin_findings: list[str] | None = None
-        self.tools = on_topic(request, session.tools_for(
-            self.allowed_effects, piped_tools(self.stdin_view) if self.stdin_view is not None else ()))
+        self.tools = for_edits_in_place(request, on_topic(request, session.tools_for(
+            self.allowed_effects, piped_tools(self.stdin_view) if self.stdin_view is not None else ())))
         self._specs = {spec.name: spec for spec in self.tools}
         self.steps_runner = StepRunner(
             safety,
