@@ -4,7 +4,8 @@ Asked to "find the shell scripts in ~/projects, set them all to 755", the 1.5B m
 of `files.find` with placeholders ("min_size": "0", "max_size": "0", "newer_than": "0001-01-01"), and the find
 failed or found nothing. A filter the request never speaks of is not one the person asked for: a turn's grammar
 offers `min_size`/`max_size` only to a request with a size word or amount ("bigger than 10MB", "empty files"),
-and `newer_than`/`older_than` only to one with a word of time ("older than a year", "changed this week").
+and `newer_than`/`older_than` only to one with a word of time ("older than a year", "changed this week"; a change
+verb alone is none: "tell me how many you changed" had been given the age filters, and the model filled one).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ _SIZE_WORDS = re.compile(
     r"\d+(?:[.,]\d+)?\s*(?:b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb))\b",
     re.IGNORECASE)
 _TIME_WORDS = re.compile(
-    r"\b(?:old|older|oldest|new|newer|newest|recent|recently|latest|modified|changed|edited|created|touched|"
-    r"updated|since|before|after|ago|today|yesterday|tonight|this morning|week|weeks|weekly|month|months|year|"
+    r"\b(?:old|older|oldest|new|newer|newest|recent|recently|latest|"
+    r"since|before|after|ago|today|yesterday|tonight|this morning|week|weeks|weekly|month|months|year|"
     r"years|day|days|hours?|minutes?|dates?|dated|stale|fresh|last|january|february|march|april|may|june|july|"
     r"august|september|october|november|december|\d{4}-\d{2}-\d{2}|\d+\s*(?:d|h|w|mo|y))\b",
     re.IGNORECASE)

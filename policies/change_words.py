@@ -51,8 +51,10 @@ CLAUSE_CHANGE_VERBS = _chosen(
     "move", "copy", "write", "save", "delete", "remove", "archive", "zip", "compress", "extract", "unzip", "rename",
     "append", "add", "put", "make", "create", "chmod", "edit", "change", "update", "replace", "back up", "tidy",
     "organise", "organize", "clean", "empty", "wipe", "trash", "erase", "purge", "overwrite", "fix", "bump", "mark",
+    "set",
 )
-"""The verbs that, starting a clause, tell llmos to make a file change (the session's look-then-change nudge)."""
+"""The verbs that, starting a clause, tell llmos to make a file change (the session's look-then-change nudge):
+"find the shell scripts in ~/projects, set them all to 755" had been answered with the count the find gave."""
 
 FAST_PATH_CHANGE_WORDS = _chosen(
     "kill", "terminate", "stop", "end", "quit", "close", "delete", "remove", "erase", "trash", "move", "copy",

@@ -30,7 +30,9 @@ PHRASINGS: list[tuple[str, set[str], bool, bool]] = [
     ('add a line to ~/todo.txt', {'write'}, True, False),
     ('make a folder called reports', {'write'}, True, True),
     ('change the permissions of run.sh to executable', {'write'}, True, True),
-    ('set the volume to 50', set(), False, True),
+    # A change clause, though no file change: the request's words allow none (no write or delete), so it asks
+    # nothing of the session's change nudges.
+    ('set the volume to 50', set(), True, True),
     ('install htop', {'exec', 'network'}, False, True),
     ('uninstall htop', {'delete'}, False, True),
     ('free up some disk space', set(), False, True),
