@@ -627,6 +627,10 @@ class _RequestRun:
         except json.JSONDecodeError:
             return None
         paths = found_files(tool_name, args, result) if isinstance(result, dict) else []
+        # The found files the request names ("change flask in the webapp's requirements.txt"), when it names any:
+        # offered the search's three hits, the model read and edited app.py.
+        named = [path for path in paths if _names_file(self.request, path)]
+        paths = named or paths
         if not 1 <= len(paths) <= MAX_FOUND_CHOICES:
             return None
         self.read_offered = True
@@ -804,6 +808,12 @@ class _RequestRun:
         smaller = min(self.stdin_budget_tokens - over_tokens, self.stdin_budget_tokens // 2)
         self.turns[self.request_turn_index] = self._request_turn(max(MIN_STDIN_BUDGET_TOKENS, smaller))
         return True
+
+
+def _names_file(request: str, path: str) -> bool:
+    """Whether the request says the file's name ("requirements.txt"), as a whole word."""
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    return bool(name) and re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", request, re.IGNORECASE) is not None
 
 
 def _parse_call(raw: str) -> tuple[str, dict[str, Any]] | None:
