@@ -58,6 +58,8 @@ class NamedPlace:
 
     word: str
     paths: tuple[str, ...]
+    order: str | None = None
+    """How the paths are ordered when the request wants one of them by a measure ("biggest first")."""
 
 
 def named_places(request: str) -> list[NamedPlace]:
@@ -97,10 +99,42 @@ def named_places(request: str) -> list[NamedPlace]:
         if _extension(word) and folders_given and all(
                 any(path.is_relative_to(folder) for folder in folders_given) for path in paths):
             continue  # "how many pdf files are in ~/Downloads?": the folder is given, the type says the rest
-        shown = _shown(word, paths, as_glob=not _ONE_OF_THEM.search(request))
+        one_of_them = _ONE_OF_THEM.search(request)
+        order = _ORDERS.get(one_of_them.group(0).lower()) if one_of_them else None
+        if order is not None:
+            paths = sorted(paths, key=order[1])
+        shown = _shown(word, paths, as_glob=one_of_them is None)
         if 1 <= len(paths) <= MAX_PLACES and all(_PLAIN_PATH.fullmatch(text) for text in shown):
-            places.append(NamedPlace(word, shown))
+            places.append(NamedPlace(word, shown, order[0] if order is not None and len(shown) > 1 else None))
     return places
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.lstat().st_size
+    except OSError:
+        return 0
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.lstat().st_mtime
+    except OSError:
+        return 0.0
+
+
+_ORDERS = {
+    "biggest": ("biggest first", lambda path: -_size(path)),
+    "largest": ("biggest first", lambda path: -_size(path)),
+    "smallest": ("smallest first", _size),
+    "newest": ("newest first", lambda path: -_modified(path)),
+    "latest": ("newest first", lambda path: -_modified(path)),
+    "most recent": ("newest first", lambda path: -_modified(path)),
+    "oldest": ("oldest first", _modified),
+}
+"""The request's measure -> how the note orders the files it names, and the key ("which .tmp file is the biggest?
+delete that one": given the two files in name order, the model deleted the first, the smaller). "First" and "last"
+are left out: "the first line of my notes" orders nothing."""
 
 
 def spelled_paths(request: str) -> list[str]:
@@ -195,7 +229,8 @@ def places_note(places: list[NamedPlace]) -> str | None:
     """llmos's note beside the request: where its names are."""
     if not places:
         return None
-    lines = "; ".join(f"{place.word}: {', '.join(place.paths)}" for place in places)
+    lines = "; ".join(f"{place.word}{f' ({place.order})' if place.order else ''}: {', '.join(place.paths)}"
+                      for place in places)
     return f"(llmos looked in the home folder for the request's names: {lines})"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -56,8 +57,16 @@ def test_files_of_one_folder_are_shown_as_the_glob_that_takes_them(home: Path) -
 
 def test_a_request_for_one_of_several_files_gets_them_one_by_one(home: Path) -> None:
     """"Copy my newest screenshot": given ~/Desktop/Screenshot*, the model copied both."""
+    os.utime(home / "Desktop" / "Screenshot 2024-05-01.png", (1_700_000_000, 1_700_000_000))
     assert places("copy my newest screenshot to Documents") == {"screenshot": (
-        "~/Desktop/Screenshot 2024-05-01.png", "~/Desktop/Screenshot 2024-05-02.png")}
+        "~/Desktop/Screenshot 2024-05-02.png", "~/Desktop/Screenshot 2024-05-01.png")}
+    # Ordered by the request's measure, and the note says so ("which .tmp file is the biggest? delete that one":
+    # given the files in name order, the model deleted the first, the smaller).
+    (home / "Downloads" / "cache.tmp").write_text("x")
+    (home / "Downloads" / "old-installer.tmp").write_text("x" * 5000)
+    found = named_places("which .tmp file in Downloads is the biggest? delete that one")
+    assert places_note(found) == ("(llmos looked in the home folder for the request's names: tmp (biggest first): "
+                                  "~/Downloads/old-installer.tmp, ~/Downloads/cache.tmp)")
     assert places("copy my screenshots to Documents") == {"screenshots": ("~/Desktop/Screenshot*",)}
 
 
