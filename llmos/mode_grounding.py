@@ -22,9 +22,9 @@ _NOT_EXECUTABLE = re.compile(
 _EXECUTABLE = re.compile(r"\bexecut\w*|\brunnable\b|\+x\b", re.IGNORECASE)
 _PRIVATE = re.compile(r"\bprivate\b|\bonly (?:i|me|my user|the owner)\b|\b(?:nobody|no one|no-one) else\b",
                       re.IGNORECASE)
-NO_EXECUTE_PATTERN = r"^(0?[0-7]?[0246]{3}|[ugoa]*-x)$"
-OWNER_ONLY_PATTERN = r"^(0?[0-7]?[0-7]00|go-rwx|og-rwx)$"
-OWNER_EXECUTES_PATTERN = r"^(0?[0-7]?[1357][0-7]{2}|[ugoa]*\+x)$"
+NO_EXECUTE_PATTERN = r"^([0-7]?[0246]{3}|[ugoa]*-x)$"
+OWNER_ONLY_PATTERN = r"^([0-7]?[0-7]00|go-rwx|og-rwx)$"
+OWNER_EXECUTES_PATTERN = r"^([0-7]?[1357][0-7]{2}|[ugoa]*\+x)$"
 
 
 def ground_mode(parameters: dict[str, Any], request: str) -> dict[str, Any]:

@@ -79,6 +79,12 @@ CHANGE_CLAUSE = re.compile(
 Y", "which one is the biggest? delete that one"). The intent table's words are broader on purpose (safety
 gating): "which files were modified" or "what are the permissions on x" use change words without asking for a
 change, and their look may be answered at once."""
+SEQUENCED_CHANGE = re.compile(
+    r"(?:^|[;.?!:]|\bthen)\s*(?:please\s+)?" + words_pattern(CLAUSE_CHANGE_VERBS) + r"\b", re.IGNORECASE)
+"""A change given as a step of its own: first in the request, after a sentence's end, or after "then" ("copy X to
+X.bak, then change Y"). The clause checklist counts these, not every change clause: counting "make budget.csv
+private so only I can read and write it" as two changes withheld the answer after the chmod, and the model
+overwrote the budget with rows it made up."""
 CHANGE_EFFECTS = frozenset({Effect.WRITE, Effect.DELETE})
 """Effects a request's words can ask for that the model must not claim without a call (see `_change_still_owed`)."""
 STDIN_RESULT_ROOM_TOKENS = 700
@@ -672,16 +678,16 @@ class _RequestRun:
 
     def _clause_still_owed(self) -> bool:
         """Whether this turn must make a call rather than answer because a clause of the request has no step yet:
-        a path the request spells out (from ~ or /) that no call has named, or a change verb starting a clause
-        with fewer change calls made (allowed or not) than such clauses. Only after a step that succeeded, and at
-        most `MAX_CLAUSE_NUDGES` turns per request. The 1.5B model answered "delete ~/Downloads/cache.tmp, then
+        a path the request spells out (from ~ or /) that no call has named, or fewer change calls made (allowed or
+        not) than changes the request gives as steps of their own (`SEQUENCED_CHANGE`). Only after a step that
+        succeeded, and at most `MAX_CLAUSE_NUDGES` turns per request. The 1.5B model answered "delete ~/Downloads/cache.tmp, then
         summarise ~/Documents/standup.txt" after the delete, and "copy requirements.txt to requirements.bak, then
         change flask to 3.1.0 in the original" after the copy."""
         if not self.steps or self.steps[-1].status != "ok" or self.clause_nudges >= MAX_CLAUSE_NUDGES:
             return False  # after a failure the model may answer to say so
         change_calls = sum(1 for step in self.steps if (spec := self._spec(step.tool)) is not None
                            and spec.effect is not Effect.READ)
-        changes_left = self.tells_a_change and len(CHANGE_CLAUSE.findall(self.request)) > change_calls
+        changes_left = self.tells_a_change and len(SEQUENCED_CHANGE.findall(self.request)) > change_calls
         if not changes_left and not untouched_paths(self.request, [step.args for step in self.steps]):
             return False
         self.clause_nudges += 1

@@ -111,3 +111,21 @@ def test_after_a_failed_step_the_model_may_answer_to_say_so(home: Path) -> None:
     backend = ScriptedBackend([call("files.read", path="~/Documents/nowhere.txt"), answer("It does not exist.")])
     run(backend, "read ~/Documents/nowhere.txt, then delete ~/Downloads/cache.tmp", {Effect.READ, Effect.DELETE})
     assert "answer" in backend.calls[-1].offered_tools
+
+
+@pytest.mark.parametrize(("request_text", "first"), [
+    ("make ~/Documents/budget.csv private so only I can read and write it",
+     call("files.chmod", path="~/Documents/budget.csv", mode="600")),
+    ("copy ~/Documents/standup.txt to ~/Desktop/ and add it to my notes",
+     call("files.copy", source="~/Documents/standup.txt", destination="~/Desktop/")),
+])
+def test_a_change_verb_inside_a_clause_is_no_step_of_its_own(home: Path, request_text: str,
+                                                             first: dict[str, object]) -> None:
+    """"... so only I can read and write it" is one change: counted as two, the answer was withheld after the
+    chmod and the model overwrote the budget with rows it made up. Only a change given as a step of its own
+    (first, after a sentence's end or after "then") is counted."""
+    (home / "Documents" / "budget.csv").write_text("date,amount\n")
+    (home / "Desktop").mkdir(exist_ok=True)
+    backend = ScriptedBackend([first, answer("Done.")])
+    run(backend, request_text, {Effect.READ, Effect.WRITE})
+    assert "answer" in backend.calls[1].offered_tools

@@ -35,7 +35,7 @@ def test_the_mode_allowed_follows_the_requests_words(request_text: str, allowed:
 
 
 @pytest.mark.parametrize(("pattern", "inside", "outside"), [
-    (NO_EXECUTE_PATTERN, ["644", "0600", "a-x", "-x", "ugo-x"], ["755", "0755", "711", "+x", "u+x"]),
+    (NO_EXECUTE_PATTERN, ["644", "0600", "a-x", "-x", "ugo-x"], ["755", "0755", "711", "+x", "u+x", "07440"]),
     (OWNER_ONLY_PATTERN, ["600", "0700", "go-rwx"], ["644", "664", "0640", "u+x"]),
     (OWNER_EXECUTES_PATTERN, ["755", "0700", "u+x", "+x", "a+x"], ["644", "0600", "a-x"]),
 ])
