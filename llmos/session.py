@@ -680,9 +680,9 @@ class _RequestRun:
         """Whether this turn must make a call rather than answer because a clause of the request has no step yet:
         a path the request spells out (from ~ or /) that no call has named, or fewer change calls made (allowed or
         not) than changes the request gives as steps of their own (`SEQUENCED_CHANGE`). Only after a step that
-        succeeded, and at most `MAX_CLAUSE_NUDGES` turns per request. The 1.5B model answered "delete ~/Downloads/cache.tmp, then
-        summarise ~/Documents/standup.txt" after the delete, and "copy requirements.txt to requirements.bak, then
-        change flask to 3.1.0 in the original" after the copy."""
+        succeeded, and at most `MAX_CLAUSE_NUDGES` turns per request. The 1.5B model answered "delete
+        ~/Downloads/cache.tmp, then summarise ~/Documents/standup.txt" after the delete, and "copy requirements.txt
+        to requirements.bak, then change flask to 3.1.0 in the original" after the copy."""
         if not self.steps or self.steps[-1].status != "ok" or self.clause_nudges >= MAX_CLAUSE_NUDGES:
             return False  # after a failure the model may answer to say so
         change_calls = sum(1 for step in self.steps if (spec := self._spec(step.tool)) is not None
