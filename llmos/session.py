@@ -80,9 +80,9 @@ Y", "which one is the biggest? delete that one"). The intent table's words are b
 gating): "which files were modified" or "what are the permissions on x" use change words without asking for a
 change, and their look may be answered at once."""
 SEQUENCED_CHANGE = re.compile(
-    r"(?:^|[;.?!:]|\bthen)\s*(?:please\s+)?" + words_pattern(CLAUSE_CHANGE_VERBS) + r"\b", re.IGNORECASE)
-"""A change given as a step of its own: first in the request, after a sentence's end, or after "then" ("copy X to
-X.bak, then change Y"). The clause checklist counts these, not every change clause: counting "make budget.csv
+    r"(?:^|[,;.?!:]|\bthen)\s*(?:please\s+)?" + words_pattern(CLAUSE_CHANGE_VERBS) + r"\b", re.IGNORECASE)
+"""A change given as a step of its own: first in the request, after a comma or a sentence's end, or after "then"
+("copy X to X.bak, then change Y"; "find the scripts, set them to 755"). The clause checklist counts these, not every change clause: counting "make budget.csv
 private so only I can read and write it" as two changes withheld the answer after the chmod, and the model
 overwrote the budget with rows it made up."""
 CHANGE_EFFECTS = frozenset({Effect.WRITE, Effect.DELETE})

@@ -123,7 +123,7 @@ def test_a_change_verb_inside_a_clause_is_no_step_of_its_own(home: Path, request
                                                              first: dict[str, object]) -> None:
     """"... so only I can read and write it" is one change: counted as two, the answer was withheld after the
     chmod and the model overwrote the budget with rows it made up. Only a change given as a step of its own
-    (first, after a sentence's end or after "then") is counted."""
+    (first, after a comma or a sentence's end, or after "then") is counted."""
     (home / "Documents" / "budget.csv").write_text("date,amount\n")
     (home / "Desktop").mkdir(exist_ok=True)
     backend = ScriptedBackend([first, answer("Done.")])
