@@ -82,9 +82,9 @@ change, and their look may be answered at once."""
 SEQUENCED_CHANGE = re.compile(
     r"(?:^|[,;.?!:]|\bthen)\s*(?:please\s+)?" + words_pattern(CLAUSE_CHANGE_VERBS) + r"\b", re.IGNORECASE)
 """A change given as a step of its own: first in the request, after a comma or a sentence's end, or after "then"
-("copy X to X.bak, then change Y"; "find the scripts, set them to 755"). The clause checklist counts these, not every change clause: counting "make budget.csv
-private so only I can read and write it" as two changes withheld the answer after the chmod, and the model
-overwrote the budget with rows it made up."""
+("copy X to X.bak, then change Y"; "find the scripts, set them to 755"). The clause checklist counts these, not
+every change clause: counting "make budget.csv private so only I can read and write it" as two changes withheld the
+answer after the chmod, and the model overwrote the budget with rows it made up."""
 CHANGE_EFFECTS = frozenset({Effect.WRITE, Effect.DELETE})
 """Effects a request's words can ask for that the model must not claim without a call (see `_change_still_owed`)."""
 STDIN_RESULT_ROOM_TOKENS = 700
