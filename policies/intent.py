@@ -68,6 +68,10 @@ INTENT_WORDS: dict[Effect, tuple[str, ...]] = {
 }
 _NEGATION = re.compile(r"(?:\bdon'?t|\bdo not|\bnever|\bwithout|\bnot|\bno)\s+(?:\w+\s+){0,1}$")
 _URL = re.compile(r"\b(?:https?|ftp)://|\bwww\.", re.IGNORECASE)
+_MODE_SETTING = re.compile(r"\b(?:set|change|make|put)\b[^?!\n]{0,60}?\bto\s+0?[0-7]{3}(?![\w/-]|[.,:]\d)",
+                           re.IGNORECASE)
+"""A permission mode the request sets ("find the shell scripts, set them all to 755"): a change of files, though no
+word of the table says so."""
 # Paths and folder names are not requests: "~/.ssh" does not ask for ssh, "my Downloads" does not ask to download.
 _NOT_WORDS = re.compile(r"\S*[/~]\S*|\bdownloads\b", re.IGNORECASE)
 
@@ -219,6 +223,8 @@ def intent_matches(request: str) -> dict[Effect, list[str]]:
         _found(clause, "plural", found, programs_only=True)
     if _URL.search(request):
         found.setdefault(Effect.NETWORK, []).append("a URL")
+    if _MODE_SETTING.search(request):
+        found.setdefault(Effect.WRITE, []).append("a permission mode")
     return found
 
 

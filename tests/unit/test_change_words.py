@@ -71,6 +71,10 @@ PHRASINGS: list[tuple[str, set[str], bool, bool]] = [
     ('list the folders and make one called old', set(), True, True),
     ('what would it take to compress ~/logs', set(), False, False),
     ('which .tmp file in Downloads is the biggest? delete that one', {'delete'}, True, True),
+    # A permission mode set is a change of files, though no word of the table says so.
+    ('find the shell scripts in ~/projects, set them all to 755', {'write'}, True, True),
+    ('set ~/run.sh to 0700', {'write'}, True, True),
+    ('change the port to 8080 in my notes', set(), True, True),
     ('is ~/a.txt there? if so: copy it to ~/b.txt', {'write'}, True, True),
 ]
 
