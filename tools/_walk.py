@@ -149,11 +149,15 @@ def mode_kind(mode: int) -> str:
     return "device"
 
 
+GLOB_CHARS = frozenset("*?[")
+"""The characters that make a path or a name a glob."""
+
+
 def name_matcher(pattern: str) -> Callable[[str], bool]:
     """A case-insensitive glob; text without wildcards matches anywhere in the name (a small model often
     writes `report` meaning `*report*`)."""
     folded = pattern.strip().casefold() or "*"
-    if not any(char in folded for char in "*?["):
+    if not GLOB_CHARS & set(folded):
         return lambda name: folded in name.casefold()
     return lambda name: fnmatch.fnmatchcase(name.casefold(), folded)
 
@@ -161,3 +165,19 @@ def name_matcher(pattern: str) -> Callable[[str], bool]:
 def targets_hidden(pattern: str) -> bool:
     """Whether a name pattern asks for dotfiles, so hidden names and folders are walked."""
     return pattern.strip().startswith(".")
+
+
+def mtime_or_zero(path: Path) -> float:
+    """A path's own modification time (a link's, not its target's), 0 when it cannot be read."""
+    try:
+        return path.lstat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def size_or_zero(path: Path) -> int:
+    """A path's own size (a link's, not its target's), 0 when it cannot be read."""
+    try:
+        return path.lstat().st_size
+    except OSError:
+        return 0

@@ -33,10 +33,12 @@ from llmos.tools._format import (
 )
 from llmos.tools._sniff import SNIFF_BYTES, decode_text, guess_type, looks_binary
 from llmos.tools._walk import (
+    GLOB_CHARS,
     UsageTally,
     WalkTally,
     entry_kind,
     mode_kind,
+    mtime_or_zero,
     name_matcher,
     targets_hidden,
     tree_size,
@@ -95,7 +97,7 @@ def list_folder(path: str = ".", hidden: bool = False, sort: SortOrder = "name")
         entries.sort(key=lambda item: -item.get("size", -1))
     elif sort in ("newest", "oldest"):
         # The exact mtime, not the ISO string: two changes within one second still come out in order.
-        entries.sort(key=lambda item: _mtime_or_zero(folder / item["name"]), reverse=sort == "newest")
+        entries.sort(key=lambda item: mtime_or_zero(folder / item["name"]), reverse=sort == "newest")
     counts = {kind: sum(1 for item in entries if item["type"] == kind) for kind in ("file", "folder", "link")}
     total_bytes = sum(item.get("size", 0) for item in entries if item["type"] == "file")
     result: dict[str, Any] = {
@@ -479,7 +481,7 @@ def disk_usage(path: str = ".", top: int = 10) -> dict[str, Any]:
     root = expand_path(path)
     # "which .tmp file in Downloads is the biggest?": the model measured ~/Downloads/*.tmp, which failed as a
     # path that does not exist; a glob measures the folder's items that match it.
-    pattern = root.name if set(root.name) & set("*?[") and not os.path.lexists(root) else None
+    pattern = root.name if GLOB_CHARS & set(root.name) and not os.path.lexists(root) else None
     if pattern is not None:
         root = root.parent
     matches_pattern = name_matcher(pattern) if pattern is not None else None
@@ -610,13 +612,6 @@ def _describe_entry(
     # The ISO time is for people and --json; the model reads the short age (see render.compact_for_model).
     described.update(modified=iso_time(info.st_mtime), modified_human=time_ago(info.st_mtime))
     return described
-
-
-def _mtime_or_zero(target: Path) -> float:
-    try:
-        return target.lstat().st_mtime
-    except OSError:
-        return 0.0
 
 
 def _open_for_reading(target: Path) -> int:

@@ -27,20 +27,23 @@ MAX_EXTRACT_BYTES = 2 * 1024**3
 MAX_EXTRACT_MEMBERS = 20_000
 
 
+_ARCHIVE_EXTENSIONS: tuple[tuple[str, Literal["zip", "tar.gz", "tar"]], ...] = (
+    (".zip", "zip"), (".tar.gz", "tar.gz"), (".tgz", "tar.gz"), (".tar", "tar"),
+)
+"""An archive name's extension -> its format."""
+
+
 def _archive_format(path: Path) -> Literal["zip", "tar.gz", "tar"]:
     name = path.name.lower()
-    if name.endswith(".zip"):
-        return "zip"
-    if name.endswith((".tar.gz", ".tgz")):
-        return "tar.gz"
-    if name.endswith(".tar"):
-        return "tar"
+    for extension, kind in _ARCHIVE_EXTENSIONS:
+        if name.endswith(extension):
+            return kind
     raise ToolError(f"{display_path(path)}: use a .zip, .tar.gz, .tgz or .tar name")
 
 
 def _archive_stem(name: str) -> str:
     """An archive's name without its archive extension (album.tar.gz -> album)."""
-    for extension in (".tar.gz", ".tgz", ".tar", ".zip"):
+    for extension, _kind in _ARCHIVE_EXTENSIONS:
         if name.lower().endswith(extension):
             return name[: -len(extension)]
     return ""

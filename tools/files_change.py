@@ -18,13 +18,13 @@ from typing import Any, Literal
 
 from llmos.policies.impact import Impact, PathAction, PathEffect
 from llmos.tools._format import human_size
+from llmos.tools._walk import GLOB_CHARS
 from llmos.tools.context import confirm_impact, current_context
 from llmos.tools.paths import display_path, expand_path
 from llmos.tools.registry import ToolError, tool
 
 from llmos.effects import Effect
 
-GLOB_CHARS = frozenset("*?[")
 MAX_WRITE_BYTES = 5 * 1024 * 1024
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llmos.tools._walk import mtime_or_zero, size_or_zero
 from llmos.tools.near_paths import bounded_walk
 from llmos.tools.paths import display_path, expand_path, home_dir
 
@@ -94,13 +95,13 @@ def named_places(request: str) -> list[NamedPlace]:
             if named and len(matches) <= MAX_PLACES and not any(path.is_relative_to(folder) for folder in matches):
                 matches.append(path)
     folders_given = [expand_path(token) for token in path_tokens if token]
+    one_of_them = _ONE_OF_THEM.search(request)
+    order = _ORDERS.get(one_of_them.group(0).lower()) if one_of_them else None
     places = []
     for word, paths in found.items():
         if _extension(word) and folders_given and all(
                 any(path.is_relative_to(folder) for folder in folders_given) for path in paths):
             continue  # "how many pdf files are in ~/Downloads?": the folder is given, the type says the rest
-        one_of_them = _ONE_OF_THEM.search(request)
-        order = _ORDERS.get(one_of_them.group(0).lower()) if one_of_them else None
         if order is not None:
             paths = sorted(paths, key=order[1])
         shown = _shown(word, paths, as_glob=one_of_them is None)
@@ -109,28 +110,16 @@ def named_places(request: str) -> list[NamedPlace]:
     return places
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.lstat().st_size
-    except OSError:
-        return 0
-
-
-def _modified(path: Path) -> float:
-    try:
-        return path.lstat().st_mtime
-    except OSError:
-        return 0.0
-
-
-_ORDERS = {
-    "biggest": ("biggest first", lambda path: -_size(path)),
-    "largest": ("biggest first", lambda path: -_size(path)),
-    "smallest": ("smallest first", _size),
-    "newest": ("newest first", lambda path: -_modified(path)),
-    "latest": ("newest first", lambda path: -_modified(path)),
-    "most recent": ("newest first", lambda path: -_modified(path)),
-    "oldest": ("oldest first", _modified),
+_BIGGEST_FIRST = ("biggest first", lambda path: -size_or_zero(path))
+_NEWEST_FIRST = ("newest first", lambda path: -mtime_or_zero(path))
+_ORDERS: dict[str, tuple[str, Callable[[Path], float]]] = {
+    "biggest": _BIGGEST_FIRST,
+    "largest": _BIGGEST_FIRST,
+    "smallest": ("smallest first", size_or_zero),
+    "newest": _NEWEST_FIRST,
+    "latest": _NEWEST_FIRST,
+    "most recent": _NEWEST_FIRST,
+    "oldest": ("oldest first", mtime_or_zero),
 }
 """The request's measure -> how the note orders the files it names, and the key ("which .tmp file is the biggest?
 delete that one": given the two files in name order, the model deleted the first, the smaller). "First" and "last"

@@ -15,6 +15,7 @@ import re
 from collections import deque
 from pathlib import Path
 
+from llmos.tools._walk import GLOB_CHARS
 from llmos.tools.paths import display_path, home_dir
 
 MAX_DEPTH = 6
@@ -23,7 +24,6 @@ MIN_SCORE = 0.7
 SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "venv", ".venv", "site-packages", "target", "dist",
                              # Never walked, even for a hidden path: no name inside them is ever suggested.
                              ".ssh", ".gnupg", ".password-store", ".pki", "keyrings", ".git"})
-GLOB_CHARS = frozenset("*?[")
 _WORD = re.compile(r"[a-z0-9]+")
 
 
