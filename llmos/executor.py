@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from llmos.answers.outcomes import DECLINED_REASON, DRY_RUN_REASON, NOT_ASKED_REASON
 from llmos.effects import Effect
 from llmos.events import ApprovalNeeded, Event, Step, StepDecided, StepFinished, StepInProgress
+from llmos.planted import set_aside_in
 from llmos.policies.audit import AuditEntry
 from llmos.policies.decision import VERDICT_STRICTNESS, Decision, Policy, PolicyCall
 from llmos.policies.impact import Impact, describe_impact
@@ -191,9 +192,10 @@ class StepRunner:
         with using_context(context):
             result = spec.call(step.args)
         step.status = "ok" if result.ok else "error"
-        # Redacted before the budget cuts it: a cut never leaves part of a secret readable.
-        step.result = self.safety.redact_text(
-            result.for_model(self.result_budget_chars, redact=self.safety.redact_value))
+        # Redacted before the budget cuts it: a cut never leaves part of a secret readable. Instructions planted
+        # in the data for an assistant are set aside there too (`llmos.planted`): the model reads the data only.
+        step.result = self.safety.redact_text(result.for_model(
+            self.result_budget_chars, redact=lambda data: set_aside_in(self.safety.redact_value(data))))
         if len(recorder.action_ids) == 1:
             step.undo_id = recorder.action_ids[0]
         elif recorder.action_ids:
