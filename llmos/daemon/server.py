@@ -43,7 +43,7 @@ from llmos.daemon.protocol import (
 )
 from llmos.effects import Effect
 from llmos.errors import LlmosError
-from llmos.events import ApprovalNeeded, Step
+from llmos.events import ApprovalNeeded, RequestFinished, Step
 from llmos.paths import config_dir
 from llmos.tools.piped import PipedDocument
 
@@ -355,10 +355,13 @@ class Daemon:
                     events = session.run(request.request, document or request.stdin_data, approver,
                                          cancel=client.cancel, options=options)
                     for event in events:
+                        if isinstance(event, RequestFinished):
+                            # Counted before the client reads that its request finished: a status it asks for
+                            # next counts it (counted after the send, two clients' status could miss one).
+                            self.stats.count("requests_served")
                         client.send({"type": "event", "event": event_to_json(event)})
                         if isinstance(event, ApprovalNeeded):
                             client.expect_approval(event.step.index)
-                self.stats.count("requests_served")
         finally:
             if document is not None:
                 document.close()
