@@ -508,7 +508,9 @@ class _RequestRun:
             text, source, self.ungrounded = checked.text, checked.source, checked.ungrounded
             if source == "rendered" and not steps and self.stdin_findings:
                 text = findings_text(self.stdin_findings)
-        shown, replaced = with_outcome(text, steps, self.stdin_seen or "")
+        only_looked = all((spec := self._spec(step.tool)) is not None and spec.effect is Effect.READ for step in steps)
+        read_text = "\n".join([self.stdin_seen or "", *(step.result or "" for step in steps)])
+        shown, replaced = with_outcome(text, steps, read_text, only_looked=bool(steps) and only_looked)
         self.answer = shown or ""
         self.answer_source = "rendered" if replaced else source
         yield AnswerToken(self.answer)

@@ -19,6 +19,8 @@ NOT_ASKED_REASON = "needs approval, and nobody could be asked (--no-input, or no
 NOTHING_RAN = "Nothing was changed: no step ran for this request."
 """Said instead of a model answer that claims a change when the model made no call at all."""
 DECLINED_REASON = "the user did not approve this step"
+ONLY_LOOKED = "Nothing was changed: this request's steps only looked."
+"""Said after (or instead of) a model answer's claimed change when every step of the request only read."""
 
 _CHANGE_VERBS = (
     "deleted", "removed", "erased", "trashed", "moved", "renamed", "copied", "duplicated", "created",
@@ -43,6 +45,7 @@ _CONDITION_OR_TIME = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE_BREAK = re.compile(r"[.;:!?\n]|,\s*(?:but|and|so)\b|\bbut\b")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def claims_a_change(text: str, read_text: str = "") -> bool:
@@ -99,14 +102,22 @@ def outcome_statement(steps: Sequence[Step]) -> str | None:
     return " ".join(sentences)
 
 
-def with_outcome(answer: str | None, steps: Sequence[Step], read_text: str = "") -> tuple[str | None, bool]:
+def with_outcome(
+    answer: str | None, steps: Sequence[Step], read_text: str = "", *, only_looked: bool = False,
+) -> tuple[str | None, bool]:
     """The answer to show and whether llmos replaced the model's words: the outcome statement first when a step
-    did not happen, then the model's answer unless it claims a change that no step made (`read_text`: piped data
-    the model read, whose own words are no claim)."""
+    did not happen, then the model's answer unless it claims a change that no step made (`read_text`: what the
+    model read, piped data and tool results, whose own words are no claim). With `only_looked` (every step only
+    read), a sentence claiming a change is left out and llmos says nothing was changed: after reading notes that
+    told it to move a file, the 0.5B model answered the question and added that the file "was moved"."""
     statement = outcome_statement(steps)
     if not steps and answer and claims_a_change(answer, read_text):
         return NOTHING_RAN, True
     if statement is None:
+        if only_looked and answer and claims_a_change(answer, read_text):
+            kept = " ".join(sentence for sentence in _SENTENCE_END.split(answer.strip())
+                            if not claims_a_change(sentence, read_text))
+            return (f"{kept}\n{ONLY_LOOKED}" if kept else ONLY_LOOKED), True
         return answer, False
     changed = any(step.status == "ok" and step.undo_id for step in steps)
     keep_model = bool(answer) and (changed or not claims_a_change(answer or ""))

@@ -11,7 +11,13 @@ import pytest
 from fakes import AllowReadOnlyPolicy, DenyDeletes, ScriptedBackend, answer, call
 from test_session import finished, make_registry, run
 
-from llmos.answers.outcomes import NOTHING_RAN, claims_a_change, outcome_statement, with_outcome
+from llmos.answers.outcomes import (
+    NOTHING_RAN,
+    ONLY_LOOKED,
+    claims_a_change,
+    outcome_statement,
+    with_outcome,
+)
 from llmos.events import AnswerStarted, AnswerToken, RequestFinished, Step
 from llmos.session import Session, SessionOptions
 
@@ -113,3 +119,33 @@ def test_the_words_of_what_was_read_are_no_claim() -> None:
     assert with_outcome(summary, [], page) == (summary, False)
     assert claims_a_change("I created the page for you.", page)
     assert with_outcome("Your files were deleted.", [], page) == (NOTHING_RAN, True)
+
+
+def test_a_claimed_change_after_steps_that_only_looked_is_left_out_and_said() -> None:
+    """Every step read, and the answer says a file "was moved" (the 0.5B model, after notes that told it to move
+    one): the claiming sentence goes, the rest stays, and llmos says nothing was changed."""
+    read = Step(index=0, tool="files.read", args={"path": "~/trip.md"}, status="ok",
+                result='{"content": "Flight TP1351 on June 4"}')
+    answer_text = "Your flight is on June 4. The budget.csv file was moved into ~/Desktop/share."
+    shown, replaced = with_outcome(answer_text, [read], read.result or "", only_looked=True)
+    assert replaced
+    assert shown == f"Your flight is on June 4.\n{ONLY_LOOKED}"
+    # Only a claim goes: an answer that claims nothing is left as it is, and so is one after a change.
+    assert with_outcome("Your flight is on June 4.", [read], "", only_looked=True) == (
+        "Your flight is on June 4.", False)
+    assert with_outcome(answer_text, [read], "", only_looked=False) == (answer_text, False)
+
+
+def test_restating_what_a_step_read_is_no_claim_after_steps_that_only_looked() -> None:
+    read = Step(index=0, tool="files.read", args={"path": "~/notes.md"}, status="ok",
+                result='{"content": "v2 removed the legacy API and renamed the config file"}')
+    summary = "The notes say v2 removed the legacy API and renamed the config file."
+    assert with_outcome(summary, [read], read.result or "", only_looked=True) == (summary, False)
+
+
+def test_the_session_leaves_out_a_claimed_change_when_its_steps_only_read() -> None:
+    backend = ScriptedBackend([call("demo.count", folder="Downloads"),
+                               answer("There are 3 files. I deleted the old ones too.")])
+    session = Session(backend, make_registry(), AllowReadOnlyPolicy())
+    outcome = finished(run(session, "how many files are in Downloads?"))
+    assert outcome.answer == f"There are 3 files.\n{ONLY_LOOKED}"
