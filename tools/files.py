@@ -390,7 +390,7 @@ def stat_path(path: str) -> dict[str, Any]:
 def search_text(
     text: str, path: str = ".", name: str = "*", ignore_case: bool = True, limit: int = 50
 ) -> dict[str, Any]:
-    """Search text files for lines containing some text.
+    """Search inside text files for lines containing some text.
 
     Args:
         text: plain text to look for (not a regex).
