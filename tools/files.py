@@ -77,7 +77,7 @@ def preview_read_path(path: str = ".", **_: Any) -> Impact:
 
 @tool("files.list", Effect.READ, preview=preview_read_path)
 def list_folder(path: str = ".", hidden: bool = False, sort: SortOrder = "name") -> dict[str, Any]:
-    """List a folder's files and subfolders (with sizes and dates).
+    """List a folder's files and subfolders with sizes and dates.
 
     Args:
         path: folder to list.
@@ -351,7 +351,7 @@ def read_file(path: str, max_bytes: int = 20000) -> dict[str, Any]:
 
 @tool("files.stat", Effect.READ, preview=preview_read_path)
 def stat_path(path: str) -> dict[str, Any]:
-    """Show details of one file or folder (size, permissions, owner, dates).
+    """Show details of one file or folder: size, permissions, owner, dates.
 
     Args:
         path: file or folder.

@@ -75,7 +75,7 @@ def preview_archive(source: str, destination: str) -> Impact:
 
 @tool("files.archive", Effect.WRITE, preview=preview_archive, patterns=("source",))
 def make_archive(source: str, destination: str) -> dict[str, Any]:
-    """Pack files or folders into an archive (.zip or .tar.gz).
+    """Pack files or folders into a .zip or .tar.gz archive.
 
     Args:
         source: file, folder or glob to pack.
@@ -194,7 +194,7 @@ def preview_extract(archive: str, destination: str) -> Impact:
 
 @tool("files.extract", Effect.WRITE, preview=preview_extract)
 def extract_archive(archive: str, destination: str) -> dict[str, Any]:
-    """Unpack an archive (.zip, .tar.gz or .tar) into a new folder.
+    """Unpack a .zip, .tar.gz or .tar archive into a new folder.
 
     Args:
         archive: the archive file.

@@ -171,7 +171,7 @@ def preview_write(path: str, content: str, overwrite: bool = False) -> Impact:
 
 @tool("files.write", Effect.WRITE, preview=preview_write)
 def write_file(path: str, content: str, overwrite: bool = False) -> dict[str, Any]:
-    """Create a text file, or replace one (with overwrite=true).
+    """Create a text file, or replace one with overwrite=true.
 
     Args:
         path: file to write.
@@ -245,7 +245,7 @@ def preview_edit(path: str, start: int, end: int | None = None, text: str = "",
 @tool("files.edit", Effect.WRITE, preview=preview_edit)
 def edit_file(path: str, start: int, end: int | None = None, text: str = "",
               mode: Literal["replace", "insert", "prefix"] = "replace") -> dict[str, Any]:
-    """Edit lines of a text file (replace, insert before, or prefix them).
+    """Edit lines of a text file: replace, insert before, or prefix them.
 
     Args:
         path: text file to edit.
@@ -395,7 +395,7 @@ def preview_chmod(path: str, mode: str) -> Impact:
 
 @tool("files.chmod", Effect.WRITE, preview=preview_chmod, patterns=("path",))
 def change_mode(path: str, mode: str) -> dict[str, Any]:
-    """Change permissions (like 644 or u+x); path may be a glob.
+    """Change permissions, like 644 or u+x; path may be a glob.
 
     Args:
         path: file, folder or glob (not recursive).

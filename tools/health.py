@@ -134,7 +134,7 @@ class ProcessUse:
 
 @tool("system.health", Effect.READ)
 def system_health() -> dict[str, Any]:
-    """Find why the computer is slow (CPU, memory and disk pressure, and the processes causing it)."""
+    """Why the computer is slow: CPU, memory and disk pressure, and the processes causing it."""
     own = {os.getpid(), *hidden_pids()}
     processes, busy_cpu, io_wait = _sample_processes(SAMPLE_SECONDS, own)
     cores = psutil.cpu_count() or 1

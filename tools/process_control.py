@@ -102,7 +102,7 @@ def preview_signal(pid: int | None = None, name: str | None = None, signal: Sign
 
 @tool("process.signal", Effect.PROCESS, preview=preview_signal)
 def signal_process(pid: int | None = None, name: str | None = None, signal: SignalName = "terminate") -> dict[str, Any]:
-    """Stop, kill, suspend or resume a process (by name or by pid).
+    """Stop, kill, suspend or resume a process, by name or by pid.
 
     Args:
         pid: the process id (from process.list).
@@ -130,7 +130,7 @@ def preview_renice(priority: int, pid: int | None = None, name: str | None = Non
 
 @tool("process.renice", Effect.PROCESS, preview=preview_renice)
 def renice_process(priority: int, pid: int | None = None, name: str | None = None) -> dict[str, Any]:
-    """Change a process's CPU priority (niceness 0 to 19, higher is gentler; by name or by pid).
+    """Change a process's CPU priority (niceness 0 to 19; higher is gentler), by name or by pid.
 
     Args:
         priority: niceness from 0 (normal) to 19 (lowest priority).
