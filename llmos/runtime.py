@@ -124,8 +124,7 @@ def open_session(
     # model, first contacted) on first use, so a request the fast path answers never waits for it.
     chosen = choose_model(model, config, progress=progress)
     backend = LazyBackend(model_display_name(chosen),
-                          lambda: load_chosen_backend(chosen, config, stays_open=stays_open),
-                          continues_replies=not isinstance(chosen, RemoteModel))
+                          lambda: load_chosen_backend(chosen, config, stays_open=stays_open))
     options = session_options(config, max_steps=max_steps, dry_run=dry_run)
     registry = load_builtin_tools()
     hide_from_listings(os.getpid())

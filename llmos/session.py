@@ -49,16 +49,7 @@ from llmos.look_first import (
 from llmos.mode_grounding import ground_mode
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
-from llmos.models.prompt import (
-    OMITTED_RESULT,
-    Turn,
-    begun_call,
-    build_prefix,
-    render_conversation,
-    routed_conversation,
-    tool_note,
-    user_request,
-)
+from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
 from llmos.pid_grounding import ground_pid, request_pids, result_pids
 from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
@@ -74,10 +65,6 @@ from llmos.tools.piped.digest import NOTE_HEADING, findings_answer, findings_tex
 from llmos.tools.registry import Registry, ToolSpec
 
 ANSWER_TOOL = "answer"
-ROUTE_MAX_TOKENS = 24
-"""Room for `{"tool": NAME}`, the routing step's whole reply."""
-ROUTED_NOTE_TOKENS = 160
-"""Room a routed call's note (the tool's signature and examples) and its begun reply take after the conversation."""
 SHELL_TOOL = "shell.run"
 STDIN_TOOL_PREFIX = "stdin."
 SQL_TOOL = "stdin.sql"
@@ -155,11 +142,6 @@ class Session:
         self._load_ms_reported = 0.0
         """A lazily loaded backend reports its load time once loaded: on the request that paid for it."""
         self._prefixes: dict[tuple[str, ...], tuple[str, int]] = {}
-        self.routes = bool(getattr(backend, "continues_replies", False))  # a test's scripted model may not say
-        """Each call is made in two steps (`_RequestRun._generate`): the tool, chosen from a menu of one line per
-        tool, then its arguments with that tool's signature and examples before them. Only a backend that can
-        continue a reply the prompt has begun (a local model) can be asked so; a chat endpoint writes whole
-        calls, from the prefix that lists every signature."""
 
     def tools_for(self, allowed_effects: frozenset[Effect] | None, piped: Sequence[ToolSpec] = ()) -> list[ToolSpec]:
         """The tools a request may use: `answer` and those of the effect classes its words asked for. `piped`
@@ -180,8 +162,7 @@ class Session:
         backend caches each one's KV state."""
         key = tuple(spec.name for spec in tools)
         if key not in self._prefixes:
-            prefix = (build_prefix([spec.menu_line() for spec in tools], tool_examples=False) if self.routes
-                      else build_prefix([spec.signature_line() for spec in tools]))
+            prefix = build_prefix([spec.signature_line() for spec in tools])
             self._prefixes[key] = (prefix, self.backend.count_tokens(prefix))
         return self._prefixes[key]
 
@@ -762,41 +743,31 @@ class _RequestRun:
         self, offered: list[ToolSpec], repair: PathRepair | None = None
     ) -> Generator[Event, None, GeneratedCall | None]:
         """Ask the model for one call among `offered` (with `repair`, its tool's path argument limited to the
-        suggested paths); stream answer text as it comes. A routing session asks in two steps: which tool (when
-        more than one is on offer), then that tool's arguments after its note, the call's fixed text given.
+        suggested paths); stream answer text as it comes.
 
         Returns (tool, validated args, the raw reply), or None when the model failed."""
-        grounded = self._grounded_parameters(offered, repair)
+        schema = call_schema(self._grounded_parameters(offered, repair))
         conversation = self._conversation_that_fits()
-        begun = ""
-        if self.session.routes:
-            if len(grounded) > 1:
-                chosen = yield from self._route([name for name, _parameters in grounded], conversation)
-                if chosen is None:
-                    return None
-                grounded = [(name, parameters) for name, parameters in grounded if name == chosen]
-            tool_name, parameters = grounded[0]
-            spec = self._spec(tool_name)
-            # `answer` needs no note: its one argument is in every example.
-            note = tool_note(spec.signature_line()) if spec is not None and tool_name != ANSWER_TOOL else None
-            conversation = routed_conversation(conversation, note, tool_name)
-            begun = begun_call(tool_name)
-            schema = parameters
-        else:
-            schema = call_schema(grounded)
         # `answer` is always on offer, so the cap must leave room for a full reply.
         max_tokens = self.options.max_tokens
+        backend = self.session.backend
         streamer = AnswerStreamer(ANSWER_TOOL)
-        streamer.feed(begun)
-        pieces: list[str] = [begun]
-        for piece in self._decode(conversation, schema, max_tokens):
+        pieces: list[str] = []
+        started = time.perf_counter()
+        for piece in backend.generate(self.prefix, conversation, schema, max_tokens):
+            if self.cancel.is_set():
+                # Leaving the loop closes the backend's generator: llama.cpp stops after the token in hand.
+                raise _Cancelled
             pieces.append(piece)
             answering = streamer.started
             streamer.feed(piece)  # the answer's text so far, kept should the reply run out of tokens
             if streamer.started and not answering:
                 yield AnswerStarted()
-        if begun:
-            pieces.append("}")
+        self.plan_ms += (time.perf_counter() - started) * 1000
+        stats = backend.last_stats
+        self.usage["prompt_tokens"] += stats.prompt_tokens
+        self.usage["cached_tokens"] += stats.cached_tokens
+        self.usage["generated_tokens"] += stats.generated_tokens
         raw = "".join(pieces)
         parsed = _parse_call(raw)
         if parsed is None and streamer.started:
@@ -819,43 +790,11 @@ class _RequestRun:
             return None
         return tool_name, args, raw
 
-    def _route(self, names: list[str], conversation: str) -> Generator[Event, None, str | None]:
-        """The first step of a routed call: which of `names` the model calls (it writes `{"tool": NAME}`)."""
-        schema = {"type": "object", "properties": {"tool": {"enum": names}}, "required": ["tool"],
-                  "additionalProperties": False}
-        raw = "".join(self._decode(conversation, schema, ROUTE_MAX_TOKENS))
-        try:
-            chosen = json.loads(raw).get("tool")
-        except (json.JSONDecodeError, AttributeError):
-            chosen = None
-        if chosen not in names:
-            self.failed = True
-            self.failure_message = f"the model chose no tool: {raw[:200]!r}"
-            yield Error(self.failure_message)
-            return None
-        return str(chosen)
-
-    def _decode(self, conversation: str, schema: dict[str, Any], max_tokens: int) -> Iterator[str]:
-        """The model's reply under `schema`, piece by piece, its time and token counts added to the request's."""
-        backend = self.session.backend
-        started = time.perf_counter()
-        for piece in backend.generate(self.prefix, conversation, schema, max_tokens):
-            if self.cancel.is_set():
-                # Leaving the loop closes the backend's generator: llama.cpp stops after the token in hand.
-                raise _Cancelled
-            yield piece
-        self.plan_ms += (time.perf_counter() - started) * 1000
-        stats = backend.last_stats
-        self.usage["prompt_tokens"] += stats.prompt_tokens
-        self.usage["cached_tokens"] += stats.cached_tokens
-        self.usage["generated_tokens"] += stats.generated_tokens
-
     def _conversation_that_fits(self) -> str:
         """The rendered turns, with the oldest tool results replaced by a note until prompt and reply fit the
         context; the latest result is what the next call depends on, so it goes last."""
         backend = self.session.backend
-        budget = (backend.n_ctx - self.options.max_tokens - self.prefix_tokens
-                  - (ROUTED_NOTE_TOKENS if self.session.routes else 0))
+        budget = backend.n_ctx - self.options.max_tokens - self.prefix_tokens
         conversation = render_conversation(self.turns)
         while backend.count_tokens(conversation) > budget:
             oldest = next(

@@ -50,13 +50,6 @@ class Backend(Protocol):
         """Context length in tokens: prompt and reply together must fit."""
         ...
 
-    @property
-    def continues_replies(self) -> bool:
-        """Whether `conversation` may end inside the assistant's reply, begun by the caller, for the model to
-        continue under `schema` (a local model can; a chat endpoint applies its own template and writes whole
-        replies). The session routes calls only through a backend that can (`Session.routes`)."""
-        ...
-
     def generate(self, prefix: str, conversation: str, schema: dict[str, Any], max_tokens: int) -> Iterator[str]: ...
 
     def count_tokens(self, text: str) -> int: ...
@@ -76,10 +69,8 @@ class LazyBackend:
     never pays the load. `name` is known up front; `load_ms` is 0 until the load, then what loading took, so the
     session reports it on the request that paid for it. A load that fails raises `ModelLoadError`."""
 
-    def __init__(self, name: str, load: Callable[[], Backend], *, continues_replies: bool = False) -> None:
+    def __init__(self, name: str, load: Callable[[], Backend]) -> None:
         self.name = name
-        self.continues_replies = continues_replies
-        """Said up front (what kind of model this is), so asking never loads it."""
         self._load = load
         self._loaded: Backend | None = None
         self._lock = threading.Lock()

@@ -68,9 +68,6 @@ def gpu_backend_name() -> str | None:
 class LlamaBackend:
     """A GGUF model loaded through llama-cpp-python."""
 
-    continues_replies = True
-    """The prompt is raw text: it may end inside a reply the caller began (a routed call's fixed start)."""
-
     def __init__(self, model_path: Path, model_name: str, model_id: str, options: LoadOptions | None = None):
         self.options = options or LoadOptions()
         self.name = model_name

@@ -109,14 +109,14 @@ def system_text(tool_lines: Sequence[str]) -> str:
     return SYSTEM_TEXT.replace("{tool_lines}", "\n".join(tool_lines))
 
 
-def build_prefix(tool_lines: Sequence[str], *, tool_examples: bool = True) -> str:
-    """The static prompt start: system message with the compact tool list, then the example turns (with
-    `tool_examples`, also those of the tools on the list: a routed reply reads them in its tool's note)."""
+def build_prefix(tool_lines: Sequence[str]) -> str:
+    """The static prompt start: system message with the compact tool list, then the example turns (those for
+    tools on the list only)."""
     system = system_text(tool_lines)
-    listed = {_TOOL_NAME.match(line).group() for line in tool_lines}  # type: ignore[union-attr]  # always a name
+    listed = {line.split("(", 1)[0] for line in tool_lines}
     turns = list(EXAMPLE_TURNS)
     for tool_name, example in CONDITIONAL_EXAMPLES:
-        if tool_examples and tool_name in listed:
+        if tool_name in listed:
             turns.extend(example)
     rendered = [_message("system", system)]
     for role, text in turns:
@@ -127,37 +127,6 @@ def build_prefix(tool_lines: Sequence[str], *, tool_examples: bool = True) -> st
 def render_conversation(turns: Sequence[Turn]) -> str:
     """The turns after the prefix, ending with the open assistant message the model completes."""
     return "".join(_render_turn(turn) for turn in turns) + f"{IM_START}assistant\n"
-
-
-_TOOL_NAME = re.compile(r"[\w.]+")
-
-
-def begun_call(tool_name: str) -> str:
-    """The start of a reply calling `tool_name`, up to where its arguments begin."""
-    return f'{{"tool": {json.dumps(tool_name)}, "args": '
-
-
-def tool_note(signature_line: str) -> str:
-    """What a routed reply reads right before its arguments: the chosen tool's signature, and its examples."""
-    tool_name = _TOOL_NAME.match(signature_line).group()  # type: ignore[union-attr]  # a signature starts so
-    lines = [signature_line]
-    for name, example in CONDITIONAL_EXAMPLES:
-        if name == tool_name:
-            requests = [text for role, text in example if role == "user"]
-            calls = [text for role, text in example if role == "assistant"]
-            lines.extend(f"Example: {request} -> {call}" for request, call in zip(requests, calls, strict=True))
-    return "\n".join(lines)
-
-
-def routed_conversation(conversation: str, note: str | None, tool_name: str) -> str:
-    """`conversation` (ending with the open assistant message) continued for a routed reply: the chosen tool's
-    `note` as a system message just before the reply (none: the reply needs none), and the reply begun with
-    the call's fixed text, so the model writes only the arguments."""
-    if not conversation.endswith(_OPEN_REPLY):
-        raise ValueError("a conversation must end with the open assistant turn")
-    head = conversation[: -len(_OPEN_REPLY)]
-    noted = _message("system", note) if note else ""
-    return f"{head}{noted}{_OPEN_REPLY}{begun_call(tool_name)}"
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,6 @@ class RemoteBackend:
     """The `Backend` protocol over HTTP(S): one streamed chat completion per `generate`, constrained by the
     call schema through `response_format`. The server keeps its own prompt cache, so `prefix` needs no care here."""
 
-    continues_replies = False
-    """A chat endpoint applies the model's template itself and writes whole replies."""
-
     def __init__(self, model: RemoteModel, api_key: str | None = None) -> None:
         self.model = model
         self.name = model.display_name

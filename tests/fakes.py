@@ -72,43 +72,6 @@ class ScriptedBackend:
         """Nothing to free."""
 
 
-class RoutingScriptedBackend(ScriptedBackend):
-    """A scripted model that can continue a begun reply, so the session routes each call in two steps: asked
-    for a tool (`{"tool": {"enum": [...]}}`), it names the next queued call's tool; asked for the arguments
-    (the conversation ends with the begun call), it writes that call's arguments. `routes` records each
-    routing step's offered names; a queued call whose tool was not offered, or that the begun reply does not
-    start, raises as the grammar would have made it impossible."""
-
-    continues_replies = True
-
-    def __init__(self, replies: list[dict[str, Any] | str] | None = None, name: str = "scripted") -> None:
-        super().__init__(replies, name)
-        self.routes: list[list[str]] = []
-
-    def generate(self, prefix: str, conversation: str, schema: dict[str, Any], max_tokens: int) -> Iterator[str]:
-        if not self._replies:
-            raise AssertionError("the scripted model ran out of replies")
-        reply = self._replies[0]
-        assert isinstance(reply, dict), "a routed reply is queued as a call"
-        names = schema.get("properties", {}).get("tool", {}).get("enum")
-        if names is not None:
-            self.routes.append(list(names))
-            if reply["tool"] not in names:
-                raise AssertionError(f"scripted reply uses {reply['tool']!r}, but only {names} were offered")
-            text = json.dumps({"tool": reply["tool"]})
-        else:
-            begun = f'{{"tool": {json.dumps(reply["tool"])}, "args": '
-            if not conversation.endswith(begun):
-                raise AssertionError(f"the reply was begun for another tool than {reply['tool']!r}")
-            self.calls.append(RecordedCall(prefix, conversation, schema, [reply["tool"]]))
-            self._replies.pop(0)
-            text = json.dumps(reply["args"])
-        self.last_stats = GenerationStats(prompt_tokens=len(prefix + conversation) // 4,
-                                          cached_tokens=len(prefix) // 4, generated_tokens=len(text) // 4)
-        for start in range(0, len(text), 5):
-            yield text[start : start + 5]
-
-
 def call(tool: str, **args: Any) -> dict[str, Any]:
     """A reply calling `tool` with `args`."""
     return {"tool": tool, "args": args}

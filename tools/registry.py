@@ -113,13 +113,6 @@ class ToolSpec:
                 parts.append(f"{name}={json.dumps(_plain(info.default))}")
         return f"{self.name}({', '.join(parts)}): {self.description}"
 
-    def menu_line(self) -> str:
-        """The routing menu's form, name and what the tool is for: `files.delete: Delete files or folders.` (the
-        arguments, and what the description says of them after a semicolon or in parentheses, are left to the
-        tool's own note)."""
-        summary = re.sub(r"\s*\([^)]*\)", "", self.description).split("; ", 1)[0].rstrip(".") + "."
-        return f"{self.name}: {summary}"
-
     def validate(self, raw_args: dict[str, Any]) -> dict[str, Any]:
         """Check raw arguments against the schema; raises ToolError with a readable reason."""
         try:

@@ -35,7 +35,7 @@ def home_expanded(word: str) -> str:
 
 @tool("shell.run", Effect.EXEC, preview=preview_run)
 def run_command(argv: list[str], timeout: int = 30) -> dict[str, Any]:
-    """Run a command (argv list) in the sandbox, only when no other tool fits.
+    """Run a command (argv list) in the sandbox; only when no other tool fits.
 
     Args:
         argv: program and arguments, e.g. ["git", "log", "-3"].

@@ -13,15 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from llmos.models.prompt import (
-    Turn,
-    build_prefix,
-    build_suggest_prefix,
-    render_conversation,
-    routed_conversation,
-    tool_note,
-    user_request,
-)
+from llmos.models.prompt import Turn, build_prefix, build_suggest_prefix, render_conversation, user_request
 from llmos.tools import load_builtin_tools
 
 from llmos.automations.planner import rule_prefix
@@ -38,17 +30,6 @@ def planner_prompt() -> str:
     return prefix + render_conversation([Turn("user", user_request(PLANNER_REQUEST, None))])
 
 
-def routed_prompt() -> str:
-    """The same request routed (a local model): the prefix lists a menu line per tool, and the arguments of the
-    chosen tool (files.move) are asked for after its signature and example, the call begun."""
-    registry = load_builtin_tools()
-    prefix = build_prefix([spec.menu_line() for spec in registry.specs()], tool_examples=False)
-    conversation = render_conversation([Turn("user", user_request(PLANNER_REQUEST, None))])
-    move = registry.get("files.move")
-    assert move is not None
-    return prefix + routed_conversation(conversation, tool_note(move.signature_line()), "files.move")
-
-
 def suggest_prompt() -> str:
     return build_suggest_prefix() + render_conversation([Turn("user", PLANNER_REQUEST)])
 
@@ -60,7 +41,6 @@ def rule_prompt() -> str:
 
 RENDERED: dict[str, Callable[[], str]] = {
     "planner_prompt.txt": planner_prompt,
-    "routed_prompt.txt": routed_prompt,
     "suggest_prompt.txt": suggest_prompt,
     "rule_prompt.txt": rule_prompt,
 }
