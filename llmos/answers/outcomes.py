@@ -45,20 +45,28 @@ _CONDITION_OR_TIME = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE_BREAK = re.compile(r"[.;:!?\n]|,\s*(?:but|and|so)\b|\bbut\b")
+_SAID_DONE = re.compile(r"\b(?:was|were|has been|have been|had been|got|is now|are now|i|i've|i have|we|we've|"
+                        r"we have)\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
+"""Words just before a change verb that say it was done: a passive or perfect ("was moved", "have been
+deleted"), or a person doing it ("I removed", "we also copied")."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
-def claims_a_change(text: str, read_text: str = "") -> bool:
+def claims_a_change(text: str, read_text: str = "", *, said_done: bool = False) -> bool:
     """Whether `text` says a change happened ("have been deleted", "I moved them"): a change verb in the past
     that no negation or condition before it in its clause takes back ("nothing was deleted", "would be moved",
     "was not removed" are not claims), and that is not the words of `read_text` (what the model read: "a test
-    website created for demonstration purposes" restates a page, it claims nothing)."""
+    website created for demonstration purposes" restates a page, it claims nothing). With `said_done`, only a
+    verb said as done by someone ("was moved", "has been deleted", "I removed") counts: after steps that only
+    read, an answer describes files ("changed 1y ago") far more often than it makes up a change."""
     folded_read = _spaced(read_text).casefold()
     for match in _CLAIM.finditer(text):
         clause_start = max((found.end() for found in _CLAUSE_BREAK.finditer(text, 0, match.start())), default=0)
         before = text[clause_start:match.start()]
         after = text[match.end():match.end() + 12]
         if _NEGATION.search(before) or _DESCRIBES.search(before) or _CONDITION_OR_TIME.match(after):
+            continue
+        if said_done and not _SAID_DONE.search(before):
             continue
         if folded_read and _quoted(text, match, folded_read):
             continue
@@ -114,9 +122,9 @@ def with_outcome(
     if not steps and answer and claims_a_change(answer, read_text):
         return NOTHING_RAN, True
     if statement is None:
-        if only_looked and answer and claims_a_change(answer, read_text):
+        if only_looked and answer and claims_a_change(answer, read_text, said_done=True):
             kept = " ".join(sentence for sentence in _SENTENCE_END.split(answer.strip())
-                            if not claims_a_change(sentence, read_text))
+                            if not claims_a_change(sentence, read_text, said_done=True))
             return (f"{kept}\n{ONLY_LOOKED}" if kept else ONLY_LOOKED), True
         return answer, False
     changed = any(step.status == "ok" and step.undo_id for step in steps)

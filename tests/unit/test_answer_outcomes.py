@@ -149,3 +149,13 @@ def test_the_session_leaves_out_a_claimed_change_when_its_steps_only_read() -> N
     session = Session(backend, make_registry(), AllowReadOnlyPolicy())
     outcome = finished(run(session, "how many files are in Downloads?"))
     assert outcome.answer == f"There are 3 files.\n{ONLY_LOOKED}"
+
+
+@pytest.mark.parametrize("answer_text", [
+    "The oldest file is ~/Downloads/old-installer.tmp (changed 1y ago).",
+    "backup.sh was last modified on 3 May.",
+    "The newest document, notes.md, saved 2 days ago, lists three tasks.",
+])
+def test_after_steps_that_only_looked_a_description_of_files_is_no_claim(answer_text: str) -> None:
+    read = Step(index=0, tool="files.find", args={"path": "~/Downloads"}, status="ok", result="{}")
+    assert with_outcome(answer_text, [read], "", only_looked=True) == (answer_text, False)
