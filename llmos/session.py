@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from llmos.answers import grounded_answer
 from llmos.answers.lookup import lookup_answer, query_answer
-from llmos.answers.outcomes import with_outcome
+from llmos.answers.outcomes import with_asked_count, with_outcome
 from llmos.effects import Effect
 from llmos.errors import ModelLoadError
 from llmos.events import (
@@ -492,6 +492,8 @@ class _RequestRun:
         only_looked = all((spec := self._spec(step.tool)) is not None and spec.effect is Effect.READ for step in steps)
         read_text = "\n".join([self.stdin_seen or "", *(step.result or "" for step in steps)])
         shown, replaced = with_outcome(text, steps, read_text, only_looked=bool(steps) and only_looked)
+        if shown is not None and not replaced:
+            shown = with_asked_count(shown, self.request, steps)
         self.answer = shown or ""
         self.answer_source = "rendered" if replaced else source
         yield AnswerToken(self.answer)

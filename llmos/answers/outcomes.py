@@ -134,6 +134,41 @@ def with_outcome(
     return statement, True
 
 
+_ASKS_HOW_MANY = re.compile(r"\bhow many\b", re.IGNORECASE)
+_STATES_A_COUNT = re.compile(r"\b(?:\d+|no|none|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+                             r"twelve)\b", re.IGNORECASE)
+COUNTED_CHANGES = ("moved", "copied", "deleted", "changed")
+"""The keys under which change tools count what they did (`files.move`'s `moved`, `files.chmod`'s `changed`)."""
+
+
+def with_asked_count(answer: str, request: str, steps: Sequence[Step]) -> str:
+    """`answer`, with llmos's count of what the steps changed added when the request asks how many and the
+    answer gives no number but the request's own ("set them all to 755 and tell me how many you changed": "You
+    changed the permissions of backup.sh to 755."). The count is the tools' own, summed per kind of change."""
+    # A number the request gave ("set them to 755") is no count of what changed.
+    given = {word.casefold() for word in _STATES_A_COUNT.findall(request)}
+    if not _ASKS_HOW_MANY.search(request) or any(word.casefold() not in given
+                                                 for word in _STATES_A_COUNT.findall(answer)):
+        return answer
+    totals: dict[str, int] = {}
+    for step in steps:
+        if step.status != "ok":
+            continue
+        try:
+            result = json.loads(step.result or "{}")
+        except ValueError:
+            continue
+        if not isinstance(result, dict):
+            continue
+        for key in COUNTED_CHANGES:
+            if isinstance(result.get(key), int) and not isinstance(result.get(key), bool):
+                totals[key] = totals.get(key, 0) + result[key]
+    if not totals:
+        return answer
+    counted = ", ".join(f"{count} {'file' if count == 1 else 'files'} {key}" for key, count in totals.items())
+    return f"{answer.rstrip()}\n{counted[0].upper()}{counted[1:]}." if answer.strip() else f"{counted}."
+
+
 def _sentence(step: Step) -> str:
     what = _what(step)
     reason = _reason(step)

@@ -16,6 +16,7 @@ from llmos.answers.outcomes import (
     ONLY_LOOKED,
     claims_a_change,
     outcome_statement,
+    with_asked_count,
     with_outcome,
 )
 from llmos.events import AnswerStarted, AnswerToken, RequestFinished, Step
@@ -159,3 +160,31 @@ def test_the_session_leaves_out_a_claimed_change_when_its_steps_only_read() -> N
 def test_after_steps_that_only_looked_a_description_of_files_is_no_claim(answer_text: str) -> None:
     read = Step(index=0, tool="files.find", args={"path": "~/Downloads"}, status="ok", result="{}")
     assert with_outcome(answer_text, [read], "", only_looked=True) == (answer_text, False)
+
+
+def changed(tool: str, result: dict[str, Any], status: str = "ok") -> Step:
+    return Step(index=0, tool=tool, args={}, status=status, result=json.dumps(result))  # type: ignore[arg-type]
+
+
+def test_a_request_asking_how_many_gets_the_count_the_change_tools_gave() -> None:
+    """"Set them all to 755 and tell me how many you changed": the model's answer named the file but no number;
+    llmos adds the tools' own count, summed per kind of change."""
+    request = "find the scripts, set them all to 755, and tell me how many you changed"
+    steps = [changed("files.chmod", {"changed": 1, "done": []})]
+    assert with_asked_count("You changed backup.sh to 755.", request, steps) == (
+        "You changed backup.sh to 755.\n1 file changed.")
+    moves = [changed("files.move", {"moved": 2}), changed("files.move", {"moved": 1}),
+             changed("files.delete", {"deleted": 4}), changed("files.delete", {"deleted": 9}, status="error")]
+    assert with_asked_count("Done.", "move them and delete the rest; how many?", moves) == (
+        "Done.\n3 files moved, 4 files deleted.")
+
+
+@pytest.mark.parametrize(("answer_text", "request_text"), [
+    ("I changed 1 file.", "set them to 755 and tell me how many you changed"),
+    ("One script changed.", "set them to 755 and tell me how many you changed"),
+    ("You changed backup.sh to 755.", "set the scripts to 755"),
+])
+def test_an_answer_with_a_number_or_a_request_not_asking_how_many_is_left_as_it_is(
+    answer_text: str, request_text: str,
+) -> None:
+    assert with_asked_count(answer_text, request_text, [changed("files.chmod", {"changed": 1})]) == answer_text
