@@ -51,6 +51,7 @@ from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
 from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
 from llmos.pid_grounding import ground_pid, request_pids, result_pids
+from llmos.planted import set_aside
 from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
 from llmos.policies.impact import Impact
@@ -541,9 +542,11 @@ class _RequestRun:
         self.stdin_cut = excerpt.note is not None
         findings = self._findings_note()
         notes = [note for note in (excerpt.note, excerpt.shown_as, self._table_note(), findings) if note]
+        # Piped data is data as a tool result is: instructions planted in it for an assistant are set aside.
+        shown, _set_aside = set_aside(excerpt.text)
         # The findings are llmos's own facts about the data: an answer may state them.
-        self.stdin_seen = f"{excerpt.text}\n{findings}" if findings else excerpt.text
-        return Turn("user", user_request(self.request, excerpt.text, "\n".join(notes) or None))
+        self.stdin_seen = f"{shown}\n{findings}" if findings else shown
+        return Turn("user", user_request(self.request, shown, "\n".join(notes) or None))
 
     def _places_note(self) -> str | None:
         """Where the request's names are in the home folder (`llmos.tools.named_paths`), found once per request:
