@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Sequence
 
+from llmos.answers._result import parsed_result
 from llmos.events import Step, fixed_later
 
 DRY_RUN_REASON = "dry run: planned, not executed"
@@ -145,24 +146,19 @@ def with_asked_count(answer: str, request: str, steps: Sequence[Step]) -> str:
     """`answer`, with llmos's count of what the steps changed added when the request asks how many and the
     answer gives no number but the request's own ("set them all to 755 and tell me how many you changed": "You
     changed the permissions of backup.sh to 755."). The count is the tools' own, summed per kind of change."""
+    if not _ASKS_HOW_MANY.search(request):
+        return answer
     # A number the request gave ("set them to 755") is no count of what changed.
     given = {word.casefold() for word in _STATES_A_COUNT.findall(request)}
-    if not _ASKS_HOW_MANY.search(request) or any(word.casefold() not in given
-                                                 for word in _STATES_A_COUNT.findall(answer)):
+    if any(word.casefold() not in given for word in _STATES_A_COUNT.findall(answer)):
         return answer
     totals: dict[str, int] = {}
     for step in steps:
-        if step.status != "ok":
-            continue
-        try:
-            result = json.loads(step.result or "{}")
-        except ValueError:
-            continue
-        if not isinstance(result, dict):
-            continue
+        result = parsed_result(step.result) if step.status == "ok" else None
         for key in COUNTED_CHANGES:
-            if isinstance(result.get(key), int) and not isinstance(result.get(key), bool):
-                totals[key] = totals.get(key, 0) + result[key]
+            count = result.get(key) if result is not None else None
+            if isinstance(count, int) and not isinstance(count, bool):
+                totals[key] = totals.get(key, 0) + count
     if not totals:
         return answer
     counted = ", ".join(f"{count} {'file' if count == 1 else 'files'} {key}" for key, count in totals.items())
