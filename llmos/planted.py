@@ -84,7 +84,10 @@ class PlantedSpan:
 def planted_spans(text: str) -> list[PlantedSpan]:
     """The spans of `text` that address the assistant: each tagged block holding a cue, whole; and in each other
     line holding one, the sentence the cue is in, to the line's end (or to the quote closing it)."""
-    lines = text.split("\n")
+    return _spans_of(text.split("\n"))
+
+
+def _spans_of(lines: list[str]) -> list[PlantedSpan]:
     if len(lines) < MIN_LINES:
         return []
     spans: list[PlantedSpan] = []
@@ -110,10 +113,10 @@ def marker(span: PlantedSpan) -> str:
 def set_aside(text: str) -> tuple[str, int]:
     """`text` with its planted spans replaced by a marker (a block's other lines by empty lines, so the other
     lines keep their numbers), and how many spans were set aside."""
-    spans = planted_spans(text)
+    lines = text.split("\n")
+    spans = _spans_of(lines)
     if not spans:
         return text, 0
-    lines = text.split("\n")
     for span in spans:
         line = lines[span.first]
         end = len(line) if span.end is None else span.end
