@@ -38,7 +38,7 @@ EXAMPLE_TURNS: tuple[tuple[Role, str], ...] = (
     ("tool", '{"path":"~/Music","files":2,"folders":1,"entries":{"columns":["name","type","size"],'
              '"rows":[["live","folder",null],["a.mp3","file","4.1 MB"],["b.mp3","file","3.9 MB"]]}}'),
     ("assistant", '{"tool": "answer", "args": {"text": "There are 2 files in ~/Music (and 1 folder)."}}'),
-    ("user", "summarise my trip notes"),
+    ("user", "what do my trip notes say?"),
     ("assistant", '{"tool": "files.find", "args": {"path": "~", "name": "*trip*"}}'),
     ("tool", '{"path":"~","matches":1,"results":[{"path":"~/Documents/trip-notes.md","type":"file","size":"61 B"}]}'),
     ("assistant", '{"tool": "files.read", "args": {"path": "~/Documents/trip-notes.md"}}'),
