@@ -9,7 +9,7 @@ from llmos.effects import Effect
 
 @tool("answer", Effect.READ)
 def answer(text: str) -> str:
-    """The final reply to the user, from what tools returned.
+    """Give the final reply to the user, based only on what tools returned.
 
     Args:
         text: the reply, short and specific (numbers, names, paths).

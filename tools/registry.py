@@ -7,6 +7,7 @@ before the call, so the two can never drift apart.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import inspect
 import json
 import re
@@ -101,10 +102,15 @@ class ToolSpec:
         return _clean_schema(self.args_model.model_json_schema())
 
     def signature_line(self) -> str:
-        """The compact form the prompt lists: `files.find(pattern, path?, kind?): Find files by name.` An optional
-        argument is marked `?`, its default left out: the tool applies it, and shown one the small model copied it
-        into calls (`"max_bytes": 20000` on every read) and leaned on it (`sort="name"` when asked for the oldest)."""
-        parts = [name if info.is_required() else f"{name}?" for name, info in self.args_model.model_fields.items()]
+        """The compact form the prompt lists: `files.find(pattern, path=".", kind?) - Find files by name.`"""
+        parts: list[str] = []
+        for name, info in self.args_model.model_fields.items():
+            if info.is_required():
+                parts.append(name)
+            elif info.default is None:
+                parts.append(f"{name}?")
+            else:
+                parts.append(f"{name}={json.dumps(_plain(info.default))}")
         return f"{self.name}({', '.join(parts)}): {self.description}"
 
     def validate(self, raw_args: dict[str, Any]) -> dict[str, Any]:
@@ -313,6 +319,10 @@ def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
     cleaned["additionalProperties"] = False
     cleaned.setdefault("properties", {})
     return cleaned
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _describe_os_error(exc: Exception) -> str:

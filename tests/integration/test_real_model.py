@@ -19,8 +19,6 @@ from llmos.models.resolve import resolve_model
 from llmos.tools import load_builtin_tools
 from realmodel import DEFAULT_MODEL, DOWNLOADS_FILE_COUNT, SMALL_MODEL, AskResult
 
-from llmos.effects import Effect
-
 pytestmark = pytest.mark.model
 
 
@@ -115,20 +113,6 @@ def test_request_no_tool_serves_calls_nothing(ask) -> None:
 @pytest.fixture(scope="module")
 def small_model_path(model_cache_home: Path) -> Path:
     return resolve_model(SMALL_MODEL, progress=False, cache_dir=model_cache_home / "llmos" / "models").path
-
-
-def test_the_prefix_a_read_only_request_reads_first_is_at_most_900_tokens(model_cache_home: Path) -> None:
-    """The cached prefix a question or a read is planned after (the reading tools, `answer` and the examples for
-    them), counted with the default model's own tokenizer, stays within 900 tokens: every token of it is attended
-    to by each token the model writes, and a request's own text must still fit in the context beside it."""
-    from llama_cpp import Llama
-
-    registry = load_builtin_tools()
-    path = resolve_model(DEFAULT_MODEL, progress=False, cache_dir=model_cache_home / "llmos" / "models").path
-    tokenizer = Llama(model_path=str(path), vocab_only=True, verbose=False)
-    read_only = [spec.signature_line() for spec in registry.specs() if spec.effect is Effect.READ]
-    prefix = build_prefix(read_only)
-    assert len(tokenizer.tokenize(prefix.encode(), add_bos=False, special=True)) <= 900
 
 
 def _reply(backend: LlamaBackend, prefix: str, request: str, tools: list[tuple[str, dict]]) -> dict:

@@ -221,7 +221,7 @@ def test_stdin_tools_are_offered_only_with_piped_data_right_after_answer() -> No
     # Five lines of "x" are not a table: `stdin.sql` is offered only for one.
     text_tools = [name for name in piped_tool_names() if name != "stdin.sql"]
     assert with_data == ["answer", *text_tools, *(name for name in without[1:] if name not in machine_tools)]
-    assert "stdin.search(pattern, limit?)" in backend.calls[1].prefix
+    assert "stdin.search(pattern, limit=10)" in backend.calls[1].prefix
 
 
 def test_secrets_in_piped_data_reach_no_prompt_and_no_tool_result() -> None:

@@ -100,11 +100,9 @@ def test_description_is_the_first_paragraph_and_args_are_parsed(find_spec: ToolS
     }
 
 
-def test_signature_line_marks_optionals_without_their_defaults(find_spec: ToolSpec) -> None:
-    """Required arguments by name, optional ones with `?` whatever their default: a default shown is one the small
-    model copies into its calls."""
+def test_signature_line_marks_required_defaults_and_optionals(find_spec: ToolSpec) -> None:
     assert find_spec.signature_line() == (
-        "demo.find(pattern, path?, count?, ratio?, exact?, kind?, note?, tags?): Find demo things."
+        'demo.find(pattern, path=".", count=3, ratio=0.5, exact=false, kind="file", note?, tags?): Find demo things.'
     )
 
 

@@ -125,7 +125,7 @@ def test_stats_are_estimates_without_usage(fake: FakeOpenAIServer) -> None:
 
 
 def test_token_estimate_over_counts_prose_json_and_numbers() -> None:
-    """The context budget's estimate: at or above what Qwen2.5's tokenizer counts for the prompt prefix (1394
+    """The context budget's estimate: at or above what Qwen2.5's tokenizer counts for the prompt prefix (1456
     tokens), a JSON listing and digits (one token each); whitespace is free, CJK one token a character."""
     registry = load_builtin_tools()
     assert estimate_tokens(build_prefix([spec.signature_line() for spec in registry.specs()])) >= 1456

@@ -92,7 +92,7 @@ def test_prefix_is_identical_across_requests_and_lists_every_tool() -> None:
     run(session, "hello")
     run(session, "hello again")
     assert backend.calls[0].prefix == backend.calls[1].prefix
-    for name in ("demo.count(folder, kind?)", "demo.big()", "demo.remove(path)", "answer(text)"):
+    for name in ("demo.count(folder, kind=\"file\")", "demo.big()", "demo.remove(path)", "answer(text)"):
         assert name in backend.calls[0].prefix
     assert "hello" not in backend.calls[0].prefix
 
