@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from llmos.answers import grounded_answer
 from llmos.answers.lookup import lookup_answer, query_answer
+from llmos.answers.off_question import OFF_QUESTION_NOTE, states_the_file_not_the_answer
 from llmos.answers.outcomes import with_asked_count, with_outcome
 from llmos.effects import Effect
 from llmos.errors import ModelLoadError
@@ -328,6 +329,9 @@ class _RequestRun:
         """A repair turn was offered: once per request."""
         self.read_offered = False
         """A read of found files was required (`_read_owed`): once per request."""
+        self.asked_again = False
+        """An answer about a read file's size instead of the question was sent back (`llmos.answers.off_question`):
+        once per request."""
         self.places_note: str | None | Literal[False] = False
         """llmos's note of where the request's names are (False: not looked for yet)."""
 
@@ -373,7 +377,15 @@ class _RequestRun:
                 return
             tool_name, args, raw_text = raw_call
             if tool_name == ANSWER_TOOL:
-                yield from self._finish(self.session.safety.redact_text(str(args.get("text", ""))).strip(), "model")
+                text = self.session.safety.redact_text(str(args.get("text", ""))).strip()
+                if not self.asked_again and states_the_file_not_the_answer(text, self.request, self.steps):
+                    # Once: the reply stays in the conversation, so the model sees what to say instead.
+                    self.asked_again = True
+                    self.turns.append(Turn("assistant", self.session.safety.redact_text(raw_text)))
+                    self.turns.append(Turn("user", OFF_QUESTION_NOTE))
+                    force_answer = True
+                    continue
+                yield from self._finish(text, "model")
                 return
             spec = self._spec(tool_name)
             assert spec is not None  # the grammar only offers registered tools
