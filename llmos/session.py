@@ -378,7 +378,8 @@ class _RequestRun:
             tool_name, args, raw_text = raw_call
             if tool_name == ANSWER_TOOL:
                 text = self.session.safety.redact_text(str(args.get("text", ""))).strip()
-                if not self.asked_again and states_the_file_not_the_answer(text, self.request, self.steps):
+                if not self.asked_again and states_the_file_not_the_answer(
+                        text, self.request, [step.snapshot() for step in self.steps]):
                     # Once: the reply stays in the conversation, so the model sees what to say instead.
                     self.asked_again = True
                     self.turns.append(Turn("assistant", self.session.safety.redact_text(raw_text)))

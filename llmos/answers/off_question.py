@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Protocol
 
 from llmos.answers._result import parsed_result
+from llmos.events import Step
 from llmos.look_first import asks_about_the_file_itself
-
-READ_TOOL = "files.read"
+from llmos.repair import READ_TOOL
 
 OFF_QUESTION_NOTE = (
     "Not the file's size or line count: I asked about what it says. Answer from its content."
@@ -28,20 +27,7 @@ _UNIT = r"(?:bytes?|B|KB|KiB|MB|MiB|GB|GiB)\b"
 """A size's unit as an answer writes it ("113 bytes", "113 B", "1.2 KB")."""
 
 
-class StepRecord(Protocol):
-    """What the check reads of a step: a step in progress and a finished one both have these."""
-
-    @property
-    def tool(self) -> str: ...
-
-    @property
-    def status(self) -> str | None: ...
-
-    @property
-    def result(self) -> str | None: ...
-
-
-def states_the_file_not_the_answer(answer: str, request: str, steps: Sequence[StepRecord]) -> bool:
+def states_the_file_not_the_answer(answer: str, request: str, steps: Sequence[Step]) -> bool:
     """Whether `answer` states a read file's line count or a size though the request asks nothing about the file
     itself (its size, lines, dates, whereabouts), after a read that returned the file's text."""
     if asks_about_the_file_itself(request):
