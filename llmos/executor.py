@@ -99,10 +99,7 @@ class StepRunner:
                 if exc.named is not None and (denial := self._named_denial(spec, step, exc.named)) is not None:
                     yield from self.refuse(step, exc.named, denial)
                     return
-                step.status = "error"
-                step.result = self.safety.redact_text(json.dumps(exc.payload()))
-                self._audit(step)
-                yield StepFinished(step.snapshot())
+                yield from self.fail(step, exc)
                 return
         step.preview = describe_impact(impact, home_dir())
         # Pinned as decided: execution checks them again and acts on these physical paths, never on what the
@@ -128,6 +125,13 @@ class StepRunner:
         else:
             step.approved = True
             self._execute(spec, step, call, pins)
+        self._audit(step)
+        yield StepFinished(step.snapshot())
+
+    def fail(self, step: StepInProgress, error: ToolError) -> Iterator[Event]:
+        """Record `step` as failed with `error`, read by the model as the call's result: nothing is run."""
+        step.status = "error"
+        step.result = self.safety.redact_text(json.dumps(error.payload()))
         self._audit(step)
         yield StepFinished(step.snapshot())
 

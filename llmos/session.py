@@ -60,6 +60,7 @@ from llmos.policies.intent import url_to_send_to
 from llmos.policies.requested_command import requested_commands
 from llmos.repair import EDIT_TOOL, READ_TOOL, PathRepair, path_repair
 from llmos.routing import for_edits_in_place, on_topic
+from llmos.search_grounding import SEARCH_TOOL, unfounded_search
 from llmos.streaming import AnswerStreamer
 from llmos.tools.named_paths import named_places, places_note, spelled_files, untouched_paths
 from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
@@ -70,7 +71,6 @@ ANSWER_TOOL = "answer"
 SHELL_TOOL = "shell.run"
 STDIN_TOOL_PREFIX = "stdin."
 SQL_TOOL = "stdin.sql"
-SEARCH_TOOL = "files.search"
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
 CHANGE_CLAUSE = re.compile(
@@ -327,6 +327,11 @@ class _RequestRun:
         """The next turn remakes a failed call with a path that exists (`llmos.repair`), or answers."""
         self.repaired = False
         """A repair turn was offered: once per request."""
+        self.replan_without_search = False
+        """The next turn plans again after a search for words the request never gave (`llmos.search_grounding`):
+        any tool but that search, and no answer yet."""
+        self.search_replanned = False
+        """Such a turn was offered: once per request."""
         self.read_offered = False
         """A read of found files was required (`_read_owed`): once per request."""
         self.asked_again = False
@@ -364,8 +369,15 @@ class _RequestRun:
                 raise _Cancelled
             must_answer = force_answer or len(self.steps) >= self.options.max_steps
             repair, self.repair = self.repair, None
+            replan, self.replan_without_search = self.replan_without_search, False
             if repair is not None and not must_answer:
                 offered = self._repair_specs(repair)
+            elif replan and not must_answer:
+                # The search it asked for was not run: a look of another kind, not a change or an answer made
+                # without one (offered every tool, the model moved the example's screenshots instead).
+                offered = [spec for spec in self.tools if spec.effect is Effect.READ
+                           and spec.name not in (ANSWER_TOOL, SEARCH_TOOL)]
+                repair = None
             else:
                 repair = None
                 offered = (self._stdin_specs() if not must_answer and self._must_read_the_rest() else
@@ -396,7 +408,12 @@ class _RequestRun:
             self.steps.append(step)
             self.generated_calls.append(_written_call(raw_text) or PlannedCall(tool_name, args))
             yield StepPlanned(step.snapshot())
-            yield from self.steps_runner.run(spec, step)
+            if (unfounded := unfounded_search(tool_name, args, self.request, self._known_texts())) is not None:
+                yield from self.steps_runner.fail(step, unfounded)
+                self.replan_without_search = not self.search_replanned
+                self.search_replanned = True
+            else:
+                yield from self.steps_runner.run(spec, step)
             if step.status == "error" and not self.repaired:
                 self.repair = path_repair(tool_name, args, step.result)
                 self.repaired = self.repair is not None
@@ -533,6 +550,12 @@ class _RequestRun:
         sources.extend(step.result for step in steps if step.status != "ok" and step.result)
         sources.extend(json.dumps({"tool": step.tool, "args": step.args}, ensure_ascii=False) for step in steps)
         return sources
+
+    def _known_texts(self) -> list[str]:
+        """What a search may look for besides the request's words: the piped data and what steps returned."""
+        texts = [self.stdin_seen] if self.stdin_seen else []
+        texts.extend(step.result for step in self.steps if step.result)
+        return texts
 
     def _spec(self, name: str) -> ToolSpec | None:
         """The tool `name` as this request has it (a stdin tool is bound to this request's document)."""

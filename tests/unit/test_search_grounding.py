@@ -1,0 +1,127 @@
+"""A `files.search` for words the request never gave (nor the piped data, nor an earlier result) is not run: the
+model reads why and which tool finds files by size or age, and its next turn must look another way
+(`llmos.search_grounding`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
+from llmos.tools.builtin import builtin_registry
+
+from llmos.events import RequestFinished
+from llmos.search_grounding import NOT_SEARCHED, replaced_by_a_look, said_in, unfounded_search
+from llmos.session import Session
+
+
+@pytest.mark.parametrize(("text", "request_text"), [
+    ("TODO", "search my webapp project for TODO lines"),
+    ("error", "any errors in ~/projects/webapp/logs/app.log?"),
+    ("ERROR", "pull the ERROR lines out of app.log"),
+    ("renew passport", "mark 'renew passport' as done in Documents/todo.md"),
+    ("flight to lisbon", "when's my flight to Lisbon? it's in my trip notes"),
+    # Another form of the request's word: "failed" for failures, "timeouts" for timeout.
+    ("failed", "find the failures in the log"),
+    ("timeouts", "which logs mention a timeout?"),
+])
+def test_the_requests_own_words_may_be_searched_for(text: str, request_text: str) -> None:
+    assert said_in(text, request_text)
+    assert unfounded_search("files.search", {"text": text}, request_text, []) is None
+
+
+@pytest.mark.parametrize(("text", "request_text"), [
+    # A question about sizes or dates put into a search of the files' words.
+    ("size>10MB", "find files bigger than 10MB in my home and move them into ~/Archive/big"),
+    ("size > 10MB", "find files bigger than 10MB in my home"),
+    # The request's words, but not in its order: not something it asked to find written.
+    ("recently changed", "which file in Documents did I change most recently?"),
+    ("timeout", "which lines are about timing out?"),
+])
+def test_words_of_the_models_own_are_not_searched_for(text: str, request_text: str) -> None:
+    assert not said_in(text, request_text)
+    error = unfounded_search("files.search", {"text": text, "path": "~"}, request_text, [])
+    assert error is not None
+    payload = error.payload()
+    assert payload["error"].startswith(NOT_SEARCHED) and "files.find" in payload["hint"]
+
+
+def test_words_the_piped_data_or_an_earlier_result_showed_may_be_searched_for() -> None:
+    request = "which of my files mention the person this note is from?"
+    assert unfounded_search("files.search", {"text": "Ana Pereira"}, request, []) is not None
+    assert unfounded_search("files.search", {"text": "Ana Pereira"}, request,
+                            ['{"content":"From: ana pereira"}']) is None
+
+
+def test_other_tools_and_an_empty_text_are_not_judged() -> None:
+    assert unfounded_search("files.find", {"name": "size>10MB"}, "big files", []) is None
+    assert unfounded_search("stdin.search", {"pattern": "size>10MB"}, "big lines", []) is None
+    assert unfounded_search("files.search", {"text": "  "}, "anything", []) is None
+
+
+def refused(text: str) -> str:
+    error = unfounded_search("files.search", {"text": text}, "big files", [])
+    assert error is not None
+    return json.dumps(error.payload())
+
+
+def test_a_refused_search_is_replaced_by_a_look_that_succeeded_not_by_one_that_failed() -> None:
+    assert replaced_by_a_look("files.search", refused("size>10MB"), [("files.find", "ok")])
+    assert not replaced_by_a_look("files.search", refused("size>10MB"), [("files.find", "error")])
+    assert not replaced_by_a_look("files.search", refused("size>10MB"), [("files.read", "ok")])
+    # A search that ran and failed for another reason is not this.
+    assert not replaced_by_a_look("files.search", '{"error": "no such folder: ~/x"}', [("files.find", "ok")])
+
+
+@pytest.fixture
+def home(temp_home: Path) -> Path:
+    (temp_home / "Videos").mkdir(exist_ok=True)
+    (temp_home / "Videos" / "holiday.mp4").write_bytes(b"\0" * (11 * 1024 * 1024))
+    (temp_home / "Documents").mkdir(exist_ok=True)
+    (temp_home / "Documents" / "size.txt").write_text("size>10MB is what I wrote here\n")
+    return temp_home
+
+
+def run(backend: ScriptedBackend, request: str) -> RequestFinished:
+    events = list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run(request))
+    assert isinstance(events[-1], RequestFinished)
+    return events[-1]
+
+
+def test_the_search_is_not_run_and_the_next_turn_must_look_another_way(home: Path) -> None:
+    """"Which files are bigger than 10MB?" searched for the text "size>10MB": nothing is searched (the one file
+    holding that text is not found), the next turn may neither answer nor search, and the look it makes instead
+    makes the request done (exit 0)."""
+    backend = ScriptedBackend([
+        call("files.search", text="size>10MB", path="~"),
+        call("files.find", path="~", min_size="10MB"),
+        answer("~/Videos/holiday.mp4 is bigger than 10MB."),
+    ])
+    outcome = run(backend, "which files in my home are bigger than 10MB?")
+    search, find = outcome.steps
+    assert search.status == "error" and "size.txt" not in (search.result or "")
+    assert json.loads(search.result or "")["error"].startswith(NOT_SEARCHED)
+    replan = backend.calls[1].offered_tools
+    assert "files.find" in replan and "answer" not in replan and "files.search" not in replan
+    # Only looks: offered every tool, the model moved files it had not found.
+    assert "files.move" in backend.calls[0].offered_tools
+    assert not {"files.move", "files.delete", "files.write", "shell.run"} & set(replan)
+    assert find.status == "ok" and "holiday.mp4" in (find.result or "")
+    assert outcome.exit_code == 0
+
+
+def test_the_turn_that_looks_another_way_is_offered_once(home: Path) -> None:
+    """After the look made instead fails, a second search for words of the model's own is refused again, and the
+    turn after it is an ordinary one (the model may answer to say what failed)."""
+    backend = ScriptedBackend([
+        call("files.search", text="size>10MB", path="~"),
+        call("files.find", path="~/qqqzzz", min_size="10MB"),
+        call("files.search", text="bigger files", path="~"),
+        answer("I could not find them."),
+    ])
+    outcome = run(backend, "which files in my home are bigger than 10MB?")
+    assert [step.status for step in outcome.steps] == ["error", "error", "error"]
+    assert {"answer", "files.search"} <= set(backend.calls[2].offered_tools)
+    assert {"answer", "files.search"} <= set(backend.calls[3].offered_tools)
+    assert outcome.exit_code == 1
