@@ -28,6 +28,9 @@ class PathRepair:
     tool: str
     argument: str
     choices: tuple[str, ...]
+    offer_answer: bool = True
+    """For a change: `answer` is on offer beside it (the suggested path may not be the one meant). Not for the
+    rest of a group's change (`llmos.found_rest`): the request asked for each of them."""
 
     def constrain(self, parameters: dict[str, Any]) -> dict[str, Any]:
         """The tool's parameters schema with the repaired argument limited to the choices (and required)."""

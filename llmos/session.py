@@ -38,6 +38,7 @@ from llmos.examples.retrieval import library_index
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.fastpath import match_fast_path
 from llmos.filter_grounding import ground_filters
+from llmos.found_rest import DoneStep, rest_owed
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
 from llmos.look_first import (
     MAX_FOUND_CHOICES,
@@ -327,6 +328,8 @@ class _RequestRun:
         """The next turn remakes a failed call with a path that exists (`llmos.repair`), or answers."""
         self.repaired = False
         """A repair turn was offered: once per request."""
+        self.rest_turns = 0
+        """Turns offered to change the rest of a group of found files (`llmos.found_rest`)."""
         self.replan_without_search = False
         """The next turn plans again after a search for words the request never gave (`llmos.search_grounding`):
         any tool but that search, and no answer yet."""
@@ -417,7 +420,7 @@ class _RequestRun:
             if step.status == "error" and not self.repaired:
                 self.repair = path_repair(tool_name, args, step.result)
                 self.repaired = self.repair is not None
-            elif step.status == "ok" and (owed := self._read_owed(tool_name, args, step)) is not None:
+            elif step.status == "ok" and (owed := self._read_owed(tool_name, args, step) or self._rest_owed()):
                 self.repair = owed
             if self.repair is None and (rendered := self._lookup_answered(spec, step)) is not None:
                 yield from self._finish(rendered, "rendered")
@@ -685,6 +688,18 @@ class _RequestRun:
         self.read_offered = True
         return PathRepair(READ_TOOL, "path", tuple(paths))
 
+    def _rest_owed(self) -> PathRepair | None:
+        """The next turn's change of the found files a change for them all left out (`llmos.found_rest`), at most
+        once per file that can be found."""
+        if self.rest_turns >= MAX_FOUND_CHOICES:
+            return None
+        rest = rest_owed(self.request, [
+            DoneStep(step.tool, step.args, step.status, step.result,
+                     changes=(spec := self._spec(step.tool)) is not None and spec.effect is not Effect.READ)
+            for step in self.steps])
+        self.rest_turns += rest is not None
+        return rest
+
     def _named_file_read_owed(self, tool_name: str) -> PathRepair | None:
         """The next turn's forced read of the files the request spells out, when a read-only request about them
         was looked at some other way and it asks about what they say, not about the files themselves (their
@@ -747,7 +762,7 @@ class _RequestRun:
             return self.tools  # the repair's tool is not this request's: an ordinary turn
         read_only = spec.effect is Effect.READ
         return [spec for spec in self.tools if spec.name == repair.tool or (spec.name == ANSWER_TOOL
-                                                                            and not read_only)]
+                                                                            and not read_only and repair.offer_answer)]
 
     def _grounded_parameters(
         self, offered: list[ToolSpec], repair: PathRepair | None

@@ -1,0 +1,122 @@
+"""A change the request asks for everything it finds ("move them") is made to each found file: after the model
+changes one of a few found files by its path, the next turns make the same change to the rest, each limited by
+the grammar to the found files not yet changed, with no answer on offer until none is left
+(`llmos.found_rest`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
+from llmos.policies.journal import Journal
+from llmos.policies.journal.fileops import FileOps
+from llmos.tools.builtin import builtin_registry
+
+from llmos.effects import Effect
+from llmos.events import RequestFinished
+from llmos.executor import Safety
+from llmos.found_rest import DoneStep, rest_owed, speaks_of_a_group
+from llmos.session import Session
+
+FOUND = json.dumps({"path": "~", "matches": 3, "results": {"columns": ["path", "type", "size"], "rows": [
+    ["~/Downloads/manual.pdf", "file", "11.4 MB"], ["~/Videos/holiday.mp4", "file", "23.8 MB"],
+    ["~/Videos/talk.mp4", "file", "12.0 MB"]]}})
+FIND = DoneStep("files.find", {"path": "~", "min_size": "10MB"}, "ok", FOUND, changes=False)
+
+
+def move(source: str, status: str = "ok") -> DoneStep:
+    return DoneStep("files.move", {"source": source, "destination": "~/Archive/big/"}, status, "{}", changes=True)
+
+
+@pytest.mark.parametrize("request_text", [
+    "find files bigger than 10MB in my home and move them into ~/Archive/big",
+    "move all the videos over 10MB to ~/Archive/big",
+    "find the shell scripts in ~/projects, set them all to 755",
+    "delete both of the big files",
+])
+def test_a_change_for_what_is_found_as_a_group(request_text: str) -> None:
+    assert speaks_of_a_group(request_text)
+
+
+@pytest.mark.parametrize("request_text", [
+    "which .tmp file in Downloads is the biggest? delete that one",
+    "find my videos and move the oldest of them to ~/Archive",
+    "find the invoice and move it to ~/Documents",
+    "move report.pdf to ~/Documents",
+])
+def test_a_change_for_one_picked_out_is_not(request_text: str) -> None:
+    assert not speaks_of_a_group(request_text)
+
+
+REQUEST = "find files bigger than 10MB in my home and move them into ~/Archive/big"
+
+
+def test_after_one_found_file_is_changed_the_rest_is_owed() -> None:
+    rest = rest_owed(REQUEST, [FIND, move("~/Downloads/manual.pdf")])
+    assert rest is not None and not rest.offer_answer
+    assert (rest.tool, rest.argument, rest.choices) == (
+        "files.move", "source", ("~/Videos/holiday.mp4", "~/Videos/talk.mp4"))
+    rest = rest_owed(REQUEST, [FIND, move("~/Downloads/manual.pdf"), move("~/Videos/talk.mp4")])
+    assert rest is not None and rest.choices == ("~/Videos/holiday.mp4",)
+
+
+@pytest.mark.parametrize("steps", [
+    # Every found file changed, one by one or by a glob or folder that covers the rest.
+    [FIND, move("~/Downloads/manual.pdf"), move("~/Videos/holiday.mp4"), move("~/Videos/talk.mp4")],
+    [FIND, move("~/Downloads/manual.pdf"), move("~/Videos/*.mp4")],
+    [FIND, move("~/Downloads/manual.pdf"), move("~/Videos")],
+    # The change was not of a found file by its path, or it failed, or nothing was found before it.
+    [FIND, move("~/Downloads/*.pdf")],
+    [FIND, move("~/Downloads/manual.pdf", status="error")],
+    [move("~/Downloads/manual.pdf")],
+    # The last step is a look, not a change.
+    [FIND, move("~/Downloads/manual.pdf"), FIND],
+])
+def test_nothing_is_owed_when_the_group_is_done_or_the_change_was_not_of_one_found_file(
+    steps: list[DoneStep],
+) -> None:
+    assert rest_owed(REQUEST, steps) is None
+
+
+def test_a_request_that_picks_one_out_owes_nothing_more() -> None:
+    assert rest_owed("find files bigger than 10MB and move the biggest to ~/Archive/big",
+                     [FIND, move("~/Downloads/manual.pdf")]) is None
+
+
+@pytest.fixture
+def home(temp_home: Path) -> Path:
+    for relative in ("Downloads/manual.pdf", "Videos/holiday.mp4", "Videos/small.mp4"):
+        path = temp_home / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\0" * (11 * 1024 * 1024 if "small" not in relative else 10))
+    return temp_home
+
+
+def run(backend: ScriptedBackend, request: str) -> RequestFinished:
+    """The request through the built-in tools, every change approved and journaled (beside HOME)."""
+    journal = Journal(Path.home().parent / "journal")
+    safety = Safety(policy=AllowReadOnlyPolicy(), intent=lambda _request: frozenset({Effect.READ, Effect.WRITE}),
+                    file_ops=lambda rid, req, tool: FileOps(journal, rid, req, tool))
+    events = list(Session(backend, builtin_registry(), safety).run(request, approver=lambda _step: True))
+    assert isinstance(events[-1], RequestFinished)
+    return events[-1]
+
+
+def test_the_model_moves_the_found_file_it_left_before_it_may_answer(home: Path) -> None:
+    backend = ScriptedBackend([
+        call("files.find", path="~", min_size="10MB"),
+        call("files.move", source="~/Downloads/manual.pdf", destination="~/Archive/big/"),
+        call("files.move", source="~/Videos/holiday.mp4", destination="~/Archive/big/"),
+        answer("Moved manual.pdf and holiday.mp4 to ~/Archive/big."),
+    ])
+    outcome = run(backend, REQUEST)
+    rest_turn = backend.calls[2]
+    assert rest_turn.offered_tools == ["files.move"]
+    (move_branch,) = rest_turn.schema.get("anyOf", [rest_turn.schema])
+    assert move_branch["properties"]["args"]["properties"]["source"]["enum"] == ["~/Videos/holiday.mp4"]
+    assert "answer" in backend.calls[3].offered_tools
+    assert sorted(path.name for path in (home / "Archive" / "big").iterdir()) == ["holiday.mp4", "manual.pdf"]
+    assert (home / "Videos" / "small.mp4").exists()
+    assert outcome.exit_code == 0
