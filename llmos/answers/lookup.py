@@ -16,6 +16,7 @@ from llmos.answers._result import UNREADABLE, parsed_result, records, size_text
 from llmos.answers.render import render_step
 from llmos.answers.system_answers import SECTION_WORDS
 from llmos.events import Step
+from llmos.look_first import asks_for_line_count
 
 _NEEDS_THE_MODEL = re.compile(
     r"\b(?:why|how (?:do|can|should|to)|explain|summar\w*|describe|tell me about|what does|what do|mean\w*|"
@@ -37,7 +38,8 @@ for a file's content, not a listing."""
 _TOOL_QUESTIONS: dict[str, re.Pattern[str]] = {
     "files.list": re.compile(_COUNT_OR_LIST + r"|^ls\b", re.IGNORECASE),
     "files.find": re.compile(_COUNT_OR_LIST, re.IGNORECASE),
-    "files.search": re.compile(_COUNT_OR_LIST + r"|\b(?:contain|mention)|" + _ANY_TROUBLE.pattern, re.IGNORECASE),
+    "files.search": re.compile(_COUNT_OR_LIST + r"|\b(?:contain|mention)|^(?:search|grep|look for)\b|"
+                               + _ANY_TROUBLE.pattern, re.IGNORECASE),
     "files.read": re.compile(r"\b(?:how many|count|number of) (?:the )?lines?\b|\blines? (?:are )?in\b", re.IGNORECASE),
     "files.stat": re.compile(r"\b(?:how big|size|when|modified|permissions?|owner|exists?)\b", re.IGNORECASE),
     "files.disk_usage": re.compile(r"\b(?:how big|how much space|size|disk usage|taking up|takes up)\b",
@@ -67,7 +69,9 @@ def lookup_answer(step: Step, request: str) -> str | None:
     needs = _NEEDS_THE_MODEL.search(_ANY_TROUBLE.sub(" ", request) if step.tool == SEARCH_TOOL else request)
     if needs:
         return None
-    if _LINES.search(request) and step.tool != "files.read":
+    if _LINES.search(request) and step.tool != "files.read" and (
+            step.tool != SEARCH_TOOL or asks_for_line_count(request)):
+        # A search's lines answer "search my project for TODO lines", not how many lines a file has.
         return None
     if step.tool == "system.info" and not _holds_what_is_asked(step, request):
         return None

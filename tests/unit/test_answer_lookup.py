@@ -64,6 +64,26 @@ def test_a_line_question_is_answered_only_by_the_file_read() -> None:
     assert lookup_answer(search, "count the lines in ~/Documents/expenses.csv") is None
 
 
+TODO_SEARCH = json.dumps({"text": "TODO", "path": "~/projects/webapp", "matches": 2, "files_with_matches": 1,
+                          "files_scanned": 3, "skipped": 0, "shown": 2,
+                          "results": {"columns": ["path", "line", "text"],
+                                      "rows": [["~/projects/webapp/app.py", 5, "# TODO: add login"],
+                                               ["~/projects/webapp/app.py", 10, "# TODO: handle errors"]]}})
+
+
+def test_a_search_for_lines_is_answered_by_the_lines_it_found() -> None:
+    """"Search my webapp project for TODO lines": the 1.5B model answered "There are 2 TODO lines"; the lines
+    found are the answer. A question about how many lines a file has is still not a search's to answer."""
+    search = Step(index=0, tool="files.search", args={"text": "TODO", "path": "~/projects/webapp"}, status="ok",
+                  result=TODO_SEARCH)
+    for request_text in ("search my webapp project for TODO lines", "grep my webapp project for TODO",
+                         "which lines in my webapp project mention TODO?"):
+        answer = lookup_answer(search, request_text)
+        assert answer is not None and "add login" in answer and "handle errors" in answer, request_text
+    assert lookup_answer(search, "how many lines does ~/projects/webapp/app.py have?") is None
+    assert lookup_answer(search, "search my webapp project for TODO lines and explain them") is None
+
+
 def test_system_facts_answer_only_when_they_hold_what_was_asked() -> None:
     """Asked for the hostname, the model read the network part: its result has no hostname, so no answer is
     rendered from it; a result with the hostname answers."""
