@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from llmos.look_instead import replaced_by_a_look
 from llmos.policies.decision import Decision
-from llmos.search_grounding import replaced_by_a_look
 
 StepStatus = Literal["ok", "error", "denied", "skipped"]
 AnswerSource = Literal["model", "rendered"]
@@ -222,8 +222,8 @@ def fixed_later(failed: Step, later_steps: list[Step]) -> bool:
     except (ValueError, AttributeError):
         suggested, a_file = set(), None
     failed_values = {value for value in failed.args.values() if isinstance(value, str)}
-    if replaced_by_a_look(failed.tool, failed.result, ((step.tool, step.status) for step in later_steps)):
-        return True  # a search for words the request never gave, not run, and a look made instead
+    if replaced_by_a_look(failed.result, ((step.tool, step.status) for step in later_steps)):
+        return True  # a call not run because a look was what it meant (`llmos.look_instead`), and a look made
     for step in later_steps:
         if isinstance(a_file, str) and step.tool == "files.read" and step.status == "ok" \
                 and step.args.get("path") == a_file:

@@ -19,7 +19,7 @@ from typing import Any
 from llmos.look_first import MAX_FOUND_CHOICES, found_files
 from llmos.repair import PathRepair
 
-_AS_A_GROUP = re.compile(r"\b(?:them|all|every|each|those|these|both)\b", re.IGNORECASE)
+_AS_A_GROUP = re.compile(r"\b(?:them|all|every|everything|anything|each|those|these|both)\b", re.IGNORECASE)
 _PICKS_ONE = re.compile(
     r"\b(?:one|it|oldest|newest|latest|earliest|biggest|largest|smallest|heaviest|first|last|only|single)\b",
     re.IGNORECASE)

@@ -48,6 +48,7 @@ from llmos.look_first import (
     found_files,
     names_own_things,
 )
+from llmos.look_instead import SEARCH_TOOL, look_instead
 from llmos.mode_grounding import ground_mode
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
@@ -61,7 +62,6 @@ from llmos.policies.intent import url_to_send_to
 from llmos.policies.requested_command import requested_commands
 from llmos.repair import EDIT_TOOL, READ_TOOL, PathRepair, path_repair
 from llmos.routing import for_edits_in_place, on_topic
-from llmos.search_grounding import SEARCH_TOOL, unfounded_search
 from llmos.streaming import AnswerStreamer
 from llmos.tools.named_paths import named_places, places_note, spelled_files, untouched_paths
 from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
@@ -330,10 +330,10 @@ class _RequestRun:
         """A repair turn was offered: once per request."""
         self.rest_turns = 0
         """Turns offered to change the rest of a group of found files (`llmos.found_rest`)."""
-        self.replan_without_search = False
-        """The next turn plans again after a search for words the request never gave (`llmos.search_grounding`):
-        any tool but that search, and no answer yet."""
-        self.search_replanned = False
+        self.look_again = False
+        """The next turn plans again after a call that was not run because a look was what it meant
+        (`llmos.look_instead`): the looks but a search, and no answer yet."""
+        self.looked_again = False
         """Such a turn was offered: once per request."""
         self.read_offered = False
         """A read of found files was required (`_read_owed`): once per request."""
@@ -372,12 +372,12 @@ class _RequestRun:
                 raise _Cancelled
             must_answer = force_answer or len(self.steps) >= self.options.max_steps
             repair, self.repair = self.repair, None
-            replan, self.replan_without_search = self.replan_without_search, False
+            look_again, self.look_again = self.look_again, False
             if repair is not None and not must_answer:
                 offered = self._repair_specs(repair)
-            elif replan and not must_answer:
-                # The search it asked for was not run: a look of another kind, not a change or an answer made
-                # without one (offered every tool, the model moved the example's screenshots instead).
+            elif look_again and not must_answer:
+                # The call it made was not run (`llmos.look_instead`): a look of another kind, not a change or an
+                # answer made without one (offered every tool, the model moved the example's screenshots).
                 offered = [spec for spec in self.tools if spec.effect is Effect.READ
                            and spec.name not in (ANSWER_TOOL, SEARCH_TOOL)]
                 repair = None
@@ -411,10 +411,10 @@ class _RequestRun:
             self.steps.append(step)
             self.generated_calls.append(_written_call(raw_text) or PlannedCall(tool_name, args))
             yield StepPlanned(step.snapshot())
-            if (unfounded := unfounded_search(tool_name, args, self.request, self._known_texts())) is not None:
-                yield from self.steps_runner.fail(step, unfounded)
-                self.replan_without_search = not self.search_replanned
-                self.search_replanned = True
+            if (misplaced := look_instead(tool_name, args, self.request, self._known_texts())) is not None:
+                yield from self.steps_runner.fail(step, misplaced)
+                self.look_again = not self.looked_again
+                self.looked_again = True
             else:
                 yield from self.steps_runner.run(spec, step)
             if step.status == "error" and not self.repaired:

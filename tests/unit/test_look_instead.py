@@ -1,6 +1,7 @@
-"""A `files.search` for words the request never gave (nor the piped data, nor an earlier result) is not run: the
-model reads why and which tool finds files by size or age, and its next turn must look another way
-(`llmos.search_grounding`)."""
+"""A call that is not run because a look of another kind is what it meant (`llmos.look_instead`): a
+`files.search` for words the request never gave (nor the piped data, nor an earlier result), or a path with a
+find's filter written into it. The model reads why and which tool finds files by name, size or age, and its next
+turn must look another way."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
 from llmos.tools.builtin import builtin_registry
 
 from llmos.events import RequestFinished
-from llmos.search_grounding import NOT_SEARCHED, replaced_by_a_look, said_in, unfounded_search
+from llmos.look_instead import NOT_RUN, filter_in_path, look_instead, replaced_by_a_look, said_in, unfounded_search
 from llmos.session import Session
 
 
@@ -44,7 +45,7 @@ def test_words_of_the_models_own_are_not_searched_for(text: str, request_text: s
     error = unfounded_search("files.search", {"text": text, "path": "~"}, request_text, [])
     assert error is not None
     payload = error.payload()
-    assert payload["error"].startswith(NOT_SEARCHED) and "files.find" in payload["hint"]
+    assert payload["error"].startswith(NOT_RUN) and "files.find" in payload["hint"]
 
 
 def test_words_the_piped_data_or_an_earlier_result_showed_may_be_searched_for() -> None:
@@ -60,6 +61,28 @@ def test_other_tools_and_an_empty_text_are_not_judged() -> None:
     assert unfounded_search("files.search", {"text": "  "}, "anything", []) is None
 
 
+@pytest.mark.parametrize(("tool", "args"), [
+    ("files.delete", {"path": "~/Downloads/*.* older_than=1 year"}),
+    ("files.move", {"source": "~/Videos/* bigger than 10MB", "destination": "~/Archive/"}),
+    ("files.copy", {"source": "~/Documents/*", "destination": "~/Backup name=*.txt"}),
+    ("files.find", {"path": "~/Downloads min_size: 10MB"}),
+])
+def test_a_path_with_a_finds_filter_in_it_is_not_run(tool: str, args: dict[str, str]) -> None:
+    error = filter_in_path(tool, args)
+    assert error is not None
+    payload = error.payload()
+    assert payload["error"].startswith(NOT_RUN) and "files.find" in payload["hint"]
+    assert look_instead(tool, args, "anything", []) is not None
+
+
+@pytest.mark.parametrize("path", [
+    "~/Downloads/*.tmp", "~/Documents/older than you think.txt", "~/Music/name=value", "~/Videos/bigger-than-life.mp4",
+])
+def test_a_path_that_only_looks_like_words_of_a_filter_is_run(path: str) -> None:
+    """A name may hold such words: only a filter set apart from the path by a space, as the model writes it."""
+    assert filter_in_path("files.delete", {"path": path}) is None
+
+
 def refused(text: str) -> str:
     error = unfounded_search("files.search", {"text": text}, "big files", [])
     assert error is not None
@@ -67,11 +90,11 @@ def refused(text: str) -> str:
 
 
 def test_a_refused_search_is_replaced_by_a_look_that_succeeded_not_by_one_that_failed() -> None:
-    assert replaced_by_a_look("files.search", refused("size>10MB"), [("files.find", "ok")])
-    assert not replaced_by_a_look("files.search", refused("size>10MB"), [("files.find", "error")])
-    assert not replaced_by_a_look("files.search", refused("size>10MB"), [("files.read", "ok")])
-    # A search that ran and failed for another reason is not this.
-    assert not replaced_by_a_look("files.search", '{"error": "no such folder: ~/x"}', [("files.find", "ok")])
+    assert replaced_by_a_look(refused("size>10MB"), [("files.find", "ok")])
+    assert not replaced_by_a_look(refused("size>10MB"), [("files.find", "error")])
+    assert not replaced_by_a_look(refused("size>10MB"), [("files.read", "ok")])
+    # A call that ran and failed for another reason is not this.
+    assert not replaced_by_a_look('{"error": "no such folder: ~/x"}', [("files.find", "ok")])
 
 
 @pytest.fixture
@@ -101,7 +124,7 @@ def test_the_search_is_not_run_and_the_next_turn_must_look_another_way(home: Pat
     outcome = run(backend, "which files in my home are bigger than 10MB?")
     search, find = outcome.steps
     assert search.status == "error" and "size.txt" not in (search.result or "")
-    assert json.loads(search.result or "")["error"].startswith(NOT_SEARCHED)
+    assert json.loads(search.result or "")["error"].startswith(NOT_RUN)
     replan = backend.calls[1].offered_tools
     assert "files.find" in replan and "answer" not in replan and "files.search" not in replan
     # Only looks: offered every tool, the model moved files it had not found.
@@ -125,3 +148,47 @@ def test_the_turn_that_looks_another_way_is_offered_once(home: Path) -> None:
     assert {"answer", "files.search"} <= set(backend.calls[2].offered_tools)
     assert {"answer", "files.search"} <= set(backend.calls[3].offered_tools)
     assert outcome.exit_code == 1
+
+
+def test_a_delete_with_an_age_in_its_path_becomes_a_find_then_deletes_of_what_it_found(temp_home: Path) -> None:
+    """"Remove anything in Downloads that's older than a year" (here ~/Inbox): the delete of
+    "~/Inbox/*.* older_than=1 year" is not run; the next turn may only look, the find by age finds the two old
+    files, and both are deleted (the request asks for everything found: `llmos.found_rest`); the new file stays,
+    and the request is done."""
+    import os
+    import time
+
+    from llmos.policies.journal import Journal
+    from llmos.policies.journal.fileops import FileOps
+
+    from llmos.effects import Effect
+    from llmos.executor import Safety
+
+    downloads = temp_home / "Inbox"
+    downloads.mkdir(exist_ok=True)
+    two_years_ago = time.time() - 2 * 365 * 86400
+    for name in ("old-installer.tmp", "old-notes.txt"):
+        (downloads / name).write_text("old\n")
+        os.utime(downloads / name, (two_years_ago, two_years_ago))
+    (downloads / "new.pdf").write_text("new\n")
+    backend = ScriptedBackend([
+        call("files.delete", path="~/Inbox/*.* older_than=1 year"),
+        call("files.find", path="~/Inbox", older_than="365d"),
+        call("files.delete", path="~/Inbox/old-installer.tmp"),
+        call("files.delete", path="~/Inbox/old-notes.txt"),
+        answer("Deleted old-installer.tmp and old-notes.txt."),
+    ])
+    journal = Journal(Path.home().parent / "journal")
+    safety = Safety(policy=AllowReadOnlyPolicy(), intent=lambda _request: frozenset({Effect.READ, Effect.DELETE}),
+                    file_ops=lambda rid, req, tool: FileOps(journal, rid, req, tool))
+    events = list(Session(backend, builtin_registry(), safety).run(
+        "remove anything in my Inbox folder that's older than a year", approver=lambda _step: True))
+    outcome = events[-1]
+    assert isinstance(outcome, RequestFinished)
+    assert json.loads(outcome.steps[0].result or "")["error"].startswith(NOT_RUN)
+    assert (downloads / "new.pdf").exists()
+    assert sorted(path.name for path in downloads.iterdir()) == ["new.pdf"]
+    look = backend.calls[1].offered_tools
+    assert "files.find" in look and "files.delete" not in look and "answer" not in look
+    assert backend.calls[3].offered_tools == ["files.delete"]
+    assert outcome.exit_code == 0

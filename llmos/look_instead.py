@@ -1,0 +1,106 @@
+"""Calls that are not run because a look of another kind is what they meant; the model plans again with a look.
+
+A search inside files looks for text the person gave, or that a result showed; not for a query of its own.
+`files.search` finds lines containing some text. Asked "find files bigger than 10MB in my home and move them",
+the 1.5B model searched file contents for the text "size>10MB", found none, and moved `~/*`; asked "which file in
+Documents did I change most recently?", it searched for "recently changed" and answered that nothing had changed.
+Neither text is anything the person wrote: the model put a question about files' sizes or dates into a search of
+their words. In the suite, every search that passed looked for words of the request (or of what an earlier step
+returned: a name read in a file). The words are compared loosely, so "failed" may be searched for a request about
+"failures" and "error" for "errors", but in their order: "recently changed" is not "change most recently".
+
+A path names files; it holds no filter. Asked to "remove anything in Downloads that's older than a year", the
+model deleted the path "~/Downloads/*.* older_than=1 year", which matched nothing: the filter is `files.find`'s.
+
+Such a call is not run: the model reads why and which tool finds files by name, size or age, and its next turn
+(once per request) may only look, with the other looks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from llmos.tools.registry import ToolError
+
+SEARCH_TOOL = "files.search"
+NOT_RUN = "not run"
+"""How the error of a call refused here begins."""
+LOOKS = frozenset({"files.find", "files.list"})
+"""The looks that find files by name, size or age: what a refused call is replanned as."""
+PATH_ARGUMENTS = ("path", "source", "destination", "archive")
+_FILTER_IN_PATH = re.compile(
+    r"\s(?:(?:name|type|min_size|max_size|newer_than|older_than|sort|limit)\s*[=:]|"
+    r"(?:older|newer|bigger|larger|smaller)\s+than\b)", re.IGNORECASE)
+"""A find's filter written into a path: " older_than=1 year", " bigger than 10MB"."""
+TEXT_ARGUMENT = "text"
+_WORD = re.compile(r"\w+")
+_MIN_STEM = 3
+"""Two words are the same word when they agree on the first letters (at least this many) of the shorter one,
+less an ending of up to two letters ("fail" for failed/failures, "error" for errors)."""
+
+
+def look_instead(tool: str, args: dict[str, Any], request: str, known_texts: Iterable[str]) -> ToolError | None:
+    """The failure for a call that is not to run because a look is what it meant (`unfounded_search`,
+    `filter_in_path`), or None."""
+    return unfounded_search(tool, args, request, known_texts) or filter_in_path(tool, args)
+
+
+def filter_in_path(tool: str, args: dict[str, Any]) -> ToolError | None:
+    """The failure for a call with a find's filter written into a path argument, or None."""
+    for name in PATH_ARGUMENTS:
+        value = args.get(name)
+        if isinstance(value, str) and (match := _FILTER_IN_PATH.search(value)):
+            return ToolError(f"{NOT_RUN}: {name} {value!r} holds a filter ({value[match.start():].strip()!r}), "
+                             "not a path",
+                             hint="find the files first with files.find (name, min_size, max_size, newer_than, "
+                                  f"older_than), then give {tool} the paths it finds")
+    return None
+
+
+def unfounded_search(tool: str, args: dict[str, Any], request: str,
+                     known_texts: Iterable[str]) -> ToolError | None:
+    """The failure for a `files.search` whose text is not the request's (nor in `known_texts`: piped data, earlier
+    results), or None for any other call."""
+    if tool != SEARCH_TOOL:
+        return None
+    text = args.get(TEXT_ARGUMENT)
+    if not isinstance(text, str) or not text.strip():
+        return None
+    if said_in(text, request) or any(text.strip().lower() in known.lower() for known in known_texts):
+        return None
+    return ToolError(f"{NOT_RUN}: {text.strip()!r} is not in the request",
+                     hint="files.search looks for words written inside files; to find files by name, size or "
+                          "age, use files.find")
+
+
+def said_in(text: str, request: str) -> bool:
+    """Whether `text` is the request's own words: in it as written (case aside), or its words in a row there."""
+    if text.strip().lower() in request.lower():
+        return True
+    wanted = _WORD.findall(text.lower())
+    words = _WORD.findall(request.lower())
+    if not wanted:
+        return False
+    return any(all(_same_word(want, word) for want, word in zip(wanted, words[start:start + len(wanted)], strict=True))
+               for start in range(len(words) - len(wanted) + 1))
+
+
+def _same_word(first: str, second: str) -> bool:
+    shorter, longer = sorted((first, second), key=len)
+    stem = shorter[:max(_MIN_STEM, len(shorter) - 2)]
+    return len(shorter) >= _MIN_STEM and longer.startswith(stem) or first == second
+
+
+def replaced_by_a_look(failed_result: str | None, later: Iterable[tuple[str, str | None]]) -> bool:
+    """Whether a call refused here (its result `failed_result`) was followed by a look that succeeded (`later`:
+    each later step's tool and status): nothing failed then, the plan was corrected."""
+    try:
+        payload = json.loads(failed_result or "")
+    except json.JSONDecodeError:
+        return False
+    if not isinstance(payload, dict) or not str(payload.get("error", "")).startswith(f"{NOT_RUN}:"):
+        return False
+    return any(tool in LOOKS and status == "ok" for tool, status in later)
