@@ -9,6 +9,9 @@ their words. In the suite, every search that passed looked for words of the requ
 returned: a name read in a file). The words are compared loosely, so "failed" may be searched for a request about
 "failures" and "error" for "errors", but in their order: "recently changed" is not "change most recently".
 
+A kind of file is found by its name, not searched for as words. Asked "which .tmp file in Downloads is the
+biggest? delete that one", the model searched the files' text for "tmp", and deleted the first file it hit.
+
 A path names files; it holds no filter. Asked to "remove anything in Downloads that's older than a year", the
 model deleted the path "~/Downloads/*.* older_than=1 year", which matched nothing: the filter is `files.find`'s.
 
@@ -30,6 +33,8 @@ NOT_RUN = "not run"
 """How the error of a call refused here begins."""
 LOOKS = frozenset({"files.find", "files.list"})
 """The looks that find files by name, size or age: what a refused call is replanned as."""
+_EXTENSION = re.compile(r"(?<![\w/~-])\*?\.([A-Za-z][A-Za-z0-9]{0,4})\b")
+"""An extension standing alone in the request: "which .tmp file", "the *.log files" (not "app.log")."""
 PATH_ARGUMENTS = ("path", "source", "destination", "archive")
 _FILTER_IN_PATH = re.compile(
     r"\s(?:(?:name|type|min_size|max_size|newer_than|older_than|sort|limit)\s*[=:]|"
@@ -69,11 +74,19 @@ def unfounded_search(tool: str, args: dict[str, Any], request: str,
     text = args.get(TEXT_ARGUMENT)
     if not isinstance(text, str) or not text.strip():
         return None
+    if text.strip().lstrip("*.").lower() in request_extensions(request):
+        return ToolError(f"{NOT_RUN}: {text.strip()!r} is a kind of file the request names, not words inside files",
+                         hint=f"find files of a kind with files.find (name like '*.{text.strip().lstrip('*.')}')")
     if said_in(text, request) or any(text.strip().lower() in known.lower() for known in known_texts):
         return None
     return ToolError(f"{NOT_RUN}: {text.strip()!r} is not in the request",
                      hint="files.search looks for words written inside files; to find files by name, size or "
                           "age, use files.find")
+
+
+def request_extensions(request: str) -> set[str]:
+    """The kinds of file the request names by extension, on their own (".tmp", "*.log"), not in a file's name."""
+    return {match.group(1).lower() for match in _EXTENSION.finditer(request)}
 
 
 def said_in(text: str, request: str) -> bool:

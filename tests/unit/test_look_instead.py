@@ -48,6 +48,24 @@ def test_words_of_the_models_own_are_not_searched_for(text: str, request_text: s
     assert payload["error"].startswith(NOT_RUN) and "files.find" in payload["hint"]
 
 
+@pytest.mark.parametrize(("text", "request_text"), [
+    ("tmp", "which .tmp file in Downloads is the biggest? delete that one"),
+    (".tmp", "which .tmp file in Downloads is the biggest? delete that one"),
+    ("*.log", "count the *.log files in ~/projects"),
+])
+def test_a_kind_of_file_the_request_names_is_found_by_name_not_searched_for(text: str, request_text: str) -> None:
+    error = unfounded_search("files.search", {"text": text}, request_text, [])
+    assert error is not None and "files.find" in error.payload()["hint"]
+
+
+def test_a_file_name_or_a_word_is_still_searched_for() -> None:
+    """Only an extension standing alone names a kind of file: "app.log" is a file's name (a read follows such a
+    search: `Session._named_file_read_owed`), and "log" in "the log's errors" is a word."""
+    assert unfounded_search("files.search", {"text": "app.log"}, "how many lines does the webapp's app.log have?",
+                            []) is None
+    assert unfounded_search("files.search", {"text": "log"}, "what does the log say about the backup?", []) is None
+
+
 def test_words_the_piped_data_or_an_earlier_result_showed_may_be_searched_for() -> None:
     request = "which of my files mention the person this note is from?"
     assert unfounded_search("files.search", {"text": "Ana Pereira"}, request, []) is not None
