@@ -12,6 +12,9 @@ returned: a name read in a file). The words are compared loosely, so "failed" ma
 A kind of file is found by its name, not searched for as words. Asked "which .tmp file in Downloads is the
 biggest? delete that one", the model searched the files' text for "tmp", and deleted the first file it hit.
 
+A file's date or size is not written inside it: asked "which file in Documents did I change most recently?", the
+model searched the files for the word "changed" (a word of the request) and answered that none had changed.
+
 A path names files; it holds no filter. Asked to "remove anything in Downloads that's older than a year", the
 model deleted the path "~/Downloads/*.* older_than=1 year", which matched nothing: the filter is `files.find`'s.
 
@@ -35,6 +38,13 @@ LOOKS = frozenset({"files.find", "files.list"})
 """The looks that find files by name, size or age: what a refused call is replanned as."""
 _EXTENSION = re.compile(r"(?<![\w/~-])\*?\.([A-Za-z][A-Za-z0-9]{0,4})\b")
 """An extension standing alone in the request: "which .tmp file", "the *.log files" (not "app.log")."""
+_METADATA_WORD = re.compile(
+    r"chang(?:e|ed|es|ing)?|modif(?:y|ied|ies)|edit(?:ed|s)?|updat(?:e|ed|es)|creat(?:e|ed)|recent(?:ly)?|"
+    r"new(?:er|est)?|old(?:er|est)?|lat(?:e|er|est)|last|earl(?:y|ier|iest)|big(?:ger|gest)?|larg(?:e|er|est)|"
+    r"small(?:er|est)?|heav(?:y|ier|iest)|sizes?|sized|dates?|dated|most|least|"
+    r"\d+(?:\.\d+)?|\d*(?:k|m|g)i?b|bytes?")
+"""Words of a question about files themselves: their dates and sizes ("recently changed", "biggest")."""
+_QUOTED = re.compile(r"[\"'‘“]([^\"'’”]+)[\"'’”]")
 PATH_ARGUMENTS = ("path", "source", "destination", "archive")
 _FILTER_IN_PATH = re.compile(
     r"\s(?:(?:name|type|min_size|max_size|newer_than|older_than|sort|limit)\s*[=:]|"
@@ -77,11 +87,26 @@ def unfounded_search(tool: str, args: dict[str, Any], request: str,
     if text.strip().lstrip("*.").lower() in request_extensions(request):
         return ToolError(f"{NOT_RUN}: {text.strip()!r} is a kind of file the request names, not words inside files",
                          hint=f"find files of a kind with files.find (name like '*.{text.strip().lstrip('*.')}')")
+    if about_files_not_in_them(text, request):
+        return ToolError(f"{NOT_RUN}: {text.strip()!r} asks about files (their dates or sizes), not words inside "
+                         "them",
+                         hint="files.find finds and sorts files by date or size (newer_than, older_than, min_size, "
+                              "sort='newest', 'oldest' or 'size')")
     if said_in(text, request) or any(text.strip().lower() in known.lower() for known in known_texts):
         return None
     return ToolError(f"{NOT_RUN}: {text.strip()!r} is not in the request",
                      hint="files.search looks for words written inside files; to find files by name, size or "
                           "age, use files.find")
+
+
+def about_files_not_in_them(text: str, request: str) -> bool:
+    """Whether a search's text is only words about files themselves (when they changed, how big they are) that
+    the request does not quote as words to find."""
+    words = _WORD.findall(text.lower())
+    if not words or not all(_METADATA_WORD.fullmatch(word) for word in words) or all(
+            word.replace(".", "").isdigit() for word in words):
+        return False  # a number alone ("2024") may well be written in a file
+    return not any(text.strip().lower() == quoted.strip().lower() for quoted in _QUOTED.findall(request))
 
 
 def request_extensions(request: str) -> set[str]:

@@ -58,6 +58,29 @@ def test_a_kind_of_file_the_request_names_is_found_by_name_not_searched_for(text
     assert error is not None and "files.find" in error.payload()["hint"]
 
 
+@pytest.mark.parametrize(("text", "request_text"), [
+    ("changed", "which file in Documents did I change most recently?"),
+    ("recently changed", "which file in Documents did I change most recently?"),
+    ("newest", "what's my newest document?"),
+    ("size > 10 MB", "find files bigger than 10 MB"),
+])
+def test_a_files_date_or_size_is_not_searched_for_as_words(text: str, request_text: str) -> None:
+    error = unfounded_search("files.search", {"text": text}, request_text, [])
+    assert error is not None and "sort" in error.payload()["hint"]
+
+
+@pytest.mark.parametrize(("text", "request_text"), [
+    ("updated", "which of my notes say 'updated'?"),
+    ("2024", "which invoices mention 2024?"),
+    ("newsletter", "which files mention the newsletter?"),
+    ("database", "any database errors in the log?"),
+])
+def test_a_quoted_word_a_number_or_a_word_that_only_starts_like_one_is_searched_for(
+    text: str, request_text: str
+) -> None:
+    assert unfounded_search("files.search", {"text": text}, request_text, []) is None
+
+
 def test_a_file_name_or_a_word_is_still_searched_for() -> None:
     """Only an extension standing alone names a kind of file: "app.log" is a file's name (a read follows such a
     search: `Session._named_file_read_owed`), and "log" in "the log's errors" is a word."""
