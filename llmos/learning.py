@@ -28,6 +28,7 @@ from typing import Any
 from llmos.events import RequestFinished
 from llmos.models.prompt import Turn, system_text
 from llmos.paths import data_dir, folder_error
+from llmos.words import singular
 
 MAX_LEARNED_PLANS = 500
 SIMILARITY_THRESHOLD = 0.5
@@ -130,9 +131,7 @@ def content_words(text: str) -> list[str]:
     for word in _WORD.findall(text.lower()):
         if word in _STOP_WORDS:
             continue
-        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        words.append(word)
+        words.append(singular(word))
     return words
 
 

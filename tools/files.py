@@ -49,6 +49,7 @@ from llmos.tools.registry import ToolError, tool
 from llmos.tools.secret_files import refuse_secret, secret_note, secret_rule
 
 from llmos.effects import Effect
+from llmos.words import singular
 
 try:  # Unix only; elsewhere owner and group are reported as ids.
     import grp
@@ -467,7 +468,7 @@ def _name_words(text: str) -> frozenset[str]:
     """The words of a name or a phrase, lowercased, a plural's s dropped (`Q2 reports` and q2-report.txt share
     {q2, report})."""
     words = (word.casefold() for word in re.findall(r"[^\W_]+", text))
-    return frozenset(word[:-1] if len(word) > 3 and word.endswith("s") else word for word in words)
+    return frozenset(singular(word) for word in words)
 
 
 @tool("files.disk_usage", Effect.READ, preview=preview_read_path)

@@ -20,6 +20,8 @@ from llmos.tools._walk import mtime_or_zero, size_or_zero
 from llmos.tools.near_paths import bounded_walk
 from llmos.tools.paths import display_path, expand_path, home_dir
 
+from llmos.words import singular
+
 MAX_DEPTH = 4
 """Entries at most this many folders deep (~/a/b/c/d); home's own entries (~/Downloads) the model names right, so
 they are not shown."""
@@ -224,4 +226,4 @@ def places_note(places: list[NamedPlace]) -> str | None:
 
 
 def _singular(word: str) -> str:
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > MIN_WORD_LENGTH else word
+    return singular(word, min_length=MIN_WORD_LENGTH + 1)

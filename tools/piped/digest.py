@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from llmos.tools.piped.view import DocumentView, clip_line, mask_varying
 
+from llmos.words import singular
+
 MAX_DIGEST_BYTES = 4 << 30
 """A longer input is digested over its first this many bytes, and every finding says so. Large on purpose: a
 finding that counted only part of the input is a count the model states as the whole (at a 512 MB cap, a 1 GB
@@ -268,8 +270,7 @@ _YES_NO = re.compile(r"^\s*(?:are there|is there|were there|was there|any|do i h
 
 def _stems(text: str) -> set[str]:
     """The words of `text` (filler left out) with a plural's s dropped."""
-    return {word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-            for word in _WORD.findall(text.lower()) if word not in _FILLER}
+    return {singular(word) for word in _WORD.findall(text.lower()) if word not in _FILLER}
 
 
 def findings_answering(request: str, findings: list[str]) -> list[str]:

@@ -14,6 +14,8 @@ from llmos.tools.piped.page import is_web_page, visible_text
 from llmos.tools.piped.search import SearchOutcome, search_lines
 from llmos.tools.piped.view import DocumentView, Line, clip_line
 
+from llmos.words import singular
+
 SAMPLE_LINES = 200
 """Most lines kept for each part of an excerpt (the budget usually takes far fewer)."""
 SECTION_TITLE_CHARS = 40
@@ -52,7 +54,7 @@ def request_pattern(request: str) -> str | None:
     for word in _REQUEST_WORD.findall(request.lower()):
         if word in _COMMON_WORDS:
             continue
-        stem = word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word
+        stem = singular(word, min_length=5)
         if stem not in words:
             words.append(re.escape(stem))
     return "|".join(words[:8]) or None
