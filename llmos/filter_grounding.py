@@ -1,4 +1,4 @@
-"""A find's size and age filters offered only to a request that speaks of sizes or ages.
+"""A find's size and age filters offered only to a request that speaks of sizes or ages; a sort it names, required.
 
 Asked to "find the shell scripts in ~/projects, set them all to 755", the 1.5B model filled every optional filter
 of `files.find` with placeholders ("min_size": "0", "max_size": "0", "newer_than": "0001-01-01"), and the find
@@ -42,4 +42,28 @@ def ground_filters(parameters: dict[str, Any], request: str) -> dict[str, Any]:
     schema = copy.deepcopy(parameters)
     for name in dropped:
         del schema["properties"][name]
+    return schema
+
+
+SORT_ARGUMENT = "sort"
+ORDERS: dict[str, re.Pattern[str]] = {
+    "newest": re.compile(r"\b(?:newest|latest|most recent(?:ly)?|last (?:changed|modified|edited|updated|saved))\b",
+                         re.IGNORECASE),
+    "oldest": re.compile(r"\b(?:oldest|least recent(?:ly)?|earliest)\b", re.IGNORECASE),
+    "size": re.compile(r"\b(?:biggest|largest|heaviest|by size)\b", re.IGNORECASE),
+}
+"""A `sort` order -> the words that ask for it. "smallest" asks for none: every size order is biggest first."""
+
+
+def ground_sort(parameters: dict[str, Any], request: str) -> dict[str, Any]:
+    """The parameters with `sort` limited to, and required as, the one order the request asks for ("which file
+    did I change most recently?": newest), when it asks for exactly one the tool has; else the same schema.
+    Left free, the 1.5B model sorted by name when asked for the oldest, and gave the first name it saw."""
+    sort = parameters.get("properties", {}).get(SORT_ARGUMENT)
+    asked = [order for order, words in ORDERS.items() if words.search(request)]
+    if not isinstance(sort, dict) or len(asked) != 1 or asked[0] not in sort.get("enum", ()):
+        return parameters
+    schema = copy.deepcopy(parameters)
+    schema["properties"][SORT_ARGUMENT] = {"type": "string", "enum": asked}
+    schema["required"] = [*schema.get("required", []), SORT_ARGUMENT]
     return schema

@@ -1,5 +1,6 @@
 """A find's size and age filters are offered only to a request that speaks of sizes or ages
-(`llmos.filter_grounding`): the model filled unneeded filters with placeholders and the find found nothing."""
+(`llmos.filter_grounding`): the model filled unneeded filters with placeholders and the find found nothing. A sort
+the request asks for ("the oldest") is the only one a find or a listing may use, and it must be given."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
 from llmos.tools import load_builtin_tools
 
-from llmos.filter_grounding import FILTERS, ground_filters
+from llmos.filter_grounding import FILTERS, SORT_ARGUMENT, ground_filters, ground_sort
 from llmos.session import Session
 
 LIBRARY = Path(__file__).parents[2] / "llmos" / "examples" / "library"
@@ -52,3 +53,46 @@ def test_the_turns_grammar_leaves_unasked_filters_out(temp_home: Path) -> None:
     branches = backend.calls[0].schema["anyOf"]
     find = next(branch for branch in branches if branch["properties"]["tool"]["const"] == "files.find")
     assert not set(FILTERS) & set(find["properties"]["args"]["properties"])
+
+
+@pytest.mark.parametrize(("request_text", "order"), [
+    ("which file in Documents did I change most recently?", "newest"),
+    ("what's the latest screenshot on my desktop?", "newest"),
+    ("which download is the oldest?", "oldest"),
+    ("which .tmp file in Downloads is the biggest? delete that one", "size"),
+])
+def test_the_one_order_a_request_asks_for_is_the_only_sort_and_required(request_text: str, order: str) -> None:
+    for tool in ("files.find", "files.list"):
+        spec = load_builtin_tools().get(tool)
+        assert spec is not None
+        schema = ground_sort(spec.parameters_schema, request_text)
+        assert schema["properties"][SORT_ARGUMENT]["enum"] == [order]
+        assert SORT_ARGUMENT in schema["required"]
+
+
+@pytest.mark.parametrize("request_text", [
+    "find my shell scripts",
+    "delete the oldest log but keep the newest",  # two orders: the model picks
+    "which pdf is the smallest?",  # no order sorts smallest first
+])
+def test_a_request_that_asks_for_no_single_order_leaves_sort_free(request_text: str) -> None:
+    assert ground_sort(find_parameters(), request_text) == find_parameters()
+
+
+def test_a_tool_without_that_order_is_left_as_it_is() -> None:
+    """process.list sorts by cpu or memory: "the newest process" does not limit it."""
+    spec = load_builtin_tools().get("process.list")
+    assert spec is not None
+    assert ground_sort(spec.parameters_schema, "what's the newest process?") == spec.parameters_schema
+
+
+def test_every_sort_the_examples_library_uses_is_allowed_to_its_request() -> None:
+    for library_file in sorted(LIBRARY.glob("*.toml")):
+        for example in tomllib.loads(library_file.read_text())["example"]:
+            for planned in example["calls"]:
+                spec = load_builtin_tools().get(planned["tool"])
+                sort = planned.get("args", {}).get(SORT_ARGUMENT)
+                if spec is None or sort is None:
+                    continue
+                allowed = ground_sort(spec.parameters_schema, example["request"])["properties"].get(SORT_ARGUMENT)
+                assert allowed is None or sort in allowed.get("enum", [sort]), (example["request"], sort)
