@@ -185,6 +185,8 @@ class RunningProcesses:
 
     bin_dir: Path
     started: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    start_niceness: dict[str, int] = field(default_factory=dict)
+    """Each process's niceness as started (its parent's: 0, or more when the eval itself runs under `nice`)."""
 
     def start(self, wanted: list[ProcessFixture]) -> None:
         sleep = shutil.which("sleep")
@@ -198,6 +200,7 @@ class RunningProcesses:
             self.started[process.name] = subprocess.Popen(
                 [str(program), str(process.seconds)], stdin=subprocess.DEVNULL, start_new_session=True
             )
+            self.start_niceness[process.name] = os.getpriority(os.PRIO_PROCESS, 0)
         # Just after exec a `sleep` is still running (R) or paging itself in (D); a request and the judge that read
         # process states must find each fixture process in its idle sleep (S), so start returns once they are there.
         # A process that does not settle in time is left as it is: the judge then reports the state it finds.

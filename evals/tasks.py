@@ -100,7 +100,8 @@ class Checks(_Strict):
     process_stopped: list[str] = []
     """Paused (SIGSTOP): exists and is in the stopped state."""
     process_niced: list[str] = []
-    """Runs at a lower priority than it started with (niceness above 0)."""
+    """Runs at a lower priority than it started with (a niceness above its starting one, which is the eval's own:
+    under `nice -n 10` every process would otherwise pass as reniced)."""
 
 
 class ProcessFixture(_Strict):
