@@ -70,7 +70,9 @@ def _found(step: DoneStep) -> list[str]:
         result = json.loads(step.result or "")
     except json.JSONDecodeError:
         return []
-    return found_files(step.tool, step.args, result) if isinstance(result, dict) else []
+    # The matches only: a file a find's fallback names (one whose text mentions the name) is no file the request
+    # asked to change, and here every one found is changed.
+    return found_files(step.tool, step.args, result, fallbacks=False) if isinstance(result, dict) else []
 
 
 def _covers(target: str, path: str) -> bool:

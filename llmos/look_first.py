@@ -84,10 +84,10 @@ def asks_about_the_file_itself(request: str) -> bool:
     return bool(_ABOUT_THE_FILE_ITSELF.search(request))
 
 
-def found_files(tool: str, args: dict[str, Any], result: dict[str, Any]) -> list[str]:
+def found_files(tool: str, args: dict[str, Any], result: dict[str, Any], *, fallbacks: bool = True) -> list[str]:
     """The files a successful finding step found (a find's matches, else files in folders named so or files whose
     text mentions the name; a listing's files; a search's files, else files named like its text, else the one
-    file it searched), as paths a read accepts. Empty for other tools."""
+    file it searched), as paths a read accepts. Empty for other tools. Without `fallbacks`: the matches only."""
     if tool not in _FINDING_TOOLS:
         return []
     paths: list[str] = []
@@ -100,6 +100,8 @@ def found_files(tool: str, args: dict[str, Any], result: dict[str, Any]) -> list
     else:
         paths = [str(item["path"]) for item in _records(result.get("results"))
                  if item.get("path") and item.get("type", "file") == "file"]
+        if not fallbacks:
+            return list(dict.fromkeys(paths))
         if tool == "files.find" and not paths:
             paths = [str(path) for path in result.get("in_folders_named_so", result.get("files_mentioning_it", []))]
         if tool == "files.search" and not paths:

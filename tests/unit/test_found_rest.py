@@ -80,6 +80,16 @@ def test_nothing_is_owed_when_the_group_is_done_or_the_change_was_not_of_one_fou
     assert rest_owed(REQUEST, steps) is None
 
 
+def test_files_a_find_only_suggests_are_not_changed() -> None:
+    """No file matched the name; the find named files whose text mentions it. Those are suggestions, and a change
+    for a group changes each of the group: nothing more is owed for them."""
+    suggested = json.dumps({"path": "~", "matches": 0, "results": [],
+                            "files_mentioning_it": ["~/Documents/a.txt", "~/Documents/b.txt"]})
+    find = DoneStep("files.find", {"path": "~", "name": "*invoice*"}, "ok", suggested, changes=False)
+    delete = DoneStep("files.delete", {"path": "~/Documents/a.txt"}, "ok", "{}", changes=True)
+    assert rest_owed("find the invoices and delete them", [find, delete]) is None
+
+
 def test_a_request_that_picks_one_out_owes_nothing_more() -> None:
     assert rest_owed("find files bigger than 10MB and move the biggest to ~/Archive/big",
                      [FIND, move("~/Downloads/manual.pdf")]) is None
