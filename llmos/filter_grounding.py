@@ -14,6 +14,8 @@ import copy
 import re
 from typing import Any
 
+from llmos.words import singular
+
 _SIZE_WORDS = re.compile(
     r"\b(?:sizes?|sized|big|bigger|biggest|large|larger|largest|small|smaller|smallest|huge|tiny|empty|heavy|"
     r"heaviest|light|space|megs?|megabytes?|gigs?|gigabytes?|kilobytes?|terabytes?|bytes?|"
@@ -66,4 +68,59 @@ def ground_sort(parameters: dict[str, Any], request: str) -> dict[str, Any]:
     schema = copy.deepcopy(parameters)
     schema["properties"][SORT_ARGUMENT] = {"type": "string", "enum": asked}
     schema["required"] = [*schema.get("required", []), SORT_ARGUMENT]
+    return schema
+
+
+NAME_ARGUMENT = "name"
+_GENERIC_WORDS = frozenset((
+    # what any request about files says
+    "file files folder folders directory directories document documents doc docs thing things stuff item items "
+    "everything anything something all any every each some them those these that they it its one ones "
+    "home here there anywhere somewhere computer machine disk drive place "
+    # the standard folders (named as places: "in Downloads")
+    "downloads download desktop pictures music videos "
+    # question and request words, verbs of the tools
+    "a an and are at be can could do does did done for from i in into is me my of on onto please the this to what "
+    "with you your which who whose where when how many much most least have has had was were ve got s t than over "
+    "under "
+    "between since before after ago then also or not no find show list get give tell look search locate see "
+    "move copy delete remove put send open read count rename clean keep make set change changed modified edited "
+    "touched added saved downloaded created updated untouched went gone"
+).split())
+"""Words that never name a file: with only these (and words of sizes, ages and order) a request names nothing a
+find could match by name."""
+_PATH_TOKEN = re.compile(r"(?:~|\.{0,2})/\S*")
+_NAME_WORD = re.compile(r"[a-z0-9]+")
+
+
+def names_a_file(request: str) -> bool:
+    """Whether the request says something a name could match ("pdfs", "trip notes", "Q1"), outside its paths."""
+    text = _PATH_TOKEN.sub(" ", request.lower())
+    for word in _NAME_WORD.findall(text):
+        if word in _GENERIC_WORDS or singular(word) in _GENERIC_WORDS:
+            continue
+        if _SIZE_WORDS.fullmatch(word) or _TIME_WORDS.fullmatch(word) or word.isdigit():
+            continue
+        if any(order.fullmatch(word) for order in ORDERS.values()):
+            continue
+        return True
+    return False
+
+
+NAMED_FINDS = frozenset({"files.find"})
+"""The tools whose `name` is a filter the model may leave out (a process's name is how a signal finds it)."""
+
+
+def ground_name(tool: str, parameters: dict[str, Any], request: str) -> dict[str, Any]:
+    """A find's parameters without its `name` when the request names nothing a name could match. Asked for
+    "files bigger than 10MB in my home" and "which file in Documents did I change most recently?", the 1.5B
+    model filled the name with ".*" (hidden files only) and "mona*" (from the prompt's Mona Lisa), and found
+    nothing."""
+    properties = parameters.get("properties", {})
+    if tool not in NAMED_FINDS or NAME_ARGUMENT not in properties or NAME_ARGUMENT in parameters.get("required", []):
+        return parameters
+    if names_a_file(request):
+        return parameters
+    schema = copy.deepcopy(parameters)
+    del schema["properties"][NAME_ARGUMENT]
     return schema

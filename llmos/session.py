@@ -37,7 +37,7 @@ from llmos.examples.library import PlanExample
 from llmos.examples.retrieval import library_index
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.fastpath import match_fast_path
-from llmos.filter_grounding import ground_filters, ground_sort
+from llmos.filter_grounding import ground_filters, ground_name, ground_sort
 from llmos.found_rest import DoneStep, rest_owed
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
 from llmos.look_first import (
@@ -770,7 +770,8 @@ class _RequestRun:
         """Each offered tool's parameters as this turn's grammar has them: a repaired path limited to the paths
         suggested, a pid to the pids the request and the results so far know (`llmos.pid_grounding`; a tool
         that needs a pid is left out until one is known), a find's size and age filters only where the request
-        speaks of sizes or ages and a sort to the one order it asks for (`llmos.filter_grounding`), a permission
+        speaks of sizes or ages, its name only where the request names something, and a sort to the one order it
+        asks for (`llmos.filter_grounding`), a permission
         mode to what the request's words allow (`llmos.mode_grounding`), an edit to the files read so far (none
         read: no edit); unless nothing else would be on offer."""
         known_pids = request_pids(self.request) | result_pids(
@@ -788,7 +789,8 @@ class _RequestRun:
                 if not read_paths:
                     continue
                 parameters = PathRepair(EDIT_TOOL, "path", read_paths).constrain(parameters)
-            grounded_words = ground_sort(ground_filters(parameters, self.request), self.request)
+            grounded_words = ground_name(spec.name, ground_sort(ground_filters(parameters, self.request),
+                                                                 self.request), self.request)
             limited = ground_pid(ground_mode(grounded_words, self.request), known_pids)
             if limited is not None:
                 grounded.append((spec.name, limited))

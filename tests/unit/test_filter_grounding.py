@@ -11,7 +11,15 @@ import pytest
 from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
 from llmos.tools import load_builtin_tools
 
-from llmos.filter_grounding import FILTERS, SORT_ARGUMENT, ground_filters, ground_sort
+from llmos.filter_grounding import (
+    FILTERS,
+    NAME_ARGUMENT,
+    SORT_ARGUMENT,
+    ground_filters,
+    ground_name,
+    ground_sort,
+    names_a_file,
+)
 from llmos.session import Session
 
 LIBRARY = Path(__file__).parents[2] / "llmos" / "examples" / "library"
@@ -96,3 +104,42 @@ def test_every_sort_the_examples_library_uses_is_allowed_to_its_request() -> Non
                     continue
                 allowed = ground_sort(spec.parameters_schema, example["request"])["properties"].get(SORT_ARGUMENT)
                 assert allowed is None or sort in allowed.get("enum", [sort]), (example["request"], sort)
+
+
+@pytest.mark.parametrize("request_text", [
+    "find files bigger than 10MB in my home and move them into ~/Archive/big",
+    "which file in Documents did I change most recently?",
+    "are there any empty files in my Documents?",
+    "list the oldest download",
+])
+def test_a_find_for_a_request_that_names_nothing_has_no_name(request_text: str) -> None:
+    """The model filled such a name with ".*" (hidden files only) and "mona*" (the prompt's Mona Lisa): a name
+    the request never gave, which matched nothing. Words inside a path ("~/Archive/big") name no file to find."""
+    assert not names_a_file(request_text)
+    assert NAME_ARGUMENT not in ground_name("files.find", find_parameters(), request_text)["properties"]
+
+
+@pytest.mark.parametrize("request_text", [
+    "find my trip notes", "where is my passport scan", "find the pdfs", "show my newest screenshot",
+    "find the Q1 and Q2 reports", "find my photos from last week", "find the shell scripts in ~/projects",
+])
+def test_a_find_for_a_request_that_names_something_keeps_its_name(request_text: str) -> None:
+    assert names_a_file(request_text)
+    assert ground_name("files.find", find_parameters(), request_text) == find_parameters()
+
+
+def test_only_a_finds_name_is_left_out() -> None:
+    """A process's name is how a signal or a listing picks it ("the process using the most memory")."""
+    for tool in ("process.list", "process.signal"):
+        spec = load_builtin_tools().get(tool)
+        assert spec is not None
+        assert ground_name(tool, spec.parameters_schema, "kill the process using the most memory") == (
+            spec.parameters_schema)
+
+
+def test_every_name_the_examples_library_finds_by_is_offered_to_its_request() -> None:
+    for library_file in sorted(LIBRARY.glob("*.toml")):
+        for example in tomllib.loads(library_file.read_text())["example"]:
+            for planned in example["calls"]:
+                if planned["tool"] == "files.find" and planned.get("args", {}).get(NAME_ARGUMENT):
+                    assert names_a_file(example["request"]), example["request"]
