@@ -191,13 +191,14 @@ def answer_search(result: dict[str, Any], args: dict[str, Any], request: str) ->
     answer = f'"{text}" is on {plural(matches, "line")} in {plural(files, "file")} under {root}'
     every_match_listed = len(rows) == matches
     if files == 1 and len(per_file) == 1 and every_match_listed:
-        (name, lines), = per_file.items()
-        where = "" if name == root else f" {name},"
+        (_name, lines), = per_file.items()
+        # The file by its whole path, whether the search was of it or of a folder holding it.
+        where = str(rows[0]["path"])
         if matches <= LINES_QUOTED:
             # A few lines are quoted: "any errors in app.log?" is answered by what the error lines say.
             quoted = "\n".join(f"line {row['line']}: {row['text']}" for row in rows)
-            return f'"{text}" is on {plural(matches, "line")} of{where or " " + root}:\n{quoted}'
-        return f'"{text}" is on {plural(matches, "line")} of{where or " " + root} (line {", ".join(map(str, lines))}).'
+            return f'"{text}" is on {plural(matches, "line")} of {where}:\n{quoted}'
+        return f'"{text}" is on {plural(matches, "line")} of {where} (line {", ".join(map(str, lines))}).'
     if every_match_listed:
         listed = [f"{name} ({len(lines)})" for name, lines in per_file.items()]
     else:

@@ -100,6 +100,12 @@ def test_search_answer_counts_lines_and_files(temp_home: Path, builtin_tools: Re
     # A few lines of one file are quoted: they are what "any TODOs in more.txt?" asks to see.
     assert render_step(one_file, "") == ('"todo" is on 2 lines of ~/Downloads/more.txt:\nline 1: todo one\n'
                                          'line 2: TODO two')
+    # A folder's search that hit one file names the file by its whole path (it had read "of more.txt,:").
+    (temp_home / "Inbox").mkdir()
+    (temp_home / "Inbox" / "more.txt").write_text("todo one\nTODO two\n")
+    in_folder = real_step(builtin_tools, "files.search", text="todo", path="~/Inbox")
+    assert render_step(in_folder, "") == ('"todo" is on 2 lines of ~/Inbox/more.txt:\nline 1: todo one\n'
+                                          'line 2: TODO two')
     many = temp_home / "Downloads" / "many.txt"
     many.write_text("todo\n" * 6)
     six = real_step(builtin_tools, "files.search", text="todo", path="~/Downloads/many.txt")
