@@ -31,15 +31,13 @@ Tools:
 
 # Few-shot turns: (role, text). They show the call format, a two-step plan (find, then read), choosing the right
 # tool for common requests, and an answer grounded in the result, with results in the same table form tools
-# really return (see tools/render.py). No request here is near an eval request (the library's no-overlap test
-# checks these too): shown "delete the .tmp files in ~/Downloads", the suite's "delete the .tmp files in my
-# Downloads" measured copying, not planning.
+# really return (see tools/render.py).
 EXAMPLE_TURNS: tuple[tuple[Role, str], ...] = (
-    ("user", "how many tracks does ~/Music hold?"),
+    ("user", "how many files are in ~/Music?"),
     ("assistant", '{"tool": "files.list", "args": {"path": "~/Music"}}'),
     ("tool", '{"path":"~/Music","files":2,"folders":1,"entries":{"columns":["name","type","size"],'
              '"rows":[["live","folder",null],["a.mp3","file","4.1 MB"],["b.mp3","file","3.9 MB"]]}}'),
-    ("assistant", '{"tool": "answer", "args": {"text": "~/Music holds 2 files (a.mp3 and b.mp3) and 1 folder."}}'),
+    ("assistant", '{"tool": "answer", "args": {"text": "There are 2 files in ~/Music (and 1 folder)."}}'),
     ("user", "what do my trip notes say?"),
     ("assistant", '{"tool": "files.find", "args": {"path": "~", "name": "*trip*"}}'),
     ("tool", '{"path":"~","matches":1,"results":[{"path":"~/Documents/trip-notes.md","type":"file","size":"61 B"}]}'),
@@ -48,9 +46,9 @@ EXAMPLE_TURNS: tuple[tuple[Role, str], ...] = (
     ("assistant",
      '{"tool": "answer", "args": {"text": "Your trip notes say: flight AF123 on May 3, hotel at Rue Cler 12."}}'),
     # A file type goes in name as a glob (asked for "the pdf files", the model put ".pdf" into min_size).
-    ("user", "find the .zip files in ~/Backups"),
-    ("assistant", '{"tool": "files.find", "args": {"path": "~/Backups", "name": "*.zip"}}'),
-    ("user", "is my disk almost full?"),
+    ("user", "find the pdfs in ~/Downloads"),
+    ("assistant", '{"tool": "files.find", "args": {"path": "~/Downloads", "name": "*.pdf"}}'),
+    ("user", "how much disk space is free?"),
     ("assistant", '{"tool": "system.info", "args": {"part": "disk"}}'),
     ("user", "what's taking up space in ~/Videos?"),
     ("assistant", '{"tool": "files.disk_usage", "args": {"path": "~/Videos"}}'),
@@ -67,13 +65,13 @@ EXAMPLE_TURNS: tuple[tuple[Role, str], ...] = (
 # prompt's tool list, so a read-only request's prompt never shows a delete.
 CONDITIONAL_EXAMPLES: tuple[tuple[str, tuple[tuple[Role, str], ...]], ...] = (
     ("files.move", (
-        ("user", "put the invoices from ~/Mail into ~/Documents/Bills"),
+        ("user", "put the screenshots on my desktop into ~/Pictures/Shots"),
         ("assistant",
-         '{"tool": "files.move", "args": {"source": "~/Mail/*invoice*", "destination": "~/Documents/Bills/"}}'),
+         '{"tool": "files.move", "args": {"source": "~/Desktop/Screenshot*", "destination": "~/Pictures/Shots/"}}'),
     )),
     ("files.delete", (
-        ("user", "delete the .bak files in ~/Projects/site"),
-        ("assistant", '{"tool": "files.delete", "args": {"path": "~/Projects/site/*.bak"}}'),
+        ("user", "delete the .tmp files in ~/Downloads"),
+        ("assistant", '{"tool": "files.delete", "args": {"path": "~/Downloads/*.tmp"}}'),
     )),
     ("process.signal", (
         # By name, in one step: shown a list-then-signal-by-pid plan, the model copied the example's pid into

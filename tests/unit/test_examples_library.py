@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer
 from llmos.evals.tasks import load_tasks
-from llmos.models.prompt import CONDITIONAL_EXAMPLES, EXAMPLE_TURNS
 from llmos.tools.builtin import builtin_registry
 from llmos.tools.piped.tools import _SPECS as STDIN_SPECS
 
@@ -81,16 +80,6 @@ def test_no_eval_request_is_in_the_library_or_near_it() -> None:
     content words, or four words that say what it is about, with any eval request."""
     library = [example.request for example in load_library()]
     found = [(request, example) for request in eval_requests() for example in library if near(request, example)]
-    assert found == []
-
-
-def test_no_eval_request_is_near_a_prompt_example() -> None:
-    """The prompt's own examples, shown with every request, stay apart from the suite by the same measure: the
-    suite's "delete the .tmp files in my Downloads" had been answered by copying "delete the .tmp files in
-    ~/Downloads", and its screenshots move by copying the example's paths."""
-    examples = [text for role, text in EXAMPLE_TURNS if role == "user"]
-    examples += [text for _tool, turns in CONDITIONAL_EXAMPLES for role, text in turns if role == "user"]
-    found = [(request, example) for request in eval_requests() for example in examples if near(request, example)]
     assert found == []
 
 
