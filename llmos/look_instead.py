@@ -18,6 +18,10 @@ model searched the files for the word "changed" (a word of the request) and answ
 A path names files; it holds no filter. Asked to "remove anything in Downloads that's older than a year", the
 model deleted the path "~/Downloads/*.* older_than=1 year", which matched nothing: the filter is `files.find`'s.
 
+A change of a glob's files takes them all: asked to "remove anything in Downloads that's older than a year", the
+model (with other prompt examples) deleted "~/Downloads/*", nine files, and said they were older than a year.
+When the request limits the files by age or size, a change names the files a find found, not a glob.
+
 Such a call is not run: the model reads why and which tool finds files by name, size or age, and its next turn
 (once per request) may only look, with the other looks.
 """
@@ -45,6 +49,11 @@ _METADATA_WORD = re.compile(
     r"\d+(?:\.\d+)?|\d*(?:k|m|g)i?b|bytes?")
 """Words of a question about files themselves: their dates and sizes ("recently changed", "biggest")."""
 _QUOTED = re.compile(r"[\"'‘“]([^\"'’”]+)[\"'’”]")
+TARGET_ARGUMENTS = ("path", "source")
+"""The arguments naming what a change changes (not where it puts it)."""
+_GLOB = re.compile(r"[*?\[]")
+_SIZE_OR_AGE_LIMIT = re.compile(
+    r"\b(?:older|newer|bigger|larger|smaller)\s+than\b|\b(?:over|under|above|below)\s+\d", re.IGNORECASE)
 PATH_ARGUMENTS = ("path", "source", "destination", "archive")
 _FILTER_IN_PATH = re.compile(
     r"\s(?:(?:name|type|min_size|max_size|newer_than|older_than|sort|limit)\s*[=:]|"
@@ -57,10 +66,28 @@ _MIN_STEM = 3
 less an ending of up to two letters ("fail" for failed/failures, "error" for errors)."""
 
 
-def look_instead(tool: str, args: dict[str, Any], request: str, known_texts: Iterable[str]) -> ToolError | None:
+def look_instead(tool: str, args: dict[str, Any], request: str, known_texts: Iterable[str], *,
+                 changes: bool = False) -> ToolError | None:
     """The failure for a call that is not to run because a look is what it meant (`unfounded_search`,
-    `filter_in_path`), or None."""
-    return unfounded_search(tool, args, request, known_texts) or filter_in_path(tool, args)
+    `filter_in_path`, and for a call that `changes` things, `glob_past_a_filter`), or None."""
+    return (unfounded_search(tool, args, request, known_texts) or filter_in_path(tool, args)
+            or (glob_past_a_filter(tool, args, request) if changes else None))
+
+
+def glob_past_a_filter(tool: str, args: dict[str, Any], request: str) -> ToolError | None:
+    """The failure for a change of a glob's files when the request wants only the files older, newer, bigger or
+    smaller than something: the glob takes them all."""
+    limit = _SIZE_OR_AGE_LIMIT.search(request)
+    if limit is None:
+        return None
+    for name in TARGET_ARGUMENTS:
+        value = args.get(name)
+        if isinstance(value, str) and _GLOB.search(value):
+            return ToolError(f"{NOT_RUN}: the request wants only the files {limit.group(0)} ...; {name} "
+                             f"{value!r} would take every file it matches",
+                             hint="find those files first with files.find (older_than, newer_than, min_size, "
+                                  f"max_size), then give {tool} each file it finds")
+    return None
 
 
 def filter_in_path(tool: str, args: dict[str, Any]) -> ToolError | None:

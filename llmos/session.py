@@ -411,7 +411,8 @@ class _RequestRun:
             self.steps.append(step)
             self.generated_calls.append(_written_call(raw_text) or PlannedCall(tool_name, args))
             yield StepPlanned(step.snapshot())
-            if (misplaced := look_instead(tool_name, args, self.request, self._known_texts())) is not None:
+            if (misplaced := look_instead(tool_name, args, self.request, self._known_texts(),
+                                          changes=spec.effect is not Effect.READ)) is not None:
                 yield from self.steps_runner.fail(step, misplaced)
                 self.look_again = not self.looked_again
                 self.looked_again = True

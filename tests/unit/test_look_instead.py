@@ -124,6 +124,31 @@ def test_a_path_that_only_looks_like_words_of_a_filter_is_run(path: str) -> None
     assert filter_in_path("files.delete", {"path": path}) is None
 
 
+@pytest.mark.parametrize(("tool", "args", "request_text"), [
+    ("files.delete", {"path": "~/Downloads/*"}, "remove anything in Downloads that's older than a year"),
+    ("files.move", {"source": "~/*", "destination": "~/Archive/big/"},
+     "find files bigger than 10MB in my home and move them into ~/Archive/big"),
+    ("files.copy", {"source": "~/Videos/*.mp4", "destination": "~/Backup/"}, "copy videos over 2 GB to ~/Backup"),
+])
+def test_a_change_of_a_globs_files_is_not_run_when_the_request_limits_them(
+    tool: str, args: dict[str, str], request_text: str
+) -> None:
+    """The model deleted "~/Downloads/*" (nine files) for "anything older than a year": the glob took them all."""
+    error = look_instead(tool, args, request_text, [], changes=True)
+    assert error is not None and "files.find" in error.payload()["hint"]
+
+
+@pytest.mark.parametrize(("args", "request_text", "changes"), [
+    ({"path": "~/Downloads/*.tmp"}, "delete the .tmp files in Downloads", True),  # no limit: the glob is it
+    ({"path": "~/Downloads/old-installer.tmp"}, "delete anything in Downloads older than a year", True),  # a file
+    ({"path": "~/Downloads/*"}, "list what's in Downloads older than a year", False),  # a look takes nothing
+])
+def test_a_glob_without_a_limit_a_named_file_or_a_look_is_run(
+    args: dict[str, str], request_text: str, changes: bool
+) -> None:
+    assert look_instead("files.delete", args, request_text, [], changes=changes) is None
+
+
 def refused(text: str) -> str:
     error = unfounded_search("files.search", {"text": text}, "big files", [])
     assert error is not None
@@ -191,11 +216,14 @@ def test_the_turn_that_looks_another_way_is_offered_once(home: Path) -> None:
     assert outcome.exit_code == 1
 
 
-def test_a_delete_with_an_age_in_its_path_becomes_a_find_then_deletes_of_what_it_found(temp_home: Path) -> None:
+@pytest.mark.parametrize("first_path", ["~/Inbox/*.* older_than=1 year", "~/Inbox/*"])
+def test_a_delete_with_an_age_in_its_path_becomes_a_find_then_deletes_of_what_it_found(
+    temp_home: Path, first_path: str
+) -> None:
     """"Remove anything in Downloads that's older than a year" (here ~/Inbox): the delete of
-    "~/Inbox/*.* older_than=1 year" is not run; the next turn may only look, the find by age finds the two old
-    files, and both are deleted (the request asks for everything found: `llmos.found_rest`); the new file stays,
-    and the request is done."""
+    "~/Inbox/*.* older_than=1 year", or of every file ("~/Inbox/*"), is not run; the next turn may only look,
+    the find by age finds the two old files, and both are deleted (the request asks for everything found:
+    `llmos.found_rest`); the new file stays, and the request is done."""
     import os
     import time
 
@@ -213,7 +241,7 @@ def test_a_delete_with_an_age_in_its_path_becomes_a_find_then_deletes_of_what_it
         os.utime(downloads / name, (two_years_ago, two_years_ago))
     (downloads / "new.pdf").write_text("new\n")
     backend = ScriptedBackend([
-        call("files.delete", path="~/Inbox/*.* older_than=1 year"),
+        call("files.delete", path=first_path),
         call("files.find", path="~/Inbox", older_than="365d"),
         call("files.delete", path="~/Inbox/old-installer.tmp"),
         call("files.delete", path="~/Inbox/old-notes.txt"),
