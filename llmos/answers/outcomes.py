@@ -42,7 +42,10 @@ _DESCRIBES = re.compile(r"\b(?:last|recently|first|most|least|when|which|that we
 created")."""
 _CONDITION_OR_TIME = re.compile(
     r"\s*(?:if|when|once|date|time|(?:on|at|since|before|after|between|in|during)\s+(?:\d|yesterday|today|"
-    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|last|this))",
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|last|this)|"
+    # when a file changed, as a question about it is answered: "budget.csv was changed most recently", "was
+    # modified 2 days ago"
+    r"(?:most |least )?recent|last\b|\d+\s*[a-z]*\s+ago)",
     re.IGNORECASE,
 )
 _CLAUSE_BREAK = re.compile(r"[.;:!?\n]|,\s*(?:but|and|so)\b|\bbut\b")

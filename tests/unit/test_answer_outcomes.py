@@ -156,6 +156,11 @@ def test_the_session_leaves_out_a_claimed_change_when_its_steps_only_read() -> N
     "The oldest file is ~/Downloads/old-installer.tmp (changed 1y ago).",
     "backup.sh was last modified on 3 May.",
     "The newest document, notes.md, saved 2 days ago, lists three tasks.",
+    # The answer to "which file in Documents did I change most recently?" (it had been replaced by "Nothing
+    # was changed: this request's steps only looked.")
+    "budget.csv was changed most recently.",
+    "budget.csv was modified 2 days ago.",
+    "budget.csv was changed 2d ago, the newest in Documents.",
 ])
 def test_after_steps_that_only_looked_a_description_of_files_is_no_claim(answer_text: str) -> None:
     read = Step(index=0, tool="files.find", args={"path": "~/Downloads"}, status="ok", result="{}")
