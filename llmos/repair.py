@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 READ_TOOL = "files.read"
@@ -42,9 +43,13 @@ class PathRepair:
         return schema
 
 
-def path_repair(tool: str, args: dict[str, Any], result_text: str | None) -> PathRepair | None:
+def path_repair(
+    tool: str, args: dict[str, Any], result_text: str | None, *, changes: bool = False
+) -> PathRepair | None:
     """The repair for a failed call whose result suggests existing paths for the one argument it names, or
-    None (not such a failure, no suggestion, or no single argument the message names)."""
+    None (not such a failure, no suggestion, or no single argument the message names). For a call that `changes`
+    things, only suggestions of the missing file's own type are offered: given "~/Downloads/holiday.mp4" (it was in
+    ~/Videos), the 1.5B model took the suggested folder ~/Pictures/holiday and moved it."""
     try:
         payload = json.loads(result_text or "")
     except json.JSONDecodeError:
@@ -67,5 +72,8 @@ def path_repair(tool: str, args: dict[str, Any], result_text: str | None) -> Pat
         args[name] != args[other] and args[name] in args[other] for other in named)]
     if len(named) != 1:
         return None
-    choices = tuple(dict.fromkeys(str(path) for path in suggested if isinstance(path, str)))[:MAX_CHOICES]
-    return PathRepair(tool, named[0], choices) if choices else None
+    choices = tuple(dict.fromkeys(str(path) for path in suggested if isinstance(path, str)))
+    suffix = PurePosixPath(args[named[0]]).suffix.casefold()
+    if changes and suffix:
+        choices = tuple(path for path in choices if PurePosixPath(path).suffix.casefold() == suffix)
+    return PathRepair(tool, named[0], choices[:MAX_CHOICES]) if choices else None

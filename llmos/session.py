@@ -419,7 +419,7 @@ class _RequestRun:
             else:
                 yield from self.steps_runner.run(spec, step)
             if step.status == "error" and not self.repaired:
-                self.repair = path_repair(tool_name, args, step.result)
+                self.repair = path_repair(tool_name, args, step.result, changes=spec.effect is not Effect.READ)
                 self.repaired = self.repair is not None
             elif step.status == "ok" and (owed := self._read_owed(tool_name, args, step) or self._rest_owed()):
                 self.repair = owed

@@ -75,10 +75,10 @@ def test_a_change_on_a_missing_path_may_be_remade_or_answered(temp_home: Path) -
     """A suggested path is not necessarily the file the person meant: for a change the repair turn still offers
     `answer`, so the model can say what failed instead of changing another file."""
     backend = ScriptedBackend([
-        call("files.delete", path="~/Downloads/report.docx"),
-        answer("There is no report.docx in Downloads."),
+        call("files.delete", path="~/Downloads/reprot.pdf"),
+        answer("There is no reprot.pdf in Downloads."),
     ])
-    list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run("delete report.docx from my downloads"))
+    list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run("delete reprot.pdf from my downloads"))
     assert sorted(backend.calls[1].offered_tools) == ["answer", "files.delete"]
 
 
@@ -110,3 +110,18 @@ def test_a_folder_tool_given_a_file_is_repaired_as_a_read_of_it(temp_home: Path)
     assert backend.calls[1].schema["properties"]["args"]["properties"]["path"]["enum"] == ["~/Documents/todo.md"]
     finished = events[-1]
     assert isinstance(finished, RequestFinished) and [step.status for step in finished.steps] == ["error", "ok"]
+
+
+def test_a_change_is_offered_only_suggestions_of_the_missing_files_type() -> None:
+    """A move of "~/Downloads/holiday.mp4" (it was in ~/Videos): the folder ~/Pictures/holiday, suggested for its
+    name, is no file to move in its place (the 1.5B model moved it); a read may still be offered it."""
+    missing = json.dumps({"error": "no such file or folder: ~/Downloads/holiday.mp4",
+                          "did_you_mean": ["~/Pictures/holiday", "~/Videos/holiday.mp4", "~/Videos/Holiday.MP4"]})
+    args = {"source": "~/Downloads/holiday.mp4", "destination": "~/Archive/big/"}
+    repair = path_repair("files.move", args, missing, changes=True)
+    assert repair is not None and repair.choices == ("~/Videos/holiday.mp4", "~/Videos/Holiday.MP4")
+    only_folder = json.dumps({"error": "no such file or folder: ~/Downloads/holiday.mp4",
+                              "did_you_mean": ["~/Pictures/holiday"]})
+    assert path_repair("files.move", args, only_folder, changes=True) is None
+    read = path_repair("files.read", {"path": "~/Downloads/holiday.mp4"}, missing)
+    assert read is not None and "~/Pictures/holiday" in read.choices
