@@ -22,6 +22,10 @@ A change of a glob's files takes them all: asked to "remove anything in Download
 model (with other prompt examples) deleted "~/Downloads/*", nine files, and said they were older than a year.
 When the request limits the files by age or size, a change names the files a find found, not a glob.
 
+A write of what was found holds what a look returned: asked to "find the TODOs in my webapp project and write
+them to ~/Documents/todos.txt", the model found no file named TODO* and wrote "TODO: Review the app.py file.",
+a line of its own.
+
 Such a call is not run: the model reads why and which tool finds files by name, size or age, and its next turn
 (once per request) may only look, with the other looks.
 """
@@ -49,6 +53,13 @@ _METADATA_WORD = re.compile(
     r"\d+(?:\.\d+)?|\d*(?:k|m|g)i?b|bytes?")
 """Words of a question about files themselves: their dates and sizes ("recently changed", "biggest")."""
 _QUOTED = re.compile(r"[\"'‘“]([^\"'’”]+)[\"'’”]")
+WRITE_TOOLS = frozenset({"files.write", "files.append"})
+_WRITES_WHAT_WAS_FOUND = re.compile(
+    r"\b(?:write|save|put|copy|store|dump|export|paste)\s+(?:them|those|these|all of them|"
+    r"the (?:lines|results|matches))\b", re.IGNORECASE)
+"""A request to write what it finds: "find the TODOs ... and write them to todos.txt". Not "save it": "write a
+poem and save it", "summarise X and save it" write what the model made, as asked."""
+_LINE_PREFIX = re.compile(r"^(?:[-*\u2022]\s+)?(?:line\s+\d+\s*[:.-]\s*|[\w./~-]+:\d+:\s*)?", re.IGNORECASE)
 TARGET_ARGUMENTS = ("path", "source")
 """The arguments naming what a change changes (not where it puts it)."""
 _GLOB = re.compile(r"[*?\[]")
@@ -70,8 +81,54 @@ def look_instead(tool: str, args: dict[str, Any], request: str, known_texts: Ite
                  changes: bool = False) -> ToolError | None:
     """The failure for a call that is not to run because a look is what it meant (`unfounded_search`,
     `filter_in_path`, and for a call that `changes` things, `glob_past_a_filter`), or None."""
-    return (unfounded_search(tool, args, request, known_texts) or filter_in_path(tool, args)
-            or (glob_past_a_filter(tool, args, request) if changes else None))
+    known = list(known_texts)
+    return (unfounded_search(tool, args, request, known) or filter_in_path(tool, args)
+            or (glob_past_a_filter(tool, args, request) if changes else None)
+            or unfounded_write(tool, args, request, known))
+
+
+def unfounded_write(tool: str, args: dict[str, Any], request: str, known_texts: Iterable[str]) -> ToolError | None:
+    """The failure for a write of what the request found ("write them to todos.txt") whose lines no look
+    returned: the model wrote "TODO: Review the app.py file." after a find that found nothing."""
+    content = args.get("content", args.get("text"))
+    if tool not in WRITE_TOOLS or not isinstance(content, str) or not _WRITES_WHAT_WAS_FOUND.search(request):
+        return None
+    known = [text.casefold() for text in _strings(known_texts)]
+    made_up = [line for line in content.splitlines()
+               if (core := _line_core(line)) and not any(core in text for text in known)]
+    if not made_up:
+        return None
+    return ToolError(f"{NOT_RUN}: {made_up[0].strip()!r} is in no result: the request asks to write what was found",
+                     hint="find it first (files.search for lines, files.find for files), then write the lines "
+                          "the results hold")
+
+
+def _line_core(line: str) -> str:
+    """A content line as a result would hold it: no bullet, no "line 5:" or "app.py:5:" before it."""
+    return " ".join(_LINE_PREFIX.sub("", line.strip()).split()).casefold()
+
+
+def _strings(texts: Iterable[str]) -> list[str]:
+    """Each text, and every string inside it when it is JSON (a result's lines are JSON strings there)."""
+    found: list[str] = []
+    for text in texts:
+        found.append(text)
+        try:
+            _collect_strings(json.loads(text), found)
+        except (json.JSONDecodeError, RecursionError):
+            continue
+    return found
+
+
+def _collect_strings(value: Any, found: list[str]) -> None:
+    if isinstance(value, str):
+        found.append(value)
+    elif isinstance(value, dict):
+        for inner in value.values():
+            _collect_strings(inner, found)
+    elif isinstance(value, list):
+        for inner in value:
+            _collect_strings(inner, found)
 
 
 def glob_past_a_filter(tool: str, args: dict[str, Any], request: str) -> ToolError | None:

@@ -330,9 +330,9 @@ class _RequestRun:
         """A repair turn was offered: once per request."""
         self.rest_turns = 0
         """Turns offered to change the rest of a group of found files (`llmos.found_rest`)."""
-        self.look_again = False
-        """The next turn plans again after a call that was not run because a look was what it meant
-        (`llmos.look_instead`): the looks but a search, and no answer yet."""
+        self.look_again: str | None = None
+        """The tool of a call that was not run because a look was what it meant (`llmos.look_instead`): the next
+        turn plans again, offered the looks but that one, and no answer yet."""
         self.looked_again = False
         """Such a turn was offered: once per request."""
         self.read_offered = False
@@ -372,14 +372,14 @@ class _RequestRun:
                 raise _Cancelled
             must_answer = force_answer or len(self.steps) >= self.options.max_steps
             repair, self.repair = self.repair, None
-            look_again, self.look_again = self.look_again, False
+            look_again, self.look_again = self.look_again, None
             if repair is not None and not must_answer:
                 offered = self._repair_specs(repair)
-            elif look_again and not must_answer:
+            elif look_again is not None and not must_answer:
                 # The call it made was not run (`llmos.look_instead`): a look of another kind, not a change or an
                 # answer made without one (offered every tool, the model moved the example's screenshots).
                 offered = [spec for spec in self.tools if spec.effect is Effect.READ
-                           and spec.name not in (ANSWER_TOOL, SEARCH_TOOL)]
+                           and spec.name not in (ANSWER_TOOL, look_again)]
                 repair = None
             else:
                 repair = None
@@ -414,7 +414,7 @@ class _RequestRun:
             if (misplaced := look_instead(tool_name, args, self.request, self._known_texts(),
                                           changes=spec.effect is not Effect.READ)) is not None:
                 yield from self.steps_runner.fail(step, misplaced)
-                self.look_again = not self.looked_again
+                self.look_again = None if self.looked_again else tool_name
                 self.looked_again = True
             else:
                 yield from self.steps_runner.run(spec, step)

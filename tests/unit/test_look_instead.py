@@ -149,6 +149,39 @@ def test_a_glob_without_a_limit_a_named_file_or_a_look_is_run(
     assert look_instead("files.delete", args, request_text, [], changes=changes) is None
 
 
+TODO_RESULT = json.dumps({"results": {"columns": ["path", "line", "text"], "rows": [
+    ["~/projects/webapp/app.py", 5, "# TODO: add login"], ["~/projects/webapp/app.py", 10, "# TODO: handle errors"]]}})
+TODOS = "find the TODOs in my webapp project and write them to ~/Documents/todos.txt"
+
+
+def test_a_write_of_what_was_found_whose_lines_no_look_returned_is_not_run() -> None:
+    """After a find that found nothing, the model wrote "TODO: Review the app.py file.": a line of its own."""
+    made_up = {"path": "~/Documents/todos.txt", "content": "TODO: Review the app.py file."}
+    error = look_instead("files.write", made_up, TODOS, [], changes=True)
+    assert error is not None and "files.search" in error.payload()["hint"]
+    assert look_instead("files.write", made_up, TODOS, [TODO_RESULT], changes=True) is not None
+
+
+@pytest.mark.parametrize("content", [
+    "# TODO: add login\n# TODO: handle errors\n",
+    "app.py:5: # TODO: add login\n- TODO: handle errors",  # as found, with where, or as a list
+    "line 5: # TODO: add login\n\n",
+])
+def test_a_write_of_the_lines_a_look_returned_is_run(content: str) -> None:
+    args = {"path": "~/Documents/todos.txt", "content": content}
+    assert look_instead("files.write", args, TODOS, [TODO_RESULT], changes=True) is None
+
+
+@pytest.mark.parametrize("request_text", [
+    "write a haiku about autumn and save it to ~/poem.txt",
+    "summarise ~/Documents/standup.txt and save the summary to ~/Documents/summary.txt",
+    "write a note saying the guest password is on the fridge",
+])
+def test_a_write_of_what_the_model_was_asked_to_make_is_run(request_text: str) -> None:
+    args = {"path": "~/x.txt", "content": "Red leaves drift and fall"}
+    assert look_instead("files.write", args, request_text, [], changes=True) is None
+
+
 def refused(text: str) -> str:
     error = unfounded_search("files.search", {"text": text}, "big files", [])
     assert error is not None
@@ -261,3 +294,36 @@ def test_a_delete_with_an_age_in_its_path_becomes_a_find_then_deletes_of_what_it
     assert "files.find" in look and "files.delete" not in look and "answer" not in look
     assert backend.calls[3].offered_tools == ["files.delete"]
     assert outcome.exit_code == 0
+
+
+def test_a_made_up_write_becomes_a_search_then_a_write_of_the_lines_it_found(temp_home: Path) -> None:
+    """"Find the TODOs in my webapp project and write them to todos.txt": the find by name found nothing and the
+    model wrote a line of its own; that write is not run, the next turn may only look (a search now on offer),
+    and the write of the lines the search found is run."""
+    from llmos.policies.journal import Journal
+    from llmos.policies.journal.fileops import FileOps
+
+    from llmos.effects import Effect
+    from llmos.executor import Safety
+
+    webapp = temp_home / "projects" / "webapp"
+    webapp.mkdir(parents=True, exist_ok=True)
+    (webapp / "app.py").write_text("import flask\n# TODO: add login\n\n# TODO: handle errors\n")
+    backend = ScriptedBackend([
+        call("files.find", path="~/projects/webapp", name="TODO*"),
+        call("files.write", path="~/Documents/todos.txt", content="TODO: Review the app.py file."),
+        call("files.search", text="TODO", path="~/projects/webapp"),
+        call("files.read", path="~/projects/webapp/app.py"),  # a change after a search reads a hit first
+        call("files.write", path="~/Documents/todos.txt", content="# TODO: add login\n# TODO: handle errors\n"),
+        answer("Wrote the 2 TODOs to ~/Documents/todos.txt."),
+    ])
+    journal = Journal(Path.home().parent / "journal")
+    safety = Safety(policy=AllowReadOnlyPolicy(), intent=lambda _request: frozenset({Effect.READ, Effect.WRITE}),
+                    file_ops=lambda rid, req, tool: FileOps(journal, rid, req, tool))
+    events = list(Session(backend, builtin_registry(), safety).run(TODOS, approver=lambda _step: True))
+    outcome = events[-1]
+    assert isinstance(outcome, RequestFinished)
+    assert [step.status for step in outcome.steps] == ["ok", "error", "ok", "ok", "ok"]
+    look = backend.calls[2].offered_tools
+    assert "files.search" in look and "files.write" not in look and "answer" not in look
+    assert (temp_home / "Documents" / "todos.txt").read_text() == "# TODO: add login\n# TODO: handle errors\n"
