@@ -118,6 +118,29 @@ def test_with_findings_the_model_may_answer_an_excerpt_at_once_without_them_it_m
         assert ("answer" in backend.calls[0].offered_tools) is may_answer
 
 
+TRACEBACK = ('Traceback (most recent call last):\n  File "/srv/app/views.py", line 42, in index\n'
+             '    user = session["user_id"]\n'
+             "KeyError: 'user_id'\n")
+
+
+@pytest.mark.parametrize(("request_text", "answers"), [
+    ("what went wrong here and on which line?", True),
+    ("why did it crash?", True),
+    ("what's the error?", True),
+    ("what went wrong on line 42?", True),
+    # A number the finding does not hold, or a question it does not cover, goes to the model.
+    ("what went wrong on line 80?", False),
+    ("how many lines is this?", False),
+    ("summarise this", False),
+])
+def test_a_traceback_answers_what_went_wrong_and_where(request_text: str, answers: bool) -> None:
+    """Given the traceback's finding in a note, the 1.5B model still answered "line 4" (the piped line): an
+    exception is what "what went wrong", "why did it crash" and "what's the error" ask, so the finding is the
+    answer."""
+    answer_text = findings_answer(request_text, findings_of(TRACEBACK))
+    assert (answer_text is not None and "KeyError" in answer_text and "line 42" in answer_text) is answers
+
+
 @pytest.mark.parametrize(("request_text", "answered"), [
     ("any disk errors?", "Yes. llmos read all of the input and found:\n- disk I/O errors: 6 lines, all on sdc"),
     ("any errors in this log?", "Yes. llmos read all of the input and found:\n- disk I/O errors: 6 lines"),

@@ -261,7 +261,8 @@ def _levels_sentence(levels: Counter[str], messages: Counter[str]) -> str:
 
 _WORD = re.compile(r"[a-z0-9]+")
 _FILLER = frozenset("""
-    a an any are is was were there here this these that those it its in on of for the to from my me please tell show
+    a an and any are is was were there here this these that those it its in on of for the to from my me please tell
+    show
     what which whats do does did have has had got see find check look give list i you we log logs input data piped
     stdin output text file kernel dmesg
 """.split())
@@ -273,15 +274,24 @@ def _stems(text: str) -> set[str]:
     return {singular(word) for word in _WORD.findall(text.lower()) if word not in _FILLER}
 
 
+_TROUBLE_WORDS = _stems("wrong went go going happened happen fail failed failure crash crashed broke broken error "
+                        "problem issue why cause caused")
+"""What "what went wrong", "why did it crash", "what's the error" ask: an exception that was raised says it."""
+_EXCEPTION_FINDINGS = ("Python exception", "Python tracebacks")
+
+
 def findings_answering(request: str, findings: list[str]) -> list[str]:
     """The findings that answer the request by themselves: every word the request asks about (beside filler
     like "any", "this log") is in the finding ("any disk errors?" -> "disk I/O errors: 6 lines, all on sdc ...").
     Empty when the request asks for anything a finding does not say (a count of lines holding a word, what went
     wrong on which line, a change)."""
     asked = {word for word in _stems(request) if not word.isdigit() and len(word) > 1}  # "what's" leaves an s
+    numbers = {word for word in _stems(request) if word.isdigit()}
     if not asked:
         return []
-    return [finding for finding in findings if asked <= _stems(finding)]
+    # A number the request names ("on line 80") must be the finding's too; an exception answers what went wrong.
+    return [finding for finding in findings if numbers <= _stems(finding)
+            and asked <= _stems(finding) | (_TROUBLE_WORDS if finding.startswith(_EXCEPTION_FINDINGS) else set())]
 
 
 def findings_answer(request: str, findings: list[str]) -> str | None:
