@@ -556,9 +556,11 @@ class _RequestRun:
         return sources
 
     def _known_texts(self) -> list[str]:
-        """What a search may look for besides the request's words: the piped data and what steps returned."""
+        """What a search may look for, or a write of found things hold, besides the request's words: the piped
+        data and what steps returned. Only steps that succeeded: a refusal's message quotes the refused text, and
+        had let the model search for, then write, the line it made up."""
         texts = [self.stdin_seen] if self.stdin_seen else []
-        texts.extend(step.result for step in self.steps if step.result)
+        texts.extend(step.result for step in self.steps if step.result and step.status == "ok")
         return texts
 
     def _spec(self, name: str) -> ToolSpec | None:

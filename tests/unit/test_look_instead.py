@@ -327,3 +327,25 @@ def test_a_made_up_write_becomes_a_search_then_a_write_of_the_lines_it_found(tem
     look = backend.calls[2].offered_tools
     assert "files.search" in look and "files.write" not in look and "answer" not in look
     assert (temp_home / "Documents" / "todos.txt").read_text() == "# TODO: add login\n# TODO: handle errors\n"
+
+
+def test_a_refusals_message_grounds_nothing(temp_home: Path) -> None:
+    """The refused write's message quotes the made-up line: the model then searched for that line, and wrote it
+    again. Neither the search nor the second write is run: only results of steps that succeeded count."""
+    webapp = temp_home / "projects" / "webapp"
+    webapp.mkdir(parents=True, exist_ok=True)
+    (webapp / "app.py").write_text("# TODO: add login\n")
+    made_up = "TODO: Review the app.py file."
+    backend = ScriptedBackend([
+        call("files.find", path="~/projects/webapp", name="TODO*"),
+        call("files.write", path="~/Documents/todos.txt", content=made_up),
+        call("files.find", path="~/projects/webapp", name="*.py"),
+        call("files.search", text=made_up, path="~/projects/webapp"),
+        call("files.write", path="~/Documents/todos.txt", content=made_up),
+        answer("I could not find the TODOs."),
+    ])
+    events = list(Session(backend, builtin_registry(), AllowReadOnlyPolicy()).run(TODOS, approver=lambda _step: True))
+    outcome = events[-1]
+    assert isinstance(outcome, RequestFinished)
+    assert [step.status for step in outcome.steps] == ["ok", "error", "ok", "error", "error"]
+    assert not (temp_home / "Documents" / "todos.txt").exists()
