@@ -222,7 +222,7 @@ def fixed_later(failed: Step, later_steps: list[Step]) -> bool:
     except (ValueError, AttributeError):
         suggested, a_file = set(), None
     failed_values = {value for value in failed.args.values() if isinstance(value, str)}
-    if replaced_by_a_look(failed.result, ((step.tool, step.status) for step in later_steps)):
+    if replaced_by_a_look(failed.tool, failed.result, ((step.tool, step.status) for step in later_steps)):
         return True  # a call not run because a look was what it meant (`llmos.look_instead`), and a look made
     for step in later_steps:
         if isinstance(a_file, str) and step.tool == "files.read" and step.status == "ok" \

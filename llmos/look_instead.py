@@ -216,13 +216,17 @@ def _same_word(first: str, second: str) -> bool:
     return len(shorter) >= _MIN_STEM and longer.startswith(stem) or first == second
 
 
-def replaced_by_a_look(failed_result: str | None, later: Iterable[tuple[str, str | None]]) -> bool:
-    """Whether a call refused here (its result `failed_result`) was followed by a look that succeeded (`later`:
-    each later step's tool and status): nothing failed then, the plan was corrected."""
+def replaced_by_a_look(failed_tool: str, failed_result: str | None, later: Iterable[tuple[str, str | None]]) -> bool:
+    """Whether a call refused here (`failed_tool`, its result `failed_result`) was made good by a later step
+    (`later`: each later step's tool and status): a refused look by a look that succeeded, a refused change by a
+    change of the same tool that succeeded (the look between them alone did not make the change). Then nothing
+    failed: the plan was corrected."""
     try:
         payload = json.loads(failed_result or "")
     except json.JSONDecodeError:
         return False
     if not isinstance(payload, dict) or not str(payload.get("error", "")).startswith(f"{NOT_RUN}:"):
         return False
-    return any(tool in LOOKS and status == "ok" for tool, status in later)
+    if failed_tool == SEARCH_TOOL or failed_tool in LOOKS:
+        return any(tool in LOOKS and status == "ok" for tool, status in later)
+    return any(tool == failed_tool and status == "ok" for tool, status in later)

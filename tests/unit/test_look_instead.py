@@ -189,11 +189,21 @@ def refused(text: str) -> str:
 
 
 def test_a_refused_search_is_replaced_by_a_look_that_succeeded_not_by_one_that_failed() -> None:
-    assert replaced_by_a_look(refused("size>10MB"), [("files.find", "ok")])
-    assert not replaced_by_a_look(refused("size>10MB"), [("files.find", "error")])
-    assert not replaced_by_a_look(refused("size>10MB"), [("files.read", "ok")])
+    assert replaced_by_a_look("files.search", refused("size>10MB"), [("files.find", "ok")])
+    assert not replaced_by_a_look("files.search", refused("size>10MB"), [("files.find", "error")])
+    assert not replaced_by_a_look("files.search", refused("size>10MB"), [("files.read", "ok")])
     # A call that ran and failed for another reason is not this.
-    assert not replaced_by_a_look('{"error": "no such folder: ~/x"}', [("files.find", "ok")])
+    assert not replaced_by_a_look("files.search", '{"error": "no such folder: ~/x"}', [("files.find", "ok")])
+
+
+def test_a_refused_change_is_made_good_only_by_the_change_made_after_the_look() -> None:
+    """A refused delete followed by a find alone: nothing was deleted, so the request did not do what it asked
+    (exit 1, and llmos says the delete did not happen); the delete of a found file makes it good."""
+    error = filter_in_path("files.delete", {"path": "~/Downloads/*.* older_than=1 year"})
+    assert error is not None
+    refused_delete = json.dumps(error.payload())
+    assert not replaced_by_a_look("files.delete", refused_delete, [("files.find", "ok")])
+    assert replaced_by_a_look("files.delete", refused_delete, [("files.find", "ok"), ("files.delete", "ok")])
 
 
 @pytest.fixture
