@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
-from typing import Any
 
+from llmos.events import Step
 from llmos.look_first import MAX_FOUND_CHOICES, found_files
 from llmos.repair import PathRepair
 
@@ -27,45 +26,35 @@ TARGET_ARGUMENTS = ("source", "path")
 """The argument of a change tool that names what it changes (a move's source, a delete's path)."""
 
 
-@dataclass(frozen=True)
-class DoneStep:
-    """What this check reads of a step: its tool, arguments, status and result, and whether it changes things."""
-
-    tool: str
-    args: dict[str, Any]
-    status: str | None
-    result: str | None
-    changes: bool
-
-
 def speaks_of_a_group(request: str) -> bool:
     """Whether the request's change is for everything it finds ("move them"), not for one it picks."""
     return bool(_AS_A_GROUP.search(request)) and not _PICKS_ONE.search(request)
 
 
-def rest_owed(request: str, steps: Sequence[DoneStep]) -> PathRepair | None:
+def rest_owed(request: str, steps: Sequence[Step], changes: Callable[[str], bool]) -> PathRepair | None:
     """The next turn's change of the found files the changes so far left out, or None: not a request for a group,
-    the last step not a successful change of one found file by its path, or nothing left."""
+    the last step not a successful change of one found file by its path, or nothing left. `changes` tells
+    whether a tool changes things (a look does not)."""
     if not steps or not speaks_of_a_group(request):
         return None
     last = steps[-1]
     argument = next((name for name in TARGET_ARGUMENTS if isinstance(last.args.get(name), str)), None)
-    if not last.changes or last.status != "ok" or argument is None:
+    if not changes(last.tool) or last.status != "ok" or argument is None:
         return None
-    finding = next((index for index in range(len(steps) - 1, -1, -1) if not steps[index].changes
-                    and steps[index].status == "ok" and _found(steps[index])), None)
+    finding, found = next(((index, found) for index in range(len(steps) - 1, -1, -1)
+                           if not changes(steps[index].tool) and steps[index].status == "ok"
+                           and (found := _found(steps[index]))), (None, []))
     if finding is None:
         return None
-    found = _found(steps[finding])
     if not 2 <= len(found) <= MAX_FOUND_CHOICES or last.args[argument] not in found:
         return None
     targets = [str(step.args.get(argument)) for step in steps[finding + 1:]
-               if step.changes and step.tool == last.tool and step.status == "ok"]
+               if step.tool == last.tool and step.status == "ok"]
     left = tuple(path for path in found if not any(_covers(target, path) for target in targets))
     return PathRepair(last.tool, argument, left, offer_answer=False) if left else None
 
 
-def _found(step: DoneStep) -> list[str]:
+def _found(step: Step) -> list[str]:
     try:
         result = json.loads(step.result or "")
     except json.JSONDecodeError:

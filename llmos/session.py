@@ -38,7 +38,7 @@ from llmos.examples.retrieval import library_index
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.fastpath import match_fast_path
 from llmos.filter_grounding import ground_filters, ground_name, ground_sort
-from llmos.found_rest import DoneStep, rest_owed
+from llmos.found_rest import rest_owed
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
 from llmos.look_first import (
     MAX_FOUND_CHOICES,
@@ -412,14 +412,14 @@ class _RequestRun:
             self.generated_calls.append(_written_call(raw_text) or PlannedCall(tool_name, args))
             yield StepPlanned(step.snapshot())
             if (misplaced := look_instead(tool_name, args, self.request, self._known_texts(),
-                                          changes=spec.effect is not Effect.READ)) is not None:
+                                          changes=self._changes(tool_name))) is not None:
                 yield from self.steps_runner.fail(step, misplaced)
                 self.look_again = None if self.looked_again else tool_name
                 self.looked_again = True
             else:
                 yield from self.steps_runner.run(spec, step)
             if step.status == "error" and not self.repaired:
-                self.repair = path_repair(tool_name, args, step.result, changes=spec.effect is not Effect.READ)
+                self.repair = path_repair(tool_name, args, step.result, changes=self._changes(tool_name))
                 self.repaired = self.repair is not None
             elif step.status == "ok" and (owed := self._read_owed(tool_name, args, step) or self._rest_owed()):
                 self.repair = owed
@@ -563,6 +563,10 @@ class _RequestRun:
         texts.extend(step.result for step in self.steps if step.result and step.status == "ok")
         return texts
 
+    def _changes(self, tool_name: str) -> bool:
+        """Whether the tool changes things (any effect but a read)."""
+        return (spec := self._spec(tool_name)) is not None and spec.effect is not Effect.READ
+
     def _spec(self, name: str) -> ToolSpec | None:
         """The tool `name` as this request has it (a stdin tool is bound to this request's document)."""
         return self._specs.get(name) or self.session.registry.get(name)
@@ -696,10 +700,7 @@ class _RequestRun:
         once per file that can be found."""
         if self.rest_turns >= MAX_FOUND_CHOICES:
             return None
-        rest = rest_owed(self.request, [
-            DoneStep(step.tool, step.args, step.status, step.result,
-                     changes=(spec := self._spec(step.tool)) is not None and spec.effect is not Effect.READ)
-            for step in self.steps])
+        rest = rest_owed(self.request, [step.snapshot() for step in self.steps], self._changes)
         self.rest_turns += rest is not None
         return rest
 
@@ -774,9 +775,9 @@ class _RequestRun:
         suggested, a pid to the pids the request and the results so far know (`llmos.pid_grounding`; a tool
         that needs a pid is left out until one is known), a find's size and age filters only where the request
         speaks of sizes or ages, its name only where the request names something, and a sort to the one order it
-        asks for (`llmos.filter_grounding`), a permission
-        mode to what the request's words allow (`llmos.mode_grounding`), an edit to the files read so far (none
-        read: no edit); unless nothing else would be on offer."""
+        asks for (`llmos.filter_grounding`), a permission mode to what the request's words allow
+        (`llmos.mode_grounding`), an edit to the files read so far (none read: no edit); unless nothing else would
+        be on offer."""
         known_pids = request_pids(self.request) | result_pids(
             step.result for step in self.steps if step.status == "ok")
         read_paths = tuple(dict.fromkeys(str(step.args["path"]) for step in self.steps

@@ -15,9 +15,15 @@ from typing import Any
 import psutil
 from llmos.models.backend import GenerationStats
 from llmos.policies.decision import Decision, Policy, PolicyCall
+from llmos.policies.journal import Journal
+from llmos.policies.journal.fileops import FileOps
+from llmos.tools.builtin import builtin_registry
 from llmos.tools.registry import Registry, tool
 
 from llmos.effects import Effect
+from llmos.events import RequestFinished
+from llmos.executor import Safety
+from llmos.session import Session
 
 
 @dataclass
@@ -129,6 +135,17 @@ class AllowReadOnlyPolicy(Policy):
         if call.effect == Effect.READ:
             return Decision("allow", "effect:read", "reading changes nothing")
         return Decision("ask", f"effect:{call.effect}", f"{call.effect} actions need approval")
+
+
+def run_approved(backend: ScriptedBackend, request: str, effects: set[Effect]) -> RequestFinished:
+    """The request through the built-in tools, its words allowing `effects`, every change approved and journaled
+    (beside HOME)."""
+    journal = Journal(Path.home().parent / "journal")
+    safety = Safety(policy=AllowReadOnlyPolicy(), intent=lambda _request: frozenset(effects),
+                    file_ops=lambda rid, req, tool: FileOps(journal, rid, req, tool))
+    events = list(Session(backend, builtin_registry(), safety).run(request, approver=lambda _step: True))
+    assert isinstance(events[-1], RequestFinished)
+    return events[-1]
 
 
 @contextlib.contextmanager

@@ -7,16 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
-from llmos.policies.journal import Journal
-from llmos.policies.journal.fileops import FileOps
-from llmos.tools.builtin import builtin_registry
+from fakes import ScriptedBackend, answer, call
+from fakes import run_approved as run
 from llmos.tools.named_paths import untouched_paths
 
 from llmos.effects import Effect
-from llmos.events import RequestFinished
-from llmos.executor import Safety
-from llmos.session import MAX_CLAUSE_NUDGES, Session
+from llmos.session import MAX_CLAUSE_NUDGES
 
 
 @pytest.fixture
@@ -27,16 +23,6 @@ def home(temp_home: Path) -> Path:
     (temp_home / "Documents" / "standup.txt").write_text("Sam finished the invoice export.\n")
     (temp_home / "Documents" / "requirements.txt").write_text("flask==3.0.0\n")
     return temp_home
-
-
-def run(backend: ScriptedBackend, request: str, effects: set[Effect]) -> RequestFinished:
-    """The request through the built-in tools, every change approved and journaled (beside HOME)."""
-    journal = Journal(Path.home().parent / "journal")
-    safety = Safety(policy=AllowReadOnlyPolicy(), intent=lambda _request: frozenset(effects),
-                    file_ops=lambda rid, req, tool: FileOps(journal, rid, req, tool))
-    events = list(Session(backend, builtin_registry(), safety).run(request, approver=lambda _step: True))
-    assert isinstance(events[-1], RequestFinished)
-    return events[-1]
 
 
 def test_a_spelled_out_path_no_call_named_withholds_the_answer(home: Path) -> None:

@@ -9,25 +9,26 @@ import json
 from pathlib import Path
 
 import pytest
-from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
-from llmos.policies.journal import Journal
-from llmos.policies.journal.fileops import FileOps
-from llmos.tools.builtin import builtin_registry
+from fakes import ScriptedBackend, answer, call, run_approved
 
 from llmos.effects import Effect
-from llmos.events import RequestFinished
-from llmos.executor import Safety
-from llmos.found_rest import DoneStep, rest_owed, speaks_of_a_group
-from llmos.session import Session
+from llmos.events import Step, StepStatus
+from llmos.found_rest import rest_owed, speaks_of_a_group
 
 FOUND = json.dumps({"path": "~", "matches": 3, "results": {"columns": ["path", "type", "size"], "rows": [
     ["~/Downloads/manual.pdf", "file", "11.4 MB"], ["~/Videos/holiday.mp4", "file", "23.8 MB"],
     ["~/Videos/talk.mp4", "file", "12.0 MB"]]}})
-FIND = DoneStep("files.find", {"path": "~", "min_size": "10MB"}, "ok", FOUND, changes=False)
+FIND = Step(index=0, tool="files.find", args={"path": "~", "min_size": "10MB"}, status="ok", result=FOUND)
 
 
-def move(source: str, status: str = "ok") -> DoneStep:
-    return DoneStep("files.move", {"source": source, "destination": "~/Archive/big/"}, status, "{}", changes=True)
+def move(source: str, status: StepStatus = "ok") -> Step:
+    return Step(index=1, tool="files.move", args={"source": source, "destination": "~/Archive/big/"}, status=status,
+                result="{}")
+
+
+def changes(tool: str) -> bool:
+    """The tools these steps use that change things."""
+    return tool in {"files.move", "files.delete"}
 
 
 @pytest.mark.parametrize("request_text", [
@@ -54,11 +55,11 @@ REQUEST = "find files bigger than 10MB in my home and move them into ~/Archive/b
 
 
 def test_after_one_found_file_is_changed_the_rest_is_owed() -> None:
-    rest = rest_owed(REQUEST, [FIND, move("~/Downloads/manual.pdf")])
+    rest = rest_owed(REQUEST, [FIND, move("~/Downloads/manual.pdf")], changes)
     assert rest is not None and not rest.offer_answer
     assert (rest.tool, rest.argument, rest.choices) == (
         "files.move", "source", ("~/Videos/holiday.mp4", "~/Videos/talk.mp4"))
-    rest = rest_owed(REQUEST, [FIND, move("~/Downloads/manual.pdf"), move("~/Videos/talk.mp4")])
+    rest = rest_owed(REQUEST, [FIND, move("~/Downloads/manual.pdf"), move("~/Videos/talk.mp4")], changes)
     assert rest is not None and rest.choices == ("~/Videos/holiday.mp4",)
 
 
@@ -75,9 +76,9 @@ def test_after_one_found_file_is_changed_the_rest_is_owed() -> None:
     [FIND, move("~/Downloads/manual.pdf"), FIND],
 ])
 def test_nothing_is_owed_when_the_group_is_done_or_the_change_was_not_of_one_found_file(
-    steps: list[DoneStep],
+    steps: list[Step],
 ) -> None:
-    assert rest_owed(REQUEST, steps) is None
+    assert rest_owed(REQUEST, steps, changes) is None
 
 
 def test_files_a_find_only_suggests_are_not_changed() -> None:
@@ -85,14 +86,14 @@ def test_files_a_find_only_suggests_are_not_changed() -> None:
     for a group changes each of the group: nothing more is owed for them."""
     suggested = json.dumps({"path": "~", "matches": 0, "results": [],
                             "files_mentioning_it": ["~/Documents/a.txt", "~/Documents/b.txt"]})
-    find = DoneStep("files.find", {"path": "~", "name": "*invoice*"}, "ok", suggested, changes=False)
-    delete = DoneStep("files.delete", {"path": "~/Documents/a.txt"}, "ok", "{}", changes=True)
-    assert rest_owed("find the invoices and delete them", [find, delete]) is None
+    find = Step(index=0, tool="files.find", args={"path": "~", "name": "*invoice*"}, status="ok", result=suggested)
+    delete = Step(index=1, tool="files.delete", args={"path": "~/Documents/a.txt"}, status="ok", result="{}")
+    assert rest_owed("find the invoices and delete them", [find, delete], changes) is None
 
 
 def test_a_request_that_picks_one_out_owes_nothing_more() -> None:
     assert rest_owed("find files bigger than 10MB and move the biggest to ~/Archive/big",
-                     [FIND, move("~/Downloads/manual.pdf")]) is None
+                     [FIND, move("~/Downloads/manual.pdf")], changes) is None
 
 
 @pytest.fixture
@@ -104,16 +105,6 @@ def home(temp_home: Path) -> Path:
     return temp_home
 
 
-def run(backend: ScriptedBackend, request: str) -> RequestFinished:
-    """The request through the built-in tools, every change approved and journaled (beside HOME)."""
-    journal = Journal(Path.home().parent / "journal")
-    safety = Safety(policy=AllowReadOnlyPolicy(), intent=lambda _request: frozenset({Effect.READ, Effect.WRITE}),
-                    file_ops=lambda rid, req, tool: FileOps(journal, rid, req, tool))
-    events = list(Session(backend, builtin_registry(), safety).run(request, approver=lambda _step: True))
-    assert isinstance(events[-1], RequestFinished)
-    return events[-1]
-
-
 def test_the_model_moves_the_found_file_it_left_before_it_may_answer(home: Path) -> None:
     backend = ScriptedBackend([
         call("files.find", path="~", min_size="10MB"),
@@ -121,7 +112,7 @@ def test_the_model_moves_the_found_file_it_left_before_it_may_answer(home: Path)
         call("files.move", source="~/Videos/holiday.mp4", destination="~/Archive/big/"),
         answer("Moved manual.pdf and holiday.mp4 to ~/Archive/big."),
     ])
-    outcome = run(backend, REQUEST)
+    outcome = run_approved(backend, REQUEST, {Effect.READ, Effect.WRITE})
     rest_turn = backend.calls[2]
     assert rest_turn.offered_tools == ["files.move"]
     (move_branch,) = rest_turn.schema.get("anyOf", [rest_turn.schema])

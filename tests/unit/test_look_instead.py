@@ -6,12 +6,15 @@ turn must look another way."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
-from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
+from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call, run_approved
 from llmos.tools.builtin import builtin_registry
 
+from llmos.effects import Effect
 from llmos.events import RequestFinished
 from llmos.look_instead import NOT_RUN, filter_in_path, look_instead, replaced_by_a_look, said_in, unfounded_search
 from llmos.session import Session
@@ -267,15 +270,6 @@ def test_a_delete_with_an_age_in_its_path_becomes_a_find_then_deletes_of_what_it
     "~/Inbox/*.* older_than=1 year", or of every file ("~/Inbox/*"), is not run; the next turn may only look,
     the find by age finds the two old files, and both are deleted (the request asks for everything found:
     `llmos.found_rest`); the new file stays, and the request is done."""
-    import os
-    import time
-
-    from llmos.policies.journal import Journal
-    from llmos.policies.journal.fileops import FileOps
-
-    from llmos.effects import Effect
-    from llmos.executor import Safety
-
     downloads = temp_home / "Inbox"
     downloads.mkdir(exist_ok=True)
     two_years_ago = time.time() - 2 * 365 * 86400
@@ -290,13 +284,8 @@ def test_a_delete_with_an_age_in_its_path_becomes_a_find_then_deletes_of_what_it
         call("files.delete", path="~/Inbox/old-notes.txt"),
         answer("Deleted old-installer.tmp and old-notes.txt."),
     ])
-    journal = Journal(Path.home().parent / "journal")
-    safety = Safety(policy=AllowReadOnlyPolicy(), intent=lambda _request: frozenset({Effect.READ, Effect.DELETE}),
-                    file_ops=lambda rid, req, tool: FileOps(journal, rid, req, tool))
-    events = list(Session(backend, builtin_registry(), safety).run(
-        "remove anything in my Inbox folder that's older than a year", approver=lambda _step: True))
-    outcome = events[-1]
-    assert isinstance(outcome, RequestFinished)
+    outcome = run_approved(backend, "remove anything in my Inbox folder that's older than a year",
+                           {Effect.READ, Effect.DELETE})
     assert json.loads(outcome.steps[0].result or "")["error"].startswith(NOT_RUN)
     assert (downloads / "new.pdf").exists()
     assert sorted(path.name for path in downloads.iterdir()) == ["new.pdf"]
@@ -310,12 +299,6 @@ def test_a_made_up_write_becomes_a_search_then_a_write_of_the_lines_it_found(tem
     """"Find the TODOs in my webapp project and write them to todos.txt": the find by name found nothing and the
     model wrote a line of its own; that write is not run, the next turn may only look (a search now on offer),
     and the write of the lines the search found is run."""
-    from llmos.policies.journal import Journal
-    from llmos.policies.journal.fileops import FileOps
-
-    from llmos.effects import Effect
-    from llmos.executor import Safety
-
     webapp = temp_home / "projects" / "webapp"
     webapp.mkdir(parents=True, exist_ok=True)
     (webapp / "app.py").write_text("import flask\n# TODO: add login\n\n# TODO: handle errors\n")
@@ -327,12 +310,7 @@ def test_a_made_up_write_becomes_a_search_then_a_write_of_the_lines_it_found(tem
         call("files.write", path="~/Documents/todos.txt", content="# TODO: add login\n# TODO: handle errors\n"),
         answer("Wrote the 2 TODOs to ~/Documents/todos.txt."),
     ])
-    journal = Journal(Path.home().parent / "journal")
-    safety = Safety(policy=AllowReadOnlyPolicy(), intent=lambda _request: frozenset({Effect.READ, Effect.WRITE}),
-                    file_ops=lambda rid, req, tool: FileOps(journal, rid, req, tool))
-    events = list(Session(backend, builtin_registry(), safety).run(TODOS, approver=lambda _step: True))
-    outcome = events[-1]
-    assert isinstance(outcome, RequestFinished)
+    outcome = run_approved(backend, TODOS, {Effect.READ, Effect.WRITE})
     assert [step.status for step in outcome.steps] == ["ok", "error", "ok", "ok", "ok"]
     look = backend.calls[2].offered_tools
     assert "files.search" in look and "files.write" not in look and "answer" not in look
