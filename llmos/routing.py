@@ -44,79 +44,13 @@ _TROUBLE = re.compile(
 """How people say the machine is not doing well: `system.health` diagnoses that. Asked "what's eating my memory?
 show the top processes", the 1.5B model ran the health check instead of listing the processes."""
 
-_PROCESSES = re.compile(
-    r"\b(?:process\w*|programs?|apps?|applications?|running|runs?|ran|pids?|tasks?|services?|daemons?|jobs?|"
-    r"threads?|memory|ram|swap|cpus?|processors?|cores?|load|busy|busiest|hog\w*|eat\w*|using|uses|used|"
-    r"open|opened|launched|started|instances?|windows?|browsers?|servers?|workers?|"
-    # the words that ask to act on a process (llmos.policies.intent): a kill by name may first look for it
-    r"kill\w*|stop\w*|terminat\w*|quit\w*|clos\w*|end|suspend\w*|paus\w*|resum\w*|freez\w*|frozen|"
-    r"restart\w*|signal\w*|priorit\w*|nice\w*|renice\w*|slow\w*|hung|hangs?|stuck|responding)\b",
-    re.IGNORECASE)
-"""Words about running programs: `process.list` and `process.info` look at them. Offered for every read request,
-the 1.5B model listed processes for questions about the world ("who won the world series", "the bitcoin price")."""
-
-_SPACE = re.compile(
-    r"\b(?:space|room|size\w*|sized|big|bigger|biggest|large|larger|largest|huge|heavy|heaviest|small\w*|"
-    r"usage|taking|takes?|took|eat\w*|hog\w*|fill\w*|full|disk|drive|storage|du|bytes?|kb|mb|gb|tb|"
-    r"kilobytes?|megabytes?|gigabytes?|terabytes?|weigh\w*|much)\b",
-    re.IGNORECASE)
-"""Words about how much room files take: `files.disk_usage` measures it."""
-
-_CHECKSUMS = re.compile(
-    r"\b(?:checksums?|hash\w*|sha\w*|md5\w*|crc\w*|digests?|fingerprints?|verify\w*|verif\w*|integrity|"
-    r"identical|same|duplicates?|corrupt\w*|tamper\w*|match\w*|changed|intact|differ\w*)\b",
-    re.IGNORECASE)
-"""Words about whether a file is what it should be: `files.hash` computes its checksum."""
-
-TOPIC_TOOLS = {
-    "system.info": _MACHINE, "system.health": _TROUBLE,
-    "process.list": _PROCESSES, "process.info": _PROCESSES,
-    "files.disk_usage": _SPACE, "files.hash": _CHECKSUMS,
-}
+TOPIC_TOOLS = {"system.info": _MACHINE, "system.health": _TROUBLE}
 """Tool name -> the words one of which a request must contain for the tool to be offered."""
-
-_ARCHIVES = re.compile(
-    r"\b(?:zip\w*|unzip\w*|archiv\w*|unarchiv\w*|compress\w*|decompress\w*|tar|tars|tarball\w*|tgz|gz|"
-    r"gzip\w*|gunzip\w*|untar\w*|pack\w*|unpack\w*|bundl\w*|extract\w*|expand\w*)\b|\.(?:zip|tar|tgz|gz)\b",
-    re.IGNORECASE)
-_PERMISSIONS = re.compile(
-    r"\b(?:chmod|chown|permissions?|perms|executable|runnable|readable|writable|writeable|read-only|read only|"
-    r"modes?|private|access\w*|lock\w*|unlock\w*|owner\w*|only (?:i|me)|[0-7]{3})\b|(?<!\w)[ugoa]*[+-][rwx]+\b",
-    re.IGNORECASE)
-_TEXT = re.compile(
-    r"\b(?:writ\w*|wrote|sav\w*|creat\w*|edit\w*|modif\w*|updat\w*|append\w*|insert\w*|add\w*|jot\w*|note\w*|"
-    r"replac\w*|rewrit\w*|overwrit\w*|fix\w*|chang\w*|prepend\w*|comment\w*|uncomment\w*|bump\w*|mark\w*|"
-    r"tick\w*|check off|cross off|wip\w*|clear\w*|empty|emptied|truncat\w*|blank\w*|convert\w*|lines?|text|"
-    r"say|says|saying|contents?|make|made|put|record\w*|log|type|typed|list|new|summar\w*|delete|remove)\b",
-    re.IGNORECASE)
-_PLACES = re.compile(
-    r"\b(?:cop(?:y|ies|ied|ying)|duplicat\w*|mov\w*|renam\w*|organi[sz]\w*|sort\w*|tid\w*|put|place\w*|"
-    r"restor\w*|back\s?ups?|backing up|mkdir|folders?|dir|directory|directories|into|relocat\w*|transfer\w*|"
-    r"shift\w*|file away|make|creat\w*|new|keep|stash\w*|gather\w*|collect\w*|group\w*|send|drop)\b",
-    re.IGNORECASE)
-
-CHANGE_FAMILIES: tuple[tuple[frozenset[str], re.Pattern[str]], ...] = (
-    (frozenset({"files.archive", "files.extract"}), _ARCHIVES),
-    (frozenset({"files.chmod"}), _PERMISSIONS),
-    (frozenset({"files.write", "files.append", "files.edit"}), _TEXT),
-    (frozenset({"files.copy", "files.move", "files.mkdir"}), _PLACES),
-)
-"""The file-changing tools in families, each offered when the request has one of its words (a request that may
-change files but matches no family is offered them all). The intent words allow the change; these choose which
-of the changes are on the table, so a request to copy a file reads no archive, permission or text tools."""
 
 
 def on_topic(request: str, specs: Sequence[ToolSpec]) -> list[ToolSpec]:
-    """`specs` without the topic tools whose subject the request never mentions, and without the file-changing
-    families none of whose words it uses (all of them when it uses none)."""
-    specs = [spec for spec in specs if (topic := TOPIC_TOOLS.get(spec.name)) is None or topic.search(request)]
-    offered = {spec.name for spec in specs}
-    families = [(tools & offered, words) for tools, words in CHANGE_FAMILIES if tools & offered]
-    wanted = {name for tools, words in families if words.search(request) for name in tools}
-    if not wanted:
-        return specs
-    held_back = {name for tools, _words in families for name in tools} - wanted
-    return [spec for spec in specs if spec.name not in held_back]
+    """`specs` without the topic tools whose subject the request never mentions."""
+    return [spec for spec in specs if (topic := TOPIC_TOOLS.get(spec.name)) is None or topic.search(request)]
 
 
 _EDIT_IN_PLACE = re.compile(

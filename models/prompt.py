@@ -31,9 +31,7 @@ Tools:
 
 # Few-shot turns: (role, text). They show the call format, a two-step plan (find, then read), choosing the right
 # tool for common requests, and an answer grounded in the result, with results in the same table form tools
-# really return (see tools/render.py). An example (a user turn and the turns after it) is shown only when every
-# tool it calls is on the prompt's tool list: a read-only request's prompt never shows a delete, and a question
-# about the world is not shown the memory listing (`build_prefix`).
+# really return (see tools/render.py).
 EXAMPLE_TURNS: tuple[tuple[Role, str], ...] = (
     ("user", "how many files are in ~/Music?"),
     ("assistant", '{"tool": "files.list", "args": {"path": "~/Music"}}'),
@@ -61,19 +59,32 @@ EXAMPLE_TURNS: tuple[tuple[Role, str], ...] = (
     # General knowledge needs no tool (7 of 18 restraint eval tasks listed processes for such questions).
     ("user", "who painted the Mona Lisa?"),
     ("assistant", '{"tool": "answer", "args": {"text": "Leonardo da Vinci."}}'),
-    ("user", "put the screenshots on my desktop into ~/Pictures/Shots"),
-    ("assistant",
-     '{"tool": "files.move", "args": {"source": "~/Desktop/Screenshot*", "destination": "~/Pictures/Shots/"}}'),
-    ("user", "delete the .tmp files in ~/Downloads"),
-    ("assistant", '{"tool": "files.delete", "args": {"path": "~/Downloads/*.tmp"}}'),
-    # By name, in one step: shown a list-then-signal-by-pid plan, the model copied the example's pid into
-    # other requests ("kill all processes" became a signal to pid 4242).
-    ("user", "close firefox"),
-    ("assistant", '{"tool": "process.signal", "args": {"name": "firefox", "signal": "terminate"}}'),
+)
+
+# Examples for tools that only some requests are offered: each is included only when its tool is in the
+# prompt's tool list, so a read-only request's prompt never shows a delete.
+CONDITIONAL_EXAMPLES: tuple[tuple[str, tuple[tuple[Role, str], ...]], ...] = (
+    ("files.move", (
+        ("user", "put the screenshots on my desktop into ~/Pictures/Shots"),
+        ("assistant",
+         '{"tool": "files.move", "args": {"source": "~/Desktop/Screenshot*", "destination": "~/Pictures/Shots/"}}'),
+    )),
+    ("files.delete", (
+        ("user", "delete the .tmp files in ~/Downloads"),
+        ("assistant", '{"tool": "files.delete", "args": {"path": "~/Downloads/*.tmp"}}'),
+    )),
+    ("process.signal", (
+        # By name, in one step: shown a list-then-signal-by-pid plan, the model copied the example's pid into
+        # other requests ("kill all processes" became a signal to pid 4242).
+        ("user", "close firefox"),
+        ("assistant", '{"tool": "process.signal", "args": {"name": "firefox", "signal": "terminate"}}'),
+    )),
     # No stdin example: shown `stdin.search {"pattern": "timeout"}`, the 1.5B model searched piped data for
     # "timeout" whatever it was asked (24 of 29 stdin eval tasks; BENCHMARKS.md).
-    ("user", "show the last 3 git commits here"),
-    ("assistant", '{"tool": "shell.run", "args": {"argv": ["git", "log", "--oneline", "-3"]}}'),
+    ("shell.run", (
+        ("user", "show the last 3 git commits here"),
+        ("assistant", '{"tool": "shell.run", "args": {"argv": ["git", "log", "--oneline", "-3"]}}'),
+    )),
 )
 
 OMITTED_RESULT = json.dumps(
@@ -99,28 +110,18 @@ def system_text(tool_lines: Sequence[str]) -> str:
 
 
 def build_prefix(tool_lines: Sequence[str]) -> str:
-    """The static prompt start: system message with the compact tool list, then the example turns (those whose
-    tools are all on the list)."""
+    """The static prompt start: system message with the compact tool list, then the example turns (those for
+    tools on the list only)."""
+    system = system_text(tool_lines)
     listed = {line.split("(", 1)[0] for line in tool_lines}
-    rendered = [_message("system", system_text(tool_lines))]
-    for example in _examples(EXAMPLE_TURNS):
-        if {_called_tool(text) for role, text in example if role == "assistant"} <= listed:
-            rendered.extend(_render_turn(Turn(role=role, text=text)) for role, text in example)
-    return "".join(rendered)
-
-
-def _examples(turns: Sequence[tuple[Role, str]]) -> list[list[tuple[Role, str]]]:
-    """`turns` cut into examples, each a user turn and the turns up to the next one."""
-    examples: list[list[tuple[Role, str]]] = []
+    turns = list(EXAMPLE_TURNS)
+    for tool_name, example in CONDITIONAL_EXAMPLES:
+        if tool_name in listed:
+            turns.extend(example)
+    rendered = [_message("system", system)]
     for role, text in turns:
-        if role == "user" or not examples:
-            examples.append([])
-        examples[-1].append((role, text))
-    return examples
-
-
-def _called_tool(call_json: str) -> str:
-    return str(json.loads(call_json)["tool"])
+        rendered.append(_render_turn(Turn(role=role, text=text)))
+    return "".join(rendered)
 
 
 def render_conversation(turns: Sequence[Turn]) -> str:
