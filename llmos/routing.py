@@ -44,31 +44,6 @@ _TROUBLE = re.compile(
 """How people say the machine is not doing well: `system.health` diagnoses that. Asked "what's eating my memory?
 show the top processes", the 1.5B model ran the health check instead of listing the processes."""
 
-_PROCESSES = re.compile(
-    r"\b(?:process\w*|programs?|apps?|applications?|running|runs?|ran|pids?|tasks?|services?|daemons?|jobs?|"
-    r"threads?|memory|ram|swap|cpus?|processors?|cores?|load|busy|busiest|hog\w*|eat\w*|using|uses|used|"
-    r"open|opened|launched|started|instances?|windows?|browsers?|servers?|workers?|background|foreground|"
-    # the words that ask to act on a process (llmos.policies.intent): a kill by name may first look for it
-    r"kill\w*|stop\w*|terminat\w*|quit\w*|clos\w*|end|suspend\w*|paus\w*|resum\w*|freez\w*|frozen|"
-    r"restart\w*|signal\w*|priorit\w*|nice\w*|renice\w*|slow\w*|hung|hangs?|stuck|responding)\b",
-    re.IGNORECASE)
-"""Words about running programs, which `process.list` and `process.info` look at."""
-
-PROCESS_LOOKS = frozenset({"process.list", "process.info"})
-
-
-def grammar_held_back(request: str) -> frozenset[str]:
-    """Tools the prompt lists but this request's calls may not name: the process looks, for a request that says
-    nothing about programs or the machine. They stay in the prompt's tool list, so the cached prefix and what
-    the model reads are unchanged; only the grammar leaves them out. Taken out of the prompt (with the
-    memory example), the 1.5B model's plans changed across the suite (16 tasks lost, BENCHMARKS.md session 27);
-    left in the grammar, it listed processes for "what is the current bitcoin price?", and after zipping a
-    folder answered "There are 72 processes using memory"."""
-    if _PROCESSES.search(request) or _MACHINE.search(request):
-        return frozenset()
-    return PROCESS_LOOKS
-
-
 TOPIC_TOOLS = {"system.info": _MACHINE, "system.health": _TROUBLE}
 """Tool name -> the words one of which a request must contain for the tool to be offered."""
 

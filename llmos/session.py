@@ -61,7 +61,7 @@ from llmos.policies.impact import Impact
 from llmos.policies.intent import url_to_send_to
 from llmos.policies.requested_command import requested_commands
 from llmos.repair import EDIT_TOOL, READ_TOOL, PathRepair, path_repair
-from llmos.routing import for_edits_in_place, grammar_held_back, on_topic
+from llmos.routing import for_edits_in_place, on_topic
 from llmos.streaming import AnswerStreamer
 from llmos.tools.named_paths import named_places, places_note, spelled_files, untouched_paths
 from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
@@ -284,9 +284,6 @@ class _RequestRun:
         self.tools = for_edits_in_place(request, on_topic(request, session.tools_for(
             self.allowed_effects, piped_tools(self.stdin_view) if self.stdin_view is not None else ())))
         self._specs = {spec.name: spec for spec in self.tools}
-        held_back = grammar_held_back(request)
-        self.callable_tools = [spec for spec in self.tools if spec.name not in held_back]
-        """The tools a call may name: the prompt's list but those the request's words are not about."""
         self.steps_runner = StepRunner(
             safety,
             request_id=new_request_id(),
@@ -381,7 +378,7 @@ class _RequestRun:
             elif look_again is not None and not must_answer:
                 # The call it made was not run (`llmos.look_instead`): a look of another kind, not a change or an
                 # answer made without one (offered every tool, the model moved the example's screenshots).
-                offered = [spec for spec in self.callable_tools if spec.effect is Effect.READ
+                offered = [spec for spec in self.tools if spec.effect is Effect.READ
                            and spec.name not in (ANSWER_TOOL, look_again)]
                 repair = None
             else:
@@ -653,8 +650,8 @@ class _RequestRun:
         if answer_only:
             return [spec for spec in self.tools if spec.name == ANSWER_TOOL]
         if withhold_answer:
-            return [spec for spec in self.callable_tools if spec.name != ANSWER_TOOL]
-        return self.callable_tools
+            return [spec for spec in self.tools if spec.name != ANSWER_TOOL]
+        return self.tools
 
     def _must_read_the_rest(self) -> bool:
         """Whether this first turn must read the piped data with a stdin tool rather than answer: the data is a
