@@ -67,6 +67,7 @@ from llmos.tools.named_paths import named_places, places_note, spelled_files, un
 from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
 from llmos.tools.piped.digest import NOTE_HEADING, findings_answer, findings_text, log_findings
 from llmos.tools.registry import Registry, ToolSpec
+from llmos.words import clause_break
 
 ANSWER_TOOL = "answer"
 SHELL_TOOL = "shell.run"
@@ -75,7 +76,8 @@ SQL_TOOL = "stdin.sql"
 CANCELLED_MESSAGE = "cancelled"
 """The Error message of a cancelled request (front ends that show the cancel their own way skip it)."""
 CHANGE_CLAUSE = re.compile(
-    r"(?:^|[,;.?!:]|\b(?:and|then|please))\s*(?:then\s+|please\s+)?" + words_pattern(CLAUSE_CHANGE_VERBS) + r"\b",
+    r"(?:^|" + clause_break(",;.?!:") + r"|\b(?:and|then|please))\s*(?:then\s+|please\s+)?"
+    + words_pattern(CLAUSE_CHANGE_VERBS) + r"\b",
     re.IGNORECASE,
 )
 """A clause that tells llmos to make a change ("archive X, then delete it", "count them and write the number to
@@ -83,7 +85,8 @@ Y", "which one is the biggest? delete that one"). The intent table's words are b
 gating): "which files were modified" or "what are the permissions on x" use change words without asking for a
 change, and their look may be answered at once."""
 SEQUENCED_CHANGE = re.compile(
-    r"(?:^|[,;.?!:]|\bthen)\s*(?:please\s+)?" + words_pattern(CLAUSE_CHANGE_VERBS) + r"\b", re.IGNORECASE)
+    r"(?:^|" + clause_break(",;.?!:") + r"|\bthen)\s*(?:please\s+)?" + words_pattern(CLAUSE_CHANGE_VERBS) + r"\b",
+    re.IGNORECASE)
 """A change given as a step of its own: first in the request, after a comma or a sentence's end, or after "then"
 ("copy X to X.bak, then change Y"; "find the scripts, set them to 755"). The clause checklist counts these, not
 every change clause: counting "make budget.csv private so only I can read and write it" as two changes withheld the

@@ -21,6 +21,7 @@ import re
 from functools import lru_cache
 
 from llmos.effects import Effect
+from llmos.words import clause_break
 
 ALWAYS_ALLOWED = frozenset({Effect.READ})
 
@@ -111,7 +112,7 @@ _FILLERS = (
 """Words before the verb of an instruction (or discourse markers that start no instruction at all)."""
 _DIRECTIVE = re.compile(r"\b(?:should|shouldn'?t|must|mustn'?t|needs? to|has to|have to|ought to)\b")
 _CLAUSE_BREAK = re.compile(
-    r"[.;!?:,](?=\s|$)|[\n()\[\]\"“”]|\s[-–—]+\s|"
+    clause_break(".;!?:,") + r"|[\n()\[\]\"“”]|\s[-–—]+\s|"
     r"\b(?:and then|and|then|but|or|so|plus|after that|afterwards|once done)\b", re.IGNORECASE)
 
 

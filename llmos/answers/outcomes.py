@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from llmos.answers._result import parsed_result
 from llmos.events import Step, fixed_later
+from llmos.words import clause_break
 
 DRY_RUN_REASON = "dry run: planned, not executed"
 NOT_ASKED_REASON = "needs approval, and nobody could be asked (--no-input, or no terminal)"
@@ -48,7 +49,7 @@ _CONDITION_OR_TIME = re.compile(
     r"(?:most |least )?recent|last\b|\d+\s*[a-z]*\s+ago)",
     re.IGNORECASE,
 )
-_CLAUSE_BREAK = re.compile(r"[.;:!?\n]|,\s*(?:but|and|so)\b|\bbut\b")
+_CLAUSE_BREAK = re.compile(clause_break(".;:!?") + r"|\n|,\s*(?:but|and|so)\b|\bbut\b")
 _SAID_DONE = re.compile(r"\b(?:was|were|has been|have been|had been|got|is now|are now|i|i've|i have|we|we've|"
                         r"we have)\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
 """Words just before a change verb that say it was done: a passive or perfect ("was moved", "have been

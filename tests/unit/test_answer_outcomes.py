@@ -39,6 +39,8 @@ def test_a_change_said_to_have_happened_is_a_claim(text: str) -> None:
     "These files can be removed if you approve.", "No file was changed; it was a dry run.",
     "There are 3 PDF files in ~/Downloads.", "The file was last modified on 2024-03-01.", "It will be archived.",
     "Nothing has been removed, but 2 files could be deleted.",
+    # The dot inside a name ends no clause: the negation before it still holds.
+    "Nothing in ~/notes.txt was deleted.", "None of the files in ~/Documents/a.b were moved.",
 ])
 def test_negated_conditional_or_descriptive_words_are_not_claims(text: str) -> None:
     assert not claims_a_change(text)

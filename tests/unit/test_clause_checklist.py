@@ -4,6 +4,7 @@ summarise Y" after the delete, and "copy X to X.bak, then change a line in the o
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from fakes import run_approved as run
 from llmos.tools.named_paths import untouched_paths
 
 from llmos.effects import Effect
-from llmos.session import MAX_CLAUSE_NUDGES
+from llmos.session import MAX_CLAUSE_NUDGES, SEQUENCED_CHANGE
 
 
 @pytest.fixture
@@ -115,3 +116,38 @@ def test_a_change_verb_inside_a_clause_is_no_step_of_its_own(home: Path, request
     backend = ScriptedBackend([first, answer("Done.")])
     run(backend, request_text, {Effect.READ, Effect.WRITE})
     assert "answer" in backend.calls[1].offered_tools
+
+
+@pytest.mark.parametrize(("request_text", "first"), [
+    ("zip up my reports folder into ~/Documents/reports.zip",
+     call("files.archive", source="~/Documents/reports", destination="~/Documents/reports.zip")),
+    ("unzip ~/Documents/reports.zip into a new folder ~/Documents/unpacked",
+     call("files.extract", archive="~/Documents/reports.zip", destination="~/Documents/unpacked")),
+    ("copy ~/Documents/notes.copy.txt to ~/Desktop/",
+     call("files.copy", source="~/Documents/notes.copy.txt", destination="~/Desktop/")),
+])
+def test_a_dot_inside_a_name_ends_no_clause(home: Path, request_text: str, first: dict[str, object]) -> None:
+    """The "." of "reports.zip" is no sentence's end, so the "zip" after it is no change of its own. Counted as
+    one, the answer was withheld after the archive was made, and the 1.5B model filled the turns with process
+    listings and answered "There are 72 processes using memory"."""
+    reports = home / "Documents" / "reports"
+    reports.mkdir()
+    (reports / "q1.txt").write_text("Q1\n")
+    (home / "Documents" / "notes.copy.txt").write_text("notes\n")
+    (home / "Desktop").mkdir(exist_ok=True)
+    if "unzip" in request_text:
+        shutil.make_archive(str(home / "Documents" / "reports"), "zip", reports)
+    backend = ScriptedBackend([first, answer("Done.")])
+    finished = run(backend, request_text, {Effect.READ, Effect.WRITE})
+    assert [step.status for step in finished.steps] == ["ok"]
+    assert all("answer" in turn.offered_tools for turn in backend.calls[1:])
+
+
+@pytest.mark.parametrize(("request_text", "changes"), [
+    ("zip up my reports folder into ~/Documents/reports.zip", 1),
+    ("archive ~/Documents/reports into ~/Documents/reports-2024.zip, then delete the folder", 2),
+    ("Zip the album. Then delete it.", 2),
+    ("rename ~/a.move.txt to ~/b.txt", 1),
+])
+def test_changes_given_as_steps_are_counted_at_clause_breaks_only(request_text: str, changes: int) -> None:
+    assert len(SEQUENCED_CHANGE.findall(request_text)) == changes

@@ -243,11 +243,11 @@ def test_sed_script_writing_a_file_is_judged_as_a_write(home: Path) -> None:
 
 def test_policy_modules_import_nothing_of_llmos_core_tools_or_models() -> None:
     """llmos.policies (engine, profiles, parser, intent) imports no llmos core, tools or models module: of llmos
-    outside policies, only the bottom layer (errors, paths, effects, display) that anyone may import."""
+    outside policies, only the bottom layer (errors, paths, effects, display, words) that anyone may import."""
     import subprocess
     import sys
 
-    bottom_layer = ("llmos.errors", "llmos.paths", "llmos.effects", "llmos.display")
+    bottom_layer = ("llmos.errors", "llmos.paths", "llmos.effects", "llmos.display", "llmos.words")
     probe = ("import sys; import llmos.policies.engine, llmos.policies.intent, llmos.policies.profile; "
              "print(sorted(m for m in sys.modules if m.startswith('llmos') and not m.startswith('llmos.policies') "
              f"and m != 'llmos' and m not in {bottom_layer!r}))")
