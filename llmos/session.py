@@ -40,6 +40,7 @@ from llmos.fastpath import match_fast_path
 from llmos.filter_grounding import ground_filters, ground_name, ground_sort
 from llmos.found_rest import rest_owed
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
+from llmos.live_facts import live_fact_asked, offline_answer
 from llmos.look_first import (
     MAX_FOUND_CHOICES,
     asks_about_the_file_itself,
@@ -361,6 +362,8 @@ class _RequestRun:
             return
         if (yield from self._refuse_sending()):
             return
+        if (yield from self._answer_live_fact()):
+            return
         if (yield from self._fast_path()):
             return
         # After the fast path: the request's turn may look around the home folder (`_places_note`).
@@ -477,6 +480,16 @@ class _RequestRun:
         yield from self._finish(f"I can't send anything to {url}: this policy ({self.session.safety.policy.name}) "
                                 "does not let llmos use the network, and no tool of llmos reaches it. Nothing was "
                                 "sent.", "rendered")
+        return True
+
+    def _answer_live_fact(self) -> Generator[Event, None, bool]:
+        """Answer, without the model, a request for a live fact of the outside world (`llmos.live_facts`): the
+        weather, a market price, the news. Nothing llmos reaches knows it, and the model made it up. Piped data
+        may hold it, so a request with piped data goes to the model. Returns True when answered."""
+        fact = None if self.has_stdin_data else live_fact_asked(self.request)
+        if fact is None:
+            return False
+        yield from self._finish(offline_answer(fact), "rendered")
         return True
 
     def _fast_path(self) -> Generator[Event, None, bool]:
