@@ -55,6 +55,7 @@ from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
 from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
 from llmos.pid_grounding import ground_pid, request_pids, result_pids
+from llmos.place_grounding import ground_place, named_place, place_choices
 from llmos.planted import set_aside
 from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
@@ -288,6 +289,10 @@ class _RequestRun:
         self.tools = for_edits_in_place(request, on_topic(request, session.tools_for(
             self.allowed_effects, piped_tools(self.stdin_view) if self.stdin_view is not None else ())))
         self._specs = {spec.name: spec for spec in self.tools}
+        place = named_place(request)
+        self.place_choices = place_choices(place) if place is not None else ()
+        """The folder the request names as the place to look, and its subfolders: a look's `path` is one of them
+        (`llmos.place_grounding`)."""
         self.steps_runner = StepRunner(
             safety,
             request_id=new_request_id(),
@@ -791,7 +796,8 @@ class _RequestRun:
         suggested, a pid to the pids the request and the results so far know (`llmos.pid_grounding`; a tool
         that needs a pid is left out until one is known), a find's size and age filters only where the request
         speaks of sizes or ages, its name only where the request names something, and a sort to the one order it
-        asks for (`llmos.filter_grounding`), a permission mode to what the request's words allow
+        asks for (`llmos.filter_grounding`), a look's path to the one folder the request names as its place
+        (`llmos.place_grounding`), a permission mode to what the request's words allow
         (`llmos.mode_grounding`), an edit to the files read so far (none read: no edit); unless nothing else would
         be on offer."""
         known_pids = request_pids(self.request) | result_pids(
@@ -811,6 +817,8 @@ class _RequestRun:
                 parameters = PathRepair(EDIT_TOOL, "path", read_paths).constrain(parameters)
             grounded_words = ground_name(spec.name, ground_sort(ground_filters(parameters, self.request),
                                                                  self.request), self.request)
+            if repair is None or spec.name != repair.tool:
+                grounded_words = ground_place(spec.name, grounded_words, self.place_choices)
             limited = ground_pid(ground_mode(grounded_words, self.request), known_pids)
             if limited is not None:
                 grounded.append((spec.name, limited))
