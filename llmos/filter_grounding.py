@@ -111,16 +111,54 @@ NAMED_FINDS = frozenset({"files.find"})
 """The tools whose `name` is a filter the model may leave out (a process's name is how a signal finds it)."""
 
 
+_KIND_OF_FILE = re.compile(r"(?<![\w/~-])\*?\.([A-Za-z][A-Za-z0-9]{0,4})\b(?!/)")
+"""A file type standing alone in the request: "which .tmp file", "the *.log files" (not "app.log")."""
+
+
+def named_kind(request: str) -> str | None:
+    """The one file type the request names as such (".tmp" -> "*.tmp"), or None (none, or several)."""
+    kinds = {match.group(1).lower() for match in _KIND_OF_FILE.finditer(_PATH_TOKEN.sub(" ", request))}
+    return f"*.{kinds.pop()}" if len(kinds) == 1 else None
+
+
 def ground_name(tool: str, parameters: dict[str, Any], request: str) -> dict[str, Any]:
-    """A find's parameters without its `name` when the request names nothing a name could match. Asked for
-    "files bigger than 10MB in my home" and "which file in Documents did I change most recently?", the 1.5B
-    model filled the name with ".*" (hidden files only) and "mona*" (from the prompt's Mona Lisa), and found
-    nothing."""
+    """A find's parameters without its `name` when the request names nothing a name could match, and with it
+    required as the glob of the one file type the request names ("which .tmp file in Downloads is the biggest?
+    delete that one": `*.tmp`). Asked for "files bigger than 10MB in my home" and "which file in Documents did I
+    change most recently?", the 1.5B model filled the name with ".*" (hidden files only) and "mona*" (from the
+    prompt's Mona Lisa), and found nothing; asked for the biggest .tmp file, it found with no name, and deleted
+    the biggest file of any type."""
     properties = parameters.get("properties", {})
     if tool not in NAMED_FINDS or NAME_ARGUMENT not in properties or NAME_ARGUMENT in parameters.get("required", []):
         return parameters
+    if (kind := named_kind(request)) is not None:
+        schema = copy.deepcopy(parameters)
+        schema["properties"][NAME_ARGUMENT] = {"type": "string", "enum": [kind]}
+        schema["required"] = [*schema.get("required", []), NAME_ARGUMENT]
+        return schema
     if names_a_file(request):
         return parameters
     schema = copy.deepcopy(parameters)
     del schema["properties"][NAME_ARGUMENT]
+    return schema
+
+
+TYPE_ARGUMENT = "type"
+_ONE_FILE = re.compile(r"\b(?:which|what|the|a)\s+(?:[\w.*-]+\s+){0,2}?file\b(?!s)", re.IGNORECASE)
+_FOLDER_WORDS = re.compile(r"\b(?:folders?|director(?:y|ies)|dirs?)\b", re.IGNORECASE)
+
+
+def ground_type(tool: str, parameters: dict[str, Any], request: str) -> dict[str, Any]:
+    """A find's parameters with `type` required as "file" when the request asks for one file by an order
+    ("which file in Documents did I change most recently?", "the biggest .tmp file") and speaks of no folder.
+    Found with any type, the newest entry of ~/Documents was its `reports` folder, and the answer named it."""
+    properties = parameters.get("properties", {})
+    type_schema = properties.get(TYPE_ARGUMENT)
+    if (tool not in NAMED_FINDS or not isinstance(type_schema, dict) or "file" not in type_schema.get("enum", ())
+            or not _ONE_FILE.search(request) or _FOLDER_WORDS.search(request)
+            or not any(words.search(request) for words in ORDERS.values())):
+        return parameters
+    schema = copy.deepcopy(parameters)
+    schema["properties"][TYPE_ARGUMENT] = {"type": "string", "enum": ["file"]}
+    schema["required"] = [*schema.get("required", []), TYPE_ARGUMENT]
     return schema

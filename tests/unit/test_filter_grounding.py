@@ -18,6 +18,8 @@ from llmos.filter_grounding import (
     ground_filters,
     ground_name,
     ground_sort,
+    ground_type,
+    named_kind,
     names_a_file,
 )
 from llmos.session import Session
@@ -143,3 +145,33 @@ def test_every_name_the_examples_library_finds_by_is_offered_to_its_request() ->
             for planned in example["calls"]:
                 if planned["tool"] == "files.find" and planned.get("args", {}).get(NAME_ARGUMENT):
                     assert names_a_file(example["request"]), example["request"]
+
+
+@pytest.mark.parametrize(("request_text", "kind"), [
+    ("which .tmp file in Downloads is the biggest? delete that one", "*.tmp"),
+    ("how many .JPG photos are in Pictures", "*.jpg"),
+    ("list the *.log files under ~/projects", "*.log"),
+    ("print the first line of trip-notes.md", None),   # a file's name, not a kind of file
+    ("find the .pdf and .txt files", None),            # two kinds: the model chooses
+])
+def test_the_one_kind_of_file_a_request_names(request_text: str, kind: str | None) -> None:
+    assert named_kind(request_text) == kind
+
+
+def test_a_find_for_a_named_kind_of_file_must_name_it() -> None:
+    """Found with no name, "the biggest .tmp file" was the biggest file of any type, and it was deleted."""
+    grounded = ground_name("files.find", find_parameters(), "which .tmp file in Downloads is the biggest?")
+    assert grounded["properties"]["name"] == {"type": "string", "enum": ["*.tmp"]}
+    assert "name" in grounded["required"]
+
+
+@pytest.mark.parametrize(("request_text", "file_only"), [
+    ("which file in Documents did I change most recently?", True),
+    ("what's the oldest file in my Downloads folder?", False),   # speaks of a folder: the model chooses
+    ("just the biggest file pls", True),
+    ("which folder is biggest?", False),
+    ("list the files in Documents", False),                     # no order: a listing may show folders too
+])
+def test_one_file_asked_for_by_an_order_is_a_file(request_text: str, file_only: bool) -> None:
+    grounded = ground_type("files.find", find_parameters(), request_text)
+    assert (grounded["properties"]["type"] == {"type": "string", "enum": ["file"]}) is file_only
