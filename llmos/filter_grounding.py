@@ -134,8 +134,7 @@ def ground_name(tool: str, parameters: dict[str, Any], request: str) -> dict[str
     if (kind := named_kind(request)) is not None:
         schema = copy.deepcopy(parameters)
         schema["properties"][NAME_ARGUMENT] = {"type": "string", "enum": [kind]}
-        schema["required"] = [*schema.get("required", []), NAME_ARGUMENT]
-        return schema
+        return require_in_order(schema, NAME_ARGUMENT)
     if names_a_file(request):
         return parameters
     schema = copy.deepcopy(parameters)
@@ -160,5 +159,17 @@ def ground_type(tool: str, parameters: dict[str, Any], request: str) -> dict[str
         return parameters
     schema = copy.deepcopy(parameters)
     schema["properties"][TYPE_ARGUMENT] = {"type": "string", "enum": ["file"]}
-    schema["required"] = [*schema.get("required", []), TYPE_ARGUMENT]
+    return require_in_order(schema, TYPE_ARGUMENT)
+
+
+def require_in_order(schema: dict[str, Any], argument: str) -> dict[str, Any]:
+    """`schema` (changed in place) with `argument` required, and every property before it too. The grammar
+    has the model write the required properties first: `name` alone required came before `path`, and the
+    1.5B model, writing "*.jpg" first, then looked in ~/Downloads instead of the home folder."""
+    order = list(schema.get("properties", {}))
+    required = list(schema.get("required", []))
+    for name in order[: order.index(argument) + 1]:
+        if name not in required:
+            required.append(name)
+    schema["required"] = required
     return schema

@@ -175,3 +175,10 @@ def test_a_find_for_a_named_kind_of_file_must_name_it() -> None:
 def test_one_file_asked_for_by_an_order_is_a_file(request_text: str, file_only: bool) -> None:
     grounded = ground_type("files.find", find_parameters(), request_text)
     assert (grounded["properties"]["type"] == {"type": "string", "enum": ["file"]}) is file_only
+
+
+def test_a_grounded_argument_keeps_its_place_in_the_order_the_model_writes() -> None:
+    """The grammar writes required properties first: requiring `name` alone put it before `path`. Everything
+    before it in the tool's order is required with it, so the order stays the tool's."""
+    grounded = ground_name("files.find", find_parameters(), "how many .jpg pictures do I have in my home folder?")
+    assert grounded["required"][:2] == ["path", "name"]
