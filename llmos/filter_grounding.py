@@ -14,6 +14,7 @@ import copy
 import re
 from typing import Any
 
+from llmos.look_instead import request_extensions
 from llmos.words import singular
 
 _SIZE_WORDS = re.compile(
@@ -111,13 +112,10 @@ NAMED_FINDS = frozenset({"files.find"})
 """The tools whose `name` is a filter the model may leave out (a process's name is how a signal finds it)."""
 
 
-_KIND_OF_FILE = re.compile(r"(?<![\w/~-])\*?\.([A-Za-z][A-Za-z0-9]{0,4})\b(?!/)")
-"""A file type standing alone in the request: "which .tmp file", "the *.log files" (not "app.log")."""
-
-
 def named_kind(request: str) -> str | None:
-    """The one file type the request names as such (".tmp" -> "*.tmp"), or None (none, or several)."""
-    kinds = {match.group(1).lower() for match in _KIND_OF_FILE.finditer(_PATH_TOKEN.sub(" ", request))}
+    """The one file type the request names as such, outside its paths (".tmp" -> "*.tmp"), or None (none, or
+    several)."""
+    kinds = request_extensions(_PATH_TOKEN.sub(" ", request))
     return f"*.{kinds.pop()}" if len(kinds) == 1 else None
 
 
