@@ -6,6 +6,7 @@ the `approver` callback. Tool output and stdin reach the model delimited and lab
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -289,10 +290,6 @@ class _RequestRun:
         self.tools = for_edits_in_place(request, on_topic(request, session.tools_for(
             self.allowed_effects, piped_tools(self.stdin_view) if self.stdin_view is not None else ())))
         self._specs = {spec.name: spec for spec in self.tools}
-        place = named_place(request)
-        self.place_choices = place_choices(place) if place is not None else ()
-        """The folder the request names as the place to look, and its subfolders: a look's `path` is one of them
-        (`llmos.place_grounding`)."""
         self.steps_runner = StepRunner(
             safety,
             request_id=new_request_id(),
@@ -583,6 +580,14 @@ class _RequestRun:
         texts = [self.stdin_seen] if self.stdin_seen else []
         texts.extend(step.result for step in self.steps if step.result and step.status == "ok")
         return texts
+
+    @functools.cached_property
+    def place_choices(self) -> tuple[str, ...]:
+        """The folder the request names as the place to look, and its subfolders: a look's `path` is one of them
+        (`llmos.place_grounding`). Listed when a turn's grammar first needs it, not for a request the fast path
+        or llmos answers."""
+        place = named_place(self.request)
+        return place_choices(place) if place is not None else ()
 
     def _changes(self, tool_name: str) -> bool:
         """Whether the tool changes things (any effect but a read)."""
