@@ -171,3 +171,9 @@ def require_in_order(schema: dict[str, Any], argument: str) -> dict[str, Any]:
             required.append(name)
     schema["required"] = required
     return schema
+
+
+def ground_in_words(tool: str, parameters: dict[str, Any], request: str) -> dict[str, Any]:
+    """`tool`'s parameters as the request's words allow them: its filters, sort, name and type (each above)."""
+    sorted_and_filtered = ground_sort(ground_filters(parameters, request), request)
+    return ground_type(tool, ground_name(tool, sorted_and_filtered, request), request)

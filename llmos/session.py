@@ -38,7 +38,7 @@ from llmos.examples.library import PlanExample
 from llmos.examples.retrieval import library_index
 from llmos.executor import Approver, Safety, StepRunner, new_request_id
 from llmos.fastpath import match_fast_path
-from llmos.filter_grounding import ground_filters, ground_name, ground_sort, ground_type
+from llmos.filter_grounding import ground_in_words
 from llmos.found_rest import rest_owed
 from llmos.learning import LearnedPlan, PlanMemory, PlannedCall
 from llmos.live_facts import live_fact_asked, offline_answer
@@ -820,8 +820,7 @@ class _RequestRun:
                 if not read_paths:
                     continue
                 parameters = PathRepair(EDIT_TOOL, "path", read_paths).constrain(parameters)
-            grounded_words = ground_type(spec.name, ground_name(spec.name, ground_sort(
-                ground_filters(parameters, self.request), self.request), self.request), self.request)
+            grounded_words = ground_in_words(spec.name, parameters, self.request)
             if repair is None or spec.name != repair.tool:
                 grounded_words = ground_place(spec.name, grounded_words, self.place_choices)
             limited = ground_pid(ground_mode(grounded_words, self.request), known_pids)
