@@ -4,8 +4,9 @@ A read's result starts with facts about the file (`"size": "113 B", "lines": 5`)
 result cut to fit the context keeps its head. The 1.5B model often answers with those facts instead of what was
 asked: "The invoice is 113 bytes in size and contains 5 lines." for "find my invoice from march 2024 and tell me
 the total", "The file ~/Documents/standup.txt has 23 lines and is 496 bytes in size." for "summarise
-standup.txt". Nothing in such an answer is false, so no check of facts catches it; it answers a question nobody
-asked. The session asks the model once more, saying so (`OFF_QUESTION_NOTE`).
+standup.txt", "There are 24 user accounts on this machine" for "which user accounts exist? they're listed in
+/etc/passwd" (its 24 lines counted as accounts). Nothing in such an answer is false, so no check of facts catches
+it; it answers a question nobody asked. The session asks the model once more, saying so (`OFF_QUESTION_NOTE`).
 """
 
 from __future__ import annotations
@@ -27,11 +28,19 @@ _UNIT = r"(?:bytes?|B|KB|KiB|MB|MiB|GB|GiB)\b"
 """A size's unit as an answer writes it ("113 bytes", "113 B", "1.2 KB")."""
 
 
+_ASKS_A_NUMBER = re.compile(
+    r"\b(?:how (?:many|much|big|large|long)|count|number of|total|sizes?|bytes|lines?)\b", re.IGNORECASE)
+"""A request that asks for a number, or about lines, which a count of a file's lines may answer ("how many
+accounts are there?")."""
+
+
 def states_the_file_not_the_answer(answer: str, request: str, steps: Sequence[Step]) -> bool:
     """Whether `answer` states a read file's line count or a size though the request asks nothing about the file
-    itself (its size, lines, dates, whereabouts), after a read that returned the file's text."""
-    if asks_about_the_file_itself(request):
-        return False
+    itself (its size, lines, dates, whereabouts), or counts the file's lines as the things a request that asks
+    for no number wants named ("24 user accounts" for "which accounts exist?"), after a read that returned the
+    file's text."""
+    about_the_file = asks_about_the_file_itself(request)
+    asks_a_number = _ASKS_A_NUMBER.search(request) is not None
     for step in steps:
         if step.tool != READ_TOOL or step.status != "ok":
             continue
@@ -39,12 +48,24 @@ def states_the_file_not_the_answer(answer: str, request: str, steps: Sequence[St
         if result is None or not isinstance(result.get("content"), str):
             continue
         lines = result.get("lines")
+        if isinstance(lines, int) and not asks_a_number and _counts_lines_as_items(answer, lines):
+            return True
+        if about_the_file:
+            continue
         if isinstance(lines, int) and re.search(rf"\b{lines}\s+lines?\b", answer, re.IGNORECASE):
             return True
         if (size := _size_number(result.get("size"))) and re.search(
                 rf"(?<![\d.]){re.escape(size)}\s*{_UNIT}", answer, re.IGNORECASE):
             return True
     return False
+
+
+def _counts_lines_as_items(answer: str, lines: int) -> bool:
+    """Whether `answer` says the file's line count as a number of things: "24 user accounts", "24 entries" (not
+    "24 lines", which the size-or-lines test takes; a file of one line counts nothing)."""
+    return lines > 1 and re.search(
+        rf"(?<![\d.,]){lines}\s+(?:[a-z-]+\s+)?(?!(?:lines|was|has|is)\b)[a-z]{{2,}}s\b", answer, re.IGNORECASE
+    ) is not None
 
 
 def _size_number(size: object) -> str | None:

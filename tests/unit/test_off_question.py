@@ -45,6 +45,32 @@ def test_a_size_or_the_line_count_is_off_a_question_about_the_content(reply: str
     assert states_the_file_not_the_answer(reply, "find my invoice and tell me the total", [READ])
 
 
+PASSWD = read_step('{"path":"/etc/passwd","size":"1.2 KB","truncated":false,"lines":24,'
+                   '"content":"root:x:0:0:root:/root:/bin/bash\\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\\n"}')
+
+
+@pytest.mark.parametrize("reply", [
+    "There are 24 user accounts on this machine, listed in /etc/passwd.",
+    "/etc/passwd has 24 entries.",
+])
+def test_the_line_count_given_as_a_count_of_things_is_off_a_question_asking_which(reply: str) -> None:
+    """"Which accounts exist?" asks for names; its file's 24 lines said as "24 user accounts" name none."""
+    assert states_the_file_not_the_answer(
+        reply, "which user accounts exist on this machine? they're listed in /etc/passwd", [PASSWD])
+
+
+@pytest.mark.parametrize(("reply", "request_text"), [
+    # A request that asks for a number may be answered with the line count.
+    ("There are 24 user accounts.", "how many user accounts are in /etc/passwd?"),
+    ("There are 24 user accounts.", "count the accounts in /etc/passwd"),
+    # The names the request asked for, or another number than the file's line count.
+    ("The accounts are root and daemon.", "which user accounts exist? they're listed in /etc/passwd"),
+    ("3 accounts have a login shell: root, sam and dana.", "which accounts can log in? see /etc/passwd"),
+])
+def test_a_count_asked_for_or_not_the_line_count_is_kept(reply: str, request_text: str) -> None:
+    assert not states_the_file_not_the_answer(reply, request_text, [PASSWD])
+
+
 @pytest.mark.parametrize(("reply", "request_text", "steps"), [
     # The answer the request asked for.
     ("The total is 129 EUR.", "find my invoice and tell me the total", [READ]),
