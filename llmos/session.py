@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from llmos.answers import grounded_answer
 from llmos.answers.lookup import lookup_answer, query_answer
-from llmos.answers.off_question import OFF_QUESTION_NOTE, states_the_file_not_the_answer
+from llmos.answers.off_question import off_question_note
 from llmos.answers.outcomes import with_asked_count, with_outcome
 from llmos.effects import Effect
 from llmos.errors import ModelLoadError
@@ -55,6 +55,7 @@ from llmos.mode_grounding import ground_mode
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
 from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
+from llmos.outside_actions import DRAFT_NOTE, OutsideAction, cannot_answer, outside_action_asked, with_draft
 from llmos.pid_grounding import ground_pid, request_pids, result_pids
 from llmos.place_grounding import ground_place, named_place, place_choices
 from llmos.planted import set_aside
@@ -348,6 +349,8 @@ class _RequestRun:
         once per request."""
         self.places_note: str | None | Literal[False] = False
         """llmos's note of where the request's names are (False: not looked for yet)."""
+        self.drafting: OutsideAction | None = None
+        """A message llmos cannot send, which the model writes as a draft (`llmos.outside_actions`)."""
 
     # The prefix is counted in the model's tokens: only a request the model plans needs it (and loads the model).
     @property
@@ -366,6 +369,8 @@ class _RequestRun:
             return
         if (yield from self._answer_live_fact()):
             return
+        if (yield from self._answer_outside_action()):
+            return
         if (yield from self._fast_path()):
             return
         # After the fast path: the request's turn may look around the home folder (`_places_note`).
@@ -374,7 +379,8 @@ class _RequestRun:
             yield from self._finish(answered, "rendered")
             return
         last_call: tuple[str, str] | None = None
-        force_answer = False
+        # A draft is written, never looked for: no tool serves it.
+        force_answer = self.drafting is not None
         while self.answer is None:
             if self.cancel.is_set():
                 raise _Cancelled
@@ -401,12 +407,12 @@ class _RequestRun:
             tool_name, args, raw_text = raw_call
             if tool_name == ANSWER_TOOL:
                 text = self.session.safety.redact_text(str(args.get("text", ""))).strip()
-                if not self.asked_again and states_the_file_not_the_answer(
-                        text, self.request, [step.snapshot() for step in self.steps]):
+                if not self.asked_again and (note := off_question_note(
+                        text, self.request, [step.snapshot() for step in self.steps])) is not None:
                     # Once: the reply stays in the conversation, so the model sees what to say instead.
                     self.asked_again = True
                     self.turns.append(Turn("assistant", self.session.safety.redact_text(raw_text)))
-                    self.turns.append(Turn("user", OFF_QUESTION_NOTE))
+                    self.turns.append(Turn("user", note))
                     force_answer = True
                     continue
                 yield from self._finish(text, "model")
@@ -494,6 +500,21 @@ class _RequestRun:
         yield from self._finish(offline_answer(fact), "rendered")
         return True
 
+    def _answer_outside_action(self) -> Generator[Event, None, bool]:
+        """Answer, without the model, a request for an action in the outside world that no tool of llmos takes
+        (`llmos.outside_actions`): a call, a booking, a purchase, a payment. The model had answered "Sure, I can
+        send you an email." A message (an email, a text, a post) goes to the model to be written as a draft,
+        under llmos's own words (`_finish`). Piped data may be what the request is about, so such a request goes
+        to the model as before. Returns True when answered."""
+        action = None if self.has_stdin_data else outside_action_asked(self.request)
+        if action is None:
+            return False
+        if action.draft:
+            self.drafting = action
+            return False
+        yield from self._finish(cannot_answer(action), "rendered")
+        return True
+
     def _fast_path(self) -> Generator[Event, None, bool]:
         """Plan the call without the model when the request is a fast-path intent, run it as any planned step,
         and answer from its result. Returns True when answered. Otherwise the model takes over, with a step that
@@ -533,6 +554,8 @@ class _RequestRun:
         answer that claims a change no step made left out). The answer is shown whole, once checked: a model's
         words are never streamed to a person before llmos has checked them against the step records."""
         steps = [step.snapshot() for step in self.steps]
+        if source == "model" and self.drafting is not None:
+            text = with_draft(self.drafting, text)
         if source == "model" and (steps or self.stdin_seen):
             # Every fact the model states must be in what the tools returned (or the request, or the piped data
             # it read); an answer that fails is replaced by one llmos renders from the results. With neither a
@@ -601,7 +624,8 @@ class _RequestRun:
         """The user's turn: the request, and piped data whole or as an excerpt made for `stdin_budget_tokens`
         (by default, what the context leaves beside the prefix, the reply and room for a few calls)."""
         if self.stdin_view is None:
-            return Turn("user", user_request(self.request, None, self._places_note()))
+            notes = [note for note in (self._places_note(), DRAFT_NOTE if self.drafting else None) if note]
+            return Turn("user", user_request(self.request, None, "\n".join(notes) or None))
         backend = self.session.backend
         if stdin_budget_tokens is None:
             bare = render_conversation([*self.turns, Turn("user", user_request(self.request, ""))])

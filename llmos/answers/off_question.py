@@ -6,7 +6,7 @@ asked: "The invoice is 113 bytes in size and contains 5 lines." for "find my inv
 the total", "The file ~/Documents/standup.txt has 23 lines and is 496 bytes in size." for "summarise
 standup.txt", "There are 24 user accounts on this machine" for "which user accounts exist? they're listed in
 /etc/passwd" (its 24 lines counted as accounts). Nothing in such an answer is false, so no check of facts catches
-it; it answers a question nobody asked. The session asks the model once more, saying so (`OFF_QUESTION_NOTE`).
+it; it answers a question nobody asked. The session asks the model once more, saying so (`off_question_note`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ OFF_QUESTION_NOTE = (
 )
 """What the model reads, as a turn of the user's, before it answers again."""
 
+NAME_THEM_NOTE = "Not how many: I asked which ones. Name them, from what the file says."
+"""The same, for a count of the file's lines given for a request that asks which things: told only to answer from
+the content, the model described the file ("information about various system users") and named no account."""
+
 _UNIT = r"(?:bytes?|B|KB|KiB|MB|MiB|GB|GiB)\b"
 """A size's unit as an answer writes it ("113 bytes", "113 B", "1.2 KB")."""
 
@@ -34,11 +38,11 @@ _ASKS_A_NUMBER = re.compile(
 accounts are there?")."""
 
 
-def states_the_file_not_the_answer(answer: str, request: str, steps: Sequence[Step]) -> bool:
-    """Whether `answer` states a read file's line count or a size though the request asks nothing about the file
-    itself (its size, lines, dates, whereabouts), or counts the file's lines as the things a request that asks
-    for no number wants named ("24 user accounts" for "which accounts exist?"), after a read that returned the
-    file's text."""
+def off_question_note(answer: str, request: str, steps: Sequence[Step]) -> str | None:
+    """What to tell the model when `answer` states a read file's line count or a size though the request asks
+    nothing about the file itself (its size, lines, dates, whereabouts), or counts the file's lines as the things
+    a request that asks for no number wants named ("24 user accounts" for "which accounts exist?"), after a read
+    that returned the file's text; None when it does not."""
     about_the_file = asks_about_the_file_itself(request)
     asks_a_number = _ASKS_A_NUMBER.search(request) is not None
     for step in steps:
@@ -49,15 +53,15 @@ def states_the_file_not_the_answer(answer: str, request: str, steps: Sequence[St
             continue
         lines = result.get("lines")
         if isinstance(lines, int) and not asks_a_number and _counts_lines_as_items(answer, lines):
-            return True
+            return NAME_THEM_NOTE
         if about_the_file:
             continue
         if isinstance(lines, int) and re.search(rf"\b{lines}\s+lines?\b", answer, re.IGNORECASE):
-            return True
+            return OFF_QUESTION_NOTE
         if (size := _size_number(result.get("size"))) and re.search(
                 rf"(?<![\d.]){re.escape(size)}\s*{_UNIT}", answer, re.IGNORECASE):
-            return True
-    return False
+            return OFF_QUESTION_NOTE
+    return None
 
 
 def _counts_lines_as_items(answer: str, lines: int) -> bool:

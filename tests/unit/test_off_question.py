@@ -9,7 +9,7 @@ import pytest
 from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
 from llmos.tools.builtin import builtin_registry
 
-from llmos.answers.off_question import OFF_QUESTION_NOTE, states_the_file_not_the_answer
+from llmos.answers.off_question import NAME_THEM_NOTE, OFF_QUESTION_NOTE, off_question_note
 from llmos.events import RequestFinished, Step
 from llmos.session import Session
 
@@ -42,7 +42,7 @@ READ = read_step('{"path":"~/invoice.txt","size":"113 B","truncated":false,"line
     "It is 113 B.",
 ])
 def test_a_size_or_the_line_count_is_off_a_question_about_the_content(reply: str) -> None:
-    assert states_the_file_not_the_answer(reply, "find my invoice and tell me the total", [READ])
+    assert off_question_note(reply, "find my invoice and tell me the total", [READ]) == OFF_QUESTION_NOTE
 
 
 PASSWD = read_step('{"path":"/etc/passwd","size":"1.2 KB","truncated":false,"lines":24,'
@@ -55,8 +55,8 @@ PASSWD = read_step('{"path":"/etc/passwd","size":"1.2 KB","truncated":false,"lin
 ])
 def test_the_line_count_given_as_a_count_of_things_is_off_a_question_asking_which(reply: str) -> None:
     """"Which accounts exist?" asks for names; its file's 24 lines said as "24 user accounts" name none."""
-    assert states_the_file_not_the_answer(
-        reply, "which user accounts exist on this machine? they're listed in /etc/passwd", [PASSWD])
+    assert off_question_note(
+        reply, "which user accounts exist on this machine? they're listed in /etc/passwd", [PASSWD]) == NAME_THEM_NOTE
 
 
 @pytest.mark.parametrize(("reply", "request_text"), [
@@ -68,7 +68,7 @@ def test_the_line_count_given_as_a_count_of_things_is_off_a_question_asking_whic
     ("3 accounts have a login shell: root, sam and dana.", "which accounts can log in? see /etc/passwd"),
 ])
 def test_a_count_asked_for_or_not_the_line_count_is_kept(reply: str, request_text: str) -> None:
-    assert not states_the_file_not_the_answer(reply, request_text, [PASSWD])
+    assert off_question_note(reply, request_text, [PASSWD]) is None
 
 
 @pytest.mark.parametrize(("reply", "request_text", "steps"), [
@@ -89,7 +89,7 @@ def test_a_count_asked_for_or_not_the_line_count_is_kept(reply: str, request_tex
 def test_an_answer_that_answers_or_has_nothing_to_answer_from_is_kept(
     reply: str, request_text: str, steps: list[Step]
 ) -> None:
-    assert not states_the_file_not_the_answer(reply, request_text, steps)
+    assert off_question_note(reply, request_text, steps) is None
 
 
 def test_the_model_is_asked_once_more_and_its_second_answer_is_given(home: Path) -> None:
