@@ -40,6 +40,7 @@ from typing import Any
 from llmos.tools.registry import ToolError
 
 SEARCH_TOOL = "files.search"
+FIND_TOOL = "files.find"
 NOT_RUN = "not run"
 """How the error of a call refused here begins."""
 LOOKS = frozenset({"files.find", "files.list"})

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from llmos.answers import grounded_answer
+from llmos.answers._result import parsed_result
 from llmos.answers.lookup import lookup_answer, query_answer
 from llmos.answers.off_question import off_question_note
 from llmos.answers.outcomes import with_asked_count, with_outcome
+from llmos.destination_grounding import ground_destination, spelled_destinations
 from llmos.effects import Effect
 from llmos.errors import ModelLoadError
 from llmos.events import (
@@ -50,7 +52,7 @@ from llmos.look_first import (
     found_files,
     names_own_things,
 )
-from llmos.look_instead import SEARCH_TOOL, look_instead
+from llmos.look_instead import FIND_TOOL, SEARCH_TOOL, look_instead
 from llmos.mode_grounding import ground_mode
 from llmos.models.backend import Backend
 from llmos.models.grammar import call_schema
@@ -66,7 +68,9 @@ from llmos.policies.intent import url_to_send_to
 from llmos.policies.requested_command import requested_commands
 from llmos.repair import EDIT_TOOL, READ_TOOL, PathRepair, path_repair
 from llmos.routing import for_edits_in_place, on_topic
+from llmos.self_description import asks_what_llmos_does, self_description
 from llmos.streaming import AnswerStreamer
+from llmos.tools.files import mentioned_word
 from llmos.tools.named_paths import named_places, places_note, spelled_files, untouched_paths
 from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
 from llmos.tools.piped.digest import NOTE_HEADING, findings_answer, findings_text, log_findings
@@ -344,6 +348,8 @@ class _RequestRun:
         """Such a turn was offered: once per request."""
         self.read_offered = False
         """A read of found files was required (`_read_owed`): once per request."""
+        self.search_offered = False
+        """A search for the lines of a word found in files' text was required (`_search_owed`): once."""
         self.asked_again = False
         """An answer about a read file's size instead of the question was sent back (`llmos.answers.off_question`):
         once per request."""
@@ -370,6 +376,8 @@ class _RequestRun:
         if (yield from self._answer_live_fact()):
             return
         if (yield from self._answer_outside_action()):
+            return
+        if (yield from self._describe_llmos()):
             return
         if (yield from self._fast_path()):
             return
@@ -515,6 +523,16 @@ class _RequestRun:
         yield from self._finish(cannot_answer(action), "rendered")
         return True
 
+    def _describe_llmos(self) -> Generator[Event, None, bool]:
+        """Answer "What can you do?" (`llmos.self_description`) from the registered tools, without the model, which
+        had answered "I can answer questions, provide information, and assist with tasks.". Returns True when
+        answered."""
+        if self.has_stdin_data or not asks_what_llmos_does(self.request):
+            return False
+        tools = [(spec.name, spec.effect) for spec in self.session.registry.specs()]
+        yield from self._finish(self_description(tools), "rendered")
+        return True
+
     def _fast_path(self) -> Generator[Event, None, bool]:
         """Plan the call without the model when the request is a fast-path intent, run it as any planned step,
         and answer from its result. Returns True when answered. Otherwise the model takes over, with a step that
@@ -611,6 +629,12 @@ class _RequestRun:
         or llmos answers."""
         place = named_place(self.request)
         return place_choices(place) if place is not None else ()
+
+    @functools.cached_property
+    def destinations(self) -> tuple[str, ...]:
+        """The destinations the request spells out: a move's or copy's `destination` is one of them
+        (`llmos.destination_grounding`)."""
+        return spelled_destinations(self.request)
 
     def _changes(self, tool_name: str) -> bool:
         """Whether the tool changes things (any effect but a read)."""
@@ -723,6 +747,8 @@ class _RequestRun:
         about" from the search hit alone."""
         if self.read_offered or READ_TOOL not in self._specs or any(done.tool == READ_TOOL for done in self.steps):
             return None
+        if self.tells_a_change and (search := self._search_owed(tool_name, args, step)) is not None:
+            return search
         if self.tells_a_change:
             # A change after a search for lines: the lines are to be edited, or written elsewhere. An edit is
             # offered only after a read (it names lines), and the 1.5B model searched "flask" twice, never read
@@ -744,6 +770,22 @@ class _RequestRun:
             return None
         self.read_offered = True
         return PathRepair(READ_TOOL, "path", tuple(paths))
+
+    def _search_owed(self, tool_name: str, args: dict[str, Any], step: StepInProgress) -> PathRepair | None:
+        """The next turn's search for the lines of a word, when a change was asked for and a find for that word
+        matched no file name but found files whose text holds it (`files_mentioning_it`): the things to change or
+        write are lines ("find the TODOs in my webapp project and write them to ~/Documents/todos.txt"). The
+        1.5B model had written "TODO: Review the app.py file." from nothing, then searched for its own words.
+        The search's text is the word; once per request, only before any search."""
+        if (tool_name != FIND_TOOL or SEARCH_TOOL not in self._specs or self.search_offered
+                or any(done.tool == SEARCH_TOOL for done in self.steps)):
+            return None
+        result = parsed_result(step.result)
+        word = mentioned_word(str(args.get("name") or ""))
+        if result is None or not result.get("files_mentioning_it") or word is None:
+            return None
+        self.search_offered = True
+        return PathRepair(SEARCH_TOOL, "text", (word,))
 
     def _rest_owed(self) -> PathRepair | None:
         """The next turn's change of the found files a change for them all left out (`llmos.found_rest`), at most
@@ -826,7 +868,8 @@ class _RequestRun:
         that needs a pid is left out until one is known), a find's size and age filters only where the request
         speaks of sizes or ages, its name only where the request names something, and a sort to the one order it
         asks for (`llmos.filter_grounding`), a look's path to the one folder the request names as its place
-        (`llmos.place_grounding`), a permission mode to what the request's words allow
+        (`llmos.place_grounding`), a move's or copy's destination to those the request spells out
+        (`llmos.destination_grounding`), a permission mode to what the request's words allow
         (`llmos.mode_grounding`), an edit to the files read so far (none read: no edit); unless nothing else would
         be on offer."""
         known_pids = request_pids(self.request) | result_pids(
@@ -847,6 +890,7 @@ class _RequestRun:
             grounded_words = ground_in_words(spec.name, parameters, self.request)
             if repair is None or spec.name != repair.tool:
                 grounded_words = ground_place(spec.name, grounded_words, self.place_choices)
+                grounded_words = ground_destination(spec.name, grounded_words, self.destinations)
             limited = ground_pid(ground_mode(grounded_words, self.request), known_pids)
             if limited is not None:
                 grounded.append((spec.name, limited))

@@ -246,13 +246,20 @@ _GLOB_WORD = re.compile(r"^\*?([^\W_][\w -]{2,}?)\*?$")
 ("*.pdf") or a pattern with other glob characters."""
 
 
+def mentioned_word(name: str) -> str | None:
+    """The word or phrase of a name pattern that is one ("TODO" of "TODO*"), which `files_mentioning_it` looked
+    for in the files' text; None for a file type or another glob."""
+    match = _GLOB_WORD.match(name)
+    return match.group(1).strip() if match else None
+
+
 def _files_mentioning(root: Path, name: str) -> list[str]:
     """Up to `MENTIONING_SHOWN` files below `root` (not hidden, not secret) with a line holding the word of
     `name` (any case), for a name pattern that is one word; [] otherwise."""
-    match = _GLOB_WORD.match(name)
-    if match is None:
+    word = mentioned_word(name)
+    if word is None:
         return []
-    needle = match.group(1).strip().casefold()
+    needle = word.casefold()
     found: list[str] = []
     scanned_bytes = 0
     is_secret = secret_rule()

@@ -85,13 +85,13 @@ async def test_answer_arrives_checked_into_the_conversation(tui_home: Path, tmp_
     messages: list[Message] = []
     async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
         await wait_until(pilot, lambda: app.assistant is not None)
-        await send(pilot, "what can you do?")
+        await send(pilot, "how do you help with files?")
         await until_finished(pilot, messages)
         tokens = [m.event.text for m in messages
                   if isinstance(m, SessionEventArrived) and isinstance(m.event, AnswerToken)]
         assert tokens == [text]
         assert any(isinstance(m, SessionEventArrived) and isinstance(m.event, AnswerStarted) for m in messages)
-        assert "› what can you do?" in transcript_text(app)
+        assert "› how do you help with files?" in transcript_text(app)
         assert text in transcript_text(app)
         assert app.query_one(PlanPane).has_class("empty")  # no steps: the plan says so
         assert app.control is None

@@ -39,13 +39,13 @@ async def test_initial_request_starts_typed_and_enter_sends_it(tui_home: Path, t
     """A request given on the command line starts typed in the request line and runs only on Enter; the answer
     then stays until Enter closes with exit 0."""
     app = make_overlay(ScriptedBackend([answer("I can tidy your folders.")]), tmp_path,
-                       initial_request="what can you do?")
+                       initial_request="how do you help with files?")
     messages: list[Message] = []
     async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
         await wait_until(pilot, lambda: app.assistant is not None)
         await settle(pilot)
         request_input = app.query_one(RequestInput)
-        assert request_input.value == "what can you do?"
+        assert request_input.value == "how do you help with files?"
         assert request_input.has_focus and not request_input.disabled
         assert app.control is None and not any(isinstance(m, SessionEventArrived) for m in messages)
         await pilot.press("enter")

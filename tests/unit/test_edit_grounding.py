@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
+from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call, run_approved
 from llmos.policies.intent import allowed_effects_for
 from llmos.tools import load_builtin_tools
 
+from llmos.effects import Effect
 from llmos.executor import Safety
 from llmos.session import Session
 
@@ -55,3 +56,41 @@ def test_a_change_after_a_search_for_lines_reads_the_files_searched_first(temp_h
     # edited app.py.
     assert read_turn.schema["properties"]["args"]["properties"]["path"]["enum"] == ["~/webapp/requirements.txt"]
     assert "files.edit" in backend.calls[3].offered_tools
+
+
+def test_a_change_after_a_find_whose_word_is_in_files_text_searches_for_its_lines(temp_home: Path) -> None:
+    """"Find the TODOs in my webapp project and write them to ~/Documents/todos.txt": the find for TODO* matched no
+    file name but app.py's text holds it, so the things to write are lines. The next turn is a search whose text
+    is that word (the 1.5B model had written "TODO: Review the app.py file." from nothing); the write then holds
+    the lines found (after the read that any change after a search for lines is given)."""
+    webapp = temp_home / "projects" / "webapp"
+    webapp.mkdir(parents=True)
+    (webapp / "app.py").write_text("import flask\n# TODO: add login\n# TODO: handle errors\n")
+    (temp_home / "Documents").mkdir(exist_ok=True)
+    backend = ScriptedBackend([
+        call("files.find", path="~/projects/webapp", name="TODO*"),
+        call("files.search", text="TODO", path="~/projects/webapp"),
+        call("files.read", path="~/projects/webapp/app.py"),
+        call("files.write", path="~/Documents/todos.txt", content="TODO: add login\nTODO: handle errors\n"),
+        answer("Wrote 2 TODOs to ~/Documents/todos.txt."),
+    ])
+    finished = run_approved(backend, "find the TODOs in my webapp project and write them to ~/Documents/todos.txt",
+                            {Effect.READ, Effect.WRITE})
+    assert [step.status for step in finished.steps] == ["ok", "ok", "ok", "ok"]
+    search_turn = backend.calls[1]
+    assert search_turn.offered_tools == ["files.search"]
+    assert search_turn.schema["properties"]["args"]["properties"]["text"]["enum"] == ["TODO"]
+    assert (temp_home / "Documents" / "todos.txt").read_text() == "TODO: add login\nTODO: handle errors\n"
+
+
+def test_a_find_that_matched_file_names_owes_no_search(temp_home: Path) -> None:
+    """Files named so are what the request meant: the model plans on from them."""
+    (temp_home / "TODO.md").write_text("buy milk\n")
+    backend = ScriptedBackend([
+        call("files.find", path="~", name="TODO*"),
+        call("files.copy", source="~/TODO.md", destination="~/TODO.bak"),
+        answer("Copied."),
+    ])
+    session = Session(backend, load_builtin_tools(), Safety(policy=AllowReadOnlyPolicy(), intent=allowed_effects_for))
+    list(session.run("find my TODO file and copy it to ~/TODO.bak", approver=lambda _step: True))
+    assert "files.copy" in backend.calls[1].offered_tools

@@ -296,14 +296,15 @@ def test_a_delete_with_an_age_in_its_path_becomes_a_find_then_deletes_of_what_it
 
 
 def test_a_made_up_write_becomes_a_search_then_a_write_of_the_lines_it_found(temp_home: Path) -> None:
-    """"Find the TODOs in my webapp project and write them to todos.txt": the find by name found nothing and the
-    model wrote a line of its own; that write is not run, the next turn may only look (a search now on offer),
-    and the write of the lines the search found is run."""
+    """"Find the TODOs in my webapp project and write them to todos.txt": after a look that showed no TODO line
+    (a listing; a find for the word owes the search itself, `test_edit_grounding`) the model wrote a line of its
+    own; that write is not run, the next turn may only look (a search now on offer), and the write of the lines
+    the search found is run."""
     webapp = temp_home / "projects" / "webapp"
     webapp.mkdir(parents=True, exist_ok=True)
     (webapp / "app.py").write_text("import flask\n# TODO: add login\n\n# TODO: handle errors\n")
     backend = ScriptedBackend([
-        call("files.find", path="~/projects/webapp", name="TODO*"),
+        call("files.list", path="~/projects/webapp"),
         call("files.write", path="~/Documents/todos.txt", content="TODO: Review the app.py file."),
         call("files.search", text="TODO", path="~/projects/webapp"),
         call("files.read", path="~/projects/webapp/app.py"),  # a change after a search reads a hit first
@@ -325,7 +326,7 @@ def test_a_refusals_message_grounds_nothing(temp_home: Path) -> None:
     (webapp / "app.py").write_text("# TODO: add login\n")
     made_up = "TODO: Review the app.py file."
     backend = ScriptedBackend([
-        call("files.find", path="~/projects/webapp", name="TODO*"),
+        call("files.list", path="~/projects/webapp"),
         call("files.write", path="~/Documents/todos.txt", content=made_up),
         call("files.find", path="~/projects/webapp", name="*.py"),
         call("files.search", text=made_up, path="~/projects/webapp"),

@@ -110,11 +110,11 @@ def requests_received(factory: Factory) -> list[str]:
 def test_a_request_streams_its_answer_then_ctrl_d_exits_0(keys: PipeInput) -> None:
     """A typed request reaches the model; its answer is printed (streamed) on its own line; Ctrl+D exits 0."""
     factory = scripted_factory([answer("I look after your files.")])
-    outcome = run_repl(keys, f"what can you do?\r{CTRL_D}", factory)
+    outcome = run_repl(keys, f"how do you help with files?\r{CTRL_D}", factory)
     assert outcome.exit_code == 0
     assert outcome.out.splitlines()[0] == "llmos: loading the model..."
     assert "I look after your files.\n" in outcome.out
-    assert "what can you do?" in requests_received(factory)[0]
+    assert "how do you help with files?" in requests_received(factory)[0]
     assert factory.opened == [(None, None)]  # loaded once, at start
     assert outcome.err == ""
 
@@ -125,7 +125,7 @@ def test_with_a_daemon_serving_the_repl_does_not_say_it_loads_the_model(keys: Pi
     local = scripted_factory([])
     daemon = scripted_factory([answer("I look after your files.")])
     out, err = io.StringIO(), io.StringIO()
-    keys.send_text(f"what can you do?\r/model other\r{CTRL_D}")
+    keys.send_text(f"how do you help with files?\r/model other\r{CTRL_D}")
     repl = Repl(local, input=keys, output=DummyOutput(), stream=out, error_stream=err,
                 connect_to_daemon=daemon)
     assert repl.run() == 0
