@@ -71,7 +71,7 @@ from llmos.routing import for_edits_in_place, on_topic
 from llmos.self_description import asks_what_llmos_does, self_description
 from llmos.streaming import AnswerStreamer
 from llmos.tools.files import mentioned_word
-from llmos.tools.named_paths import named_places, places_note, spelled_files, untouched_paths
+from llmos.tools.named_paths import named_places, places_note, spelled_files, unnamed_paths, untouched_paths
 from llmos.tools.piped import DocumentView, PipedDocument, PipedTable, piped_tools, stdin_excerpt
 from llmos.tools.piped.digest import NOTE_HEADING, findings_answer, findings_text, log_findings
 from llmos.tools.registry import Registry, ToolSpec
@@ -832,9 +832,10 @@ class _RequestRun:
 
     def _clause_still_owed(self) -> bool:
         """Whether this turn must make a call rather than answer because a clause of the request has no step yet:
-        a path the request spells out (from ~ or /) that no call has named, or fewer change calls made (allowed or
-        not) than changes the request gives as steps of their own (`SEQUENCED_CHANGE`). Only after a step that
-        succeeded, and at most `MAX_CLAUSE_NUDGES` turns per request. The 1.5B model answered "delete
+        a path the request spells out (from ~ or /, or a destination under a home folder: "pdfs into
+        Downloads/PDFs and the jpg photos into Downloads/Images") that no call has named, or fewer change calls
+        made (allowed or not) than changes the request gives as steps of their own (`SEQUENCED_CHANGE`). Only
+        after a step that succeeded, and at most `MAX_CLAUSE_NUDGES` turns per request. The 1.5B model answered "delete
         ~/Downloads/cache.tmp, then summarise ~/Documents/standup.txt" after the delete, and "copy requirements.txt
         to requirements.bak, then change flask to 3.1.0 in the original" after the copy."""
         if not self.steps or self.steps[-1].status != "ok" or self.clause_nudges >= MAX_CLAUSE_NUDGES:
@@ -842,7 +843,9 @@ class _RequestRun:
         change_calls = sum(1 for step in self.steps if (spec := self._spec(step.tool)) is not None
                            and spec.effect is not Effect.READ)
         changes_left = self.tells_a_change and len(SEQUENCED_CHANGE.findall(self.request)) > change_calls
-        if not changes_left and not untouched_paths(self.request, [step.args for step in self.steps]):
+        calls_args = [step.args for step in self.steps]
+        if (not changes_left and not untouched_paths(self.request, calls_args)
+                and not unnamed_paths(self.destinations, calls_args)):
             return False
         self.clause_nudges += 1
         return True

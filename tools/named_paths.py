@@ -140,11 +140,16 @@ def spelled_files(request: str) -> tuple[str, ...]:
 
 
 def untouched_paths(request: str, calls_args: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The paths `request` spells out from `~` or `/` that no call's arguments name, as written. A call names a
-    path when one of its string arguments (or an argv item) is that path or lies inside it ("~/Downloads/*.tmp"
-    names ~/Downloads); a call on a folder above it (a find in ~) does not."""
+    """The paths `request` spells out from `~` or `/` that no call's arguments name, as written."""
     spelled = [token for token in spelled_paths(request) if token.startswith(("~/", "/")) and "://" not in token]
-    if not spelled:
+    return unnamed_paths(spelled, calls_args)
+
+
+def unnamed_paths(paths: Sequence[str], calls_args: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The `paths` that no call's arguments name. A call names a path when one of its string arguments (or an
+    argv item) is that path or lies inside it ("~/Downloads/*.tmp" names ~/Downloads); a call on a folder above
+    it (a find in ~) does not."""
+    if not paths:
         return []
     named: list[str] = []
     for args in calls_args:
@@ -152,7 +157,7 @@ def untouched_paths(request: str, calls_args: Sequence[Mapping[str, Any]]) -> li
             for item in value if isinstance(value, list) else [value]:
                 if isinstance(item, str) and item.strip():
                     named.append(_normal(item))
-    return [token for token in spelled
+    return [token for token in paths
             if not any(path == (wanted := _normal(token)) or path.startswith(wanted.rstrip("/") + "/")
                        for path in named)]
 

@@ -151,3 +151,22 @@ def test_a_dot_inside_a_name_ends_no_clause(home: Path, request_text: str, first
 ])
 def test_changes_given_as_steps_are_counted_at_clause_breaks_only(request_text: str, changes: int) -> None:
     assert len(SEQUENCED_CHANGE.findall(request_text)) == changes
+
+
+def test_a_spelled_destination_under_a_home_folder_no_call_named_withholds_the_answer(home: Path) -> None:
+    """"Organise my downloads by type: pdfs into Downloads/PDFs and the jpg photos into Downloads/Images": one
+    change verb, two destinations. The 1.5B model moved the photos and answered; the answer waits until a call
+    names Downloads/PDFs too."""
+    downloads = home / "Downloads"
+    (downloads / "invoice.pdf").write_bytes(b"%PDF")
+    (downloads / "photo.jpg").write_bytes(b"jpg")
+    backend = ScriptedBackend([
+        call("files.move", source="~/Downloads/*.jpg", destination="~/Downloads/Images/"),
+        call("files.move", source="~/Downloads/*.pdf", destination="~/Downloads/PDFs/"),
+        answer("Moved 1 photo and 1 PDF."),
+    ])
+    finished = run(backend, "organise my downloads by type: pdfs into Downloads/PDFs and the jpg photos into "
+                   "Downloads/Images", {Effect.READ, Effect.WRITE})
+    assert ["answer" in turn.offered_tools for turn in backend.calls] == [False, False, True]
+    assert [step.status for step in finished.steps] == ["ok", "ok"]
+    assert (downloads / "PDFs" / "invoice.pdf").exists() and (downloads / "Images" / "photo.jpg").exists()
