@@ -7,6 +7,11 @@ the desktop. When a request spells out where things go (a path after "into", "to
 a path under one of the home folder's own folders, "Downloads/PDFs"), a move's or a copy's `destination` is
 limited by the grammar to those, as spelled and as a folder to put things in ("~/Pictures/Screenshots/"). A
 request that spells none leaves the destination to the model ("rename it to lisbon-2024", "to the desktop").
+
+Once a call has named some of them, a move or copy may go only to those not yet named, and the grammar writes the
+destination first: asked "pdfs into Downloads/PDFs and the jpg photos into Downloads/Images", the model moved the
+photos, then moved a photo it made up ("photo-003.jpg") to Downloads/Images again; written after the destination
+Downloads/PDFs, the source is what goes there.
 """
 
 from __future__ import annotations
@@ -42,8 +47,27 @@ def spelled_destinations(request: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(choices))
 
 
-def ground_destination(tool: str, parameters: dict[str, Any], choices: tuple[str, ...]) -> dict[str, Any]:
-    """A move's or copy's parameters with `destination` limited to `choices`; others unchanged."""
+def ground_destination(
+    tool: str, parameters: dict[str, Any], choices: tuple[str, ...], *, first: bool = False
+) -> dict[str, Any]:
+    """A move's or copy's parameters with `destination` limited to `choices` (and, `first`, written first);
+    others unchanged."""
     if tool not in DESTINATION_TOOLS or not choices or DESTINATION_ARGUMENT not in parameters.get("properties", {}):
         return parameters
-    return PathRepair(tool, DESTINATION_ARGUMENT, choices).constrain(parameters)
+    grounded = PathRepair(tool, DESTINATION_ARGUMENT, choices).constrain(parameters)
+    if first:
+        properties = grounded["properties"]
+        grounded["properties"] = {DESTINATION_ARGUMENT: properties[DESTINATION_ARGUMENT],
+                                  **{name: value for name, value in properties.items() if name != DESTINATION_ARGUMENT}}
+        grounded["required"] = [DESTINATION_ARGUMENT, *(name for name in grounded.get("required", [])
+                                                        if name != DESTINATION_ARGUMENT)]
+    return grounded
+
+
+def destinations_left(destinations: tuple[str, ...], unnamed: list[str]) -> tuple[str, ...]:
+    """Of `destinations` (from `spelled_destinations`), those still to be named, when a call has named some:
+    each of `unnamed` with its folder form; () when none was named yet (all are on offer) or all were."""
+    if not unnamed or len(unnamed) == len(destinations):
+        return ()
+    left = {path.rstrip("/") for path in unnamed}
+    return tuple(path for path in destinations if path.rstrip("/") in left)

@@ -20,7 +20,7 @@ from llmos.answers._result import parsed_result
 from llmos.answers.lookup import lookup_answer, query_answer
 from llmos.answers.off_question import off_question_note
 from llmos.answers.outcomes import with_asked_count, with_outcome
-from llmos.destination_grounding import ground_destination, spelled_destinations
+from llmos.destination_grounding import destinations_left, ground_destination, spelled_destinations
 from llmos.effects import Effect
 from llmos.errors import ModelLoadError
 from llmos.events import (
@@ -879,6 +879,9 @@ class _RequestRun:
             step.result for step in self.steps if step.status == "ok")
         read_paths = tuple(dict.fromkeys(str(step.args["path"]) for step in self.steps
                                          if step.tool == READ_TOOL and step.status == "ok" and step.args.get("path")))
+        # Once a call named some of the request's destinations, the next move or copy goes to one of the rest.
+        destinations_to_name = destinations_left(
+            self.destinations, unnamed_paths(self.destinations, [step.args for step in self.steps]))
         grounded: list[tuple[str, dict[str, Any]]] = []
         for spec in offered:
             parameters = spec.parameters_schema
@@ -893,7 +896,9 @@ class _RequestRun:
             grounded_words = ground_in_words(spec.name, parameters, self.request)
             if repair is None or spec.name != repair.tool:
                 grounded_words = ground_place(spec.name, grounded_words, self.place_choices)
-                grounded_words = ground_destination(spec.name, grounded_words, self.destinations)
+                grounded_words = ground_destination(spec.name, grounded_words,
+                                                    destinations_to_name or self.destinations,
+                                                    first=bool(destinations_to_name))
             limited = ground_pid(ground_mode(grounded_words, self.request), known_pids)
             if limited is not None:
                 grounded.append((spec.name, limited))

@@ -61,3 +61,27 @@ def test_the_move_turn_offers_only_the_spelled_destination(temp_home: Path) -> N
     assert destination["enum"] == ["~/Pictures/Screenshots", "~/Pictures/Screenshots/"]
     assert finished.steps[0].status == "ok"
     assert (temp_home / "Pictures" / "Screenshots" / "Screenshot 1.png").exists()
+
+
+def test_after_one_destination_is_used_the_next_move_goes_to_the_rest_written_first(temp_home: Path) -> None:
+    """"pdfs into Downloads/PDFs and the jpg photos into Downloads/Images": after the photos' move, a move may go
+    only to Downloads/PDFs, and the grammar writes the destination before the source (the model had moved a
+    photo it made up to Downloads/Images again)."""
+    downloads = temp_home / "Downloads"
+    downloads.mkdir(exist_ok=True)
+    (downloads / "invoice.pdf").write_bytes(b"%PDF")
+    (downloads / "photo.jpg").write_bytes(b"jpg")
+    backend = ScriptedBackend([
+        call("files.move", source="~/Downloads/*.jpg", destination="~/Downloads/Images/"),
+        {"tool": "files.move", "args": {"destination": "~/Downloads/PDFs/", "source": "~/Downloads/*.pdf"}},
+        answer("Moved them."),
+    ])
+    run_approved(backend, "organise my downloads by type: pdfs into Downloads/PDFs and the jpg photos into "
+                 "Downloads/Images", {Effect.READ, Effect.WRITE})
+    first, second = ({branch["properties"]["tool"]["const"]: branch for branch in turn.schema["anyOf"]}["files.move"]
+                     ["properties"]["args"] for turn in backend.calls[:2])
+    assert first["properties"]["destination"]["enum"] == [
+        "~/Downloads/PDFs", "~/Downloads/PDFs/", "~/Downloads/Images", "~/Downloads/Images/"]
+    assert second["properties"]["destination"]["enum"] == ["~/Downloads/PDFs", "~/Downloads/PDFs/"]
+    assert list(second["properties"])[0] == "destination" and second["required"][0] == "destination"
+    assert (downloads / "PDFs" / "invoice.pdf").exists() and (downloads / "Images" / "photo.jpg").exists()
