@@ -32,12 +32,18 @@ _NAMED_PLACE = re.compile(
 _SPELLED_PATH = re.compile(r"(?:^|\s)['\"]?(?:~|\.{1,2})?/\S")
 
 
+def place_names(request: str) -> set[str]:
+    """The home folder's own folders `request` names as places ("in Documents", "off my desktop"), casefolded,
+    whether or not it also spells out paths."""
+    return {(match.group(1) or match.group(2)).casefold() for match in _NAMED_PLACE.finditer(request)}
+
+
 def named_place(request: str, home: Path | None = None) -> Path | None:
     """The one existing folder of the home folder `request` names as the place to look, or None (none, several,
     a path spelled out, or no such folder)."""
     if _SPELLED_PATH.search(request):
         return None
-    names = {(match.group(1) or match.group(2)).casefold() for match in _NAMED_PLACE.finditer(request)}
+    names = place_names(request)
     if len(names) != 1:
         return None
     home = home or Path.home()

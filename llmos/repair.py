@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -41,6 +41,19 @@ class PathRepair:
         if self.argument not in required:
             schema["required"] = [*required, self.argument]
         return schema
+
+
+def sure_repair(repair: PathRepair, args: dict[str, Any], places: set[str]) -> PathRepair:
+    """`repair` without `answer` on offer when its one suggestion is the very name the failed call gave, in a home
+    folder the request names as its place (`places`, casefolded: "move the screenshots off my desktop": the
+    model's source "~/Pictures/Shots/Screenshot*", the prompt example's folder, failed; "~/Desktop/Screenshot*"
+    was suggested, and offered `answer` beside it, the model reported the failure instead)."""
+    if len(repair.choices) != 1 or not isinstance(wanted := args.get(repair.argument), str):
+        return repair
+    suggested = PurePosixPath(repair.choices[0])
+    same_name = suggested.name == PurePosixPath(wanted).name
+    in_named_place = suggested.parent.as_posix().casefold() in {f"~/{place}" for place in places}
+    return replace(repair, offer_answer=False) if same_name and in_named_place else repair
 
 
 def path_repair(

@@ -59,14 +59,14 @@ from llmos.models.grammar import call_schema
 from llmos.models.prompt import OMITTED_RESULT, Turn, build_prefix, render_conversation, user_request
 from llmos.outside_actions import DRAFT_NOTE, OutsideAction, cannot_answer, outside_action_asked, with_draft
 from llmos.pid_grounding import ground_pid, request_pids, result_pids
-from llmos.place_grounding import ground_place, named_place, place_choices
+from llmos.place_grounding import ground_place, named_place, place_choices, place_names
 from llmos.planted import set_aside
 from llmos.policies.change_words import CLAUSE_CHANGE_VERBS, words_pattern
 from llmos.policies.decision import Policy
 from llmos.policies.impact import Impact
 from llmos.policies.intent import url_to_send_to
 from llmos.policies.requested_command import requested_commands
-from llmos.repair import EDIT_TOOL, READ_TOOL, PathRepair, path_repair
+from llmos.repair import EDIT_TOOL, READ_TOOL, PathRepair, path_repair, sure_repair
 from llmos.routing import for_edits_in_place, on_topic
 from llmos.self_description import asks_what_llmos_does, self_description
 from llmos.streaming import AnswerStreamer
@@ -442,6 +442,8 @@ class _RequestRun:
                 yield from self.steps_runner.run(spec, step)
             if step.status == "error" and not self.repaired:
                 self.repair = path_repair(tool_name, args, step.result, changes=self._changes(tool_name))
+                if self.repair is not None:
+                    self.repair = sure_repair(self.repair, args, place_names(self.request))
                 self.repaired = self.repair is not None
             elif step.status == "ok" and (owed := self._read_owed(tool_name, args, step) or self._rest_owed()):
                 self.repair = owed

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call
+import pytest
+from fakes import AllowReadOnlyPolicy, ScriptedBackend, answer, call, run_approved
 from llmos.tools.builtin import builtin_registry
 
+from llmos.effects import Effect
 from llmos.events import RequestFinished
-from llmos.repair import PathRepair, path_repair
+from llmos.repair import PathRepair, path_repair, sure_repair
 from llmos.session import Session
 
 MISSING = json.dumps({"error": "no such file or folder: ~/webapp/requirements.txt",
@@ -125,3 +127,42 @@ def test_a_change_is_offered_only_suggestions_of_the_missing_files_type() -> Non
     assert path_repair("files.move", args, only_folder, changes=True) is None
     read = path_repair("files.read", {"path": "~/Downloads/holiday.mp4"}, missing)
     assert read is not None and "~/Pictures/holiday" in read.choices
+
+
+@pytest.mark.parametrize(("suggestion", "places", "answer_offered"), [
+    # The same name in the folder the request names as its place: the call meant, remade without `answer`.
+    ("~/Desktop/Screenshot*", {"desktop"}, False),
+    # Another name, or a folder the request does not name: the model may still say the path was not found.
+    ("~/Desktop/Shot*", {"desktop"}, True),
+    ("~/Downloads/Screenshot*", {"desktop"}, True),
+    ("~/Desktop/Screenshot*", set(), True),
+])
+def test_a_change_repaired_to_its_own_name_in_the_named_place_is_remade(
+    suggestion: str, places: set[str], answer_offered: bool
+) -> None:
+    repair = PathRepair("files.move", "source", (suggestion,))
+    sure = sure_repair(repair, {"source": "~/Pictures/Shots/Screenshot*"}, places)
+    assert sure.offer_answer is answer_offered and sure.choices == (suggestion,)
+
+
+def test_two_suggestions_leave_the_choice_and_answer_to_the_model() -> None:
+    repair = PathRepair("files.move", "source", ("~/Desktop/Screenshot*", "~/Desktop/Screenshots"))
+    assert sure_repair(repair, {"source": "~/Pictures/Screenshot*"}, {"desktop"}).offer_answer
+
+
+def test_the_screenshots_move_is_remade_from_the_desktop(temp_home: Path) -> None:
+    """"Move the screenshots off my desktop into ~/Pictures/Screenshots": the model's source was the prompt
+    example's folder; the repair turn offers only the move, its source the desktop's screenshots."""
+    (temp_home / "Desktop").mkdir(exist_ok=True)
+    (temp_home / "Desktop" / "Screenshot 1.png").write_bytes(b"png")
+    (temp_home / "Pictures" / "Shots").mkdir(parents=True)
+    backend = ScriptedBackend([
+        call("files.move", source="~/Pictures/Shots/Screenshot*", destination="~/Pictures/Screenshots/"),
+        call("files.move", source="~/Desktop/Screenshot*", destination="~/Pictures/Screenshots/"),
+        answer("Moved 1 screenshot."),
+    ])
+    finished = run_approved(backend, "move the screenshots off my desktop into ~/Pictures/Screenshots",
+                            {Effect.READ, Effect.WRITE})
+    assert backend.calls[1].offered_tools == ["files.move"]
+    assert [step.status for step in finished.steps] == ["error", "ok"]
+    assert (temp_home / "Pictures" / "Screenshots" / "Screenshot 1.png").exists()
