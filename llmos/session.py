@@ -20,7 +20,12 @@ from llmos.answers._result import parsed_result
 from llmos.answers.lookup import lookup_answer, query_answer
 from llmos.answers.off_question import off_question_note
 from llmos.answers.outcomes import with_asked_count, with_outcome
-from llmos.destination_grounding import destinations_left, ground_destination, spelled_destinations
+from llmos.destination_grounding import (
+    DESTINATION_ARGUMENT,
+    destinations_left,
+    ground_destination,
+    spelled_destinations,
+)
 from llmos.effects import Effect
 from llmos.errors import ModelLoadError
 from llmos.events import (
@@ -898,6 +903,9 @@ class _RequestRun:
             grounded_words = ground_in_words(spec.name, parameters, self.request)
             if repair is None or spec.name != repair.tool:
                 grounded_words = ground_place(spec.name, grounded_words, self.place_choices)
+            # A repair of a move's source keeps its destination to the request's: remade from the desktop, the
+            # screenshots had gone to the prompt example's folder.
+            if repair is None or spec.name != repair.tool or repair.argument != DESTINATION_ARGUMENT:
                 grounded_words = ground_destination(spec.name, grounded_words,
                                                     destinations_to_name or self.destinations,
                                                     first=bool(destinations_to_name))

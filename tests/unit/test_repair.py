@@ -164,5 +164,10 @@ def test_the_screenshots_move_is_remade_from_the_desktop(temp_home: Path) -> Non
     finished = run_approved(backend, "move the screenshots off my desktop into ~/Pictures/Screenshots",
                             {Effect.READ, Effect.WRITE})
     assert backend.calls[1].offered_tools == ["files.move"]
+    # The source is the repair's; the destination stays the request's (remade, the model had moved them into the
+    # example's ~/Pictures/Shots).
+    arguments = backend.calls[1].schema["properties"]["args"]["properties"]
+    assert arguments["source"]["enum"] == ["~/Desktop/Screenshot*"]
+    assert arguments["destination"]["enum"] == ["~/Pictures/Screenshots", "~/Pictures/Screenshots/"]
     assert [step.status for step in finished.steps] == ["error", "ok"]
     assert (temp_home / "Pictures" / "Screenshots" / "Screenshot 1.png").exists()
