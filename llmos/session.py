@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from llmos.answers import grounded_answer
 from llmos.answers._result import parsed_result
+from llmos.answers.change_answers import changes_text, misplaced_paths
 from llmos.answers.lookup import lookup_answer, query_answer
 from llmos.answers.off_question import off_question_note
 from llmos.answers.outcomes import with_asked_count, with_outcome
@@ -588,6 +589,10 @@ class _RequestRun:
             # (restraint). Piped data alone is checked: an answer about a log put it "in ~/Downloads".
             checked = grounded_answer(text, self.request, steps, extra_sources=self._fact_sources(steps))
             text, source, self.ungrounded = checked.text, checked.source, checked.ungrounded
+            # A failed call's paths ground what the model says it tried, never where a change went.
+            if source == "model" and (misplaced := misplaced_paths(text, self.request, steps)) and (
+                    changes := changes_text(steps)):
+                text, source, self.ungrounded = changes, "rendered", misplaced
             if source == "rendered" and not steps and self.stdin_findings:
                 text = findings_text(self.stdin_findings)
         only_looked = all((spec := self._spec(step.tool)) is not None and spec.effect is Effect.READ for step in steps)

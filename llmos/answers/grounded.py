@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from llmos.answers._result import parsed_result
+from llmos.answers.change_answers import changes_text
 from llmos.answers.grounding import ungrounded_facts
 from llmos.answers.render import render_step
 from llmos.events import Step
@@ -40,7 +41,9 @@ def grounded_answer(
     if answer and not ungrounded:
         return GroundedAnswer(answer, "model")
     for step in reversed(succeeded):
-        rendered = render_step(step, request) or _generic_rendering(step)
+        # A change's result is worded with every change of the request ("Moved 2 items into ~/Downloads/Images:
+        # ...") rather than as a field dump ("From the files.move result: moved: 3.").
+        rendered = render_step(step, request) or changes_text(succeeded) or _generic_rendering(step)
         if rendered:
             return GroundedAnswer(rendered, "rendered", ungrounded)
     if answer:
