@@ -6,12 +6,8 @@ itself otherwise (`llmos.answers.change_answers`). The 1.5B model answered "2 sc
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-from fakes import ScriptedBackend, answer, call, run_approved
 
 from llmos.answers.change_answers import changes_text, misplaced_paths
-from llmos.effects import Effect
 from llmos.events import Step
 
 REQUEST = "move the screenshots off my desktop into ~/Pictures/Screenshots"
@@ -50,18 +46,3 @@ def test_changes_are_worded_from_the_results() -> None:
     assert changes_text([packed, deleted]) == "Packed ~/a.zip (2 KB). Deleted ~/x.tmp."
     assert changes_text([FAILED]) is None
 
-
-def test_the_session_replaces_a_misplaced_answer_with_llmos_words(temp_home: Path) -> None:
-    home = temp_home
-    (home / "Desktop").mkdir(exist_ok=True)
-    (home / "Desktop" / "Screenshot 1.png").write_bytes(b"png")
-    (home / "Pictures" / "Shots").mkdir(parents=True)
-    backend = ScriptedBackend([
-        call("files.move", source="~/Pictures/Shots/Screenshot*", destination="~/Pictures/Screenshots/"),
-        call("files.move", source="~/Desktop/Screenshot*", destination="~/Pictures/Screenshots/"),
-        answer("1 screenshot moved to ~/Pictures/Shots."),
-    ])
-    finished = run_approved(backend, REQUEST, {Effect.READ, Effect.WRITE})
-    assert finished.answer is not None
-    assert "~/Pictures/Shots." not in finished.answer
-    assert "Moved ~/Desktop/Screenshot 1.png to ~/Pictures/Screenshots/Screenshot 1.png." in finished.answer

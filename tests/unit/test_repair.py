@@ -152,14 +152,15 @@ def test_two_suggestions_leave_the_choice_and_answer_to_the_model() -> None:
 
 def test_the_screenshots_move_is_remade_from_the_desktop(temp_home: Path) -> None:
     """"Move the screenshots off my desktop into ~/Pictures/Screenshots": the model's source was the prompt
-    example's folder; the repair turn offers only the move, its source the desktop's screenshots."""
+    example's folder; the repair turn offers only the move, its source the desktop's screenshots. Its answer named
+    the failed call's folder as where they went: llmos words the move itself (`llmos.answers.change_answers`)."""
     (temp_home / "Desktop").mkdir(exist_ok=True)
     (temp_home / "Desktop" / "Screenshot 1.png").write_bytes(b"png")
     (temp_home / "Pictures" / "Shots").mkdir(parents=True)
     backend = ScriptedBackend([
         call("files.move", source="~/Pictures/Shots/Screenshot*", destination="~/Pictures/Screenshots/"),
         call("files.move", source="~/Desktop/Screenshot*", destination="~/Pictures/Screenshots/"),
-        answer("Moved 1 screenshot."),
+        answer("1 screenshot moved to ~/Pictures/Shots."),
     ])
     finished = run_approved(backend, "move the screenshots off my desktop into ~/Pictures/Screenshots",
                             {Effect.READ, Effect.WRITE})
@@ -170,4 +171,5 @@ def test_the_screenshots_move_is_remade_from_the_desktop(temp_home: Path) -> Non
     assert arguments["source"]["enum"] == ["~/Desktop/Screenshot*"]
     assert arguments["destination"]["enum"] == ["~/Pictures/Screenshots", "~/Pictures/Screenshots/"]
     assert [step.status for step in finished.steps] == ["error", "ok"]
+    assert finished.answer == "Moved ~/Desktop/Screenshot 1.png to ~/Pictures/Screenshots/Screenshot 1.png."
     assert (temp_home / "Pictures" / "Screenshots" / "Screenshot 1.png").exists()
