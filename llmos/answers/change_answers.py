@@ -12,16 +12,14 @@ replaces the answer with llmos's own account of the changes.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from llmos.answers._result import parsed_result, records
 from llmos.answers.grounding import ungrounded_facts
-from llmos.answers.outcomes import claims_a_change
+from llmos.answers.outcomes import claims_a_change, sentences
 from llmos.events import Step
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 NAMES_SHOWN = 3
 """Names listed in a sentence about changed files before "and N more"."""
 
@@ -35,7 +33,7 @@ def misplaced_paths(answer: str, request: str, steps: Sequence[Step]) -> list[st
     sources = [*(step.result for step in succeeded if step.result),
                *(json.dumps(step.args, ensure_ascii=False) for step in succeeded)]
     misplaced: list[str] = []
-    for sentence in _SENTENCE_END.split(answer):
+    for sentence in sentences(answer):
         if claims_a_change(sentence):
             misplaced.extend(fact for fact in ungrounded_facts(sentence, request, sources)
                              if fact.startswith(("~", "/")) and fact not in misplaced)
@@ -45,8 +43,8 @@ def misplaced_paths(answer: str, request: str, steps: Sequence[Step]) -> list[st
 def changes_text(steps: Sequence[Step]) -> str | None:
     """One sentence per successful change step whose result llmos can word ("Moved 2 files into
     ~/Pictures/Screenshots: a.png, b.png."), or None when there is none."""
-    sentences = [sentence for step in steps if step.status == "ok" and (sentence := _change_sentence(step))]
-    return " ".join(sentences) or None
+    said = [sentence for step in steps if step.status == "ok" and (sentence := _change_sentence(step))]
+    return " ".join(said) or None
 
 
 _VERBS = {"move": "Moved", "copy": "Copied", "delete": "Deleted", "chmod": "Changed the permissions of"}

@@ -40,10 +40,11 @@ def grounded_answer(
     ungrounded = ungrounded_facts(answer, request, sources) if answer else []
     if answer and not ungrounded:
         return GroundedAnswer(answer, "model")
+    # A change's result is worded with every change of the request ("Moved 2 items into ~/Downloads/Images: ...")
+    # rather than as a field dump ("From the files.move result: moved: 3.").
+    changes = changes_text(succeeded)
     for step in reversed(succeeded):
-        # A change's result is worded with every change of the request ("Moved 2 items into ~/Downloads/Images:
-        # ...") rather than as a field dump ("From the files.move result: moved: 3.").
-        rendered = render_step(step, request) or changes_text(succeeded) or _generic_rendering(step)
+        rendered = render_step(step, request) or changes or _generic_rendering(step)
         if rendered:
             return GroundedAnswer(rendered, "rendered", ungrounded)
     if answer:

@@ -57,6 +57,11 @@ deleted"), or a person doing it ("I removed", "we also copied")."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
+def sentences(text: str) -> list[str]:
+    """`text` split into its sentences and lines, each of which a claim check reads on its own."""
+    return _SENTENCE_END.split(text)
+
+
 def claims_a_change(text: str, read_text: str = "", *, said_done: bool = False) -> bool:
     """Whether `text` says a change happened ("have been deleted", "I moved them"): a change verb in the past
     that no negation or condition before it in its clause takes back ("nothing was deleted", "would be moved",
@@ -128,7 +133,7 @@ def with_outcome(
         return NOTHING_RAN, True
     if statement is None:
         if only_looked and answer and claims_a_change(answer, read_text, said_done=True):
-            kept = " ".join(sentence for sentence in _SENTENCE_END.split(answer.strip())
+            kept = " ".join(sentence for sentence in sentences(answer.strip())
                             if not claims_a_change(sentence, read_text, said_done=True))
             return (f"{kept}\n{ONLY_LOOKED}" if kept else ONLY_LOOKED), True
         return answer, False
